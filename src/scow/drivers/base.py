@@ -1,0 +1,67 @@
+"""owns: the storage-driver interface every driver implements, and driver selection.
+
+A driver keeps layers as folders named by *cache ID* (64 random hex, never content-derived) under
+``<root>/<driver name>/``. It knows parents only by cache ID; ChainIDs, DiffIDs and refcounts of
+layers are the layer store's business (store/layers.py), never the driver's.
+
+Contract (moby's graphdriver.Driver, in Docker's vocabulary):
+- ``create(id, parent)``: a read-only layer folder on `parent` (None: a base layer).
+  ``create_rw(id, parent)``: the same for a container's init or writable layer.
+- ``remove(id)``: idempotent; unmounts first.
+- ``get(id) -> path``: mount the layer with its parents (refcounted across processes: scow is
+  daemonless, so the count lives on disk) and return the merged root. ``put(id)`` undoes one get.
+- ``apply_diff(id, parent, entries) -> size``: extract an OCI layer (an iterator of
+  ``archive.TarEntry``) into the empty layer `id`; returns the size docker would record
+  (overlay2 native: the size of the upper folder; naive drivers: the sum of entry sizes).
+- ``diff(id, parent, out)``: write the layer's changes against `parent` as an OCI layer tar.
+- ``changes(id, parent) -> list[Change]``: what `docker diff` shows (A/C/D).
+- ``diff_size(id, parent) -> int``: bytes the layer adds over `parent` (SizeRw for containers).
+- ``metadata(id) -> dict``: GraphDriver.Data for inspect (LowerDir, UpperDir, WorkDir, MergedDir).
+- ``status() -> list[(key, value)]``: the driver's lines for ``scow info``.
+- ``layer_path(id)``: where `id`'s own files live without mounting (overlay2: ``<id>/diff``);
+  the tar-split file getter reads a layer's files from ``get(id)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+if TYPE_CHECKING:
+    from scow.archive.changes import Change
+    from scow.archive.tarstream import TarEntry
+
+# Docker's order of preference (daemon/graphdriver/driver_linux.go), less what scow lacks.
+PRIORITY = ("overlay2", "btrfs", "vfs")
+
+
+@dataclass(frozen=True, slots=True)
+class DriverInfo:
+    name: str
+    backing_filesystem: str
+    supports_d_type: bool
+    native_diff: bool
+
+
+class Driver(Protocol):
+    name: str
+    home: str  # <root>/<name>
+
+    def create(self, id: str, parent: str | None) -> None: ...
+    def create_rw(self, id: str, parent: str | None) -> None: ...
+    def remove(self, id: str) -> None: ...
+    def exists(self, id: str) -> bool: ...
+    def list_ids(self) -> list[str]: ...
+    def get(self, id: str) -> str: ...
+    def put(self, id: str) -> None: ...
+    def is_mounted(self, id: str) -> bool: ...
+    def apply_diff(self, id: str, parent: str | None, entries: Iterable[TarEntry]) -> int: ...
+    def diff(self, id: str, parent: str | None, out: BinaryIO) -> None: ...
+    def changes(self, id: str, parent: str | None) -> list[Change]: ...
+    def diff_size(self, id: str, parent: str | None) -> int: ...
+    def layer_path(self, id: str) -> str: ...
+    def metadata(self, id: str) -> dict[str, str]: ...
+    def info(self) -> DriverInfo: ...
+    def status(self) -> list[tuple[str, str]]: ...
+    def cleanup(self) -> None: ...

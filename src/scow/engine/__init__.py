@@ -1,0 +1,1 @@
+"""owns: see the modules of this package."""

@@ -1,0 +1,83 @@
+"""owns: Docker's identifiers (DiffID, ChainID, CacheID, ImageID, ContainerID, MountID) and
+the pure functions that make them: digests, ChainIDs (OCI image spec), random IDs and short IDs.
+
+Every identifier is a ``NewType`` over ``str`` so mypy refuses a DiffID where a ChainID is
+expected. Digests are always the full ``sha256:<64 hex>`` string; random IDs are bare 64 hex.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable
+from typing import NewType
+
+from scow.errors import InvalidDigest
+
+Digest = NewType("Digest", str)  # "sha256:<hex>"
+DiffID = NewType("DiffID", str)  # digest of the uncompressed layer tar
+ChainID = NewType("ChainID", str)  # digest naming a layer with its parents
+ImageID = NewType("ImageID", str)  # digest of the exact config bytes
+CacheID = NewType("CacheID", str)  # 64 random hex: the driver's folder name
+MountID = NewType("MountID", str)  # 64 random hex: a container's writable layer
+ContainerID = NewType("ContainerID", str)  # 64 random hex
+
+EMPTY_TAR_DIFF_ID = DiffID(
+    "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
+)  # 1024 NUL bytes: the empty layer
+
+_DIGEST_RE = re.compile(r"^sha256:[a-f0-9]{64}$")
+_HEX64_RE = re.compile(r"^[a-f0-9]{64}$")
+
+
+def digest_of(data: bytes) -> Digest:
+    return Digest("sha256:" + hashlib.sha256(data).hexdigest())
+
+
+def validate_digest(value: str) -> Digest:
+    """Return `value` as a Digest, or raise InvalidDigest naming it."""
+    if not _DIGEST_RE.match(value):
+        raise InvalidDigest(f"invalid digest {value!r}: want sha256:<64 lowercase hex>")
+    return Digest(value)
+
+
+def is_hex64(value: str) -> bool:
+    return bool(_HEX64_RE.match(value))
+
+
+def hex_of(digest: str) -> str:
+    """The hex part of ``sha256:<hex>`` (or the value itself when it has no algorithm)."""
+    return digest.split(":", 1)[1] if ":" in digest else digest
+
+
+def short_id(value: str) -> str:
+    """Docker's 12-character form of an ID or digest."""
+    return hex_of(value)[:12]
+
+
+def chain_id(diff_ids: Iterable[str]) -> ChainID:
+    """ChainID of a stack of layers: ChainID(L0)=DiffID(L0), then sha256("<parent> <diff>")."""
+    current: str | None = None
+    for diff in diff_ids:
+        current = diff if current is None else "sha256:" + hashlib.sha256(
+            f"{current} {diff}".encode()).hexdigest()
+    if current is None:
+        raise ValueError("chain_id of no layers")
+    return ChainID(current)
+
+
+def chain_ids(diff_ids: Iterable[str]) -> list[ChainID]:
+    """ChainID of every prefix of the stack, bottom first."""
+    out: list[ChainID] = []
+    for diff in diff_ids:
+        out.append(ChainID(diff) if not out else chain_id([out[-1], diff]))
+    return out
+
+
+def random_id() -> str:
+    """64 random hex characters, never all digits in the first 12 (as moby's stringid)."""
+    while True:
+        value = os.urandom(32).hex()
+        if not value[:12].isdigit():
+            return value

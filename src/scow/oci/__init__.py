@@ -1,0 +1,1 @@
+"""owns: OCI image-spec and runtime-spec types, and image references."""

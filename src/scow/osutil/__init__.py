@@ -1,0 +1,1 @@
+"""owns: the Linux primitives scow needs: atomic writes, locks, mounts, syscalls, xattrs."""

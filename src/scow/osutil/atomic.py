@@ -1,0 +1,53 @@
+"""owns: crash-safe file writes: a temp file in the same folder, fsync, os.replace, fsync the
+folder. A reader sees the old bytes or the new bytes, never a mix, whatever kills the writer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import BinaryIO
+
+
+def fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str, mode: int = 0o644) -> Iterator[BinaryIO]:
+    """Write `path` atomically; the file appears only if the block finishes without error."""
+    folder = os.path.dirname(path) or "."
+    tmp = os.path.join(folder, f".tmp-{os.path.basename(path)}-{os.getpid()}-{os.urandom(4).hex()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fchmod(f.fileno(), mode)
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(folder)
+
+
+def atomic_write(path: str, data: bytes, mode: int = 0o644) -> None:
+    """Replace `path` with `data` atomically and durably."""
+    with atomic_writer(path, mode) as f:
+        f.write(data)
+
+
+def rename_durably(src: str, dst: str) -> None:
+    """Rename `src` to `dst` (files or folders) and fsync both parent folders."""
+    os.replace(src, dst)
+    fsync_dir(os.path.dirname(dst) or ".")
+    src_parent = os.path.dirname(src) or "."
+    if os.path.abspath(src_parent) != os.path.abspath(os.path.dirname(dst) or "."):
+        fsync_dir(src_parent)
