@@ -1,0 +1,45 @@
+# scow: the two commands for a fresh Debian machine are `make demo` and `make test`.
+# Both set everything up first (apt packages, then .venv with scow editable and the test tools).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := runc busybox-static btrfs-progs docker-registry skopeo umoci attr e2fsprogs \
+                util-linux iproute2 tar gzip zstd
+STAMP := $(VENV)/.installed
+
+.PHONY: install apt demo test bench lint clean
+
+install: $(STAMP)
+
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory apt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+demo: install
+	bash demo/walkthrough.sh
+
+test: install
+	$(BIN)/pytest -q -n 2
+
+bench: install
+	$(BIN)/python -m bench
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache
