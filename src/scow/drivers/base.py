@@ -24,9 +24,12 @@ Contract (moby's graphdriver.Driver, in Docker's vocabulary):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+from scow.errors import InvalidArgument
 
 if TYPE_CHECKING:
     from scow.archive.changes import Change
@@ -42,6 +45,16 @@ class DriverInfo:
     backing_filesystem: str
     supports_d_type: bool
     native_diff: bool
+
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+def check_id(id: str) -> str:
+    """`id` if it is a safe folder name for a layer (cache IDs, ``<id>-init``), else raise."""
+    if not _ID.fullmatch(id) or id == "l":
+        raise InvalidArgument(f"invalid layer id {id!r}")
+    return id
 
 
 class Driver(Protocol):
