@@ -18,6 +18,11 @@ pytestmark = [pytest.mark.root, pytest.mark.overlay]
 A, B, C = ("a" * 64, "b" * 64, "c" * 64)
 
 
+def read(path: str) -> str:
+    with open(path, encoding="ascii") as f:
+        return f.read()
+
+
 @pytest.fixture
 def overlay(root: str) -> Driver:
     try:
@@ -30,16 +35,16 @@ def test_layout_is_dockers(overlay: Driver) -> None:
     home = overlay.home
     overlay.create(A, None)
     overlay.create(B, A)
-    lid_a = open(os.path.join(home, A, "link")).read()
-    lid_b = open(os.path.join(home, B, "link")).read()
+    lid_a = read(os.path.join(home, A, "link"))
+    lid_b = read(os.path.join(home, B, "link"))
     assert re.fullmatch(r"[A-Z2-7]{26}", lid_a) and lid_a != lid_b
     assert os.readlink(os.path.join(home, "l", lid_a)) == f"../{A}/diff"
-    assert open(os.path.join(home, B, "lower")).read() == f"l/{lid_a}"
+    assert read(os.path.join(home, B, "lower")) == f"l/{lid_a}"
     assert os.path.exists(os.path.join(home, A, "committed"))
     assert not os.path.exists(os.path.join(home, A, "lower"))
     assert sorted(os.listdir(os.path.join(home, B))) == ["diff", "link", "lower", "work"]
     overlay.create(C, B)
-    assert open(os.path.join(home, C, "lower")).read() == f"l/{lid_b}:l/{lid_a}"
+    assert read(os.path.join(home, C, "lower")) == f"l/{lid_b}:l/{lid_a}"
 
 
 def test_base_layer_get_is_its_diff(overlay: Driver) -> None:
