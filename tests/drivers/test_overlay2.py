@@ -106,3 +106,23 @@ def test_opaque_dir_changes(overlay: Driver, archive: None) -> None:
         overlay.put(B)
     kinds = {c.path: str(getattr(c.kind, "value", c.kind)) for c in changes}
     assert kinds == {"/d": "C", "/d/one": "A", "/d/two": "D", "/d/sub": "D"}
+
+
+def test_mount_made_by_a_process_that_exited_is_put_by_another(overlay: Driver,
+                                                               root: str) -> None:
+    import subprocess
+    import sys
+
+    overlay.create(A, None)
+    overlay.create_rw(B, A)
+    code = (f"from scow.drivers.select import open_driver; "
+            f"print(open_driver({root!r}, 'overlay2').get({B!r}))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    top = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, env=env).stdout.strip()
+    assert overlay.is_mounted(B) and top == os.path.join(overlay.home, B, "merged")
+    assert overlay.get(B) == top  # count 2
+    overlay.put(B)
+    assert overlay.is_mounted(B)
+    overlay.put(B)
+    assert not overlay.is_mounted(B) and not os.path.exists(top)
