@@ -5,16 +5,18 @@ overlay cannot give a faithful native diff or when asked against a layer that is
 Each operation mounts the layer (and its parent) with the driver's own get/put, compares or
 writes the trees with scow.archive, and puts them back whatever happens.
 
-Unlike moby, `diff` does not sleep until the next whole second after writing: moby needs that
-because its ChangesDirs treats a whole-second mtime and a later mtime in the same second as
-equal; scow.archive.changes compares mtimes to the nanosecond, so a change made right after a
-commit is still seen.
+The whole-second problem: a diff's tar carries whole-second mtimes, and ChangesDirs (moby's and
+scow.archive's alike) treats a whole-second mtime and a later one in the same second as equal.
+So a file exported at T.4 (extracted as T.0 in the next layer) and rewritten at T.7 with the same
+size would be missed by the next diff. moby sleeps until the next second after *every* naive
+diff; scow sleeps only when it matters: when an exported file's mtime lies in the current second.
 """
 
 from __future__ import annotations
 
 import contextlib
-import tempfile
+import os
+import time
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
@@ -44,8 +46,7 @@ def changes(driver: Mounter, id: str, parent: str | None) -> list[Change]:
 
     with mounted(driver, id) as new:
         if parent is None:
-            with tempfile.TemporaryDirectory(prefix="scow-empty-") as empty:
-                return changes_dirs(new, empty)
+            return changes_dirs(new, None)
         with mounted(driver, parent) as old:
             return changes_dirs(new, old)
 
@@ -58,10 +59,25 @@ def diff(driver: Mounter, id: str, parent: str | None, out: BinaryIO) -> None:
     with mounted(driver, id) as new:
         if parent is None:
             write_tree(new, out, whiteouts=None)
-            return
-        with mounted(driver, parent) as old:
-            found = changes_dirs(new, old)
-        export_changes(new, found, out)
+            found = changes_dirs(new, None)
+        else:
+            with mounted(driver, parent) as old:
+                found = changes_dirs(new, old)
+            export_changes(new, found, out)
+        _settle(new, found)
+
+
+def _settle(root: str, found: list[Change]) -> None:
+    """Sleep to the next whole second if a file just exported was modified in this second."""
+    newest = 0
+    for change in found:
+        if change.kind != "D":
+            with contextlib.suppress(OSError):
+                newest = max(newest, os.lstat(os.path.join(root, change.path.lstrip("/")))
+                             .st_mtime_ns)
+    now = time.time_ns()
+    if newest // 1_000_000_000 >= now // 1_000_000_000:
+        time.sleep((1_000_000_000 - now % 1_000_000_000) / 1e9)
 
 
 def diff_size(driver: Mounter, id: str, parent: str | None) -> int:

@@ -94,5 +94,5 @@ def upper_changes(upper: str, lowers: list[str]) -> list[Change]:
             walk(rel, see_lowers and existed and not opaque)
 
     walk("", True)
-    found.sort(key=lambda c: c[0].split("/"))
+    found.sort(key=lambda c: [os.fsencode(p) for p in c[0].split("/")])
     return [Change("/" + rel, kind) for rel, kind in found]
