@@ -10,7 +10,7 @@ import stat
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from scow.archive.changes import Change
+    from scow.archive.changes import Change, ChangeKind
 
 OPAQUE = "trusted.overlay.opaque"
 
@@ -72,7 +72,7 @@ def upper_changes(upper: str, lowers: list[str]) -> list[Change]:
     """The changes an overlay upper folder makes over `lowers`, sorted by path, parents first."""
     from scow.archive.changes import Change
 
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, ChangeKind]] = []
 
     def walk(rel_dir: str, see_lowers: bool) -> None:
         with os.scandir(os.path.join(upper, rel_dir)) as it:
@@ -84,7 +84,7 @@ def upper_changes(upper: str, lowers: list[str]) -> list[Change]:
                 found.append((rel, "D"))
                 continue
             existed = see_lowers and in_lowers(lowers, rel)
-            found.append((rel, "C" if existed else "A"))
+            found.append((rel, "C") if existed else (rel, "A"))
             if not stat.S_ISDIR(st.st_mode):
                 continue
             opaque = is_opaque(entry.path)
