@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from typing import Any
 
-__all__ = ["ArgCountError", "Command", "Options", "UsageError", "format_duration", "go_quote",
-           "parse_bool", "parse_duration", "parse_int", "parse_key_value"]
+__all__ = ["ArgCountError", "Command", "Flag", "Options", "UsageError", "format_duration",
+           "go_quote", "parse_bool", "parse_duration", "parse_int", "parse_key_value"]
 
 
 # -- errors ----------------------------------------------------------------------------------
@@ -147,6 +147,9 @@ class Flag:
         return None if text in ("", "0", "false", "<nil>") else text
 
 
+_RESERVED = frozenset({"args", "help", "warnings", "changed", "_changed"})  # Options' own
+
+
 class Options:
     """The parse result: one attribute per flag (dashes → underscores), `args`, `help`."""
 
@@ -184,7 +187,8 @@ class Command:
     # -- definitions -------------------------------------------------------------------------
     def add(self, flag: Flag) -> Flag:
         """Register a Flag; a redefined name or shorthand is a programming error."""
-        if flag.name in self._long or not flag.name or flag.name.startswith("-"):
+        if flag.name in self._long or not flag.name or flag.name.startswith("-") \
+                or flag.dest in _RESERVED:
             raise ValueError(f"flag redefined or invalid: --{flag.name}")
         if flag.short and (len(flag.short) != 1 or flag.short in self._short or flag.short in "-="):
             raise ValueError(f"shorthand redefined or invalid: -{flag.short}")
@@ -219,6 +223,8 @@ class Command:
               convert: Callable[[str], Any], default: Any = None, metavar: str = "value",
               repeated: builtins.bool = False, **kw: Any) -> Flag:
         """A custom-typed flag (bytes, decimal, ...): `convert` raises ValueError(reason)."""
+        if repeated:
+            default = list(default or ())
         return self.add(Flag(name, short, usage, "value", default, convert=convert,
                              metavar=metavar, repeated=repeated, **kw))
 

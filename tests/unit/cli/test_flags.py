@@ -327,6 +327,18 @@ def test_redefinition_is_a_programming_error() -> None:
         cmd.bool("again", "a", "")
     with pytest.raises(ValueError):
         cmd.bool("two", "ab", "")
+    for reserved in ("args", "help", "warnings", "changed"):
+        with pytest.raises(ValueError):
+            cmd.string(reserved, None, "")
+
+
+def test_repeated_custom_value() -> None:
+    cmd = Command("x", usage="scow x")
+    cmd.value("publish", "p", "Publish a port", convert=lambda s: tuple(s.split(":")),
+              metavar="list", repeated=True)
+    assert cmd.parse([]).publish == []
+    assert cmd.parse(["-p", "80:80", "-p8080:80"]).publish == [("80", "80"), ("8080", "80")]
+    assert "  -p, --publish list   Publish a port\n" in cmd.help_text(80)
 
 
 # -- help ----------------------------------------------------------------------------------
