@@ -242,3 +242,36 @@ def test_status_and_info(driver: Driver) -> None:
         assert status["Backing Filesystem"] == info.backing_filesystem
         assert status["Native Overlay Diff"] == "true"
         assert status["Using metacopy"] == "false"
+
+
+def test_diff_of_a_written_rw_layer_commits_it(driver: Driver, archive: None) -> None:
+    """docker commit: a container's writes (incl. deletes and a replaced folder) exported as a
+    layer and applied on the same parent give the container's tree."""
+    import shutil
+
+    from scow.archive.tarstream import LayerReader
+
+    apply(driver, A, None, *BASE)
+    driver.create_rw(B, A)
+    top = driver.get(B)
+    try:
+        write(os.path.join(top, "etc/passwd"), b"changed")
+        os.unlink(os.path.join(top, "etc/keep"))
+        shutil.rmtree(os.path.join(top, "data"))
+        os.makedirs(os.path.join(top, "data/fresh"))
+        os.chmod(os.path.join(top, "tmp"), 0o700)
+        os.symlink("passwd", os.path.join(top, "etc/link"))
+    finally:
+        driver.put(B)
+    out = io.BytesIO()
+    driver.diff(B, A, out)
+    driver.create(D, A)
+    driver.apply_diff(D, A, LayerReader(io.BytesIO(out.getvalue())).entries())
+    keep = ("security.capability",)
+    a, b = driver.get(B), driver.get(D)
+    try:
+        assert snapshot(a, xattrs=keep) == snapshot(b, xattrs=keep)
+        assert sorted(os.listdir(os.path.join(b, "data"))) == ["fresh"]
+    finally:
+        driver.put(B)
+        driver.put(D)
