@@ -20,6 +20,12 @@ Contract (moby's graphdriver.Driver, in Docker's vocabulary):
 - ``status() -> list[(key, value)]``: the driver's lines for ``scow info``.
 - ``layer_path(id)``: where `id`'s own files live without mounting (overlay2: ``<id>/diff``);
   the tar-split file getter reads a layer's files from ``get(id)``.
+- ``cleanup()``: releases what this process holds; it never unmounts, since mounts belong to
+  containers and other scow processes (a stale on-disk count with nothing mounted reads as 0).
+
+Implementations: vfs.VfsDriver, overlay2.Overlay2Driver; pick one with
+``select.open_driver(root, name=None)``. Errors: LayerNotFound for a missing id, Conflict for
+an existing one, MountError when the kernel refuses a mount, InvalidArgument for a bad id.
 """
 
 from __future__ import annotations
