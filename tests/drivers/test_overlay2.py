@@ -126,3 +126,14 @@ def test_mount_made_by_a_process_that_exited_is_put_by_another(overlay: Driver,
     assert overlay.is_mounted(B)
     overlay.put(B)
     assert not overlay.is_mounted(B) and not os.path.exists(top)
+
+
+def test_uncounted_mount_is_adopted_not_stacked(overlay: Driver) -> None:
+    overlay.create(A, None)
+    overlay.create_rw(B, A)
+    top = overlay.get(B)
+    os.unlink(os.path.join(overlay.home, ".mountcount", B))  # the count got lost
+    assert overlay.get(B) == top
+    assert mounts.mounts_under(top) == [top]  # one mount, not two stacked
+    overlay.put(B)
+    assert not overlay.is_mounted(B)

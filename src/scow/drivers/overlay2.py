@@ -174,7 +174,7 @@ class Overlay2Driver:
         merged = os.path.join(path, "merged")
         with flocked(os.path.join(self._counts, id)) as fd:
             count = self._count(fd, merged)
-            if count == 0:
+            if count == 0 and not mounts.is_mountpoint(merged):  # else: adopt an uncounted mount
                 self._mount(id, path, merged)
             _write_count(fd, count + 1)
         return merged
