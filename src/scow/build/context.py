@@ -273,7 +273,8 @@ class BuildContext:
 
     @classmethod
     def from_dir(cls, path: str, dockerfile: str | None = None) -> BuildContext:
-        """A folder context; ignore rules from ``<Dockerfile>.dockerignore`` or ``.dockerignore``."""
+        """A folder context, ignore rules from ``<Dockerfile>.dockerignore`` else
+        ``.dockerignore``."""
         if not os.path.isdir(path):
             raise NotFound(f"unable to prepare context: path {path!r} not found")
         return cls(path, read_ignore_file(path, dockerfile))
