@@ -130,7 +130,8 @@ def _download(ctx: StepContext, c: ins.Copy, url: str, tmp: str, sums: list[str]
         raise InvalidArgument(f"source can't be a URL for {c.name}")
     path = ctx.engine.download(url, tmp)
     name = posixpath.basename(url.split("?", 1)[0].rstrip("/")) or os.path.basename(path)
-    sums.append("file:" + hashlib.sha256(open(path, "rb").read()).hexdigest())
+    with open(path, "rb") as f:
+        sums.append("file:" + hashlib.sha256(f.read()).hexdigest())
     os.chmod(path, 0o600)
     return CopyEntry(path, name, "file")
 
