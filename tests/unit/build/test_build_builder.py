@@ -158,7 +158,8 @@ def test_add_url_offline_and_local_tar(engine: FakeEngine, tmp_path: Path) -> No
 
 
 def test_heredoc_copy_and_run(engine: FakeEngine, tmp_path: Path) -> None:
-    df = "FROM alpine\nENV WHO=me\nCOPY <<EOF /greet\nhello $WHO\nEOF\nRUN <<EOT\necho x > /y\nEOT\n"
+    df = ("FROM alpine\nENV WHO=me\nCOPY <<EOF /greet\nhello $WHO\nEOF\n"
+          "RUN <<EOT\necho x > /y\nEOT\n")
     result, _ = _build(engine, tmp_path, df)
     fs = engine.image_rootfs(result.image_id)  # type: ignore[attr-defined]
     assert fs["greet"].data == b"hello me\n" and fs["y"].data == b"x\n"
