@@ -97,7 +97,7 @@ class _Runner:
                  plan: BuildPlan, meta: Mapping[str, str], created: str) -> None:
         self.engine, self.context, self.options = engine, context, options
         self.progress, self.df, self.plan, self.meta = progress, df, plan, meta
-        self.created = created if options.epoch is not None else created
+        self.created = created
         self.states: dict[int, d.StageState] = {}
         self.lock = threading.Lock()
 
