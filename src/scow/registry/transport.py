@@ -58,10 +58,16 @@ def is_loopback(host: str) -> bool:
 
 def failure_reason(exc: BaseException) -> str:
     """The innermost useful text of a urllib3/OS error, on one line."""
+    import ssl
+
     seen: BaseException | None = exc
     reason = str(exc)
     while seen is not None:
-        if isinstance(seen, OSError) and seen.strerror:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            reason = f"certificate verify failed: {seen.verify_message}"
+        elif isinstance(seen, ssl.SSLError):
+            reason = f"tls: {seen.reason or seen}"
+        elif isinstance(seen, OSError) and seen.strerror:
             reason = seen.strerror
         inner = getattr(seen, "reason", None)
         nxt = inner if isinstance(inner, BaseException) else seen.__cause__ or seen.__context__
@@ -162,10 +168,10 @@ class Session:
             if resp.status != 401 or attempt == 1:
                 return resp
             challenge = resp.headers.get("WWW-Authenticate", "")
+            if self.auth.scheme == "basic" or not self.auth.set_challenge(challenge):
+                return resp  # Basic credentials were refused, or nothing we can answer
             discard(resp)
             self.auth.forget(scopes)
-            if not self.auth.set_challenge(challenge):
-                return resp
         raise AssertionError("unreachable")
 
     def _send(self, method: str, url: str, *, verb: str, scopes: Sequence[str],
