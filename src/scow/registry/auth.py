@@ -109,8 +109,10 @@ class Authenticator:
     """Authorization headers for one registry; thread-safe (one lock around the cache, token
     fetches for different scopes may run in parallel, the same scope at most twice)."""
 
-    def __init__(self, host: str, credentials: Credentials | None, get: TokenGetter) -> None:
+    def __init__(self, host: str, credentials: Credentials | None, get: TokenGetter, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._host = host
+        self._clock = clock
         self._creds = credentials
         self._get = get
         self._lock = threading.Lock()
@@ -148,11 +150,12 @@ class Authenticator:
         key = " ".join(sorted(scopes))
         with self._lock:
             cached = self._tokens.get(key)
-        if cached and cached[1] > time.monotonic():
+        if cached and cached[1] > self._clock():
             return cached[0]
         token, expires_in = self._fetch(scopes)
         with self._lock:
-            self._tokens[key] = (token, time.monotonic() + max(expires_in - _TOKEN_MARGIN, 1))
+            lifetime = expires_in - min(_TOKEN_MARGIN, expires_in / 2)
+            self._tokens[key] = (token, self._clock() + lifetime)
         return token
 
     def _fetch(self, scopes: Sequence[str]) -> tuple[str, float]:

@@ -72,7 +72,7 @@ def test_mount_of_unknown_blob_falls_back(client: RegistryClient) -> None:
 def test_upload_of_a_lying_stream_is_refused(client: RegistryClient, chunk: int | None) -> None:
     blob = os.urandom(5000)
     claimed = digest_of(b"something else")
-    with pytest.raises((DigestMismatch)):
+    with pytest.raises(DigestMismatch):
         client.upload_blob("app/lie", lambda: io.BytesIO(blob), claimed, len(blob),
                            chunk_size=chunk)
     assert client.head_blob("app/lie", claimed) is None
