@@ -109,6 +109,8 @@ class Session:
             cert_reqs="CERT_NONE" if insecure else "CERT_REQUIRED",
             timeout=urllib3.Timeout(connect=min(timeout, 30.0), read=timeout))
         self._urllib3 = urllib3
+        if insecure:  # the user named this registry insecure: no warning per request
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self._base: str | None = None
         self._ping_lock = threading.Lock()
         self.auth = Authenticator(self.host, credentials, self._get_token)
@@ -120,25 +122,30 @@ class Session:
     def base_url(self) -> str:
         """`https://host` or `http://host`, decided by the first ping."""
         if self._base is None:
-            self.ping()
+            with self._ping_lock:
+                if self._base is None:
+                    self._ping_locked()
         assert self._base is not None
         return self._base
 
     def ping(self) -> int:
         """GET /v2/; learn the scheme and the auth challenge. Returns the status (200/401)."""
         with self._ping_lock:
-            schemes = ["https", "http"] if self.plain_allowed else ["https"]
-            first: ScowError | None = None
-            for scheme in schemes:
-                try:
-                    status = self._ping_once(f"{scheme}://{self.host}")
-                except RegistryUnavailable as exc:
-                    first = first or exc
-                    continue
-                self._base = f"{scheme}://{self.host}"
-                return status
-            assert first is not None
-            raise first
+            return self._ping_locked()
+
+    def _ping_locked(self) -> int:
+        schemes = ["https", "http"] if self.plain_allowed else ["https"]
+        first: ScowError | None = None
+        for scheme in schemes:
+            try:
+                status = self._ping_once(f"{scheme}://{self.host}")
+            except RegistryUnavailable as exc:
+                first = first or exc
+                continue
+            self._base = f"{scheme}://{self.host}"
+            return status
+        assert first is not None
+        raise first
 
     def _ping_once(self, base: str) -> int:
         resp = self._raw("GET", base + "/v2/", {"User-Agent": self.user_agent}, None,

@@ -113,3 +113,60 @@ def test_bad_manifests_are_one_line_errors(liar: RegistryClient, tag: str,
 def test_index_entry_of_the_wrong_size(liar: RegistryClient) -> None:
     with pytest.raises(SizeMismatch, match="the index says 999"):
         liar.resolve("lie", "index")
+
+
+def test_redirect_to_another_host_carries_no_credentials() -> None:
+    """A blob GET answered with 307 to storage elsewhere: the registry gets Basic
+    credentials, the storage host (another origin) never sees them."""
+    from scow.registry.credentials import Credentials
+
+    seen: dict[str, str | None] = {}
+
+    class Storage(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            seen["storage"] = self.headers.get("Authorization")
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(GOOD)))
+            self.end_headers()
+            self.wfile.write(GOOD)
+
+    storage = QuietServer(("127.0.0.1", 0), Storage)
+
+    class Guarded(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            auth = self.headers.get("Authorization")
+            if not auth:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="guarded"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            seen["registry"] = auth
+            self.send_response(307 if "/blobs/" in self.path else 200)
+            self.send_header("Location", f"http://127.0.0.1:{storage.server_address[1]}/b")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    registry = QuietServer(("127.0.0.1", 0), Guarded)
+    for server in (storage, registry):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with RegistryClient(f"127.0.0.1:{registry.server_address[1]}",
+                            credentials=Credentials("u", "p")) as client:
+            assert client.fetch_blob("repo", GOOD_DIGEST) == GOOD
+    finally:
+        for server in (storage, registry):
+            server.shutdown()
+            server.server_close()
+    assert seen["registry"] and seen["registry"].startswith("Basic ")
+    assert seen["storage"] is None

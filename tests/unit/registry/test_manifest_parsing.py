@@ -22,7 +22,6 @@ from scow.registry.manifest import (
     Manifest,
     Platform,
     PlatformNotFound,
-    normalize_platform,
     parse_config,
     parse_document,
     parse_platform,
