@@ -10,6 +10,7 @@ digest says. A caller writes to a temp file and keeps it only after a clean b"".
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     import urllib3
 
 MAX_ATTEMPTS = 5
+_BACKOFF = 0.2  # seconds, times the number of failed attempts so far
 CHUNK = 1024 * 1024
 
 # offset -> a response whose body starts at byte `offset` of the blob (206) or at 0 (200)
@@ -111,18 +113,31 @@ class BlobReader:
         if self._resp is not None:
             self._resp.close()
             self._resp = None
-        if self.attempts >= MAX_ATTEMPTS:
-            raise RegistryUnavailable(
-                f"{self._verb}: {reason} (gave up after {self.attempts} attempts)") from exc
-        self.attempts += 1
-        resp = self._open(self.offset)
-        if resp.status == 200 and self.offset:
-            self._skip(resp, self.offset)  # the server ignored Range: start over, skip ahead
-        self._resp = resp
+        while True:
+            if self.attempts >= MAX_ATTEMPTS:
+                raise RegistryUnavailable(
+                    f"{self._verb}: {reason} (gave up after {self.attempts} attempts)") from exc
+            time.sleep(_BACKOFF * (self.attempts - 1))
+            self.attempts += 1
+            try:
+                resp = self._open(self.offset)
+                if resp.status == 200 and self.offset:
+                    self._skip(resp, self.offset)  # Range ignored: start over, skip ahead
+            except RegistryUnavailable as again:
+                reason, exc = again.message, again
+                continue
+            self._resp = resp
+            return
 
     def _skip(self, resp: urllib3.BaseHTTPResponse, count: int) -> None:
-        while count:
-            data = resp.read(min(count, CHUNK), decode_content=False)
-            if not data:
-                raise RegistryUnavailable(f"{self._verb}: blob shorter on retry")
-            count -= len(data)
+        from scow.registry.transport import failure_reason
+
+        try:
+            while count:
+                data = resp.read(min(count, CHUNK), decode_content=False)
+                if not data:
+                    raise RegistryUnavailable(f"{self._verb}: blob shorter on retry")
+                count -= len(data)
+        except self._errors as exc:
+            resp.close()
+            raise RegistryUnavailable(f"{self._verb}: {failure_reason(exc)}") from exc
