@@ -2,7 +2,8 @@
 
 A cell is text terminated by a tab; the text after a line's last tab is not a cell and is
 never padded. Column widths are computed per column block (consecutive lines that have the
-column): width = max(minwidth, widest cell + padding), cell width in runes. Text is held
+column): width = max(minwidth, widest cell + padding), cell width in runes (Go) or display columns
+(docker/cli's fork, `display_width`). Text is held
 until `flush`, or until a line with no tab ends (nothing after it can change its layout).
 docker uses ``TabWriter(out, minwidth=10, tabwidth=1, padding=3, padchar=" ", flags=0)``.
 Escapes (0xff) and FilterHTML are not supported.
@@ -10,12 +11,33 @@ Escapes (0xff) and FilterHTML are not supported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TextIO
 
 ALIGN_RIGHT = 4
 DISCARD_EMPTY_COLUMNS = 8
 TAB_INDENT = 16
 DEBUG = 32
+
+
+def rune_count(text: str) -> int:
+    """Go's text/tabwriter cell width: the number of runes."""
+    return len(text)
+
+
+def display_width(text: str) -> int:
+    """go-runewidth StringWidth (docker/cli's tabwriter fork): wide East Asian runes count 2,
+    combining marks and zero-width joiners 0."""
+    if text.isascii():
+        return len(text)
+    import unicodedata
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch) or ch in "\u200b\u200c\u200d" or \
+                unicodedata.category(ch) == "Cc":
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
 
 
 class _Cell:
@@ -27,11 +49,14 @@ class _Cell:
 
 class TabWriter:
     def __init__(self, out: TextIO, minwidth: int = 10, tabwidth: int = 1, padding: int = 3,
-                 padchar: str = " ", flags: int = 0) -> None:
+                 padchar: str = " ", flags: int = 0,
+                 width: Callable[[str], int] = rune_count) -> None:
+        """`width` measures a cell: `rune_count` (Go) or `display_width` (docker/cli)."""
         if minwidth < 0 or tabwidth < 0 or padding < 0:
             raise ValueError("negative minwidth, tabwidth, or padding")
         self.out, self.minwidth, self.tabwidth = out, minwidth, tabwidth
         self.padding, self.padchar, self.flags = padding, padchar, flags
+        self.width = width
         if padchar == "\t":  # tab padding enforces left-alignment
             self.flags &= ~ALIGN_RIGHT
         self._reset()
@@ -90,7 +115,7 @@ class TabWriter:
                 if column >= len(line) - 1:
                     break
                 cell = line[column]
-                width = max(width, len(cell.text) + self.padding)
+                width = max(width, self.width(cell.text) + self.padding)
                 if cell.text or cell.htab:
                     discardable = False
                 this += 1
@@ -114,13 +139,14 @@ class TabWriter:
                         self._pad(0, self.widths[j], use_tabs)
                     continue
                 use_tabs = False
+                textw = self.width(cell.text)
                 if self.flags & ALIGN_RIGHT and j < len(self.widths):
-                    self._pad(len(cell.text), self.widths[j], False)
+                    self._pad(textw, self.widths[j], False)
                     chunks.append(cell.text)
                 else:
                     chunks.append(cell.text)
                     if j < len(self.widths):
-                        self._pad(len(cell.text), self.widths[j], False)
+                        self._pad(textw, self.widths[j], False)
             if i + 1 == len(self.lines):
                 chunks.append("".join(self.cell))  # the unterminated rest of the last line
                 self.cell = []
@@ -139,11 +165,12 @@ class TabWriter:
 
 
 def tabulate(text: str, minwidth: int = 10, tabwidth: int = 1, padding: int = 3,
-             padchar: str = " ", flags: int = 0) -> str:
+             padchar: str = " ", flags: int = 0,
+             width: Callable[[str], int] = rune_count) -> str:
     """Run `text` through a TabWriter and return the result (flushed)."""
     import io
     buf = io.StringIO()
-    writer = TabWriter(buf, minwidth, tabwidth, padding, padchar, flags)
+    writer = TabWriter(buf, minwidth, tabwidth, padding, padchar, flags, width)
     writer.write(text)
     writer.flush()
     return buf.getvalue()
