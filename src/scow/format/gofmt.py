@@ -160,7 +160,7 @@ def _format_one(arg: Any, spec: _Spec) -> str:
     if verb == "T":
         return _pad(type_name(arg), spec)
     if arg is MISSING or arg is None:
-        return _pad("<nil>", spec) if verb in "vs" else _bad(arg, verb)
+        return _pad("<nil>", spec) if verb == "v" else _bad(arg, verb)
     if isinstance(arg, GoTime) or (not isinstance(arg, (str, int, float, bytes)) and
                                    callable(getattr(arg, "String", None))):
         if verb in "vsqxX":
@@ -233,12 +233,21 @@ def _format_float(value: float, spec: _Spec) -> str:
     elif verb in "fF":
         text = format_float(value, "f", 6 if spec.prec is None else spec.prec)
     else:
-        text = value.hex()
+        text = _hex_float(value, verb == "X")
     if spec.plus and not text.startswith(("-", "+")):
         text = "+" + text
     elif spec.space and not text.startswith(("-", "+")):
         text = " " + text
     return _pad(text, spec, numeric=text[-1:].isdigit())
+
+
+def _hex_float(value: float, upper: bool) -> str:
+    """Go's %x of a float: ``0x1.cp+01`` (shortest mantissa, two-digit exponent)."""
+    mant, _, exp = value.hex().partition("p")
+    whole, _, frac = mant.partition(".")
+    frac = frac.rstrip("0")
+    text = whole + ("." + frac if frac else "") + "p" + exp[0] + exp[1:].rjust(2, "0")
+    return text.upper().replace("0X", "0X") if upper else text
 
 
 def _format_str(text: str, spec: _Spec) -> str:

@@ -8,7 +8,6 @@ omitempty; NilSlice/NilMap/None → null; floats as Go writes them; GoTime as RF
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from scow.format.govalue import (
@@ -109,6 +108,7 @@ def _encode(value: Any, out: list[str], esc: bool, nl: str = "", ind: str = "") 
     elif isinstance(value, str):
         out.append(quote_json(value, esc))
     elif isinstance(value, (bytes, bytearray)):
+        import base64
         out.append('"' + base64.b64encode(bytes(value)).decode() + '"')
     elif isinstance(value, GoTime):
         out.append('"' + value.rfc3339nano() + '"')

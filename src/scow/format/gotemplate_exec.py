@@ -139,7 +139,7 @@ class State:
         body = self.trees.get(node.name)
         if body is None:
             raise self.error(f"no such template {_q(node.name)}")
-        value = self.eval_pipe(dot, node.pipe) if node.pipe is not None else None
+        value = self.eval_pipe(dot, node.pipe) if node.pipe is not None else MISSING
         if self.depth >= MAX_DEPTH:
             raise self.error(f"exceeded maximum template depth ({MAX_DEPTH})")
         saved_vars, saved_node = self.vars, self.node

@@ -161,8 +161,6 @@ def js(*args: Any) -> str:
             out.append("\\" + ch)
         elif ch in "<>&=":
             out.append(f"\\u{ord(ch):04X}")
-        elif ch == "\n" or ch == "\r" or ch == "\t":
-            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
         elif ord(ch) < 0x20 or not ch.isprintable():
             out.append(f"\\u{ord(ch):04X}")
         else:

@@ -204,7 +204,7 @@ class Lexer:
             j += 1
         text = src[i:j]
         if parse_number(text) is None:
-            raise self.error(f"bad number syntax: {text!r}", i)
+            raise self.error(f"bad number syntax: \"{text}\"", i)
         self.emit("number", i, j)
         return j
 

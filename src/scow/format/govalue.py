@@ -11,7 +11,6 @@ names) is a struct too: fields are attributes, other exported attributes are met
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -129,6 +128,7 @@ class GoTime:
     @classmethod
     def parse(cls, text: str) -> GoTime:
         """Parse RFC 3339 with up to nanoseconds (``2026-11-29T08:30:43.483191123Z``)."""
+        import datetime as _dt
         base, frac, tz = text, "", ""
         if text.endswith(("Z", "z")):
             base, tz = text[:-1], "Z"
@@ -147,7 +147,8 @@ class GoTime:
         secs = int(moment.timestamp()) - offset
         return cls(secs * 1_000_000_000 + nanos, offset=offset, zone="UTC" if not offset else "")
 
-    def _parts(self) -> tuple[_dt.datetime, int]:
+    def _parts(self) -> tuple[Any, int]:
+        import datetime as _dt
         secs, nanos = divmod(self.unix_ns, 1_000_000_000)
         epoch = _dt.datetime(1970, 1, 1)
         return epoch + _dt.timedelta(seconds=secs + self.offset), nanos
@@ -234,6 +235,8 @@ def type_name(value: Any) -> str:
               NilSlice: "[]interface {}", NilMap: "map[string]interface {}"}
     if isinstance(value, GoInt):
         return value.go_type
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+        return "[]string"
     if type(value) in simple:
         return simple[type(value)]
     if isinstance(value, Struct):
