@@ -8,8 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from scow.format.govalue import (
-    MISSING, GoTime, NilMap, NilSlice, format_float, go_str, is_struct, sorted_keys,
-    struct_fields, type_name,
+    MISSING,
+    GoTime,
+    NilMap,
+    NilSlice,
+    format_float,
+    go_str,
+    is_struct,
+    sorted_keys,
+    struct_fields,
+    type_name,
 )
 
 
@@ -62,10 +70,11 @@ def _v(arg: Any) -> str:
 
 
 class _Spec:
-    __slots__ = ("minus", "plus", "sharp", "zero", "space", "width", "prec", "verb")
+    __slots__ = ("minus", "plus", "sharp", "zero", "space", "width", "prec", "verb", "plus_v")
 
     def __init__(self) -> None:
         self.minus = self.plus = self.sharp = self.zero = self.space = False
+        self.plus_v = False  # %+v: field names, not a sign
         self.width: int | None = None
         self.prec: int | None = None
         self.verb = ""
@@ -121,6 +130,8 @@ def _parse_spec(fmt: str, i: int, args: tuple[Any, ...],
     if i < n:
         spec.verb = fmt[i]
         i += 1
+    if spec.verb == "v" and spec.plus:
+        spec.plus, spec.plus_v = False, True
     return spec, i, argi, ""
 
 
@@ -183,6 +194,7 @@ def _format_composite(arg: Any, spec: _Spec) -> str:
     def sub(value: Any) -> str:
         inner = _Spec()
         inner.plus, inner.sharp, inner.verb = spec.plus, spec.sharp, spec.verb
+        inner.plus_v = spec.plus_v
         return _format_one(value, inner)
 
     if isinstance(arg, (list, tuple, NilSlice, bytes, bytearray)):
@@ -191,7 +203,7 @@ def _format_composite(arg: Any, spec: _Spec) -> str:
         text = "map[" + " ".join(f"{sub(k)}:{sub(arg[k])}" for k in sorted_keys(arg)) + "]"
     elif is_struct(arg):
         fields = struct_fields(arg)
-        text = "{" + " ".join((f"{k}:" if spec.plus and spec.verb == "v" else "") + sub(v)
+        text = "{" + " ".join((f"{k}:" if spec.plus_v else "") + sub(v)
                               for k, v in fields) + "}"
     else:
         return _pad(go_str(arg), spec) if spec.verb in "vs" else _bad(arg, spec.verb)

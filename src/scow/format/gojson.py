@@ -8,10 +8,18 @@ omitempty; NilSlice/NilMap/None → null; floats as Go writes them; GoTime as RF
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from scow.format.govalue import (
-    MISSING, GoTime, NilMap, NilSlice, Struct, format_float, is_struct, struct_fields,
+    MISSING,
+    GoTime,
+    NilMap,
+    NilSlice,
+    Struct,
+    format_float,
+    is_struct,
+    struct_fields,
 )
 
 
@@ -125,7 +133,7 @@ def _encode(value: Any, out: list[str], esc: bool, nl: str = "", ind: str = "") 
         raise JSONError(f"json: unsupported type: {type(value).__name__}")
 
 
-def _container(open_: str, close: str, items: list[tuple[str | None, Any]], out: list[str],
+def _container(open_: str, close: str, items: Sequence[tuple[str | None, Any]], out: list[str],
                esc: bool, nl: str, ind: str) -> None:
     out.append(open_)
     if not items:

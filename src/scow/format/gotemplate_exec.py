@@ -12,11 +12,30 @@ from typing import Any
 
 from scow.format.gotemplate_lex import TemplateError
 from scow.format.gotemplate_parse import (
-    Action, Branch, Command, Dot, Field, Ident, Literal, LoopControl, Nil, Node, Pipe,
-    TemplateCall, Text,
+    Action,
+    Branch,
+    Command,
+    Dot,
+    Field,
+    Ident,
+    Literal,
+    LoopControl,
+    Nil,
+    Node,
+    Pipe,
+    TemplateCall,
+    Text,
 )
 from scow.format.govalue import (
-    MISSING, NilMap, NilSlice, Struct, go_str, is_struct, sorted_keys, truth, type_name,
+    MISSING,
+    NilMap,
+    NilSlice,
+    Struct,
+    go_str,
+    is_struct,
+    sorted_keys,
+    truth,
+    type_name,
 )
 
 MAX_DEPTH = 10000
@@ -257,7 +276,7 @@ class State:
             if has_args:
                 raise self.error(f"{name} is not a method but has arguments")
             if name in receiver:
-                return receiver[name]  # type: ignore[index]
+                return receiver[name]
             if self.missingkey == "error":
                 raise self.error(f"map has no entry for key {_q(name)}")
             return None if self.missingkey == "zero" else MISSING

@@ -120,7 +120,7 @@ def slice_(item: Any, *indices: Any) -> Any:
         raise FuncError("slice of untyped nil")
     if isinstance(item, str):
         if len(indices) > 2:
-            raise FuncError(f"cannot 3-index slice a string")
+            raise FuncError("cannot 3-index slice a string")
         seq: Any = item.encode()
     elif isinstance(item, (list, tuple, bytes, NilSlice)):
         seq = list(item) if not isinstance(item, bytes) else item

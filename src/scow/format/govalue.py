@@ -77,6 +77,12 @@ class NilMap:
     def __len__(self) -> int:
         return 0
 
+    def __contains__(self, key: object) -> bool:
+        return False
+
+    def __getitem__(self, key: object) -> Any:
+        raise KeyError(key)
+
     def __repr__(self) -> str:
         return "NilMap()"
 
@@ -137,7 +143,7 @@ class GoTime:
         if "." in base:
             base, frac = base.split(".", 1)
         try:
-            moment = _dt.datetime.fromisoformat(base).replace(tzinfo=_dt.timezone.utc)
+            moment = _dt.datetime.fromisoformat(base).replace(tzinfo=_dt.UTC)
             nanos = int((frac + "000000000")[:9]) if frac else 0
         except ValueError as exc:
             raise ValueError(f"parse time {text!r}: not RFC 3339") from exc
