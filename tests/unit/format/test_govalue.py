@@ -7,7 +7,15 @@ import pytest
 from scow.format.gofmt import quote, sprint, sprintf
 from scow.format.gotemplate import render
 from scow.format.govalue import (
-    NIL_MAP, NIL_SLICE, GoTime, Int64, Struct, Uint8, format_float, go_str, type_name,
+    NIL_MAP,
+    NIL_SLICE,
+    GoTime,
+    Int64,
+    Struct,
+    Uint8,
+    format_float,
+    go_str,
+    type_name,
 )
 
 

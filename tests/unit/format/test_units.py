@@ -5,8 +5,17 @@ from __future__ import annotations
 import pytest
 
 from scow.format.units import (
-    InvalidDuration, InvalidSize, bytes_size, created_ago, ellipsis, format_duration,
-    human_duration, human_size, parse_duration, parse_size, truncate_id,
+    InvalidDuration,
+    InvalidSize,
+    bytes_size,
+    created_ago,
+    ellipsis,
+    format_duration,
+    human_duration,
+    human_size,
+    parse_duration,
+    parse_size,
+    truncate_id,
 )
 
 
