@@ -12,20 +12,17 @@ import os
 import threading
 from typing import TextIO
 
+from scow.format import units
+
 BAR_WIDTH = 50
 _DEFAULT_WIDTH = 200  # docker's width when the terminal size is unknown (daemon side)
-_DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 
 ERASE_LINE = "\x1b[2K"
 
 
 def human_size(size: float) -> str:
     """go-units HumanSize: decimal units, 4 significant digits (`1.235MB`, `169B`)."""
-    i = 0
-    while size >= 1000.0 and i < len(_DECIMAL_UNITS) - 1:
-        size /= 1000.0
-        i += 1
-    return f"{size:.4g}{_DECIMAL_UNITS[i]}"
+    return units.human_size(size, precision=4)
 
 
 def progress_text(current: int, total: int, width: int = _DEFAULT_WIDTH) -> str:
