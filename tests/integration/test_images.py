@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import make_tar
 
 from scow.errors import Conflict, ImageNotFound
 from scow.ids import chain_id
-from tests.conftest import make_tar
 
 Engine = Any
 

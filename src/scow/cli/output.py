@@ -37,7 +37,7 @@ def created_at(ts: float) -> str:
 
 
 def print_rows(ctx: Context, fmt: str, rows: Iterable[object], *, default: str,
-               headers: Mapping[str, str], quiet_field: str | None = None) -> None:
+               headers: Mapping[str, str]) -> None:
     """Print rows with `--format` (a template, `table ...`, `json`) or the default table."""
     from scow.format.docker import render_rows
 
@@ -52,7 +52,7 @@ def print_inspect(ctx: Context, objects: list[dict[str, Any]], fmt: str) -> None
 
     if fmt:
         for obj in objects:
-            ctx.stdout.write(render_one(fmt, to_go(obj)) + "\n")
+            ctx.stdout.write(render_one(fmt, to_go(obj), raw=obj))
         return
     ctx.stdout.write(marshal_indent(objects, indent="    ") + "\n")
 
@@ -61,16 +61,16 @@ def to_go(value: Any, key: str = "") -> Any:
     """Plain JSON-like data as Go values: dicts are structs (field order) unless the key
     names a Go map (sorted keys, `map[k:v]`)."""
     from scow.engine.inspect import GO_MAP_KEYS
-    from scow.format.govalue import NilMap, NilSlice, Struct
+    from scow.format.govalue import NIL_MAP, NIL_SLICE, Struct
 
     if isinstance(value, dict):
         if key in GO_MAP_KEYS:
-            return {k: to_go(v) for k, v in value.items()} if value else NilMap()
+            return {k: to_go(v) for k, v in value.items()} if value else NIL_MAP
         return Struct({k: to_go(v, k) for k, v in value.items()})
     if isinstance(value, list):
         return [to_go(v) for v in value]
     if value is None and key in GO_MAP_KEYS:
-        return NilMap()
+        return NIL_MAP
     if value is None and key in ("Env", "Cmd", "Entrypoint", "OnBuild", "Shell"):
-        return NilSlice()
+        return NIL_SLICE
     return value

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from scow.errors import InvalidArgument
@@ -36,7 +36,7 @@ def rfc3339_nano(ts: float | None = None) -> str:
     ts = time.time() if ts is None else ts
     secs = int(ts)
     frac = f"{ts - secs:.9f}"[2:].rstrip("0")
-    base = datetime.fromtimestamp(secs, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    base = datetime.fromtimestamp(secs, UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return f"{base}.{frac}Z" if frac else f"{base}Z"
 
 
@@ -53,7 +53,7 @@ def parse_time(text: str | None) -> float:
                 tz = _offset(off, sign)
         if not frac and len(head) > 19 and head[19] in "+-":
             tz, head = _offset(head[20:], head[19]), head[:19]
-        base = datetime.strptime(head[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+        base = datetime.strptime(head[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
         return base.timestamp() + float("0." + (frac or "0")) - tz
     except ValueError:
         return 0.0

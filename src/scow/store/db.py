@@ -17,6 +17,9 @@ Tables (all IDs are the full ``sha256:<hex>`` digests or 64-hex random IDs):
   local parent, created time, last tag time.
 - ``refs``: ``name:tag`` and ``name@digest`` references → image ID.
 - ``rw_layers``: a container's init + writable layer pair on an image chain_id.
+- ``containers``: a container's record (``doc``: its config as JSON) with a unique name;
+  ``state`` is ``creating`` (by ``owner``), ``ready`` or ``removing``.
+- ``volumes``: named volumes (their data is under ``<root>/volumes/<name>/_data``).
 """
 
 from __future__ import annotations
@@ -75,6 +78,23 @@ CREATE TABLE IF NOT EXISTS rw_layers (
   created REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rw_parent ON rw_layers(parent);
+CREATE TABLE IF NOT EXISTS containers (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  image_id TEXT NOT NULL,
+  mount_id TEXT,
+  created REAL NOT NULL,
+  state TEXT NOT NULL,
+  owner TEXT,
+  doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS containers_image ON containers(image_id);
+CREATE TABLE IF NOT EXISTS volumes (
+  name TEXT PRIMARY KEY,
+  created REAL NOT NULL,
+  labels TEXT NOT NULL DEFAULT '{}',
+  anonymous INTEGER NOT NULL DEFAULT 0
+);
 """
 
 

@@ -21,7 +21,7 @@ def run(opts: Options, ctx: Context) -> int:
         from scow.format.docker import render_one
 
         data = {k.replace(" ", ""): v for k, v, _ in lines}
-        ctx.out(render_one(opts.format, to_go(data)))
+        ctx.stdout.write(render_one(opts.format, to_go(data)))
         return 0
     ctx.out("Client:")
     ctx.out(f" Version:    {__version__}")

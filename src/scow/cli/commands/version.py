@@ -26,7 +26,7 @@ def run(opts: Options, ctx: Context) -> int:
         from scow.cli.output import to_go
         from scow.format.docker import render_one
 
-        ctx.out(render_one(opts.format, to_go({"Client": data, "Server": data})))
+        ctx.stdout.write(render_one(opts.format, to_go({"Client": data, "Server": data})))
         return 0
     ctx.out("Client:")
     for key in ("Version", "ApiVersion", "PythonVersion", "Os", "Arch"):
