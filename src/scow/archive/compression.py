@@ -36,11 +36,11 @@ def detect(head: bytes) -> Kind:
 
 
 def _zstd() -> Any:
+    import importlib
     try:
-        from compression import zstd  # type: ignore[import-not-found]
+        return importlib.import_module("compression.zstd")  # Python 3.14+
     except ImportError:
-        from backports import zstd
-    return zstd
+        return importlib.import_module("backports.zstd")
 
 
 class _Guarded(io.RawIOBase):
@@ -94,7 +94,8 @@ def decompressed(stream: BinaryIO) -> BinaryIO:
         return cast(BinaryIO, buffered)
     if kind == "gzip":
         from isal import igzip
-        inner: Any = igzip.IGzipFile(fileobj=buffered, mode="rb")
+        gzip_file: Any = igzip.IGzipFile
+        inner: Any = gzip_file(fileobj=buffered, mode="rb")
     else:
         inner = _zstd().ZstdFile(buffered, mode="rb")
     return cast(BinaryIO, io.BufferedReader(_Guarded(inner, kind), 1 << 20))
@@ -104,14 +105,15 @@ def compressor(out: BinaryIO, kind: Kind = "gzip", level: int | None = None) -> 
     """A writer compressing into `out`; closing it flushes the trailer but leaves `out` open."""
     if kind == "gzip":
         from isal import igzip
+        gzip_file: Any = igzip.IGzipFile
         lvl = 1 if level is None else max(0, min(level, 3))
-        return cast(BinaryIO, igzip.IGzipFile(filename="", fileobj=out, mode="wb",
-                                              compresslevel=lvl, mtime=0))
+        return cast(BinaryIO, gzip_file(filename="", fileobj=out, mode="wb",
+                                        compresslevel=lvl, mtime=0))
     if kind == "zstd":
         return cast(BinaryIO, _zstd().ZstdFile(out, mode="wb",
                                                level=3 if level is None else level))
     if kind == "none":
-        return _Uncompressed(out)
+        return cast(BinaryIO, _Uncompressed(out))
     raise Unsupported(f"compress layer: unknown compression {kind!r}")
 
 

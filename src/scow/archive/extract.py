@@ -224,9 +224,10 @@ class _Applier:
         if target in ("", ".", "..") or "/" in target:
             raise UnsafeArchive(f"apply layer: {h.name}: invalid whiteout entry")
         if self.whiteouts == "oci":
-            pfd = self._parent_if_exists(parent)
-            if pfd is None:
+            maybe = self._parent_if_exists(parent)
+            if maybe is None:
                 return
+            pfd = maybe
         else:
             pfd = self._parent(parent)
         try:
@@ -242,14 +243,12 @@ class _Applier:
 
     def _opaque(self, h: TarHeader, parent: str) -> None:
         if self.whiteouts == "overlay":
-            pfd = self._parent(parent)
-            os.setxattr(f"/proc/self/fd/{pfd}" if parent else f"/proc/self/fd/{self.root_fd}",
-                        OPAQUE_XATTR, b"y")
+            os.setxattr(f"/proc/self/fd/{self._parent(parent)}", OPAQUE_XATTR, b"y")
             return
-        pfd = self._parent_if_exists(parent)
-        if pfd is None:
+        found = self._parent_if_exists(parent)
+        if found is None:
             return
-        fd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=pfd)
+        fd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=found)
         try:
             self._prune(fd, parent)
         finally:

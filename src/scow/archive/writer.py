@@ -13,6 +13,7 @@ import os
 import posixpath
 import stat
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import BinaryIO, Literal
 
 from scow.archive.tarstream import BLOCK, Kind, TarHeader
@@ -216,42 +217,40 @@ def _headers_for(path: str, name: str, st: os.stat_result, whiteouts: str | None
     mode = st.st_mode
     perm = stat.S_IMODE(mode)
     mtime = st.st_mtime_ns // 1_000_000_000
-    common = {"mode": perm, "uid": st.st_uid, "gid": st.st_gid, "mtime": mtime}
     if stat.S_ISSOCK(mode):
         return
     xattrs: dict[str, bytes] = {}
     cap = _capability(path) if not stat.S_ISLNK(mode) else None
     if cap is not None:
         xattrs[CAPABILITY] = cap
+    tmpl = TarHeader(name=name, kind=Kind.REG, mode=perm, uid=st.st_uid, gid=st.st_gid, size=0,
+                     mtime=mtime, xattrs=xattrs)
     if stat.S_ISCHR(mode) and st.st_rdev == 0 and whiteouts == "overlay":
         parent, base = posixpath.split(name)
         yield TarHeader(name=posixpath.join(parent, WHITEOUT_PREFIX + base), kind=Kind.REG,
                         mode=0o600, uid=st.st_uid, gid=st.st_gid, size=0, mtime=mtime)
         return
     if stat.S_ISDIR(mode):
-        yield TarHeader(name=name, kind=Kind.DIR, size=0, xattrs=xattrs, **common)
+        yield replace(tmpl, kind=Kind.DIR)
         if whiteouts == "overlay" and _is_opaque(path):
             yield TarHeader(name=posixpath.join(name, OPAQUE), kind=Kind.REG, mode=perm & 0o777,
                             uid=st.st_uid, gid=st.st_gid, size=0, mtime=0)
         return
     if stat.S_ISLNK(mode):
-        yield TarHeader(name=name, kind=Kind.SYMLINK, size=0, linkname=os.readlink(path),
-                        xattrs=xattrs, **common)
+        yield replace(tmpl, kind=Kind.SYMLINK, linkname=os.readlink(path))
         return
     if stat.S_ISREG(mode):
         if st.st_nlink > 1 and seen is not None:
             first = seen.setdefault((st.st_dev, st.st_ino), name)
             if first != name:
-                yield TarHeader(name=name, kind=Kind.HARDLINK, size=0, linkname=first,
-                                xattrs=xattrs, **common)
+                yield replace(tmpl, kind=Kind.HARDLINK, linkname=first)
                 return
-        yield TarHeader(name=name, kind=Kind.REG, size=st.st_size, xattrs=xattrs, **common)
+        yield replace(tmpl, size=st.st_size)
         return
     kind = Kind.CHAR if stat.S_ISCHR(mode) else Kind.BLOCK if stat.S_ISBLK(mode) else Kind.FIFO
     dev = st.st_rdev
-    yield TarHeader(name=name, kind=kind, size=0, xattrs=xattrs,
-                    devmajor=os.major(dev) if kind is not Kind.FIFO else 0,
-                    devminor=os.minor(dev) if kind is not Kind.FIFO else 0, **common)
+    yield replace(tmpl, kind=kind, devmajor=os.major(dev) if kind is not Kind.FIFO else 0,
+                  devminor=os.minor(dev) if kind is not Kind.FIFO else 0)
 
 
 def _is_opaque(path: str) -> bool:
