@@ -111,25 +111,24 @@ class _Applier:
     def _create(self, entry: TarEntry, parent: str, base: str) -> None:
         h = entry.header
         pfd = self._parent(parent)
-        try:
-            st = os.stat(base, dir_fd=pfd, follow_symlinks=False)
-        except FileNotFoundError:
-            st = None
-        if st is not None and not (h.kind is Kind.DIR and stat.S_ISDIR(st.st_mode)):
-            self._remove(pfd, base, st)
         self._mark(h.name)
+        try:
+            self._node(entry, pfd, base)  # creation comes first: EEXIST has no side effect
+        except FileExistsError:
+            st = os.stat(base, dir_fd=pfd, follow_symlinks=False)
+            if h.kind is Kind.DIR and stat.S_ISDIR(st.st_mode):
+                self._dir_attrs(h, pfd, base)  # dir over dir: keep, update attributes
+                return
+            self._remove(pfd, base, st)
+            self._node(entry, pfd, base)
+
+    def _node(self, entry: TarEntry, pfd: int, base: str) -> None:
+        h = entry.header
         if h.kind is Kind.REG:
             self._regular(entry, pfd, base)
         elif h.kind is Kind.DIR:
-            if st is None:
-                os.mkdir(base, 0o700, dir_fd=pfd)
-            fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
-                         dir_fd=pfd)
-            try:
-                self._attrs_fd(fd, h)
-            finally:
-                os.close(fd)
-            self.dir_times.append((h.name, h.mtime))
+            os.mkdir(base, 0o700, dir_fd=pfd)
+            self._dir_attrs(h, pfd, base)
         elif h.kind is Kind.SYMLINK:
             os.symlink(h.linkname, base, dir_fd=pfd)
             self._attrs_at(pfd, base, h, chmod=False)
@@ -137,6 +136,15 @@ class _Applier:
             self._hardlink(h, pfd, base)
         else:
             self._device(h, pfd, base)
+
+    def _dir_attrs(self, h: TarHeader, pfd: int, base: str) -> None:
+        fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     dir_fd=pfd)
+        try:
+            self._attrs_fd(fd, h)
+        finally:
+            os.close(fd)
+        self.dir_times.append((h.name, h.mtime))
 
     def _regular(self, entry: TarEntry, pfd: int, base: str) -> None:
         fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,

@@ -27,8 +27,14 @@ FILE = 1
 _COPY_CHUNK = 1 << 20
 
 
+_PLAIN = frozenset(range(0x20, 0x7F)) - frozenset(b'"\\<>&')
+
+
 def _go_json_string(name: str) -> bytes:
     """A JSON string the way Go's encoding/json writes it (HTML-safe escapes)."""
+    raw = name.encode("utf-8", "surrogateescape")
+    if raw.isascii() and _PLAIN.issuperset(raw):
+        return b'"%s"' % raw
     text = json.dumps(name, ensure_ascii=False)
     if any(c in text for c in "<>&\u2028\u2029"):
         text = (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -82,6 +82,10 @@ def _num(field_: bytes, what: str) -> int:
         if field_[0] == 0xFF:
             return int.from_bytes(field_, "big", signed=True)
         return int.from_bytes(bytes([field_[0] & 0x7F]) + field_[1:], "big")
+    try:
+        return int(field_.rstrip(b"\0 "), 8)  # the common "0000644\0"; int() skips spaces
+    except ValueError:
+        pass
     text = field_.strip(b" \0")
     nul = text.find(0)
     if nul >= 0:
