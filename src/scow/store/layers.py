@@ -8,8 +8,9 @@ On-disk layout::
     <root>/<driver>/...                         the driver's folders, named by cache ID
 
 Identity (moby's layer store): DiffID = sha256 of the uncompressed tar, hashed while it is
-applied (one pass); ChainID(L0) = DiffID(L0), ChainID(L0..n) = sha256("<ChainID(L0..n-1)> <DiffID>");
-the cache ID naming the driver folder is random. The same ChainID is stored once.
+applied (one pass); ChainID(L0) = DiffID(L0) and
+ChainID(L0..n) = sha256("<ChainID(L0..n-1)> <DiffID(Ln)>"); the cache ID naming the driver
+folder is random. The same ChainID is stored once.
 
 References are derived, never stored as counters that can drift: a layer is in use while a ready
 or incomplete child layer, an image (its top layer), a container's rw layer or a live lease
