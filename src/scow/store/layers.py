@@ -86,7 +86,7 @@ class LayerStore:
             raise LayerNotFound(f"get layer {short_id(chain)}: not found")
         return layer
 
-    def list(self) -> list[Layer]:
+    def all(self) -> list[Layer]:
         return [_layer(r) for r in self.db.query("SELECT * FROM layers WHERE state = 'ready'")]
 
     def chain(self, top: str | None) -> list[Layer]:
@@ -242,7 +242,7 @@ class LayerStore:
                                  hint="run `scow system check`") from None
         base = self.driver.layer_path(layer.cache_id)
         hashing = _HashingWriter(out)
-        assemble(tar_split, lambda name: _open_in_layer(base, name), hashing)
+        assemble(tar_split, lambda name: _open_in_layer(base, name), hashing)  # type: ignore[arg-type]
         if hashing.digest() != layer.diff_id:
             raise IntegrityError(f"export layer {short_id(chain)}: could not verify layer data: "
                                  "files in the layer store were modified",
