@@ -138,12 +138,17 @@ class TarEntry:
         self.header = header
         self._reader = reader
 
+    def _live(self) -> bool:
+        return self._reader._current is self.header
+
     def chunks(self) -> Iterator[memoryview]:
         """The rest of the payload as buffer slices (each valid until the next one)."""
-        while (mv := self._reader._payload(CHUNK)) is not None:
+        while self._live() and (mv := self._reader._payload(CHUNK)) is not None:
             yield mv
 
     def read(self, n: int = -1) -> bytes:
+        if not self._live():
+            return b""
         parts = []
         want = self._reader._remaining if n < 0 else n
         while want > 0 and (mv := self._reader._payload(want)) is not None:
@@ -152,7 +157,7 @@ class TarEntry:
         return b"".join(parts)
 
     def readinto(self, buf: bytearray | memoryview) -> int:
-        mv = self._reader._payload(len(buf))
+        mv = self._reader._payload(len(buf)) if self._live() else None
         if mv is None:
             return 0
         memoryview(buf)[:len(mv)] = mv
