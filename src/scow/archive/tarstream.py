@@ -129,6 +129,23 @@ def _parse_pax(data: bytes) -> dict[str, bytes]:
     return records
 
 
+def _apply_pax(pax: dict[str, bytes], xattrs: dict[str, bytes], raw_name: bytes,
+               raw_link: bytes, size: int, uid: int, gid: int,
+               mtime: float) -> tuple[bytes, bytes, int, int, int, float]:
+    """PAX records override the USTAR fields; SCHILY.xattr.* records become xattrs."""
+    try:
+        size = int(pax["size"]) if "size" in pax else size
+        uid = int(pax["uid"]) if "uid" in pax else uid
+        gid = int(pax["gid"]) if "gid" in pax else gid
+        mtime = float(pax["mtime"]) if "mtime" in pax else mtime
+    except ValueError:
+        raise MalformedArchive("read layer: invalid pax header value") from None
+    for key, value in pax.items():
+        if key.startswith("SCHILY.xattr."):
+            xattrs[key[13:]] = value
+    return (pax.get("path", raw_name), pax.get("linkpath", raw_link), size, uid, gid, mtime)
+
+
 class TarEntry:
     """One member: its header and its payload, readable until the next entry is asked for."""
 
@@ -328,18 +345,8 @@ class LayerReader:
         mtime: float = _num(blk[136:148], "mtime")
         xattrs: dict[str, bytes] = {}
         if pax:
-            raw_name = pax.get("path", raw_name)
-            raw_link = pax.get("linkpath", raw_link)
-            try:
-                size = int(pax["size"]) if "size" in pax else size
-                uid = int(pax["uid"]) if "uid" in pax else uid
-                gid = int(pax["gid"]) if "gid" in pax else gid
-                mtime = float(pax["mtime"]) if "mtime" in pax else mtime
-            except ValueError:
-                raise MalformedArchive("read layer: invalid pax header value") from None
-            for key, value in pax.items():
-                if key.startswith("SCHILY.xattr."):
-                    xattrs[key[13:]] = value
+            raw_name, raw_link, size, uid, gid, mtime = _apply_pax(
+                pax, xattrs, raw_name, raw_link, size, uid, gid, mtime)
         if longname is not None:
             raw_name = longname
         if longlink is not None:
