@@ -345,11 +345,19 @@ def _layer(row: object) -> Layer:
 
 
 def _open_in_layer(base: str, name: str) -> BinaryIO:
-    """Open a layer file named by tar-split, refusing names that leave the layer folder."""
-    clean = os.path.normpath("/" + name).lstrip("/")
-    if clean != name.strip("/") and os.path.normpath(name) != clean:
-        raise IntegrityError(f"export layer: tar-split names {name!r} outside the layer")
-    fd = os.open(os.path.join(base, clean), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    """Open a layer file named by tar-split; names are resolved beneath the layer folder and
+    never followed out of it (a tampered tar-split cannot read host files)."""
+    from scow.osutil.openat2 import open_beneath
+
+    root_fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fd = open_beneath(root_fd, name.lstrip("/") or ".", os.O_RDONLY | os.O_NOFOLLOW
+                          | os.O_CLOEXEC)
+    except OSError as exc:
+        raise IntegrityError(f"export layer: open {name!r}: {exc.strerror or exc}",
+                             hint="run `scow system check`") from None
+    finally:
+        os.close(root_fd)
     return os.fdopen(fd, "rb")
 
 
