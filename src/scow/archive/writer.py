@@ -192,11 +192,13 @@ class TarWriter:
                            mode=0, uid=0, gid=0, size=0, mtime=mtime))
 
     def add_path(self, root: str, name: str, *, whiteouts: Literal["overlay"] | None = None,
-                 seen: dict[tuple[int, int], str] | None = None) -> None:
-        """The file at root/name (lstat'ed, never followed) as moby's addTarFile writes it."""
+                 seen: dict[tuple[int, int], str] | None = None,
+                 arcname: str | None = None) -> None:
+        """The file at root/name (lstat'ed, never followed) as moby's addTarFile writes it,
+        named `arcname` in the archive when given (`docker cp` renames as it copies)."""
         path = os.path.join(root, name)
         st = os.lstat(path)
-        for h in _headers_for(path, name, st, whiteouts, seen):
+        for h in _headers_for(path, arcname or name, st, whiteouts, seen):
             if h.kind is Kind.REG and h.size and not h.name.endswith(OPAQUE):
                 fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
                 with os.fdopen(fd, "rb") as f:
@@ -280,6 +282,11 @@ def write_tree(root: str, out: BinaryIO, *, whiteouts: Literal["overlay"] | None
         except OSError as exc:
             raise from_oserror(f"write layer: read {name}", exc) from exc
     writer.close()
+
+
+def walk_tree(root: str) -> Iterator[str]:
+    """The relative names under `root` in the order write_tree writes them."""
+    return _walk_tree(root)
 
 
 def _walk_tree(root: str) -> Iterator[str]:
