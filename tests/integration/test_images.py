@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 from pathlib import Path
 from typing import Any
 
@@ -48,14 +47,14 @@ def test_same_layer_is_stored_once(engine: Engine, busybox_tar: Path) -> None:
     second = engine.images.import_image(io.BytesIO(data), reference="two:1")
     assert first != second  # different created times → different configs
     assert len(engine.store.layers.list()) == 1
-    folders = [n for n in os.listdir(engine.store.driver.home) if len(n) == 64]
+    folders = engine.store.driver.list_ids()
     assert len(folders) == 1
     engine.images.remove("one:1")
     assert len(engine.store.layers.list()) == 1  # still used by two:1
     records = engine.images.remove("two:1")
     assert {"Deleted": sha256(data)} in records  # the layer's ChainID is reported
     assert engine.store.layers.list() == []
-    assert [n for n in os.listdir(engine.store.driver.home) if len(n) == 64] == []
+    assert engine.store.driver.list_ids() == []
 
 
 def test_export_is_byte_identical(engine: Engine) -> None:
@@ -131,5 +130,5 @@ def test_hostile_tar_is_refused_and_nothing_is_registered(engine: Engine,
         engine.images.import_image(io.BytesIO(buf.getvalue()), reference="bad:1")
     assert "\n" not in str(err.value)
     assert engine.store.layers.list() == [] and engine.images.list(all=True) == []
-    assert [n for n in os.listdir(engine.store.driver.home) if len(n) == 64] == []
+    assert engine.store.driver.list_ids() == []
     assert not (tmp_path / "escape").exists() and not (tmp_path / "root" / "escape").exists()

@@ -54,7 +54,7 @@ def print_inspect(ctx: Context, objects: list[dict[str, Any]], fmt: str) -> None
         for obj in objects:
             ctx.stdout.write(render_one(fmt, to_go(obj), raw=obj))
         return
-    ctx.stdout.write(marshal_indent(objects, indent="    ") + "\n")
+    ctx.stdout.write(marshal_indent([to_go(o) for o in objects], indent="    ") + "\n")
 
 
 def to_go(value: Any, key: str = "") -> Any:
