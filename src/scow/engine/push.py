@@ -145,7 +145,9 @@ class Pusher:
 
         row = short_id(diff_id)
         media_type = self._media_types()[0]
-        for src in self.svc.metadata.sources(diff_id):
+        sources = sorted(self.svc.metadata.sources(diff_id),
+                         key=lambda s: (s.repo_name != ref.name, s.domain != ref.domain))
+        for src in sources:
             if src.media_type not in self._media_types():
                 continue
             desc = Descriptor(media_type, src.blob_digest, src.size)

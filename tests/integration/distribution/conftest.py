@@ -71,7 +71,8 @@ def machines(tmp_path: Path, driver: str) -> Iterator[Callable[[str], Any]]:
     yield machine
     for eng in made.values():
         eng.close()
-    mounts = open("/proc/self/mountinfo").read()
+    with open("/proc/self/mountinfo") as f:
+        mounts = f.read()
     assert str(tmp_path / "roots") not in mounts, "mounts left behind"
 
 
