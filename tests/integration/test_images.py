@@ -46,14 +46,14 @@ def test_same_layer_is_stored_once(engine: Engine, busybox_tar: Path) -> None:
     first = engine.images.import_image(io.BytesIO(data), reference="one:1")
     second = engine.images.import_image(io.BytesIO(data), reference="two:1")
     assert first != second  # different created times → different configs
-    assert len(engine.store.layers.list()) == 1
+    assert len(engine.store.layers.all()) == 1
     folders = engine.store.driver.list_ids()
     assert len(folders) == 1
     engine.images.remove("one:1")
-    assert len(engine.store.layers.list()) == 1  # still used by two:1
+    assert len(engine.store.layers.all()) == 1  # still used by two:1
     records = engine.images.remove("two:1")
     assert {"Deleted": sha256(data)} in records  # the layer's ChainID is reported
-    assert engine.store.layers.list() == []
+    assert engine.store.layers.all() == []
     assert engine.store.driver.list_ids() == []
 
 
@@ -92,15 +92,15 @@ def test_tag_resolve_and_remove_rules(engine: Engine) -> None:
 def test_images_list_and_filters(engine: Engine) -> None:
     engine.images.import_image(io.BytesIO(make_tar({"a": b"1"})), reference="keep:1")
     dangling = engine.images.import_image(io.BytesIO(make_tar({"b": b"2"})))
-    listed = engine.images.list()
+    listed = engine.images.list_images()
     assert [s.repo_tags for s in listed] == [[], ["keep:1"]]
-    only = engine.images.list(filters={"dangling": ["true"]})
+    only = engine.images.list_images(filters={"dangling": ["true"]})
     assert [s.id for s in only] == [dangling]
-    assert [s.repo_tags for s in engine.images.list(filters={"reference": ["kee*"]})] == \
+    assert [s.repo_tags for s in engine.images.list_images(filters={"reference": ["kee*"]})] == \
         [["keep:1"]]
     records, reclaimed = engine.images.prune()
     assert {"Deleted": dangling} in records and reclaimed == 1
-    assert [s.repo_tags for s in engine.images.list()] == [["keep:1"]]
+    assert [s.repo_tags for s in engine.images.list_images()] == [["keep:1"]]
 
 
 def test_recover_rolls_back_a_dead_owners_layer(engine: Engine) -> None:
@@ -129,6 +129,6 @@ def test_hostile_tar_is_refused_and_nothing_is_registered(engine: Engine,
     with pytest.raises(ScowError) as err:
         engine.images.import_image(io.BytesIO(buf.getvalue()), reference="bad:1")
     assert "\n" not in str(err.value)
-    assert engine.store.layers.list() == [] and engine.images.list(all=True) == []
+    assert engine.store.layers.all() == [] and engine.images.list_images(all=True) == []
     assert engine.store.driver.list_ids() == []
     assert not (tmp_path / "escape").exists() and not (tmp_path / "root" / "escape").exists()

@@ -129,6 +129,23 @@ def _parse_pax(data: bytes) -> dict[str, bytes]:
     return records
 
 
+def _apply_pax(pax: dict[str, bytes], xattrs: dict[str, bytes], raw_name: bytes,
+               raw_link: bytes, size: int, uid: int, gid: int,
+               mtime: float) -> tuple[bytes, bytes, int, int, int, float]:
+    """PAX records override the USTAR fields; SCHILY.xattr.* records become xattrs."""
+    try:
+        size = int(pax["size"]) if "size" in pax else size
+        uid = int(pax["uid"]) if "uid" in pax else uid
+        gid = int(pax["gid"]) if "gid" in pax else gid
+        mtime = float(pax["mtime"]) if "mtime" in pax else mtime
+    except ValueError:
+        raise MalformedArchive("read layer: invalid pax header value") from None
+    for key, value in pax.items():
+        if key.startswith("SCHILY.xattr."):
+            xattrs[key[13:]] = value
+    return (pax.get("path", raw_name), pax.get("linkpath", raw_link), size, uid, gid, mtime)
+
+
 class TarEntry:
     """One member: its header and its payload, readable until the next entry is asked for."""
 
@@ -138,12 +155,17 @@ class TarEntry:
         self.header = header
         self._reader = reader
 
+    def _live(self) -> bool:
+        return self._reader._current is self.header
+
     def chunks(self) -> Iterator[memoryview]:
         """The rest of the payload as buffer slices (each valid until the next one)."""
-        while (mv := self._reader._payload(CHUNK)) is not None:
+        while self._live() and (mv := self._reader._payload(CHUNK)) is not None:
             yield mv
 
     def read(self, n: int = -1) -> bytes:
+        if not self._live():
+            return b""
         parts = []
         want = self._reader._remaining if n < 0 else n
         while want > 0 and (mv := self._reader._payload(want)) is not None:
@@ -152,7 +174,7 @@ class TarEntry:
         return b"".join(parts)
 
     def readinto(self, buf: bytearray | memoryview) -> int:
-        mv = self._reader._payload(len(buf))
+        mv = self._reader._payload(len(buf)) if self._live() else None
         if mv is None:
             return 0
         memoryview(buf)[:len(mv)] = mv
@@ -323,18 +345,8 @@ class LayerReader:
         mtime: float = _num(blk[136:148], "mtime")
         xattrs: dict[str, bytes] = {}
         if pax:
-            raw_name = pax.get("path", raw_name)
-            raw_link = pax.get("linkpath", raw_link)
-            try:
-                size = int(pax["size"]) if "size" in pax else size
-                uid = int(pax["uid"]) if "uid" in pax else uid
-                gid = int(pax["gid"]) if "gid" in pax else gid
-                mtime = float(pax["mtime"]) if "mtime" in pax else mtime
-            except ValueError:
-                raise MalformedArchive("read layer: invalid pax header value") from None
-            for key, value in pax.items():
-                if key.startswith("SCHILY.xattr."):
-                    xattrs[key[13:]] = value
+            raw_name, raw_link, size, uid, gid, mtime = _apply_pax(
+                pax, xattrs, raw_name, raw_link, size, uid, gid, mtime)
         if longname is not None:
             raw_name = longname
         if longlink is not None:

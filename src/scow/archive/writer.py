@@ -79,11 +79,9 @@ def _archive_name(h: TarHeader) -> bytes:
     return name
 
 
-def header_bytes(h: TarHeader) -> bytes:
-    """The header block(s) Go's tar.Writer emits for `h` (a PAX ``x`` header only if needed)."""
-    name = _archive_name(h)
-    link = os.fsencode(h.linkname)
-    mtime = int(h.mtime // 1)
+def _needs_pax(h: TarHeader, name: bytes, link: bytes,
+               mtime: int) -> tuple[dict[bytes, bytes], bool, tuple[bytes, bytes] | None]:
+    """Go's Header.allowedFormats: the PAX records, whether USTAR still fits, the name split."""
     pax: dict[bytes, bytes] = {}
     ustar = True
     split = None
@@ -104,6 +102,15 @@ def header_bytes(h: TarHeader) -> bytes:
     for key_s, value_b in h.xattrs.items():
         pax[b"SCHILY.xattr." + key_s.encode("utf-8", "surrogateescape")] = value_b
         ustar = False
+    return pax, ustar, split
+
+
+def header_bytes(h: TarHeader) -> bytes:
+    """The header block(s) Go's tar.Writer emits for `h` (a PAX ``x`` header only if needed)."""
+    name = _archive_name(h)
+    link = os.fsencode(h.linkname)
+    mtime = int(h.mtime // 1)
+    pax, ustar, split = _needs_pax(h, name, link, mtime)
     blk = bytearray(BLOCK)
     if ustar:
         prefix, short = split if split is not None else (b"", name)

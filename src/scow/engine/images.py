@@ -109,12 +109,12 @@ class ImageService:
         return record.id
 
     # -- listing --------------------------------------------------------------------------
-    def list(self, *, all: bool = False, filters: dict[str, list[str]] | None = None,
+    def list_images(self, *, all: bool = False, filters: dict[str, list[str]] | None = None,
              repository: str | None = None) -> list[ImageSummary]:
         filters = filters or {}
         _check_filters(filters, ("dangling", "reference", "before", "since", "label"))
         refs = self.store.refs.all()
-        records = self.store.images.list()
+        records = self.store.images.all()
         parents = {r.parent for r in records if r.parent}
         sizes: dict[str | None, int] = {}
         out = []
@@ -275,7 +275,7 @@ class ImageService:
         self.store.recover()
         before = self._layer_bytes()
         records: list[dict[str, str]] = []
-        for summary in self.list(all=True, filters=filters):
+        for summary in self.list_images(all=True, filters=filters):
             if self.store.images.find(summary.id) is None or summary.intermediate:
                 continue
             if not all and not summary.dangling:
@@ -291,7 +291,7 @@ class ImageService:
         return records, max(0, before - self._layer_bytes())
 
     def _layer_bytes(self) -> int:
-        return sum(layer.size for layer in self.store.layers.list())
+        return sum(layer.size for layer in self.store.layers.all())
 
 
 def _is_hex(text: str) -> bool:

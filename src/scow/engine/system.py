@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from scow import __version__
 from scow.ids import chain_ids
+from scow.store.layers import Layer
 
 if TYPE_CHECKING:
     from scow.engine.engine import Engine
@@ -38,7 +39,7 @@ class SystemService:
     def info(self) -> list[tuple[str, str, int]]:
         """(key, value, indent) lines of the Server section of `scow info`."""
         driver = self.store.driver
-        images = self.engine.images.list(all=True)
+        images = self.engine.images.list_images(all=True)
         lines: list[tuple[str, str, int]] = [
             ("Containers", "0", 1), ("Running", "0", 2), ("Paused", "0", 2),
             ("Stopped", "0", 2),
@@ -64,8 +65,8 @@ class SystemService:
 
     def disk_usage(self) -> DiskUsage:
         """Image figures of `system df` (moby's ImageDiskUsage): shared layers counted once."""
-        layers = {layer.chain_id: layer for layer in self.store.layers.list()}
-        summaries = self.engine.images.list(all=False)
+        layers: dict[str, Layer] = {layer.chain_id: layer for layer in self.store.layers.all()}
+        summaries = self.engine.images.list_images(all=False)
         prefix_count: dict[str, int] = {}
         per_image: dict[str, list[str]] = {}
         for s in summaries:

@@ -77,7 +77,7 @@ class ImageStore:
                              ("sha256:" + hex_prefix, "sha256:" + hex_prefix + "\x7f"))
         return [_record(r) for r in rows]
 
-    def list(self) -> list[ImageRecord]:
+    def all(self) -> list[ImageRecord]:
         return [_record(r) for r in self.db.query("SELECT * FROM images ORDER BY created DESC")]
 
     def children(self, image_id: str) -> list[ImageRecord]:

@@ -8,8 +8,9 @@ On-disk layout::
     <root>/<driver>/...                         the driver's folders, named by cache ID
 
 Identity (moby's layer store): DiffID = sha256 of the uncompressed tar, hashed while it is
-applied (one pass); ChainID(L0) = DiffID(L0), ChainID(L0..n) = sha256("<ChainID(L0..n-1)> <DiffID>");
-the cache ID naming the driver folder is random. The same ChainID is stored once.
+applied (one pass); ChainID(L0) = DiffID(L0) and
+ChainID(L0..n) = sha256("<ChainID(L0..n-1)> <DiffID(Ln)>"); the cache ID naming the driver
+folder is random. The same ChainID is stored once.
 
 References are derived, never stored as counters that can drift: a layer is in use while a ready
 or incomplete child layer, an image (its top layer), a container's rw layer or a live lease
@@ -85,7 +86,7 @@ class LayerStore:
             raise LayerNotFound(f"get layer {short_id(chain)}: not found")
         return layer
 
-    def list(self) -> list[Layer]:
+    def all(self) -> list[Layer]:
         return [_layer(r) for r in self.db.query("SELECT * FROM layers WHERE state = 'ready'")]
 
     def chain(self, top: str | None) -> list[Layer]:
@@ -241,7 +242,7 @@ class LayerStore:
                                  hint="run `scow system check`") from None
         base = self.driver.layer_path(layer.cache_id)
         hashing = _HashingWriter(out)
-        assemble(tar_split, lambda name: _open_in_layer(base, name), hashing)
+        assemble(tar_split, lambda name: _open_in_layer(base, name), hashing)  # type: ignore[arg-type]
         if hashing.digest() != layer.diff_id:
             raise IntegrityError(f"export layer {short_id(chain)}: could not verify layer data: "
                                  "files in the layer store were modified",

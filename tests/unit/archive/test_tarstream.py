@@ -179,3 +179,18 @@ def test_property_random_archives_reassemble_exactly(arch: tuple[bytes, dict[str
     assert [h.name for h, _ in got] == [m.name.rstrip("/") for m in ref]  # type: ignore
     assert [body for _, body in got] == [files.get(m.name.rstrip("/"), b"") for m in ref]
     assert assemble(reader, files) == data
+
+
+def test_payload_is_skipped_when_unread_and_stale_entries_read_nothing() -> None:
+    data = make_tar([M("a", data=b"A" * 5000), M("b", data=b"B" * 10)])
+    reader = LayerReader(io.BytesIO(data))
+    it = reader.entries()
+    first = next(it)
+    assert first.read(3) == b"AAA"
+    second = next(it)
+    assert first.read() == b"" and second.read() == b"B" * 10
+    reader.finish()
+    out = io.BytesIO()
+    tarsplit.assemble(reader.tar_split, lambda n: io.BytesIO({"a": b"A" * 5000,
+                                                              "b": b"B" * 10}[n]), out)
+    assert out.getvalue() == data

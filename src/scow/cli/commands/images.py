@@ -77,7 +77,7 @@ def rows_of(s: ImageSummary, digests: bool, no_trunc: bool) -> list[ImageRow]:
 def run(opts: Options, ctx: Context) -> int:
     from scow.cli.filters import parse_filters
 
-    images = ctx.engine.images.list(all=opts.all, filters=parse_filters(opts.filter),
+    images = ctx.engine.images.list_images(all=opts.all, filters=parse_filters(opts.filter),
                                     repository=opts.args[0] if opts.args else None)
     if opts.quiet:
         seen: list[str] = []
