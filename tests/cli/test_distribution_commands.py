@@ -42,7 +42,7 @@ def image(tmp_path: Path) -> tuple[Path, Path]:
 
 @pytest.mark.registry
 def test_push_and_pull_lines(image: tuple[Path, Path], tmp_path: Path,
-                             registry_plain: Any) -> None:
+                             registry_plain: Any) -> None:  # noqa: F811
     tar, root = image
     name = f"{registry_plain.domain}/hello"
     scow(root, "import", str(tar), f"{name}:1.0")
@@ -71,7 +71,8 @@ def test_push_and_pull_lines(image: tuple[Path, Path], tmp_path: Path,
 
 
 @pytest.mark.registry
-def test_pull_of_a_missing_tag_fails(tmp_path: Path, registry_plain: Any) -> None:
+def test_pull_of_a_missing_tag_fails(tmp_path: Path,
+                                     registry_plain: Any) -> None:  # noqa: F811
     proc = scow(tmp_path / "r", "pull", f"{registry_plain.domain}/nothing:1", check=False)
     assert proc.returncode == 1
     assert proc.stderr.decode().startswith("Error: ")
@@ -117,7 +118,7 @@ def test_load_refuses_a_hostile_archive(tmp_path: Path) -> None:
 
 
 @pytest.mark.registry
-def test_login_and_logout(tmp_path: Path, registry_basic: Any) -> None:
+def test_login_and_logout(tmp_path: Path, registry_basic: Any) -> None:  # noqa: F811
     from tests.integration.conftest import PASSWORD, USER
 
     config = tmp_path / "docker"

@@ -48,6 +48,7 @@ class Pusher:
                                   "(want gzip or zstd)")
         self.svc = service
         self.store = service.store
+        self.metadata = service.metadata  # made here: workers must not create its table
         self.progress = progress
         self.compression = compression
 
@@ -127,7 +128,7 @@ class Pusher:
                 raise
         for diff_id, (desc, new) in done.items():
             if new is not None:
-                self.svc.metadata.record(diff_id, desc.digest, new.media_type, new.repo_name,
+                self.metadata.record(diff_id, desc.digest, new.media_type, new.repo_name,
                                          desc.size)
         return [done[d][0] for d in diff_ids]
 
@@ -145,7 +146,7 @@ class Pusher:
 
         row = short_id(diff_id)
         media_type = self._media_types()[0]
-        sources = sorted(self.svc.metadata.sources(diff_id),
+        sources = sorted(self.metadata.sources(diff_id),
                          key=lambda s: (s.repo_name != ref.name, s.domain != ref.domain))
         for src in sources:
             if src.media_type not in self._media_types():
@@ -157,7 +158,7 @@ class Pusher:
                     return desc, _source(diff_id, desc, ref)
                 continue
             if client.mount_blob(ref.path, src.blob_digest, src.path):
-                self.progress.update(row, f"Mounted from {_familiar_path(src)}")
+                self.progress.update(row, f"Mounted from {src.path}")
                 return desc, _source(diff_id, desc, ref)
         return self._upload(client, ref, diff_id, chain, row, media_type)
 
@@ -199,10 +200,6 @@ class Pusher:
 
 def _source(diff_id: DiffID, desc: Descriptor, ref: Reference) -> BlobSource:
     return BlobSource(diff_id, desc.digest, desc.media_type, ref.name, desc.size)
-
-
-def _familiar_path(src: BlobSource) -> str:
-    return src.path.removeprefix("library/") if src.domain == "docker.io" else src.path
 
 
 class _HashingFile:

@@ -39,7 +39,8 @@ def test_push_then_pull_keeps_identity(machines: Any, registry_plain: Any, busyb
     [digest] = a.distribution.push(name, progress=pushed)
     assert pushed.lines[0] == f"The push refers to repository [{registry_plain.domain}/busybox]"
     assert pushed.statuses()[:2] == ["Preparing", "Pushed"]
-    assert pushed.lines[-1] == f"1.0: digest: {digest} size: {len(pushed_manifest(registry_plain, 'busybox', digest))}"
+    size = len(pushed_manifest(registry_plain, "busybox", digest))
+    assert pushed.lines[-1] == f"1.0: digest: {digest} size: {size}"
 
     pulled = plain()
     assert b.distribution.pull(name, progress=pulled) == image_id
@@ -86,7 +87,7 @@ def test_shared_base_is_shared_on_push_and_pull(machines: Any, registry_plain: A
     assert second.statuses().count("Already exists") == 1
     assert second.statuses().count("Pull complete") == 1
     assert diff_ids(b, f"{reg}/app-b:1") == diff_ids(a, f"{reg}/app-b:1")
-    assert len(b.store.layers.list()) == 3
+    assert len(b.store.layers.all()) == 3
 
 
 def test_repush_of_pulled_image_uploads_nothing(machines: Any, registry_plain: Any,
@@ -165,8 +166,8 @@ def test_corrupted_blob_is_refused_and_leaves_nothing(machines: Any, registry_pl
     data.write_bytes(bytes(blob))
     with pytest.raises(DigestMismatch):
         b.distribution.pull(f"{reg}/bad:1", progress=plain())
-    assert b.store.layers.list() == []
-    assert b.store.images.list() == []
+    assert b.store.layers.all() == []
+    assert b.store.images.all() == []
     assert b.store.refs.all() == {}
     assert not tmp_entries(b)
 
@@ -197,6 +198,6 @@ def test_lying_config_diff_ids_are_refused(machines: Any, registry_plain: Any,
             (descriptor_of(BASE, DOCKER_LAYER),))), DOCKER_MANIFEST)
     with pytest.raises(IntegrityError, match="don't match image configuration"):
         b.distribution.pull(f"{registry_plain.domain}/liar:1", progress=plain())
-    assert b.store.layers.list() == []
+    assert b.store.layers.all() == []
     assert not tmp_entries(b)
     assert not os.listdir(os.path.join(b.root, "layerdb"))

@@ -73,7 +73,7 @@ def test_save_load_round_trip_is_byte_exact(machines: Any, busybox_tar: Any) -> 
     again = members(saved(b, ["busybox", "app"]))
     assert {k: v for k, v in members(first).items() if k.startswith("blobs/")} == \
         {k: v for k, v in again.items() if k.startswith("blobs/")}
-    assert len(b.store.layers.list()) == 4
+    assert len(b.store.layers.all()) == 4
     assert not tmp_entries(b)
 
 
@@ -168,5 +168,5 @@ def test_hostile_archives_are_refused(machines: Any, case: str) -> None:
     with pytest.raises(error, match=text) as info:
         a.distribution.load(io.BytesIO(archive))
     assert "\n" not in str(info.value)
-    assert a.store.layers.list() == [] and a.store.images.list() == []
+    assert a.store.layers.all() == [] and a.store.images.all() == []
     assert not tmp_entries(a)
