@@ -28,6 +28,9 @@ COMMANDS: dict[str, str] = {
     "info": "info", "system info": "info",
     "system df": "system_df",
     "version": "version",
+    "pull": "pull", "image pull": "pull", "push": "push", "image push": "push",
+    "save": "save", "image save": "save", "load": "load", "image load": "load",
+    "login": "login", "logout": "logout",
 }
 GROUPS = ("image", "system", "container", "volume")
 SHORT_HELP = [
@@ -35,7 +38,11 @@ SHORT_HELP = [
     ("import", "Import the contents from a tarball to create a filesystem image"),
     ("info", "Display system-wide information"),
     ("inspect", "Return low-level information on Docker objects"),
+    ("load", "Load an image from a tar archive or STDIN"),
+    ("login", "Authenticate to a registry"), ("logout", "Log out from a registry"),
+    ("pull", "Download an image from a registry"), ("push", "Upload an image to a registry"),
     ("rmi", "Remove one or more images"),
+    ("save", "Save one or more images to a tar archive (streamed to STDOUT by default)"),
     ("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"),
     ("version", "Show the scow version information"),
 ]

@@ -18,6 +18,7 @@ from scow.engine.settings import Settings
 from scow.store.store import Store
 
 if TYPE_CHECKING:
+    from scow.engine.distribution import DistributionService
     from scow.engine.system import SystemService
 
 
@@ -34,6 +35,12 @@ class Engine:
     @cached_property
     def images(self) -> ImageService:
         return ImageService(self.store)
+
+    @cached_property
+    def distribution(self) -> DistributionService:
+        from scow.engine.distribution import DistributionService
+
+        return DistributionService(self.store, self.settings)
 
     @cached_property
     def system(self) -> SystemService:
