@@ -98,6 +98,7 @@ class AttachConnection:
                 else:
                     yield kind, payload
             if not alive:
+                self.close()
                 return
 
     def send_stdin(self, data: bytes) -> None:
@@ -111,3 +112,9 @@ class AttachConnection:
 
     def close(self) -> None:
         self.sock.close()
+
+    def __enter__(self) -> AttachConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -48,12 +48,13 @@ class MonitorOptions:
 
 
 def start_container(container_dir: str, container_id: str, runc: Runc,
-                    opts: MonitorOptions = MonitorOptions(), *, attach: bool = False,
+                    opts: MonitorOptions | None = None, *, attach: bool = False,
                     timeout: float = 30.0) -> Started:
     """Create and start the container whose config.json is in `container_dir`.
 
     With `attach`, the returned connection is made before the process starts, so no output
     is missed. Raises CommandNotFound/CommandNotExecutable/RuntimeFailure from runc."""
+    opts = opts or MonitorOptions()
     cfg = {"id": container_id, "bundle": container_dir, "runc": runc.path,
            "runc_root": runc.root, "tty": opts.tty, "stdin": opts.open_stdin,
            "log_max_size": opts.log_max_size, "log_max_file": opts.log_max_file,

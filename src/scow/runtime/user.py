@@ -98,9 +98,12 @@ def resolve_user(rootfs: str, user: str) -> ExecUser:
     for row in _read_db(rootfs, "/etc/passwd"):
         if len(row) < 6 or _int(row[2]) is None or _int(row[3]) is None:
             continue
-        wanted = (row[2] == str(uid_num)) if uid_num is not None else (row[0] == (user_arg or "root"))
         if not user_arg:
             wanted = row[2] == "0"
+        elif uid_num is not None:
+            wanted = row[2] == str(uid_num)
+        else:
+            wanted = row[0] == user_arg
         if wanted:
             matched = row
             break
