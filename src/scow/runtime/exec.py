@@ -2,9 +2,9 @@
 
 Attached without a tty, runc gets the caller's stdio fds and its exit code is the process's
 (runc's own failures are told apart by its JSON log). With a tty, runc runs detached with a
-console socket; the caller becomes a child subreaper (PR_SET_CHILD_SUBREAPER, once per
-process) so that it can reap the exec'd process and get its exit code, and copies bytes
-between its stdio and the pty master.
+console socket, from a forked child of the caller that becomes a child subreaper
+(PR_SET_CHILD_SUBREAPER) so that it can reap the exec'd process and get its exit code; the
+child copies bytes between the caller's stdio and the pty master and exits with that code.
 """
 
 from __future__ import annotations
@@ -18,8 +18,12 @@ import socket
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from scow import errors
+from scow.errors import RuntimeFailure, ScowError
+from scow.runtime import runc as runc_mod
 from scow.runtime.runc import Runc, last_error, translate
 from scow.runtime.spec import DEFAULT_CAPS, process_env
 from scow.runtime.user import resolve_user
@@ -60,7 +64,8 @@ def exec_process(runc: Runc, container_id: str, cfg: ExecConfig, rootfs: str, *,
         log = os.path.join(tmp, "runc.log")
         verb = f"exec in container {container_id[:12]}"
         if cfg.tty and not detach:
-            return _exec_tty(runc, container_id, spec_path, log, tmp, stdin, stdout)
+            return _in_child(lambda: _exec_tty(runc, container_id, spec_path, log, tmp, stdin,
+                                               stdout))
         args = ["exec", "--process", spec_path] + (["-d"] if detach else []) + [container_id]
         null = subprocess.DEVNULL
         rc = subprocess.run(runc.argv(*args, log=log),
@@ -73,6 +78,32 @@ def exec_process(runc: Runc, container_id: str, cfg: ExecConfig, rootfs: str, *,
         return None if detach else rc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _in_child(fn: Callable[[], int]) -> int:
+    """Run `fn` in a forked child (it becomes a subreaper there, not in the caller)."""
+    err_r, err_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 255
+        try:
+            os.close(err_r)
+            code = fn()
+        except ScowError as exc:
+            os.write(err_w, f"{type(exc).__name__}\n{exc}".encode())
+        except BaseException as exc:  # noqa: BLE001
+            os.write(err_w, f"RuntimeFailure\n{exc}".encode())
+        finally:
+            os._exit(code)
+    os.close(err_w)
+    with os.fdopen(err_r, "rb") as f:
+        err = f.read().decode("utf-8", "replace")
+    _, status = os.waitpid(pid, 0)
+    if err:
+        kind, _, msg = err.partition("\n")
+        cls = getattr(runc_mod, kind, None) or getattr(errors, kind, RuntimeFailure)
+        raise cls(msg)
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 255
 
 
 def _exec_tty(runc: Runc, cid: str, spec_path: str, log: str, tmp: str, stdin: int | None,

@@ -133,10 +133,14 @@ def read_logs(path: str, *, tail: int | None = None, since: str | None = None,
 
 def _follow(path: str, keep: Callable[[LogEntry], bool], stopped: Callable[[], bool],
             poll: float) -> Iterator[LogEntry]:
-    try:
-        f = open(path, "rb")  # noqa: SIM115
-    except FileNotFoundError:
-        return
+    while True:
+        try:
+            f = open(path, "rb")  # noqa: SIM115
+            break
+        except FileNotFoundError:
+            if stopped():
+                return
+            time.sleep(poll)
     f.seek(0, os.SEEK_END)
     pending = b""
     try:

@@ -51,6 +51,9 @@ class Shim:
         self.master: int | None = None
         self.clients: list[socket.socket] = []
         self.listener = attach.listen(cdir)  # before the caller may connect
+        self.logw = JsonFileWriter(os.path.join(cdir, LOG_FILE),  # exists before the start
+                                   max_size=int(self.cfg["log_max_size"]),
+                                   max_file=int(self.cfg["log_max_file"]))
 
     def report(self, msg: dict[str, Any]) -> None:
         try:
@@ -130,9 +133,7 @@ class Shim:
     def serve(self) -> int:
         """Pump output/input until the container exits; returns its exit code."""
         sel = selectors.DefaultSelector()
-        logw = JsonFileWriter(os.path.join(self.cdir, LOG_FILE),
-                              max_size=int(self.cfg["log_max_size"]),
-                              max_file=int(self.cfg["log_max_file"]))
+        logw = self.logw
         listener = self.listener
         sel.register(listener, selectors.EVENT_READ, "listen")
         for fd in self.outputs:
