@@ -21,10 +21,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from scow import errors
-from scow.errors import RuntimeFailure, ScowError
-from scow.runtime import runc as runc_mod
-from scow.runtime.runc import Runc, last_error, translate
+from scow.errors import ScowError
+from scow.runtime.runc import Runc, last_error, rebuild_error, translate
 from scow.runtime.spec import DEFAULT_CAPS, process_env
 from scow.runtime.user import resolve_user
 
@@ -101,8 +99,7 @@ def _in_child(fn: Callable[[], int]) -> int:
     _, status = os.waitpid(pid, 0)
     if err:
         kind, _, msg = err.partition("\n")
-        cls = getattr(runc_mod, kind, None) or getattr(errors, kind, RuntimeFailure)
-        raise cls(msg)
+        raise rebuild_error(kind, msg)
     return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 255
 
 

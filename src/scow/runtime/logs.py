@@ -116,23 +116,29 @@ def read_logs(path: str, *, tail: int | None = None, since: str | None = None,
             until is None or _ts(e.time) <= _ts(until))
 
     entries: deque[LogEntry] = deque(maxlen=tail if tail is not None and tail >= 0 else None)
+    offset = 0
     for name in _files(path):
         try:
             with open(name, "rb") as f:
                 for line in f:
+                    if not line.endswith(b"\n"):
+                        break  # a line being written: the follower reads it whole
                     e = _parse(line)
                     if e is not None and keep(e):
                         entries.append(e)
+                    if name == path:
+                        offset += len(line)
         except FileNotFoundError:
             continue
     if tail != 0:
         yield from entries
     if follow:
-        yield from _follow(path, keep, stopped, poll)
+        yield from _follow(path, offset, keep, stopped, poll)
 
 
-def _follow(path: str, keep: Callable[[LogEntry], bool], stopped: Callable[[], bool],
-            poll: float) -> Iterator[LogEntry]:
+def _follow(path: str, offset: int, keep: Callable[[LogEntry], bool],
+            stopped: Callable[[], bool], poll: float) -> Iterator[LogEntry]:
+    """Entries appended to `path` after `offset`, across rotations, until `stopped()`."""
     while True:
         try:
             f = open(path, "rb")  # noqa: SIM115
@@ -141,7 +147,8 @@ def _follow(path: str, keep: Callable[[LogEntry], bool], stopped: Callable[[], b
             if stopped():
                 return
             time.sleep(poll)
-    f.seek(0, os.SEEK_END)
+            offset = 0
+    f.seek(offset)
     pending = b""
     try:
         while True:
@@ -160,6 +167,7 @@ def _follow(path: str, keep: Callable[[LogEntry], bool], stopped: Callable[[], b
             if _rotated(f, path):
                 f.close()
                 f = open(path, "rb")  # noqa: SIM115
+                pending = b""
                 continue
             time.sleep(poll)
     finally:

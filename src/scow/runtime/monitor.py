@@ -25,9 +25,8 @@ import scow
 from scow.errors import ContainerRunning, InternalError, RuntimeFailure, ScowError
 from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import is_locked
-from scow.runtime import runc as runc_mod
 from scow.runtime.attach import AttachConnection
-from scow.runtime.runc import Runc
+from scow.runtime.runc import Runc, rebuild_error
 from scow.runtime.state import LOCK_FILE, ContainerState, read_state, write_state
 
 
@@ -67,7 +66,7 @@ def start_container(container_dir: str, container_id: str, runc: Runc,
         os.close(ready_w)
         os.close(go_r)
         ready_w = go_r = -1
-        pid = int(_reply(ready_r, timeout, f"create container {container_id[:12]}")["pid"])
+        pid = int(str(_reply(ready_r, timeout, f"create container {container_id[:12]}")["pid"]))
         conn = AttachConnection(container_dir) if attach else None
         os.write(go_w, b"start\n")
         started = _reply(ready_r, timeout, f"start container {container_id[:12]}")
@@ -103,23 +102,17 @@ def _reply(fd: int, timeout: float, verb: str) -> dict[str, object]:
         buf += chunk
     msg: dict[str, object] = json.loads(buf)
     if "error" in msg:
-        kind = getattr(runc_mod, str(msg.get("kind")), None)
-        err = str(msg["error"])
-        if isinstance(kind, type) and issubclass(kind, ScowError):
-            raise kind(err)
-        raise RuntimeFailure(f"{verb}: {err}")
+        raise rebuild_error(str(msg.get("kind")), str(msg["error"]))
     return msg
 
 
 def refresh(container_dir: str, container_id: str, runc: Runc) -> ContainerState | None:
     """The container's state, repaired first when its monitor is gone (kill -9, crash)."""
     state = read_state(container_dir)
-    if state is None or state.status == "exited":
-        return state
-    if is_locked(os.path.join(container_dir, LOCK_FILE)):
-        return state
+    if state is None or not state.pid or is_locked(os.path.join(container_dir, LOCK_FILE)):
+        return state  # never ran (pid 0: exited, or a failed start) or watched by a monitor
     state = read_state(container_dir)  # the monitor may have finished in between
-    if state is None or state.status == "exited":
+    if state is None or not state.pid:
         return state
     _force_remove(container_id, runc)
     state = state.exited(137, "container monitor died")

@@ -15,7 +15,8 @@ import tempfile
 from collections.abc import Sequence
 from typing import IO, Any
 
-from scow.errors import ContainerNotFound, RuntimeFailure
+from scow import errors
+from scow.errors import ContainerNotFound, RuntimeFailure, ScowError
 
 _File = int | IO[Any] | None
 
@@ -32,7 +33,15 @@ class CommandNotExecutable(RuntimeFailure):
     exit_code = 126
 
 
-def translate(verb: str, message: str) -> RuntimeFailure:
+def rebuild_error(kind: str, message: str) -> ScowError:
+    """The error named `kind` (from this module or scow.errors) that another process raised."""
+    cls = globals().get(kind) or getattr(errors, kind, None)
+    if isinstance(cls, type) and issubclass(cls, ScowError):
+        return cls(message)
+    return RuntimeFailure(message)
+
+
+def translate(verb: str, message: str) -> ScowError:
     """The scow error for runc's error `message` met while doing `verb`."""
     msg = message.strip().splitlines()[-1] if message.strip() else "runc failed"
     for prefix in ("exec failed: ", "runc run failed: ", "runc create failed: "):
@@ -43,7 +52,7 @@ def translate(verb: str, message: str) -> RuntimeFailure:
     if "permission denied" in msg and "exec:" in msg:
         return CommandNotExecutable(text)
     if "does not exist" in msg and "container" in msg:
-        return ContainerNotFound(text)  # type: ignore[return-value]
+        return ContainerNotFound(text)
     return RuntimeFailure(text)
 
 

@@ -29,6 +29,7 @@ import tempfile
 from dataclasses import replace
 from typing import Any
 
+from scow.errors import ScowError
 from scow.runtime import attach
 from scow.runtime.logs import LOG_FILE, JsonFileWriter
 from scow.runtime.runc import Runc
@@ -151,7 +152,7 @@ class Shim:
                 if key.data == "listen":
                     self._accept(sel, listener)
                 elif key.data == "out":
-                    self._pump(sel, key.fd, logw)  # type: ignore[arg-type]
+                    self._pump(sel, key.fd, logw)
                 elif key.data == "exit":
                     sel.unregister(pidfd)
                     status = _wait_status(self.state.pid)
@@ -265,14 +266,16 @@ def main(argv: list[str]) -> int:
         shim.create()
     except Exception as exc:  # noqa: BLE001 - reported to the caller, which raises it
         shim.report({"error": str(exc), "kind": type(exc).__name__})
-        write_state(cdir, shim.state.exited(-1, str(exc)))
+        code = exc.exit_code if isinstance(exc, ScowError) and exc.exit_code > 1 else 128
+        write_state(cdir, replace(shim.state, status="created", pid=0, exit_code=code,
+                                  error=str(exc)))
         return 1
     shim.report({"pid": shim.state.pid})
     with os.fdopen(go_fd, "rb") as go:
         word = go.readline().strip()
     if word != b"start":
         shim.runc.delete(shim.cid, force=True)
-        write_state(cdir, shim.state.exited(-1, "start aborted"))
+        write_state(cdir, replace(shim.state, status="created", pid=0, error="start aborted"))
         return 1
     try:
         shim.start()

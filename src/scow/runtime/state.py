@@ -6,8 +6,10 @@
                                   "finished_at": "0001-01-01T00:00:00Z"}
     <container_dir>/shim.lock    flocked by the live monitor for its whole life
 
+`pid` is non-zero exactly while a process may exist ("created" after runc create, "running");
+a failed start leaves "created" with pid 0, `error` and docker's exit code (127, 126, 128).
 The monitor (shim) is the only writer while it lives; once its lock is free, whoever finds a
-state still "created"/"running" repairs it (see monitor.refresh). Writes are atomic.
+state with a pid repairs it (see monitor.refresh). Writes are atomic.
 """
 
 from __future__ import annotations
