@@ -1,0 +1,120 @@
+"""owns: the attach protocol on <container_dir>/attach.sock (a unix stream socket).
+
+Frames both ways: 1 byte kind, 4 bytes big-endian length, payload.
+    monitor -> client: STDOUT (1), STDERR (2), EXIT (3, payload = exit code in ASCII)
+    client -> monitor: STDIN (0), CLOSE_STDIN (4), RESIZE (5, payload = struct "HH" rows, cols)
+With a tty all output is STDOUT (raw pty bytes, \\r\\n endings). The socket is bound and
+reached through /proc/self/fd/<dirfd>/attach.sock, so long container paths do not hit the
+108-byte limit of unix socket addresses.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+from collections.abc import Iterator
+
+STDIN, STDOUT, STDERR, EXIT, CLOSE_STDIN, RESIZE = 0, 1, 2, 3, 4, 5
+SOCKET = "attach.sock"
+_HEADER = struct.Struct(">BI")
+
+
+def frame(kind: int, payload: bytes) -> bytes:
+    return _HEADER.pack(kind, len(payload)) + payload
+
+
+def _short_path(container_dir: str, fn: object) -> None:
+    dfd = os.open(container_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fn(f"/proc/self/fd/{dfd}/{SOCKET}")  # type: ignore[operator]
+    finally:
+        os.close(dfd)
+
+
+def listen(container_dir: str) -> socket.socket:
+    """The monitor's listening socket (a stale socket file is replaced)."""
+    try:
+        os.unlink(os.path.join(container_dir, SOCKET))
+    except FileNotFoundError:
+        pass
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    _short_path(container_dir, srv.bind)
+    srv.listen(16)
+    srv.setblocking(False)
+    return srv
+
+
+def read_frames(conn: socket.socket) -> tuple[list[tuple[int, bytes]], bool]:
+    """The frames available on `conn` (read blocking until whole); False when it closed."""
+    frames: list[tuple[int, bytes]] = []
+    header = _recv_exact(conn, _HEADER.size)
+    if header is None:
+        return frames, False
+    kind, size = _HEADER.unpack(header)
+    payload = _recv_exact(conn, size) if size else b""
+    if payload is None:
+        return frames, False
+    frames.append((kind, payload))
+    return frames, True
+
+
+def _recv_exact(conn: socket.socket, n: int) -> bytes | None:
+    buf = b""
+    blocking = conn.getblocking()
+    conn.setblocking(True)
+    try:
+        while len(buf) < n:
+            chunk = conn.recv(n - len(buf))
+            if not chunk:
+                return None
+            buf += chunk
+    except OSError:
+        return None
+    finally:
+        conn.setblocking(blocking)
+    return buf
+
+
+class AttachConnection:
+    """A client of a container's monitor: output frames in, stdin and resizes out."""
+
+    def __init__(self, container_dir: str) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        _short_path(container_dir, self.sock.connect)
+        self.exit_code: int | None = None
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def frames(self) -> Iterator[tuple[int, bytes]]:
+        """(kind, payload) for STDOUT/STDERR output until the monitor closes; EXIT sets
+        `exit_code`."""
+        while True:
+            got, alive = read_frames(self.sock)
+            for kind, payload in got:
+                if kind == EXIT:
+                    self.exit_code = int(payload or b"-1")
+                else:
+                    yield kind, payload
+            if not alive:
+                self.close()
+                return
+
+    def send_stdin(self, data: bytes) -> None:
+        self.sock.sendall(frame(STDIN, data))
+
+    def close_stdin(self) -> None:
+        self.sock.sendall(frame(CLOSE_STDIN, b""))
+
+    def resize(self, rows: int, cols: int) -> None:
+        self.sock.sendall(frame(RESIZE, struct.pack("HH", rows, cols)))
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> AttachConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,163 @@
+"""owns: `exec` into a running container: its own process spec, run by `runc exec`.
+
+Attached without a tty, runc gets the caller's stdio fds and its exit code is the process's
+(runc's own failures are told apart by its JSON log). With a tty, runc runs detached with a
+console socket, from a forked child of the caller that becomes a child subreaper
+(PR_SET_CHILD_SUBREAPER) so that it can reap the exec'd process and get its exit code; the
+child copies bytes between the caller's stdio and the pty master and exits with that code.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import select
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from scow.errors import ScowError
+from scow.runtime.runc import Runc, last_error, rebuild_error, translate
+from scow.runtime.spec import DEFAULT_CAPS, process_env
+from scow.runtime.user import resolve_user
+
+
+@dataclass(frozen=True)
+class ExecConfig:
+    argv: tuple[str, ...]
+    env: tuple[str, ...] = ()  # the container's env followed by `exec -e` values
+    user: str = ""
+    workdir: str = "/"
+    tty: bool = False
+    hostname: str = ""
+
+
+def process_spec(cfg: ExecConfig, rootfs: str) -> dict[str, object]:
+    """The OCI process object for `runc exec --process`."""
+    user = resolve_user(rootfs, cfg.user)
+    caps = list(DEFAULT_CAPS)
+    eff = caps if user.uid == 0 else []
+    return {
+        "terminal": cfg.tty, "args": list(cfg.argv), "cwd": cfg.workdir or "/",
+        "env": process_env(cfg.env, hostname=cfg.hostname, tty=cfg.tty, home=user.home),
+        "user": {"uid": user.uid, "gid": user.gid, "additionalGids": list(user.additional_gids)},
+        "capabilities": {"bounding": caps, "effective": eff, "permitted": eff},
+    }
+
+
+def exec_process(runc: Runc, container_id: str, cfg: ExecConfig, rootfs: str, *,
+                 detach: bool = False, stdin: int | None = None, stdout: int | None = None,
+                 stderr: int | None = None) -> int | None:
+    """Run `cfg` in the container; its exit code, or None when detached."""
+    tmp = tempfile.mkdtemp(prefix="scow-exec-")
+    try:
+        spec_path = os.path.join(tmp, "process.json")
+        with open(spec_path, "w", encoding="utf-8") as f:
+            json.dump(process_spec(cfg, rootfs), f)
+        log = os.path.join(tmp, "runc.log")
+        verb = f"exec in container {container_id[:12]}"
+        if cfg.tty and not detach:
+            return _in_child(lambda: _exec_tty(runc, container_id, spec_path, log, tmp, stdin,
+                                               stdout))
+        args = ["exec", "--process", spec_path] + (["-d"] if detach else []) + [container_id]
+        null = subprocess.DEVNULL
+        rc = subprocess.run(runc.argv(*args, log=log),
+                            stdin=null if detach or stdin is None else stdin,
+                            stdout=null if detach else stdout,
+                            stderr=null if detach else stderr).returncode
+        error = last_error(log)
+        if error or (rc != 0 and detach):
+            raise translate(verb, error or f"runc exited with {rc}")
+        return None if detach else rc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _in_child(fn: Callable[[], int]) -> int:
+    """Run `fn` in a forked child (it becomes a subreaper there, not in the caller)."""
+    err_r, err_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 255
+        try:
+            os.close(err_r)
+            code = fn()
+        except ScowError as exc:
+            os.write(err_w, f"{type(exc).__name__}\n{exc}".encode())
+        except BaseException as exc:  # noqa: BLE001
+            os.write(err_w, f"RuntimeFailure\n{exc}".encode())
+        finally:
+            os._exit(code)
+    os.close(err_w)
+    with os.fdopen(err_r, "rb") as f:
+        err = f.read().decode("utf-8", "replace")
+    _, status = os.waitpid(pid, 0)
+    if err:
+        kind, _, msg = err.partition("\n")
+        raise rebuild_error(kind, msg)
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 255
+
+
+def _exec_tty(runc: Runc, cid: str, spec_path: str, log: str, tmp: str, stdin: int | None,
+              stdout: int | None) -> int:
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    sock_path = os.path.join(tmp, "c.sock")
+    pid_file = os.path.join(tmp, "pid")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(sock_path)
+    srv.listen(1)
+    rc_box: list[int] = []
+
+    def run() -> None:
+        args = ["exec", "-d", "--console-socket", sock_path, "--pid-file", pid_file,
+                "--process", spec_path, cid]
+        rc_box.append(subprocess.run(runc.argv(*args, log=log),
+                                     stdin=subprocess.DEVNULL).returncode)
+        if rc_box[0] != 0:
+            srv.shutdown(socket.SHUT_RDWR)
+
+    t = threading.Thread(target=run)
+    t.start()
+    master = -1
+    try:
+        conn, _ = srv.accept()
+        master = socket.recv_fds(conn, 1024, 1)[1][0]
+        conn.close()
+    except OSError:
+        pass
+    t.join()
+    srv.close()
+    if rc_box[0] != 0 or master < 0:
+        raise translate(f"exec in container {cid[:12]}", last_error(log) or "runc failed")
+    with open(pid_file, encoding="ascii") as f:
+        pid = int(f.read())
+    _pump_tty(master, stdin, stdout if stdout is not None else 1)
+    os.close(master)
+    _, status = os.waitpid(pid, 0)
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+
+
+def _pump_tty(master: int, stdin: int | None, stdout: int) -> None:
+    """Copy stdin → master and master → stdout until the pty's other side closes."""
+    watch = [master] + ([stdin] if stdin is not None else [])
+    while True:
+        ready = select.select(watch, [], [])[0]
+        if master in ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                data = b""
+            if not data:
+                return
+            os.write(stdout, data)
+        if stdin is not None and stdin in ready:
+            data = os.read(stdin, 65536)
+            if data:
+                os.write(master, data)
+            else:
+                watch.remove(stdin)

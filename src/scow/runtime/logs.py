@@ -1,0 +1,192 @@
+"""owns: docker's json-file container logs: writing with rotation, reading for `scow logs`.
+
+    <container_dir>/container.log     newest entries, one JSON object a line:
+        {"log":"hi\\n","stream":"stdout","time":"2026-11-29T09:15:13.786102607Z"}
+    <container_dir>/container.log.1   the previous file, ... up to container.log.<max_file-1>
+
+Like moby's loggerutils: before a write, when the current file has reached `max_size` bytes,
+container.log.<i> moves to .<i+1> (the oldest falls off) and container.log to .1; with
+max_file 1 the file is truncated instead. Output is split into lines; a partial line is held
+back until its newline, 16 KiB of it, or the stream's end (docker's partial messages).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+LOG_FILE = "container.log"
+_MAX_LINE = 16 * 1024
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    stream: str  # stdout | stderr
+    time: str  # RFC3339Nano
+    data: bytes
+
+
+class JsonFileWriter:
+    """Append container output to `path` as json-file lines, rotating at `max_size`."""
+
+    def __init__(self, path: str, *, max_size: int = -1, max_file: int = 1) -> None:
+        self.path = path
+        self.max_size = max_size
+        self.max_file = max(1, max_file)
+        self._f = open(path, "ab")  # noqa: SIM115 - lives as long as the writer
+        self._size = self._f.tell()
+        self._partial: dict[str, bytes] = {}
+
+    def write(self, stream: str, data: bytes, now: str | None = None) -> None:
+        buf = self._partial.pop(stream, b"") + data
+        while True:
+            cut = buf.find(b"\n")
+            if cut < 0 and len(buf) < _MAX_LINE:
+                break
+            end = cut + 1 if cut >= 0 else _MAX_LINE
+            self._entry(stream, buf[:end], now)
+            buf = buf[end:]
+        if buf:
+            self._partial[stream] = buf
+
+    def flush_partial(self) -> None:
+        for stream, buf in list(self._partial.items()):
+            self._entry(stream, buf, None)
+        self._partial.clear()
+
+    def _entry(self, stream: str, data: bytes, now: str | None) -> None:
+        from scow.runtime.state import rfc3339nano
+
+        line = json.dumps({"log": data.decode("utf-8", "replace"), "stream": stream,
+                           "time": now or rfc3339nano()}, ensure_ascii=False,
+                          separators=(",", ":")).encode() + b"\n"
+        if self.max_size > 0 and self._size >= self.max_size:
+            self._rotate()
+        self._f.write(line)
+        self._f.flush()
+        self._size += len(line)
+
+    def _rotate(self) -> None:
+        self._f.close()
+        if self.max_file > 1:
+            for i in range(self.max_file - 1, 1, -1):
+                older = f"{self.path}.{i - 1}"
+                if os.path.exists(older):
+                    os.replace(older, f"{self.path}.{i}")
+            os.replace(self.path, f"{self.path}.1")
+        self._f = open(self.path, "wb")  # noqa: SIM115
+        self._size = 0
+
+    def close(self) -> None:
+        self.flush_partial()
+        self._f.close()
+
+
+def _parse(line: bytes) -> LogEntry | None:
+    try:
+        raw = json.loads(line)
+        return LogEntry(raw["stream"], raw["time"], raw["log"].encode())
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _files(path: str) -> list[str]:
+    """The log files, oldest first."""
+    rotated = []
+    i = 1
+    while os.path.exists(f"{path}.{i}"):
+        rotated.append(f"{path}.{i}")
+        i += 1
+    return [*reversed(rotated), path]
+
+
+def read_logs(path: str, *, tail: int | None = None, since: str | None = None,
+              until: str | None = None, follow: bool = False,
+              stopped: Callable[[], bool] = lambda: True,
+              poll: float = 0.1) -> Iterator[LogEntry]:
+    """Entries of a json-file log (and its rotated files); with `follow`, new entries until
+    `stopped()` turns true. `since`/`until` are RFC3339Nano strings (compared in UTC)."""
+
+    def keep(e: LogEntry) -> bool:
+        return (since is None or _ts(e.time) >= _ts(since)) and (
+            until is None or _ts(e.time) <= _ts(until))
+
+    entries: deque[LogEntry] = deque(maxlen=tail if tail is not None and tail >= 0 else None)
+    offset = 0
+    for name in _files(path):
+        try:
+            with open(name, "rb") as f:
+                for line in f:
+                    if not line.endswith(b"\n"):
+                        break  # a line being written: the follower reads it whole
+                    e = _parse(line)
+                    if e is not None and keep(e):
+                        entries.append(e)
+                    if name == path:
+                        offset += len(line)
+        except FileNotFoundError:
+            continue
+    if tail != 0:
+        yield from entries
+    if follow:
+        yield from _follow(path, offset, keep, stopped, poll)
+
+
+def _follow(path: str, offset: int, keep: Callable[[LogEntry], bool],
+            stopped: Callable[[], bool], poll: float) -> Iterator[LogEntry]:
+    """Entries appended to `path` after `offset`, across rotations, until `stopped()`."""
+    while True:
+        try:
+            f = open(path, "rb")  # noqa: SIM115
+            break
+        except FileNotFoundError:
+            if stopped():
+                return
+            time.sleep(poll)
+            offset = 0
+    f.seek(offset)
+    pending = b""
+    try:
+        while True:
+            done = stopped()  # read once more after the container stopped
+            chunk = f.read()
+            if chunk:
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    e = _parse(line)
+                    if e is not None and keep(e):
+                        yield e
+                continue
+            if done:
+                return
+            if _rotated(f, path):
+                f.close()
+                f = open(path, "rb")  # noqa: SIM115
+                pending = b""
+                continue
+            time.sleep(poll)
+    finally:
+        f.close()
+
+
+def _rotated(f: object, path: str) -> bool:
+    try:
+        return os.stat(path).st_ino != os.fstat(f.fileno()).st_ino  # type: ignore[attr-defined]
+    except FileNotFoundError:
+        return False
+
+
+def _ts(value: str) -> tuple[str, str]:
+    """A sortable key for an RFC3339Nano UTC time: (seconds part, fraction padded)."""
+    head, _, frac = value.rstrip("Z").partition(".")
+    return head, frac.ljust(9, "0")
+
+
+def format_entry(e: LogEntry, *, timestamps: bool = False) -> bytes:
+    """The bytes `docker logs` prints for an entry (time and a space first with -t)."""
+    return (e.time.encode() + b" " + e.data) if timestamps else e.data

@@ -1,0 +1,191 @@
+"""owns: starting a container under its monitor (the shim), waiting, stopping, repairing.
+
+    <container_dir>/shim.json       the monitor's configuration (written here)
+    <container_dir>/shim.log        the monitor's own stderr (tracebacks, for debugging)
+    <container_dir>/state.json      see scow.runtime.state
+    <container_dir>/attach.sock     see scow.runtime.attach
+
+`start_container` spawns `python -m scow.runtime.shim`, which outlives the caller. A monitor
+that died (kill -9) is detected by its free flock on shim.lock: `refresh` then kills what is
+left of the container, deletes it from runc and records it as exited (137, "monitor died").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import scow
+from scow.errors import ContainerRunning, InternalError, RuntimeFailure, ScowError
+from scow.osutil.atomic import atomic_write
+from scow.osutil.locks import is_locked
+from scow.runtime.attach import AttachConnection
+from scow.runtime.runc import Runc, rebuild_error
+from scow.runtime.state import LOCK_FILE, ContainerState, read_state, write_state
+
+
+@dataclass
+class Started:
+    pid: int
+    started_at: str
+    attach: AttachConnection | None
+
+
+@dataclass(frozen=True)
+class MonitorOptions:
+    tty: bool = False
+    open_stdin: bool = False
+    log_max_size: int = -1  # bytes; -1 = never rotate
+    log_max_file: int = 1
+    exit_command: tuple[str, ...] = ()  # run by the monitor once the container has stopped
+
+
+def start_container(container_dir: str, container_id: str, runc: Runc,
+                    opts: MonitorOptions | None = None, *, attach: bool = False,
+                    timeout: float = 30.0) -> Started:
+    """Create and start the container whose config.json is in `container_dir`.
+
+    With `attach`, the returned connection is made before the process starts, so no output
+    is missed. Raises CommandNotFound/CommandNotExecutable/RuntimeFailure from runc."""
+    opts = opts or MonitorOptions()
+    cfg = {"id": container_id, "bundle": container_dir, "runc": runc.path,
+           "runc_root": runc.root, "tty": opts.tty, "stdin": opts.open_stdin,
+           "log_max_size": opts.log_max_size, "log_max_file": opts.log_max_file,
+           "exit_command": list(opts.exit_command)}
+    atomic_write(os.path.join(container_dir, "shim.json"), json.dumps(cfg).encode())
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    try:
+        _spawn(container_dir, ready_w, go_r)
+        os.close(ready_w)
+        os.close(go_r)
+        ready_w = go_r = -1
+        pid = int(str(_reply(ready_r, timeout, f"create container {container_id[:12]}")["pid"]))
+        conn = AttachConnection(container_dir) if attach else None
+        os.write(go_w, b"start\n")
+        started = _reply(ready_r, timeout, f"start container {container_id[:12]}")
+        return Started(pid=pid, started_at=str(started["started_at"]), attach=conn)
+    finally:
+        for fd in (ready_r, ready_w, go_r, go_w):
+            if fd >= 0:
+                os.close(fd)
+
+
+def _spawn(container_dir: str, ready_w: int, go_r: int) -> None:
+    env = dict(os.environ)
+    src = os.path.dirname(os.path.dirname(os.path.abspath(scow.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+    with open(os.path.join(container_dir, "shim.log"), "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scow.runtime.shim", container_dir, str(ready_w), str(go_r)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+            pass_fds=(ready_w, go_r), start_new_session=True, env=env, cwd="/")
+    proc.wait()  # the first fork exits at once; the monitor itself lives on
+
+
+def _reply(fd: int, timeout: float, verb: str) -> dict[str, object]:
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while not buf.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise RuntimeFailure(f"{verb}: the monitor did not answer in {timeout:g}s")
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            raise RuntimeFailure(f"{verb}: the monitor exited (see shim.log)")
+        buf += chunk
+    msg: dict[str, object] = json.loads(buf)
+    if "error" in msg:
+        raise rebuild_error(str(msg.get("kind")), str(msg["error"]))
+    return msg
+
+
+def refresh(container_dir: str, container_id: str, runc: Runc) -> ContainerState | None:
+    """The container's state, repaired first when its monitor is gone (kill -9, crash)."""
+    state = read_state(container_dir)
+    if state is None or not state.pid or is_locked(os.path.join(container_dir, LOCK_FILE)):
+        return state  # never ran (pid 0: exited, or a failed start) or watched by a monitor
+    state = read_state(container_dir)  # the monitor may have finished in between
+    if state is None or not state.pid:
+        return state
+    _force_remove(container_id, runc)
+    state = state.exited(137, "container monitor died")
+    write_state(container_dir, state)
+    return state
+
+
+def _force_remove(container_id: str, runc: Runc) -> None:
+    if runc.state(container_id) is None:
+        return
+    try:
+        runc.kill(container_id, "KILL", all_processes=True)
+    except ScowError:
+        pass
+    runc.delete(container_id, force=True)
+
+
+def wait(container_dir: str, container_id: str, runc: Runc,
+         timeout: float | None = None) -> ContainerState:
+    """Block until the container has exited (or `timeout` passed); its latest state."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        state = refresh(container_dir, container_id, runc)
+        if state is None:
+            raise InternalError(f"wait for container {container_id[:12]}: it never started")
+        if state.status == "exited" or (deadline is not None and time.monotonic() >= deadline):
+            return state
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
+def kill(container_dir: str, container_id: str, runc: Runc, signal: str = "KILL") -> None:
+    state = refresh(container_dir, container_id, runc)
+    if state is None or state.status != "running":
+        raise RuntimeFailure(f"kill container {container_id[:12]}: it is not running")
+    runc.kill(container_id, signal)
+
+
+def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 10.0,
+         signal: str = "TERM") -> ContainerState:
+    """docker stop: `signal`, then SIGKILL to every process after `timeout` seconds."""
+    state = refresh(container_dir, container_id, runc)
+    if state is None or state.status != "running":
+        return state or ContainerState(status="exited")
+    try:
+        runc.kill(container_id, signal)
+    except ScowError:
+        pass  # it may have exited meanwhile
+    state = wait(container_dir, container_id, runc, timeout)
+    if state.status != "exited":
+        try:
+            runc.kill(container_id, "KILL", all_processes=True)
+        except ScowError:
+            pass
+        state = wait(container_dir, container_id, runc, 30.0)
+    return state
+
+
+def remove(container_dir: str, container_id: str, runc: Runc, *, force: bool = False) -> None:
+    """Forget the container in runc (killing it when `force`); its folder is the caller's."""
+    state = refresh(container_dir, container_id, runc)
+    if state is not None and state.status != "exited":
+        if not force:
+            raise ContainerRunning(
+                f"remove container {container_id[:12]}: it is running; stop it first or use -f")
+        stop(container_dir, container_id, runc, timeout=0)
+    runc.delete(container_id, force=True)
+
+
+def monitor_running(container_dir: str) -> bool:
+    return is_locked(os.path.join(container_dir, LOCK_FILE))
+
+
+__all__: Sequence[str] = ("Started", "MonitorOptions", "start_container", "refresh", "wait",
+                          "kill", "stop", "remove", "monitor_running")

@@ -1,0 +1,146 @@
+"""owns: driving the `runc` binary (create/start/state/kill/delete/exec/pause/resume/ps).
+
+Each call runs runc with `--root <state dir>` and `--log <file> --log-format json`, so that the
+error runc reports is read from its log even when its stderr belongs to the container process.
+Errors: `CommandNotFound` (exit 127 for `run`), `CommandNotExecutable` (126), otherwise
+`RuntimeFailure` carrying runc's last error line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from typing import IO, Any
+
+from scow import errors
+from scow.errors import ContainerNotFound, RuntimeFailure, ScowError
+
+_File = int | IO[Any] | None
+
+
+class CommandNotFound(RuntimeFailure):
+    """The container's command does not exist (`docker run` exits 127)."""
+
+    exit_code = 127
+
+
+class CommandNotExecutable(RuntimeFailure):
+    """The container's command cannot be executed (`docker run` exits 126)."""
+
+    exit_code = 126
+
+
+def rebuild_error(kind: str, message: str) -> ScowError:
+    """The error named `kind` (from this module or scow.errors) that another process raised."""
+    cls = globals().get(kind) or getattr(errors, kind, None)
+    if isinstance(cls, type) and issubclass(cls, ScowError):
+        return cls(message)
+    return RuntimeFailure(message)
+
+
+def translate(verb: str, message: str) -> ScowError:
+    """The scow error for runc's error `message` met while doing `verb`."""
+    msg = message.strip().splitlines()[-1] if message.strip() else "runc failed"
+    for prefix in ("exec failed: ", "runc run failed: ", "runc create failed: "):
+        msg = msg.removeprefix(prefix)
+    text = f"{verb}: {msg}"
+    if "executable file not found" in msg or "no such file or directory" in msg and "exec:" in msg:
+        return CommandNotFound(text)
+    if "permission denied" in msg and "exec:" in msg:
+        return CommandNotExecutable(text)
+    if "does not exist" in msg and "container" in msg:
+        return ContainerNotFound(text)
+    return RuntimeFailure(text)
+
+
+class Runc:
+    """The runc binary at `path`, keeping its state under `root`."""
+
+    def __init__(self, path: str = "runc", root: str = "/run/scow/runc") -> None:
+        self.path = path
+        self.root = root
+
+    def argv(self, *args: str, log: str | None = None) -> list[str]:
+        base = [self.path, "--root", self.root]
+        if log:
+            base += ["--log", log, "--log-format", "json"]
+        return [*base, *args]
+
+    def run(self, verb: str, args: Sequence[str], *, stdin: _File = subprocess.DEVNULL,
+            stdout: _File = subprocess.DEVNULL, stderr: _File = subprocess.DEVNULL,
+            check: bool = True, pass_fds: Sequence[int] = ()) -> int:
+        """Run `runc args...`; on failure raise the translated error (when `check`)."""
+        os.makedirs(self.root, exist_ok=True)
+        with tempfile.NamedTemporaryFile(prefix="runc-log-", dir=self.root) as log:
+            try:
+                rc = subprocess.run(self.argv(*args, log=log.name), stdin=stdin, stdout=stdout,
+                                    stderr=stderr, pass_fds=tuple(pass_fds)).returncode
+            except OSError as exc:
+                raise RuntimeFailure(f"{verb}: run {self.path}: {exc.strerror}") from exc
+            if rc != 0 and check:
+                raise translate(verb, last_error(log.name))
+        return rc
+
+    def create(self, cid: str, bundle: str, *, pid_file: str, console_socket: str | None = None,
+               stdin: _File = subprocess.DEVNULL, stdout: _File = subprocess.DEVNULL,
+               stderr: _File = subprocess.DEVNULL) -> None:
+        args = ["create", "--bundle", bundle, "--pid-file", pid_file]
+        if console_socket:
+            args += ["--console-socket", console_socket]
+        self.run(f"create container {cid[:12]}", [*args, cid], stdin=stdin, stdout=stdout,
+                 stderr=stderr)
+
+    def start(self, cid: str) -> None:
+        self.run(f"start container {cid[:12]}", ["start", cid])
+
+    def state(self, cid: str) -> dict[str, Any] | None:
+        """runc's state of `cid` (status created/running/paused/stopped), None if unknown."""
+        proc = subprocess.run(self.argv("state", cid), capture_output=True, text=True)
+        if proc.returncode != 0:
+            return None
+        result: dict[str, Any] = json.loads(proc.stdout)
+        return result
+
+    def kill(self, cid: str, signal: str = "TERM", *, all_processes: bool = False) -> None:
+        args = ["kill", "--all"] if all_processes else ["kill"]
+        self.run(f"kill container {cid[:12]}", [*args, cid, signal])
+
+    def delete(self, cid: str, *, force: bool = False) -> None:
+        """Delete runc's record of `cid`; a missing container is not an error."""
+        args = ["delete", "--force", cid] if force else ["delete", cid]
+        rc = self.run(f"delete container {cid[:12]}", args, check=False)
+        if rc != 0 and self.state(cid) is not None:
+            self.run(f"delete container {cid[:12]}", ["delete", "--force", cid])
+
+    def pause(self, cid: str) -> None:
+        self.run(f"pause container {cid[:12]}", ["pause", cid])
+
+    def resume(self, cid: str) -> None:
+        self.run(f"unpause container {cid[:12]}", ["resume", cid])
+
+    def ps(self, cid: str) -> list[int]:
+        proc = subprocess.run(self.argv("ps", "--format", "json", cid), capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            raise translate(f"list processes of container {cid[:12]}", proc.stderr)
+        return [int(p) for p in json.loads(proc.stdout or "[]") or []]
+
+
+def last_error(log_path: str) -> str:
+    """The last error message in a runc JSON log file."""
+    msg = ""
+    try:
+        with open(log_path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if entry.get("level") in ("error", "fatal"):
+                    msg = str(entry.get("msg", ""))
+    except OSError:
+        pass
+    return msg

@@ -1,0 +1,293 @@
+"""owns: the per-container monitor process (`python -m scow.runtime.shim DIR READY_FD GO_FD`).
+
+It double-forks away from its caller, calls setsid and becomes a child subreaper, holds the
+flock on <container_dir>/shim.lock while it lives, and then:
+  1. `runc create` with the container's stdio = pipes it keeps (or, for a tty, the pty master
+     runc hands it over a console socket); reports {"pid": N} (or {"error", "kind"}) on READY;
+  2. waits for "start" on GO (EOF = abort: the container is deleted), runs `runc start`,
+     writes state.json "running" and reports {"ok": true};
+  3. copies output to container.log (json-file) and to attach.sock clients, input from the
+     clients to the container's stdin; collects the exit status (it is the subreaper);
+  4. writes state.json "exited" with exit code and finish time, runs `runc delete`, runs the
+     exit command (an argv from shim.json), and exits.
+Configuration: <container_dir>/shim.json, written by monitor.start_container.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import json
+import os
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from dataclasses import replace
+from typing import Any
+
+from scow.errors import ScowError
+from scow.runtime import attach
+from scow.runtime.logs import LOG_FILE, JsonFileWriter
+from scow.runtime.runc import Runc
+from scow.runtime.state import LOCK_FILE, ContainerState, rfc3339nano, write_state
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+class Shim:
+    def __init__(self, cdir: str, ready_fd: int) -> None:
+        self.cdir = cdir
+        with open(os.path.join(cdir, "shim.json"), encoding="utf-8") as f:
+            self.cfg: dict[str, Any] = json.load(f)
+        self.cid: str = self.cfg["id"]
+        self.runc = Runc(self.cfg["runc"], self.cfg["runc_root"])
+        self.ready_fd = ready_fd
+        self.state = ContainerState(shim_pid=os.getpid())
+        self.outputs: dict[int, str] = {}  # fd -> stream name
+        self.stdin_fd: int | None = None
+        self.master: int | None = None
+        self.clients: list[socket.socket] = []
+        self.listener = attach.listen(cdir)  # before the caller may connect
+        self.logw = JsonFileWriter(os.path.join(cdir, LOG_FILE),  # exists before the start
+                                   max_size=int(self.cfg["log_max_size"]),
+                                   max_file=int(self.cfg["log_max_file"]))
+
+    def report(self, msg: dict[str, Any]) -> None:
+        try:
+            os.write(self.ready_fd, json.dumps(msg).encode() + b"\n")
+        except OSError:
+            pass
+
+    def create(self) -> None:
+        pid_file = os.path.join(self.cdir, "container.pid")
+        if self.cfg["tty"]:
+            self._create_tty(pid_file)
+        else:
+            self._create_pipes(pid_file)
+        with open(pid_file, encoding="ascii") as f:
+            pid = int(f.read().strip())
+        self.state = replace(self.state, pid=pid, status="created")
+        write_state(self.cdir, self.state)
+
+    def _create_pipes(self, pid_file: str) -> None:
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        in_r: int | None = None
+        if self.cfg["stdin"]:
+            in_r, self.stdin_fd = os.pipe()
+        try:
+            self.runc.create(self.cid, self.cfg["bundle"], pid_file=pid_file,
+                             stdin=in_r if in_r is not None else subprocess.DEVNULL,
+                             stdout=out_w, stderr=err_w)
+        finally:
+            for fd in (out_w, err_w, in_r):
+                if fd is not None:
+                    os.close(fd)
+        self.outputs = {out_r: "stdout", err_r: "stderr"}
+
+    def _create_tty(self, pid_file: str) -> None:
+        tmp = tempfile.mkdtemp(prefix="scow-console-")
+        path = os.path.join(tmp, "c.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            srv.bind(path)
+            srv.listen(1)
+            proc_err: list[BaseException] = []
+            import threading
+
+            def run() -> None:
+                try:
+                    self.runc.create(self.cid, self.cfg["bundle"], pid_file=pid_file,
+                                     console_socket=path)
+                except BaseException as exc:  # handed to the main thread
+                    proc_err.append(exc)
+                    srv.close()
+
+            t = threading.Thread(target=run)
+            t.start()
+            try:
+                conn, _ = srv.accept()
+                _, fds, _, _ = socket.recv_fds(conn, 1024, 1)
+                conn.close()
+                self.master = fds[0]
+            except OSError:
+                pass
+            t.join()
+            if proc_err:
+                raise proc_err[0]
+        finally:
+            srv.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+        assert self.master is not None
+        self.outputs = {self.master: "stdout"}
+        self.stdin_fd = self.master if self.cfg["stdin"] else None
+
+    def start(self) -> None:
+        self.runc.start(self.cid)
+        self.state = replace(self.state, status="running", started_at=rfc3339nano())
+        write_state(self.cdir, self.state)
+
+    def serve(self) -> int:
+        """Pump output/input until the container exits; returns its exit code."""
+        sel = selectors.DefaultSelector()
+        logw = self.logw
+        listener = self.listener
+        sel.register(listener, selectors.EVENT_READ, "listen")
+        for fd in self.outputs:
+            os.set_blocking(fd, False)
+            sel.register(fd, selectors.EVENT_READ, "out")
+        pidfd = os.pidfd_open(self.state.pid)
+        sel.register(pidfd, selectors.EVENT_READ, "exit")
+        status: int | None = None
+        while status is None or self.outputs:
+            timeout = 0.5 if status is not None else None
+            events = sel.select(timeout)
+            if not events and status is not None:
+                break  # output fds held open by a stray process: stop waiting
+            for key, _ in events:
+                if key.data == "listen":
+                    self._accept(sel, listener)
+                elif key.data == "out":
+                    self._pump(sel, key.fd, logw)
+                elif key.data == "exit":
+                    sel.unregister(pidfd)
+                    status = _wait_status(self.state.pid)
+                else:
+                    self._client_input(sel, key.fileobj)  # type: ignore[arg-type]
+        logw.close()
+        listener.close()
+        return status if status is not None else 137
+
+    def _accept(self, sel: selectors.BaseSelector, listener: socket.socket) -> None:
+        conn, _ = listener.accept()
+        self.clients.append(conn)
+        sel.register(conn, selectors.EVENT_READ, "client")
+
+    def _pump(self, sel: selectors.BaseSelector, fd: int, logw: JsonFileWriter) -> None:
+        stream = self.outputs[fd]
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError:  # EIO on a pty master once the slave side is gone
+            data = b""
+        if not data:
+            sel.unregister(fd)
+            del self.outputs[fd]
+            if fd != self.master:
+                os.close(fd)
+            return
+        logw.write(stream, data)
+        frame = attach.frame(attach.STDOUT if stream == "stdout" else attach.STDERR, data)
+        for c in list(self.clients):
+            try:
+                c.sendall(frame)
+            except OSError:
+                self._drop(sel, c)
+
+    def _client_input(self, sel: selectors.BaseSelector, conn: socket.socket) -> None:
+        frames, alive = attach.read_frames(conn)
+        for kind, payload in frames:
+            if kind == attach.STDIN and self.stdin_fd is not None:
+                _write_all(self.stdin_fd, payload)
+            elif kind == attach.CLOSE_STDIN and self.stdin_fd is not None:
+                if self.stdin_fd != self.master:
+                    os.close(self.stdin_fd)
+                    self.stdin_fd = None
+            elif kind == attach.RESIZE and self.master is not None:
+                fcntl.ioctl(self.master, __import__("termios").TIOCSWINSZ,
+                            payload[:4] + b"\0\0\0\0")
+        if not alive:
+            self._drop(sel, conn)
+
+    def _drop(self, sel: selectors.BaseSelector, conn: socket.socket) -> None:
+        if conn in self.clients:
+            self.clients.remove(conn)
+            sel.unregister(conn)
+            conn.close()
+
+    def finish(self, exit_code: int, error: str = "") -> None:
+        self.state = self.state.exited(exit_code, error)
+        write_state(self.cdir, self.state)
+        for c in self.clients:
+            try:
+                c.sendall(attach.frame(attach.EXIT, str(exit_code).encode()))
+                c.close()
+            except OSError:
+                pass
+        try:
+            self.runc.delete(self.cid, force=True)
+        except Exception:  # noqa: BLE001 - the record is best-effort once the process is gone
+            pass
+        argv = self.cfg.get("exit_command") or []
+        if argv:
+            subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=120, check=False)
+
+
+def _wait_status(pid: int) -> int:
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return 255  # not our child (should not happen when we are the subreaper)
+    return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(
+        status)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    except OSError:
+        pass
+
+
+def _daemonize() -> None:
+    if os.fork() > 0:
+        os._exit(0)
+    os.setsid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+def main(argv: list[str]) -> int:
+    cdir, ready_fd, go_fd = argv[0], int(argv[1]), int(argv[2])
+    _daemonize()
+    lock_fd = os.open(os.path.join(cdir, LOCK_FILE), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fcntl.flock(lock_fd, fcntl.LOCK_EX)
+    shim = Shim(cdir, ready_fd)
+    try:
+        shim.create()
+    except Exception as exc:  # noqa: BLE001 - reported to the caller, which raises it
+        shim.report({"error": str(exc), "kind": type(exc).__name__})
+        code = exc.exit_code if isinstance(exc, ScowError) and exc.exit_code > 1 else 128
+        write_state(cdir, replace(shim.state, status="created", pid=0, exit_code=code,
+                                  error=str(exc)))
+        return 1
+    shim.report({"pid": shim.state.pid})
+    with os.fdopen(go_fd, "rb") as go:
+        word = go.readline().strip()
+    if word != b"start":
+        shim.runc.delete(shim.cid, force=True)
+        write_state(cdir, replace(shim.state, status="created", pid=0, error="start aborted"))
+        return 1
+    try:
+        shim.start()
+    except Exception as exc:  # noqa: BLE001
+        shim.report({"error": str(exc), "kind": type(exc).__name__})
+        shim.finish(-1, str(exc))
+        return 1
+    shim.report({"ok": True, "started_at": shim.state.started_at})
+    os.close(ready_fd)
+    shim.finish(shim.serve())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,240 @@
+"""owns: the OCI runtime spec (config.json) scow writes for a container, docker's defaults.
+
+Layout of a container folder (the engine creates the folder; the rootfs is mounted elsewhere):
+    <container_dir>/config.json     the OCI bundle config (root.path = the mounted rootfs)
+    <container_dir>/hostname        bind-mounted on /etc/hostname
+    <container_dir>/hosts           bind-mounted on /etc/hosts
+    <container_dir>/resolv.conf     bind-mounted on /etc/resolv.conf
+
+Defaults follow moby's oci/defaults.go and daemon/oci_linux.go: the 14 default capabilities,
+masked and read-only /proc and /sys paths, the cgroup device rules, namespaces pid/ipc/uts/mount
+and net (unless `--network host`; `none` is a fresh netns with only lo). No seccomp profile
+and no AppArmor profile are set (runc runs without them); rlimits are set only when asked for
+and never above the current process's limits (we cannot raise them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+from dataclasses import dataclass, field
+
+from scow.errors import InvalidArgument
+from scow.osutil.atomic import atomic_write
+from scow.runtime.user import resolve_user
+
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+DEFAULT_CAPS = (
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+    "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+)
+MASKED_PATHS = (
+    "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+    "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+)
+READONLY_PATHS = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
+_ALLOWED_DEVICES = (  # (type, major, minor) with rwm access, as moby's DefaultLinuxSpec
+    ("c", 1, 3), ("c", 1, 8), ("c", 1, 7), ("c", 5, 0), ("c", 1, 5), ("c", 1, 9), ("c", 5, 1),
+    ("c", 136, None), ("c", 5, 2), ("c", 10, 200),
+)
+_RLIMITS = {"nofile": "RLIMIT_NOFILE", "nproc": "RLIMIT_NPROC", "core": "RLIMIT_CORE",
+            "memlock": "RLIMIT_MEMLOCK", "stack": "RLIMIT_STACK", "fsize": "RLIMIT_FSIZE"}
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A bind (host folder or file, or a named volume's folder) or a tmpfs in the container."""
+
+    destination: str
+    source: str = ""
+    kind: str = "bind"  # bind | tmpfs
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class Ulimit:
+    name: str  # docker's names: nofile, nproc, core, memlock, stack, fsize
+    soft: int
+    hard: int
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything from the image config and the flags that shapes the container's process."""
+
+    container_id: str
+    entrypoint: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()  # image Env already merged with -e by the engine
+    user: str = ""
+    group_add: tuple[str, ...] = ()
+    workdir: str = "/"
+    tty: bool = False
+    open_stdin: bool = False
+    hostname: str = ""
+    network: str = "none"  # none | host
+    mounts: tuple[Mount, ...] = ()
+    read_only_rootfs: bool = False
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    ulimits: tuple[Ulimit, ...] = ()
+    shm_size: int = 64 << 20
+    extra: dict[str, str] = field(default_factory=dict)  # reserved (annotations)
+
+    @property
+    def argv(self) -> list[str]:
+        return [*self.entrypoint, *self.cmd]
+
+
+def make_spec(cfg: RunConfig, rootfs: str, container_dir: str) -> dict[str, object]:
+    """The OCI runtime spec for `cfg`, the rootfs mounted at `rootfs` (absolute)."""
+    if not cfg.argv:
+        raise InvalidArgument("create container: no command specified")
+    if cfg.network not in ("none", "host"):
+        raise InvalidArgument(f"create container: network {cfg.network!r} is not supported")
+    user = resolve_user(rootfs, cfg.user)
+    gids = list(user.additional_gids) + [_group_id(rootfs, g) for g in cfg.group_add]
+    process = {
+        "terminal": cfg.tty,
+        "user": {"uid": user.uid, "gid": user.gid, "additionalGids": gids},
+        "args": cfg.argv,
+        "env": process_env(cfg.env, hostname=cfg.hostname, tty=cfg.tty, home=user.home),
+        "cwd": cfg.workdir or "/",
+        "capabilities": _capabilities(cfg, user.uid),
+        "rlimits": rlimits(cfg.ulimits),
+        "noNewPrivileges": False,
+    }
+    return {
+        "ociVersion": "1.0.2-dev",
+        "process": process,
+        "root": {"path": os.path.abspath(rootfs), "readonly": cfg.read_only_rootfs},
+        "hostname": cfg.hostname,
+        "mounts": _mounts(cfg, container_dir),
+        "linux": _linux(cfg),
+    }
+
+
+def process_env(env: tuple[str, ...] | list[str], *, hostname: str, tty: bool,
+                home: str) -> list[str]:
+    """docker's process env: PATH when missing, HOSTNAME, TERM=xterm for a tty, HOME."""
+    names = {e.partition("=")[0] for e in env}
+    out = [] if "PATH" in names else [DEFAULT_PATH]
+    if hostname:
+        out.append(f"HOSTNAME={hostname}")
+    if tty and "TERM" not in names:
+        out.append("TERM=xterm")
+    out += [e for e in env if e.partition("=")[0] != "HOSTNAME" or not hostname]
+    if "HOME" not in names:
+        out.append(f"HOME={home}")
+    return out
+
+
+def _group_id(rootfs: str, group: str) -> int:
+    return resolve_user(rootfs, f"0:{group}").gid
+
+
+def _capabilities(cfg: RunConfig, uid: int) -> dict[str, list[str]]:
+    def norm(c: str) -> str:
+        c = c.upper()
+        return c if c.startswith("CAP_") else f"CAP_{c}"
+
+    drop = {norm(c) for c in cfg.cap_drop}
+    caps = [c for c in DEFAULT_CAPS if c not in drop and "CAP_ALL" not in drop]
+    caps += [norm(c) for c in cfg.cap_add if norm(c) not in caps]
+    effective = caps if uid == 0 else []
+    return {"bounding": caps, "effective": effective, "permitted": effective}
+
+
+def rlimits(ulimits: tuple[Ulimit, ...]) -> list[dict[str, object]]:
+    """OCI rlimits for `--ulimit`, clamped to this process's limits (they cannot be raised)."""
+    out: list[dict[str, object]] = []
+    for u in ulimits:
+        kind = _RLIMITS.get(u.name)
+        if kind is None:
+            raise InvalidArgument(f"create container: unknown ulimit {u.name!r}")
+        cur_soft, cur_hard = resource.getrlimit(getattr(resource, kind))
+        hard = u.hard if cur_hard == resource.RLIM_INFINITY else min(u.hard, cur_hard)
+        out.append({"type": kind, "hard": hard, "soft": min(u.soft, hard)})
+    return out
+
+
+def _mounts(cfg: RunConfig, container_dir: str) -> list[dict[str, object]]:
+    std: list[dict[str, object]] = [
+        _m("/proc", "proc", "proc", ["nosuid", "noexec", "nodev"]),
+        _m("/dev", "tmpfs", "tmpfs", ["nosuid", "strictatime", "mode=755", "size=65536k"]),
+        _m("/dev/pts", "devpts", "devpts",
+           ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]),
+        _m("/sys", "sysfs", "sysfs", ["nosuid", "noexec", "nodev", "ro"]),
+        _m("/sys/fs/cgroup", "cgroup", "cgroup", ["ro", "nosuid", "noexec", "nodev"]),
+        _m("/dev/mqueue", "mqueue", "mqueue", ["nosuid", "noexec", "nodev"]),
+        _m("/dev/shm", "shm", "tmpfs",
+           ["nosuid", "noexec", "nodev", "mode=1777", f"size={cfg.shm_size // 1024}k"]),
+    ]
+    ro = ["ro"] if cfg.read_only_rootfs else []
+    for name in ("resolv.conf", "hostname", "hosts"):
+        std.append(_m(f"/etc/{name}", os.path.join(container_dir, name), "bind",
+                      ["rbind", "rprivate", *ro]))
+    for m in cfg.mounts:
+        if not m.destination.startswith("/"):
+            raise InvalidArgument(f"create container: mount path {m.destination!r} is not absolute")
+        if m.kind == "tmpfs":
+            std.append(_m(m.destination, "tmpfs", "tmpfs", ["nosuid", "nodev", "noexec"]))
+            continue
+        opts = ["rbind", "rprivate", "ro" if m.read_only else "rw"]
+        std.append(_m(m.destination, os.path.abspath(m.source), "bind", opts))
+    return std
+
+
+def _m(dest: str, source: str, kind: str, options: list[str]) -> dict[str, object]:
+    return {"destination": dest, "type": kind, "source": source, "options": options}
+
+
+def _linux(cfg: RunConfig) -> dict[str, object]:
+    kinds = ["pid", "ipc", "uts", "mount"] + ([] if cfg.network == "host" else ["network"])
+    devices: list[dict[str, object]] = [{"allow": False, "access": "rwm"},
+                                        {"allow": True, "type": "c", "access": "m"},
+                                        {"allow": True, "type": "b", "access": "m"}]
+    for kind, major, minor in _ALLOWED_DEVICES:
+        rule: dict[str, object] = {"allow": True, "type": kind, "major": major, "access": "rwm"}
+        if minor is not None:
+            rule["minor"] = minor
+        devices.append(rule)
+    return {
+        "namespaces": [{"type": k} for k in kinds],
+        "resources": {"devices": devices},
+        "cgroupsPath": f"/scow/{cfg.container_id}",
+        "maskedPaths": list(MASKED_PATHS),
+        "readonlyPaths": list(READONLY_PATHS),
+    }
+
+
+def write_etc_files(container_dir: str, hostname: str) -> None:
+    """Write hostname, hosts and resolv.conf into the container folder unless they exist."""
+    hosts = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+             f"127.0.1.1\t{hostname}\n" if hostname else "127.0.0.1\tlocalhost\n")
+    files = {"hostname": f"{hostname}\n", "hosts": hosts, "resolv.conf": _resolv_conf()}
+    for name, text in files.items():
+        path = os.path.join(container_dir, name)
+        if not os.path.exists(path):
+            atomic_write(path, text.encode())
+
+
+def _resolv_conf() -> str:
+    """The host's resolv.conf without loopback nameservers (docker's rule for none/bridge)."""
+    try:
+        with open("/etc/resolv.conf", encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return ""
+    keep = [ln for ln in lines if not (ln.startswith("nameserver") and
+                                       (" 127." in ln or " ::1" in ln))]
+    return "\n".join(keep) + "\n"
+
+
+def write_bundle(container_dir: str, spec: dict[str, object]) -> str:
+    """Write `spec` as <container_dir>/config.json atomically; returns the bundle folder."""
+    atomic_write(os.path.join(container_dir, "config.json"),
+                 json.dumps(spec, indent=2).encode())
+    return container_dir

@@ -1,0 +1,71 @@
+"""owns: <container_dir>/state.json, the monitor's record of one run of a container.
+
+    <container_dir>/state.json   {"status": "created|running|exited", "pid": 4242,
+                                  "shim_pid": 4240, "exit_code": 0, "error": "",
+                                  "started_at": "2026-11-29T09:15:13.786102607Z",
+                                  "finished_at": "0001-01-01T00:00:00Z"}
+    <container_dir>/shim.lock    flocked by the live monitor for its whole life
+
+`pid` is non-zero exactly while a process may exist ("created" after runc create, "running");
+a failed start leaves "created" with pid 0, `error` and docker's exit code (127, 126, 128).
+The monitor (shim) is the only writer while it lives; once its lock is free, whoever finds a
+state with a pid repairs it (see monitor.refresh). Writes are atomic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, replace
+
+from scow.osutil.atomic import atomic_write
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+STATE_FILE = "state.json"
+LOCK_FILE = "shim.lock"
+
+
+def rfc3339nano(ns: int | None = None) -> str:
+    """Go's RFC3339Nano in UTC (trailing zeros of the fraction dropped)."""
+    ns = time.time_ns() if ns is None else ns
+    secs, frac = divmod(ns, 1_000_000_000)
+    base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs))
+    digits = f"{frac:09d}".rstrip("0")
+    return f"{base}.{digits}Z" if digits else f"{base}Z"
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    status: str = "created"  # created | running | exited
+    pid: int = 0
+    shim_pid: int = 0
+    exit_code: int = 0
+    error: str = ""
+    started_at: str = ZERO_TIME
+    finished_at: str = ZERO_TIME
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    def exited(self, exit_code: int, error: str = "") -> ContainerState:
+        return replace(self, status="exited", pid=0, exit_code=exit_code, error=error,
+                       finished_at=rfc3339nano())
+
+
+def read_state(container_dir: str) -> ContainerState | None:
+    """The recorded state, or None when the container never started a monitor."""
+    try:
+        with open(os.path.join(container_dir, STATE_FILE), encoding="utf-8") as f:
+            raw = json.load(f)
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        return ContainerState(status="exited", exit_code=-1, error="state file unreadable")
+    known = ContainerState.__dataclass_fields__
+    return ContainerState(**{k: v for k, v in raw.items() if k in known})
+
+
+def write_state(container_dir: str, state: ContainerState) -> None:
+    atomic_write(os.path.join(container_dir, STATE_FILE), json.dumps(asdict(state)).encode())
