@@ -242,7 +242,7 @@ class ContainerService:
                                "container before attempting removal or force remove")
             kill_for_removal(self, record)
         self.records.mark_removing(record.id)
-        cleanup(self, record.id, remove_runtime=True)
+        cleanup(self, record, remove_runtime=True)
         if record.mount_id:
             self.store.layers.remove_rw(record.mount_id)
         shutil.rmtree(self.folder(record.id), ignore_errors=True)
@@ -252,6 +252,15 @@ class ContainerService:
                 if mount.get("Anonymous"):
                     self.engine.volumes.remove(mount["Name"], force=True)
         return name
+
+    def reap(self, record: ContainerRecord) -> None:
+        """Stop and release what an interrupted create or rm left running (store recovery)."""
+        from scow.engine.container_run import cleanup, kill_for_removal
+
+        st = self.state(record) if os.path.isdir(self.folder(record.id)) else None
+        if st is not None and st.status == "running":
+            kill_for_removal(self, record)
+        cleanup(self, record, remove_runtime=True)
 
     def prune(self) -> tuple[list[str], int]:
         removed, reclaimed = [], 0

@@ -18,8 +18,10 @@ from scow.engine.settings import Settings
 from scow.store.store import Store
 
 if TYPE_CHECKING:
+    from scow.engine.containers import ContainerService
     from scow.engine.distribution import DistributionService
     from scow.engine.system import SystemService
+    from scow.engine.volumes import VolumeService
 
 
 class Engine:
@@ -27,6 +29,7 @@ class Engine:
                  runtime: str | None = None) -> None:
         self.settings = Settings.resolve(root, storage_driver, runtime)
         self.store = Store(self.settings.root, driver_name=self.settings.storage_driver)
+        self.store.container_reaper = lambda record: self.containers.reap(record)
 
     @property
     def root(self) -> str:
@@ -34,7 +37,19 @@ class Engine:
 
     @cached_property
     def images(self) -> ImageService:
-        return ImageService(self.store)
+        return ImageService(self.store, lambda image_id: self.containers.using_image(image_id))
+
+    @cached_property
+    def containers(self) -> ContainerService:
+        from scow.engine.containers import ContainerService
+
+        return ContainerService(self)
+
+    @cached_property
+    def volumes(self) -> VolumeService:
+        from scow.engine.volumes import VolumeService
+
+        return VolumeService(self.store)
 
     @cached_property
     def distribution(self) -> DistributionService:

@@ -290,12 +290,15 @@ class LayerStore:
             exc.add_note(f"rolling back container layer {short_id(rw.mount_id)} also failed: "
                          f"{cleanup}")
 
-    def remove_rw(self, mount_id: str) -> list[ChainID]:
-        """Delete a container's writable and init layers, then what nothing else uses."""
+    def remove_rw(self, mount_id: str, *, force: bool = False) -> list[ChainID]:
+        """Delete a container's writable and init layers, then what nothing else uses.
+        A mounted layer is refused unless `force` (recovery), which unmounts it first."""
         rows = self.db.query("SELECT * FROM rw_layers WHERE mount_id = ?", (mount_id,))
         if not rows:
             return []
         rw = RWLayer(rows[0]["mount_id"], rows[0]["parent"])
+        while force and self.driver.is_mounted(rw.mount_id):
+            self.driver.put(rw.mount_id)
         if self.driver.is_mounted(rw.mount_id):
             raise LayerInUse(f"remove container layer {short_id(mount_id)}: still mounted")
         with self.db.write() as tx:
@@ -324,7 +327,14 @@ class LayerStore:
         for row in self.db.query("SELECT * FROM rw_layers WHERE state != 'ready'"):
             if row["owner"] and self.owner.is_alive(row["owner"]):
                 continue
-            self._abandon_rw(RWLayer(row["mount_id"], row["parent"]), None)
+            rw = RWLayer(row["mount_id"], row["parent"])
+            try:
+                while self.driver.is_mounted(rw.mount_id):
+                    self.driver.put(rw.mount_id)
+                self._abandon_rw(rw, None)
+            except ScowError as exc:
+                done.append(f"container layer {short_id(rw.mount_id)}: could not remove: {exc}")
+                continue
             done.append(f"container layer {short_id(row['mount_id'])} ({row['state']})")
         stale = [r["owner"] for r in self.db.query("SELECT DISTINCT owner FROM leases")
                  if not self.owner.is_alive(r["owner"])]

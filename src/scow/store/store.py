@@ -22,11 +22,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from collections.abc import Callable
 from functools import cached_property
 
 from scow.blobs.store import BlobStore
 from scow.drivers.base import Driver
+from scow.errors import ScowError
 from scow.osutil.locks import OwnerToken
+from scow.store.containers import ContainerRecord, ContainerStore
 from scow.store.db import Database
 from scow.store.images import ImageStore
 from scow.store.layers import LayerStore
@@ -43,7 +46,10 @@ class Store:
         self.blobs = BlobStore(self.root)
         self.images = ImageStore(self.db, self.blobs)
         self.refs = ReferenceStore(self.db)
+        self.containers = ContainerStore(self.db, self.owner)
         self._recovered = False
+        # set by the engine: stops a container whose create or rm was interrupted
+        self.container_reaper: Callable[[ContainerRecord], None] | None = None
 
     @cached_property
     def driver(self) -> Driver:
@@ -71,9 +77,37 @@ class Store:
         if self._recovered:
             return []
         self._recovered = True
-        done = self.layers.recover()
+        done = self._recover_containers()
+        done += self.layers.recover()
         self.owner.reap_dead()
         self._clean_tmp()
+        return done
+
+    def _recover_containers(self) -> list[str]:
+        """Containers whose create or rm was interrupted: drop their layers, folder and row;
+        then container layers whose container row is gone."""
+        done = []
+        for record in self.containers.stale():
+            try:
+                if self.container_reaper is not None:
+                    self.container_reaper(record)
+                for row in self.db.query("SELECT mount_id FROM rw_layers WHERE "
+                                         "owner_container = ?", (record.id,)):
+                    self.layers.remove_rw(row[0], force=True)
+            except ScowError as exc:
+                done.append(f"container {record.id[:12]}: could not roll back: {exc}")
+                continue
+            shutil.rmtree(os.path.join(self.root, "containers", record.id), ignore_errors=True)
+            self.containers.delete(record.id)
+            done.append(f"container {record.id[:12]} ({record.state})")
+        orphans = self.db.query("SELECT mount_id FROM rw_layers WHERE state = 'ready' AND "
+                                "owner_container NOT IN (SELECT id FROM containers)")
+        for row in orphans:
+            try:
+                self.layers.remove_rw(row[0], force=True)
+                done.append(f"container layer {row[0][:12]} (no container)")
+            except ScowError as exc:
+                done.append(f"container layer {row[0][:12]}: could not remove: {exc}")
         return done
 
     def _clean_tmp(self) -> None:

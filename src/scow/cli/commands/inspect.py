@@ -20,8 +20,11 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    getters = {"image": [ctx.engine.images.inspect]}
-    kind = opts.type or "image"
-    if kind not in getters:
+    engine = ctx.engine
+    containers = [lambda n: engine.containers.inspect(n, size=opts.size)]
+    getters = {"container": containers, "image": [engine.images.inspect],
+               "volume": [engine.volumes.inspect],
+               "": containers + [engine.images.inspect, engine.volumes.inspect]}
+    if opts.type not in getters:
         raise InvalidArgument(f'"{opts.type}" is not a valid value for --type')
-    return inspect_objects(ctx, opts.args, opts.format, getters[kind])
+    return inspect_objects(ctx, opts.args, opts.format, getters[opts.type])
