@@ -252,6 +252,8 @@ class _Joined:
         self.f, self.thread, self.failure = f, thread, failure
 
     def read(self, n: int = -1) -> bytes:
+        if self.f.closed:
+            return b""
         data = self.f.read(n)
         if not data:
             self.thread.join()  # type: ignore[attr-defined]
