@@ -17,6 +17,7 @@ import os
 import select
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -78,12 +79,18 @@ def start_container(container_dir: str, container_id: str, runc: Runc,
 
 
 def _spawn(container_dir: str, ready_w: int, go_r: int) -> None:
+    if threading.active_count() == 1 and os.environ.get("SCOW_SHIM_EXEC") != "1":
+        from scow.runtime.shim import spawn_forked
+
+        spawn_forked(container_dir, ready_w, go_r)
+        return
     env = dict(os.environ)
     src = os.path.dirname(os.path.dirname(os.path.abspath(scow.__file__)))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
     with open(os.path.join(container_dir, "shim.log"), "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "scow.runtime.shim", container_dir, str(ready_w), str(go_r)],
+            [sys.executable, "-S", "-m", "scow.runtime.shim", container_dir, str(ready_w),
+             str(go_r)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
             pass_fds=(ready_w, go_r), start_new_session=True, env=env, cwd="/")
     proc.wait()  # the first fork exits at once; the monitor itself lives on

@@ -1,4 +1,5 @@
-"""owns: the per-container monitor process (`python -m scow.runtime.shim DIR READY_FD GO_FD`).
+"""owns: the per-container monitor process (`python -m scow.runtime.shim DIR READY_FD GO_FD`,
+or `spawn_forked` from a single-threaded caller).
 
 It double-forks away from its caller, calls setsid and becomes a child subreaper, holds the
 flock on <container_dir>/shim.lock while it lives, and then:
@@ -246,19 +247,64 @@ def _write_all(fd: int, data: bytes) -> None:
         pass
 
 
-def _daemonize() -> None:
-    if os.fork() > 0:
-        os._exit(0)
-    os.setsid()
+def _become_monitor() -> None:
+    """Leave the caller's session, adopt orphans (runc's container process), shrug off
+    the signals meant for a terminal's foreground group."""
+    try:
+        os.setsid()
+    except OSError:
+        pass  # already a session leader
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def spawn_forked(cdir: str, ready_fd: int, go_fd: int) -> None:
+    """Start the monitor by double-forking the caller (no new interpreter: ~1 ms instead of
+    ~90 ms). Only for a single-threaded caller; the monitor keeps just its own fds."""
+    pid = os.fork()
+    if pid:
+        os.waitpid(pid, 0)
+        return
+    code = 1
+    try:  # pragma: no cover - runs in the forked children
+        if os.fork() > 0:
+            os._exit(0)
+        log = os.open(os.path.join(cdir, "shim.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        null = os.open(os.devnull, os.O_RDWR)
+        for target, fd in ((0, null), (1, null), (2, log)):
+            os.dup2(fd, target)
+        keep = {0, 1, 2, ready_fd, go_fd}
+        for name in os.listdir("/proc/self/fd"):
+            if int(name) not in keep:
+                try:
+                    os.close(int(name))
+                except OSError:
+                    pass
+        os.chdir("/")
+        _become_monitor()
+        code = run(cdir, ready_fd, go_fd)
+    except BaseException:  # noqa: BLE001
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(code)
 
 
 def main(argv: list[str]) -> int:
     cdir, ready_fd, go_fd = argv[0], int(argv[1]), int(argv[2])
-    _daemonize()
+    if os.fork() > 0:
+        os._exit(0)
+    _become_monitor()
+    return run(cdir, ready_fd, go_fd)
+
+
+def run(cdir: str, ready_fd: int, go_fd: int) -> int:
+    """The monitor's life: create, wait for "start", serve, finish."""
     lock_fd = os.open(os.path.join(cdir, LOCK_FILE), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     fcntl.flock(lock_fd, fcntl.LOCK_EX)
     shim = Shim(cdir, ready_fd)

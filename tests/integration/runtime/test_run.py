@@ -6,7 +6,7 @@ import pytest
 from runtime_kit import Factory
 
 from scow.errors import NotFound
-from scow.runtime.monitor import MonitorOptions, wait
+from scow.runtime.monitor import MonitorOptions, refresh, wait
 from scow.runtime.runc import CommandNotExecutable, CommandNotFound
 
 pytestmark = pytest.mark.runc
@@ -18,6 +18,13 @@ def test_echo_attached_gives_output_and_exit_code_0(containers: Factory) -> None
     state = wait(ctr.dir, ctr.id, containers.runc, 10)
     assert state.status == "exited" and state.exit_code == 0
     assert state.started_at <= state.finished_at
+
+
+def test_monitor_started_as_a_new_interpreter_works_too(
+        containers: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCOW_SHIM_EXEC", "1")  # `python -m scow.runtime.shim`, not a fork
+    out, _, code, _ = containers.run("sh", "-c", "echo via-exec; exit 9")
+    assert (out, code) == (b"via-exec\n", 9)
 
 
 def test_exit_code_and_stderr_are_kept_apart(containers: Factory) -> None:
@@ -33,6 +40,9 @@ def test_missing_command_is_the_127_error(containers: Factory) -> None:
     assert info.value.exit_code == 127
     assert "executable file not found" in str(info.value)
     assert containers.runc.state(ctr.id) is None
+    state = refresh(ctr.dir, ctr.id, containers.runc)  # docker: "created", ExitCode 127
+    assert state is not None and (state.status, state.pid, state.exit_code) == ("created", 0, 127)
+    assert "executable file not found" in state.error
 
 
 def test_non_executable_command_is_the_126_error(containers: Factory) -> None:
