@@ -161,6 +161,10 @@ class Shim:
                     self._client_input(sel, key.fileobj)  # type: ignore[arg-type]
         logw.close()
         listener.close()
+        try:
+            os.unlink(os.path.join(self.cdir, attach.SOCKET))
+        except OSError:
+            pass
         return status if status is not None else 137
 
     def _accept(self, sel: selectors.BaseSelector, listener: socket.socket) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from runtime_kit import Factory
 
 from scow.errors import NotFound
+from scow.runtime.attach import AttachConnection
 from scow.runtime.monitor import MonitorOptions, refresh, wait
 from scow.runtime.runc import CommandNotExecutable, CommandNotFound
 
@@ -106,3 +109,23 @@ def test_stdin_is_passed_and_closed(containers: Factory) -> None:
 def test_hosts_hostname_resolv_conf_are_bind_mounted(containers: Factory) -> None:
     out, _, _, ctr = containers.run("sh", "-c", "cat /etc/hostname; grep -c localhost /etc/hosts")
     assert out.split(b"\n")[0] == ctr.id[:12].encode()
+
+
+def test_attach_to_a_running_container_later(containers: Factory) -> None:
+    ctr = containers.create("sh", "-c", "sleep 0.5; echo late; exit 1")
+    containers.start(ctr)
+    with AttachConnection(ctr.dir) as conn:
+        out = b"".join(data for _, data in conn.frames())
+        assert (out, conn.exit_code) == (b"late\n", 1)
+    assert not os.path.exists(os.path.join(ctr.dir, "attach.sock"))
+
+
+def test_tty_resize_reaches_the_pty(containers: Factory) -> None:
+    ctr = containers.create("sh", tty=True, open_stdin=True)
+    started = containers.start(ctr, MonitorOptions(tty=True, open_stdin=True), attach=True)
+    assert started.attach is not None
+    started.attach.resize(30, 100)
+    started.attach.send_stdin(b"stty size; exit 0\n")
+    out = b"".join(data for _, data in started.attach.frames())
+    assert b"30 100\r\n" in out
+    assert started.attach.exit_code == 0
