@@ -21,14 +21,17 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import scow
 from scow.errors import ContainerRunning, InternalError, RuntimeFailure, ScowError
 from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import is_locked
-from scow.runtime.attach import AttachConnection
 from scow.runtime.runc import Runc, rebuild_error
 from scow.runtime.state import LOCK_FILE, ContainerState, read_state, write_state
+
+if TYPE_CHECKING:
+    from scow.runtime.attach import AttachConnection
 
 
 @dataclass
@@ -68,7 +71,11 @@ def start_container(container_dir: str, container_id: str, runc: Runc,
         os.close(go_r)
         ready_w = go_r = -1
         pid = int(str(_reply(ready_r, timeout, f"create container {container_id[:12]}")["pid"]))
-        conn = AttachConnection(container_dir) if attach else None
+        conn = None
+        if attach:
+            from scow.runtime.attach import AttachConnection
+
+            conn = AttachConnection(container_dir)
         os.write(go_w, b"start\n")
         started = _reply(ready_r, timeout, f"start container {container_id[:12]}")
         return Started(pid=pid, started_at=str(started["started_at"]), attach=conn)
@@ -167,6 +174,8 @@ def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 
         return state or ContainerState(status="exited")
     try:
         runc.kill(container_id, signal)
+        if (runc.state(container_id) or {}).get("status") == "paused":
+            runc.resume(container_id)  # docker stop of a paused container: thaw to deliver
     except ScowError:
         pass  # it may have exited meanwhile
     state = wait(container_dir, container_id, runc, timeout)

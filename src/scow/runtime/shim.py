@@ -51,7 +51,7 @@ class Shim:
         self.outputs: dict[int, str] = {}  # fd -> stream name
         self.stdin_fd: int | None = None
         self.master: int | None = None
-        self.clients: list[socket.socket] = []
+        self.clients: dict[socket.socket, attach.FrameReader] = {}
         self.listener = attach.listen(cdir)  # before the caller may connect
         self.logw = JsonFileWriter(os.path.join(cdir, LOG_FILE),  # exists before the start
                                    max_size=int(self.cfg["log_max_size"]),
@@ -169,7 +169,8 @@ class Shim:
 
     def _accept(self, sel: selectors.BaseSelector, listener: socket.socket) -> None:
         conn, _ = listener.accept()
-        self.clients.append(conn)
+        conn.settimeout(10.0)  # a client that stops reading for 10 s is dropped
+        self.clients[conn] = attach.FrameReader()
         sel.register(conn, selectors.EVENT_READ, "client")
 
     def _pump(self, sel: selectors.BaseSelector, fd: int, logw: JsonFileWriter) -> None:
@@ -195,8 +196,11 @@ class Shim:
                 self._drop(sel, c)
 
     def _client_input(self, sel: selectors.BaseSelector, conn: socket.socket) -> None:
-        frames, alive = attach.read_frames(conn)
-        for kind, payload in frames:
+        try:
+            data = conn.recv(65536)
+        except OSError:
+            data = b""
+        for kind, payload in self.clients[conn].feed(data):
             if kind == attach.STDIN and self.stdin_fd is not None:
                 _write_all(self.stdin_fd, payload)
             elif kind == attach.CLOSE_STDIN and self.stdin_fd is not None:
@@ -206,12 +210,12 @@ class Shim:
             elif kind == attach.RESIZE and self.master is not None:
                 fcntl.ioctl(self.master, __import__("termios").TIOCSWINSZ,
                             payload[:4] + b"\0\0\0\0")
-        if not alive:
+        if not data:
             self._drop(sel, conn)
 
     def _drop(self, sel: selectors.BaseSelector, conn: socket.socket) -> None:
         if conn in self.clients:
-            self.clients.remove(conn)
+            del self.clients[conn]
             sel.unregister(conn)
             conn.close()
 
