@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import scow
-from scow.errors import ContainerRunning, InternalError, RuntimeFailure, ScowError
+from scow.errors import Conflict, ContainerRunning, InternalError, RuntimeFailure, ScowError
 from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import is_locked
 from scow.runtime.runc import Runc, rebuild_error
@@ -162,7 +162,7 @@ def wait(container_dir: str, container_id: str, runc: Runc,
 def kill(container_dir: str, container_id: str, runc: Runc, signal: str = "KILL") -> None:
     state = refresh(container_dir, container_id, runc)
     if state is None or state.status != "running":
-        raise RuntimeFailure(f"kill container {container_id[:12]}: it is not running")
+        raise Conflict(f"kill container {container_id[:12]}: container is not running")
     runc.kill(container_id, signal)
 
 
