@@ -1,1 +1,1 @@
-"""owns: see the modules of this package."""
+"""owns: content-addressed blobs (see blobs/store.py)."""

@@ -20,13 +20,22 @@ Contract (moby's graphdriver.Driver, in Docker's vocabulary):
 - ``status() -> list[(key, value)]``: the driver's lines for ``scow info``.
 - ``layer_path(id)``: where `id`'s own files live without mounting (overlay2: ``<id>/diff``);
   the tar-split file getter reads a layer's files from ``get(id)``.
+- ``cleanup()``: releases what this process holds; it never unmounts, since mounts belong to
+  containers and other scow processes (a stale on-disk count with nothing mounted reads as 0).
+
+Implementations: vfs.VfsDriver, overlay2.Overlay2Driver; pick one with
+``select.open_driver(root, name=None)``. Errors: LayerNotFound for a missing id, Conflict for
+an existing one, MountError when the kernel refuses a mount, InvalidArgument for a bad id.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+from scow.errors import InvalidArgument
 
 if TYPE_CHECKING:
     from scow.archive.changes import Change
@@ -42,6 +51,16 @@ class DriverInfo:
     backing_filesystem: str
     supports_d_type: bool
     native_diff: bool
+
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+def check_id(id: str) -> str:
+    """`id` if it is a safe folder name for a layer (cache IDs, ``<id>-init``), else raise."""
+    if not _ID.fullmatch(id) or id == "l":
+        raise InvalidArgument(f"invalid layer id {id!r}")
+    return id
 
 
 class Driver(Protocol):

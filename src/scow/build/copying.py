@@ -1,0 +1,144 @@
+"""owns: turning one COPY/ADD into a CopySpec for the engine: sources from the context, a stage
+or image rootfs (``--from``), heredocs, URLs (ADD) and local tars to unpack (ADD), docker's
+destination rules, ``--chown``/``--chmod``, and the checksum of everything copied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import tarfile
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING
+
+from scow.build import instructions as ins
+from scow.build.context import SourceRoot, entry_hash, has_wildcards, multi_checksum
+from scow.build.ports import CopyEntry, CopySpec
+from scow.build.shell import expand_word
+from scow.errors import InvalidArgument, Unsupported
+from scow.ids import chain_id
+
+if TYPE_CHECKING:
+    from scow.build.dispatch import StageState, StepContext
+
+_URL_PREFIXES = ("http://", "https://")
+
+
+def is_url(src: str) -> bool:
+    return src.startswith(_URL_PREFIXES)
+
+
+def _heredoc_for(c: ins.Copy, src: str) -> ins.Heredoc | None:
+    from e2b_dockerfile_utils import parse_heredoc
+
+    marker = parse_heredoc(src) if src.startswith("<<") or src[:1].isdigit() else None
+    if marker is None:
+        return None
+    return next((d for d in c.heredocs if d.name == marker.name), None)
+
+
+def _expand_heredoc(doc: ins.Heredoc, env: Mapping[str, str], escape: str) -> str:
+    from e2b_dockerfile_utils import ShellLex
+
+    if not doc.expand:
+        return doc.content
+    lex = ShellLex(escape, env=env, skip_unset_env=False, skip_process_quotes=True)
+    return str(lex.process_word(doc.content))
+
+
+@contextmanager
+def plan_copy(state: StageState, ctx: StepContext, c: ins.Copy, env: Mapping[str, str],
+              ) -> Iterator[tuple[CopySpec, str, list[str]]]:
+    """Yield (spec, checksum, words shown in history) with any rootfs kept open meanwhile."""
+    with ExitStack() as stack:
+        root = _source_root(ctx, c, env, stack)
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="scow-copy-"))
+        entries: list[CopyEntry] = []
+        sums: list[str] = []
+        shown: list[str] = []
+        dir_like = False
+        for raw in c.sources:
+            doc = _heredoc_for(c, raw)
+            if doc is not None:
+                path = os.path.join(tmp, f"heredoc-{len(sums)}")
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(_expand_heredoc(doc, env, ctx.escape))
+                os.chmod(path, 0o644)
+                entries.append(CopyEntry(path, doc.name, "file"))
+                sums.append("file:" + entry_hash(path, doc.name))
+                shown.append("<<" + doc.name)
+                continue
+            src = expand_word(raw, env, ctx.escape)
+            shown.append(src)
+            if is_url(src):
+                entries.append(_download(ctx, c, src, tmp, sums))
+                continue
+            if "://" in src or src.startswith("git@"):
+                raise Unsupported(f"{c.name} {src}: git and other remote sources are not "
+                                  "supported")
+            dir_like |= has_wildcards(src)
+            for name, real in root.expand(src):
+                walked = root.walk(real, name)
+                is_dir = os.path.isdir(os.path.join(root.root, real))
+                dir_like |= is_dir
+                extract = c.is_add and not is_dir and _is_archive(
+                    os.path.join(root.root, real))
+                dir_like |= extract
+                entries.extend(CopyEntry(e.abs, e.rel, e.kind, extract) for e in walked)
+                sums.append(root.checksum(real, name))
+        yield _spec(state, ctx, c, env, entries, dir_like), multi_checksum(sums or ["empty"]), \
+            shown + [expand_word(c.dest, env, ctx.escape)]
+
+
+def _spec(state: StageState, ctx: StepContext, c: ins.Copy, env: Mapping[str, str],
+          entries: list[CopyEntry], dir_like: bool) -> CopySpec:
+    dest_word = expand_word(c.dest, env, ctx.escape)
+    workdir = state.config.get("WorkingDir") or "/"
+    dest = dest_word if dest_word.startswith("/") else posixpath.join(workdir, dest_word)
+    trailing = dest_word.endswith("/") or dest_word in (".", "./")
+    dest = posixpath.normpath(dest)
+    dest = "/" + dest.lstrip("/")
+    if len(c.sources) > 1 and not trailing:
+        raise InvalidArgument(f"When using {c.name} with more than one source file, the "
+                              "destination must be a directory and end with a /")
+    chown = expand_word(c.chown, env, ctx.escape) if c.chown else None
+    chmod = int(expand_word(c.chmod, env, ctx.escape), 8) if c.chmod else None
+    return CopySpec(dest, trailing or dir_like or len(entries) != 1, tuple(entries), chown,
+                    chmod, ctx.epoch, c.link)
+
+
+def _source_root(ctx: StepContext, c: ins.Copy, env: Mapping[str, str],
+                 stack: ExitStack) -> SourceRoot:
+    if c.from_ is None:
+        if ctx.context is None:
+            raise InvalidArgument(f"{c.name} needs a build context, but none was given")
+        return ctx.context
+    ref = expand_word(c.from_, env, ctx.escape)
+    is_stage, chain = ctx.stage_chain(ref)
+    if not is_stage:
+        image = ctx.engine.get_image(ref)
+        chain = chain_id(image.diff_ids) if image.diff_ids else None
+    path = stack.enter_context(ctx.engine.open_rootfs(chain))
+    return SourceRoot(path, strict=False)
+
+
+def _download(ctx: StepContext, c: ins.Copy, url: str, tmp: str, sums: list[str]) -> CopyEntry:
+    if not c.is_add:
+        raise InvalidArgument(f"source can't be a URL for {c.name}")
+    path = ctx.engine.download(url, tmp)
+    name = posixpath.basename(url.split("?", 1)[0].rstrip("/")) or os.path.basename(path)
+    with open(path, "rb") as f:
+        sums.append("file:" + hashlib.sha256(f.read()).hexdigest())
+    os.chmod(path, 0o600)
+    return CopyEntry(path, name, "file")
+
+
+def _is_archive(path: str) -> bool:
+    """A local tar (plain, gzip, bzip2, xz) that ADD unpacks."""
+    try:
+        return os.path.isfile(path) and tarfile.is_tarfile(path)
+    except (OSError, tarfile.TarError, EOFError):
+        return False

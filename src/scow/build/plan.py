@@ -1,0 +1,116 @@
+"""owns: the stage graph of a Dockerfile: what each stage is built on (an image, ``scratch``
+or an earlier stage), which stages it copies from, the target (``--target``), which stages the
+target needs (the rest are skipped), and an order in waves whose stages can run in parallel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from scow.build.instructions import Copy, Dockerfile, Onbuild, Stage
+from scow.build.shell import expand_word
+from scow.errors import DockerfileError, InvalidArgument
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    index: int
+    name: str | None
+    base_stage: int | None  # FROM <earlier stage>
+    base_image: str | None  # FROM <image> (after substitution); "scratch" for scratch
+    deps: frozenset[int]  # stages needed first: the base stage and COPY --from stages
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    stages: tuple[StagePlan, ...]
+    target: int
+    needed: tuple[int, ...]  # ascending; stages not listed are skipped
+    waves: tuple[tuple[int, ...], ...]  # each wave's stages depend only on earlier waves
+
+    def stage_ref(self, ref: str, before: int) -> int | None:
+        """The stage a ``--from``/FROM value names (name or index), if it names one."""
+        return _stage_ref(self.stages, ref, before)
+
+
+def plan_build(df: Dockerfile, meta_env: Mapping[str, str], target: str | None = None,
+               ) -> BuildPlan:
+    """Resolve FROM and COPY --from against stages; pick the target and what it needs."""
+    plans: list[StagePlan] = []
+    for stage in df.stages:
+        image = expand_word(stage.from_.image, meta_env, df.escape)
+        if not image:
+            raise DockerfileError(f"{df.filename}:{stage.from_.line}: base name "
+                                  f"({stage.from_.image}) should not be blank")
+        base = _stage_ref(plans, image, stage.index)
+        deps = set() if base is None else {base}
+        deps |= _copy_from_deps(df, stage, plans, meta_env)
+        plans.append(StagePlan(stage.index, stage.name, base,
+                               None if base is not None else image, frozenset(deps)))
+    chosen = _target_index(plans, target)
+    needed = _closure(plans, chosen)
+    return BuildPlan(tuple(plans), chosen, tuple(sorted(needed)), _waves(plans, needed))
+
+
+def _stage_ref(plans: tuple[StagePlan, ...] | list[StagePlan], ref: str,
+               before: int) -> int | None:
+    low = ref.lower()
+    for plan in plans[:before]:
+        if plan.name is not None and plan.name == low:
+            return plan.index
+    if ref.isdigit():
+        index = int(ref)
+        if index >= before:
+            raise InvalidArgument(f"invalid stage index {index}: stages must come before "
+                                  f"the stage using them")
+        return index
+    return None
+
+
+def _copy_from_deps(df: Dockerfile, stage: Stage, plans: list[StagePlan],
+                    meta_env: Mapping[str, str]) -> set[int]:
+    deps: set[int] = set()
+    for ins in stage.instructions:
+        copy = ins.trigger if isinstance(ins, Onbuild) else ins
+        if not isinstance(copy, Copy) or copy.from_ is None or isinstance(ins, Onbuild):
+            continue
+        ref = expand_word(copy.from_, meta_env, df.escape)
+        later = [s for s in df.stages[stage.index:] if s.name == ref.lower()]
+        if later and _stage_ref(plans, ref, stage.index) is None:
+            raise DockerfileError(f"{df.filename}:{copy.line}: cannot copy from stage "
+                                  f"{ref!r}, it needs to be defined before current stage")
+        found = _stage_ref(plans, ref, stage.index)
+        if found is not None:
+            deps.add(found)
+    return deps
+
+
+def _target_index(plans: list[StagePlan], target: str | None) -> int:
+    if target is None:
+        return plans[-1].index
+    for plan in plans:
+        if plan.name == target.lower():
+            return plan.index
+    raise InvalidArgument(f"target stage {target!r} could not be found")
+
+
+def _closure(plans: list[StagePlan], start: int) -> set[int]:
+    needed: set[int] = set()
+    todo = [start]
+    while todo:
+        index = todo.pop()
+        if index not in needed:
+            needed.add(index)
+            todo.extend(plans[index].deps)
+    return needed
+
+
+def _waves(plans: list[StagePlan], needed: set[int]) -> tuple[tuple[int, ...], ...]:
+    level: dict[int, int] = {}
+    for index in sorted(needed):  # deps always have lower indexes
+        level[index] = 1 + max((level[d] for d in plans[index].deps), default=-1)
+    waves: dict[int, list[int]] = {}
+    for index, lvl in level.items():
+        waves.setdefault(lvl, []).append(index)
+    return tuple(tuple(sorted(waves[k])) for k in sorted(waves))

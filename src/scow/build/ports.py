@@ -1,0 +1,129 @@
+"""owns: what the builder needs from the engine, as Protocols and the records they exchange.
+
+The builder never touches stores, drivers or the runtime; the engine (L7) implements
+``BuildEngine`` over its stores. Layers are named the engine's way: a filesystem state is the
+ChainID of its layer stack (None for scratch); a step returns the DiffID of the one layer it
+added, and the builder derives the new ChainID with ``scow.ids.chain_id``. Implementations must
+be thread-safe: independent stages are built in parallel threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from scow.ids import ChainID, DiffID, ImageID
+
+
+@dataclass(frozen=True)
+class ImageView:
+    """A local image as the builder sees it: its ID and its config JSON (parsed)."""
+
+    id: ImageID
+    config: Mapping[str, Any]  # os, architecture, config, rootfs.diff_ids, history, author
+
+    @property
+    def diff_ids(self) -> list[DiffID]:
+        return [DiffID(d) for d in self.config.get("rootfs", {}).get("diff_ids", [])]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One RUN: argv executed in a container on the parent rootfs."""
+
+    argv: tuple[str, ...]
+    env: tuple[str, ...]  # "K=v", build args included (they are not committed)
+    user: str  # "" = root; "name", "uid", "uid:gid", resolved inside the rootfs
+    workdir: str  # absolute; created if missing
+    network: str = "host"  # "host" | "none" (scow's build default is host)
+    epoch: int | None = None  # SOURCE_DATE_EPOCH: clamp mtimes of the new layer to it
+
+
+@dataclass(frozen=True)
+class RunResult:
+    exit_code: int
+    diff_id: DiffID | None  # the committed layer when exit_code == 0, else None
+
+
+@dataclass(frozen=True)
+class CopyEntry:
+    """One entry to create: ``src`` on this machine, ``rel`` under the destination."""
+
+    src: str
+    rel: str
+    kind: str  # "file" | "dir" | "symlink" | "other"
+    extract: bool = False  # ADD of a local tar: unpack it (safely) into the destination
+
+
+@dataclass(frozen=True)
+class CopySpec:
+    """One COPY/ADD: docker's rules for where things land.
+
+    ``dest_is_dir``: every entry goes to ``dest/rel``. Otherwise there is one file entry and
+    it becomes ``dest`` itself, unless ``dest`` already is a folder in the parent rootfs, then
+    ``dest/<rel>``. Missing parent folders are created (0755, owned like the entries when
+    ``chown`` is given). ``chown`` ("user[:group]", names looked up in the parent rootfs'
+    /etc/passwd and /etc/group) and ``chmod`` apply to every entry created.
+    """
+
+    dest: str
+    dest_is_dir: bool
+    entries: tuple[CopyEntry, ...]
+    chown: str | None = None
+    chmod: int | None = None
+    epoch: int | None = None
+    link: bool = False  # --link: accepted; an engine may build the layer independently
+
+
+class BuildEngine(Protocol):
+    def get_image(self, ref: str) -> ImageView:
+        """The local image `ref` (pulling it is the engine's choice); NotFound otherwise."""
+
+    def run_step(self, parent: ChainID | None, spec: RunSpec,
+                 output: Callable[[bytes], None]) -> RunResult:
+        """Run `spec` in a real container on `parent`; stream its stdout+stderr to
+        `output`; on exit code 0 commit the container's changes as one layer."""
+
+    def copy_step(self, parent: ChainID | None, spec: CopySpec) -> DiffID:
+        """Create `spec`'s entries on `parent` and commit them as one layer."""
+
+    def mkdir_step(self, parent: ChainID | None, path: str, user: str) -> DiffID:
+        """``mkdir -p path`` (owned by `user` if set) on `parent`, as one layer (WORKDIR)."""
+
+    def open_rootfs(self, chain: ChainID | None) -> AbstractContextManager[str]:
+        """A read-only folder holding the rootfs of `chain` (COPY --from), for the with-block."""
+
+    def download(self, url: str, dest_dir: str) -> str:
+        """Fetch `url` into `dest_dir` (ADD <url>); return the file's path. Unavailable when
+        offline, with the URL in the message."""
+
+    def cache_lookup(self, key: str) -> DiffID | None:
+        """A layer an earlier build made for this cache key, still present on the parent
+        the key names; None when there is none."""
+
+    def cache_store(self, key: str, diff_id: DiffID) -> None:
+        """Remember that step `key` produced layer `diff_id`."""
+
+    def commit_image(self, config: bytes) -> ImageID:
+        """Store an image config (its rootfs.diff_ids are layers made or looked up here);
+        return its ID, the digest of exactly these bytes."""
+
+    def tag(self, image_id: ImageID, ref: str) -> None:
+        """Point the reference `ref` (``name[:tag]``) at `image_id`."""
+
+
+@dataclass
+class BuildOptions:
+    """What a caller (CLI ``build`` or the API) chooses."""
+
+    dockerfile: str = "Dockerfile"  # name in the context, a path, or "-" with dockerfile_text
+    dockerfile_text: bytes | None = None  # the Dockerfile itself (``-f -``)
+    tags: tuple[str, ...] = ()
+    target: str | None = None
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    no_cache: bool = False
+    network: str = "host"
+    epoch: int | None = None  # SOURCE_DATE_EPOCH

@@ -1,0 +1,138 @@
+"""owns: BuildKit's variable substitution in Dockerfile words and the scoping of build args.
+
+Substitution is e2b's port of BuildKit's shell lexer (``$X``, ``${X:-d}``, ``${X:+y}``,
+``${X%.*}``, ``${X#*/}``, ``${X/a/b}``, quotes, ``\\$``). Which instructions expand words is
+the dispatcher's business (ADD COPY ENV EXPOSE FROM LABEL STOPSIGNAL USER VOLUME WORKDIR ARG;
+never RUN/CMD/ENTRYPOINT/ONBUILD, whose words reach the shell or the image untouched).
+
+Build args (BuildKit rules):
+- ARGs before the first FROM are the *meta* args: usable in FROM lines only, unless a stage
+  redeclares them with ``ARG NAME`` (no value), which then takes the meta value.
+- ``--build-arg K=v`` overrides a declared ARG's default; ``--build-arg K`` takes K from the
+  environment of the scow process (and is dropped if unset there).
+- The predefined proxy args (HTTP_PROXY ...) reach RUN without a declaration, but are kept out
+  of history and cache keys unless declared.
+- ENV of the same name always wins over an ARG when expanding.
+"""
+
+from __future__ import annotations
+
+import platform as _platform
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from scow.build.instructions import Arg
+from scow.errors import InvalidArgument
+
+PROXY_ARGS = frozenset(
+    k for base in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY")
+    for k in (base, base.lower()))
+
+
+class SubstitutionError(InvalidArgument):
+    """A word whose ``${...}`` cannot be expanded (bad syntax, ``${X:?msg}``)."""
+
+
+def expand_word(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
+    """One word with quotes removed and variables expanded (unset variables: empty)."""
+    from e2b_dockerfile_utils import ShellLex
+
+    try:
+        return str(ShellLex(escape, env=env, skip_unset_env=False).process_word(word))
+    except ValueError as exc:
+        raise SubstitutionError(str(exc)) from None
+
+
+def expand_words(word: str, env: Mapping[str, str], escape: str = "\\") -> list[str]:
+    """A line split into words the shell way, each expanded (``EXPOSE $PORTS`` → many)."""
+    from e2b_dockerfile_utils import ShellLex
+
+    try:
+        return list(ShellLex(escape, env=env, skip_unset_env=False).process_words(word))
+    except ValueError as exc:
+        raise SubstitutionError(str(exc)) from None
+
+
+def platform_args() -> dict[str, str]:
+    """BuildKit's automatic platform args, for the machine scow runs on."""
+    arch = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(
+        _platform.machine(), _platform.machine())
+    plat = f"linux/{arch}"
+    return {"BUILDPLATFORM": plat, "BUILDOS": "linux", "BUILDARCH": arch, "BUILDVARIANT": "",
+            "TARGETPLATFORM": plat, "TARGETOS": "linux", "TARGETARCH": arch,
+            "TARGETVARIANT": ""}
+
+
+def parse_build_args(items: Iterable[str], environ: Mapping[str, str]) -> dict[str, str]:
+    """``["K=v", "K"]`` (``--build-arg``) → values; a bare K reads the environment."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not key:
+            raise InvalidArgument(f"invalid build arg {item!r}: want KEY=value")
+        if eq:
+            out[key] = value
+        elif key in environ:
+            out[key] = environ[key]
+    return out
+
+
+def resolve_meta_args(meta: Iterable[Arg], build_args: Mapping[str, str],
+                      escape: str = "\\") -> dict[str, str]:
+    """The meta ARG values (before the first FROM), for FROM lines and redeclarations."""
+    env = platform_args()
+    out: dict[str, str] = {}
+    for arg in meta:
+        for pair in arg.pairs:
+            if pair.key in build_args:
+                value: str | None = build_args[pair.key]
+            elif pair.value is not None:
+                value = expand_word(pair.value, {**env, **out}, escape)
+            else:
+                value = None
+            if value is not None:
+                out[pair.key] = value
+    return {**env, **out}
+
+
+@dataclass
+class ArgScope:
+    """The ARGs a stage has declared so far, in order, with their resolved values."""
+
+    meta: Mapping[str, str]
+    build_args: Mapping[str, str]
+    declared: dict[str, str | None] = field(default_factory=dict)
+
+    def declare(self, key: str, default: str | None, env: Mapping[str, str],
+                escape: str = "\\") -> str | None:
+        """Declare ``ARG key[=default]``; return its value (None: declared but unset)."""
+        if key in self.build_args:
+            value: str | None = self.build_args[key]
+        elif default is not None:
+            value = expand_word(default, env, escape)
+        else:
+            value = self.meta.get(key)
+        self.declared.pop(key, None)
+        self.declared[key] = value
+        return value
+
+    def values(self) -> dict[str, str]:
+        """Declared args that have a value, in declaration order."""
+        return {k: v for k, v in self.declared.items() if v is not None}
+
+    def expansion_env(self, config_env: Iterable[str]) -> dict[str, str]:
+        """What ``$X`` sees in a stage: its ARGs, overridden by the image's ENV."""
+        env = self.values()
+        for item in config_env:
+            key, _, value = item.partition("=")
+            env[key] = value
+        return env
+
+    def run_env(self) -> dict[str, str]:
+        """Extra env for RUN: declared args plus proxy build args given but not declared."""
+        extra = {k: v for k, v in self.build_args.items()
+                 if k in PROXY_ARGS and k not in self.declared}
+        return {**extra, **self.values()}
+
+    def copy(self) -> ArgScope:
+        return ArgScope(self.meta, self.build_args, dict(self.declared))

@@ -1,0 +1,23 @@
+"""owns: `scow kill`."""
+
+from __future__ import annotations
+
+from scow.cli.commands.stop import for_each
+from scow.cli.context import Context
+from scow.cli.flags import Command, Options
+
+
+def command() -> Command:
+    cmd = Command("kill", usage="scow kill [OPTIONS] CONTAINER [CONTAINER...]",
+                  short="Kill one or more running containers",
+                  aliases=("container kill", "kill"), args=(1, None))
+    cmd.string("signal", "s", "Signal to send to the container", metavar="string",
+               default="KILL")
+    return cmd
+
+
+def run(opts: Options, ctx: Context) -> int:
+    from scow.engine import container_run
+
+    svc = ctx.engine.containers
+    return for_each(ctx, opts.args, lambda n: container_run.kill(svc, n, opts.signal))

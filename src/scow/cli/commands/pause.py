@@ -1,0 +1,19 @@
+"""owns: `scow pause`."""
+
+from __future__ import annotations
+
+from scow.cli.commands.stop import for_each
+from scow.cli.context import Context
+from scow.cli.flags import Command, Options
+
+
+def command() -> Command:
+    return Command("pause", usage="scow pause CONTAINER [CONTAINER...]",
+                   short="Pause all processes within one or more containers",
+                   aliases=("container pause", "pause"), args=(1, None))
+
+
+def run(opts: Options, ctx: Context) -> int:
+    from scow.engine import container_run
+
+    return for_each(ctx, opts.args, lambda n: container_run.pause(ctx.engine.containers, n))

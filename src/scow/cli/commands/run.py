@@ -1,0 +1,79 @@
+"""owns: `scow run` / `scow container run`: create, start, and (without -d) attach, wait and
+exit with the container's code (125 when scow itself fails, 126/127 when the command cannot
+be run)."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from scow.cli.context import Context
+from scow.cli.flags import Command, Options
+from scow.errors import ContainerNotFound, ScowError
+
+
+def command() -> Command:
+    from scow.cli.commands.create import add_create_flags
+
+    cmd = Command("run", usage="scow run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+                  short="Create and run a new container from an image",
+                  aliases=("container run", "run"), args=(1, None), interspersed=False)
+    add_create_flags(cmd)
+    cmd.bool("detach", "d", "Run container in background and print container ID")
+    return cmd
+
+
+def run(opts: Options, ctx: Context) -> int:
+    from scow.cli.commands.create import create_container
+
+    try:
+        container_id = create_container(ctx, opts)
+    except ScowError as exc:
+        return _fail(exc)
+    containers = ctx.engine.containers
+    from scow.engine import container_run
+
+    try:
+        started = container_run.start(containers, container_id, attach=not opts.detach)
+    except ScowError as exc:
+        if opts.rm:
+            _remove_quietly(ctx, container_id)
+        return _fail(exc)
+    if opts.detach:
+        ctx.out(container_id)
+        return 0
+    from scow.cli.attach_io import pump
+
+    code = None
+    if started is not None and started.attach is not None:
+        code = pump(started.attach, stdin=opts.interactive, tty=opts.tty)
+    if code is None:
+        code = container_run.wait(containers, container_id)
+    if opts.rm:
+        _wait_removed(ctx, container_id)
+    return code
+
+
+def _fail(exc: ScowError) -> int:
+    sys.stderr.write(f"scow: Error: {exc.message}\n")
+    code = exc.exit_code if exc.exit_code in (126, 127) else 125
+    if code == 125:
+        sys.stderr.write("See 'scow run --help'.\n")
+    return code
+
+
+def _wait_removed(ctx: Context, container_id: str, timeout: float = 30.0) -> None:
+    """--rm: the monitor's exit command removes the container; wait for it like docker."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ctx.engine.store.containers.find(container_id) is None:
+            return
+        time.sleep(0.05)
+    _remove_quietly(ctx, container_id)
+
+
+def _remove_quietly(ctx: Context, container_id: str) -> None:
+    try:
+        ctx.engine.containers.remove(container_id, force=True, volumes=True)
+    except ContainerNotFound:
+        pass

@@ -1,0 +1,137 @@
+"""owns: `scow volume create|ls|inspect|rm|prune`."""
+
+from __future__ import annotations
+
+import sys
+
+from scow.cli import output
+from scow.cli.commands.image_inspect import inspect_objects
+from scow.cli.context import Context
+from scow.cli.flags import Command, Options
+from scow.errors import ScowError
+
+VERBS = ("create", "ls", "list", "inspect", "rm", "remove", "prune")
+
+
+def command() -> Command:
+    cmd = Command("volume", usage="scow volume COMMAND", short="Manage volumes",
+                  args=(1, None), interspersed=False)
+    return cmd
+
+
+def _sub(verb: str) -> Command:
+    usage = {"create": "scow volume create [OPTIONS] [VOLUME]", "ls": "scow volume ls [OPTIONS]",
+             "inspect": "scow volume inspect [OPTIONS] VOLUME [VOLUME...]",
+             "rm": "scow volume rm [OPTIONS] VOLUME [VOLUME...]",
+             "prune": "scow volume prune [OPTIONS]"}[verb]
+    args = {"create": (0, 1), "ls": (0, 0), "inspect": (1, None), "rm": (1, None),
+            "prune": (0, 0)}[verb]
+    cmd = Command(f"volume {verb}", usage=usage, short=f"{verb} volumes", args=args)
+    if verb == "create":
+        cmd.string("driver", "d", "Specify volume driver name", metavar="string",
+                   default="local")
+        cmd.string_list("label", None, "Set metadata for a volume", metavar="list")
+        cmd.string("name", None, "Specify volume name", metavar="string")
+    elif verb == "ls":
+        cmd.string_list("filter", "f", "Provide filter values", metavar="filter")
+        cmd.string("format", None, "Format output using a custom template", metavar="string")
+        cmd.bool("quiet", "q", "Only display volume names")
+    elif verb == "inspect":
+        cmd.string("format", "f", "Format output using a custom template", metavar="string")
+    elif verb == "rm":
+        cmd.bool("force", "f", "Force the removal of one or more volumes")
+    else:
+        cmd.bool("all", "a", "Remove all unused volumes, not just anonymous ones")
+        cmd.bool("force", "f", "Do not prompt for confirmation")
+        cmd.string_list("filter", None, "Provide filter values", metavar="filter")
+    return cmd
+
+
+class VolumeRow:
+    __go_fields__ = ("Driver", "Labels", "Mountpoint", "Name", "Scope")
+
+    def __init__(self, name: str, mountpoint: str, labels: dict[str, str]) -> None:
+        self.Driver, self.Name, self.Mountpoint, self.Scope = "local", name, mountpoint, "local"
+        self.Labels = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def run(opts: Options, ctx: Context) -> int:
+    verb = {"list": "ls", "remove": "rm"}.get(opts.args[0], opts.args[0])
+    if verb not in VERBS:
+        sys.stderr.write(f"scow: '{opts.args[0]}' is not a scow volume command.\n")
+        return 1
+    cmd = _sub(verb)
+    sub = cmd.parse(opts.args[1:])
+    if sub.help:
+        ctx.stdout.write(cmd.help_text())
+        return 0
+    return int(globals()[f"_{verb}"](sub, ctx))
+
+
+def _create(opts: Options, ctx: Context) -> int:
+    labels = dict(item.partition("=")[::2] for item in opts.label)
+    name = opts.name or (opts.args[0] if opts.args else None)
+    ctx.out(ctx.engine.volumes.create(name, labels=labels).name)
+    return 0
+
+
+def _ls(opts: Options, ctx: Context) -> int:
+    volumes = ctx.engine.volumes.all()
+    if opts.quiet:
+        ctx.stdout.write("".join(f"{v.name}\n" for v in volumes))
+        return 0
+    default = "table {{.Driver}}\t{{.Name}}"
+    fmt = default if opts.format in ("", "table") else opts.format
+    rows = [VolumeRow(v.name, v.mountpoint, v.labels) for v in volumes]
+    output.print_rows(ctx, fmt, rows, default=default,
+                      headers={"Driver": "DRIVER", "Name": "VOLUME NAME",
+                               "Mountpoint": "MOUNTPOINT", "Labels": "LABELS",
+                               "Scope": "SCOPE"})
+    return 0
+
+
+def _inspect(opts: Options, ctx: Context) -> int:
+    return inspect_objects(ctx, opts.args, opts.format, [ctx.engine.volumes.inspect])
+
+
+def _in_use(ctx: Context) -> dict[str, list[str]]:
+    users: dict[str, list[str]] = {}
+    for record in ctx.engine.store.containers.all():
+        for m in record.doc.get("MountPoints", []):
+            if m.get("Name"):
+                users.setdefault(m["Name"], []).append(record.id)
+    return users
+
+
+def _rm(opts: Options, ctx: Context) -> int:
+    status, users = 0, _in_use(ctx)
+    for name in opts.args:
+        try:
+            ctx.engine.volumes.remove(name, in_use_by=users.get(name), force=opts.force)
+            ctx.out(name)
+        except ScowError as exc:
+            sys.stderr.write(f"Error: {exc.message}\n")
+            status = 1
+    return status
+
+
+def _prune(opts: Options, ctx: Context) -> int:
+    from scow.cli.commands.image_prune import confirm
+
+    if not opts.force and not confirm(ctx, "WARNING! This will remove anonymous local volumes "
+                                      "not used by at least one container."):
+        return 0
+    users, removed, reclaimed = _in_use(ctx), [], 0
+    for volume in ctx.engine.volumes.all():
+        if volume.name in users or not (opts.all or volume.anonymous):
+            continue
+        reclaimed += ctx.engine.volumes.size(volume.name)
+        ctx.engine.volumes.remove(volume.name)
+        removed.append(volume.name)
+    if removed:
+        ctx.out("Deleted Volumes:")
+        for name in removed:
+            ctx.out(name)
+        ctx.out()
+    ctx.out(f"Total reclaimed space: {output.size(reclaimed)}")
+    return 0

@@ -1,0 +1,37 @@
+"""owns: what every command gets: the global settings, the output streams, and the Engine,
+opened only when a command first asks for it."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from scow.engine.engine import Engine
+
+
+class Context:
+    def __init__(self, *, root: str | None, storage_driver: str | None, runtime: str | None,
+                 debug: bool, stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+        self.root = root
+        self.storage_driver = storage_driver
+        self.runtime = runtime
+        self.debug = debug
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from scow.engine.engine import Engine
+
+            self._engine = Engine(self.root, self.storage_driver, self.runtime)
+        return self._engine
+
+    def out(self, text: str = "") -> None:
+        self.stdout.write(text + "\n")
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()

@@ -1,0 +1,76 @@
+"""owns: how commands print: docker's `--format` tables and templates, inspect's JSON, and the
+docker CLI's ways of showing IDs, sizes and times. Commands build row objects (with
+``__go_fields__``) and hand them here."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from scow.cli.context import Context
+
+
+def short(image_id: str, no_trunc: bool = False) -> str:
+    if no_trunc:
+        return image_id
+    return image_id.split(":", 1)[-1][:12]
+
+
+def size(n: int) -> str:
+    from scow.format.units import human_size
+
+    return human_size(n)
+
+
+def since(ts: float) -> str:
+    from scow.format.units import human_duration
+
+    if ts <= 0:
+        return "N/A"
+    return human_duration(max(0.0, time.time() - ts)) + " ago"
+
+
+def created_at(ts: float) -> str:
+    """Go's time.Time.String() of a whole-second Unix time, in UTC as docker shows it here."""
+    return time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(int(ts)))
+
+
+def print_rows(ctx: Context, fmt: str, rows: Iterable[object], *, default: str,
+               headers: Mapping[str, str]) -> None:
+    """Print rows with `--format` (a template, `table ...`, `json`) or the default table."""
+    from scow.format.docker import render_rows
+
+    render_rows(fmt or default, list(rows), headers=dict(headers), out=ctx.stdout,
+                default_table=default)
+
+
+def print_inspect(ctx: Context, objects: list[dict[str, Any]], fmt: str) -> None:
+    """docker inspect: a JSON array indented by 4, or the template once per object."""
+    from scow.format.docker import render_one
+    from scow.format.gojson import marshal_indent
+
+    if fmt:
+        for obj in objects:
+            ctx.stdout.write(render_one(fmt, to_go(obj), raw=obj))
+        return
+    ctx.stdout.write(marshal_indent([to_go(o) for o in objects], indent="    ") + "\n")
+
+
+def to_go(value: Any, key: str = "") -> Any:
+    """Plain JSON-like data as Go values: dicts are structs (field order) unless the key
+    names a Go map (sorted keys, `map[k:v]`)."""
+    from scow.engine.inspect import GO_MAP_KEYS
+    from scow.format.govalue import NIL_MAP, NIL_SLICE, Struct
+
+    if isinstance(value, dict):
+        if key in GO_MAP_KEYS:
+            return {k: to_go(v) for k, v in value.items()} if value else NIL_MAP
+        return Struct({k: to_go(v, k) for k, v in value.items()})
+    if isinstance(value, list):
+        return [to_go(v) for v in value]
+    if value is None and key in GO_MAP_KEYS:
+        return NIL_MAP
+    if value is None and key in ("Env", "Cmd", "Entrypoint", "OnBuild", "Shell"):
+        return NIL_SLICE
+    return value

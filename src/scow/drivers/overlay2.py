@@ -1,0 +1,330 @@
+"""owns: the overlay2 storage driver: layers as overlayfs upper folders stacked by the kernel.
+
+On disk (Docker's layout exactly, plus two dot entries of scow's)::
+
+    <root>/overlay2/<id>/diff/       the layer's own files (overlay whiteouts: 0:0 char devices,
+                                     trusted.overlay.opaque=y folders)
+    <root>/overlay2/<id>/link        the 26-char short name of diff/ under l/
+    <root>/overlay2/<id>/lower       "l/<parent link>:<parent's lower>", uppermost first
+    <root>/overlay2/<id>/work/       overlay workdir (layers with a parent)
+    <root>/overlay2/<id>/merged/     the mount point, present while mounted
+    <root>/overlay2/<id>/committed   empty; written when a child is created on this layer,
+                                     so get() mounts it read-only
+    <root>/overlay2/l/<link> -> ../<id>/diff
+    <root>/overlay2/.mountcount/<id> mount refcount (decimal) and its flock: a daemonless
+                                     store's mounts outlive the process that made them
+    <root>/overlay2/.native-diff     "true"/"false": the cached native-diff probe
+
+Mount options are always ``index=off,redirect_dir=off`` (metacopy stays off), so the upper
+folder is a faithful record of the layer's changes and native diff is exact.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import errno
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, BinaryIO
+
+from scow.drivers import naive
+from scow.drivers.base import DriverInfo, check_id
+from scow.drivers.overlay2_changes import upper_changes
+from scow.errors import Conflict, DriverError, LayerNotFound, MountError, ScowError, from_oserror
+from scow.osutil import fs, mounts
+from scow.osutil.atomic import atomic_write
+from scow.osutil.locks import flocked
+
+if TYPE_CHECKING:
+    from scow.archive.changes import Change
+    from scow.archive.tarstream import TarEntry
+
+LINK_DIR = "l"
+ID_LENGTH = 26
+MAX_DEPTH = 500  # lowers; mount(2) fits ~130 with relative paths, the new mount API 500
+
+
+def mount_options() -> dict[str, str]:
+    """index=off and redirect_dir=off where the kernel knows them (Docker adds index=off the
+    same way); both keep the upper folder a plain record of changes."""
+    opts: dict[str, str] = {}
+    for key in ("index", "redirect_dir"):
+        if os.path.exists(f"/sys/module/overlay/parameters/{key}"):
+            opts[key] = "off"
+    return opts
+
+
+def new_link_id() -> str:
+    """Docker's overlayutils.GenerateID(26): base32 of 17 random bytes, cut to 26 chars."""
+    return base64.b32encode(os.urandom(17)).decode()[:ID_LENGTH]
+
+
+class Overlay2Driver:
+    name = "overlay2"
+
+    def __init__(self, root: str) -> None:
+        self.home = os.path.join(root, self.name)
+        self._counts = os.path.join(self.home, ".mountcount")
+        try:
+            os.makedirs(self.home, mode=0o710, exist_ok=True)
+            os.makedirs(os.path.join(self.home, LINK_DIR), mode=0o700, exist_ok=True)
+            os.makedirs(self._counts, mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise from_oserror(f"create overlay2 home {self.home}", exc) from exc
+        self._native: bool | None = None
+
+    # -- paths ---------------------------------------------------------------------------------
+    def _dir(self, id: str) -> str:
+        return os.path.join(self.home, check_id(id))
+
+    def _existing(self, id: str) -> str:
+        path = self._dir(id)
+        if not os.path.isdir(path):
+            raise LayerNotFound(f"get layer {id[:12]}: no such layer in overlay2")
+        return path
+
+    def _read(self, id: str, name: str) -> str | None:
+        try:
+            with open(os.path.join(self._dir(id), name), encoding="ascii") as f:
+                return f.read().strip()
+        except FileNotFoundError:
+            return None
+
+    def _lowers(self, id: str) -> list[str]:
+        """`id`'s lower entries as written in its lower file ("l/<link>"), uppermost first."""
+        lower = self._read(id, "lower")
+        return [p for p in lower.split(":") if p] if lower else []
+
+    def lower_dirs(self, id: str) -> list[str]:
+        """The real diff folders under `id`, uppermost first (l/ links resolved)."""
+        return [os.path.realpath(os.path.join(self.home, p)) for p in self._lowers(id)]
+
+    def layer_path(self, id: str) -> str:
+        return os.path.join(self._existing(id), "diff")
+
+    # -- create / remove -----------------------------------------------------------------------
+    def create(self, id: str, parent: str | None) -> None:
+        path = self._dir(id)
+        if os.path.lexists(path):
+            raise Conflict(f"create layer {id[:12]}: already exists")
+        if parent is not None:
+            self._existing(parent)
+            if len(self._lowers(parent)) + 1 > MAX_DEPTH:
+                raise DriverError(f"create layer {id[:12]}: max depth exceeded ({MAX_DEPTH})")
+        try:
+            self._create(id, path, parent)
+        except OSError as exc:
+            with contextlib.suppress(OSError, ScowError):
+                self.remove(id)
+            raise from_oserror(f"create layer {id[:12]}", exc) from exc
+
+    def _create(self, id: str, path: str, parent: str | None) -> None:
+        os.mkdir(path, 0o710)
+        os.mkdir(os.path.join(path, "diff"), 0o755)
+        while True:
+            lid = new_link_id()
+            try:
+                os.symlink(f"../{id}/diff", os.path.join(self.home, LINK_DIR, lid))
+                break
+            except FileExistsError:
+                continue
+        atomic_write(os.path.join(path, "link"), lid.encode(), 0o644)
+        if parent is None:
+            return
+        os.mkdir(os.path.join(path, "work"), 0o700)
+        atomic_write(os.path.join(self._dir(parent), "committed"), b"", 0o600)
+        parent_link = self._read(parent, "link")
+        if not parent_link:
+            raise OSError(errno.EINVAL, f"layer {parent[:12]} has no link")
+        lower = ":".join([f"{LINK_DIR}/{parent_link}"] + self._lowers(parent))
+        atomic_write(os.path.join(path, "lower"), lower.encode(), 0o644)
+
+    def create_rw(self, id: str, parent: str | None) -> None:
+        self.create(id, parent)
+
+    def remove(self, id: str) -> None:
+        """Idempotent: the l/ link first, then the folder (unmounting anything under it)."""
+        path = self._dir(id)
+        try:
+            lid = self._read(id, "link")
+            if lid and "/" not in lid and lid not in (".", ".."):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(self.home, LINK_DIR, lid))
+            fs.remove_tree(path)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self._counts, id))
+        except OSError as exc:
+            raise from_oserror(f"remove layer {id[:12]}", exc) from exc
+
+    def exists(self, id: str) -> bool:
+        return os.path.isdir(self._dir(id))
+
+    def list_ids(self) -> list[str]:
+        return sorted(n for n in os.listdir(self.home)
+                      if n != LINK_DIR and not n.startswith("."))
+
+    # -- get / put -----------------------------------------------------------------------------
+    def get(self, id: str) -> str:
+        """The layer's root: diff/ itself for a layer with no lower, else an overlay mounted
+        on merged/ (read-only when committed). Mounts are refcounted on disk under a flock."""
+        path = self._existing(id)
+        if not os.path.exists(os.path.join(path, "lower")):
+            return os.path.join(path, "diff")
+        merged = os.path.join(path, "merged")
+        with flocked(os.path.join(self._counts, id)) as fd:
+            count = self._count(fd, merged)
+            if count == 0 and not mounts.is_mountpoint(merged):  # else: adopt an uncounted mount
+                self._mount(id, path, merged)
+            _write_count(fd, count + 1)
+        return merged
+
+    def put(self, id: str) -> None:
+        """Undo one get; at a count of 0 the overlay is detached and merged/ removed."""
+        path = self._existing(id)
+        if not os.path.exists(os.path.join(path, "lower")):
+            return
+        merged = os.path.join(path, "merged")
+        with flocked(os.path.join(self._counts, id)) as fd:
+            count = self._count(fd, merged)
+            if count > 1:
+                _write_count(fd, count - 1)
+                return
+            try:
+                mounts.unmount_all_under(merged)
+                with contextlib.suppress(FileNotFoundError):
+                    os.rmdir(merged)
+            except OSError as exc:
+                raise MountError(f"unmount layer {id[:12]}: {exc.strerror}") from exc
+            _write_count(fd, 0)
+
+    def _count(self, fd: int, merged: str) -> int:
+        """The on-disk count, or 0 when nothing is mounted (reboot, killed process)."""
+        raw = os.pread(fd, 32, 0).strip()
+        count = int(raw) if raw.isdigit() else 0
+        if count and not mounts.is_mountpoint(merged):
+            return 0
+        return count
+
+    def _mount(self, id: str, path: str, merged: str) -> None:
+        diff, work = os.path.join(path, "diff"), os.path.join(path, "work")
+        lowers = [os.path.join(self.home, p) for p in self._lowers(id)]
+        readonly = os.path.exists(os.path.join(path, "committed"))
+        try:
+            os.makedirs(merged, mode=0o700, exist_ok=True)
+            if readonly:
+                mounts.mount_overlay(merged, [diff] + lowers, options=mount_options(),
+                                     relative_to=self.home)
+            else:
+                mounts.mount_overlay(merged, lowers, diff, work, options=mount_options(),
+                                     relative_to=self.home)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.rmdir(merged)
+            raise MountError(f"mount layer {id[:12]}: {exc.strerror or exc}") from exc
+
+    def is_mounted(self, id: str) -> bool:
+        return mounts.is_mountpoint(os.path.join(self._dir(id), "merged"))
+
+    # -- diffs ---------------------------------------------------------------------------------
+    def native_diff(self) -> bool:
+        """Whether the upper folder can be used as the diff (moby's doesSupportNativeDiff),
+        probed once per home and cached in <home>/.native-diff."""
+        if self._native is None:
+            cache = os.path.join(self.home, ".native-diff")
+            try:
+                with open(cache, encoding="ascii") as f:
+                    self._native = f.read().strip() == "true"
+            except FileNotFoundError:
+                from scow.drivers.overlay2_probe import supports_native_diff
+
+                self._native = supports_native_diff(self.home, mount_options())
+                atomic_write(cache, b"true" if self._native else b"false")
+        return self._native
+
+    def _is_parent(self, id: str, parent: str | None) -> bool:
+        lowers = self._lowers(id)
+        if parent is None:
+            return not lowers
+        if not lowers:
+            return False
+        target = os.readlink(os.path.join(self.home, lowers[0]))
+        return os.path.normpath(os.path.join(self.home, LINK_DIR, target)) \
+            == os.path.join(self.home, check_id(parent), "diff")
+
+    def _use_native(self, id: str, parent: str | None) -> bool:
+        return self.native_diff() and self._is_parent(id, parent)
+
+    def apply_diff(self, id: str, parent: str | None, entries: Iterable[TarEntry]) -> int:
+        if not self._use_native(id, parent):
+            return naive.apply_diff(self, id, entries)
+        from scow.archive.extract import apply_layer
+
+        diff = self.layer_path(id)
+        apply_layer(diff, entries, whiteouts="overlay")
+        return fs.dir_size(diff)
+
+    def diff(self, id: str, parent: str | None, out: BinaryIO) -> None:
+        if not self._use_native(id, parent):
+            naive.diff(self, id, parent, out)
+            return
+        from scow.archive.writer import write_tree
+
+        write_tree(self.layer_path(id), out, whiteouts="overlay")
+
+    def diff_size(self, id: str, parent: str | None) -> int:
+        if not self._use_native(id, parent):
+            return naive.diff_size(self, id, parent)
+        return fs.dir_size(self.layer_path(id))
+
+    def changes(self, id: str, parent: str | None) -> list[Change]:
+        """What `docker diff` shows. Read straight off the upper folder when `parent` is the
+        direct parent (moby always walks both merged trees: O(image) instead of O(changes)).
+        An upper entry is A when the lower stack lacks it, else C (folders copied up to hold a
+        change are C, as moby lists them); a whiteout is D; an opaque folder adds a D for each
+        lower child it hides. A file copied up but left unchanged shows as C here where moby
+        might not list it: the kernel copied it, so it is part of the layer anyway."""
+        if not self._use_native(id, parent):
+            return naive.changes(self, id, parent)
+        return upper_changes(self.layer_path(id), self.lower_dirs(id))
+
+    # -- reporting -----------------------------------------------------------------------------
+    def metadata(self, id: str) -> dict[str, str]:
+        path = self._existing(id)
+        data = {"MergedDir": os.path.join(path, "merged"), "UpperDir": os.path.join(path, "diff"),
+                "WorkDir": os.path.join(path, "work")}
+        lowers = self.lower_dirs(id)
+        if lowers:
+            data["LowerDir"] = ":".join(lowers)
+        return data
+
+    def info(self) -> DriverInfo:
+        return DriverInfo(self.name, fs.backing_filesystem(self.home),
+                          fs.supports_d_type(self.home), self.native_diff())
+
+    def status(self) -> list[tuple[str, str]]:
+        info = self.info()
+        return [("Backing Filesystem", info.backing_filesystem),
+                ("Supports d_type", str(info.supports_d_type).lower()),
+                ("Using metacopy", "false"),
+                ("Native Overlay Diff", str(info.native_diff).lower()),
+                ("userxattr", "false")]
+
+    def cleanup(self) -> None:
+        """Nothing: unlike dockerd at shutdown, a scow process must leave its mounts, which
+        running containers and other scow processes share (see unmount_all for teardown)."""
+
+    def unmount_all(self) -> None:
+        """Detach every overlay under home and zero the counts (system reset, tests)."""
+        try:
+            mounts.unmount_all_under(self.home)
+            for id in os.listdir(self._counts):
+                with flocked(os.path.join(self._counts, id)) as fd:
+                    _write_count(fd, 0)
+        except OSError as exc:
+            raise from_oserror("unmount overlay2 layers", exc) from exc
+
+
+def _write_count(fd: int, count: int) -> None:
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{count}\n".encode(), 0)

@@ -1,0 +1,100 @@
+"""owns: the kernel feature probes of overlay2: can this host run it at all (moby's
+supportsOverlay + d_type + a test mount), and is the upper folder a faithful diff (moby's
+doesSupportNativeDiff). Each probe mounts in a temp folder under home and always unmounts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+from collections.abc import Iterator
+
+from scow.drivers.overlay2_changes import OPAQUE
+from scow.osutil import fs, mounts
+
+_UNSUPPORTED_BACKING = ("aufs", "zfs", "overlayfs", "ecryptfs")
+
+
+def kernel_has_overlay() -> bool:
+    """overlay in /proc/filesystems (after a modprobe attempt, as dockerd does)."""
+    def listed() -> bool:
+        with open("/proc/filesystems", encoding="ascii") as f:
+            return any(line.split()[-1] == "overlay" for line in f if line.strip())
+
+    if listed():
+        return True
+    import subprocess
+
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(["modprobe", "overlay"], capture_output=True, timeout=10, check=False)
+    return listed()
+
+
+@contextlib.contextmanager
+def _scratch(home: str) -> Iterator[str]:
+    os.makedirs(home, exist_ok=True)
+    folder = tempfile.mkdtemp(prefix=".probe-", dir=home)
+    try:
+        yield folder
+    finally:
+        fs.remove_tree(folder)
+
+
+def unsupported_reason(home: str, options: dict[str, str]) -> str | None:
+    """Why overlay2 cannot work with `home`, in one line, or None when it can."""
+    if not kernel_has_overlay():
+        return "the kernel has no overlay filesystem"
+    os.makedirs(home, exist_ok=True)
+    backing = fs.backing_filesystem(home)
+    if backing in _UNSUPPORTED_BACKING:
+        return f"overlay2 is not supported over {backing}"
+    if not fs.supports_d_type(home):
+        return (f"the backing {backing} filesystem is formatted without d_type support "
+                "(xfs needs ftype=1)")
+    with _scratch(home) as tmp:
+        for name in ("lower1", "lower2", "upper", "work", "merged"):
+            os.mkdir(os.path.join(tmp, name))
+        merged = os.path.join(tmp, "merged")
+        try:
+            mounts.mount_overlay(merged, [os.path.join(tmp, "lower2"), os.path.join(tmp, "lower1")],
+                                 os.path.join(tmp, "upper"), os.path.join(tmp, "work"),
+                                 options=options)
+        except OSError as exc:
+            return f"a test overlay mount failed: {exc.strerror or exc}"
+        mounts.unmount_all_under(merged)
+    return None
+
+
+def supports_native_diff(home: str, options: dict[str, str]) -> bool:
+    """False when the kernel copies the opaque flag up (< 4.8) or renames folders by
+    redirect (the upper folder would then not hold a renamed folder's files)."""
+    with _scratch(home) as tmp:
+        p = {n: os.path.join(tmp, n) for n in ("l1", "l2", "l3", "work", "merged")}
+        for name in p.values():
+            os.mkdir(name)
+        os.makedirs(os.path.join(p["l1"], "d"))
+        os.makedirs(os.path.join(p["l1"], "d1"))
+        os.makedirs(os.path.join(p["l2"], "d"))
+        os.setxattr(os.path.join(p["l2"], "d"), OPAQUE, b"y")
+        try:
+            mounts.mount_overlay(p["merged"], [p["l2"], p["l1"]], p["l3"], p["work"],
+                                 options=options)
+        except OSError:
+            return False
+        try:
+            open(os.path.join(p["merged"], "d", "f"), "wb").close()
+            with contextlib.suppress(OSError):
+                if os.getxattr(os.path.join(p["l3"], "d"), OPAQUE) == b"y":
+                    return False
+            try:
+                os.rename(os.path.join(p["merged"], "d1"), os.path.join(p["merged"], "d2"))
+            except OSError as exc:
+                return exc.errno == errno.EXDEV
+            with contextlib.suppress(OSError):
+                os.getxattr(os.path.join(p["l3"], "d2"), "trusted.overlay.redirect")
+                return False
+            return True
+        finally:
+            mounts.unmount_all_under(p["merged"])

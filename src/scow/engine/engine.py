@@ -1,0 +1,75 @@
+"""owns: `scow.Engine`, the public library API: one store on one root, and the services that
+work on it (images now; containers, build, distribution and system as they arrive).
+
+    from scow import Engine
+    with Engine(root="/tmp/scow", storage_driver="vfs") as engine:
+        image_id = engine.images.import_image(open("rootfs.tar", "rb"), reference="base:1")
+        print(engine.images.history("base:1"))
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from scow.engine.images import ImageService
+from scow.engine.settings import Settings
+from scow.store.store import Store
+
+if TYPE_CHECKING:
+    from scow.engine.containers import ContainerService
+    from scow.engine.distribution import DistributionService
+    from scow.engine.system import SystemService
+    from scow.engine.volumes import VolumeService
+
+
+class Engine:
+    def __init__(self, root: str | None = None, storage_driver: str | None = None,
+                 runtime: str | None = None) -> None:
+        self.settings = Settings.resolve(root, storage_driver, runtime)
+        self.store = Store(self.settings.root, driver_name=self.settings.storage_driver)
+        self.store.container_reaper = lambda record: self.containers.reap(record)
+
+    @property
+    def root(self) -> str:
+        return self.store.root
+
+    @cached_property
+    def images(self) -> ImageService:
+        return ImageService(self.store, lambda image_id: self.containers.using_image(image_id))
+
+    @cached_property
+    def containers(self) -> ContainerService:
+        from scow.engine.containers import ContainerService
+
+        return ContainerService(self)
+
+    @cached_property
+    def volumes(self) -> VolumeService:
+        from scow.engine.volumes import VolumeService
+
+        return VolumeService(self.store)
+
+    @cached_property
+    def distribution(self) -> DistributionService:
+        from scow.engine.distribution import DistributionService
+
+        return DistributionService(self.store, self.settings)
+
+    @cached_property
+    def system(self) -> SystemService:
+        from scow.engine.system import SystemService
+
+        return SystemService(self)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+

@@ -1,0 +1,56 @@
+"""owns: docker-style random container names ("adjective_surname"), and name validation."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from scow.errors import InvalidArgument
+
+_ADJECTIVES = (
+    "admiring", "adoring", "agitated", "amazing", "angry", "awesome", "beautiful", "blissful",
+    "bold", "boring", "brave", "busy", "charming", "clever", "compassionate", "competent",
+    "confident", "cool", "cranky", "crazy", "dazzling", "determined", "distracted", "dreamy",
+    "eager", "ecstatic", "elastic", "elated", "elegant", "eloquent", "epic", "exciting",
+    "fervent", "festive", "flamboyant", "focused", "friendly", "frosty", "funny", "gallant",
+    "gifted", "goofy", "gracious", "great", "happy", "hardcore", "heuristic", "hopeful",
+    "hungry", "infallible", "inspiring", "intelligent", "interesting", "jolly", "jovial",
+    "keen", "kind", "laughing", "loving", "lucid", "magical", "modest", "musing", "mystifying",
+    "naughty", "nervous", "nice", "nifty", "nostalgic", "objective", "optimistic", "peaceful",
+    "pedantic", "pensive", "practical", "priceless", "quirky", "quizzical", "relaxed",
+    "reverent", "romantic", "sad", "serene", "sharp", "silly", "sleepy", "stoic", "strange",
+    "stupefied", "suspicious", "sweet", "tender", "thirsty", "trusting", "unruffled",
+    "upbeat", "vibrant", "vigilant", "vigorous", "wizardly", "wonderful", "xenodochial",
+    "youthful", "zealous", "zen",
+)
+_SURNAMES = (
+    "albattani", "allen", "almeida", "archimedes", "ardinghelli", "babbage", "banach",
+    "bardeen", "bartik", "bassi", "bell", "benz", "bhabha", "blackwell", "bohr", "booth",
+    "borg", "bose", "brahmagupta", "brattain", "brown", "carson", "chandrasekhar", "curie",
+    "darwin", "davinci", "dijkstra", "dirac", "edison", "einstein", "elion", "euclid",
+    "euler", "faraday", "fermat", "fermi", "feynman", "franklin", "galileo", "gauss",
+    "goldberg", "goodall", "hamilton", "hawking", "heisenberg", "hertz", "hodgkin", "hopper",
+    "hypatia", "jackson", "jennings", "johnson", "kalam", "keller", "kepler", "khorana",
+    "knuth", "lamarr", "lamport", "leakey", "lovelace", "lumiere", "mahavira", "mayer",
+    "mccarthy", "mcclintock", "meitner", "mendel", "mirzakhani", "morse", "newton", "nobel",
+    "noether", "pascal", "pasteur", "payne", "perlman", "pike", "poincare", "ptolemy",
+    "raman", "ramanujan", "ride", "ritchie", "rosalind", "sammet", "shannon", "shockley",
+    "sinoussi", "stonebraker", "swanson", "tesla", "thompson", "torvalds", "turing",
+    "varahamihira", "visvesvaraya", "wescoff", "wiles", "williams", "wilson", "wozniak",
+    "wright", "yalow", "yonath",
+)
+_VALID = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+
+
+def random_name(retry: int = 0) -> str:
+    name = f"{random.choice(_ADJECTIVES)}_{random.choice(_SURNAMES)}"
+    if name == "boring_wozniak":  # "Steve Wozniak is not boring" (moby's namesgenerator)
+        return random_name(retry)
+    return f"{name}{random.randint(0, 9)}" if retry else name
+
+
+def validate_name(name: str) -> str:
+    if not _VALID.match(name):
+        raise InvalidArgument(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] '
+                              "are allowed")
+    return name.removeprefix("/")

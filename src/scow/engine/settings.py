@@ -1,0 +1,55 @@
+"""owns: where scow's settings come from: arguments, then SCOW_* environment variables, then
+``<root>/scow.toml``, then defaults (root ``/var/lib/scow`` for root, else
+``$XDG_DATA_HOME/scow``; runtime ``runc``; the storage driver chosen like Docker's).
+
+``scow.toml`` keys: ``storage-driver``, ``runtime``, ``insecure-registries`` (list).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from scow.errors import InvalidArgument
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    root: str
+    storage_driver: str | None
+    runtime: str
+    insecure_registries: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def resolve(cls, root: str | None = None, storage_driver: str | None = None,
+                runtime: str | None = None) -> Settings:
+        root = root or os.environ.get("SCOW_ROOT") or default_root()
+        root = os.path.abspath(root)
+        conf = read_config(os.path.join(root, "scow.toml"))
+        driver = storage_driver or os.environ.get("SCOW_STORAGE_DRIVER") or \
+            conf.get("storage-driver") or None
+        rt = runtime or os.environ.get("SCOW_RUNTIME") or conf.get("runtime") or "runc"
+        insecure = tuple(str(x) for x in conf.get("insecure-registries", []))
+        return cls(root, driver, str(rt), insecure)
+
+
+def default_root() -> str:
+    if os.geteuid() == 0:
+        return "/var/lib/scow"
+    base = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+    return os.path.join(base, "scow")
+
+
+def read_config(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return {}
+    import tomllib
+
+    try:
+        return tomllib.loads(data.decode())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidArgument(f"read {path}: {exc}") from None

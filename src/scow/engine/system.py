@@ -1,0 +1,106 @@
+"""owns: the system service: `info` facts and `system df` usage figures."""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scow import __version__
+from scow.ids import chain_ids
+from scow.store.layers import Layer
+
+if TYPE_CHECKING:
+    from scow.engine.engine import Engine
+
+
+@dataclass(frozen=True, slots=True)
+class ImageUsage:
+    id: str
+    repo_tags: list[str]
+    created: float
+    size: int
+    shared_size: int
+    containers: int
+
+
+@dataclass(frozen=True, slots=True)
+class DiskUsage:
+    layers_size: int
+    images: list[ImageUsage]
+
+
+class SystemService:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.store = engine.store
+
+    def info(self) -> list[tuple[str, str, int]]:
+        """(key, value, indent) lines of the Server section of `scow info`."""
+        driver = self.store.driver
+        images = self.engine.images.list_images(all=True)
+        lines: list[tuple[str, str, int]] = [
+            ("Containers", "0", 1), ("Running", "0", 2), ("Paused", "0", 2),
+            ("Stopped", "0", 2),
+            ("Images", str(len(images)), 1),
+            ("Server Version", f"scow {__version__}", 1),
+            ("Storage Driver", driver.name, 1),
+        ]
+        lines += [(k, v, 2) for k, v in driver.status()]
+        uname = os.uname()
+        lines += [
+            ("Logging Driver", "json-file", 1),
+            ("Runtimes", self.engine.settings.runtime, 1),
+            ("Default Runtime", self.engine.settings.runtime, 1),
+            ("Kernel Version", uname.release, 1),
+            ("Operating System", _os_name(), 1),
+            ("OSType", "linux", 1),
+            ("Architecture", platform.machine(), 1),
+            ("CPUs", str(os.cpu_count() or 1), 1),
+            ("Total Memory", _memory(), 1),
+            ("Docker Root Dir", self.store.root, 1),
+        ]
+        return lines
+
+    def disk_usage(self) -> DiskUsage:
+        """Image figures of `system df` (moby's ImageDiskUsage): shared layers counted once."""
+        layers: dict[str, Layer] = {layer.chain_id: layer for layer in self.store.layers.all()}
+        summaries = self.engine.images.list_images(all=False)
+        prefix_count: dict[str, int] = {}
+        per_image: dict[str, list[str]] = {}
+        for s in summaries:
+            config = self.store.images.config(s.id)
+            chains = [str(c) for c in chain_ids(config.diff_ids)]
+            per_image[s.id] = chains
+            for c in chains:
+                prefix_count[c] = prefix_count.get(c, 0) + 1
+        used: set[str] = set()
+        images = []
+        for s in summaries:
+            chains = per_image[s.id]
+            used.update(chains)
+            shared = sum(layers[c].size for c in chains if prefix_count[c] > 1 and c in layers)
+            using = self.engine.images.containers_using(s.id)
+            images.append(ImageUsage(s.id, s.repo_tags, s.created, s.size, shared, len(using)))
+        total = sum(layers[c].size for c in used if c in layers)
+        return DiskUsage(total, images)
+
+
+def _os_name() -> str:
+    try:
+        with open("/etc/os-release") as f:
+            for line in f:
+                if line.startswith("PRETTY_NAME="):
+                    return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return "Linux"
+
+
+def _memory() -> str:
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return "unknown"
+    return f"{pages / (1 << 30):.4g}GiB"

@@ -1,0 +1,155 @@
+"""owns: named volumes and the parsing of `-v`/`--mount` specs.
+
+On-disk layout::
+
+    <root>/volumes/<name>/_data     a named volume's data (docker's layout)
+    <root>/scow.db  volumes         name, created, labels, anonymous
+
+A named volume is filled from the image's content at its mount point the first time it is
+mounted empty (docker's copy-up of volumes); bind mounts are used as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from scow.errors import Conflict, InvalidArgument, VolumeNotFound
+from scow.ids import random_id
+from scow.oci.image import rfc3339_nano
+from scow.store.store import Store
+
+_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class MountSpec:
+    kind: str  # bind | volume | tmpfs
+    source: str  # host path, volume name, or ""
+    destination: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    name: str
+    created: float
+    labels: dict[str, str]
+    anonymous: bool
+    mountpoint: str
+
+
+class VolumeService:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.home = os.path.join(store.root, "volumes")
+
+    def path(self, name: str) -> str:
+        return os.path.join(self.home, name, "_data")
+
+    def create(self, name: str | None = None, *, labels: dict[str, str] | None = None,
+               anonymous: bool = False) -> Volume:
+        name = name or random_id()
+        if not _NAME.match(name):
+            raise InvalidArgument(f'create {name}: "{name}" includes invalid characters for a '
+                                  "local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are "
+                                  "allowed")
+        os.makedirs(self.path(name), mode=0o755, exist_ok=True)
+        try:
+            with self.store.db.write() as tx:
+                tx.execute("INSERT INTO volumes VALUES (?, ?, ?, ?)",
+                           (name, time.time(), json.dumps(labels or {}), int(anonymous)))
+        except sqlite3.IntegrityError:
+            pass  # docker: creating an existing volume returns it
+        return self.get(name)
+
+    def find(self, name: str) -> Volume | None:
+        rows = self.store.db.query("SELECT * FROM volumes WHERE name = ?", (name,))
+        if not rows:
+            return None
+        r = rows[0]
+        return Volume(r["name"], float(r["created"]), json.loads(r["labels"]),
+                      bool(r["anonymous"]), self.path(r["name"]))
+
+    def get(self, name: str) -> Volume:
+        volume = self.find(name)
+        if volume is None:
+            raise VolumeNotFound(f"get {name}: no such volume")
+        return volume
+
+    def all(self) -> list[Volume]:
+        names = [r[0] for r in self.store.db.query("SELECT name FROM volumes ORDER BY name")]
+        return [v for v in (self.find(n) for n in names) if v is not None]
+
+    def remove(self, name: str, *, in_use_by: list[str] | None = None, force: bool = False
+               ) -> None:
+        if self.find(name) is None:
+            if force:
+                return
+            raise VolumeNotFound(f"get {name}: no such volume")
+        if in_use_by:
+            raise Conflict(f"remove {name}: volume is in use - [{', '.join(in_use_by)}]")
+        with self.store.db.write() as tx:
+            tx.execute("DELETE FROM volumes WHERE name = ?", (name,))
+        shutil.rmtree(os.path.join(self.home, name), ignore_errors=True)
+
+    def size(self, name: str) -> int:
+        from scow.osutil.fs import dir_size
+
+        return dir_size(self.path(name))
+
+    def inspect(self, name: str) -> dict[str, Any]:
+        v = self.get(name)
+        return {"CreatedAt": rfc3339_nano(v.created), "Driver": "local", "Labels": v.labels,
+                "Mountpoint": v.mountpoint, "Name": v.name, "Options": None, "Scope": "local"}
+
+
+def parse_volume_flag(spec: str) -> MountSpec:
+    """`-v`: NAME:/dst[:ro], /host:/dst[:ro|rw], or /dst (an anonymous volume)."""
+    parts = spec.split(":")
+    if len(parts) == 1:
+        return MountSpec("volume", "", _dest(parts[0], spec))
+    if len(parts) > 3:
+        raise InvalidArgument(f"invalid volume specification: '{spec}'")
+    mode = parts[2] if len(parts) == 3 else "rw"
+    if any(m not in ("ro", "rw", "z", "Z", "nocopy") for m in mode.split(",")):
+        raise InvalidArgument(f"invalid mode: {mode}")
+    source, dest = parts[0], _dest(parts[1], spec)
+    kind = "bind" if source.startswith("/") or source.startswith(".") else "volume"
+    if kind == "bind":
+        source = os.path.abspath(source)
+    return MountSpec(kind, source, dest, "ro" in mode.split(","))
+
+
+def parse_mount_flag(spec: str) -> MountSpec:
+    """`--mount type=bind|volume|tmpfs,source=...,target=...[,readonly]`."""
+    fields: dict[str, str] = {}
+    for item in spec.split(","):
+        key, sep, value = item.partition("=")
+        fields[key.strip().lower()] = value if sep else "true"
+    kind = fields.get("type", "volume")
+    if kind not in ("bind", "volume", "tmpfs"):
+        raise InvalidArgument(f"invalid mount type {kind!r}: scow supports bind, volume, tmpfs")
+    dest = fields.get("target") or fields.get("destination") or fields.get("dst") or ""
+    source = fields.get("source") or fields.get("src") or ""
+    read_only = fields.get("readonly", fields.get("ro", "false")).lower() in ("true", "1")
+    if kind == "bind":
+        if not source:
+            raise InvalidArgument("invalid mount config for type \"bind\": field Source must "
+                                  "not be empty")
+        if not os.path.exists(source):
+            raise InvalidArgument(f"invalid mount config for type \"bind\": bind source path "
+                                  f"does not exist: {source}")
+    return MountSpec(kind, source, _dest(dest, spec), read_only)
+
+
+def _dest(path: str, spec: str) -> str:
+    if not path.startswith("/"):
+        raise InvalidArgument(f"invalid mount config: mount path must be absolute: '{spec}'")
+    return os.path.normpath(path)

@@ -1,0 +1,127 @@
+"""owns: image references as docker parses and normalizes them (distribution/reference):
+``[domain/]path[:tag][@digest]``, ``docker.io`` and ``library/`` implied, ``latest`` as the
+default tag, and the familiar form docker prints (``busybox:latest``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from scow.errors import InvalidReference
+
+DEFAULT_DOMAIN = "docker.io"
+LEGACY_DOMAIN = "index.docker.io"
+OFFICIAL_PREFIX = "library/"
+DEFAULT_TAG = "latest"
+NAME_MAX = 255
+
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
+_DOMAIN_LABEL = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
+_TAG = r"[\w][\w.-]{0,127}"
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+_REFERENCE_RE = re.compile(
+    rf"^(?P<name>(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*)"
+    rf"(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?$"
+)
+_ANY_CASE_NAME_RE = re.compile(
+    rf"^(?:{_DOMAIN}/)?[a-zA-Z0-9]+(?:(?:[._]|__|[-]+)[a-zA-Z0-9]+)*"
+    rf"(?:/[a-zA-Z0-9]+(?:(?:[._]|__|[-]+)[a-zA-Z0-9]+)*)*(?::{_TAG})?(?:@{_DIGEST})?$"
+)
+_HEX64_RE = re.compile(r"^[a-f0-9]{64}$")
+_TAG_RE = re.compile(rf"^{_TAG}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    domain: str
+    path: str
+    tag: str | None = None
+    digest: str | None = None
+
+    @property
+    def name(self) -> str:
+        """Fully qualified repository: ``docker.io/library/busybox``."""
+        return f"{self.domain}/{self.path}"
+
+    @property
+    def familiar_name(self) -> str:
+        """Repository as docker prints it: ``busybox``, ``acme/app``, ``localhost:5000/x``."""
+        if self.domain == DEFAULT_DOMAIN:
+            return self.path.removeprefix(OFFICIAL_PREFIX)
+        return self.name
+
+    def with_tag(self, tag: str) -> Reference:
+        return Reference(self.domain, self.path, tag, None)
+
+    def with_digest(self, digest: str) -> Reference:
+        return Reference(self.domain, self.path, None, digest)
+
+    def __str__(self) -> str:
+        return self.name + self._suffix()
+
+    def familiar(self) -> str:
+        return self.familiar_name + self._suffix()
+
+    def _suffix(self) -> str:
+        out = f":{self.tag}" if self.tag else ""
+        return out + (f"@{self.digest}" if self.digest else "")
+
+
+def _split_domain(name: str) -> tuple[str, str]:
+    first, sep, rest = name.partition("/")
+    if not sep or ("." not in first and ":" not in first and first != "localhost"
+                   and first.lower() == first):
+        domain, path = DEFAULT_DOMAIN, name
+    else:
+        domain, path = first, rest
+    if domain == LEGACY_DOMAIN:
+        domain = DEFAULT_DOMAIN
+    if domain == DEFAULT_DOMAIN and "/" not in path:
+        path = OFFICIAL_PREFIX + path
+    return domain, path
+
+
+def parse_reference(text: str, *, default_tag: bool = True) -> Reference:
+    """Parse and normalize a reference; adds ``latest`` when it has neither tag nor digest."""
+    if not text or _HEX64_RE.match(text):
+        if text:
+            raise InvalidReference(
+                f"invalid repository name ({text}), cannot specify 64-byte hexadecimal strings")
+        raise InvalidReference("invalid reference format")
+    match = _REFERENCE_RE.match(text)
+    if match is None:
+        if _ANY_CASE_NAME_RE.match(text):
+            repo = text.split("@", 1)[0].rsplit(":", 1)[0] if "@" in text or _has_tag(text) \
+                else text
+            raise InvalidReference(
+                f"invalid reference format: repository name ({repo}) must be lowercase")
+        raise InvalidReference(f"invalid reference format: {text!r}")
+    name = match.group("name")
+    if len(name) > NAME_MAX:
+        raise InvalidReference(f"invalid reference format: repository name must not be "
+                               f"more than {NAME_MAX} characters")
+    domain, path = _split_domain(name)
+    if path.lower() != path:
+        raise InvalidReference(
+            f"invalid reference format: repository name ({path}) must be lowercase")
+    tag, digest = match.group("tag"), match.group("digest")
+    if default_tag and tag is None and digest is None:
+        tag = DEFAULT_TAG
+    return Reference(domain, path, tag, digest)
+
+
+def _has_tag(text: str) -> bool:
+    last = text.rsplit("/", 1)[-1]
+    return ":" in last
+
+
+def parse_repository(text: str) -> Reference:
+    """A repository name without tag or digest (for `images REPO`, `push` checks)."""
+    ref = parse_reference(text, default_tag=False)
+    return Reference(ref.domain, ref.path)
+
+
+def valid_tag(tag: str) -> bool:
+    return bool(_TAG_RE.match(tag))

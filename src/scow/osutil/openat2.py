@@ -1,0 +1,68 @@
+"""owns: the openat2(2) syscall (Linux 5.6+) through ctypes, for path resolution that the
+kernel confines to a directory.
+
+``open_in_root(root_fd, path, flags)`` resolves `path` as if `root_fd` were ``/``
+(RESOLVE_IN_ROOT: ``..`` and absolute symlinks are clamped at the root, magic links refused).
+``open_beneath(root_fd, path, flags)`` refuses any escape instead of clamping (RESOLVE_BENEATH:
+an absolute symlink or a ``..`` above the root fails with EXDEV).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+
+SYS_OPENAT2 = 437  # x86_64 and aarch64 share this number
+RESOLVE_NO_XDEV = 0x01
+RESOLVE_NO_MAGICLINKS = 0x02
+RESOLVE_NO_SYMLINKS = 0x04
+RESOLVE_BENEATH = 0x08
+RESOLVE_IN_ROOT = 0x10
+
+
+class _OpenHow(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64),
+                ("resolve", ctypes.c_uint64)]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_syscall = _libc.syscall
+_syscall.restype = ctypes.c_long
+_supported: bool | None = None
+
+
+def openat2(dir_fd: int, path: str, flags: int, mode: int = 0, resolve: int = 0) -> int:
+    """The raw syscall; returns a new fd (O_CLOEXEC added) or raises OSError."""
+    how = _OpenHow(flags | os.O_CLOEXEC, mode, resolve)
+    raw = os.fsencode(path)
+    for _ in range(16):  # EAGAIN: a concurrent rename raced the lookup; retry
+        fd = _syscall(SYS_OPENAT2, dir_fd, raw, ctypes.byref(how), ctypes.sizeof(how))
+        if fd >= 0:
+            return int(fd)
+        err = ctypes.get_errno()
+        if err != errno.EAGAIN:
+            raise OSError(err, os.strerror(err), path)
+    raise OSError(errno.EAGAIN, os.strerror(errno.EAGAIN), path)
+
+
+def open_in_root(root_fd: int, path: str, flags: int, mode: int = 0) -> int:
+    """Open `path` with `root_fd` acting as ``/`` (chroot semantics, no magic links)."""
+    return openat2(root_fd, path, flags, mode, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+
+
+def open_beneath(root_fd: int, path: str, flags: int, mode: int = 0) -> int:
+    """Open `path` under `root_fd`, failing with EXDEV on any attempt to leave it."""
+    return openat2(root_fd, path, flags, mode, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
+
+
+def resolve_in_root_supported() -> bool:
+    """Whether the running kernel has openat2 (Linux >= 5.6)."""
+    global _supported
+    if _supported is None:
+        try:
+            os.close(openat2(-100, "/", os.O_PATH | os.O_DIRECTORY, 0, RESOLVE_IN_ROOT))
+            _supported = True
+        except OSError:
+            _supported = False
+    return _supported

@@ -1,0 +1,119 @@
+"""owns: container records: ID, unique name, image, writable layer, and the container's
+configuration document (docker's config.v2.json + hostconfig.json, as one JSON object).
+
+On-disk layout::
+
+    <root>/scow.db  containers    id, name, image_id, mount_id, created, state, owner, doc
+    <root>/containers/<id>/       the container's folder (owned by the container service)
+
+A row is inserted ``creating`` with this process's owner token before any layer or folder is
+made (this reserves the name), and made ``ready`` once everything exists; ``removing`` rows
+are being deleted. The store's ``recover`` finishes or rolls back rows whose owner died.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from scow.errors import ContainerNotFound, InvalidArgument, NameInUse
+from scow.osutil.locks import OwnerToken
+from scow.store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerRecord:
+    id: str
+    name: str
+    image_id: str
+    mount_id: str | None
+    created: float
+    state: str
+    doc: dict[str, Any]
+
+
+class ContainerStore:
+    def __init__(self, db: Database, owner: OwnerToken) -> None:
+        self.db = db
+        self.owner = owner
+
+    def reserve(self, container_id: str, name: str, image_id: str, doc: dict[str, Any]) -> None:
+        """Insert a `creating` row; the name is taken from now on."""
+        try:
+            with self.db.write() as tx:
+                tx.execute("INSERT INTO containers VALUES (?, ?, ?, NULL, ?, 'creating', ?, ?)",
+                           (container_id, name, image_id, time.time(), self.owner.name,
+                            json.dumps(doc)))
+        except sqlite3.IntegrityError:
+            rows = self.db.query("SELECT id FROM containers WHERE name = ?", (name,))
+            other = rows[0][0] if rows else "?"
+            raise NameInUse(f'Conflict. The container name "/{name}" is already in use by '
+                            f'container "{other}". You have to remove (or rename) that container '
+                            "to be able to reuse that name.") from None
+
+    def publish(self, container_id: str, mount_id: str, doc: dict[str, Any]) -> None:
+        with self.db.write() as tx:
+            tx.execute("UPDATE containers SET mount_id = ?, doc = ?, state = 'ready', "
+                       "owner = NULL WHERE id = ?", (mount_id, json.dumps(doc), container_id))
+
+    def set_mount(self, container_id: str, mount_id: str) -> None:
+        with self.db.write() as tx:
+            tx.execute("UPDATE containers SET mount_id = ? WHERE id = ?", (mount_id, container_id))
+
+    def update_doc(self, container_id: str, doc: dict[str, Any]) -> None:
+        with self.db.write() as tx:
+            tx.execute("UPDATE containers SET doc = ? WHERE id = ?",
+                       (json.dumps(doc), container_id))
+
+    def mark_removing(self, container_id: str) -> None:
+        with self.db.write() as tx:
+            tx.execute("UPDATE containers SET state = 'removing', owner = ? WHERE id = ?",
+                       (self.owner.name, container_id))
+
+    def delete(self, container_id: str) -> None:
+        with self.db.write() as tx:
+            tx.execute("DELETE FROM containers WHERE id = ?", (container_id,))
+
+    def all(self, *, include_incomplete: bool = False) -> list[ContainerRecord]:
+        where = "" if include_incomplete else "WHERE state = 'ready'"
+        rows = self.db.query(f"SELECT * FROM containers {where} ORDER BY created DESC")
+        return [_record(r) for r in rows]
+
+    def find(self, name_or_id: str) -> ContainerRecord | None:
+        """docker's lookup: full ID, then name (with or without '/'), then unique ID prefix."""
+        key = name_or_id.removeprefix("/")
+        for sql in ("SELECT * FROM containers WHERE id = ? AND state = 'ready'",
+                    "SELECT * FROM containers WHERE name = ? AND state = 'ready'"):
+            rows = self.db.query(sql, (key,))
+            if rows:
+                return _record(rows[0])
+        if not key or any(c not in "0123456789abcdef" for c in key):
+            return None
+        rows = self.db.query("SELECT * FROM containers WHERE id >= ? AND id < ? AND "
+                             "state = 'ready'", (key, key + "g"))
+        if len(rows) > 1:
+            raise InvalidArgument(f"multiple IDs found with provided prefix: {key}")
+        return _record(rows[0]) if rows else None
+
+    def get(self, name_or_id: str) -> ContainerRecord:
+        record = self.find(name_or_id)
+        if record is None:
+            raise ContainerNotFound(f"No such container: {name_or_id}")
+        return record
+
+    def using_image(self, image_id: str) -> list[ContainerRecord]:
+        rows = self.db.query("SELECT * FROM containers WHERE image_id = ?", (image_id,))
+        return [_record(r) for r in rows]
+
+    def stale(self) -> list[ContainerRecord]:
+        """Rows being created or removed by owners that are gone."""
+        rows = self.db.query("SELECT * FROM containers WHERE state != 'ready'")
+        return [_record(r) for r in rows if not (r["owner"] and self.owner.is_alive(r["owner"]))]
+
+
+def _record(row: Any) -> ContainerRecord:
+    return ContainerRecord(row["id"], row["name"], row["image_id"], row["mount_id"],
+                           float(row["created"]), row["state"], json.loads(row["doc"]))

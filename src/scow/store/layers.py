@@ -1,0 +1,384 @@
+"""owns: the layer store: read-only layers keyed by ChainID and containers' read-write layer
+pairs, their reference counts, and the intent-first discipline that makes both crash-safe.
+
+On-disk layout::
+
+    <root>/scow.db                              rows of ``layers``, ``leases``, ``rw_layers``
+    <root>/layerdb/<cache_id>.tar-split.gz      tar-split of a registered layer (moby's format)
+    <root>/<driver>/...                         the driver's folders, named by cache ID
+
+Identity (moby's layer store): DiffID = sha256 of the uncompressed tar, hashed while it is
+applied (one pass); ChainID(L0) = DiffID(L0) and
+ChainID(L0..n) = sha256("<ChainID(L0..n-1)> <DiffID(Ln)>"); the cache ID naming the driver
+folder is random. The same ChainID is stored once.
+
+References are derived, never stored as counters that can drift: a layer is in use while a ready
+or incomplete child layer, an image (its top layer), a container's rw layer or a live lease
+names it. ``release`` deletes what nothing uses, walking down the chain (moby's cascade).
+
+Crash safety: a row marked ``incomplete`` with this process's owner token is committed before
+any driver work; the row is made ``ready`` in a second short transaction. Deletion marks the row
+``removing`` first. ``recover`` (run by the next writer) finishes either for owners that died.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from scow.drivers.base import Driver
+from scow.errors import IntegrityError, LayerInUse, LayerNotFound, ScowError, from_oserror
+from scow.ids import CacheID, ChainID, DiffID, chain_id, random_id, short_id
+from scow.osutil.atomic import atomic_write
+from scow.osutil.locks import OwnerToken
+from scow.store.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    chain_id: ChainID
+    diff_id: DiffID
+    cache_id: CacheID
+    parent: ChainID | None
+    size: int  # DiffSize: what this layer adds
+
+
+@dataclass(frozen=True, slots=True)
+class RWLayer:
+    mount_id: str
+    parent: ChainID | None
+
+    @property
+    def init_id(self) -> str:
+        return self.mount_id + "-init"
+
+
+_REFS_SQL = """SELECT
+ (SELECT count(*) FROM layers WHERE parent = ?1 AND state IN ('incomplete', 'ready'))
+ + (SELECT count(*) FROM images WHERE top_layer = ?1)
+ + (SELECT count(*) FROM rw_layers WHERE parent = ?1 AND state != 'removing')
+ + (SELECT count(*) FROM leases WHERE chain_id = ?1)"""
+
+
+class LayerStore:
+    def __init__(self, root: str, db: Database, driver: Driver, owner: OwnerToken) -> None:
+        self.root = root
+        self.db = db
+        self.driver = driver
+        self.owner = owner
+        self.meta_dir = os.path.join(root, "layerdb")
+        os.makedirs(self.meta_dir, exist_ok=True)
+
+    # -- reading --------------------------------------------------------------------------
+    def find(self, chain: str) -> Layer | None:
+        rows = self.db.query("SELECT * FROM layers WHERE chain_id = ? AND state = 'ready'",
+                             (chain,))
+        return _layer(rows[0]) if rows else None
+
+    def get(self, chain: str) -> Layer:
+        layer = self.find(chain)
+        if layer is None:
+            raise LayerNotFound(f"get layer {short_id(chain)}: not found")
+        return layer
+
+    def all(self) -> list[Layer]:
+        return [_layer(r) for r in self.db.query("SELECT * FROM layers WHERE state = 'ready'")]
+
+    def chain(self, top: str | None) -> list[Layer]:
+        """The layers from the base up to `top`."""
+        out: list[Layer] = []
+        current: str | None = top
+        while current:
+            layer = self.get(current)
+            out.append(layer)
+            current = layer.parent
+        return out[::-1]
+
+    def size(self, top: str | None) -> int:
+        """Size of the image made of the chain up to `top`: the sum of its DiffSizes."""
+        return sum(layer.size for layer in self.chain(top))
+
+    def tar_split_path(self, cache_id: str) -> str:
+        return os.path.join(self.meta_dir, f"{cache_id}.tar-split.gz")
+
+    # -- registering ----------------------------------------------------------------------
+    def register(self, stream: BinaryIO, parent: str | None) -> Layer:
+        """Apply an uncompressed layer tar on `parent`; returns the layer with a lease held by
+        this process (call `release_lease` once an image or child names it)."""
+        from scow.archive.tarstream import LayerReader
+
+        cache_id = CacheID(random_id())
+        parent_layer = self._begin(cache_id, parent)
+        parent_cache = parent_layer.cache_id if parent_layer else None
+        try:
+            self.driver.create(cache_id, parent_cache)
+            reader = LayerReader(stream)
+            size = self.driver.apply_diff(cache_id, parent_cache, reader.entries())
+            reader.finish()
+            atomic_write(self.tar_split_path(cache_id), reader.tar_split, 0o600)
+            diff_id = DiffID(reader.diff_id)
+            chain = chain_id([parent, diff_id]) if parent else ChainID(diff_id)
+            existing = self._publish(cache_id, chain, diff_id, size)
+        except BaseException as exc:
+            self._abandon(cache_id, exc)
+            raise
+        if existing is not None:  # a concurrent register made the same layer first
+            self._abandon(cache_id, None)
+            return existing
+        return Layer(chain, diff_id, cache_id, ChainID(parent) if parent else None, size)
+
+    def _begin(self, cache_id: str, parent: str | None) -> Layer | None:
+        with self.db.write() as tx:
+            parent_layer = None
+            if parent:
+                rows = tx.execute("SELECT * FROM layers WHERE chain_id = ? AND state = 'ready'",
+                                  (parent,)).fetchall()
+                if not rows:
+                    raise LayerNotFound(f"register layer: parent {short_id(parent)} not found")
+                parent_layer = _layer(rows[0])
+            tx.execute("INSERT INTO layers(cache_id, parent, state, owner, created) "
+                       "VALUES (?, ?, 'incomplete', ?, ?)",
+                       (cache_id, parent, self.owner.name, time.time()))
+        return parent_layer
+
+    def _publish(self, cache_id: str, chain: str, diff_id: str, size: int) -> Layer | None:
+        with self.db.write() as tx:
+            rows = tx.execute("SELECT * FROM layers WHERE chain_id = ? AND state = 'ready'",
+                              (chain,)).fetchall()
+            if rows:
+                tx.execute("INSERT INTO leases VALUES (?, ?, ?)",
+                           (self.owner.name, chain, time.time()))
+                return _layer(rows[0])
+            tx.execute("UPDATE layers SET chain_id = ?, diff_id = ?, size = ?, state = 'ready', "
+                       "owner = NULL WHERE cache_id = ?", (chain, diff_id, size, cache_id))
+            tx.execute("INSERT INTO leases VALUES (?, ?, ?)", (self.owner.name, chain, time.time()))
+        return None
+
+    def _abandon(self, cache_id: str, exc: BaseException | None) -> None:
+        """Roll back a registration; never masks the error that caused it."""
+        try:
+            self._remove_files(cache_id)
+            with self.db.write() as tx:
+                tx.execute("DELETE FROM layers WHERE cache_id = ?", (cache_id,))
+        except (ScowError, OSError) as cleanup:
+            if exc is None:
+                raise
+            exc.add_note(f"rolling back layer {short_id(cache_id)} also failed: {cleanup}")
+
+    def _remove_files(self, cache_id: str) -> None:
+        self.driver.remove(cache_id)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.tar_split_path(cache_id))
+
+    # -- leases and release ---------------------------------------------------------------
+    def take_lease(self, chain: str) -> None:
+        with self.db.write() as tx:
+            if not tx.execute("SELECT 1 FROM layers WHERE chain_id = ? AND state = 'ready'",
+                              (chain,)).fetchall():
+                raise LayerNotFound(f"hold layer {short_id(chain)}: not found")
+            tx.execute("INSERT INTO leases VALUES (?, ?, ?)", (self.owner.name, chain, time.time()))
+
+    def release_lease(self, chain: str) -> list[ChainID]:
+        """Drop one of this process's leases on `chain`; deletes what is then unused."""
+        with self.db.write() as tx:
+            tx.execute("DELETE FROM leases WHERE rowid IN (SELECT rowid FROM leases "
+                       "WHERE owner = ? AND chain_id = ? LIMIT 1)", (self.owner.name, chain))
+            doomed = self._mark_unused(tx, chain)
+        return self._delete(doomed)
+
+    def release(self, chain: str | None) -> list[ChainID]:
+        """Delete `chain` and its parents as far as nothing uses them (after an image went)."""
+        if not chain:
+            return []
+        with self.db.write() as tx:
+            doomed = self._mark_unused(tx, chain)
+        return self._delete(doomed)
+
+    def _mark_unused(self, tx: object, chain: str | None) -> list[Layer]:
+        doomed: list[Layer] = []
+        conn = self.db.conn
+        while chain:
+            rows = conn.execute("SELECT * FROM layers WHERE chain_id = ? AND state = 'ready'",
+                                (chain,)).fetchall()
+            if not rows or conn.execute(_REFS_SQL, (chain,)).fetchone()[0] > 0:
+                break
+            layer = _layer(rows[0])
+            conn.execute("UPDATE layers SET state = 'removing', owner = ? WHERE cache_id = ?",
+                         (self.owner.name, layer.cache_id))
+            doomed.append(layer)
+            chain = layer.parent
+        return doomed
+
+    def _delete(self, doomed: list[Layer]) -> list[ChainID]:
+        for layer in doomed:  # top first: a child's folder goes before its parent's
+            try:
+                self._remove_files(layer.cache_id)
+            except OSError as exc:
+                raise from_oserror(f"remove layer {short_id(layer.chain_id)}", exc) from exc
+            with self.db.write() as tx:
+                tx.execute("DELETE FROM layers WHERE cache_id = ?", (layer.cache_id,))
+        return [layer.chain_id for layer in doomed]
+
+    def in_use(self, chain: str) -> int:
+        return int(self.db.query(_REFS_SQL, (chain,))[0][0])
+
+    # -- exporting ------------------------------------------------------------------------
+    def tar_stream(self, chain: str, out: BinaryIO) -> None:
+        """Write the layer's tar exactly as it was registered (from tar-split), verified
+        against its DiffID."""
+        from scow.archive.tarsplit import assemble
+
+        layer = self.get(chain)
+        try:
+            with open(self.tar_split_path(layer.cache_id), "rb") as f:
+                tar_split = f.read()
+        except FileNotFoundError:
+            raise IntegrityError(f"export layer {short_id(chain)}: tar-split data is missing",
+                                 hint="run `scow system check`") from None
+        base = self.driver.layer_path(layer.cache_id)
+        hashing = _HashingWriter(out)
+        assemble(tar_split, lambda name: _open_in_layer(base, name), hashing)  # type: ignore[arg-type]
+        if hashing.digest() != layer.diff_id:
+            raise IntegrityError(f"export layer {short_id(chain)}: could not verify layer data: "
+                                 "files in the layer store were modified",
+                                 hint="run `scow system check`")
+
+    # -- read-write layers ----------------------------------------------------------------
+    def create_rw(self, parent: str | None, container_id: str,
+                  init: Callable[[str], None] | None = None) -> RWLayer:
+        """Make a container's ``<mount>-init`` layer (filled by `init`) and its writable layer."""
+        rw = RWLayer(random_id(), ChainID(parent) if parent else None)
+        with self.db.write() as tx:
+            if parent and not tx.execute("SELECT 1 FROM layers WHERE chain_id = ? AND "
+                                         "state = 'ready'", (parent,)).fetchall():
+                raise LayerNotFound(f"create container layer: image layer {short_id(parent)} "
+                                    "not found")
+            tx.execute("INSERT INTO rw_layers VALUES (?, ?, ?, 'incomplete', ?, ?)",
+                       (rw.mount_id, parent, container_id, self.owner.name, time.time()))
+        try:
+            parent_cache = self.get(parent).cache_id if parent else None
+            self.driver.create_rw(rw.init_id, parent_cache)
+            if init is not None:
+                path = self.driver.get(rw.init_id)
+                try:
+                    init(path)
+                finally:
+                    self.driver.put(rw.init_id)
+            self.driver.create_rw(rw.mount_id, rw.init_id)
+            with self.db.write() as tx:
+                tx.execute("UPDATE rw_layers SET state = 'ready', owner = NULL WHERE mount_id = ?",
+                           (rw.mount_id,))
+        except BaseException as exc:
+            self._abandon_rw(rw, exc)
+            raise
+        return rw
+
+    def _abandon_rw(self, rw: RWLayer, exc: BaseException | None) -> None:
+        try:
+            self.driver.remove(rw.mount_id)
+            self.driver.remove(rw.init_id)
+            with self.db.write() as tx:
+                tx.execute("DELETE FROM rw_layers WHERE mount_id = ?", (rw.mount_id,))
+        except (ScowError, OSError) as cleanup:
+            if exc is None:
+                raise
+            exc.add_note(f"rolling back container layer {short_id(rw.mount_id)} also failed: "
+                         f"{cleanup}")
+
+    def remove_rw(self, mount_id: str, *, force: bool = False) -> list[ChainID]:
+        """Delete a container's writable and init layers, then what nothing else uses.
+        A mounted layer is refused unless `force` (recovery), which unmounts it first."""
+        rows = self.db.query("SELECT * FROM rw_layers WHERE mount_id = ?", (mount_id,))
+        if not rows:
+            return []
+        rw = RWLayer(rows[0]["mount_id"], rows[0]["parent"])
+        while force and self.driver.is_mounted(rw.mount_id):
+            self.driver.put(rw.mount_id)
+        if self.driver.is_mounted(rw.mount_id):
+            raise LayerInUse(f"remove container layer {short_id(mount_id)}: still mounted")
+        with self.db.write() as tx:
+            tx.execute("UPDATE rw_layers SET state = 'removing', owner = ? WHERE mount_id = ?",
+                       (self.owner.name, mount_id))
+        self._abandon_rw(rw, None)
+        return self.release(rw.parent)
+
+    def find_rw(self, mount_id: str) -> RWLayer | None:
+        rows = self.db.query("SELECT * FROM rw_layers WHERE mount_id = ? AND state = 'ready'",
+                             (mount_id,))
+        return RWLayer(rows[0]["mount_id"], rows[0]["parent"]) if rows else None
+
+    # -- recovery -------------------------------------------------------------------------
+    def recover(self) -> list[str]:
+        """Roll back incomplete work and finish removals of owners that are gone."""
+        done: list[str] = []
+        for row in self.db.query("SELECT * FROM layers WHERE state != 'ready'"):
+            if row["owner"] and self.owner.is_alive(row["owner"]):
+                continue
+            self._remove_files(row["cache_id"])
+            with self.db.write() as tx:
+                tx.execute("DELETE FROM layers WHERE cache_id = ? AND state != 'ready'",
+                           (row["cache_id"],))
+            done.append(f"layer {short_id(row['cache_id'])} ({row['state']})")
+        for row in self.db.query("SELECT * FROM rw_layers WHERE state != 'ready'"):
+            if row["owner"] and self.owner.is_alive(row["owner"]):
+                continue
+            rw = RWLayer(row["mount_id"], row["parent"])
+            try:
+                while self.driver.is_mounted(rw.mount_id):
+                    self.driver.put(rw.mount_id)
+                self._abandon_rw(rw, None)
+            except ScowError as exc:
+                done.append(f"container layer {short_id(rw.mount_id)}: could not remove: {exc}")
+                continue
+            done.append(f"container layer {short_id(row['mount_id'])} ({row['state']})")
+        stale = [r["owner"] for r in self.db.query("SELECT DISTINCT owner FROM leases")
+                 if not self.owner.is_alive(r["owner"])]
+        for owner in stale:
+            chains = [r["chain_id"] for r in
+                      self.db.query("SELECT chain_id FROM leases WHERE owner = ?", (owner,))]
+            with self.db.write() as tx:
+                tx.execute("DELETE FROM leases WHERE owner = ?", (owner,))
+            for chain in chains:
+                done += [f"layer {short_id(c)} (unreferenced)" for c in self.release(chain)]
+        return done
+
+
+def _layer(row: object) -> Layer:
+    r = row  # sqlite3.Row
+    return Layer(ChainID(r["chain_id"]), DiffID(r["diff_id"]), CacheID(r["cache_id"]),  # type: ignore[index]
+                 ChainID(r["parent"]) if r["parent"] else None, int(r["size"]))  # type: ignore[index]
+
+
+def _open_in_layer(base: str, name: str) -> BinaryIO:
+    """Open a layer file named by tar-split; names are resolved beneath the layer folder and
+    never followed out of it (a tampered tar-split cannot read host files)."""
+    from scow.osutil.openat2 import open_beneath
+
+    root_fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fd = open_beneath(root_fd, name.lstrip("/") or ".", os.O_RDONLY | os.O_NOFOLLOW
+                          | os.O_CLOEXEC)
+    except OSError as exc:
+        raise IntegrityError(f"export layer: open {name!r}: {exc.strerror or exc}",
+                             hint="run `scow system check`") from None
+    finally:
+        os.close(root_fd)
+    return os.fdopen(fd, "rb")
+
+
+class _HashingWriter:
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.hash = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        return self.out.write(data)
+
+    def digest(self) -> str:
+        return "sha256:" + self.hash.hexdigest()

@@ -1,0 +1,43 @@
+"""Fixtures of the driver conformance suite: a real driver on a temp root per test, and a guard
+that no mount outlives a test (leftovers are detached, then the test fails)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from scow.drivers.base import Driver
+from scow.drivers.select import open_driver
+from scow.errors import DriverUnsupported
+from scow.osutil import mounts
+
+DRIVERS = ["overlay2", "vfs"]
+
+
+@pytest.fixture
+def root(tmp_path: os.PathLike[str]) -> Iterator[str]:
+    path = os.path.join(os.fspath(tmp_path), "root")
+    os.makedirs(path)
+    yield path
+    left = mounts.mounts_under(os.fspath(tmp_path))
+    mounts.unmount_all_under(os.fspath(tmp_path))
+    assert left == [], f"mounts left behind: {left}"
+
+
+@pytest.fixture(params=DRIVERS)
+def driver(request: pytest.FixtureRequest, root: str) -> Driver:
+    if os.geteuid() != 0:
+        pytest.skip("the driver suite needs root")
+    try:
+        return open_driver(root, request.param)
+    except DriverUnsupported as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def archive() -> None:
+    """Skips a test until scow.archive's extract/writer/changes exist."""
+    for mod in ("extract", "writer", "changes", "tarstream"):
+        pytest.importorskip(f"scow.archive.{mod}")

@@ -1,0 +1,65 @@
+"""The engine against outputs of the real docker CLI 28.2.2 (`docker version --format`, which
+renders over the client's version struct even with no daemon). The JSON files were recorded
+from that CLI; the `docker` test re-runs it live when the binary is present."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scow.format.docker import FUNCTIONS, parse
+from scow.format.gotemplate import Template, TemplateError
+from scow.format.govalue import Struct
+
+HERE = Path(__file__).parent
+PARSE_CASES = json.loads((HERE / "golden_parse_errors.json").read_text())
+EXEC_CASES = json.loads((HERE / "golden_exec.json").read_text())
+
+CLIENT = Struct({
+    "Platform": None, "Version": "28.2.2", "APIVersion": "1.50", "DefaultAPIVersion": "1.50",
+    "GitCommit": "e6534b4", "GoVersion": "go1.24.3", "Os": "linux", "Arch": "amd64",
+    "BuildTime": "Fri May 30 12:07:14 2025", "Context": "default",
+}, omitempty=("Platform", "DefaultAPIVersion", "BuildTime"),
+    json_names={"APIVersion": "ApiVersion"}, type_name="system.clientVersion")
+VERSION = Struct({"Client": CLIENT, "Server": None}, type_name="main.versionInfo")
+
+
+def run_like_docker(fmt: str) -> tuple[str, str]:
+    """(stdout, stderr) as `docker version --format fmt` prints them (daemon down)."""
+    try:
+        tmpl = Template("version", funcs=FUNCTIONS).parse(fmt)
+    except TemplateError as exc:
+        return "", f"template parsing error: {exc}"
+    return tmpl.execute(VERSION) + "\n", ""
+
+
+@pytest.mark.parametrize("case", PARSE_CASES, ids=[c[0] for c in PARSE_CASES])
+def test_parse_errors_match_docker(case: list[str]) -> None:
+    fmt, stdout, stderr = case
+    if not stderr:
+        parse(fmt)  # docker accepted it: so must we
+        return
+    assert run_like_docker(fmt)[1] == stderr
+
+
+@pytest.mark.parametrize("case", EXEC_CASES, ids=[c[0] for c in EXEC_CASES])
+def test_output_matches_docker(case: list[str]) -> None:
+    fmt, stdout, stderr = case
+    assert run_like_docker(fmt) == (stdout, stderr)
+
+
+@pytest.mark.docker
+@pytest.mark.skipif(shutil.which("docker") is None, reason="no docker CLI")
+@pytest.mark.parametrize("case", EXEC_CASES[:12], ids=[c[0] for c in EXEC_CASES[:12]])
+def test_live_docker_cli(case: list[Any]) -> None:
+    fmt = case[0]
+    proc = subprocess.run(["docker", "version", "--format", fmt], capture_output=True,
+                          text=True, timeout=30)
+    if "28.2.2" not in proc.stdout and "Version" in fmt:
+        pytest.skip("a different docker CLI version")
+    assert proc.stdout == run_like_docker(fmt)[0]
