@@ -319,10 +319,10 @@ def run(cdir: str, ready_fd: int, go_fd: int) -> int:
     try:
         shim.create()
     except Exception as exc:  # noqa: BLE001 - reported to the caller, which raises it
-        shim.report({"error": str(exc), "kind": type(exc).__name__})
         code = exc.exit_code if isinstance(exc, ScowError) and exc.exit_code > 1 else 128
         write_state(cdir, replace(shim.state, status="created", pid=0, exit_code=code,
                                   error=str(exc)))
+        shim.report({"error": str(exc), "kind": type(exc).__name__})  # after the state
         return 1
     shim.report({"pid": shim.state.pid})
     with os.fdopen(go_fd, "rb") as go:
@@ -334,8 +334,9 @@ def run(cdir: str, ready_fd: int, go_fd: int) -> int:
     try:
         shim.start()
     except Exception as exc:  # noqa: BLE001
-        shim.report({"error": str(exc), "kind": type(exc).__name__})
-        shim.finish(-1, str(exc))
+        write_state(cdir, shim.state.exited(128, str(exc)))
+        shim.report({"error": str(exc), "kind": type(exc).__name__})  # after the state
+        shim.finish(128, str(exc))
         return 1
     shim.report({"ok": True, "started_at": shim.state.started_at})
     os.close(ready_fd)
