@@ -5,7 +5,11 @@
 - Otherwise a prior driver wins: a non-empty ``<root>/<driver>`` folder (two of them is an
   error; the user must choose).
 - Otherwise the first of PRIORITY that works here: overlay2 (kernel overlay, d_type, a test
-  mount), btrfs (not yet available: skipped), vfs.
+  mount), btrfs (the root is on btrfs), vfs. As in Docker since overlay2 took the lead
+  (moby's priority "overlay2,fuse-overlayfs,btrfs,zfs,vfs"; overlay2 has accepted a btrfs
+  backing filesystem since kernel 4.7), a new store on btrfs gets overlay2 while the kernel's
+  overlay works there; btrfs is used when asked for (``--storage-driver btrfs``), when the
+  store already holds btrfs layers, or when overlay2 is refused.
 
 Driver modules are imported only when chosen.
 """
@@ -63,13 +67,9 @@ def _open(root: str, name: str, *, prior: bool = False) -> Driver:
     if name == "overlay2":
         return _open_overlay2(root, prior)
     if name == "btrfs":
-        from scow.osutil.fs import backing_filesystem
+        from scow.drivers.btrfs import BtrfsDriver
 
-        os.makedirs(root, exist_ok=True)
-        backing = backing_filesystem(root)
-        if backing != "btrfs":
-            raise DriverUnsupported(f"btrfs needs a btrfs filesystem: {root} is on {backing}")
-        raise DriverUnsupported("btrfs driver not yet available")
+        return BtrfsDriver(root)
     if name == "zfs":
         raise DriverUnsupported(f"zfs is not available on this host: {_zfs_reason()}")
     raise DriverUnsupported(f"unknown storage driver {name!r} (known: {', '.join(KNOWN)})")
