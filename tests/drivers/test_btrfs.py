@@ -122,12 +122,16 @@ def test_btrfs_on_another_filesystem_is_refused(root: str) -> None:
     assert os.listdir(root) == []
 
 
-def test_a_new_store_on_btrfs_gets_overlay2_as_in_docker(btrfs_root: str) -> None:
-    assert open_driver(btrfs_root).name == "overlay2"  # moby: overlay2 first, btrfs next
-    shutil.rmtree(os.path.join(btrfs_root, "overlay2"))
+def test_a_new_store_on_btrfs_gets_btrfs(btrfs_root: str) -> None:
+    assert open_driver(btrfs_root).name == "btrfs"  # the choice (docker: overlay2)
     open_driver(btrfs_root, "btrfs").create(A, None)
     assert prior_drivers(btrfs_root) == ["btrfs"]
     assert open_driver(btrfs_root).name == "btrfs"  # a prior btrfs store stays btrfs
+
+
+def test_a_prior_overlay2_store_on_btrfs_stays_overlay2(btrfs_root: str) -> None:
+    open_driver(btrfs_root, "overlay2").create(A, None)
+    assert open_driver(btrfs_root).name == "overlay2"
 
 
 def test_btrfs_is_next_when_overlay2_is_refused(btrfs_root: str,

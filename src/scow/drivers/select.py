@@ -4,12 +4,12 @@
 - An explicitly requested driver is opened or refused with a one-line reason.
 - Otherwise a prior driver wins: a non-empty ``<root>/<driver>`` folder (two of them is an
   error; the user must choose).
+- Otherwise a root on btrfs gets the btrfs driver (the issue asks for it: O(1) snapshots are
+  the native copy-on-write of that filesystem). Docker differs here: its priority
+  "overlay2,fuse-overlayfs,btrfs,zfs,vfs" gives overlay2 on btrfs since kernel 4.7, and btrfs
+  only when configured.
 - Otherwise the first of PRIORITY that works here: overlay2 (kernel overlay, d_type, a test
-  mount), btrfs (the root is on btrfs), vfs. As in Docker since overlay2 took the lead
-  (moby's priority "overlay2,fuse-overlayfs,btrfs,zfs,vfs"; overlay2 has accepted a btrfs
-  backing filesystem since kernel 4.7), a new store on btrfs gets overlay2 while the kernel's
-  overlay works there; btrfs is used when asked for (``--storage-driver btrfs``), when the
-  store already holds btrfs layers, or when overlay2 is refused.
+  mount), vfs.
 
 Driver modules are imported only when chosen.
 """
@@ -35,12 +35,26 @@ def open_driver(root: str, name: str | None = None) -> Driver:
                        f"({', '.join(prior)}) under {root}; choose one with --storage-driver")
     if prior:
         return _open(root, prior[0], prior=True)
+    if _on_btrfs(root):
+        try:
+            return _open(root, "btrfs")
+        except DriverUnsupported:
+            pass
     for candidate in PRIORITY:
         try:
             return _open(root, candidate)
         except DriverUnsupported:
             continue
     raise DriverUnsupported(f"open storage: no storage driver works under {root}")
+
+
+def _on_btrfs(root: str) -> bool:
+    from scow.osutil.fs import backing_filesystem
+
+    path = root
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return backing_filesystem(path) == "btrfs"
 
 
 def prior_drivers(root: str) -> list[str]:
