@@ -4,7 +4,6 @@ subvolume removal, the snapshot shortcut of its changes, and how it is chosen.""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 
 import pytest
