@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "tag": "tag", "image tag": "tag",
     "rmi": "rmi", "image rm": "rmi", "image remove": "rmi",
     "image prune": "image_prune",
+    "image squash": "image_squash",
     "info": "info", "system info": "info",
     "system df": "system_df",
     "version": "version",
