@@ -88,13 +88,9 @@ class StoreBuildEngine:
     def get_image(self, ref: str) -> ImageView:
         from scow.engine.images import ImageService
 
-        with self.lock:
+        with self.lock:  # a pull writes to the store too: under the store lock
             record = ImageService(self.store).find(ref)
-        if record is None:
-            image_id = self.engine.distribution.ensure_image(ref)
-        else:
-            image_id = record.id
-        with self.lock:
+            image_id = record.id if record else self.engine.distribution.ensure_image(ref)
             config = json.loads(self.store.images.config_bytes(image_id))
             diffs = config.get("rootfs", {}).get("diff_ids") or []
             if diffs:
