@@ -20,7 +20,7 @@ step "$scow" import --change 'CMD ["/bin/sh"]' -m "busybox rootfs" "$work/busybo
 
 echo
 echo "== the reference page's two Dockerfiles; \`apk add bash\` becomes a /bin/bash that runs"
-echo "   busybox sh (busybox's own bash link fails: it has no applet named bash)"
+echo "   busybox sh (there is no package registry to install bash from)"
 cow="$work/cow-test"
 mkdir -p "$cow"
 cd "$cow"
