@@ -105,10 +105,25 @@ def test_failing_run_is_one_line_and_exit_1(setup: tuple[Path, Path]) -> None:
     assert os.listdir(root / "tmp") == []
 
 
+def test_squash_makes_the_new_layers_one(setup: tuple[Path, Path]) -> None:
+    root, ctx = setup
+    (ctx / "Dockerfile.sq").write_text("FROM busybox:base\nRUN echo a > /a\nRUN echo b > /b\n"
+                                       "ENV X=1\n")
+    scow(root, "build", "-q", "-f", str(ctx / "Dockerfile.sq"), "-t", "sq:plain", str(ctx))
+    scow(root, "build", "-q", "--squash", "-f", str(ctx / "Dockerfile.sq"), "-t", "sq:squashed",
+         str(ctx))
+    layers = "{{len .RootFS.Layers}}"
+    base = int(scow(root, "image", "inspect", "-f", layers, "busybox:base").stdout)
+    assert int(scow(root, "image", "inspect", "-f", layers, "sq:plain").stdout) == base + 2
+    assert int(scow(root, "image", "inspect", "-f", layers, "sq:squashed").stdout) == base + 1
+    history = scow(root, "history", "--format", "{{.CreatedBy}}", "sq:squashed").stdout.decode()
+    assert "echo a" in history and "echo b" in history and "ENV X=1" in history
+    out = scow(root, "run", "--rm", "sq:squashed", "cat", "/a", "/b").stdout
+    assert out == b"a\nb\n"
+
+
 def test_refusals(setup: tuple[Path, Path]) -> None:
     root, ctx = setup
-    squash = scow(root, "build", "--squash", str(ctx), check=False)
-    assert squash.returncode == 1 and squash.stderr.decode().startswith("Error: --squash")
     network = scow(root, "build", "--network", "bridge", str(ctx), check=False)
     assert network.returncode == 1 and b"network mode" in network.stderr
     missing = scow(root, "build", str(ctx / "nope"), check=False)

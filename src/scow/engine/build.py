@@ -20,10 +20,11 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, BinaryIO
 
 from scow.build.ports import CopySpec, ImageView, RunResult, RunSpec
-from scow.errors import Unavailable, Unsupported
+from scow.errors import Unavailable
 from scow.ids import ChainID, DiffID, ImageID, chain_id
 
 if TYPE_CHECKING:
@@ -45,13 +46,29 @@ class BuildService:
         """Build the Dockerfile of `options` in `context`; the image is stored and tagged."""
         from scow.build.builder import build
 
-        if squash:
-            raise Unsupported("--squash is not supported by scow build")
         port = StoreBuildEngine(self.engine, epoch=options.epoch)
         try:
-            return build(port, context, options, progress)
+            if not squash:
+                return build(port, context, options, progress)
+            result = build(port, context, replace(options, tags=()), progress)
+            squashed = self._squash(port, result)
         finally:
             port.close()
+        for tag in options.tags:
+            self.engine.images.tag(squashed, tag)
+        return replace(result, image_id=squashed)
+
+    def _squash(self, port: StoreBuildEngine, result: BuildResult) -> ImageID:
+        """`build --squash`: the layers this build added over its base image, as one."""
+        from scow.engine.squash import squash
+
+        diff_ids = json.loads(self.engine.store.images.config_bytes(result.image_id)).get(
+            "rootfs", {}).get("diff_ids") or []
+        base = max((n for n in port.base_layers if diff_ids[:n] == port.base_diff_ids[n]),
+                   default=0)
+        if base >= len(diff_ids):
+            return result.image_id  # nothing new to squash
+        return squash(self.engine.store, result.image_id, base)
 
 
 class StoreBuildEngine:
@@ -65,6 +82,7 @@ class StoreBuildEngine:
         self.leases: list[ChainID] = []
         self.local = threading.local()  # .made: (parent, layer) of this thread's last step
         self.built = 0  # layer steps run (not cache hits) in this build
+        self.base_diff_ids: dict[int, list[str]] = {}  # diff_ids of the images FROM names
         with self.lock:
             self.store.recover()
 
@@ -95,7 +113,12 @@ class StoreBuildEngine:
             diffs = config.get("rootfs", {}).get("diff_ids") or []
             if diffs:
                 self._lease(chain_id(diffs))
+            self.base_diff_ids[len(diffs)] = list(diffs)  # for --squash
         return ImageView(ImageID(image_id), config)
+
+    @property
+    def base_layers(self) -> list[int]:
+        return list(self.base_diff_ids)
 
     def commit_image(self, config: bytes) -> ImageID:
         """Store the image; a build whose every step was a cache hit gives the image such a

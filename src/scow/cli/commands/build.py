@@ -37,8 +37,7 @@ def command() -> Command:
     cmd.bool("pull", None, "Always attempt to pull all referenced images (ignored: local "
              "images are used, missing ones pulled)")
     cmd.bool("quiet", "q", "Suppress the build output and print image ID on success")
-    cmd.bool("squash", None, "Squash newly built layers into a single new layer (not "
-             "supported)")
+    cmd.bool("squash", None, "Squash newly built layers into a single new layer")
     cmd.string_list("tag", "t", "Name and optionally a tag (format: \"name:tag\")",
                     metavar="stringArray")
     cmd.string("target", None, "Set the target build stage to build", metavar="string")
@@ -53,8 +52,6 @@ def run(opts: Options, ctx: Context) -> int:
     if mode not in PROGRESS_MODES:
         raise UsageError(f"invalid progress mode {mode!r}: use auto, plain, tty or quiet",
                          "scow build")
-    if opts.squash:
-        raise Unsupported("--squash is not supported by scow build")
     network = "host" if opts.network in ("default", "host", "") else opts.network
     if network not in ("host", "none"):
         raise InvalidArgument(f"network mode {opts.network!r} not supported by scow build "
@@ -67,7 +64,7 @@ def run(opts: Options, ctx: Context) -> int:
     context = _context(opts.args[0], opts.file, options)
     progress = make_progress(ctx.stderr, "plain" if mode == "rawjson" else mode)
     try:
-        result = ctx.engine.build.build(context, options, progress)
+        result = ctx.engine.build.build(context, options, progress, squash=opts.squash)
     except ScowError:
         if mode == "quiet":
             _dump_failed(progress, ctx.stderr)
