@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from scow.cli import output
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
@@ -68,7 +70,7 @@ def run(opts: Options, ctx: Context) -> int:
 def _verbose(ctx: Context, usage: DiskUsage) -> None:
     from scow.format.tabwriter import TabWriter
 
-    def table(title: str, rows: list[tuple[str, ...]]) -> None:
+    def table(title: str, rows: Sequence[tuple[str, ...]]) -> None:
         ctx.out()
         ctx.out(title)
         tw = TabWriter(ctx.stdout, minwidth=10, tabwidth=1, padding=3, padchar=" ")
