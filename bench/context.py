@@ -24,6 +24,7 @@ class Sizes:
     containers: int = 100
     files_each: int = 1000
     share_files: int = 30000
+    share_mb: int = 170
     commit_big_mb: int = 1024
     commit_small: int = 20000
     big_layers: int = 5
@@ -33,7 +34,7 @@ class Sizes:
     @classmethod
     def quick(cls) -> Sizes:
         return cls(runs=2, heavy_runs=1, images=5, containers=10, files_each=100,
-                   share_files=3000, commit_big_mb=64, commit_small=1000, big_layer_mb=8,
+                   share_files=3000, share_mb=20, commit_big_mb=64, commit_small=1000, big_layer_mb=8,
                    many_layers=120)
 
 

@@ -24,8 +24,8 @@ def busybox_tar(data: Path) -> Path:
     return out
 
 
-def usr_share_tar(data: Path, max_files: int) -> tuple[Path, int, int]:
-    """A GNU tar of whole /usr/share subfolders, up to about max_files entries.
+def usr_share_tar(data: Path, max_files: int, max_mb: int) -> tuple[Path, int, int]:
+    """A GNU tar of whole /usr/share subfolders, up to about max_files entries and max_mb.
 
     Returns (path, entries, bytes of payload)."""
     out = data / f"usr-share-{max_files}.tar"
@@ -40,11 +40,11 @@ def usr_share_tar(data: Path, max_files: int) -> tuple[Path, int, int]:
                     s += os.lstat(os.path.join(dirpath, f)).st_size
                 except OSError:
                     pass
-        if entries + n > max_files * 1.1:
+        if entries + n > max_files * 1.1 or size + s > max_mb * 1.1e6:
             continue
         picked.append(f"usr/share/{name}")
         entries, size = entries + n, size + s
-        if entries >= max_files:
+        if entries >= max_files or size >= max_mb * 1e6:
             break
     if not out.exists():
         subprocess.run(["tar", "--numeric-owner", "-C", "/", "-cf", str(out), *picked],
