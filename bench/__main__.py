@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from bench import report, scenarios_cli, scenarios_data
 from bench.context import Bench, Sizes
-from bench.engines import REPO, ensure_packages
+from bench.engines import REPO, compile_scow, ensure_packages
 from bench.measure import Row
 
 # (scenario numbers it covers, function); run in this order
@@ -40,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tmp", default="/var/tmp", help="where the temp dir goes (a disk)")
     args = ap.parse_args(argv)
     only = {int(x) for x in args.only.split(",") if x}
+    signal.signal(signal.SIGTERM, _interrupted)   # so the engines are stopped on kill too
+    signal.signal(signal.SIGINT, _interrupted)
     ensure_packages()
+    compile_scow()
     sizes = Sizes.quick() if args.quick else Sizes()
     tmp = Path(tempfile.mkdtemp(prefix="scow-bench-", dir=args.tmp))
     b = Bench(tmp, sizes)
@@ -74,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
                        remarks=remarks.read_text() if remarks.exists() else "")
     print(f"bench: wrote {out}" + ("" if args.quick or only else " and docs/benchmarks.md"))
     return 0
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 if __name__ == "__main__":

@@ -34,8 +34,8 @@ class Sizes:
     @classmethod
     def quick(cls) -> Sizes:
         return cls(runs=2, heavy_runs=1, images=5, containers=10, files_each=100,
-                   share_files=3000, share_mb=20, commit_big_mb=64, commit_small=1000, big_layer_mb=8,
-                   many_layers=120)
+                   share_files=3000, share_mb=20, commit_big_mb=64, commit_small=1000,
+                   big_layer_mb=8, many_layers=120)
 
 
 @dataclass
