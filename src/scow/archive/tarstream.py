@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import posixpath
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -181,6 +182,35 @@ class TarEntry:
         return len(mv)
 
 
+class _Hasher:
+    """sha256 of a byte stream on a second core: each chunk is hashed by a short-lived thread
+    (hashlib drops the GIL for big updates) while the next one is parsed and written; the
+    previous thread is joined first, so the order holds and nothing outlives its chunk."""
+
+    __slots__ = ("_sha", "_thread")
+
+    def __init__(self) -> None:
+        self._sha = hashlib.sha256()
+        self._thread: threading.Thread | None = None
+
+    def update(self, chunk: bytes) -> None:
+        self._join()
+        if len(chunk) < 1 << 16:
+            self._sha.update(chunk)
+            return
+        self._thread = threading.Thread(target=self._sha.update, args=(chunk,), daemon=True)
+        self._thread.start()
+
+    def _join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def hexdigest(self) -> str:
+        self._join()
+        return self._sha.hexdigest()
+
+
 class LayerReader:
     """Reads a layer tar once: entries, DiffID (sha256 of every byte) and tar-split."""
 
@@ -188,7 +218,7 @@ class LayerReader:
         self._stream = stream
         self._buf = b""
         self._pos = 0
-        self._sha = hashlib.sha256()
+        self._sha = _Hasher()
         self._total = 0
         self._seg: list[bytes] = []
         self._split = TarSplitWriter() if tar_split else None

@@ -1,0 +1,88 @@
+"""owns: `python -m bench [--quick] [--only 1,4] [--keep]`: set up, run the scenarios in an
+order that keeps stores small where it matters, write the results, tear everything down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import report, scenarios_cli, scenarios_data
+from bench.context import Bench, Sizes
+from bench.engines import REPO, compile_scow, ensure_packages
+from bench.measure import Row
+
+# (scenario numbers it covers, function); run in this order
+PLAN: list[tuple[tuple[int, ...], Callable[[Bench], list[Row]]]] = [
+    ((1,), scenarios_cli.walkthrough),
+    ((2,), scenarios_cli.latency),
+    ((8,), scenarios_data.many_layers),
+    ((4,), scenarios_data.layer_apply),
+    ((4,), scenarios_data.commit),
+    ((6,), scenarios_data.distribution),
+    ((7,), scenarios_data.build),
+    ((3,), scenarios_cli.many_containers),
+    ((2, 5), scenarios_cli.listing),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="small sizes, one run each")
+    ap.add_argument("--only", default="", help="comma-separated scenario numbers (1-8)")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir (stores, logs)")
+    ap.add_argument("--tmp", default="/var/tmp", help="where the temp dir goes (a disk)")
+    args = ap.parse_args(argv)
+    only = {int(x) for x in args.only.split(",") if x}
+    signal.signal(signal.SIGTERM, _interrupted)   # so the engines are stopped on kill too
+    signal.signal(signal.SIGINT, _interrupted)
+    ensure_packages()
+    compile_scow()
+    sizes = Sizes.quick() if args.quick else Sizes()
+    tmp = Path(tempfile.mkdtemp(prefix="scow-bench-", dir=args.tmp))
+    b = Bench(tmp, sizes)
+    rows: list[Row] = []
+    stamp = time.strftime("%Y-%m-%dT%H-%M-%S")
+    t_start = time.monotonic()
+    try:
+        limits = scenarios_data.machine_limits(b)
+        for numbers, fn in PLAN:
+            if only and not only.intersection(numbers):
+                continue
+            t0 = time.monotonic()
+            print(f"bench: {fn.__name__} ...", flush=True)
+            try:
+                got = fn(b)
+            except Exception as exc:  # noqa: BLE001 - one scenario failing is a result
+                traceback.print_exc()
+                got = [Row(numbers[0], fn.__name__, "s", note=f"failed: {exc}"[:300])]
+            rows += got
+            sys.stdout.write(report.table(got))
+            print(f"bench: {fn.__name__} took {time.monotonic() - t0:.0f} s", flush=True)
+    finally:
+        b.close()
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    rows.sort(key=lambda r: r.scenario)
+    info = {"machine": report.machine(), "limits": limits, "quick": args.quick,
+            "sizes": vars(sizes), "seconds": round(time.monotonic() - t_start)}
+    remarks = REPO / "bench" / "remarks.md"
+    out = report.write(rows, info, quick=args.quick or bool(only), stamp=stamp,
+                       remarks=remarks.read_text() if remarks.exists() else "")
+    print(f"bench: wrote {out}" + ("" if args.quick or only else " and docs/benchmarks.md"))
+    return 0
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""owns: writing a run's results: bench/results/<stamp>.json (everything, with samples),
+docs/benchmarks.json (medians and ratios) and docs/benchmarks.md (the table, the machine, how
+to reproduce, what remains).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+from bench.engines import REPO
+from bench.measure import Row
+
+MD_HEAD = """# Benchmarks: scow beside Docker and Podman
+
+Made by `make bench` (`python -m bench`{mode}) on {when}. Every number is the median of
+several runs on this machine in the same run; ratios are scow / docker and scow / podman
+(below 1.0: scow is faster). "limit" is the physical floor where one applies. Lower is better.
+
+## Machine
+
+{machine}
+
+## Results
+
+| # | what | unit | scow | docker | podman | scow/docker | scow/podman | limit | note |
+|---|---|---|---|---|---|---|---|---|---|
+"""
+
+MD_TAIL = """
+## How to reproduce
+
+    make bench                 # everything (under ~30 minutes on 2 cores)
+    .venv/bin/python -m bench --quick          # small sizes, a smoke run
+    .venv/bin/python -m bench --only 2,4       # some scenarios
+
+bench installs docker.io and podman with apt if they are missing, starts its own dockerd
+(`--data-root`/`--exec-root`/`--pidfile`/private socket under a temp dir, `--iptables=false
+--bridge=none`), runs podman with runc on private `--root/--runroot` and its own
+CONTAINERS_CONF, and starts docker-registry on loopback; all of it is stopped and removed at
+the end. Containers run with `--network none` in every engine. The base image is the busybox
+rootfs of demo/make-busybox-rootfs.sh, imported into each engine (nothing is pulled).
+Full results with every sample: bench/results/*.json; medians: docs/benchmarks.json.
+"""
+
+
+def machine() -> dict[str, str]:
+    def sh(*cmd: str) -> str:
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
+        except OSError:
+            return "?"
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                if line.startswith("model name")), "?")
+    mem = next((line.split()[1] for line in open("/proc/meminfo")
+                if line.startswith("MemTotal")), "0")
+    return {"kernel": platform.release(), "cpu": f"{cpu} × {os.cpu_count()}",
+            "memory": f"{int(mem) // 1024 // 1024} GiB",
+            "disk": sh("findmnt", "-no", "SOURCE,FSTYPE", "-T", "/var/tmp"),
+            "python": platform.python_version(),
+            "docker": sh("dockerd", "--version"), "podman": sh("podman", "--version"),
+            "runc": sh("runc", "--version").splitlines()[0] if sh("runc", "--version") else "?",
+            "GNU tar": sh("tar", "--version").splitlines()[0]}
+
+
+def _fmt(v: float | None) -> str:
+    if v is None:
+        return "–"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def _line(r: Row) -> str:
+    limit = f"{_fmt(r.limit)} ({r.limit_what})" if r.limit is not None else ""
+    extra = [f"{k}: {_fmt(v)}" for k, v in r.values.items()
+             if k not in ("scow", "docker", "podman")]
+    note = "; ".join(x for x in (", ".join(extra), r.note) if x)
+    cells = [str(r.scenario), r.what, r.unit, _fmt(r.values.get("scow")),
+             _fmt(r.values.get("docker")), _fmt(r.values.get("podman")),
+             _fmt(r.ratio("docker")), _fmt(r.ratio("podman")), limit, note]
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |\n"
+
+
+def write(rows: list[Row], info: dict[str, object], *, quick: bool, stamp: str,
+          remarks: str = "") -> Path:
+    results = REPO / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    full = {"info": info, "rows": [r.as_json() for r in rows]}
+    out = results / f"{stamp}{'-quick' if quick else ''}.json"
+    out.write_text(json.dumps(full, indent=1) + "\n")
+    if quick:
+        return out
+    summary = {"info": info, "rows": [{k: v for k, v in r.as_json().items() if k != "samples"}
+                                      for r in rows]}
+    (REPO / "docs").mkdir(exist_ok=True)
+    (REPO / "docs" / "benchmarks.json").write_text(json.dumps(summary, indent=1) + "\n")
+    m = info.get("machine", {})
+    mach = "\n".join(f"- {k}: {v}" for k, v in dict(m).items())  # type: ignore[call-overload]
+    limits = info.get("limits", {})
+    mach += "\n" + "\n".join(f"- {k}: {v}" for k, v in dict(limits).items())  # type: ignore[call-overload]
+    text = MD_HEAD.format(mode="", when=stamp, machine=mach)
+    text += "".join(_line(r) for r in rows)
+    if remarks:
+        text += "\n" + remarks.strip() + "\n"
+    text += MD_TAIL
+    (REPO / "docs" / "benchmarks.md").write_text(text)
+    return out
+
+
+def table(rows: list[Row]) -> str:
+    return "".join(_line(r) for r in rows)
