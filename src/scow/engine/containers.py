@@ -26,8 +26,6 @@ from scow.engine.container_config import (
     container_config,
     host_config,
 )
-from scow.engine.names import random_name, validate_name
-from scow.engine.volumes import MountSpec, parse_mount_flag, parse_volume_flag
 from scow.errors import Conflict, NameInUse, ScowError
 from scow.ids import random_id, short_id
 from scow.oci.image import parse_time, rfc3339_nano
@@ -78,6 +76,8 @@ class ContainerService:
     # -- create ---------------------------------------------------------------------------
     def create(self, opts: CreateOptions) -> str:
         """docker create: the records, the init and writable layers and the folder."""
+        from scow.engine.volumes import MountSpec, parse_mount_flag, parse_volume_flag
+
         self.store.recover()
         image_id = self.engine.images.resolve(opts.image)
         from scow.engine.squash import check_depth
@@ -118,6 +118,8 @@ class ContainerService:
 
     def _reserve(self, container_id: str, name: str | None, image_id: str,
                  doc: dict[str, Any]) -> str:
+        from scow.engine.names import random_name, validate_name
+
         if name:
             name = validate_name(name)
             self.records.reserve(container_id, name, image_id, doc)
@@ -143,9 +145,18 @@ class ContainerService:
 
     # -- state ----------------------------------------------------------------------------
     def state(self, record: ContainerRecord) -> ContainerState | None:
+        """The container's runtime state; repaired (monitor.refresh) only when it says
+        running but its monitor is gone, so `ps` reads a file per container and no more."""
+        from scow.osutil.locks import is_locked
+        from scow.runtime.state import LOCK_FILE, read_state
+
+        folder = self.folder(record.id)
+        st = read_state(folder)
+        if st is None or st.status == "exited" or is_locked(os.path.join(folder, LOCK_FILE)):
+            return st
         from scow.runtime.monitor import refresh
 
-        return refresh(self.folder(record.id), record.id, self.runc)
+        return refresh(folder, record.id, self.runc)
 
     def status_of(self, record: ContainerRecord) -> tuple[str, str, int]:
         """(State, Status text, exit code) as `docker ps` shows them."""
@@ -277,7 +288,7 @@ class ContainerService:
         return removed, reclaimed
 
 
-def _mount_doc(m: MountSpec, anonymous: bool) -> dict[str, Any]:
+def _mount_doc(m: Any, anonymous: bool) -> dict[str, Any]:
     return {"Type": m.kind, "Name": m.source if m.kind == "volume" else "",
             "Source": m.source if m.kind == "bind" else "", "Destination": m.destination,
             "RW": not m.read_only, "Anonymous": anonymous}

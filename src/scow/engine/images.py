@@ -3,8 +3,6 @@ docker's rules for naming images, `<missing>` history rows and conflicts on remo
 
 from __future__ import annotations
 
-import fnmatch
-import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +43,8 @@ class HistoryRow:
 
 
 def go_arch() -> str:
+    import platform
+
     machine = platform.machine()
     return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}.get(
         machine, machine)
@@ -312,6 +312,8 @@ def _familiar_or_raw(name: str) -> str:
 
 
 def _ref_matches(pattern: str, tag: str) -> bool:
+    import fnmatch
+
     repo = tag.rsplit(":", 1)[0] if ":" in tag.rsplit("/", 1)[-1] else tag
     return fnmatch.fnmatchcase(tag, pattern) or fnmatch.fnmatchcase(repo, pattern)
 
