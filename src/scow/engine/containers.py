@@ -241,6 +241,8 @@ class ContainerService:
                 raise Conflict(f"You cannot remove a running container {record.id}. Stop the "
                                "container before attempting removal or force remove")
             kill_for_removal(self, record)
+            if self.records.find(record.id) is None:
+                return name  # it was run with --rm: its monitor removed it
         self.records.mark_removing(record.id)
         cleanup(self, record, remove_runtime=True)
         if record.mount_id:
