@@ -106,9 +106,7 @@ def _fill_volume(rootfs: str, dest: str, volume: str) -> None:
     finally:
         os.close(root_fd)
     try:
-        src = f"/proc/self/fd/{fd}"
-        for name in os.listdir(src):
-            copy_tree(os.path.join(src, name), os.path.join(volume, name))
+        copy_tree(f"/proc/self/fd/{fd}/.", volume)  # the contents, owner and mode of the folder
     finally:
         os.close(fd)
 
