@@ -202,7 +202,7 @@ def _copy(src_parent: int, base: str, src_shown: str, dest: str,
         with os.fdopen(r, "rb", buffering=1 << 20) as stream:
             reader = LayerReader(stream, tar_split=False)
             try:
-                apply_layer(f"/proc/self/fd/{dest_parent_fd}", reader.entries(), whiteouts="oci")
+                apply_layer(f"/proc/self/fd/{dest_parent_fd}/.", reader.entries(), whiteouts="oci")
                 reader.finish()
             finally:
                 thread.join()
