@@ -140,9 +140,18 @@ class ContainerService:
 
     # -- state ----------------------------------------------------------------------------
     def state(self, record: ContainerRecord) -> ContainerState | None:
+        """The container's run state from its state.json; only a run whose monitor died
+        (a pid recorded, the monitor's lock free) costs more: it is repaired through runc."""
+        from scow.osutil.locks import is_locked
+        from scow.runtime.state import LOCK_FILE, read_state
+
+        folder = self.folder(record.id)
+        st = read_state(folder)
+        if st is None or not st.pid or is_locked(os.path.join(folder, LOCK_FILE)):
+            return st
         from scow.runtime.monitor import refresh
 
-        return refresh(self.folder(record.id), record.id, self.runc)
+        return refresh(folder, record.id, self.runc)
 
     def status_of(self, record: ContainerRecord) -> tuple[str, str, int]:
         """(State, Status text, exit code) as `docker ps` shows them."""
