@@ -23,6 +23,7 @@ from scow.oci.reference import parse_reference
 
 if TYPE_CHECKING:
     from scow.engine.containers import ContainerService
+    from scow.store.layers import Layer
 
 
 def commit(svc: ContainerService, name: str, reference: str | None = None, *,
@@ -48,7 +49,7 @@ def commit(svc: ContainerService, name: str, reference: str | None = None, *,
             config.pop(key, None)
         created = rfc3339_nano()
         empty = layer.diff_id == EMPTY_TAR_DIFF_ID
-        diff_ids = list(base.diff_ids) + ([] if empty else [layer.diff_id])
+        diff_ids: list[str] = [*base.diff_ids, *([] if empty else [layer.diff_id])]
         history = list(base.get("history") or []) + [history_entry(
             created, " ".join(record.doc["Config"].get("Cmd") or []), comment=message,
             author=author, empty_layer=empty)]
@@ -81,7 +82,7 @@ def _paused(svc: ContainerService, container_id: str, pause: bool) -> Iterator[N
 
 
 def _register_from(svc: ContainerService, produce: Callable[[BinaryIO], None],
-                   parent: str | None):  # type: ignore[no-untyped-def]
+                   parent: str | None) -> Layer:
     """Register the tar that `produce` writes, streamed through a pipe (no temp copy)."""
     r, w = os.pipe()
     failure: list[BaseException] = []

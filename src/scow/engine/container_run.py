@@ -208,9 +208,9 @@ def kill_for_removal(svc: ContainerService, record: ContainerRecord) -> None:
 
 
 def wait(svc: ContainerService, name: str) -> int:
-    from scow.runtime.monitor import wait as wait_monitor
-
     import time
+
+    from scow.runtime.monitor import wait as wait_monitor
 
     record = svc.records.get(name)
     while svc.state(record) is None:  # docker waits for a created container to run and exit

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import DRIVERS, driver_available
 from tests.integration.containers.kit import RUNC, Scow
 

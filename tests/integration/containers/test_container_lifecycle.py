@@ -104,7 +104,6 @@ def test_detached_outlives_scow(one: Scow) -> None:
 def test_run_tty_uses_crlf(one: Scow) -> None:
     import os
     import pty
-
     import tty
 
     master, slave = pty.openpty()

@@ -12,7 +12,6 @@ import tarfile
 from pathlib import Path
 
 import pytest
-
 from tests.integration.containers.kit import Scow, env
 
 NAMES = [f"my_container_{i}" for i in range(1, 6)]
