@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from typing import Any
 
 from tests.integration.containers.kit import Scow, env, pid_alive, wait_for
 
@@ -148,3 +149,24 @@ def test_exec_exit_codes_and_flags(one: Scow) -> None:
     assert proc.stdout == "piped\n"
     one("exec", "-d", "ex", "sh", "-c", "echo bg > /bg.txt")
     wait_for(lambda: one("exec", "ex", "cat", "/bg.txt", check=False).stdout == "bg\n")
+
+
+def test_attach_with_stdin(one: Scow) -> None:
+    one("run", "-di", "--name", "listener", "bb:1", "sh")
+    proc = one("attach", "listener", stdin=b"echo attached\nexit 5\n", check=False)
+    assert proc.stdout == "attached\n" and proc.returncode == 5
+    assert one.inspect("listener")["State"]["ExitCode"] == 5
+
+
+def test_fs_commands_on_a_running_container_keep_its_mount(sc: Scow, tmp_path: Any) -> None:
+    sc("run", "-d", "--name", "busy", "bb:1", "sleep", "1000")
+    host = tmp_path / "f.txt"
+    host.write_text("in\n")
+    proc = subprocess.run(sc.argv("export", "busy"), capture_output=True, env=env(), check=True)
+    assert len(proc.stdout) > 1_000_000
+    sc("cp", str(host), "busy:/f.txt")
+    sc("cp", "busy:/etc/hostname", str(tmp_path / "hn"))
+    sc("commit", "busy", "busy:1")
+    sc("diff", "busy")
+    assert sc.out("exec", "busy", "cat", "/f.txt") == "in\n"
+    assert sc.status("busy") == "running"

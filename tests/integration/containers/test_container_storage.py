@@ -184,3 +184,24 @@ def test_cp_into_container_stays_inside(one: Scow, evil: str, tmp_path: Path) ->
     (folder / "sub" / "f").write_text("f")
     one("cp", str(folder), f"{evil}:/copied")
     assert "A /copied/sub/f" in one.out("diff", evil)
+
+
+def test_init_layer_unlinks_planted_symlinks(sc: Scow, tmp_path: Path) -> None:
+    """An image whose /etc/hosts and /etc/resolv.conf point out of the container cannot make
+    the runtime's bind mounts land elsewhere."""
+    target = tmp_path / "planted"
+    (tmp_path / "links").mkdir()
+    os.symlink(f"../../../../../../../..{target}", tmp_path / "links" / "hosts")
+    os.symlink("../tmp/resolv", tmp_path / "links" / "resolv.conf")
+    sc("create", "--name", "planter", "bb:1", "true")
+    sc("cp", str(tmp_path / "links" / "hosts"), "planter:/etc/hosts")
+    sc("cp", str(tmp_path / "links" / "resolv.conf"), "planter:/etc/resolv.conf")
+    exported = subprocess.run(sc.argv("export", "planter"), capture_output=True, env=env(),
+                              check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(exported)) as tar:
+        assert tar.getmember("etc/hosts").issym()  # the image really has the planted links
+    sc("commit", "planter", "planted:1")
+    out = sc.out("run", "--rm", "planted:1", "sh", "-c",
+                 "test -L /etc/hosts && echo link; cat /etc/hosts; ls /tmp")
+    assert "link" not in out and "localhost" in out and "resolv" not in out
+    assert not target.exists()
