@@ -49,7 +49,7 @@ def commit(svc: ContainerService, name: str, reference: str | None = None, *,
             config.pop(key, None)
         created = rfc3339_nano()
         empty = layer.diff_id == EMPTY_TAR_DIFF_ID
-        diff_ids = list(base.diff_ids) + ([] if empty else [layer.diff_id])
+        diff_ids: list[str] = [*base.diff_ids, *([] if empty else [layer.diff_id])]
         history = list(base.get("history") or []) + [history_entry(
             created, " ".join(record.doc["Config"].get("Cmd") or []), comment=message,
             author=author, empty_layer=empty)]
@@ -179,7 +179,7 @@ def _copy(src_parent: int, base: str, src_shown: str, dest: str,
         with os.fdopen(r, "rb", buffering=1 << 20) as stream:
             reader = LayerReader(stream, tar_split=False)
             try:
-                apply_layer(f"/proc/self/fd/{dest_parent_fd}", reader.entries(), whiteouts="oci")
+                apply_layer(f"/proc/self/fd/{dest_parent_fd}/.", reader.entries(), whiteouts="oci")
                 reader.finish()
             finally:
                 thread.join()

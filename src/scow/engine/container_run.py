@@ -36,6 +36,7 @@ def start(svc: ContainerService, name: str, *, attach: bool = False) -> Started 
     st = svc.state(record)
     if st is not None and st.status == "running":
         return None
+    _monitor_gone(svc, record)  # its exit command must not unmount the new run's rootfs
     cleanup(svc, record)  # a previous run whose monitor died may still hold its mount
     folder = svc.folder(record.id)
     mount_id = record.mount_id or ""
@@ -105,11 +106,22 @@ def _fill_volume(rootfs: str, dest: str, volume: str) -> None:
     finally:
         os.close(root_fd)
     try:
-        src = f"/proc/self/fd/{fd}"
-        for name in os.listdir(src):
-            copy_tree(os.path.join(src, name), os.path.join(volume, name))
+        copy_tree(f"/proc/self/fd/{fd}/.", volume)  # the contents, owner and mode of the folder
     finally:
         os.close(fd)
+
+
+def _monitor_gone(svc: ContainerService, record: ContainerRecord, timeout: float = 130.0
+                  ) -> None:
+    """Wait until the monitor of a stopped container has run its exit command and exited."""
+    import time
+
+    from scow.runtime.monitor import monitor_running
+
+    folder = svc.folder(record.id)
+    deadline = time.monotonic() + timeout
+    while monitor_running(folder) and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _doc(svc: ContainerService, container_id: str) -> dict[str, Any] | None:
@@ -172,6 +184,7 @@ def stop(svc: ContainerService, name: str, *, timeout: float | None = None,
     _unpause(svc, record)
     st = stop_monitor(svc.folder(record.id), record.id, svc.runc, timeout=float(timeout),
                       signal=sig.removeprefix("SIG"))
+    _monitor_gone(svc, record)
     cleanup(svc, record)
     return st
 
@@ -191,20 +204,20 @@ def kill_for_removal(svc: ContainerService, record: ContainerRecord) -> None:
 
     _unpause(svc, record)
     stop_monitor(svc.folder(record.id), record.id, svc.runc, timeout=0, signal="KILL")
+    _monitor_gone(svc, record)
 
 
 def wait(svc: ContainerService, name: str) -> int:
+    import time
+
     from scow.runtime.monitor import wait as wait_monitor
 
     record = svc.records.get(name)
-    if svc.state(record) is None:
-        st = None
-        while st is None:  # docker wait on a created container waits for it to run and exit
-            import time
-
-            time.sleep(0.1)
-            st = svc.state(record)
-    return wait_monitor(svc.folder(record.id), record.id, svc.runc).exit_code
+    while svc.state(record) is None:  # docker waits for a created container to run and exit
+        time.sleep(0.1)
+    code = wait_monitor(svc.folder(record.id), record.id, svc.runc).exit_code
+    _monitor_gone(svc, record)  # its mount is released when wait returns
+    return code
 
 
 def pause(svc: ContainerService, name: str) -> None:

@@ -145,14 +145,14 @@ class ContainerService:
 
     # -- state ----------------------------------------------------------------------------
     def state(self, record: ContainerRecord) -> ContainerState | None:
-        """The container's runtime state; repaired (monitor.refresh) only when it says
-        running but its monitor is gone, so `ps` reads a file per container and no more."""
+        """The container's run state from its state.json; only a run whose monitor died
+        (a pid recorded, the monitor's lock free) costs more: it is repaired through runc."""
         from scow.osutil.locks import is_locked
         from scow.runtime.state import LOCK_FILE, read_state
 
         folder = self.folder(record.id)
         st = read_state(folder)
-        if st is None or st.status == "exited" or is_locked(os.path.join(folder, LOCK_FILE)):
+        if st is None or not st.pid or is_locked(os.path.join(folder, LOCK_FILE)):
             return st
         from scow.runtime.monitor import refresh
 
@@ -255,6 +255,8 @@ class ContainerService:
                 raise Conflict(f"You cannot remove a running container {record.id}. Stop the "
                                "container before attempting removal or force remove")
             kill_for_removal(self, record)
+            if self.records.find(record.id) is None:
+                return name  # it was run with --rm: its monitor removed it
         self.records.mark_removing(record.id)
         cleanup(self, record, remove_runtime=True)
         if record.mount_id:

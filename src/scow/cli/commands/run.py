@@ -9,7 +9,7 @@ import time
 
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
-from scow.errors import ContainerNotFound, ScowError
+from scow.errors import ContainerNotFound, InternalError, ScowError
 
 
 def command() -> Command:
@@ -35,10 +35,14 @@ def run(opts: Options, ctx: Context) -> int:
 
     try:
         started = container_run.start(containers, container_id, attach=not opts.detach)
-    except ScowError as exc:
+    except Exception as exc:  # docker run: whatever fails before the container runs is 125
         if opts.rm:
             _remove_quietly(ctx, container_id)
-        return _fail(exc)
+        if isinstance(exc, ScowError):
+            return _fail(exc)
+        if ctx.debug:
+            raise
+        return _fail(InternalError(f"internal error: {type(exc).__name__}: {exc}"))
     if opts.detach:
         ctx.out(container_id)
         return 0

@@ -1,0 +1,118 @@
+"""What is left when things die, and the commands that clean up: kill -9 of the monitor or of
+the container's process, rm -f, rmi of an image in use, container prune, volumes, inspect."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+from tests.integration.containers.kit import Scow, mounts_under, pid_alive, wait_for
+
+
+def _mounted(sc: Scow) -> list[str]:
+    return [m for m in mounts_under(sc.root) if "/merged" in m or "/mnt" in m]
+
+
+def test_monitor_killed(sc: Scow) -> None:
+    sc("run", "-d", "--name", "orphan", "bb:1", "sleep", "1000")
+    state = sc.state("orphan")
+    os.kill(state["shim_pid"], signal.SIGKILL)
+    wait_for(lambda: not pid_alive(state["shim_pid"]), what="the monitor to die")
+    assert sc.out("ps", "-a", "--format", "{{.Names}} {{.State}} {{.Status}}").startswith(
+        "orphan exited Exited (137)")
+    wait_for(lambda: not pid_alive(state["pid"]), what="the container process to go")
+    sc("rm", "orphan")
+    assert sc.out("ps", "-aq") == ""
+    assert not _mounted(sc)
+
+
+def test_container_process_killed(sc: Scow) -> None:
+    sc("run", "-d", "--name", "shot", "bb:1", "sleep", "1000")
+    state = sc.state("shot")
+    os.kill(state["pid"], signal.SIGKILL)
+    wait_for(lambda: sc.status("shot") == "exited", what="the container to exit")
+    assert sc.inspect("shot")["State"]["ExitCode"] == 137
+    wait_for(lambda: not pid_alive(state["shim_pid"]), what="the monitor to finish")
+    if sc.driver == "overlay2":
+        assert not _mounted(sc)  # the monitor's exit command unmounted it
+    sc("start", "shot")  # and it can run again
+    assert sc.status("shot") == "running"
+    sc("rm", "-f", "shot")
+    assert not _mounted(sc)
+
+
+def test_rm_force_running(sc: Scow) -> None:
+    sc("run", "-d", "--name", "busy", "bb:1", "sleep", "1000")
+    state = sc.state("busy")
+    assert sc.out("rm", "-f", "busy") == "busy\n"
+    assert not pid_alive(state["pid"]) and not pid_alive(state["shim_pid"])
+    assert sc.out("ps", "-aq") == "" and not _mounted(sc)
+
+
+def test_rmi_of_an_image_in_use(one: Scow) -> None:
+    one("create", "--name", "base", "bb:1", "true")
+    one("commit", "base", "x:1")  # an image with one name only
+    cid = one.out("create", "x:1", "true").strip()
+    image = one.out("image", "inspect", "--format", "{{.Id}}", "x:1").strip()
+    proc = one("rmi", "x:1", check=False)
+    assert proc.returncode == 1
+    assert proc.stderr == ('Error: conflict: unable to remove repository reference "x:1" '
+                           f"(must force) - container {cid[:12]} is using its referenced "
+                           f"image {image[7:19]}\n")
+    one("tag", "x:1", "y:1")
+    assert one.out("rmi", "x:1") == "Untagged: x:1\n"  # another name is left: no conflict
+    one("rm", cid)
+    assert "Deleted: " + image in one.out("rmi", "y:1")
+
+
+def test_container_prune(one: Scow) -> None:
+    one("run", "--name", "done1", "bb:1", "sh", "-c", "printf 123 > /f")
+    one("create", "--name", "fresh", "bb:1", "true")
+    one("run", "-d", "--name", "alive", "bb:1", "sleep", "1000")
+    out = one.out("container", "prune", "-f").splitlines()
+    assert out[0] == "Deleted Containers:" and len(out[1]) == 64 and len(out) == 5
+    assert out[-1] == "Total reclaimed space: 3B"
+    assert one.out("ps", "-a", "--format", "{{.Names}}") == "alive\n"
+
+
+def test_volume_commands(one: Scow) -> None:
+    assert one.out("volume", "create", "vol1") == "vol1\n"
+    one("volume", "create", "--label", "k=v", "vol2")
+    ls = one.out("volume", "ls").splitlines()
+    assert ls[0].split() == ["DRIVER", "VOLUME", "NAME"]
+    assert [line.split() for line in ls[1:]] == [["local", "vol1"], ["local", "vol2"]]
+    doc = json.loads(one.out("volume", "inspect", "vol2"))[0]
+    assert doc["Name"] == "vol2" and doc["Driver"] == "local" and doc["Labels"] == {"k": "v"}
+    assert doc["Mountpoint"] == str(one.root / "volumes" / "vol2" / "_data")
+    one("create", "--name", "user", "-v", "vol1:/data", "bb:1", "true")
+    proc = one("volume", "rm", "vol1", check=False)
+    assert proc.returncode == 1 and "volume is in use" in proc.stderr
+    pruned = one.out("volume", "prune", "-f", "-a")
+    assert "vol2" in pruned and "vol1" not in pruned
+    one("rm", "user")
+    assert one.out("volume", "rm", "vol1") == "vol1\n"
+    assert one.out("volume", "ls", "-q") == ""
+    proc = one("volume", "inspect", "nope", check=False)
+    assert proc.returncode == 1 and "no such volume" in proc.stderr
+
+
+def test_inspect_container(sc: Scow) -> None:
+    sc("run", "-d", "--name", "seen", "-v", "named:/data", "bb:1", "sleep", "1000")
+    sc("exec", "seen", "sh", "-c", "printf abc > /abc")
+    doc = sc.inspect("seen", "-s")
+    assert list(doc)[:6] == ["Id", "Created", "Path", "Args", "State", "Image"]
+    assert doc["State"]["Status"] == "running" and doc["State"]["Pid"] > 0
+    assert doc["Name"] == "/seen" and doc["Path"] == "sleep" and doc["Args"] == ["1000"]
+    assert doc["SizeRw"] == 3 and doc["SizeRootFs"] > 3
+    mount = doc["Mounts"][0]
+    assert mount["Type"] == "volume" and mount["Name"] == "named"
+    assert mount["Destination"] == "/data" and mount["RW"] is True
+    graph = doc["GraphDriver"]
+    assert graph["Name"] == sc.driver
+    if sc.driver == "overlay2":
+        assert graph["Data"]["LowerDir"].split(":")[0].endswith("-init/diff")
+        assert graph["Data"]["MergedDir"].endswith("/merged")
+    assert "SizeRw" not in sc.inspect("seen")
+    assert sc.out("inspect", "--format", "{{.State.Running}} {{.Config.Image}}",
+                  "seen") == "true bb:1\n"
