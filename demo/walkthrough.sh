@@ -65,5 +65,37 @@ for i in 1 2 3; do
 done
 step "$scow" ps --size --format "table {{.ID}}\t{{.Image}}\t{{.Names}}\t{{.Size}}"
 echo
+echo "== shared layers are shared on push and pull too (S11, S13): a registry on loopback"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$work/registry"
+printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+  "$work/registry/data" "$port" > "$work/registry/config.yml"
+docker-registry serve "$work/registry/config.yml" > "$work/registry/log" 2>&1 &
+registry_pid=$!
+trap 'kill "$registry_pid" 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do
+  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/v2/')" \
+    2>/dev/null && break
+  sleep 0.1
+done
+reg="127.0.0.1:$port"
+step "$scow" tag acme/my-base-image:1.0 "$reg/acme/my-base-image:1.0"
+step "$scow" tag acme/my-final-image:1.0 "$reg/acme/my-final-image:1.0"
+step "$scow" push "$reg/acme/my-base-image:1.0"
+step "$scow" push "$reg/acme/my-final-image:1.0"
+echo
+echo "== a fresh store pulls them back: the final image's first two layers \"Already exists\""
+fresh="$SCOW_ROOT-pulled"
+rm -rf "$fresh"
+step "$scow" --root "$fresh" pull "$reg/acme/my-base-image:1.0"
+step "$scow" --root "$fresh" pull "$reg/acme/my-final-image:1.0"
+step "$scow" --root "$fresh" image inspect --format "{{json .RootFS.Layers}}" \
+  "$reg/acme/my-final-image:1.0"
+step "$scow" --root "$fresh" run --rm "$reg/acme/my-final-image:1.0"
+"$scow" --root "$fresh" rmi "$reg/acme/my-final-image:1.0" "$reg/acme/my-base-image:1.0" \
+  > /dev/null
+rm -rf "$fresh"
+
+echo
 echo "== clean up"
 step "$scow" rm -f my_container_1 my_container_2 my_container_3 my_container_4 my_container_5
