@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import time
 from collections.abc import Callable
 from functools import cached_property
 
@@ -79,8 +80,26 @@ class Store:
         self._recovered = True
         done = self._recover_containers()
         done += self.layers.recover()
+        done += self._recover_unreferenced()
         self.owner.reap_dead()
         self._clean_tmp()
+        return done
+
+    def _recover_unreferenced(self) -> list[str]:
+        """What an interrupted rmi or image create leaves between its steps: ready layers
+        that nothing references, and (when no other scow runs) config blobs of no image."""
+        from scow.store.check import is_quiet, unused_ready_layers
+
+        done = []
+        for chain in unused_ready_layers(self):
+            done += [f"layer {c[7:19]} (unreferenced)" for c in self.layers.release(chain)]
+        since = time.time()  # blobs written from now on belong to processes that start later
+        if is_quiet(self):
+            used = {r[0] for r in self.db.query("SELECT id FROM images")}
+            for digest in list(self.blobs.walk()):
+                if digest not in used and _mtime(self.blobs.path(digest)) < since:
+                    self.blobs.delete(digest)
+                    done.append(f"blob {digest[7:19]} (no image)")
         return done
 
     def _recover_containers(self) -> list[str]:
@@ -131,3 +150,10 @@ class Store:
     def close(self) -> None:
         self.owner.release()
         self.db.close()
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except FileNotFoundError:
+        return float("inf")
