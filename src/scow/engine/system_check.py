@@ -23,6 +23,7 @@ from scow.store.check import Findings, Problem, check_store, is_quiet
 
 if TYPE_CHECKING:
     from scow.engine.engine import Engine
+    from scow.store.containers import ContainerRecord
 
 
 @dataclass
@@ -125,3 +126,17 @@ def _unmount(engine: Engine, id: str, record: object, point: str) -> None:
             driver.put(id)
     if os.path.ismount(point):
         unmount_all_under(point)
+
+
+def release_stopped_mount(engine: Engine, record: ContainerRecord) -> None:
+    """Release a container's rootfs mount unless it is running or paused (docker's cleanup)."""
+    from scow.engine.container_run import cleanup
+
+    if engine.containers.status_of(record)[0] in ("running", "paused"):
+        return
+    cleanup(engine.containers, record)
+    driver = engine.store.driver
+    for _ in range(64):  # killed between mounting and recording it: no Mounted flag
+        if not (record.mount_id and driver.is_mounted(record.mount_id)):
+            break
+        driver.put(record.mount_id)
