@@ -366,13 +366,14 @@ def _layer(row: object) -> Layer:
 
 
 def _open_in_layer(base: str, name: str) -> BinaryIO:
-    """Open a layer file named by tar-split; names are resolved beneath the layer folder and
-    never followed out of it (a tampered tar-split cannot read host files)."""
-    from scow.osutil.openat2 import open_beneath
+    """Open a layer file named by tar-split; names are resolved with the layer folder as
+    their root (RESOLVE_IN_ROOT: where extraction wrote an entry under a symlinked folder), so
+    nothing is followed out of it (a tampered tar-split cannot read host files)."""
+    from scow.osutil.openat2 import open_in_root
 
     root_fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        fd = open_beneath(root_fd, name.lstrip("/") or ".", os.O_RDONLY | os.O_NOFOLLOW
+        fd = open_in_root(root_fd, name.lstrip("/") or ".", os.O_RDONLY | os.O_NOFOLLOW
                           | os.O_CLOEXEC)
     except OSError as exc:
         raise IntegrityError(f"export layer: open {name!r}: {exc.strerror or exc}",
