@@ -9,16 +9,15 @@ import json
 import os
 import subprocess
 import sys
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tests.conftest import make_tar
 from tests.integration.conftest import registry_plain  # noqa: F401 - a fixture
+from tests.reliability.figures import FIGURES
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
-FIGURES: Counter[str] = Counter()
 
 
 def scow(root: Path, *args: str, driver: str = "overlay2", faults: str = "",

@@ -75,9 +75,9 @@ def _one_kill(root: Path, op: Op, point: str) -> None:
     again = scow(root, *op.action)
     assert again.returncode in op.redo_ok, f"after a kill at {point}: {again.stderr}"
     assert "Traceback" not in again.stderr
-    assert_clean(root)
     _steps(root, op.undo)
     _steps(root, [("rm", "-f", "c1", "c2", "c3", "r1", "cw")])
+    assert_clean(root)  # after rm: a `run`'s monitor may still be unmounting its exited rootfs
 
 
 @pytest.fixture
