@@ -13,16 +13,57 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 "$scow" system prune -af >/dev/null 2>&1 || true
 rm -rf "$SCOW_ROOT"
 
-echo "== a base image: busybox from Debian's busybox-static (no registry to pull from here)"
+echo "== a base image: busybox from Debian's busybox-static (no registry to pull alpine from)"
 "$here/make-busybox-rootfs.sh" "$work/busybox.tar"
 step "$scow" import --change 'CMD ["/bin/sh"]' -m "busybox rootfs" "$work/busybox.tar" \
-  acme/my-base-image:1.0
+  busybox:latest
+
+echo
+echo "== the reference page's two Dockerfiles; \`apk add bash\` becomes a /bin/bash that runs"
+echo "   busybox sh (there is no package registry to install bash from)"
+cow="$work/cow-test"
+mkdir -p "$cow"
+cd "$cow"
+printf '#!/bin/sh\necho "Hello world"\n' > hello.sh
+cat > Dockerfile.base <<'EOF'
+FROM busybox
+RUN rm -f /bin/bash && printf '#!/bin/sh\nexec /bin/sh "$@"\n' > /bin/bash && chmod +x /bin/bash
+EOF
+printf 'FROM acme/my-base-image:1.0\nCOPY . /app\nRUN chmod +x /app/hello.sh\nCMD /app/hello.sh\n' \
+  > Dockerfile
+step cat hello.sh Dockerfile.base Dockerfile
+step "$scow" build --tag acme/my-base-image:1.0 -f Dockerfile.base .
+step "$scow" build --tag acme/my-final-image:1.0 -f Dockerfile .
+echo
+echo "== an unchanged rebuild: every step CACHED, the same image ID"
+step "$scow" build --progress plain --tag acme/my-final-image:1.0 -f Dockerfile .
 
 step "$scow" image ls
 step "$scow" image history acme/my-base-image:1.0
+step "$scow" image history acme/my-final-image:1.0
 step "$scow" image inspect --format "{{json .RootFS.Layers}}" acme/my-base-image:1.0
+step "$scow" image inspect --format "{{json .RootFS.Layers}}" acme/my-final-image:1.0
+step "$scow" run --rm acme/my-final-image:1.0
 step "$scow" info
 echo
 echo "== the store on disk: one folder per layer, not named by layer ID (S10)"
 step ls "$SCOW_ROOT"
 step ls "$SCOW_ROOT/$("$scow" info --format '{{.StorageDriver}}')"
+
+echo
+echo "== containers: five of them share the image's layers, each with a thin writable layer"
+for i in 1 2 3 4 5; do
+  step "$scow" run -dit --name "my_container_$i" acme/my-final-image:1.0 bash
+done
+step "$scow" ps --size --format "table {{.ID}}\t{{.Image}}\t{{.Names}}\t{{.Size}}"
+step ls "$SCOW_ROOT/containers"
+step du -sh "$SCOW_ROOT"/containers/*
+echo
+echo "== copy-on-write: three containers write a file; only their writable layers grow"
+for i in 1 2 3; do
+  step "$scow" exec "my_container_$i" sh -c 'printf hello > /out.txt'
+done
+step "$scow" ps --size --format "table {{.ID}}\t{{.Image}}\t{{.Names}}\t{{.Size}}"
+echo
+echo "== clean up"
+step "$scow" rm -f my_container_1 my_container_2 my_container_3 my_container_4 my_container_5

@@ -1,5 +1,6 @@
-"""Fixtures of the driver conformance suite: a real driver on a temp root per test, and a guard
-that no mount outlives a test (leftovers are detached, then the test fails)."""
+"""Fixtures of the driver conformance suite: a real driver on a temp root per test (btrfs: a
+root on a loopback btrfs made once per session), and a guard that no mount outlives a test
+(leftovers are detached, then the test fails)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from loopback import loop_btrfs, unavailable_reason
 
 from scow.drivers.base import Driver
 from scow.drivers.select import open_driver
 from scow.errors import DriverUnsupported
 from scow.osutil import mounts
 
-DRIVERS = ["overlay2", "vfs"]
+DRIVERS = ["overlay2", "vfs", "btrfs"]
 
 
 @pytest.fixture
@@ -26,10 +28,30 @@ def root(tmp_path: os.PathLike[str]) -> Iterator[str]:
     assert left == [], f"mounts left behind: {left}"
 
 
+@pytest.fixture(scope="session")
+def btrfs_mount(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A loopback btrfs shared by the session's tests (each uses its own folder on it)."""
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with loop_btrfs(os.fspath(tmp_path_factory.mktemp("btrfs"))) as mnt:
+        yield mnt
+
+
+@pytest.fixture
+def btrfs_root(btrfs_mount: str, root: str) -> str:
+    """A fresh store root on the loopback btrfs (named after the per-test `root`)."""
+    path = os.path.join(btrfs_mount, os.path.basename(os.path.dirname(root)), "root")
+    os.makedirs(path)
+    return path
+
+
 @pytest.fixture(params=DRIVERS)
 def driver(request: pytest.FixtureRequest, root: str) -> Driver:
     if os.geteuid() != 0:
         pytest.skip("the driver suite needs root")
+    if request.param == "btrfs":
+        root = request.getfixturevalue("btrfs_root")
     try:
         return open_driver(root, request.param)
     except DriverUnsupported as exc:

@@ -1,5 +1,5 @@
-"""The storage-driver conformance suite: every test runs on each driver (overlay2, vfs) on a
-temp root, against the real kernel."""
+"""The storage-driver conformance suite: every test runs on each driver (overlay2, vfs, btrfs on
+a loopback btrfs) on a temp root, against the real kernel."""
 
 from __future__ import annotations
 
@@ -65,10 +65,10 @@ def test_remove_while_mounted_unmounts(driver: Driver) -> None:
     assert mounts_of(driver) == [] and not driver.exists(B)
 
 
-def test_refcount_survives_another_process(driver: Driver, root: str) -> None:
+def test_refcount_survives_another_process(driver: Driver) -> None:
     driver.create(A, None)
     driver.create_rw(B, A)
-    other = open_driver(root, driver.name)  # a second scow process, as far as state goes
+    other = open_driver(os.path.dirname(driver.home), driver.name)  # a second scow process
     top = driver.get(B)
     assert other.get(B) == top
     driver.put(B)
@@ -224,7 +224,7 @@ def test_metadata(driver: Driver) -> None:
     driver.create(A, None)
     driver.create(B, A)
     meta = driver.metadata(B)
-    if driver.name == "vfs":
+    if driver.name in ("vfs", "btrfs"):
         assert meta == {}
         return
     assert meta["UpperDir"] == os.path.join(driver.home, B, "diff")

@@ -67,10 +67,10 @@ def build(engine: BuildEngine, context: BuildContext | None, options: BuildOptio
     blob = json.dumps(image, sort_keys=True, separators=(",", ":")).encode()
     with progress.vertex("exporting to image") as vertex:
         image_id = engine.commit_image(blob)
-        vertex.log(f"writing image {image_id}".encode())
+        vertex.log(f"writing image {image_id}\n".encode())
         for tag in options.tags:
             engine.tag(image_id, tag)
-            vertex.log(f"naming to {normalize_ref(tag)}".encode())
+            vertex.log(f"naming to {normalize_ref(tag)}\n".encode())
     progress.finish(time.monotonic() - started)
     return BuildResult(image_id, image, plan.needed)
 

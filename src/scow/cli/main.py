@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "tag": "tag", "image tag": "tag",
     "rmi": "rmi", "image rm": "rmi", "image remove": "rmi",
     "image prune": "image_prune",
+    "image squash": "image_squash",
     "info": "info", "system info": "info",
     "system df": "system_df",
     "system check": "system_check", "system prune": "system_prune",
@@ -54,10 +55,12 @@ COMMANDS: dict[str, str] = {
     "container inspect": "container_inspect",
     "container cleanup": "cleanup",
     "volume": "volume",
+    "build": "build", "image build": "build", "builder build": "build",
 }
-GROUPS = ("image", "system", "container", "volume")
+GROUPS = ("image", "system", "container", "volume", "builder")
 SHORT_HELP = [
     ("attach", "Attach local standard input, output, and error streams to a running container"),
+    ("build", "Build an image from a Dockerfile"),
     ("commit", "Create a new image from a container's changes"),
     ("cp", "Copy files/folders between a container and the local filesystem"),
     ("create", "Create a new container"),

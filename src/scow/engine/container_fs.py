@@ -16,13 +16,14 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
-from scow.errors import InvalidArgument, NotFound, ScowError, from_oserror
+from scow.errors import InvalidArgument, NotFound, from_oserror
 from scow.ids import EMPTY_TAR_DIFF_ID, ImageID
 from scow.oci.image import history_entry, make_config, rfc3339_nano
 from scow.oci.reference import parse_reference
 
 if TYPE_CHECKING:
     from scow.engine.containers import ContainerService
+    from scow.store.layers import Layer
 
 
 def commit(svc: ContainerService, name: str, reference: str | None = None, *,
@@ -81,35 +82,11 @@ def _paused(svc: ContainerService, container_id: str, pause: bool) -> Iterator[N
 
 
 def _register_from(svc: ContainerService, produce: Callable[[BinaryIO], None],
-                   parent: str | None):  # type: ignore[no-untyped-def]
+                   parent: str | None) -> Layer:
     """Register the tar that `produce` writes, streamed through a pipe (no temp copy)."""
-    r, w = os.pipe()
-    failure: list[BaseException] = []
+    from scow.engine.layer_stream import register_from
 
-    def writer() -> None:
-        try:
-            with os.fdopen(w, "wb", buffering=1 << 20) as out:
-                produce(out)
-        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
-            failure.append(exc)
-
-    thread = threading.Thread(target=writer, name="scow-diff", daemon=True)
-    thread.start()
-    try:
-        with os.fdopen(r, "rb", buffering=1 << 20) as stream:
-            try:
-                layer = svc.store.layers.register(stream, parent)
-            except ScowError:
-                thread.join()
-                if failure:
-                    raise failure[0] from None
-                raise
-    finally:
-        thread.join()
-    if failure:
-        svc.store.layers.release_lease(layer.chain_id)
-        raise failure[0]
-    return layer
+    return register_from(svc.store, produce, parent)
 
 
 def export(svc: ContainerService, name: str, out: BinaryIO) -> None:

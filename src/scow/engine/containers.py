@@ -80,6 +80,9 @@ class ContainerService:
         """docker create: the records, the init and writable layers and the folder."""
         self.store.recover()
         image_id = self.engine.images.resolve(opts.image)
+        from scow.engine.squash import check_depth
+
+        check_depth(self.store, image_id, opts.image)
         image = self.store.images.config(image_id)
         container_id = random_id()
         config = container_config(opts, image.config, container_id)

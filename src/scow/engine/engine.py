@@ -18,6 +18,7 @@ from scow.engine.settings import Settings
 from scow.store.store import Store
 
 if TYPE_CHECKING:
+    from scow.engine.build import BuildService
     from scow.engine.containers import ContainerService
     from scow.engine.distribution import DistributionService
     from scow.engine.system import SystemService
@@ -58,6 +59,12 @@ class Engine:
         from scow.engine.distribution import DistributionService
 
         return DistributionService(self.store, self.settings)
+
+    @cached_property
+    def build(self) -> BuildService:
+        from scow.engine.build import BuildService
+
+        return BuildService(self)
 
     @cached_property
     def system(self) -> SystemService:

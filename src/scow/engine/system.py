@@ -26,9 +26,30 @@ class ImageUsage:
 
 
 @dataclass(frozen=True, slots=True)
+class ContainerUsage:
+    id: str
+    name: str
+    image: str
+    size_rw: int
+    running: bool
+    status: str
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeUsage:
+    name: str
+    size: int
+    links: int
+
+
+@dataclass(frozen=True, slots=True)
 class DiskUsage:
     layers_size: int
     images: list[ImageUsage]
+    containers: list[ContainerUsage]
+    volumes: list[VolumeUsage]
+    logs_size: int
 
 
 class SystemService:
@@ -40,9 +61,11 @@ class SystemService:
         """(key, value, indent) lines of the Server section of `scow info`."""
         driver = self.store.driver
         images = self.engine.images.list_images(all=True)
+        states = [s.state for s in self.engine.containers.list_containers(all=True)]
+        running, paused = states.count("running"), states.count("paused")
         lines: list[tuple[str, str, int]] = [
-            ("Containers", "0", 1), ("Running", "0", 2), ("Paused", "0", 2),
-            ("Stopped", "0", 2),
+            ("Containers", str(len(states)), 1), ("Running", str(running), 2),
+            ("Paused", str(paused), 2), ("Stopped", str(len(states) - running - paused), 2),
             ("Images", str(len(images)), 1),
             ("Server Version", f"scow {__version__}", 1),
             ("Storage Driver", driver.name, 1),
@@ -84,7 +107,30 @@ class SystemService:
             using = self.engine.images.containers_using(s.id)
             images.append(ImageUsage(s.id, s.repo_tags, s.created, s.size, shared, len(using)))
         total = sum(layers[c].size for c in used if c in layers)
-        return DiskUsage(total, images)
+        containers, logs = self._containers()
+        return DiskUsage(total, images, containers, self._volumes(), logs)
+
+    def _containers(self) -> tuple[list[ContainerUsage], int]:
+        out, logs = [], 0
+        svc = self.engine.containers
+        for s in svc.list_containers(all=True, size=True):
+            out.append(ContainerUsage(s.id, s.name, s.image, s.size_rw or 0,
+                                      s.state in ("running", "paused"), s.status, s.created))
+            folder = svc.folder(s.id)
+            for name in os.listdir(folder) if os.path.isdir(folder) else []:
+                if name.startswith("container.log"):
+                    logs += os.path.getsize(os.path.join(folder, name))
+        return out, logs
+
+    def _volumes(self) -> list[VolumeUsage]:
+        links: dict[str, int] = {}
+        for record in self.store.containers.all():
+            for m in record.doc.get("MountPoints", []):
+                if m.get("Name"):
+                    links[m["Name"]] = links.get(m["Name"], 0) + 1
+        volumes = self.engine.volumes
+        return [VolumeUsage(v.name, volumes.size(v.name), links.get(v.name, 0))
+                for v in volumes.all()]
 
 
 def _os_name() -> str:

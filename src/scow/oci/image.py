@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -158,7 +159,7 @@ def history_entry(created: str, created_by: str = "", *, comment: str = "", auth
     return {k: values[k] for k in HISTORY_FIELDS if values[k]}
 
 
-def make_config(*, diff_ids: list[str], history: list[dict[str, Any]], config: dict[str, Any],
+def make_config(*, diff_ids: Sequence[str], history: list[dict[str, Any]], config: dict[str, Any],
                 created: str, architecture: str = "amd64", os_name: str = "linux",
                 extra: dict[str, Any] | None = None) -> bytes:
     """New config bytes, top-level keys sorted as moby's Image.MarshalJSON writes them."""

@@ -45,6 +45,25 @@ def listen(container_dir: str) -> socket.socket:
     return srv
 
 
+class FrameReader:
+    """Reassembles frames from the bytes of a non-blocking socket, whatever their chunking."""
+
+    def __init__(self) -> None:
+        self._buf = b""
+
+    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
+        self._buf += data
+        out: list[tuple[int, bytes]] = []
+        while len(self._buf) >= _HEADER.size:
+            kind, size = _HEADER.unpack_from(self._buf)
+            end = _HEADER.size + size
+            if len(self._buf) < end:
+                break
+            out.append((kind, self._buf[_HEADER.size:end]))
+            self._buf = self._buf[end:]
+        return out
+
+
 def read_frames(conn: socket.socket) -> tuple[list[tuple[int, bytes]], bool]:
     """The frames available on `conn` (read blocking until whole); False when it closed."""
     frames: list[tuple[int, bytes]] = []

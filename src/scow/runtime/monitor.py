@@ -17,17 +17,21 @@ import os
 import select
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import scow
-from scow.errors import ContainerRunning, InternalError, RuntimeFailure, ScowError
+from scow.errors import Conflict, ContainerRunning, InternalError, RuntimeFailure, ScowError
 from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import is_locked
-from scow.runtime.attach import AttachConnection
 from scow.runtime.runc import Runc, rebuild_error
 from scow.runtime.state import LOCK_FILE, ContainerState, read_state, write_state
+
+if TYPE_CHECKING:
+    from scow.runtime.attach import AttachConnection
 
 
 @dataclass
@@ -67,7 +71,11 @@ def start_container(container_dir: str, container_id: str, runc: Runc,
         os.close(go_r)
         ready_w = go_r = -1
         pid = int(str(_reply(ready_r, timeout, f"create container {container_id[:12]}")["pid"]))
-        conn = AttachConnection(container_dir) if attach else None
+        conn = None
+        if attach:
+            from scow.runtime.attach import AttachConnection
+
+            conn = AttachConnection(container_dir)
         os.write(go_w, b"start\n")
         started = _reply(ready_r, timeout, f"start container {container_id[:12]}")
         return Started(pid=pid, started_at=str(started["started_at"]), attach=conn)
@@ -78,12 +86,18 @@ def start_container(container_dir: str, container_id: str, runc: Runc,
 
 
 def _spawn(container_dir: str, ready_w: int, go_r: int) -> None:
+    if threading.active_count() == 1 and os.environ.get("SCOW_SHIM_EXEC") != "1":
+        from scow.runtime.shim import spawn_forked
+
+        spawn_forked(container_dir, ready_w, go_r)
+        return
     env = dict(os.environ)
     src = os.path.dirname(os.path.dirname(os.path.abspath(scow.__file__)))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
     with open(os.path.join(container_dir, "shim.log"), "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "scow.runtime.shim", container_dir, str(ready_w), str(go_r)],
+            [sys.executable, "-S", "-m", "scow.runtime.shim", container_dir, str(ready_w),
+             str(go_r)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
             pass_fds=(ready_w, go_r), start_new_session=True, env=env, cwd="/")
     proc.wait()  # the first fork exits at once; the monitor itself lives on
@@ -148,7 +162,7 @@ def wait(container_dir: str, container_id: str, runc: Runc,
 def kill(container_dir: str, container_id: str, runc: Runc, signal: str = "KILL") -> None:
     state = refresh(container_dir, container_id, runc)
     if state is None or state.status != "running":
-        raise RuntimeFailure(f"kill container {container_id[:12]}: it is not running")
+        raise Conflict(f"kill container {container_id[:12]}: container is not running")
     runc.kill(container_id, signal)
 
 
@@ -160,6 +174,8 @@ def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 
         return state or ContainerState(status="exited")
     try:
         runc.kill(container_id, signal)
+        if (runc.state(container_id) or {}).get("status") == "paused":
+            runc.resume(container_id)  # docker stop of a paused container: thaw to deliver
     except ScowError:
         pass  # it may have exited meanwhile
     state = wait(container_dir, container_id, runc, timeout)

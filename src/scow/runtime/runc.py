@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import tempfile
 from collections.abc import Sequence
 from typing import IO, Any
 
@@ -73,6 +72,8 @@ class Runc:
             stdout: _File = subprocess.DEVNULL, stderr: _File = subprocess.DEVNULL,
             check: bool = True, pass_fds: Sequence[int] = ()) -> int:
         """Run `runc args...`; on failure raise the translated error (when `check`)."""
+        import tempfile
+
         os.makedirs(self.root, exist_ok=True)
         with tempfile.NamedTemporaryFile(prefix="runc-log-", dir=self.root) as log:
             try:

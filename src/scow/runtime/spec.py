@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 from dataclasses import dataclass, field
 
@@ -24,6 +25,7 @@ from scow.errors import InvalidArgument
 from scow.osutil.atomic import atomic_write
 from scow.runtime.user import resolve_user
 
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DEFAULT_CAPS = (
     "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
@@ -90,6 +92,8 @@ class RunConfig:
 
 def make_spec(cfg: RunConfig, rootfs: str, container_dir: str) -> dict[str, object]:
     """The OCI runtime spec for `cfg`, the rootfs mounted at `rootfs` (absolute)."""
+    if not _ID.fullmatch(cfg.container_id):
+        raise InvalidArgument(f"create container: invalid container id {cfg.container_id!r}")
     if not cfg.argv:
         raise InvalidArgument("create container: no command specified")
     if cfg.network not in ("none", "host"):

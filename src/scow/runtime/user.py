@@ -5,9 +5,10 @@ Docker's rules (moby/sys/user `GetExecUser`): "" is root; "name" or "uid" looks 
 group from /etc/group (a numeric gid absent from it is used as is); supplementary groups come
 from /etc/group only in the implicit form (no group given) for a user found by name or uid.
 
-Both files are opened inside the rootfs without letting a symlink lead out of it: every path
-component is walked with O_NOFOLLOW, and symlinks are resolved by hand against the rootfs
-(absolute targets restart at the rootfs, ".." stops at it), like filepath-securejoin.
+Both files are opened inside the rootfs without letting a symlink lead out of it: with
+openat2(RESOLVE_IN_ROOT) (scow.osutil.openat2), or where the kernel lacks it by walking every
+component with O_NOFOLLOW and resolving symlinks by hand against the rootfs (absolute targets
+restart at the rootfs, ".." stops at it), like filepath-securejoin.
 """
 
 from __future__ import annotations
@@ -32,7 +33,31 @@ class ExecUser:
 
 
 def open_in_rootfs(rootfs: str, path: str) -> int:
-    """Open `path` (read-only) as seen from inside `rootfs`; symlinks cannot escape it."""
+    """Open the regular file `path` (read-only) as seen from inside `rootfs`; symlinks cannot
+    escape it (openat2 RESOLVE_IN_ROOT where the kernel has it, else a component walk)."""
+    from scow.osutil.openat2 import open_in_root, resolve_in_root_supported
+
+    if not resolve_in_root_supported():
+        return _open_walking(rootfs, path)
+    root_fd = os.open(rootfs, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fd = open_in_root(root_fd, path, os.O_PATH | os.O_CLOEXEC)
+    finally:
+        os.close(root_fd)
+    return _reopen_regular(fd, path)
+
+
+def _reopen_regular(fd: int, path: str) -> int:
+    """Turn an O_PATH fd of a regular file into a readable one (never opening a FIFO)."""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        return os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        os.close(fd)
+
+
+def _open_walking(rootfs: str, path: str) -> int:
     parts = [p for p in path.split("/") if p]
     fds = [os.open(rootfs, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)]
     links = 0
@@ -59,9 +84,9 @@ def open_in_rootfs(rootfs: str, path: str) -> int:
                 parts = [p for p in target.split("/") if p] + parts
                 continue
             fds.append(fd)
-        if len(fds) == 1 or not stat.S_ISREG(os.fstat(fds[-1]).st_mode):
+        if len(fds) == 1:
             raise OSError(errno.EINVAL, "not a regular file", path)
-        return os.open(f"/proc/self/fd/{fds[-1]}", os.O_RDONLY | os.O_CLOEXEC)
+        return _reopen_regular(fds.pop(), path)
     finally:
         for fd in fds:
             os.close(fd)

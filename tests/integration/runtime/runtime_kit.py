@@ -16,7 +16,7 @@ from scow.runtime.spec import RunConfig, make_spec, write_bundle, write_etc_file
 RUNC = shutil.which("runc") or "/usr/sbin/runc"
 BUSYBOX = "/usr/bin/busybox"
 APPLETS = ("sh", "echo", "cat", "sleep", "id", "true", "false", "printf", "ls", "pwd", "env",
-           "seq", "tty")
+           "seq", "tty", "stty")
 
 
 def build_rootfs(root: str) -> str:

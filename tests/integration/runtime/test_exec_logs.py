@@ -35,6 +35,21 @@ def test_exec_output_exit_code_user_env_workdir(containers: Factory, tmp_path: o
     assert (out, code) == (b"1000\n/tmp\ny\n", 6)
 
 
+def test_exec_reads_stdin_until_eof(containers: Factory, tmp_path: object) -> None:
+    ctr = containers.create("sleep", "30")
+    containers.start(ctr)
+    r, w = os.pipe()
+    os.write(w, b"echo hi-from-stdin\nexit 3\n")
+    os.close(w)
+    out_path = os.path.join(str(tmp_path), "out")
+    with open(out_path, "wb") as out:
+        code = exec_process(containers.runc, ctr.id, ExecConfig(argv=("sh",)), containers.rootfs,
+                            stdin=r, stdout=out.fileno(), stderr=out.fileno())
+    os.close(r)
+    with open(out_path, "rb") as f:
+        assert (f.read(), code) == (b"hi-from-stdin\n", 3)
+
+
 def test_exec_missing_command_is_the_127_error(containers: Factory, tmp_path: object) -> None:
     ctr = containers.create("sleep", "30")
     containers.start(ctr)

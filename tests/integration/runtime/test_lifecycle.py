@@ -101,3 +101,6 @@ def test_pause_and_resume(containers: Factory) -> None:
     containers.runc.resume(ctr.id)
     assert containers.runc.state(ctr.id)["status"] == "running"  # type: ignore[index]
     assert containers.started_pid(ctr) in containers.runc.ps(ctr.id)
+    containers.runc.pause(ctr.id)
+    state = stop(ctr.dir, ctr.id, containers.runc, timeout=0.5)
+    assert state.status == "exited" and state.exit_code == 137

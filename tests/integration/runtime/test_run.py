@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from runtime_kit import Factory
 
 from scow.errors import NotFound
-from scow.runtime.monitor import MonitorOptions, wait
+from scow.runtime.attach import AttachConnection
+from scow.runtime.monitor import MonitorOptions, refresh, wait
 from scow.runtime.runc import CommandNotExecutable, CommandNotFound
 
 pytestmark = pytest.mark.runc
@@ -18,6 +21,13 @@ def test_echo_attached_gives_output_and_exit_code_0(containers: Factory) -> None
     state = wait(ctr.dir, ctr.id, containers.runc, 10)
     assert state.status == "exited" and state.exit_code == 0
     assert state.started_at <= state.finished_at
+
+
+def test_monitor_started_as_a_new_interpreter_works_too(
+        containers: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCOW_SHIM_EXEC", "1")  # `python -m scow.runtime.shim`, not a fork
+    out, _, code, _ = containers.run("sh", "-c", "echo via-exec; exit 9")
+    assert (out, code) == (b"via-exec\n", 9)
 
 
 def test_exit_code_and_stderr_are_kept_apart(containers: Factory) -> None:
@@ -33,6 +43,9 @@ def test_missing_command_is_the_127_error(containers: Factory) -> None:
     assert info.value.exit_code == 127
     assert "executable file not found" in str(info.value)
     assert containers.runc.state(ctr.id) is None
+    state = refresh(ctr.dir, ctr.id, containers.runc)  # docker: "created", ExitCode 127
+    assert state is not None and (state.status, state.pid, state.exit_code) == ("created", 0, 127)
+    assert "executable file not found" in state.error
 
 
 def test_non_executable_command_is_the_126_error(containers: Factory) -> None:
@@ -96,3 +109,23 @@ def test_stdin_is_passed_and_closed(containers: Factory) -> None:
 def test_hosts_hostname_resolv_conf_are_bind_mounted(containers: Factory) -> None:
     out, _, _, ctr = containers.run("sh", "-c", "cat /etc/hostname; grep -c localhost /etc/hosts")
     assert out.split(b"\n")[0] == ctr.id[:12].encode()
+
+
+def test_attach_to_a_running_container_later(containers: Factory) -> None:
+    ctr = containers.create("sh", "-c", "sleep 0.5; echo late; exit 1")
+    containers.start(ctr)
+    with AttachConnection(ctr.dir) as conn:
+        out = b"".join(data for _, data in conn.frames())
+        assert (out, conn.exit_code) == (b"late\n", 1)
+    assert not os.path.exists(os.path.join(ctr.dir, "attach.sock"))
+
+
+def test_tty_resize_reaches_the_pty(containers: Factory) -> None:
+    ctr = containers.create("sh", tty=True, open_stdin=True)
+    started = containers.start(ctr, MonitorOptions(tty=True, open_stdin=True), attach=True)
+    assert started.attach is not None
+    started.attach.resize(30, 100)
+    started.attach.send_stdin(b"stty size; exit 0\n")
+    out = b"".join(data for _, data in started.attach.frames())
+    assert b"30 100\r\n" in out
+    assert started.attach.exit_code == 0

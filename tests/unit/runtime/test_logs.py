@@ -59,3 +59,4 @@ def test_tail_since_until(tmp_path: Path) -> None:
 def test_rfc3339nano_like_go() -> None:
     assert rfc3339nano(1_795_941_019_000_000_000) == "2026-11-29T08:30:19Z"
     assert rfc3339nano(1_795_941_019_120_000_000) == "2026-11-29T08:30:19.12Z"
+

@@ -62,6 +62,8 @@ def test_rlimits_never_exceed_ours(rootfs: str) -> None:
 
 
 def test_bad_input_is_one_line_errors(rootfs: str) -> None:
+    with pytest.raises(InvalidArgument, match="invalid container id"):
+        make_spec(RunConfig("../x", cmd=("sh",)), rootfs, "/cdir")
     with pytest.raises(InvalidArgument, match="no command"):
         make_spec(RunConfig("c" * 64), rootfs, "/cdir")
     with pytest.raises(InvalidArgument, match="network 'bridge'"):

@@ -49,7 +49,7 @@ def test_missing_files_mean_numeric_ids_only(tmp_path: Path) -> None:
         resolve_user(str(tmp_path), "app")
 
 
-def test_symlinks_cannot_lead_out_of_the_rootfs(tmp_path: Path) -> None:
+def test_symlinks_cannot_lead_out_of_the_rootfs(tmp_path: Path, resolver: str) -> None:
     outside = tmp_path / "host-passwd"
     outside.write_text("evil:x:0:0::/:/bin/sh\n")
     root = tmp_path / "rootfs"
@@ -70,7 +70,16 @@ def test_symlinks_cannot_lead_out_of_the_rootfs(tmp_path: Path) -> None:
         open_in_rootfs(str(root), "/etc/passwd")
 
 
-def test_a_fifo_is_not_opened(tmp_path: Path) -> None:
+@pytest.fixture(params=["openat2", "walk"])
+def resolver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "walk":
+        import scow.osutil.openat2 as o2
+
+        monkeypatch.setattr(o2, "resolve_in_root_supported", lambda: False)
+    return str(request.param)
+
+
+def test_a_fifo_is_not_opened(tmp_path: Path, resolver: str) -> None:
     (tmp_path / "etc").mkdir()
     os.mkfifo(tmp_path / "etc/passwd")
     with pytest.raises(OSError):

@@ -1,9 +1,13 @@
-"""owns: `scow system df`."""
+"""owns: `scow system df` (docker's summary table and its -v detail)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from scow.cli import output
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
+from scow.engine.system import DiskUsage
 
 
 def command() -> Command:
@@ -17,7 +21,7 @@ def command() -> Command:
 def _human(n: int) -> str:
     from scow.format.units import human_size
 
-    return human_size(n, precision=4)
+    return human_size(n, precision=4)  # go-units HumanSize, as docker's df
 
 
 def _reclaimable(reclaimable: int, total: int) -> str:
@@ -26,22 +30,71 @@ def _reclaimable(reclaimable: int, total: int) -> str:
     return _human(reclaimable)
 
 
+class UsageRow:
+    __go_fields__ = ("Type", "TotalCount", "Active", "Size", "Reclaimable")
+
+    def __init__(self, kind: str, total: int, active: int, size: int, reclaimable: int) -> None:
+        self.Type, self.TotalCount, self.Active = kind, str(total), str(active)
+        self.Size, self.Reclaimable = _human(size), _reclaimable(reclaimable, size)
+
+
+def summary(usage: DiskUsage) -> list[UsageRow]:
+    used = sum(i.size - i.shared_size for i in usage.images if i.containers)
+    rw = sum(c.size_rw for c in usage.containers)
+    rw_idle = sum(c.size_rw for c in usage.containers if not c.running)
+    vol = sum(v.size for v in usage.volumes)
+    vol_idle = sum(v.size for v in usage.volumes if not v.links)
+    return [
+        UsageRow("Images", len(usage.images), sum(1 for i in usage.images if i.containers),
+                 usage.layers_size, usage.layers_size - used),
+        UsageRow("Containers", len(usage.containers),
+                 sum(1 for c in usage.containers if c.running), rw, rw_idle),
+        UsageRow("Local Volumes", len(usage.volumes), sum(1 for v in usage.volumes if v.links),
+                 vol, vol_idle),
+        UsageRow("Build Cache", 0, 0, 0, 0),
+    ]
+
+
 def run(opts: Options, ctx: Context) -> int:
     usage = ctx.engine.system.disk_usage()
-    used = sum(i.size - i.shared_size for i in usage.images if i.containers)
-    active = sum(1 for i in usage.images if i.containers)
-    rows = [
-        ("TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"),
-        ("Images", str(len(usage.images)), str(active), _human(usage.layers_size),
-         _reclaimable(usage.layers_size - used, usage.layers_size)),
-        ("Containers", "0", "0", "0B", "0B"),
-        ("Local Volumes", "0", "0", "0B", "0B"),
-        ("Build Cache", "0", "0", "0B", "0B"),
-    ]
+    default = ("table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}")
+    fmt = default if opts.format in ("", "table") else opts.format
+    output.print_rows(ctx, fmt, summary(usage), default=default,
+                      headers={"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE",
+                               "Size": "SIZE", "Reclaimable": "RECLAIMABLE"})
+    if opts.verbose:
+        _verbose(ctx, usage)
+    return 0
+
+
+def _verbose(ctx: Context, usage: DiskUsage) -> None:
     from scow.format.tabwriter import TabWriter
 
-    tw = TabWriter(ctx.stdout, minwidth=10, tabwidth=1, padding=3, padchar=" ")
-    for row in rows:
-        tw.write("\t".join(row) + "\n")
-    tw.flush()
-    return 0
+    def table(title: str, rows: Sequence[tuple[str, ...]]) -> None:
+        ctx.out()
+        ctx.out(title)
+        tw = TabWriter(ctx.stdout, minwidth=10, tabwidth=1, padding=3, padchar=" ")
+        for row in rows:
+            tw.write("\t".join(row) + "\n")
+        tw.flush()
+
+    images = [("REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE", "SHARED SIZE", "UNIQUE SIZE",
+               "CONTAINERS")]
+    for i in usage.images:
+        repo, _, tag = (i.repo_tags[0] if i.repo_tags else "<none>:<none>").rpartition(":")
+        images.append((repo, tag, output.short(i.id), output.since(i.created), _human(i.size),
+                       _human(i.shared_size), _human(i.size - i.shared_size), str(i.containers)))
+    table("Images space usage:", images)
+    containers = [("CONTAINER ID", "IMAGE", "COMMAND", "LOCAL VOLUMES", "SIZE", "CREATED",
+                   "STATUS", "NAMES")]
+    for c in usage.containers:
+        containers.append((c.id[:12], c.image, "", "0", _human(c.size_rw), output.since(c.created),
+                           c.status, c.name))
+    table("Containers space usage:", containers)
+    volumes = [("VOLUME NAME", "LINKS", "SIZE")]
+    volumes += [(v.name, str(v.links), _human(v.size)) for v in usage.volumes]
+    table("Local Volumes space usage:", volumes)
+    table("Build cache usage: 0B", [("CACHE ID", "CACHE TYPE", "SIZE", "CREATED", "LAST USED",
+                                     "USAGE", "SHARED")])
+    ctx.out()
+    ctx.out(f"Container logs: {_human(usage.logs_size)} (not counted above, as docker)")

@@ -1,0 +1,175 @@
+"""owns: `scow build` / `scow image build` / `scow builder build`: docker's flags, the context
+(a folder, a tar file, or ``-``: a tar or a lone Dockerfile on stdin), BuildKit-style progress
+on stderr, the image ID on stdout with ``-q`` and in ``--iidfile``."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from typing import IO, TYPE_CHECKING
+
+from scow.cli.context import Context
+from scow.cli.flags import Command, Options, UsageError
+from scow.errors import InvalidArgument, ScowError, Unsupported, from_oserror
+
+if TYPE_CHECKING:
+    from scow.build.context import BuildContext
+    from scow.build.ports import BuildOptions
+
+PROGRESS_MODES = ("auto", "plain", "tty", "quiet", "rawjson")
+
+
+def command() -> Command:
+    cmd = Command("build", usage="scow build [OPTIONS] PATH | URL | -",
+                  short="Build an image from a Dockerfile",
+                  aliases=("image build", "build", "builder build"), args=(1, 1))
+    cmd.string_list("build-arg", None, "Set build-time variables", metavar="stringArray")
+    cmd.string("file", "f", "Name of the Dockerfile (default: \"PATH/Dockerfile\")",
+               metavar="string")
+    cmd.string("iidfile", None, "Write the image ID to a file", metavar="string")
+    cmd.string_list("label", None, "Set metadata for an image", metavar="stringArray")
+    cmd.string("network", None, "Set the networking mode for the RUN instructions during "
+               "build (host, none)", default="default", metavar="string")
+    cmd.bool("no-cache", None, "Do not use cache when building the image")
+    cmd.string("progress", None, "Set type of progress output (\"auto\", \"plain\", \"tty\", "
+               "\"quiet\")", default="auto", metavar="string")
+    cmd.bool("pull", None, "Always attempt to pull all referenced images (ignored: local "
+             "images are used, missing ones pulled)")
+    cmd.bool("quiet", "q", "Suppress the build output and print image ID on success")
+    cmd.bool("squash", None, "Squash newly built layers into a single new layer")
+    cmd.string_list("tag", "t", "Name and optionally a tag (format: \"name:tag\")",
+                    metavar="stringArray")
+    cmd.string("target", None, "Set the target build stage to build", metavar="string")
+    return cmd
+
+
+def run(opts: Options, ctx: Context) -> int:
+    from scow.build.ports import BuildOptions
+    from scow.build.progress import make_progress
+
+    mode = "quiet" if opts.quiet else opts.progress
+    if mode not in PROGRESS_MODES:
+        raise UsageError(f"invalid progress mode {mode!r}: use auto, plain, tty or quiet",
+                         "scow build")
+    network = "host" if opts.network in ("default", "host", "") else opts.network
+    if network not in ("host", "none"):
+        raise InvalidArgument(f"network mode {opts.network!r} not supported by scow build "
+                              "(use host or none)")
+    build_args = _pairs(opts.build_arg, "build-arg", from_env=True)
+    options = BuildOptions(
+        tags=tuple(opts.tag), target=opts.target or None, build_args=build_args,
+        labels=_pairs(opts.label, "label"), no_cache=opts.no_cache, network=network,
+        epoch=_epoch(build_args))
+    context = _context(opts.args[0], opts.file, options)
+    progress = make_progress(ctx.stderr, "plain" if mode == "rawjson" else mode)
+    try:
+        result = ctx.engine.build.build(context, options, progress, squash=opts.squash)
+    except ScowError:
+        if mode == "quiet":
+            _dump_failed(progress, ctx.stderr)
+        raise
+    finally:
+        if context is not None:
+            context.close()
+    if opts.iidfile:
+        _write_iidfile(opts.iidfile, result.image_id)
+    if opts.quiet:
+        ctx.out(result.image_id)
+    return 0
+
+
+def _context(path: str, dockerfile: str, options: BuildOptions) -> BuildContext | None:
+    """The BuildContext for PATH (or None for a lone Dockerfile on stdin); fills in
+    `options.dockerfile` / `dockerfile_text`."""
+    from scow.build.context import BuildContext as Ctx
+
+    if "://" in path or path.startswith("git@"):
+        raise Unsupported(f"remote build contexts are not supported: {path}")
+    if dockerfile == "-":
+        if path == "-":
+            raise InvalidArgument("invalid argument: can't use stdin for both build context "
+                                  "and dockerfile")
+        options.dockerfile, options.dockerfile_text = "-", sys.stdin.buffer.read()
+        return Ctx.from_dir(path)
+    if dockerfile:
+        options.dockerfile = (os.path.abspath(dockerfile) if os.path.exists(dockerfile)
+                              else dockerfile)
+    name = options.dockerfile
+    if path == "-":
+        return _stdin_context(options, name)
+    if os.path.isdir(path):
+        return Ctx.from_dir(path, name)
+    try:
+        f = open(path, "rb")
+    except OSError as exc:
+        raise from_oserror(f"unable to prepare context: path {path!r}", exc) from None
+    with f:
+        return Ctx.from_tar(f, name)
+
+
+def _stdin_context(options: BuildOptions, name: str) -> BuildContext | None:
+    """``-``: a tar (plain or compressed) is the context; anything else is the Dockerfile."""
+    import tarfile
+
+    from scow.build.context import BuildContext as Ctx
+
+    spool: IO[bytes] = tempfile.TemporaryFile(prefix="scow-build-stdin-")
+    with spool:
+        while chunk := sys.stdin.buffer.read(1 << 20):
+            spool.write(chunk)
+        spool.seek(0)
+        try:
+            with tarfile.open(fileobj=spool, mode="r:*") as tar:
+                is_tar = tar.next() is not None
+        except tarfile.TarError:
+            is_tar = False
+        spool.seek(0)
+        if is_tar:
+            return Ctx.from_tar(spool, name)
+        options.dockerfile, options.dockerfile_text = "-", spool.read()
+        return None
+
+
+def _pairs(items: list[str], flag: str, *, from_env: bool = False) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not key:
+            raise InvalidArgument(f"invalid argument {item!r} for \"--{flag}\" flag")
+        if not sep:
+            if not from_env:
+                value = ""
+            elif key in os.environ:
+                value = os.environ[key]
+            else:
+                continue  # docker: an unset variable named alone is skipped
+        out[key] = value
+    return out
+
+
+def _epoch(build_args: dict[str, str]) -> int | None:
+    value = build_args.get("SOURCE_DATE_EPOCH", os.environ.get("SOURCE_DATE_EPOCH", ""))
+    if not value:
+        return None
+    if not value.isdigit():
+        raise InvalidArgument(f"invalid SOURCE_DATE_EPOCH {value!r}: want seconds since 1970")
+    return int(value)
+
+
+def _write_iidfile(path: str, image_id: str) -> None:
+    from scow.osutil.atomic import atomic_write
+
+    try:
+        atomic_write(path, image_id.encode(), 0o644)
+    except OSError as exc:
+        raise from_oserror(f"write iidfile {path}", exc) from None
+
+
+def _dump_failed(progress: object, err: IO[str]) -> None:
+    """With -q nothing was shown: print the failed step's output, as docker does."""
+    for vertex in getattr(progress, "vertices", []):
+        if vertex.failed is not None:
+            err.write(f"#{vertex.number} {vertex.name}\n")
+            for line in vertex.logs:
+                err.write(f"#{vertex.number} {line}\n")
