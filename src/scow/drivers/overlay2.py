@@ -122,14 +122,14 @@ class Overlay2Driver:
     def _create(self, id: str, path: str, parent: str | None) -> None:
         os.mkdir(path, 0o710)
         os.mkdir(os.path.join(path, "diff"), 0o755)
-        while True:
+        while True:  # the link file first: remove() finds l/<lid> through it after a crash
             lid = new_link_id()
+            atomic_write(os.path.join(path, "link"), lid.encode(), 0o644)
             try:
                 os.symlink(f"../{id}/diff", os.path.join(self.home, LINK_DIR, lid))
                 break
             except FileExistsError:
                 continue
-        atomic_write(os.path.join(path, "link"), lid.encode(), 0o644)
         if parent is None:
             return
         os.mkdir(os.path.join(path, "work"), 0o700)

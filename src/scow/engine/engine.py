@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from scow.engine.distribution import DistributionService
     from scow.engine.system import SystemService
     from scow.engine.volumes import VolumeService
+    from scow.store.containers import ContainerRecord
 
 
 class Engine:
@@ -31,6 +32,7 @@ class Engine:
         self.settings = Settings.resolve(root, storage_driver, runtime)
         self.store = Store(self.settings.root, driver_name=self.settings.storage_driver)
         self.store.container_reaper = lambda record: self.containers.reap(record)
+        self.store.mount_releaser = lambda record: release_stopped_mount(self, record)
 
     @property
     def root(self) -> str:
@@ -80,3 +82,10 @@ class Engine:
                  tb: TracebackType | None) -> None:
         self.close()
 
+
+def release_stopped_mount(engine: Engine, record: ContainerRecord) -> None:
+    """Store recovery: unmount the rootfs of a container that is neither running nor paused
+    (its start was killed between mounting and running it)."""
+    from scow.engine.system_check import release_stopped_mount as release
+
+    release(engine, record)

@@ -12,6 +12,7 @@ from scow.errors import Conflict, ImageNotFound, InvalidArgument, NotFound
 from scow.ids import ImageID, chain_ids, short_id
 from scow.oci.image import history_entry, make_config, rfc3339_nano
 from scow.oci.reference import Reference, parse_reference
+from scow.osutil import faults
 from scow.store.images import ImageRecord
 from scow.store.store import Store
 
@@ -101,9 +102,11 @@ class ImageService:
                 diff_ids=[layer.diff_id], config=config, created=created,
                 history=[history_entry(created, comment=comment)], architecture=go_arch(),
                 extra={"comment": comment})
+            faults.point("images.import.after_layer")
             record = self.store.images.create(config_bytes, built_locally=True)
         finally:
             self.store.layers.release_lease(layer.chain_id)
+        faults.point("images.import.after_image")
         if ref is not None:
             self._tag(record.id, ref)
         return record.id
@@ -259,6 +262,7 @@ class ImageService:
                 records: list[dict[str, str]]) -> None:
         self._check_deletable(image_id, force)
         record = self.store.images.delete(image_id)
+        faults.point("images.remove.after_image")
         records.append({"Deleted": image_id})
         for chain in self.store.layers.release(record.top_layer):
             records.append({"Deleted": chain})

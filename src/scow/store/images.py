@@ -20,6 +20,7 @@ from scow.blobs.store import BlobStore
 from scow.errors import ImageNotFound, InvalidArgument, LayerNotFound
 from scow.ids import ImageID, chain_id, short_id
 from scow.oci.image import ImageConfig, parse_time
+from scow.osutil import faults
 from scow.store.db import Database
 
 
@@ -44,6 +45,7 @@ class ImageStore:
         config = ImageConfig(config_bytes)
         top = chain_id(config.diff_ids) if config.diff_ids else None
         image_id = ImageID(self.blobs.put(config_bytes))
+        faults.point("images.create.after_blob")
         created = parse_time(config.created) or time.time()
         with self.db.write() as tx:
             if top and not tx.execute("SELECT 1 FROM layers WHERE chain_id = ? AND "
@@ -101,6 +103,7 @@ class ImageStore:
         with self.db.write() as tx:
             tx.execute("UPDATE images SET parent = NULL WHERE parent = ?", (image_id,))
             tx.execute("DELETE FROM images WHERE id = ?", (image_id,))
+        faults.point("images.delete.after_row")
         self.blobs.delete(image_id)
         return record
 

@@ -34,6 +34,7 @@ from typing import BinaryIO
 from scow.drivers.base import Driver
 from scow.errors import IntegrityError, LayerInUse, LayerNotFound, ScowError, from_oserror
 from scow.ids import CacheID, ChainID, DiffID, chain_id, random_id, short_id
+from scow.osutil import faults
 from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import OwnerToken
 from scow.store.db import Database
@@ -116,14 +117,19 @@ class LayerStore:
         parent_layer = self._begin(cache_id, parent)
         parent_cache = parent_layer.cache_id if parent_layer else None
         try:
+            faults.point("layers.register.after_begin")
             self.driver.create(cache_id, parent_cache)
+            faults.point("layers.register.after_create")
             reader = LayerReader(stream)
             size = self.driver.apply_diff(cache_id, parent_cache, reader.entries())
             reader.finish()
+            faults.point("layers.register.after_apply")
             atomic_write(self.tar_split_path(cache_id), reader.tar_split, 0o600)
+            faults.point("layers.register.after_tar_split")
             diff_id = DiffID(reader.diff_id)
             chain = chain_id([parent, diff_id]) if parent else ChainID(diff_id)
             existing = self._publish(cache_id, chain, diff_id, size)
+            faults.point("layers.register.after_publish")
         except BaseException as exc:
             self._abandon(cache_id, exc)
             raise
@@ -216,6 +222,7 @@ class LayerStore:
 
     def _delete(self, doomed: list[Layer]) -> list[ChainID]:
         for layer in doomed:  # top first: a child's folder goes before its parent's
+            faults.point("layers.release.after_mark")
             try:
                 self._remove_files(layer.cache_id)
             except OSError as exc:
@@ -261,6 +268,7 @@ class LayerStore:
             tx.execute("INSERT INTO rw_layers VALUES (?, ?, ?, 'incomplete', ?, ?)",
                        (rw.mount_id, parent, container_id, self.owner.name, time.time()))
         try:
+            faults.point("layers.create_rw.after_begin")
             parent_cache = self.get(parent).cache_id if parent else None
             self.driver.create_rw(rw.init_id, parent_cache)
             if init is not None:
@@ -270,6 +278,7 @@ class LayerStore:
                 finally:
                     self.driver.put(rw.init_id)
             self.driver.create_rw(rw.mount_id, rw.init_id)
+            faults.point("layers.create_rw.after_create")
             with self.db.write() as tx:
                 tx.execute("UPDATE rw_layers SET state = 'ready', owner = NULL WHERE mount_id = ?",
                            (rw.mount_id,))
@@ -304,7 +313,9 @@ class LayerStore:
         with self.db.write() as tx:
             tx.execute("UPDATE rw_layers SET state = 'removing', owner = ? WHERE mount_id = ?",
                        (self.owner.name, mount_id))
+        faults.point("layers.remove_rw.after_mark")
         self._abandon_rw(rw, None)
+        faults.point("layers.remove_rw.after_remove")
         return self.release(rw.parent)
 
     def find_rw(self, mount_id: str) -> RWLayer | None:
@@ -355,13 +366,14 @@ def _layer(row: object) -> Layer:
 
 
 def _open_in_layer(base: str, name: str) -> BinaryIO:
-    """Open a layer file named by tar-split; names are resolved beneath the layer folder and
-    never followed out of it (a tampered tar-split cannot read host files)."""
-    from scow.osutil.openat2 import open_beneath
+    """Open a layer file named by tar-split; names are resolved with the layer folder as
+    their root (RESOLVE_IN_ROOT: where extraction wrote an entry under a symlinked folder), so
+    nothing is followed out of it (a tampered tar-split cannot read host files)."""
+    from scow.osutil.openat2 import open_in_root
 
     root_fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        fd = open_beneath(root_fd, name.lstrip("/") or ".", os.O_RDONLY | os.O_NOFOLLOW
+        fd = open_in_root(root_fd, name.lstrip("/") or ".", os.O_RDONLY | os.O_NOFOLLOW
                           | os.O_CLOEXEC)
     except OSError as exc:
         raise IntegrityError(f"export layer: open {name!r}: {exc.strerror or exc}",

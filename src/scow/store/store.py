@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import time
 from collections.abc import Callable
 from functools import cached_property
 
@@ -50,6 +51,8 @@ class Store:
         self._recovered = False
         # set by the engine: stops a container whose create or rm was interrupted
         self.container_reaper: Callable[[ContainerRecord], None] | None = None
+        # set by the engine: releases the rootfs mount of a container that is not running
+        self.mount_releaser: Callable[[ContainerRecord], None] | None = None
 
     @cached_property
     def driver(self) -> Driver:
@@ -79,8 +82,36 @@ class Store:
         self._recovered = True
         done = self._recover_containers()
         done += self.layers.recover()
+        done += self._recover_unreferenced()
         self.owner.reap_dead()
         self._clean_tmp()
+        return done
+
+    def _recover_unreferenced(self) -> list[str]:
+        """What an interrupted rmi, image create or start leaves between its steps: ready
+        layers that nothing references; and, when no other scow runs, config blobs of no image
+        and rootfs mounts of containers that are not running."""
+        from scow.store.check import is_quiet, unused_ready_layers
+
+        done = []
+        for chain in unused_ready_layers(self):
+            done += [f"layer {c[7:19]} (unreferenced)" for c in self.layers.release(chain)]
+        since = time.time()  # blobs written from now on belong to processes that start later
+        if not is_quiet(self):
+            return done
+        for record in self.containers.all():
+            mounted = record.doc.get("Mounted") or (
+                record.mount_id and self.driver.is_mounted(record.mount_id))
+            if mounted and self.mount_releaser is not None:
+                try:
+                    self.mount_releaser(record)
+                except ScowError as exc:
+                    done.append(f"container {record.id[:12]}: could not unmount: {exc}")
+        used = {r[0] for r in self.db.query("SELECT id FROM images")}
+        for digest in list(self.blobs.walk()):
+            if digest not in used and _mtime(self.blobs.path(digest)) < since:
+                self.blobs.delete(digest)
+                done.append(f"blob {digest[7:19]} (no image)")
         return done
 
     def _recover_containers(self) -> list[str]:
@@ -131,3 +162,10 @@ class Store:
     def close(self) -> None:
         self.owner.release()
         self.db.close()
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except FileNotFoundError:
+        return float("inf")

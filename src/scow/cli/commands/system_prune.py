@@ -1,0 +1,49 @@
+"""owns: `scow system prune`."""
+
+from __future__ import annotations
+
+from scow.cli import output
+from scow.cli.commands.image_prune import confirm
+from scow.cli.context import Context
+from scow.cli.flags import Command, Options
+
+
+def command() -> Command:
+    cmd = Command("system prune", usage="scow system prune [OPTIONS]",
+                  short="Remove unused data", args=(0, 0))
+    cmd.bool("all", "a", "Remove all unused images not just dangling ones")
+    cmd.bool("force", "f", "Do not prompt for confirmation")
+    cmd.bool("volumes", None, "Prune anonymous volumes")
+    return cmd
+
+
+def warning(opts: Options) -> str:
+    lines = ["WARNING! This will remove:", "  - all stopped containers"]
+    if opts.volumes:
+        lines.append("  - all anonymous volumes not used by at least one container")
+    lines.append("  - all images without at least one container associated to them"
+                 if opts.all else "  - all dangling images")
+    return "\n".join(lines) + "\n"
+
+
+def run(opts: Options, ctx: Context) -> int:
+    from scow.engine.prune import system_prune
+
+    if not opts.force and not confirm(ctx, warning(opts)):
+        return 0
+    result = system_prune(ctx.engine, all=opts.all, volumes=opts.volumes)
+    for title, names in (("Deleted Containers:", result.containers),
+                         ("Deleted Volumes:", result.volumes)):
+        if names:
+            ctx.out(title)
+            for name in names:
+                ctx.out(name)
+            ctx.out()
+    if result.images:
+        ctx.out("Deleted Images:")
+        for record in result.images:
+            for key, value in record.items():
+                ctx.out(f"{key.lower()}: {value}")
+        ctx.out()
+    ctx.out(f"Total reclaimed space: {output.size(result.reclaimed)}")
+    return 0

@@ -1,0 +1,142 @@
+"""owns: `system check`: the store's consistency check (store/check.py) plus what only the
+engine knows — which mounts under the root belong to running containers — and the repair run.
+
+    report = check(engine, repair=True)
+    for line in report.lines(): print(line)
+    sys.exit(report.exit_code)      # 0 clean, 1 everything found was repaired, 2 damaged
+
+A repair never loses a finished image, container or volume: it rolls back interrupted work
+(the store's `recover`), removes what nothing references (orphan folders, links, tar-split
+files and blobs, unreferenced layers), unmounts layers no running container uses, and drops
+references and parent links to images that are gone. Damage it cannot undo (a layer whose
+folder or content is gone) is reported and left for the user.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from scow.errors import ScowError
+from scow.store.check import Findings, Problem, check_store, is_quiet
+
+if TYPE_CHECKING:
+    from scow.engine.engine import Engine
+    from scow.store.containers import ContainerRecord
+
+
+@dataclass
+class Report:
+    problems: list[Problem] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    remaining: list[Problem] = field(default_factory=list)  # still there after the repair
+
+    @property
+    def repaired(self) -> list[Problem]:
+        return [p for p in self.problems if p.repaired]
+
+    @property
+    def exit_code(self) -> int:
+        if not self.problems:
+            return 0
+        return 2 if self.remaining else 1
+
+    def lines(self) -> list[str]:
+        return [p.line() for p in self.problems]
+
+    def summary(self) -> str:
+        checked = ", ".join(f"{n} {k}" for k, n in self.counts.items())
+        if not self.problems:
+            return f"No problems found (checked {checked})"
+        return (f"{len(self.problems)} problems found, {len(self.repaired)} repaired, "
+                f"{len(self.remaining)} remaining (checked {checked})")
+
+
+def check(engine: Engine, repair: bool = False, quick: bool = False) -> Report:
+    """Check the store on `engine`'s root; with `repair`, fix what can be fixed and check
+    again, so `remaining` is what a second run would still find."""
+    found = _find(engine, quick)
+    report = Report(found.problems, found.counts)
+    if not repair:
+        report.remaining = [p for p in found.problems]
+        return report
+    for problem in found.problems:
+        if problem.fix is None:
+            continue
+        try:
+            problem.fix()
+            problem.repaired = True
+        except (ScowError, OSError) as exc:
+            problem.error = str(exc)
+    report.remaining = _find(engine, quick=True).problems
+    if not quick:  # the content re-hash already ran; keep its damage
+        report.remaining += [p for p in found.problems if p.kind == "corrupt-layer"]
+    for problem in found.problems:  # a fix that did not take is not "repaired"
+        if problem.repaired and any(r.text == problem.text for r in report.remaining):
+            problem.repaired = False
+    return report
+
+
+def _find(engine: Engine, quick: bool) -> Findings:
+    store = engine.store
+    quiet = is_quiet(store)
+    found = check_store(store, quick=quick, quiet=quiet)
+    if quiet:
+        _stale_mounts(engine, found)
+    return found
+
+
+def _stale_mounts(engine: Engine, found: Findings) -> None:
+    """Mounts under the root that no running or paused container uses (only judged when no
+    other scow process runs: a commit or cp mounts a layer for a moment)."""
+    from scow.osutil.mounts import mounts_under
+
+    store = engine.store
+    home = os.path.realpath(store.driver.home)
+    points = [m for m in mounts_under(store.root) if m != os.path.realpath(store.root)]
+    found.counts["mounts"] = len(points)
+    if not points:
+        return
+    by_mount = {r.mount_id: r for r in store.containers.all() if r.mount_id}
+    for point in points:
+        rel = os.path.relpath(point, home)
+        id = rel.split("/", 1)[0] if not rel.startswith("..") else ""
+        record = by_mount.get(id)
+        if record is not None and engine.containers.status_of(record)[0] in ("running",
+                                                                            "paused"):
+            continue
+        what = f"container {record.id[:12]}" if record else (f"layer {id[:12]}" if id else "?")
+        found.add("stale-mount", f"{point} ({what}) is mounted but no running container uses it",
+                  lambda id=id, record=record, point=point:  # type: ignore[misc]
+                  _unmount(engine, id, record, point))
+
+
+def _unmount(engine: Engine, id: str, record: object, point: str) -> None:
+    from scow.engine.container_run import cleanup
+    from scow.osutil.mounts import unmount_all_under
+
+    driver = engine.store.driver
+    if record is not None:
+        cleanup(engine.containers, record)  # type: ignore[arg-type]
+    if id and driver.exists(id):
+        for _ in range(64):
+            if not driver.is_mounted(id):
+                break
+            driver.put(id)
+    if os.path.ismount(point):
+        unmount_all_under(point)
+
+
+def release_stopped_mount(engine: Engine, record: ContainerRecord) -> None:
+    """Release a container's rootfs mount unless it is running or paused (docker's cleanup)."""
+    from scow.engine.container_run import cleanup
+
+    if engine.containers.status_of(record)[0] in ("running", "paused"):
+        return
+    cleanup(engine.containers, record)
+    driver = engine.store.driver
+    for _ in range(64):  # killed between mounting and recording it: no Mounted flag
+        if not (record.mount_id and driver.is_mounted(record.mount_id)):
+            break
+        driver.put(record.mount_id)

@@ -1,0 +1,90 @@
+"""Fixtures for the reliability suite: `scow` as a user runs it (a subprocess per command,
+with fault points armed through SCOW_FAULTS), busybox and small tars, a registry, and the
+figures the suite gathers for docs/reliability.md (written when SCOW_RELIABILITY_FIGURES names a
+file)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.conftest import make_tar
+from tests.integration.conftest import registry_plain  # noqa: F401 - a fixture
+from tests.reliability.figures import FIGURES
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def scow(root: Path, *args: str, driver: str = "overlay2", faults: str = "",
+         stdin: bytes | None = None, timeout: float = 120,
+         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full = dict(os.environ, PYTHONPATH=SRC, SCOW_STORAGE_DRIVER=driver, **(env or {}))
+    full.pop("SCOW_FAULTS", None)
+    if faults:
+        full["SCOW_FAULTS"] = faults
+    return _run(root, args, stdin, timeout, full)
+
+
+def _run(root: Path, args: tuple[str, ...], stdin: bytes | None, timeout: float,
+         env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, "-m", "scow", "--root", str(root), *args],
+                          input=stdin, capture_output=True, timeout=timeout, env=env)
+    return subprocess.CompletedProcess(proc.args, proc.returncode,
+                                       proc.stdout.decode("utf-8", "replace"),
+                                       proc.stderr.decode("utf-8", "replace"))
+
+
+def ok(root: Path, *args: str, **kw: object) -> str:
+    proc = scow(root, *args, **kw)  # type: ignore[arg-type]
+    assert proc.returncode == 0, f"scow {' '.join(args)}: {proc.stderr}{proc.stdout}"
+    return proc.stdout
+
+
+def assert_clean(root: Path, driver: str = "overlay2", *, quick: bool = True) -> None:
+    args = ["system", "check"] + (["--quick"] if quick else [])
+    proc = scow(root, *args, driver=driver)
+    assert proc.returncode == 0, f"system check: {proc.stdout}{proc.stderr}"
+    FIGURES["system checks clean"] += 1
+
+
+def mounts_under(prefix: Path) -> list[str]:
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4] for line in f]
+    p = str(prefix)
+    return [m for m in points if m == p or m.startswith(p + "/")]
+
+
+@pytest.fixture
+def small_tar(tmp_path: Path) -> Path:
+    path = tmp_path / "small.tar"
+    path.write_bytes(make_tar({"etc/": None, "etc/hello": b"hello\n", "bin/": None,
+                               "bin/data": os.urandom(200_000)}))
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _figures() -> Iterator[None]:
+    yield
+    out = os.environ.get("SCOW_RELIABILITY_FIGURES")
+    if out and FIGURES:
+        import fcntl
+
+
+        with open(out + ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            _merge(Path(out))
+
+
+def _merge(out: Path) -> None:
+    try:
+        old = json.loads(out.read_text())
+    except (OSError, ValueError):
+        old = {}
+    for key, n in FIGURES.items():
+        old[key] = old.get(key, 0) + n
+    out.write_text(json.dumps(old, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,139 @@
+"""Hostile input through the CLI as a user feeds it: malicious tars to `import`, `load` and
+`cp`, malformed manifests and configs, invalid names. Each ends in at most an `Error:` line
+(and a hint), never a traceback; nothing is written outside the store; the store stays clean."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+from tests.reliability.conftest import FIGURES, assert_clean, ok, scow
+
+
+def _tar(*members: tuple[str, str, object]) -> bytes:
+    """(name, type, payload): "f" file bytes, "l" symlink target, "h" hardlink target, "d"."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for name, kind, payload in members:
+            info = tarfile.TarInfo(name)
+            if kind == "f":
+                data = payload if isinstance(payload, bytes) else b"x"
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+                continue
+            info.type = {"l": tarfile.SYMTYPE, "h": tarfile.LNKTYPE, "d": tarfile.DIRTYPE}[kind]
+            info.linkname = str(payload or "")
+            tar.addfile(info)
+    return buf.getvalue()
+
+
+def corpus(outside: Path) -> dict[str, bytes]:
+    o = str(outside)
+    return {
+        "dotdot": _tar(("../../../../../..", "d", None), (f"../../../../..{o}/pwned", "f", b"x")),
+        "absolute": _tar((f"{o}/pwned", "f", b"x")),
+        "symlink-escape": _tar(("esc", "l", o), ("esc/pwned", "f", b"x")),
+        "symlink-relative-escape": _tar(("esc", "l", "../../../../../../../.." + o),
+                                        ("esc/pwned", "f", b"x")),
+        "symlink-chain": _tar(("a", "l", "b"), ("b", "l", "c"), ("c", "l", o),
+                              ("a/pwned", "f", b"x")),
+        "dir-replaced-by-symlink": _tar(("d", "d", None), ("d", "l", o), ("d/pwned", "f", b"x")),
+        "hardlink-escape": _tar(("h", "h", "/etc/passwd")),
+        "hardlink-dotdot": _tar(("h", "h", "../../../../etc/passwd")),
+        "whiteout-dotdot": _tar(("etc/.wh...", "f", b""), ("x/.wh.../../..", "f", b"")),
+        "whiteout-through-symlink": _tar(("s", "l", o), ("s/.wh.keep", "f", b"")),
+        "opaque-through-symlink": _tar(("s", "l", o), ("s/.wh..wh..opq", "f", b"")),
+        "long-name": _tar(("d/" + "n" * 300, "f", b"x"), ("../" * 40 + "p" * 200, "f", b"x")),
+        "truncated": _tar(("f", "f", b"y" * 5000))[:700],
+        "garbage": os.urandom(4096),
+        "empty": b"",
+    }
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[Path, Path]:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("keep")
+    return tmp_path / "root", outside
+
+
+def _judge(proc: object, outside: Path) -> None:
+    err = proc.stderr  # type: ignore[attr-defined]
+    assert "Traceback" not in err and "internal error" not in err, err
+    if proc.returncode != 0:  # type: ignore[attr-defined]
+        lines = [line for line in err.splitlines() if line.startswith(("Error", "scow: Error"))]
+        assert len(lines) == 1, err
+    assert sorted(os.listdir(outside)) == ["keep"]
+    assert (outside / "keep").read_text() == "keep"
+    FIGURES["hostile inputs tried"] += 1
+
+
+def test_malicious_tars_through_import_and_cp(setup: tuple[Path, Path], tmp_path: Path,
+                                              busybox_tar: Path, no_leaked_mounts: Path) -> None:
+    root, outside = setup
+    ok(root, "import", "-c", 'CMD ["sh"]', str(busybox_tar), "bb")
+    ok(root, "create", "--name", "target", "bb")
+    for name, data in corpus(outside).items():
+        path = tmp_path / f"{name}.tar"
+        path.write_bytes(data)
+        _judge(scow(root, "import", str(path), f"h:{name}"), outside)
+        _judge(scow(root, "cp", "-", "target:/tmp", stdin=data), outside)
+    ok(root, "rm", "target")
+    assert_clean(root, quick=False)
+
+
+def _archive(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_malformed_image_archives_through_load(setup: tuple[Path, Path], tmp_path: Path) -> None:
+    root, outside = setup
+    layer = _tar(("f", "f", b"x"))
+    config = json.dumps({"rootfs": {"type": "layers", "diff_ids": ["sha256:" + "0" * 64]},
+                         "os": "linux", "architecture": "amd64"}).encode()
+    cases = {
+        "no-manifest": {"x": b"1"},
+        "manifest-not-json": {"manifest.json": b"{nope"},
+        "manifest-wrong-shape": {"manifest.json": b'{"Config": 1}'},
+        "config-missing": {"manifest.json": b'[{"Config": "c.json", "Layers": []}]'},
+        "config-escape": {"manifest.json": b'[{"Config": "../../etc/passwd", "Layers": []}]'},
+        "layer-escape": {"manifest.json": b'[{"Config": "c.json", "Layers": ["/etc/passwd"]}]',
+                         "c.json": config},
+        "diffid-mismatch": {"manifest.json": b'[{"Config": "c.json", "Layers": ["l.tar"], '
+                            b'"RepoTags": ["x:1"]}]', "c.json": config, "l.tar": layer},
+        "bad-tag": {"manifest.json": b'[{"Config": "c.json", "Layers": [], '
+                    b'"RepoTags": ["UPPER/../x:1"]}]', "c.json": config},
+        "config-garbage": {"manifest.json": b'[{"Config": "c.json", "Layers": []}]',
+                           "c.json": b"\x00\xff"},
+    }
+    for name, files in cases.items():
+        path = tmp_path / f"{name}.tar"
+        path.write_bytes(_archive(files))
+        proc = scow(root, "load", "-i", str(path))
+        assert proc.returncode != 0, name
+        _judge(proc, outside)
+    assert_clean(root)
+
+
+@pytest.mark.parametrize("args", [
+    ("tag", "nope", "x"), ("import", "/dev/null", "UPPER:1"), ("import", "/dev/null", "a:b:c"),
+    ("rmi", "sha256:zz"), ("pull", "a b"), ("create", "--name", "/../x", "nosuch.invalid/bb"),
+    ("run", "--name", "x" * 300, "nosuch.invalid/bb"), ("rm", "../../etc"), ("inspect", "%00"),
+    ("load", "-i", "/nonexistent"), ("cp", "nosuch:/x", "-"),
+])
+def test_invalid_names_and_references(args: tuple[str, ...], setup: tuple[Path, Path]) -> None:
+    root, outside = setup
+    proc = scow(root, *args)
+    assert proc.returncode != 0
+    _judge(proc, outside)
