@@ -34,11 +34,17 @@ class BlobStore:
         if expected is not None and expected != digest:
             raise DigestMismatch(f"put blob {short_id(expected)}: content has digest {digest}")
         path = self.path(digest)
-        if not os.path.exists(path):
+        try:
+            # an existing blob is touched: recovery deletes only unused blobs older than
+            # itself, so a blob being reused right now is never taken from under its user
+            os.utime(path)
+        except FileNotFoundError:
             try:
                 atomic_write(path, data, 0o600)
             except OSError as exc:
                 raise from_oserror(f"write blob {short_id(digest)}", exc) from exc
+        except OSError as exc:
+            raise from_oserror(f"write blob {short_id(digest)}", exc) from exc
         return digest
 
     def get(self, digest: str) -> bytes:
