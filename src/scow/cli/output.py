@@ -39,10 +39,41 @@ def created_at(ts: float) -> str:
 def print_rows(ctx: Context, fmt: str, rows: Iterable[object], *, default: str,
                headers: Mapping[str, str]) -> None:
     """Print rows with `--format` (a template, `table ...`, `json`) or the default table."""
+    rows = list(rows)
+    fields = _plain_table(fmt or default)
+    if fields is not None and all(f in headers for f in fields) and all(
+            isinstance(getattr(r, f, None), str) for r in rows for f in fields):
+        _print_plain_table(ctx, fields, rows, headers)
+        return
     from scow.format.docker import render_rows
 
-    render_rows(fmt or default, list(rows), headers=dict(headers), out=ctx.stdout,
+    render_rows(fmt or default, rows, headers=dict(headers), out=ctx.stdout,
                 default_table=default)
+
+
+def _plain_table(fmt: str) -> list[str] | None:
+    """The fields of a ``table {{.A}}\\t{{.B}}`` format made only of plain fields; such a
+    table needs no template engine (the default tables of ps/images: they stay cheap)."""
+    if not fmt.startswith("table "):
+        return None
+    fields = []
+    for cell in fmt[6:].strip(" ").replace("\\t", "\t").split("\t"):
+        name = cell[3:-2] if cell.startswith("{{.") and cell.endswith("}}") else ""
+        if not name.isidentifier():
+            return None
+        fields.append(name)
+    return fields
+
+
+def _print_plain_table(ctx: Context, fields: list[str], rows: list[object],
+                       headers: Mapping[str, str]) -> None:
+    from scow.format.tabwriter import TabWriter, display_width
+
+    writer = TabWriter(ctx.stdout, 10, 1, 3, " ", 0, width=display_width)
+    writer.write("\t".join(headers.get(f, f.upper()) for f in fields) + "\n")
+    for row in rows:
+        writer.write("\t".join(getattr(row, f) for f in fields) + "\n")
+    writer.flush()
 
 
 def print_inspect(ctx: Context, objects: list[dict[str, Any]], fmt: str) -> None:
