@@ -28,7 +28,13 @@ class Op:
 
 def _ops(tar: Path, tmp: Path) -> list[Op]:
     saved = str(tmp / "saved.tar")
+    context = tmp / "context"
+    context.mkdir(exist_ok=True)
+    (context / "Dockerfile").write_text("FROM bb\nRUN echo built > /built\nCOPY Dockerfile /df\n"
+                                        "ENV X=1\n")
     return [
+        Op("build", ("build", "-q", "--no-cache", "-t", "bd:1", str(context)),
+           undo=[("rmi", "bd:1")]),
         Op("import", ("import", str(tar), "imp:1"), undo=[("rmi", "imp:1")]),
         Op("rmi", ("rmi", "victim:1"), setup=[("import", str(tar), "victim:1")],
            redo_ok=(0, 1)),
@@ -88,7 +94,7 @@ def based(tmp_path: Path, busybox_tar: Path, no_leaked_mounts: Path) -> Path:
 
 
 @pytest.mark.parametrize("name", ["import", "rmi", "create", "run", "rm", "commit", "load",
-                                  "prune"])
+                                  "prune", "build"])
 def test_kill_at_every_fault_point(name: str, based: Path, small_tar: Path,
                                    tmp_path: Path) -> None:
     op = next(o for o in _ops(small_tar, tmp_path) if o.name == name)
