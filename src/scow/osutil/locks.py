@@ -76,12 +76,19 @@ class OwnerToken:
 
     @property
     def name(self) -> str:
-        if self._name is None:
+        while self._name is None:
             os.makedirs(self.folder, exist_ok=True)
             name = f"owner-{os.getpid()}-{os.urandom(4).hex()}"
-            fd = os.open(os.path.join(self.folder, name),
-                         os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            # locked under a temporary name, then renamed: no other process can ever see
+            # the token's name unlocked and take this live owner for a dead one
+            tmp = os.path.join(self.folder, f".{name}")
+            fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
             fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                os.rename(tmp, os.path.join(self.folder, name))
+            except FileNotFoundError:  # a reaper took the unlocked temp file: try again
+                os.close(fd)
+                continue
             self._fd, self._name = fd, name
         return self._name
 
@@ -103,6 +110,11 @@ class OwnerToken:
         gone: list[str] = []
         with contextlib.suppress(FileNotFoundError):
             for name in os.listdir(self.folder):
+                path = os.path.join(self.folder, name)
+                if name.startswith(".owner-") and not is_locked(path):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(path)  # a token whose process died before naming it
+                    continue
                 if name.startswith("owner-") and name != self._name and not self.is_alive(name):
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(os.path.join(self.folder, name))
