@@ -1,6 +1,6 @@
 """A bounded loop of kill -9 at random moments of real `scow` processes (import, rmi, create,
-run, rm, commit, build, prune), then the next command works, `system check` is clean once that command
-rolled the dead one back, and the image finished before the loop survives."""
+run, rm, commit, build, prune), then the next command works, `system check` is clean once
+that command rolled the dead one back, and the image finished before the loop survives."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ def test_random_kills(busybox_tar: Path, small_tar: Path, no_leaked_mounts: Path
     context = no_leaked_mounts / "context"
     context.mkdir()
     (context / "Dockerfile").write_text("FROM bb\nRUN echo built > /built\nCOPY Dockerfile /df\n")
-    ops = [("build", "-q", "--no-cache", "-t", "rb:1", str(context)), ("rmi", "rb:1"),("import", str(small_tar), "r:1"), ("rmi", "-f", "r:1"),
+    ops = [("build", "-q", "--no-cache", "-t", "rb:1", str(context)), ("rmi", "rb:1"),
+           ("import", str(small_tar), "r:1"), ("rmi", "-f", "r:1"),
            ("create", "--name", "rc", "bb"), ("rm", "-f", "rc"),
            ("run", "--name", "rr", "bb", "true"), ("rm", "-f", "rr"),
            ("commit", "base", "rc:1"), ("rmi", "rc:1"), ("image", "prune", "-f")]
