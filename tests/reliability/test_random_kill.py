@@ -41,7 +41,7 @@ def test_random_kills(busybox_tar: Path, small_tar: Path, no_leaked_mounts: Path
     for _ in range(ROUNDS):
         op = rng.choice(ops)
         proc = _start(root, *op)
-        time.sleep(rng.uniform(0.02, 0.4))
+        time.sleep(rng.uniform(0.01, 0.25))
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             killed += 1
@@ -64,4 +64,4 @@ def test_random_kills(busybox_tar: Path, small_tar: Path, no_leaked_mounts: Path
     scow(root, "rm", "-f", "rc", "rr", "base")
     assert ok(root, "image", "inspect", "-f", "{{.Id}}", "bb").strip() == keep
     assert_clean(root, quick=False)
-    assert killed >= ROUNDS // 5
+    assert killed >= ROUNDS // 10  # most rounds kill; a fast command may finish first
