@@ -97,7 +97,8 @@ def global_command() -> Command:
                   short="Docker's image and container storage, without a daemon",
                   interspersed=False)
     cmd.string("root", None, "Root of the scow store (default /var/lib/scow)", metavar="string")
-    cmd.string("storage-driver", "s", "Storage driver to use (overlay2, vfs)", metavar="string")
+    cmd.string("storage-driver", "s", "Storage driver to use (overlay2, btrfs, vfs)",
+               metavar="string")
     cmd.string("runtime", None, "OCI runtime for containers (default runc)", metavar="string")
     cmd.bool("debug", "D", "Enable debug mode (tracebacks on errors)")
     cmd.bool("version", "v", "Print version information and quit")
@@ -145,6 +146,9 @@ def _dispatch(argv: list[str]) -> int:
         sys.stdout.write(_top_help(top))
         return 0
     name, rest = _command_words(words)
+    if name is None and words[0] in GROUPS and (len(words) == 1 or words[1] in ("-h", "--help")):
+        sys.stdout.write(_group_help(words[0]))
+        return 0
     if name is None:
         raise UsageError(f"'{' '.join(words[:2])}' is not a scow command.", "scow")
     import importlib
@@ -182,6 +186,18 @@ def _top_help(top: Command) -> str:
               "  system    Manage scow", "  volume    Manage volumes", "",
               "Global Options:", top.flag_usages(100).rstrip(), "",
               "Run 'scow COMMAND --help' for more information on a command.", ""]
+    return "\n".join(lines)
+
+
+def _group_help(group: str) -> str:
+    """`scow image` alone: the group's commands, as docker's management commands show."""
+    subs = sorted({key.split(" ", 1)[1] for key in COMMANDS if key.startswith(group + " ")})
+    if group == "volume":
+        subs = ["create", "inspect", "ls", "prune", "rm"]
+    title = "scow" if group == "system" else f"{group}s"
+    lines = ["", f"Usage:  scow {group} COMMAND", "", f"Manage {title}", "", "Commands:"]
+    lines += [f"  {sub}" for sub in subs if sub != "cleanup"]
+    lines += ["", f"Run 'scow {group} COMMAND --help' for more information on a command.", ""]
     return "\n".join(lines)
 
 
