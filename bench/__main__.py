@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help="comma-separated scenario numbers (1-8)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (stores, logs)")
     ap.add_argument("--tmp", default="/var/tmp", help="where the temp dir goes (a disk)")
+    ap.add_argument("--update", action="store_true",
+                    help="with --only: replace those scenarios in the newest full run's "
+                         "results and rewrite docs/benchmarks.md from them")
     args = ap.parse_args(argv)
     only = {int(x) for x in args.only.split(",") if x}
     signal.signal(signal.SIGTERM, _interrupted)   # so the engines are stopped on kill too
@@ -70,14 +73,36 @@ def main(argv: list[str] | None = None) -> int:
         b.close()
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
+    if args.update and only:
+        rows += _earlier_rows(exclude=only)
     rows.sort(key=lambda r: r.scenario)
     info = {"machine": report.machine(), "limits": limits, "quick": args.quick,
             "sizes": vars(sizes), "seconds": round(time.monotonic() - t_start)}
     remarks = REPO / "bench" / "remarks.md"
-    out = report.write(rows, info, quick=args.quick or bool(only), stamp=stamp,
+    partial = args.quick or (bool(only) and not args.update)
+    out = report.write(rows, info, quick=partial, stamp=stamp,
                        remarks=remarks.read_text() if remarks.exists() else "")
-    print(f"bench: wrote {out}" + ("" if args.quick or only else " and docs/benchmarks.md"))
+    print(f"bench: wrote {out}" + ("" if partial else " and docs/benchmarks.md"))
     return 0
+
+
+def _earlier_rows(exclude: set[int]) -> list[Row]:
+    """The rows of the newest full run for the scenarios not re-run now."""
+    import json
+
+    runs = sorted(p for p in (REPO / "bench" / "results").glob("*.json")
+                  if not p.stem.endswith("-quick"))
+    if not runs:
+        return []
+    out = []
+    for r in json.loads(runs[-1].read_text())["rows"]:
+        if r["scenario"] in exclude:
+            continue
+        row = Row(r["scenario"], r["what"], r["unit"], limit=r["limit"],
+                  limit_what=r["limit_what"], note=r["note"])
+        row.values, row.samples = dict(r["median"]), dict(r["samples"])
+        out.append(row)
+    return out
 
 
 def _interrupted(signum: int, frame: object) -> None:
