@@ -11,7 +11,6 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from scow.errors import InvalidArgument
@@ -37,33 +36,46 @@ def rfc3339_nano(ts: float | None = None) -> str:
     ts = time.time() if ts is None else ts
     secs = int(ts)
     frac = f"{ts - secs:.9f}"[2:].rstrip("0")
-    base = datetime.fromtimestamp(secs, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs))
     return f"{base}.{frac}Z" if frac else f"{base}Z"
 
 
 def parse_time(text: str | None) -> float:
-    """Seconds since the epoch of an RFC 3339 time (0.0 when absent or unreadable)."""
-    if not text:
+    """Seconds since the epoch of an RFC 3339 time (0.0 when absent or unreadable).
+    Plain arithmetic, no datetime/_strptime: `scow ps` parses one per container."""
+    if not text or len(text) < 19 or text[4] != "-" or text[10] not in "Tt ":
         return 0.0
     try:
-        head, _, frac = text.rstrip("Z").partition(".")
-        tz = 0.0
-        for sign in ("+", "-"):
-            if sign in frac:
-                frac, _, off = frac.partition(sign)
-                tz = _offset(off, sign)
-        if not frac and len(head) > 19 and head[19] in "+-":
-            tz, head = _offset(head[20:], head[19]), head[:19]
-        base = datetime.strptime(head[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
-        return base.timestamp() + float("0." + (frac or "0")) - tz
+        y, mo, d = int(text[0:4]), int(text[5:7]), int(text[8:10])
+        h, mi, s = int(text[11:13]), int(text[14:16]), int(text[17:19])
+        rest, frac = text[19:], 0.0
+        if rest.startswith("."):
+            zone = rest[1:].lstrip("0123456789")
+            frac, rest = float("0" + rest[:len(rest) - len(zone)]), zone
+        offset = _offset(rest)
     except ValueError:
         return 0.0
+    return _days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s + frac - offset
 
 
-def _offset(text: str, sign: str) -> float:
-    hours, _, minutes = text.partition(":")
-    value = int(hours) * 3600 + int(minutes or 0) * 60
-    return value if sign == "+" else -value
+def _offset(zone: str) -> int:
+    if zone in ("Z", "z", ""):
+        return 0
+    sign = 1 if zone[0] == "+" else -1 if zone[0] == "-" else 0
+    if not sign:
+        raise ValueError(zone)
+    hours, _, minutes = zone[1:].partition(":")
+    return sign * (int(hours) * 3600 + int(minutes or 0) * 60)
+
+
+def _days_from_civil(y: int, m: int, d: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
+    y -= m <= 2
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
 
 
 @dataclass(frozen=True, slots=True)
