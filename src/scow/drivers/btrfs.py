@@ -20,42 +20,31 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, BinaryIO
 
 from scow.drivers import naive
-from scow.drivers.base import DriverInfo, check_id
-from scow.errors import Conflict, DriverUnsupported, LayerNotFound, from_oserror
+from scow.drivers.folders import FolderDriver
+from scow.errors import Conflict, DriverUnsupported, from_oserror
 from scow.osutil import btrfs, fs
 
 if TYPE_CHECKING:
     from scow.archive.changes import Change
-    from scow.archive.tarstream import TarEntry
 
 
-class BtrfsDriver:
+class BtrfsDriver(FolderDriver):
     name = "btrfs"
 
     def __init__(self, root: str) -> None:
         self.home = os.path.join(root, self.name)
-        self._subvolumes = os.path.join(self.home, "subvolumes")
+        self.layers_dir = os.path.join(self.home, "subvolumes")
         try:
             os.makedirs(root, exist_ok=True)
             backing = fs.backing_filesystem(root)
             if backing != "btrfs":
                 raise DriverUnsupported(f"btrfs needs a btrfs filesystem: {root} is on {backing}")
-            os.makedirs(self._subvolumes, mode=0o710, exist_ok=True)
+            os.makedirs(self.layers_dir, mode=0o710, exist_ok=True)
         except OSError as exc:
             raise from_oserror(f"create btrfs home {self.home}", exc) from exc
-
-    def _dir(self, id: str) -> str:
-        return os.path.join(self._subvolumes, check_id(id))
-
-    def _existing(self, id: str) -> str:
-        path = self._dir(id)
-        if not os.path.isdir(path):
-            raise LayerNotFound(f"get layer {id[:12]}: no such layer in btrfs")
-        return path
 
     # -- create / remove -----------------------------------------------------------------------
     def create(self, id: str, parent: str | None) -> None:
@@ -72,9 +61,6 @@ class BtrfsDriver:
         except OSError as exc:
             raise from_oserror(f"create layer {id[:12]}", exc) from exc
 
-    def create_rw(self, id: str, parent: str | None) -> None:
-        self.create(id, parent)
-
     def remove(self, id: str) -> None:
         """Idempotent: destroys the subvolume and any nested in it (a container may have made
         some); a plain folder left by an interrupted create is removed as a tree."""
@@ -87,29 +73,7 @@ class BtrfsDriver:
         except OSError as exc:
             raise from_oserror(f"remove layer {id[:12]}", exc) from exc
 
-    def exists(self, id: str) -> bool:
-        return os.path.isdir(self._dir(id))
-
-    def list_ids(self) -> list[str]:
-        return sorted(n for n in os.listdir(self._subvolumes) if not n.startswith("."))
-
-    # -- get / put -----------------------------------------------------------------------------
-    def get(self, id: str) -> str:
-        return self._existing(id)
-
-    def put(self, id: str) -> None:
-        pass
-
-    def is_mounted(self, id: str) -> bool:
-        return False
-
-    def layer_path(self, id: str) -> str:
-        return self._existing(id)
-
     # -- diffs ---------------------------------------------------------------------------------
-    def apply_diff(self, id: str, parent: str | None, entries: Iterable[TarEntry]) -> int:
-        return naive.apply_diff(self, id, entries)
-
     def diff(self, id: str, parent: str | None, out: BinaryIO) -> None:
         if parent is None:
             naive.diff(self, id, None, out)
@@ -119,7 +83,7 @@ class BtrfsDriver:
         new = self._existing(id)
         found = self.changes(id, parent)
         export_changes(new, found, out)
-        naive._settle(new, found)  # moby sleeps after every naive diff
+        naive.settle(new, found)  # moby sleeps after every naive diff
 
     def changes(self, id: str, parent: str | None) -> list[Change]:
         if parent is None:
@@ -134,16 +98,5 @@ class BtrfsDriver:
         return changes_size(self._existing(id), self.changes(id, parent))
 
     # -- reporting -----------------------------------------------------------------------------
-    def metadata(self, id: str) -> dict[str, str]:
-        self._existing(id)
-        return {}  # moby's btrfs GetMetadata is nil: inspect shows GraphDriver.Data null
-
-    def info(self) -> DriverInfo:
-        return DriverInfo(self.name, fs.backing_filesystem(self.home),
-                          fs.supports_d_type(self.home), native_diff=False)
-
     def status(self) -> list[tuple[str, str]]:
         return [("Backing Filesystem", fs.backing_filesystem(self.home))]
-
-    def cleanup(self) -> None:
-        pass

@@ -15,11 +15,8 @@ it O(changes) later.
 from __future__ import annotations
 
 import os
-import stat
-from collections.abc import Iterator
 
-from scow.archive.changes import Change, _added, _differs, _scan
-from scow.errors import from_oserror
+from scow.archive.changes import Change, changes_dirs
 
 
 def _same_inode(new: os.stat_result, old: os.stat_result) -> bool:
@@ -27,38 +24,7 @@ def _same_inode(new: os.stat_result, old: os.stat_result) -> bool:
             and new.st_mtime_ns == old.st_mtime_ns and new.st_size == old.st_size)
 
 
-def _compare(new: str, old: str, rel: str) -> Iterator[Change]:
-    new_entries = _scan(os.path.join(new, rel) if rel else new)
-    old_entries = _scan(os.path.join(old, rel) if rel else old)
-    for name in sorted(new_entries.keys() | old_entries.keys(), key=os.fsencode):
-        child = f"{rel}/{name}" if rel else name
-        ne, oe = new_entries.get(name), old_entries.get(name)
-        if ne is None:
-            yield Change("/" + child, "D")
-            continue
-        if oe is None:
-            yield from _added(new, child)
-            continue
-        nst, ost = ne.stat(follow_symlinks=False), oe.stat(follow_symlinks=False)
-        both_dirs = stat.S_ISDIR(nst.st_mode) and stat.S_ISDIR(ost.st_mode)
-        if not _same_inode(nst, ost) and _differs(nst, ost, ne.path, oe.path):
-            yield Change("/" + child, "C")
-            if both_dirs:
-                yield from _compare(new, old, child)
-            elif stat.S_ISDIR(nst.st_mode):
-                for sub in sorted(os.listdir(ne.path), key=os.fsencode):
-                    yield from _added(new, f"{child}/{sub}")
-        elif both_dirs:
-            inner = list(_compare(new, old, child))
-            if inner:
-                yield Change("/" + child, "C")  # the parent first, so its perms round-trip
-                yield from inner
-
-
 def snapshot_changes(new: str, old: str) -> list[Change]:
     """What changed in the snapshot `new` relative to `old` (any two trees work; the shortcut
     only fires where inodes are shared by snapshotting)."""
-    try:
-        return list(_compare(new, old, ""))
-    except OSError as exc:
-        raise from_oserror(f"compute changes of {new}", exc) from exc
+    return changes_dirs(new, old, unchanged=_same_inode)

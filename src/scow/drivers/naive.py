@@ -64,10 +64,10 @@ def diff(driver: Mounter, id: str, parent: str | None, out: BinaryIO) -> None:
             with mounted(driver, parent) as old:
                 found = changes_dirs(new, old)
             export_changes(new, found, out)
-        _settle(new, found)
+        settle(new, found)
 
 
-def _settle(root: str, found: list[Change]) -> None:
+def settle(root: str, found: list[Change]) -> None:
     """Sleep to the next whole second if a file just exported was modified in this second."""
     newest = 0
     for change in found:
