@@ -8,8 +8,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
-from collections.abc import Iterator
 
 from scow.drivers.overlay2_changes import OPAQUE
 from scow.osutil import fs, mounts
@@ -32,14 +30,8 @@ def kernel_has_overlay() -> bool:
     return listed()
 
 
-@contextlib.contextmanager
-def _scratch(home: str) -> Iterator[str]:
-    os.makedirs(home, exist_ok=True)
-    folder = tempfile.mkdtemp(prefix=".probe-", dir=home)
-    try:
-        yield folder
-    finally:
-        fs.remove_tree(folder)
+def _scratch(home: str) -> contextlib.AbstractContextManager[str]:
+    return fs.scratch_dir(home, ".probe-")
 
 
 def unsupported_reason(home: str, options: dict[str, str]) -> str | None:

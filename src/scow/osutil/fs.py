@@ -14,6 +14,7 @@ import shutil
 import stat
 import struct
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from scow.osutil import mounts, syscalls
@@ -56,9 +57,36 @@ def backing_filesystem(path: str) -> str:
     return FS_NAMES.get(fs_magic(path), "<unknown>")
 
 
+@contextlib.contextmanager
+def scratch_dir(parent: str, prefix: str) -> Iterator[str]:
+    """A temporary folder in `parent` named `<prefix><pid>-<random>`, removed after the block;
+    those a killed process left (its pid is gone) are removed first, mounts under them too."""
+    os.makedirs(parent, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        for name in os.listdir(parent):
+            pid = name[len(prefix):].split("-", 1)[0] if name.startswith(prefix) else ""
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                remove_tree(os.path.join(parent, name))
+    folder = tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent)
+    try:
+        yield folder
+    finally:
+        remove_tree(folder)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def supports_d_type(path: str) -> bool:
     """Whether readdir under `path` reports file types (overlayfs needs it; xfs ftype=0 doesn't)."""
-    with tempfile.TemporaryDirectory(prefix="d_type-check-", dir=path) as probe:
+    with scratch_dir(path, ".d_type-check-") as probe:
         open(os.path.join(probe, "f"), "wb").close()
         handle = _libc.opendir(os.fsencode(probe))
         if not handle:
