@@ -32,8 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol
 
 from scow.errors import InvalidArgument
 
@@ -45,8 +44,7 @@ if TYPE_CHECKING:
 PRIORITY = ("overlay2", "btrfs", "vfs")
 
 
-@dataclass(frozen=True, slots=True)
-class DriverInfo:
+class DriverInfo(NamedTuple):
     name: str
     backing_filesystem: str
     supports_d_type: bool

@@ -113,9 +113,3 @@ def command_of(config: dict[str, Any]) -> tuple[str, list[str]]:
     """(Path, Args) of the container's process."""
     argv = list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])
     return argv[0], argv[1:]
-
-
-def command_line(path: str, args: list[str]) -> str:
-    """The COMMAND of `docker ps` (moby quotes arguments that contain spaces)."""
-    shown = [f"'{a}'" if " " in a else a for a in args]
-    return " ".join([path, *shown]) if shown else path

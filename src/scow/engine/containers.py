@@ -14,24 +14,16 @@ import contextlib
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from scow.engine import initlayer
-from scow.engine.container_config import (
-    CreateOptions,
-    command_line,
-    command_of,
-    container_config,
-    host_config,
-)
 from scow.errors import Conflict, NameInUse, ScowError
 from scow.ids import random_id, short_id
 from scow.oci.image import parse_time, rfc3339_nano
 from scow.store.containers import ContainerRecord
 
 if TYPE_CHECKING:
+    from scow.engine.container_config import CreateOptions
     from scow.engine.engine import Engine
     from scow.runtime.runc import Runc
     from scow.runtime.state import ContainerState
@@ -39,8 +31,7 @@ if TYPE_CHECKING:
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
-@dataclass(frozen=True, slots=True)
-class ContainerSummary:
+class ContainerSummary(NamedTuple):
     id: str
     name: str
     image: str
@@ -50,10 +41,10 @@ class ContainerSummary:
     state: str  # created | running | paused | exited
     status: str
     exit_code: int
-    labels: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str]
+    mounts: list[str]
     size_rw: int | None = None
     size_root_fs: int | None = None
-    mounts: list[str] = field(default_factory=list)
 
 
 class ContainerService:
@@ -76,6 +67,8 @@ class ContainerService:
     # -- create ---------------------------------------------------------------------------
     def create(self, opts: CreateOptions) -> str:
         """docker create: the records, the init and writable layers and the folder."""
+        from scow.engine import initlayer
+        from scow.engine.container_config import command_of, container_config, host_config
         from scow.engine.volumes import MountSpec, parse_mount_flag, parse_volume_flag
 
         self.store.recover()
@@ -203,12 +196,11 @@ class ContainerService:
             record.id, record.name, doc["Config"].get("Image", ""), record.image_id,
             command_line(doc["Path"], doc["Args"]), record.created, state, status, code,
             doc["Config"].get("Labels") or {},
-            mounts=[m["Name"] or m["Source"] for m in doc.get("MountPoints", [])])
+            [m["Name"] or m["Source"] for m in doc.get("MountPoints", [])])
 
     def _with_size(self, s: ContainerSummary) -> ContainerSummary:
         rw, root_fs = self.sizes(s.id)
-        return ContainerSummary(s.id, s.name, s.image, s.image_id, s.command, s.created, s.state,
-                                s.status, s.exit_code, s.labels, rw, root_fs, s.mounts)
+        return s._replace(size_rw=rw, size_root_fs=root_fs)
 
     def sizes(self, name: str) -> tuple[int, int]:
         """(SizeRw, SizeRootFs): what the writable layer adds over the init layer, and that
@@ -290,10 +282,16 @@ class ContainerService:
         return removed, reclaimed
 
 
+def command_line(path: str, args: list[str]) -> str:
+    """The COMMAND of `docker ps` (moby quotes arguments that contain spaces)."""
+    shown = [f"'{a}'" if " " in a else a for a in args]
+    return " ".join([path, *shown]) if shown else path
+
+
 def _mount_doc(m: Any, anonymous: bool) -> dict[str, Any]:
     return {"Type": m.kind, "Name": m.source if m.kind == "volume" else "",
             "Source": m.source if m.kind == "bind" else "", "Destination": m.destination,
             "RW": not m.read_only, "Anonymous": anonymous}
 
 
-__all__ = ["ContainerService", "ContainerSummary", "CreateOptions", "ZERO_TIME"]
+__all__ = ["ContainerService", "ContainerSummary", "ZERO_TIME"]

@@ -4,9 +4,8 @@ docker's rules for naming images, `<missing>` history rows and conflicts on remo
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from collections.abc import Callable, Sequence
+from typing import Any, BinaryIO, NamedTuple
 
 from scow.errors import Conflict, ImageNotFound, InvalidArgument, NotFound
 from scow.ids import ImageID, chain_ids, short_id
@@ -20,8 +19,7 @@ from scow.store.store import Store
 ContainersUsing = Callable[[str], list[tuple[str, bool]]]
 
 
-@dataclass(frozen=True, slots=True)
-class ImageSummary:
+class ImageSummary(NamedTuple):
     id: ImageID
     repo_tags: list[str]
     repo_digests: list[str]
@@ -33,14 +31,13 @@ class ImageSummary:
     intermediate: bool
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
+class HistoryRow(NamedTuple):
     id: str  # image ID or "<missing>"
     created: float
     created_by: str
     size: int
     comment: str
-    tags: list[str] = field(default_factory=list)
+    tags: Sequence[str] = ()
 
 
 def go_arch() -> str:

@@ -8,18 +8,16 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from scow.errors import InvalidArgument
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     root: str
     storage_driver: str | None
     runtime: str
-    insecure_registries: tuple[str, ...] = field(default_factory=tuple)
+    insecure_registries: tuple[str, ...] = ()
 
     @classmethod
     def resolve(cls, root: str | None = None, storage_driver: str | None = None,

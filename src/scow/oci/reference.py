@@ -6,7 +6,7 @@ default tag, and the familiar form docker prints (``busybox:latest``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from scow.errors import InvalidReference
 
@@ -33,8 +33,7 @@ _HEX64_RE = re.compile(r"^[a-f0-9]{64}$")
 _TAG_RE = re.compile(rf"^{_TAG}$")
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(NamedTuple):
     domain: str
     path: str
     tag: str | None = None

@@ -27,7 +27,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-from dataclasses import replace
 from typing import Any
 
 from scow.errors import ScowError
@@ -71,7 +70,7 @@ class Shim:
             self._create_pipes(pid_file)
         with open(pid_file, encoding="ascii") as f:
             pid = int(f.read().strip())
-        self.state = replace(self.state, pid=pid, status="created")
+        self.state = self.state._replace(pid=pid, status="created")
         write_state(self.cdir, self.state)
 
     def _create_pipes(self, pid_file: str) -> None:
@@ -129,7 +128,7 @@ class Shim:
 
     def start(self) -> None:
         self.runc.start(self.cid)
-        self.state = replace(self.state, status="running", started_at=rfc3339nano())
+        self.state = self.state._replace(status="running", started_at=rfc3339nano())
         write_state(self.cdir, self.state)
 
     def serve(self) -> int:
@@ -320,7 +319,7 @@ def run(cdir: str, ready_fd: int, go_fd: int) -> int:
         shim.create()
     except Exception as exc:  # noqa: BLE001 - reported to the caller, which raises it
         code = exc.exit_code if isinstance(exc, ScowError) and exc.exit_code > 1 else 128
-        write_state(cdir, replace(shim.state, status="created", pid=0, exit_code=code,
+        write_state(cdir, shim.state._replace(status="created", pid=0, exit_code=code,
                                   error=str(exc)))
         shim.report({"error": str(exc), "kind": type(exc).__name__})  # after the state
         return 1
@@ -329,7 +328,7 @@ def run(cdir: str, ready_fd: int, go_fd: int) -> int:
         word = go.readline().strip()
     if word != b"start":
         shim.runc.delete(shim.cid, force=True)
-        write_state(cdir, replace(shim.state, status="created", pid=0, error="start aborted"))
+        write_state(cdir, shim.state._replace(status="created", pid=0, error="start aborted"))
         return 1
     try:
         shim.start()

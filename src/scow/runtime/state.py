@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, replace
+from typing import NamedTuple
 
 from scow.osutil.atomic import atomic_write
 
@@ -35,8 +35,7 @@ def rfc3339nano(ns: int | None = None) -> str:
     return f"{base}.{digits}Z" if digits else f"{base}Z"
 
 
-@dataclass(frozen=True)
-class ContainerState:
+class ContainerState(NamedTuple):
     status: str = "created"  # created | running | exited
     pid: int = 0
     shim_pid: int = 0
@@ -50,7 +49,7 @@ class ContainerState:
         return self.status == "running"
 
     def exited(self, exit_code: int, error: str = "") -> ContainerState:
-        return replace(self, status="exited", pid=0, exit_code=exit_code, error=error,
+        return self._replace(status="exited", pid=0, exit_code=exit_code, error=error,
                        finished_at=rfc3339nano())
 
 
@@ -63,9 +62,9 @@ def read_state(container_dir: str) -> ContainerState | None:
         return None
     except ValueError:
         return ContainerState(status="exited", exit_code=-1, error="state file unreadable")
-    known = ContainerState.__dataclass_fields__
+    known = ContainerState._fields
     return ContainerState(**{k: v for k, v in raw.items() if k in known})
 
 
 def write_state(container_dir: str, state: ContainerState) -> None:
-    atomic_write(os.path.join(container_dir, STATE_FILE), json.dumps(asdict(state)).encode())
+    atomic_write(os.path.join(container_dir, STATE_FILE), json.dumps(state._asdict()).encode())

@@ -16,16 +16,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from scow.errors import ContainerNotFound, InvalidArgument, NameInUse
 from scow.osutil.locks import OwnerToken
 from scow.store.db import Database
 
 
-@dataclass(frozen=True, slots=True)
-class ContainerRecord:
+class ContainerRecord(NamedTuple):
     id: str
     name: str
     image_id: str

@@ -14,7 +14,7 @@ alive through the layers' parent links.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from scow.blobs.store import BlobStore
 from scow.errors import ImageNotFound, InvalidArgument, LayerNotFound
@@ -24,8 +24,7 @@ from scow.osutil import faults
 from scow.store.db import Database
 
 
-@dataclass(frozen=True, slots=True)
-class ImageRecord:
+class ImageRecord(NamedTuple):
     id: ImageID
     top_layer: str | None
     parent: str | None

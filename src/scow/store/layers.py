@@ -28,8 +28,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from scow.drivers.base import Driver
 from scow.errors import IntegrityError, LayerInUse, LayerNotFound, ScowError, from_oserror
@@ -40,8 +39,7 @@ from scow.osutil.locks import OwnerToken
 from scow.store.db import Database
 
 
-@dataclass(frozen=True, slots=True)
-class Layer:
+class Layer(NamedTuple):
     chain_id: ChainID
     diff_id: DiffID
     cache_id: CacheID
@@ -49,8 +47,7 @@ class Layer:
     size: int  # DiffSize: what this layer adds
 
 
-@dataclass(frozen=True, slots=True)
-class RWLayer:
+class RWLayer(NamedTuple):
     mount_id: str
     parent: ChainID | None
 
@@ -67,13 +64,18 @@ _REFS_SQL = """SELECT
 
 
 class LayerStore:
-    def __init__(self, root: str, db: Database, driver: Driver, owner: OwnerToken) -> None:
+    def __init__(self, root: str, db: Database, driver: Callable[[], Driver],
+                 owner: OwnerToken) -> None:
         self.root = root
         self.db = db
-        self.driver = driver
+        self._driver_of = driver  # opened on first use: `images` and `ps` need no driver
         self.owner = owner
         self.meta_dir = os.path.join(root, "layerdb")
         os.makedirs(self.meta_dir, exist_ok=True)
+
+    @property
+    def driver(self) -> Driver:
+        return self._driver_of()
 
     # -- reading --------------------------------------------------------------------------
     def find(self, chain: str) -> Layer | None:

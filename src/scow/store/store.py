@@ -62,7 +62,7 @@ class Store:
 
     @cached_property
     def layers(self) -> LayerStore:
-        return LayerStore(self.root, self.db, self.driver, self.owner)
+        return LayerStore(self.root, self.db, lambda: self.driver, self.owner)
 
     @property
     def tmp(self) -> str:
