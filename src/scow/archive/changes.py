@@ -18,6 +18,7 @@ from typing import BinaryIO, Literal
 
 from scow.archive.writer import CAPABILITY, TarWriter
 from scow.errors import ScowError, from_oserror
+from scow.osutil.fs import size_once
 
 ChangeKind = Literal["A", "C", "D"]
 
@@ -133,14 +134,8 @@ def changes_size(root: str, changes: Iterable[Change]) -> int:
             st = os.lstat(os.path.join(root, change.path.lstrip("/")))
         except FileNotFoundError:
             continue
-        if stat.S_ISDIR(st.st_mode):
-            continue
-        if st.st_nlink > 1:
-            key = (st.st_dev, st.st_ino)
-            if key in seen:
-                continue
-            seen.add(key)
-        total += st.st_size
+        if not stat.S_ISDIR(st.st_mode):
+            total += size_once(st, seen)
     return total
 
 

@@ -5,10 +5,44 @@ docker CLI's ways of showing IDs, sizes and times. Commands build row objects (w
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from scow.cli.context import Context
+
+FORMAT_HELP = ("Format output using a custom template:\n'table':            Print output in "
+               "table format with column headers (default)\n'table TEMPLATE':   Print output in "
+               "table format using the given Go template\n'json':             Print in JSON "
+               "format\n'TEMPLATE':         Print output using the given Go template.")
+
+
+def for_each(ctx: Context, names: list[str], action: Callable[[str], object]) -> int:
+    """Apply `action` to each name as docker's multi-name commands do: the name on success,
+    `Error: ...` for a failure, and exit code 1 if any failed."""
+    import sys
+
+    from scow.errors import ScowError
+
+    status = 0
+    for name in names:
+        try:
+            action(name)
+            ctx.out(name)
+        except ScowError as exc:
+            sys.stderr.write(f"Error: {exc.message}\n")
+            status = 1
+    return status
+
+
+def print_pruned(ctx: Context, sections: list[tuple[str, list[str]]], reclaimed: int) -> None:
+    """docker's prune report: `Deleted X:` sections, then the reclaimed space."""
+    for title, lines in sections:
+        if lines:
+            ctx.out(title)
+            for line in lines:
+                ctx.out(line)
+            ctx.out()
+    ctx.out(f"Total reclaimed space: {size(reclaimed)}")
 
 
 def short(image_id: str, no_trunc: bool = False) -> str:

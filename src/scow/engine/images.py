@@ -9,7 +9,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 from scow.errors import Conflict, ImageNotFound, InvalidArgument, NotFound
 from scow.ids import ImageID, chain_ids, short_id
-from scow.oci.image import history_entry, make_config, rfc3339_nano
+from scow.oci.image import history_entry, make_config, parse_time, rfc3339_nano
 from scow.oci.reference import Reference, parse_reference
 from scow.osutil import faults
 from scow.store.images import ImageRecord
@@ -170,8 +170,6 @@ class ImageService:
                     raise InvalidArgument("too many non-empty layers in History section")
                 size = self.store.layers.get(chains[layer_index]).size
                 layer_index += 1
-            from scow.oci.image import parse_time
-
             rows.insert(0, HistoryRow("<missing>", parse_time(h.created), h.created_by, size,
                                       h.comment))
         self._fill_history_ids(rows, image_id)

@@ -123,13 +123,11 @@ class SystemService:
         return out, logs
 
     def _volumes(self) -> list[VolumeUsage]:
-        links: dict[str, int] = {}
-        for record in self.store.containers.all():
-            for m in record.doc.get("MountPoints", []):
-                if m.get("Name"):
-                    links[m["Name"]] = links.get(m["Name"], 0) + 1
+        from scow.engine.prune import volume_users
+
+        users = volume_users(self.engine)
         volumes = self.engine.volumes
-        return [VolumeUsage(v.name, volumes.size(v.name), links.get(v.name, 0))
+        return [VolumeUsage(v.name, volumes.size(v.name), len(users.get(v.name, ())))
                 for v in volumes.all()]
 
 

@@ -230,13 +230,19 @@ def dir_size(path: str) -> int:
                 if stat.S_ISDIR(st.st_mode):
                     stack.append(entry.path)
                     continue
-                if st.st_nlink > 1:
-                    key = (st.st_dev, st.st_ino)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                total += st.st_size
+                total += size_once(st, seen)
     return total
+
+
+def size_once(st: os.stat_result, seen: set[tuple[int, int]]) -> int:
+    """st_size of a non-directory, or 0 when another link to its inode was counted already
+    (moby's rule for layer and container sizes)."""
+    if st.st_nlink > 1:
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            return 0
+        seen.add(key)
+    return st.st_size
 
 
 def _clear_inode_flags(path: str) -> None:

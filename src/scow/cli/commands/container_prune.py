@@ -20,10 +20,5 @@ def run(opts: Options, ctx: Context) -> int:
     if not opts.force and not confirm(ctx, "WARNING! This will remove all stopped containers."):
         return 0
     removed, reclaimed = ctx.engine.containers.prune()
-    if removed:
-        ctx.out("Deleted Containers:")
-        for cid in removed:
-            ctx.out(cid)
-        ctx.out()
-    ctx.out(f"Total reclaimed space: {output.size(reclaimed)}")
+    output.print_pruned(ctx, [("Deleted Containers:", removed)], reclaimed)
     return 0

@@ -18,11 +18,7 @@ def command() -> Command:
     cmd = Command("history", usage="scow image history [OPTIONS] IMAGE",
                   short="Show the history of an image", aliases=("image history", "history"),
                   args=(1, 1))
-    cmd.string("format", None, "Format output using a custom template:\n'table':            "
-               "Print output in table format with column headers (default)\n'table TEMPLATE':   "
-               "Print output in table format using the given Go template\n'json':             "
-               "Print in JSON format\n'TEMPLATE':         Print output using the given Go "
-               "template.", metavar="string")
+    cmd.string("format", None, output.FORMAT_HELP, metavar="string")
     cmd.bool("human", "H", "Print sizes and dates in human readable format", default=True)
     cmd.bool("no-trunc", None, "Don't truncate output")
     cmd.bool("quiet", "q", "Only show image IDs")

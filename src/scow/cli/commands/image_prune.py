@@ -33,11 +33,10 @@ def run(opts: Options, ctx: Context) -> int:
     if not opts.force and not confirm(ctx, warning):
         return 0
     records, reclaimed = ctx.engine.images.prune(all=opts.all, filters=parse_filters(opts.filter))
-    if records:
-        ctx.out("Deleted Images:")
-        for record in records:
-            for key, value in record.items():
-                ctx.out(f"{key.lower()}: {value}")
-        ctx.out()
-    ctx.out(f"Total reclaimed space: {output.size(reclaimed)}")
+    output.print_pruned(ctx, [("Deleted Images:", image_lines(records))], reclaimed)
     return 0
+
+
+def image_lines(records: list[dict[str, str]]) -> list[str]:
+    """`untagged: x` / `deleted: sha256:...` lines of a prune report."""
+    return [f"{key.lower()}: {value}" for record in records for key, value in record.items()]

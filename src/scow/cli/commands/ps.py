@@ -25,11 +25,7 @@ def command() -> Command:
     cmd.bool("all", "a", "Show all containers (default shows just running)")
     cmd.string_list("filter", "f", "Filter output based on conditions provided",
                     metavar="filter")
-    cmd.string("format", None, "Format output using a custom template:\n'table':            "
-               "Print output in table format with column headers (default)\n'table TEMPLATE':   "
-               "Print output in table format using the given Go template\n'json':             "
-               "Print in JSON format\n'TEMPLATE':         Print output using the given Go "
-               "template.", metavar="string")
+    cmd.string("format", None, output.FORMAT_HELP, metavar="string")
     cmd.int("last", "n", "Show n last created containers (includes all states)", default=-1)
     cmd.bool("latest", "l", "Show the latest created container (includes all states)")
     cmd.bool("no-trunc", None, "Don't truncate output")

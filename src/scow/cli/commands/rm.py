@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from scow.cli.commands.stop import for_each
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
+from scow.cli.output import for_each
 
 
 def command() -> Command:

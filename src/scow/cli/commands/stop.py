@@ -1,14 +1,10 @@
-"""owns: `scow stop`, `scow restart`, `scow kill`, `scow pause`, `scow unpause` (the
-commands that signal running containers, one name at a time, errors per name)."""
+"""owns: `scow stop`."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
-from scow.errors import ScowError
+from scow.cli.output import for_each
 
 
 def command() -> Command:
@@ -18,18 +14,6 @@ def command() -> Command:
     cmd.string("signal", "s", "Signal to send to the container", metavar="string")
     cmd.int("time", "t", "Seconds to wait before killing the container", default=-1)
     return cmd
-
-
-def for_each(ctx: Context, names: list[str], action: Callable[[str], object]) -> int:
-    status = 0
-    for name in names:
-        try:
-            action(name)
-            ctx.out(name)
-        except ScowError as exc:
-            sys.stderr.write(f"Error: {exc.message}\n")
-            status = 1
-    return status
 
 
 def run(opts: Options, ctx: Context) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scow.cli import output
-from scow.cli.commands.image_prune import confirm
+from scow.cli.commands.image_prune import confirm, image_lines
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
 
@@ -32,18 +32,7 @@ def run(opts: Options, ctx: Context) -> int:
     if not opts.force and not confirm(ctx, warning(opts)):
         return 0
     result = system_prune(ctx.engine, all=opts.all, volumes=opts.volumes)
-    for title, names in (("Deleted Containers:", result.containers),
-                         ("Deleted Volumes:", result.volumes)):
-        if names:
-            ctx.out(title)
-            for name in names:
-                ctx.out(name)
-            ctx.out()
-    if result.images:
-        ctx.out("Deleted Images:")
-        for record in result.images:
-            for key, value in record.items():
-                ctx.out(f"{key.lower()}: {value}")
-        ctx.out()
-    ctx.out(f"Total reclaimed space: {output.size(result.reclaimed)}")
+    output.print_pruned(ctx, [("Deleted Containers:", result.containers),
+                              ("Deleted Volumes:", result.volumes),
+                              ("Deleted Images:", image_lines(result.images))], result.reclaimed)
     return 0

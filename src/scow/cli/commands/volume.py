@@ -8,7 +8,6 @@ from scow.cli import output
 from scow.cli.commands.image_inspect import inspect_objects
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
-from scow.errors import ScowError
 
 VERBS = ("create", "ls", "list", "inspect", "rm", "remove", "prune")
 
@@ -94,44 +93,21 @@ def _inspect(opts: Options, ctx: Context) -> int:
     return inspect_objects(ctx, opts.args, opts.format, [ctx.engine.volumes.inspect])
 
 
-def _in_use(ctx: Context) -> dict[str, list[str]]:
-    users: dict[str, list[str]] = {}
-    for record in ctx.engine.store.containers.all():
-        for m in record.doc.get("MountPoints", []):
-            if m.get("Name"):
-                users.setdefault(m["Name"], []).append(record.id)
-    return users
-
-
 def _rm(opts: Options, ctx: Context) -> int:
-    status, users = 0, _in_use(ctx)
-    for name in opts.args:
-        try:
-            ctx.engine.volumes.remove(name, in_use_by=users.get(name), force=opts.force)
-            ctx.out(name)
-        except ScowError as exc:
-            sys.stderr.write(f"Error: {exc.message}\n")
-            status = 1
-    return status
+    from scow.engine.prune import volume_users
+
+    users = volume_users(ctx.engine)
+    return output.for_each(ctx, opts.args, lambda name: ctx.engine.volumes.remove(
+        name, in_use_by=users.get(name), force=opts.force))
 
 
 def _prune(opts: Options, ctx: Context) -> int:
     from scow.cli.commands.image_prune import confirm
+    from scow.engine.prune import prune_volumes
 
     if not opts.force and not confirm(ctx, "WARNING! This will remove anonymous local volumes "
                                       "not used by at least one container."):
         return 0
-    users, removed, reclaimed = _in_use(ctx), [], 0
-    for volume in ctx.engine.volumes.all():
-        if volume.name in users or not (opts.all or volume.anonymous):
-            continue
-        reclaimed += ctx.engine.volumes.size(volume.name)
-        ctx.engine.volumes.remove(volume.name)
-        removed.append(volume.name)
-    if removed:
-        ctx.out("Deleted Volumes:")
-        for name in removed:
-            ctx.out(name)
-        ctx.out()
-    ctx.out(f"Total reclaimed space: {output.size(reclaimed)}")
+    removed, reclaimed = prune_volumes(ctx.engine, all=opts.all)
+    output.print_pruned(ctx, [("Deleted Volumes:", removed)], reclaimed)
     return 0
