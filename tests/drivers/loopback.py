@@ -13,11 +13,11 @@ from collections.abc import Iterator
 def unavailable_reason() -> str | None:
     """Why a loopback btrfs cannot be made here, or None."""
     if os.geteuid() != 0:
-        return "a loopback btrfs needs root"
+        return "missing privilege: root (for a loopback btrfs)"
     if shutil.which("mkfs.btrfs") is None:
-        return "mkfs.btrfs is not installed (btrfs-progs)"
+        return "missing tool: mkfs.btrfs (btrfs-progs)"
     if not os.path.exists("/dev/loop-control"):
-        return "no loop devices (/dev/loop-control is missing)"
+        return "missing kernel feature: loop devices (/dev/loop-control)"
     return None
 
 

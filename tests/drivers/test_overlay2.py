@@ -7,6 +7,7 @@ import os
 import re
 
 import pytest
+from tests.tools import skip_missing_kernel_feature
 
 from scow.drivers.base import Driver
 from scow.drivers.select import open_driver
@@ -28,7 +29,7 @@ def overlay(root: str) -> Driver:
     try:
         return open_driver(root, "overlay2")
     except DriverUnsupported as exc:
-        pytest.skip(str(exc))
+        skip_missing_kernel_feature(str(exc))
 
 
 def test_layout_is_dockers(overlay: Driver) -> None:

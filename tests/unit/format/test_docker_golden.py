@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.tools import skip_missing_tool
 
 from scow.format.docker import FUNCTIONS, parse
 from scow.format.gotemplate import Template, TemplateError
@@ -55,7 +56,7 @@ def test_output_matches_docker(case: list[str]) -> None:
 
 
 @pytest.mark.docker
-@pytest.mark.skipif(shutil.which("docker") is None, reason="no docker CLI")
+@pytest.mark.skipif(shutil.which("docker") is None, reason="missing tool: docker (CLI)")
 @pytest.mark.parametrize("case", EXEC_CASES[:12], ids=[c[0] for c in EXEC_CASES[:12]])
 def test_live_docker_cli(case: list[Any]) -> None:
     fmt = case[0]
@@ -65,5 +66,5 @@ def test_live_docker_cli(case: list[Any]) -> None:
     proc = subprocess.run(["docker", "version", "--format", fmt], capture_output=True,
                           text=True, timeout=30, env=env)
     if "28.2.2" not in proc.stdout and "Version" in fmt:
-        pytest.skip("a different docker CLI version")
+        skip_missing_tool("docker CLI 28.2.2 (the version the golden files come from)")
     assert proc.stdout == run_like_docker(fmt)[0]
