@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scow.errors import Unsupported
+from scow.errors import InternalError, Unsupported
 from scow.store import db
 from scow.store.db import SCHEMA, SCHEMA_VERSION, Database
 
@@ -118,3 +118,19 @@ def test_two_openers_of_an_old_root_migrate_it_once(tmp_path: Path,
         t.join(30)
     assert errors == [] and len(ran) == 1
     assert user_version(path) == db.SCHEMA_VERSION
+
+
+def test_a_failing_step_leaves_the_old_version(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    path = version_1_file(tmp_path / "scow.db")
+
+    def broken(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE half (x INTEGER)")
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(db, "MIGRATIONS", (*db.MIGRATIONS, broken))
+    monkeypatch.setattr(db, "SCHEMA_VERSION", len(db.MIGRATIONS))
+    with pytest.raises(InternalError, match=r"^open metadata database .*: disk i/o error$"):
+        Database(str(path))
+    assert user_version(path) == 1
+    assert "half" not in tables(path) and "build_cache" not in tables(path)
