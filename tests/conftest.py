@@ -131,7 +131,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not _BAD_SKIPS:
         return
     terminalreporter.section("skips not allowed", red=True)
-    terminalreporter.line(f"a test may skip only for: {', '.join(SKIP_PREFIXES)}"
-                          "(tests/tools.py)")
+    allowed = ", ".join(repr(p.strip()) for p in SKIP_PREFIXES)
+    terminalreporter.line(f"the run fails: {len(_BAD_SKIPS)} test(s) skipped for a reason not "
+                          f"starting with {allowed} (skip through tests/tools.py)", red=True)
     for nodeid, reason in _BAD_SKIPS:
         terminalreporter.line(f"{nodeid}: {reason}")
