@@ -75,3 +75,19 @@ def test_missing_tools_kernel_features_and_xfails_pass(tmp_path: Path,
     assert proc.returncode == pytest.ExitCode.OK, proc.stdout + proc.stderr
     assert "skips not allowed" not in proc.stdout
     assert "1 passed, 3 skipped, 1 xfailed" in proc.stdout
+
+
+def test_a_runc_that_cannot_run_the_minimal_bundle_is_a_missing_tool(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests import tools
+
+    fake = tmp_path / "runc"
+    fake.write_text("#!/bin/sh\necho 'runc run failed: no cgroups here' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(pytest.skip.Exception) as skipped:
+        tools.require_runc()
+    reason = str(skipped.value)
+    assert reason.startswith(tools.SKIP_PREFIXES), reason
+    if os.geteuid() == 0:  # as root the probe ran the fake runc
+        assert "no cgroups here" in reason and str(fake) in tools._runc
