@@ -12,7 +12,6 @@ from scow.runtime.monitor import MonitorOptions, Started, refresh, start_contain
 from scow.runtime.runc import Runc
 from scow.runtime.spec import RunConfig, make_spec, write_bundle, write_etc_files
 
-RUNC = shutil.which("runc") or "/usr/sbin/runc"
 BUSYBOX = "/usr/bin/busybox"
 APPLETS = ("sh", "echo", "cat", "sleep", "id", "true", "false", "printf", "ls", "pwd", "env",
            "seq", "tty", "stty")
