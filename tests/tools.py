@@ -5,7 +5,9 @@ kernel feature, or the privilege to use them. Every skip goes through the helper
 reasons start with one of `SKIP_PREFIXES`; tests/conftest.py turns any other skip into a
 failed run. No probe runs scow: a broken scow must fail its tests, never skip them. runc is
 probed with a bundle written here (a busybox-static rootfs folder and a hand-written
-config.json), so a regression in scow's OCI spec, monitor or mounts cannot hide as a skip.
+config.json), so a regression in scow's OCI spec, monitor or mounts cannot hide as a skip;
+overlayfs with mount(8) on the filesystem the tests use, so scow's own overlay2 probe failing
+where the kernel mounts an overlay fails the tests instead of skipping them.
 """
 
 from __future__ import annotations
@@ -98,3 +100,38 @@ def _minimal_config() -> dict[str, object]:
         "linux": {"namespaces": [{"type": t} for t in ("pid", "mount", "ipc", "uts",
                                                         "network")]},
     }
+
+
+_overlay: dict[int, str | None] = {}
+
+
+def require_overlay(base: str | None = None) -> None:
+    """Skip unless the kernel mounts an overlay (two lowers, upper, work) on the filesystem of
+    `base` (default: the temp folder), tried once per filesystem with mount(8)."""
+    require_root()
+    require_tool("mount", package="util-linux")
+    base = base or tempfile.gettempdir()
+    dev = os.stat(base).st_dev
+    if dev not in _overlay:
+        _overlay[dev] = _probe_overlay(base)
+    failure = _overlay[dev]
+    if failure is not None:
+        skip_missing_kernel_feature(f"overlayfs on {base}'s filesystem ({failure})")
+
+
+def _probe_overlay(base: str) -> str | None:
+    with tempfile.TemporaryDirectory(prefix=".overlay-probe-", dir=base) as tmp:
+        for name in ("l1", "l2", "upper", "work", "merged"):
+            os.mkdir(os.path.join(tmp, name))
+        merged = os.path.join(tmp, "merged")
+        opts = f"lowerdir={tmp}/l2:{tmp}/l1,upperdir={tmp}/upper,workdir={tmp}/work"
+        proc = subprocess.run(["mount", "-t", "overlay", "overlay", "-o", opts, merged],
+                              capture_output=True, text=True, check=False, timeout=60)
+        try:
+            if proc.returncode != 0:
+                return proc.stderr.strip()[-300:] or f"mount exited {proc.returncode}"
+            Path(merged, "f").write_text("x")
+            return None
+        finally:
+            if os.path.ismount(merged):
+                subprocess.run(["umount", "-l", merged], check=False, timeout=60)

@@ -10,11 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 from loopback import loop_btrfs, unavailable_reason
-from tests.tools import require_root, skip_missing_kernel_feature
+from tests.tools import require_overlay, require_root
 
 from scow.drivers.base import Driver
 from scow.drivers.select import open_driver
-from scow.errors import DriverUnsupported
 from scow.osutil import mounts
 
 DRIVERS = ["overlay2", "vfs", "btrfs"]
@@ -53,10 +52,9 @@ def driver(request: pytest.FixtureRequest, root: str) -> Driver:
     require_root()
     if request.param == "btrfs":
         root = request.getfixturevalue("btrfs_root")
-    try:
-        return open_driver(root, request.param)
-    except DriverUnsupported as exc:
-        skip_missing_kernel_feature(str(exc))
+    elif request.param == "overlay2":
+        require_overlay(root)
+    return open_driver(root, request.param)  # the kernel can: scow refusing is a failure
 
 
 @pytest.fixture
