@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
 from pathlib import Path
 
 import pytest
+from tests.tools import require_runc
 
 FINAL = ("FROM acme/my-base-image:1.0\nCOPY . /app\nRUN chmod +x /app/hello.sh\n"
          "CMD /app/hello.sh\n")
@@ -30,8 +30,7 @@ def scow(root: Path, *args: str, stdin: bytes | None = None, cwd: Path | None = 
 
 @pytest.fixture
 def setup(tmp_path: Path, busybox_tar: Path, no_leaked_mounts: Path) -> tuple[Path, Path]:
-    if shutil.which("runc") is None or os.geteuid() != 0:
-        pytest.skip("runc (as root) is needed to run build steps")
+    require_runc()
     root, ctx = tmp_path / "root", tmp_path / "ctx"
     ctx.mkdir()
     (ctx / "hello.sh").write_text('#!/bin/sh\necho "Hello world"\n')

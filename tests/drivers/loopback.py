@@ -9,15 +9,17 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 
+from tests.tools import skip_missing_kernel_feature
+
 
 def unavailable_reason() -> str | None:
     """Why a loopback btrfs cannot be made here, or None."""
     if os.geteuid() != 0:
-        return "a loopback btrfs needs root"
+        return "missing privilege: root (for a loopback btrfs)"
     if shutil.which("mkfs.btrfs") is None:
-        return "mkfs.btrfs is not installed (btrfs-progs)"
+        return "missing tool: mkfs.btrfs (btrfs-progs)"
     if not os.path.exists("/dev/loop-control"):
-        return "no loop devices (/dev/loop-control is missing)"
+        return "missing kernel feature: loop devices (/dev/loop-control)"
     return None
 
 
@@ -28,7 +30,12 @@ def loop_btrfs(base: str, size: str = "1G") -> Iterator[str]:
     os.makedirs(mnt, exist_ok=True)
     subprocess.run(["truncate", "-s", size, image], check=True)
     subprocess.run(["mkfs.btrfs", "-q", image], check=True, capture_output=True)
-    subprocess.run(["mount", "-o", "loop", image, mnt], check=True, capture_output=True)
+    proc = subprocess.run(["mount", "-o", "loop", image, mnt], capture_output=True, text=True,
+                          check=False)
+    if proc.returncode != 0:
+        _detach(image)
+        os.unlink(image)
+        skip_missing_kernel_feature(f"btrfs on a loop device ({proc.stderr.strip()[-300:]})")
     try:
         yield mnt
     finally:

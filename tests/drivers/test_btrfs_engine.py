@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.tools import require_runc
 
 from scow.engine.engine import Engine
 from scow.osutil import btrfs
@@ -42,8 +43,7 @@ def test_info_shows_btrfs_and_its_backing_filesystem(store_root: str) -> None:
 
 
 def test_container_run_commit_diff_and_remove(store_root: str) -> None:
-    if not os.path.exists("/usr/sbin/runc"):
-        pytest.skip("runc is not installed")
+    require_runc()
     assert scow(store_root, "run", "--rm", "busybox:b", "cat", "/etc/hostname").strip()
     cid = scow(store_root, "create", "--name", "c1", "busybox:b", "sh", "-c",
                "echo hi > /greeting; rm /bin/ls").strip()

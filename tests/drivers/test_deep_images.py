@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import make_tar
+from tests.tools import require_root, require_runc
 
 from scow.engine.engine import Engine
 from scow.oci.image import history_entry, make_config, rfc3339_nano
@@ -60,8 +60,7 @@ def add_layers(engine: Engine, image: str, first: int, last: int, tag: str) -> s
 @pytest.fixture(scope="module")
 def deep_root(tmp_path_factory: pytest.TempPathFactory, busybox_tar: Path) -> Iterator[str]:
     """A store (overlay2) with deep:200 (busybox + 199 one-file layers) and deep:501."""
-    if os.geteuid() != 0:
-        pytest.skip("overlay2 needs root")
+    require_root()
     base = str(tmp_path_factory.mktemp("deep"))
     root = os.path.join(base, "root")
     with Engine(root=root, storage_driver="overlay2") as engine:
@@ -77,8 +76,7 @@ def deep_root(tmp_path_factory: pytest.TempPathFactory, busybox_tar: Path) -> It
 
 
 def _listing(root: str, image: str) -> list[str]:
-    if shutil.which("runc") is None and not os.path.exists("/usr/sbin/runc"):
-        pytest.skip("runc is not installed")
+    require_runc()
     out = scow(root, "run", "--rm", image, "ls", "/layers").stdout.split()
     return sorted(out, key=lambda n: int(n[1:]))
 

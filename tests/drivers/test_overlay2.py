@@ -7,10 +7,10 @@ import os
 import re
 
 import pytest
+from tests.tools import require_overlay
 
 from scow.drivers.base import Driver
 from scow.drivers.select import open_driver
-from scow.errors import DriverUnsupported
 from scow.osutil import mounts
 
 pytestmark = [pytest.mark.root, pytest.mark.overlay]
@@ -25,10 +25,8 @@ def read(path: str) -> str:
 
 @pytest.fixture
 def overlay(root: str) -> Driver:
-    try:
-        return open_driver(root, "overlay2")
-    except DriverUnsupported as exc:
-        pytest.skip(str(exc))
+    require_overlay(root)
+    return open_driver(root, "overlay2")
 
 
 def test_layout_is_dockers(overlay: Driver) -> None:

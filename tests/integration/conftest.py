@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from tests.tools import require_tool, skip_missing_tool
 
 REGISTRY_BIN = shutil.which("docker-registry")
 USER, PASSWORD = "alice", "s3cret"
@@ -57,8 +58,7 @@ class Cert:
 
 
 def make_cert(folder: Path) -> Cert:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl CLI not installed")
+    require_tool("openssl")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
@@ -89,7 +89,7 @@ class Registry:
 def start_registry(folder: Path, *, cert: Cert | None = None,
                    auth: dict[str, object] | None = None) -> Registry:
     if REGISTRY_BIN is None:
-        pytest.skip("docker-registry is not installed")
+        skip_missing_tool("docker-registry")
     port = free_port()
     http: dict[str, object] = {"addr": f"127.0.0.1:{port}", "secret": uuid.uuid4().hex}
     if cert is not None:
@@ -213,9 +213,7 @@ def registry_plain(tmp_path: Path) -> Iterator[Registry]:
 @pytest.fixture
 def registry_basic(tmp_path: Path) -> Iterator[Registry]:
     """Set-up B: TLS with a self-signed certificate + htpasswd (bcrypt) basic auth."""
-    htpasswd = shutil.which("htpasswd")
-    if htpasswd is None:
-        pytest.skip("htpasswd (apache2-utils) is not installed")
+    htpasswd = require_tool("htpasswd", package="apache2-utils")
     cert = make_cert(tmp_path)
     users = tmp_path / "htpasswd"
     out = subprocess.run([htpasswd, "-Bbn", USER, PASSWORD], capture_output=True, check=True)

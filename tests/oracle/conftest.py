@@ -13,13 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.tools import require_root, skip_missing_tool
 
 
 @pytest.fixture(scope="session")
 def dockerd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     binary = shutil.which("dockerd")
-    if binary is None or shutil.which("docker") is None or os.geteuid() != 0:
-        pytest.skip("dockerd (Debian's docker.io) is not installed")
+    require_root()
+    if binary is None or shutil.which("docker") is None:
+        skip_missing_tool("dockerd and docker (Debian's docker.io)")
     base = tmp_path_factory.mktemp("dockerd")
     sock = base / "docker.sock"
     log = open(base / "dockerd.log", "wb")  # noqa: SIM115 - closed below
@@ -48,8 +50,9 @@ def _wait_ready(env: dict[str, str], proc: subprocess.Popen[bytes], base: Path) 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.skip(f"dockerd exited: {(base / 'dockerd.log').read_text()[-500:]}")
+            skip_missing_tool("a dockerd that can start here (it exited: "
+                              f"{(base / 'dockerd.log').read_text()[-500:]})")
         if subprocess.run(["docker", "version"], env=env, capture_output=True).returncode == 0:
             return
         time.sleep(0.3)
-    pytest.skip("dockerd did not become ready in 60 s")
+    skip_missing_tool("a dockerd that can start here (not ready in 60 s)")

@@ -4,19 +4,19 @@ leaves nothing half-made, and the store works again once space is freed."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tests.reliability.conftest import FIGURES, assert_clean, ok, scow
+from tests.tools import require_root, require_tool
 
 
 @pytest.fixture
 def small_root(tmp_path: Path) -> Iterator[Path]:
-    if os.geteuid() != 0 or shutil.which("mkfs.ext4") is None:
-        pytest.skip("needs root and mkfs.ext4")
+    require_root()
+    require_tool("mkfs.ext4", package="e2fsprogs")
     image, mnt = tmp_path / "fs.img", tmp_path / "mnt"
     subprocess.run(["truncate", "-s", "64M", str(image)], check=True)
     subprocess.run(["mkfs.ext4", "-q", "-F", str(image)], check=True, capture_output=True)

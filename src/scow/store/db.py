@@ -20,18 +20,25 @@ Tables (all IDs are the full ``sha256:<hex>`` digests or 64-hex random IDs):
 - ``containers``: a container's record (``doc``: its config as JSON) with a unique name;
   ``state`` is ``creating`` (by ``owner``), ``ready`` or ``removing``.
 - ``volumes``: named volumes (their data is under ``<root>/volumes/<name>/_data``).
+- ``build_cache``: a build step's cache key → the layer it produced (schema version 2; read
+  and written by the build cache).
+
+Schema versions: ``PRAGMA user_version`` is the number of ``MIGRATIONS`` applied to the
+file. Opening a root runs the missing ones in order (version N → N+1; a new file starts at 0)
+in one ``BEGIN IMMEDIATE`` transaction, which is the store's write lock: a second process
+opening the same old root waits, then finds it upgraded and migrates nothing. A root newer
+than this scow is refused rather than guessed at. Every step is idempotent (``IF NOT
+EXISTS``), so a table another part of scow already made lazily is not an error.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from scow.errors import InternalError, LockTimeout, NoSpace
+from scow.errors import InternalError, LockTimeout, NoSpace, Unsupported
 
-SCHEMA_VERSION = 1
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS layers (
   cache_id TEXT PRIMARY KEY,
@@ -96,6 +103,28 @@ CREATE TABLE IF NOT EXISTS volumes (
   anonymous INTEGER NOT NULL DEFAULT 0
 );
 """
+BUILD_CACHE = """
+CREATE TABLE IF NOT EXISTS build_cache (key TEXT PRIMARY KEY, parent_chain TEXT,
+  diff_id TEXT NOT NULL, chain_id TEXT NOT NULL, created REAL NOT NULL);
+"""
+
+
+def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
+    """A migration step that runs each statement of `sql` (inside the caller's transaction:
+    ``executescript`` would commit it)."""
+    def step(conn: sqlite3.Connection) -> None:
+        for stmt in sql.split(";"):
+            if stmt.strip():
+                conn.execute(stmt)
+    return step
+
+
+# MIGRATIONS[n] takes a file from version n to n + 1. Append only: never edit a released step.
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _script(SCHEMA),        # 0 → 1: the tables of the first release
+    _script(BUILD_CACHE),   # 1 → 2: the build cache (made lazily by engine/build_cache.py before)
+)
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class Database:
@@ -103,24 +132,38 @@ class Database:
 
     def __init__(self, path: str, *, busy_timeout: float = 60.0) -> None:
         self.path = path
-        exists = os.path.exists(path)
         try:
             self.conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None,
                                         check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise _translate(exc, f"open metadata database {path}") from exc
+        try:
             self.conn.row_factory = sqlite3.Row
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")
-            if not exists or self._version() < SCHEMA_VERSION:
-                with self.write():
-                    for stmt in SCHEMA.split(";"):
-                        if stmt.strip():
-                            self.conn.execute(stmt)
-                    self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            if self._version() != SCHEMA_VERSION:
+                self._migrate()
         except sqlite3.Error as exc:
+            self.conn.close()
             raise _translate(exc, f"open metadata database {path}") from exc
+        except BaseException:
+            self.conn.close()
+            raise
 
     def _version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        """Bring the file to SCHEMA_VERSION: the missing steps in one write transaction, the
+        version read again under its lock (another process may have just migrated)."""
+        with self.write():
+            version = self._version()
+            if version > SCHEMA_VERSION:
+                raise Unsupported(f"store schema version {version} is newer than this scow "
+                                  f"({SCHEMA_VERSION}): upgrade scow")
+            for step in MIGRATIONS[version:]:
+                step(self.conn)
+            self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

@@ -4,13 +4,12 @@ with the busybox rootfs imported as ``busybox:base``, and a helper that builds a
 from __future__ import annotations
 
 import io
-import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.tools import require_runc
 
 from scow.build.builder import BuildResult
 from scow.build.context import BuildContext
@@ -23,8 +22,7 @@ Build = Callable[..., tuple[BuildResult, str]]
 @pytest.fixture
 def built(engine: Any, busybox_tar: Path, tmp_path: Path) -> Iterator[tuple[Any, Path, Build]]:
     """(engine, context folder, build(dockerfile_text, **BuildOptions) -> (result, log))."""
-    if shutil.which("runc") is None or os.geteuid() != 0:
-        pytest.skip("runc (as root) is needed to run build steps")
+    require_runc()
     with open(busybox_tar, "rb") as f:
         engine.images.import_image(f, reference="busybox:base")
     ctx = tmp_path / "ctx"

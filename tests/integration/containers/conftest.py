@@ -1,40 +1,25 @@
 """Fixtures for the container tests: a store per test on each driver with the busybox image
-`bb:1` imported, on the real runc (skipped where runc cannot run a container). Every
+`bb:1` imported, on the real runc (skipped only where runc itself cannot run a minimal
+bundle: tests/tools.py probes it without scow, so a broken `scow run` fails). Every
 container a test made is removed with `rm -f` afterwards, then no mount may be left."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.conftest import DRIVERS, driver_available
-from tests.integration.containers.kit import RUNC, Scow
-
-_probe: dict[str, bool] = {}
-
-
-def runc_works(tmp: Path, busybox_tar: Path) -> bool:
-    if "ok" not in _probe:
-        ok = os.geteuid() == 0 and os.access(RUNC, os.X_OK)
-        if ok:
-            scow = Scow(tmp / "probe", "vfs")
-            scow("import", str(busybox_tar), "bb:1", check=False)
-            proc = scow("run", "--rm", "bb:1", "true", check=False, timeout=60)
-            ok = proc.returncode == 0
-        _probe["ok"] = ok
-    return _probe["ok"]
+from tests.conftest import DRIVERS, require_driver
+from tests.integration.containers.kit import Scow
+from tests.tools import require_runc
 
 
 @pytest.fixture
-def bb_scow(request: pytest.FixtureRequest, no_leaked_mounts: Path, busybox_tar: Path,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scow]:
+def bb_scow(request: pytest.FixtureRequest, no_leaked_mounts: Path,
+            busybox_tar: Path) -> Iterator[Scow]:
     driver = getattr(request, "param", "vfs")
-    if not driver_available(driver):
-        pytest.skip(f"{driver} is not available here")
-    if not runc_works(tmp_path_factory.mktemp("runc-probe"), busybox_tar):
-        pytest.skip("runc cannot run a container here")
+    require_driver(driver)
+    require_runc()
     scow = Scow(no_leaked_mounts / "root", driver)
     scow("import", str(busybox_tar), "bb:1")
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import driver_available, make_tar
+from tests.conftest import make_tar, require_driver
 from tests.integration.distribution.archives import legacy_archive
 
 from scow.format.progress import ProgressWriter
@@ -51,8 +51,7 @@ def plain() -> Callable[[], Plain]:
 
 @pytest.fixture(params=["vfs"])
 def driver(request: pytest.FixtureRequest) -> str:
-    if not driver_available(request.param):
-        pytest.skip(f"{request.param} is not available here")
+    require_driver(request.param)
     return str(request.param)
 
 

@@ -14,7 +14,7 @@ from tests.integration.distribution.archives import tar_of
 from tests.integration.distribution.conftest import BASE, TOP_A, load_images
 
 pytestmark = [pytest.mark.registry,
-              pytest.mark.skipif(shutil.which("skopeo") is None, reason="skopeo not installed")]
+              pytest.mark.skipif(shutil.which("skopeo") is None, reason="missing tool: skopeo")]
 
 
 def skopeo(*args: str) -> None:

@@ -1,4 +1,5 @@
-"""Fixtures for running containers on the real runc (skipped where runc cannot run one)."""
+"""Fixtures for running containers on the real runc (skipped only where runc itself cannot run
+a minimal bundle: tests/tools.py probes it without scow's spec or monitor)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,17 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from runtime_kit import RUNC, Factory, build_rootfs, runc_usable
+from runtime_kit import Factory, build_rootfs
+from tests.tools import require_runc
 
 from scow.runtime.runc import Runc
 
 
 @pytest.fixture
-def containers(tmp_path_factory: pytest.TempPathFactory, tmp_path: object) -> Iterator[Factory]:
-    if not runc_usable(str(tmp_path_factory.getbasetemp())):
-        pytest.skip("runc cannot run a container here")
+def containers(tmp_path: object) -> Iterator[Factory]:
+    runc = require_runc()
     base = str(tmp_path)
     rootfs = build_rootfs(os.path.join(base, "rootfs"))
-    factory = Factory(base, rootfs, Runc(RUNC, os.path.join(base, "runc-state")))
+    factory = Factory(base, rootfs, Runc(runc, os.path.join(base, "runc-state")))
     yield factory
     factory.cleanup()

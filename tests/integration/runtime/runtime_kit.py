@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 
 from scow.ids import random_id
@@ -13,7 +12,6 @@ from scow.runtime.monitor import MonitorOptions, Started, refresh, start_contain
 from scow.runtime.runc import Runc
 from scow.runtime.spec import RunConfig, make_spec, write_bundle, write_etc_files
 
-RUNC = shutil.which("runc") or "/usr/sbin/runc"
 BUSYBOX = "/usr/bin/busybox"
 APPLETS = ("sh", "echo", "cat", "sleep", "id", "true", "false", "printf", "ls", "pwd", "env",
            "seq", "tty", "stty")
@@ -30,27 +28,6 @@ def build_rootfs(root: str) -> str:
     with open(os.path.join(root, "etc/group"), "w") as f:
         f.write("root:x:0:\napp:x:1000:\nextra:x:2000:app\n")
     return root
-
-
-_usable: bool | None = None
-
-
-def runc_usable(tmp: str) -> bool:
-    """Whether runc can run a container on this machine (probed once)."""
-    global _usable
-    if _usable is None:
-        _usable = False
-        if os.path.exists(RUNC) and os.path.exists(BUSYBOX) and os.geteuid() == 0:
-            rootfs = build_rootfs(os.path.join(tmp, "probe-rootfs"))
-            bundle = os.path.join(tmp, "probe")
-            os.makedirs(bundle)
-            cid = random_id()
-            write_etc_files(bundle, "probe")
-            write_bundle(bundle, make_spec(RunConfig(cid, cmd=("true",)), rootfs, bundle))
-            proc = subprocess.run([RUNC, "--root", os.path.join(tmp, "probe-state"), "run",
-                                   "--bundle", bundle, cid], capture_output=True, timeout=60)
-            _usable = proc.returncode == 0
-    return _usable
 
 
 @dataclass
