@@ -6,7 +6,6 @@ from __future__ import annotations
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
 
-
 LONG = """Check the store for consistency and optionally repair it.
 
 Each problem is reported as one of:
