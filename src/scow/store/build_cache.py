@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import time
 
-from scow.store.db import Database
+from scow.store.db import SCHEMA, Database
 
 
 class BuildCacheStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        if not db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                        "name = 'build_cache'"):  # a root made before the table was in SCHEMA
+            table = next(s for s in SCHEMA.split(";") if " build_cache (" in s)
+            with db.write() as tx:
+                tx.execute(table)
 
     def find(self, key: str) -> tuple[str, str] | None:
         """(diff_id, chain_id) stored for `key`."""
