@@ -36,7 +36,7 @@ from typing import Any, Protocol
 from scow.blobs.store import BlobStore
 from scow.drivers.base import Driver
 from scow.errors import ScowError
-from scow.ids import short_id
+from scow.ids import is_hex64, short_id
 from scow.osutil.locks import OwnerToken
 from scow.store.containers import ContainerRecord, ContainerStore
 from scow.store.db import Database
@@ -164,8 +164,9 @@ def _drop_rw(store: Recoverable, row: Any) -> list[str]:
     """Remove one writable layer of a dead owner: its step container first (see above)."""
     mount_id, label = str(row["mount_id"]), str(row["owner_container"] or "")
     try:
-        if label.startswith(STEP_PREFIX) and store.step_reaper is not None:
-            store.step_reaper(label.removeprefix(STEP_PREFIX))
+        step_id = label.removeprefix(STEP_PREFIX)
+        if label.startswith(STEP_PREFIX) and is_hex64(step_id) and store.step_reaper:
+            store.step_reaper(step_id)  # only a step ID: a row never names a runc argument
         for _ in range(64):  # a get per mount; bounded so a stuck mount cannot spin
             if not store.driver.is_mounted(mount_id):
                 break
