@@ -20,8 +20,8 @@ Tables (all IDs are the full ``sha256:<hex>`` digests or 64-hex random IDs):
 - ``containers``: a container's record (``doc``: its config as JSON) with a unique name;
   ``state`` is ``creating`` (by ``owner``), ``ready`` or ``removing``.
 - ``volumes``: named volumes (their data is under ``<root>/volumes/<name>/_data``).
-- ``build_cache``: a build step's cache key → the layer it produced (schema version 2; read
-  and written by the build cache).
+- ``build_cache``: a build step's cache key → the layer it produced (schema version 2;
+  store/build_cache.py).
 
 Schema versions: ``PRAGMA user_version`` is the number of ``MIGRATIONS`` applied to the
 file. Opening a root runs the missing ones in order (version N → N+1; a new file starts at 0)
@@ -122,7 +122,7 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
 # MIGRATIONS[n] takes a file from version n to n + 1. Append only: never edit a released step.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _script(SCHEMA),        # 0 → 1: the tables of the first release
-    _script(BUILD_CACHE),   # 1 → 2: the build cache (made lazily by engine/build_cache.py before)
+    _script(BUILD_CACHE),   # 1 → 2: the build cache (made lazily by the first release)
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
