@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from scow.errors import ScowError
 from scow.ids import short_id
+from scow.store import modes
 from scow.store.layers import _REFS_SQL
 from scow.store.store import Store
 
@@ -71,6 +72,7 @@ def check_store(store: Store, *, quick: bool = False, quiet: bool | None = None)
     _blobs(store, found, quiet)
     if store.driver.name == "overlay2":
         _overlay_links(store, found)
+    found.problems += [Problem(*f) for f in modes.findings(store.root)]  # loose-mode
     return found
 
 

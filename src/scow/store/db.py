@@ -30,6 +30,7 @@ import sqlite3
 from collections.abc import Iterator
 
 from scow.errors import InternalError, LockTimeout, NoSpace
+from scow.store.modes import DB_MODE
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -104,6 +105,10 @@ class Database:
     def __init__(self, path: str, *, busy_timeout: float = 60.0) -> None:
         self.path = path
         exists = os.path.exists(path)
+        if not exists:  # born private: SQLite gives -wal and -shm the db file's mode
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                                 DB_MODE))
         try:
             self.conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None,
                                         check_same_thread=False)

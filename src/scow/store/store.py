@@ -40,7 +40,7 @@ from scow.store.refs import ReferenceStore
 class Store:
     def __init__(self, root: str, *, driver_name: str | None = None) -> None:
         self.root = os.path.abspath(root)
-        os.makedirs(self.root, mode=0o711, exist_ok=True)
+        os.makedirs(self.root, mode=0o710, exist_ok=True)  # see store/modes.py
         self.driver_name = driver_name
         self.db = Database(os.path.join(self.root, "scow.db"))
         self.owner = OwnerToken(os.path.join(self.root, "locks"))
@@ -67,7 +67,7 @@ class Store:
     @property
     def tmp(self) -> str:
         path = os.path.join(self.root, "tmp")
-        os.makedirs(path, exist_ok=True)
+        os.makedirs(path, mode=0o700, exist_ok=True)
         return path
 
     def containers_dir(self) -> str:
@@ -80,6 +80,9 @@ class Store:
         if self._recovered:
             return []
         self._recovered = True
+        from scow.store import modes
+
+        modes.tighten_if_old(self.root)  # a root made by an older scow: 0711, 0644 scow.db
         done = self._recover_containers()
         done += self.layers.recover()
         done += self._recover_unreferenced()
