@@ -11,6 +11,8 @@ On-disk layout::
     <root>/locks/owner-<pid>-<r>   live processes' owner tokens (flocked while alive)
     <root>/tmp/                    staging; stale entries removed by the next writer
 
+The modes of all of it (root 0710, scow.db 0600, ...) are store/modes.py's table.
+
 Lock order for work that spans stores: layers before images before refs, each in its own short
 SQLite write transaction; a multi-store change writes the dependent row last (an image after its
 layers, a reference after its image), so a crash between steps leaves nothing visible that is
