@@ -32,6 +32,7 @@ from scow.blobs.store import BlobStore
 from scow.drivers.base import Driver
 from scow.errors import ScowError
 from scow.osutil.locks import OwnerToken
+from scow.store import modes
 from scow.store.containers import ContainerRecord, ContainerStore
 from scow.store.db import Database
 from scow.store.images import ImageStore
@@ -82,8 +83,6 @@ class Store:
         if self._recovered:
             return []
         self._recovered = True
-        from scow.store import modes
-
         modes.tighten_if_old(self.root)  # a root made by an older scow: 0711, 0644 scow.db
         done = self._recover_containers()
         done += self.layers.recover()
