@@ -36,6 +36,7 @@ def test_orphan_folder_and_tar_split_are_repaired(engine: Any) -> None:
     _image(engine)
     engine.store.driver.create("f" * 64, None)
     Path(engine.store.layers.tar_split_path("e" * 64)).write_bytes(b"x")
+    os.chmod(engine.store.layers.tar_split_path("e" * 64), 0o600)  # as scow writes it
     assert _kinds(engine) == ["orphan-file", "orphan-folder"]
     assert check(engine).exit_code == 1  # repairable: needs --repair
     report = check(engine, repair=True)
@@ -92,6 +93,7 @@ def test_modified_content_found_by_full_check_only(engine: Any) -> None:
 def test_corrupt_unused_blob_is_deleted(engine: Any) -> None:
     path = Path(engine.store.blobs.home) / ("0" * 64)
     path.write_bytes(b"junk")
+    path.chmod(0o600)  # as scow writes it (a wider mode is a loose-mode finding besides)
     assert _kinds(engine) == ["corrupt-blob"]
     assert check(engine).exit_code == 1
     assert check(engine, repair=True).exit_code == 0 and not path.exists()

@@ -23,7 +23,9 @@ from scow.osutil.atomic import atomic_write
 class BlobStore:
     def __init__(self, root: str) -> None:
         self.home = os.path.join(root, "blobs", "sha256")
-        os.makedirs(self.home, exist_ok=True)
+        # private, as docker's image/ (the table: scow.store.modes)
+        os.makedirs(os.path.dirname(self.home), mode=0o700, exist_ok=True)
+        os.makedirs(self.home, mode=0o700, exist_ok=True)
 
     def path(self, digest: str) -> str:
         return os.path.join(self.home, hex_of(validate_digest(digest)))

@@ -42,6 +42,7 @@ class BtrfsDriver(FolderDriver):
             backing = fs.backing_filesystem(root)
             if backing != "btrfs":
                 raise DriverUnsupported(f"btrfs needs a btrfs filesystem: {root} is on {backing}")
+            os.makedirs(self.home, mode=0o710, exist_ok=True)
             os.makedirs(self.layers_dir, mode=0o710, exist_ok=True)
         except OSError as exc:
             raise from_oserror(f"create btrfs home {self.home}", exc) from exc

@@ -38,7 +38,7 @@ def unsupported_reason(home: str, options: dict[str, str]) -> str | None:
     """Why overlay2 cannot work with `home`, in one line, or None when it can."""
     if not kernel_has_overlay():
         return "the kernel has no overlay filesystem"
-    os.makedirs(home, exist_ok=True)
+    os.makedirs(home, mode=0o710, exist_ok=True)
     backing = fs.backing_filesystem(home)
     if backing in _UNSUPPORTED_BACKING:
         return f"overlay2 is not supported over {backing}"

@@ -26,6 +26,7 @@ class VfsDriver(FolderDriver):
         self.home = os.path.join(root, self.name)
         self.layers_dir = os.path.join(self.home, "dir")
         try:
+            os.makedirs(self.home, mode=0o710, exist_ok=True)
             os.makedirs(self.layers_dir, mode=0o710, exist_ok=True)
         except OSError as exc:
             raise from_oserror(f"create vfs home {self.home}", exc) from exc

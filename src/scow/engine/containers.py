@@ -58,6 +58,7 @@ class ContainerService:
         from scow.runtime.runc import Runc
 
         root = os.path.join(self.store.root, "runtime", "runc")
+        os.makedirs(os.path.dirname(root), mode=0o700, exist_ok=True)
         os.makedirs(root, mode=0o700, exist_ok=True)
         return Runc(self.engine.settings.runtime, root)
 

@@ -57,6 +57,9 @@ class VolumeService:
             raise InvalidArgument(f'create {name}: "{name}" includes invalid characters for a '
                                   "local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are "
                                   "allowed")
+        # docker's local driver: volumes/ and volumes/<name>/ 0701, _data 0755 (the container's)
+        os.makedirs(self.home, mode=0o701, exist_ok=True)
+        os.makedirs(os.path.dirname(self.path(name)), mode=0o701, exist_ok=True)
         os.makedirs(self.path(name), mode=0o755, exist_ok=True)
         self.store.volumes.add(name, labels or {}, anonymous)  # an existing one is returned
         return self.get(name)

@@ -77,7 +77,7 @@ class OwnerToken:
     @property
     def name(self) -> str:
         while self._name is None:
-            os.makedirs(self.folder, exist_ok=True)
+            os.makedirs(self.folder, mode=0o700, exist_ok=True)
             name = f"owner-{os.getpid()}-{os.urandom(4).hex()}"
             # locked under a temporary name, then renamed: no other process can ever see
             # the token's name unlocked and take this live owner for a dead one

@@ -40,6 +40,7 @@ def listen(container_dir: str) -> socket.socket:
         pass
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     _short_path(container_dir, srv.bind)
+    os.chmod(os.path.join(container_dir, SOCKET), 0o600)
     srv.listen(16)
     srv.setblocking(False)
     return srv

@@ -18,8 +18,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 LOG_FILE = "container.log"
+LOG_MODE = 0o640
 _MAX_LINE = 16 * 1024
 
 
@@ -37,7 +39,7 @@ class JsonFileWriter:
         self.path = path
         self.max_size = max_size
         self.max_file = max(1, max_file)
-        self._f = open(path, "ab")  # noqa: SIM115 - lives as long as the writer
+        self._f = _open(path, os.O_APPEND)  # lives as long as the writer
         self._size = self._f.tell()
         self._partial: dict[str, bytes] = {}
 
@@ -78,12 +80,18 @@ class JsonFileWriter:
                 if os.path.exists(older):
                     os.replace(older, f"{self.path}.{i}")
             os.replace(self.path, f"{self.path}.1")
-        self._f = open(self.path, "wb")  # noqa: SIM115
+        self._f = _open(self.path, os.O_TRUNC)
         self._size = 0
 
     def close(self) -> None:
         self.flush_partial()
         self._f.close()
+
+
+def _open(path: str, flag: int) -> BinaryIO:
+    """A log file opened for writing, born 0640 as docker's json-file logs."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | flag, LOG_MODE)
+    return open(fd, "ab" if flag == os.O_APPEND else "wb")  # noqa: SIM115
 
 
 def _parse(line: bytes) -> LogEntry | None:

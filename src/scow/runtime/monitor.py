@@ -62,7 +62,7 @@ def start_container(container_dir: str, container_id: str, runc: Runc,
            "runc_root": runc.root, "tty": opts.tty, "stdin": opts.open_stdin,
            "log_max_size": opts.log_max_size, "log_max_file": opts.log_max_file,
            "exit_command": list(opts.exit_command)}
-    atomic_write(os.path.join(container_dir, "shim.json"), json.dumps(cfg).encode())
+    atomic_write(os.path.join(container_dir, "shim.json"), json.dumps(cfg).encode(), 0o600)
     ready_r, ready_w = os.pipe()
     go_r, go_w = os.pipe()
     try:
@@ -94,7 +94,9 @@ def _spawn(container_dir: str, ready_w: int, go_r: int) -> None:
     env = dict(os.environ)
     src = os.path.dirname(os.path.dirname(os.path.abspath(scow.__file__)))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
-    with open(os.path.join(container_dir, "shim.log"), "ab") as log:
+    fd = os.open(os.path.join(container_dir, "shim.log"),
+                 os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    with open(fd, "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-S", "-m", "scow.runtime.shim", container_dir, str(ready_w),
              str(go_r)],

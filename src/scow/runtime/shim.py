@@ -280,7 +280,8 @@ def spawn_forked(cdir: str, ready_fd: int, go_fd: int) -> None:
     try:  # pragma: no cover - runs in the forked children
         if os.fork() > 0:
             os._exit(0)
-        log = os.open(os.path.join(cdir, "shim.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        log = os.open(os.path.join(cdir, "shim.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT,
+                      0o600)
         null = os.open(os.devnull, os.O_RDWR)
         for target, fd in ((0, null), (1, null), (2, log)):
             os.dup2(fd, target)

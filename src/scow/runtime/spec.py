@@ -240,5 +240,5 @@ def _resolv_conf() -> str:
 def write_bundle(container_dir: str, spec: dict[str, object]) -> str:
     """Write `spec` as <container_dir>/config.json atomically; returns the bundle folder."""
     atomic_write(os.path.join(container_dir, "config.json"),
-                 json.dumps(spec, indent=2).encode())
+                 json.dumps(spec, indent=2).encode(), 0o600)  # its Env may hold secrets
     return container_dir

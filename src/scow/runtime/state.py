@@ -67,4 +67,5 @@ def read_state(container_dir: str) -> ContainerState | None:
 
 
 def write_state(container_dir: str, state: ContainerState) -> None:
-    atomic_write(os.path.join(container_dir, STATE_FILE), json.dumps(state._asdict()).encode())
+    atomic_write(os.path.join(container_dir, STATE_FILE), json.dumps(state._asdict()).encode(),
+                 0o600)

@@ -34,6 +34,7 @@ from scow.store.recovery import (
     stale_tmp,
     unused_ready_layers,
 )
+from scow.store import modes
 from scow.store.store import Store
 
 __all__ = ["Findings", "Problem", "check_store", "is_quiet", "unused_ready_layers"]
@@ -88,6 +89,7 @@ def check_store(store: Store, *, quick: bool = False, quiet: bool | None = None)
     _blobs(store, found, quiet)
     if store.driver.name == "overlay2":
         _overlay_links(store, found)
+    found.problems += [Problem(*f) for f in modes.findings(store.root)]  # loose-mode
     return found
 
 

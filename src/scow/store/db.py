@@ -34,10 +34,12 @@ EXISTS``), so a table another part of scow already made lazily is not an error.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 
 from scow.errors import InternalError, LockTimeout, NoSpace, Unsupported
+from scow.store.modes import DB_MODE
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS layers (
@@ -132,6 +134,10 @@ class Database:
 
     def __init__(self, path: str, *, busy_timeout: float = 60.0) -> None:
         self.path = path
+        if not os.path.exists(path):  # born private: SQLite gives -wal and -shm the db file's mode
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                                 DB_MODE))
         try:
             self.conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None,
                                         check_same_thread=False)

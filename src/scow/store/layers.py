@@ -71,7 +71,7 @@ class LayerStore:
         self._driver_of = driver  # opened on first use: `images` and `ps` need no driver
         self.owner = owner
         self.meta_dir = os.path.join(root, "layerdb")
-        os.makedirs(self.meta_dir, exist_ok=True)
+        os.makedirs(self.meta_dir, mode=0o700, exist_ok=True)
 
     @property
     def driver(self) -> Driver:

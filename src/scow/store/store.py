@@ -11,6 +11,8 @@ On-disk layout::
     <root>/locks/owner-<pid>-<r>   live processes' owner tokens (flocked while alive)
     <root>/tmp/                    staging; stale entries removed by the next writer
 
+The modes of all of it (root 0710, scow.db 0600, ...) are store/modes.py's table.
+
 Lock order for work that spans stores: layers before images before refs, each in its own short
 SQLite write transaction; a multi-store change writes the dependent row last (an image after its
 layers, a reference after its image), so a crash between steps leaves nothing visible that is
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING
 from scow.blobs.store import BlobStore
 from scow.drivers.base import Driver
 from scow.osutil.locks import OwnerToken
-from scow.store import recovery
+from scow.store import modes, recovery
 from scow.store.containers import ContainerRecord, ContainerStore
 from scow.store.db import Database
 from scow.store.images import ImageStore
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
 class Store:
     def __init__(self, root: str, *, driver_name: str | None = None) -> None:
         self.root = os.path.abspath(root)
-        os.makedirs(self.root, mode=0o711, exist_ok=True)
+        os.makedirs(self.root, mode=0o710, exist_ok=True)  # see store/modes.py
         self.driver_name = driver_name
         self.db = Database(os.path.join(self.root, "scow.db"))
         self.owner = OwnerToken(os.path.join(self.root, "locks"))
@@ -85,7 +87,7 @@ class Store:
     @property
     def tmp(self) -> str:
         path = os.path.join(self.root, "tmp")
-        os.makedirs(path, exist_ok=True)
+        os.makedirs(path, mode=0o700, exist_ok=True)
         return path
 
     def containers_dir(self) -> str:
@@ -99,6 +101,7 @@ class Store:
         if self._recovered:
             return []
         self._recovered = True
+        modes.tighten_if_old(self.root)  # a root made by an older scow: 0711, 0644 scow.db
         return recovery.recover(self)
 
     def tmp_path(self, suffix: str) -> str:

@@ -32,7 +32,7 @@ def command() -> Command:
                   short="Check the store for consistency and optionally repair it", args=(0, 0),
                   long=LONG)
     cmd.bool("repair", "r", "Repair what can be repaired without losing images, containers "
-             "or volumes")
+             "or volumes (and narrow modes wider than the store allows)")
     cmd.bool("quick", "q", "Skip re-hashing every layer's content")
     return cmd
 
