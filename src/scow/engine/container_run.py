@@ -62,8 +62,11 @@ def start(svc: ContainerService, name: str, *, attach: bool = False) -> Started 
 def run_config(svc: ContainerService, record: ContainerRecord, rootfs: str) -> RunConfig:
     from scow.runtime.spec import RunConfig
 
+    from scow.engine.container_config import isolation
+
     doc, config = record.doc, record.doc["Config"]
     host = doc["HostConfig"]
+    privileged, nnp, seccomp = isolation(host, svc.engine.settings.seccomp_profile)
     return RunConfig(
         container_id=record.id, entrypoint=tuple(config.get("Entrypoint") or ()),
         cmd=tuple(config.get("Cmd") or ()), env=tuple(config.get("Env") or ()),
@@ -73,7 +76,8 @@ def run_config(svc: ContainerService, record: ContainerRecord, rootfs: str) -> R
         network="host" if host.get("NetworkMode") in ("host", "default") else "none",
         mounts=tuple(_mounts(svc, record, rootfs)),
         read_only_rootfs=bool(host.get("ReadonlyRootfs")),
-        cap_add=tuple(host.get("CapAdd") or ()), cap_drop=tuple(host.get("CapDrop") or ()))
+        cap_add=tuple(host.get("CapAdd") or ()), cap_drop=tuple(host.get("CapDrop") or ()),
+        privileged=privileged, no_new_privileges=nnp, seccomp=seccomp)
 
 
 def _mounts(svc: ContainerService, record: ContainerRecord, rootfs: str) -> Iterator[Mount]:
