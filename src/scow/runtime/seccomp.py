@@ -68,7 +68,8 @@ def read_profile(path: str) -> str:
         with open(path, "rb") as f:
             data = f.read(_MAX_BYTES + 1)
     except OSError as exc:
-        raise InvalidArgument(f"open seccomp profile {path}: {exc.strerror or exc}") from None
+        reason = (exc.strerror or str(exc)).lower()
+        raise InvalidArgument(f"open seccomp profile {path}: {reason}") from None
     if len(data) > _MAX_BYTES:
         raise InvalidArgument(f"open seccomp profile {path}: larger than 4 MiB")
     doc = _decode(data, path)
