@@ -125,3 +125,14 @@ def _defaults() -> list[str]:
     from scow.runtime.capabilities import DEFAULT_CAPS
 
     return list(DEFAULT_CAPS)
+
+
+def test_exec_gets_the_container_isolation(one: Scow) -> None:
+    one("run", "-d", "--name", "dropped", "--cap-drop", "ALL", "--cap-add", "KILL",
+        "--security-opt", "no-new-privileges", "bb:1", "sleep", "60")
+    out = one.out("exec", "dropped", "sh", "-c", STATUS)
+    assert "CapEff:\t" + mask(["CAP_KILL"]) in out and "CapBnd:\t" + mask(["CAP_KILL"]) in out
+    assert "NoNewPrivs:\t1" in out and "Seccomp:\t2" in out
+    one("run", "-d", "--name", "priv", "--privileged", "bb:1", "sleep", "60")
+    out = one.out("exec", "priv", "sh", "-c", STATUS)
+    assert "CapEff:\t" + mask(all_caps()) in out and "Seccomp:\t0" in out

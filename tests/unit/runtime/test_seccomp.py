@@ -95,8 +95,8 @@ def test_moby_conditional_include_fixture() -> None:
 
 
 def test_newer_fields_are_kept() -> None:
-    doc = {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, "flags": ["SECCOMP_FILTER_FLAG_LOG"],
-           "architectures": ["SCMP_ARCH_X86_64"],
+    doc = {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+           "flags": ["SECCOMP_FILTER_FLAG_LOG"], "architectures": ["SCMP_ARCH_X86_64"],
            "syscalls": [{"name": "read", "action": "SCMP_ACT_ALLOW",
                          "args": [{"index": 0, "value": 1, "valueTwo": 0, "op": "SCMP_CMP_EQ"}]}]}
     assert translate(doc, [], arch="amd64", kernel=(6, 1)) == {
