@@ -136,3 +136,11 @@ def test_exec_gets_the_container_isolation(one: Scow) -> None:
     one("run", "-d", "--name", "priv", "--privileged", "bb:1", "sleep", "60")
     out = one.out("exec", "priv", "sh", "-c", STATUS)
     assert "CapEff:\t" + mask(all_caps()) in out and "Seccomp:\t0" in out
+
+
+def test_build_run_steps_get_the_default_profile(one: Scow, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        "FROM bb:1\nRUN grep -E '^Seccomp:' /proc/self/status > /st; "
+        "unshare -U true || echo refused >> /st\n")
+    one("build", "-q", "-t", "st:1", str(tmp_path))
+    assert one.out("run", "--rm", "st:1", "cat", "/st") == "Seccomp:\t2\nrefused\n"
