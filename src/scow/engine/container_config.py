@@ -157,16 +157,17 @@ def isolation(host: dict[str, Any], setting: str) -> tuple[bool, bool, str]:
     used when the container names no profile and read now (nothing cached)."""
     from scow.runtime.seccomp import BUILTIN, UNCONFINED, read_profile
 
-    nnp, seccomp = False, None
+    privileged, nnp, seccomp = bool(host.get("Privileged")), False, None
     for opt in host.get("SecurityOpt") or []:
         key, _, value = opt.partition("=")
         if key == "no-new-privileges":
             nnp = no_new_privileges(opt)
         elif key == "seccomp":
             seccomp = "" if value == BUILTIN else value
-    if seccomp is None:
-        seccomp = setting if setting in ("", UNCONFINED) else read_profile(setting)
-    return bool(host.get("Privileged")), nnp, seccomp
+    if seccomp is None:  # privileged: no filter, the setting's file need not be there
+        seccomp = "" if privileged else \
+            setting if setting in ("", UNCONFINED) else read_profile(setting)
+    return privileged, nnp, seccomp
 
 
 def command_of(config: dict[str, Any]) -> tuple[str, list[str]]:

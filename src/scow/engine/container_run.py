@@ -279,7 +279,7 @@ def _exec_isolation(host: dict[str, Any]) -> dict[str, Any]:
     from scow.engine.container_config import isolation
     from scow.runtime.capabilities import container_caps
 
-    privileged, nnp, _ = isolation(host, "unconfined")
+    privileged, nnp, _ = isolation(host, "")  # the profile is not needed here
     caps = container_caps(host.get("CapAdd") or (), host.get("CapDrop") or (),
                           privileged=privileged)
     return {"caps": tuple(caps), "no_new_privileges": nnp}

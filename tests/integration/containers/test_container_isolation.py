@@ -107,6 +107,7 @@ def test_scow_toml_seccomp_profile(one: Scow, tmp_path: Path) -> None:
     proc = one("run", "--rm", "bb:1", "true", check=False)
     assert proc.returncode == 125
     assert "open seccomp profile /no/such/profile.json: no such file" in proc.stderr
+    one("run", "--rm", "--privileged", "bb:1", "true")  # no filter: the file is not needed
 
 
 @pytest.mark.parametrize("flags,message", [
