@@ -59,10 +59,12 @@ def start(svc: ContainerService, name: str, *, attach: bool = False) -> Started 
 
 
 def run_config(svc: ContainerService, record: ContainerRecord, rootfs: str) -> RunConfig:
+    from scow.engine.container_config import isolation
     from scow.runtime.spec import RunConfig
 
     doc, config = record.doc, record.doc["Config"]
     host = doc["HostConfig"]
+    privileged, nnp, seccomp = isolation(host, svc.engine.settings.seccomp_profile)
     return RunConfig(
         container_id=record.id, entrypoint=tuple(config.get("Entrypoint") or ()),
         cmd=tuple(config.get("Cmd") or ()), env=tuple(config.get("Env") or ()),
@@ -72,7 +74,8 @@ def run_config(svc: ContainerService, record: ContainerRecord, rootfs: str) -> R
         network="host" if host.get("NetworkMode") in ("host", "default") else "none",
         mounts=tuple(_mounts(svc, record, rootfs)),
         read_only_rootfs=bool(host.get("ReadonlyRootfs")),
-        cap_add=tuple(host.get("CapAdd") or ()), cap_drop=tuple(host.get("CapDrop") or ()))
+        cap_add=tuple(host.get("CapAdd") or ()), cap_drop=tuple(host.get("CapDrop") or ()),
+        privileged=privileged, no_new_privileges=nnp, seccomp=seccomp)
 
 
 def _mounts(svc: ContainerService, record: ContainerRecord, rootfs: str) -> Iterator[Mount]:
@@ -251,12 +254,25 @@ def exec_in(svc: ContainerService, name: str, argv: list[str], *, env: list[str]
         raise InvalidArgument("exec: no command specified")
     config = record.doc["Config"]
     cfg = ExecConfig(argv=tuple(argv), env=tuple(merge_env(config.get("Env") or [], env or [])),
+                     **_exec_isolation(record.doc["HostConfig"]),
                      user=user or config.get("User") or "",
                      workdir=workdir or config.get("WorkingDir") or "/", tty=tty,
                      hostname=config.get("Hostname") or "")
     rootfs = svc.store.driver.metadata(record.mount_id or "").get("MergedDir") or \
         svc.store.driver.layer_path(record.mount_id or "")
     return exec_process(svc.runc, record.id, cfg, rootfs, detach=detach, stdin=stdin)
+
+
+def _exec_isolation(host: dict[str, Any]) -> dict[str, Any]:
+    """The container's capabilities and no-new-privileges, which its exec processes get too
+    (runc applies the container's seccomp filter to them itself)."""
+    from scow.engine.container_config import isolation
+    from scow.runtime.capabilities import container_caps
+
+    privileged, nnp, _ = isolation(host, "")  # the profile is not needed here
+    caps = container_caps(host.get("CapAdd") or (), host.get("CapDrop") or (),
+                          privileged=privileged)
+    return {"caps": tuple(caps), "no_new_privileges": nnp}
 
 
 def logs(svc: ContainerService, name: str, *, follow: bool = False, tail: int | None = None,

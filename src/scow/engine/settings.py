@@ -2,7 +2,9 @@
 ``<root>/scow.toml``, then defaults (root ``/var/lib/scow`` for root, else
 ``$XDG_DATA_HOME/scow``; runtime ``runc``; the storage driver chosen like Docker's).
 
-``scow.toml`` keys: ``storage-driver``, ``runtime``, ``insecure-registries`` (list).
+``scow.toml`` keys: ``storage-driver``, ``runtime``, ``insecure-registries`` (list),
+``seccomp-profile`` (a docker seccomp profile's path for containers that name none, or
+``unconfined``; unset: docker's default profile; dockerd's ``--seccomp-profile``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ class Settings(NamedTuple):
     storage_driver: str | None
     runtime: str
     insecure_registries: tuple[str, ...] = ()
+    seccomp_profile: str = ""
 
     @classmethod
     def resolve(cls, root: str | None = None, storage_driver: str | None = None,
@@ -29,7 +32,13 @@ class Settings(NamedTuple):
             conf.get("storage-driver") or None
         rt = runtime or os.environ.get("SCOW_RUNTIME") or conf.get("runtime") or "runc"
         insecure = tuple(str(x) for x in conf.get("insecure-registries", []))
-        return cls(root, driver, str(rt), insecure)
+        seccomp = conf.get("seccomp-profile", "")
+        if not isinstance(seccomp, str):
+            raise InvalidArgument(f"read {os.path.join(root, 'scow.toml')}: seccomp-profile: "
+                                  "not a string")
+        if seccomp not in ("", "unconfined"):  # a relative path is relative to the root
+            seccomp = os.path.join(root, seccomp)
+        return cls(root, driver, str(rt), insecure, seccomp)
 
 
 def default_root() -> str:

@@ -35,18 +35,21 @@ class ExecConfig:
     workdir: str = "/"
     tty: bool = False
     hostname: str = ""
+    caps: tuple[str, ...] = DEFAULT_CAPS  # the container's (docker: exec gets those)
+    no_new_privileges: bool = False  # the container's
 
 
 def process_spec(cfg: ExecConfig, rootfs: str) -> dict[str, object]:
     """The OCI process object for `runc exec --process`."""
     user = resolve_user(rootfs, cfg.user)
-    caps = list(DEFAULT_CAPS)
+    caps = list(cfg.caps)
     eff = caps if user.uid == 0 else []
     return {
         "terminal": cfg.tty, "args": list(cfg.argv), "cwd": cfg.workdir or "/",
         "env": process_env(cfg.env, hostname=cfg.hostname, tty=cfg.tty, home=user.home),
         "user": {"uid": user.uid, "gid": user.gid, "additionalGids": list(user.additional_gids)},
         "capabilities": {"bounding": caps, "effective": eff, "permitted": eff},
+        "noNewPrivileges": cfg.no_new_privileges,
     }
 
 

@@ -6,11 +6,14 @@ Layout of a container folder (the engine creates the folder; the rootfs is mount
     <container_dir>/hosts           bind-mounted on /etc/hosts
     <container_dir>/resolv.conf     bind-mounted on /etc/resolv.conf
 
-Defaults follow moby's oci/defaults.go and daemon/oci_linux.go: the 14 default capabilities,
-masked and read-only /proc and /sys paths, the cgroup device rules, namespaces pid/ipc/uts/mount
-and net (unless `--network host`; `none` is a fresh netns with only lo). No seccomp profile
-and no AppArmor profile are set (runc runs without them); rlimits are set only when asked for
-and never above the current process's limits (we cannot raise them).
+Defaults follow moby's oci/defaults.go and daemon/oci_linux.go: the 14 default capabilities
+(runtime/capabilities.py), docker's default seccomp profile (runtime/seccomp.py), masked and
+read-only /proc and /sys paths, the cgroup device rules, namespaces pid/ipc/uts/mount and net
+(unless `--network host`; `none` is a fresh netns with only lo). `--privileged` is docker's: all
+capabilities, no seccomp filter, no masked or read-only paths, /sys and the cgroup mount
+writable, every host device with an allow-all device rule. No AppArmor profile is set (scow does
+not load AppArmor profiles); rlimits are set only when asked for and never above the current
+process's limits (we cannot raise them).
 """
 
 from __future__ import annotations
@@ -19,19 +22,18 @@ import json
 import os
 import re
 import resource
+import stat
 from dataclasses import dataclass, field
 
 from scow.errors import InvalidArgument
 from scow.osutil.atomic import atomic_write
+from scow.runtime.capabilities import DEFAULT_CAPS, container_caps
+from scow.runtime.seccomp import seccomp_section
 from scow.runtime.user import resolve_user
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-DEFAULT_CAPS = (
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
-    "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
-)
+__all__ = ["DEFAULT_CAPS", "Mount", "RunConfig", "Ulimit", "make_spec", "write_bundle"]
 MASKED_PATHS = (
     "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
     "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
@@ -41,6 +43,8 @@ _ALLOWED_DEVICES = (  # (type, major, minor) with rwm access, as moby's DefaultL
     ("c", 1, 3), ("c", 1, 8), ("c", 1, 7), ("c", 5, 0), ("c", 1, 5), ("c", 1, 9), ("c", 5, 1),
     ("c", 136, None), ("c", 5, 2), ("c", 10, 200),
 )
+# runc's devices.HostDevices skips these folders of /dev (and /dev/console)
+_NOT_DEVICES = frozenset({"pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev"})
 _RLIMITS = {"nofile": "RLIMIT_NOFILE", "nproc": "RLIMIT_NPROC", "core": "RLIMIT_CORE",
             "memlock": "RLIMIT_MEMLOCK", "stack": "RLIMIT_STACK", "fsize": "RLIMIT_FSIZE"}
 
@@ -81,6 +85,9 @@ class RunConfig:
     read_only_rootfs: bool = False
     cap_add: tuple[str, ...] = ()
     cap_drop: tuple[str, ...] = ()
+    privileged: bool = False
+    no_new_privileges: bool = False
+    seccomp: str = ""  # "" docker's default profile, "unconfined", or a profile's JSON text
     ulimits: tuple[Ulimit, ...] = ()
     shm_size: int = 64 << 20
     extra: dict[str, str] = field(default_factory=dict)  # reserved (annotations)
@@ -100,15 +107,16 @@ def make_spec(cfg: RunConfig, rootfs: str, container_dir: str) -> dict[str, obje
         raise InvalidArgument(f"create container: network {cfg.network!r} is not supported")
     user = resolve_user(rootfs, cfg.user)
     gids = list(user.additional_gids) + [_group_id(rootfs, g) for g in cfg.group_add]
+    caps = container_caps(cfg.cap_add, cfg.cap_drop, privileged=cfg.privileged)
     process = {
         "terminal": cfg.tty,
         "user": {"uid": user.uid, "gid": user.gid, "additionalGids": gids},
         "args": cfg.argv,
         "env": process_env(cfg.env, hostname=cfg.hostname, tty=cfg.tty, home=user.home),
         "cwd": cfg.workdir or "/",
-        "capabilities": _capabilities(cfg, user.uid),
+        "capabilities": _capabilities(caps, user.uid),
         "rlimits": rlimits(cfg.ulimits),
-        "noNewPrivileges": False,
+        "noNewPrivileges": cfg.no_new_privileges,
     }
     return {
         "ociVersion": "1.0.2-dev",
@@ -116,7 +124,7 @@ def make_spec(cfg: RunConfig, rootfs: str, container_dir: str) -> dict[str, obje
         "root": {"path": os.path.abspath(rootfs), "readonly": cfg.read_only_rootfs},
         "hostname": cfg.hostname,
         "mounts": _mounts(cfg, container_dir),
-        "linux": _linux(cfg),
+        "linux": _linux(cfg, caps),
     }
 
 
@@ -139,14 +147,7 @@ def _group_id(rootfs: str, group: str) -> int:
     return resolve_user(rootfs, f"0:{group}").gid
 
 
-def _capabilities(cfg: RunConfig, uid: int) -> dict[str, list[str]]:
-    def norm(c: str) -> str:
-        c = c.upper()
-        return c if c.startswith("CAP_") else f"CAP_{c}"
-
-    drop = {norm(c) for c in cfg.cap_drop}
-    caps = [c for c in DEFAULT_CAPS if c not in drop and "CAP_ALL" not in drop]
-    caps += [norm(c) for c in cfg.cap_add if norm(c) not in caps]
+def _capabilities(caps: list[str], uid: int) -> dict[str, list[str]]:
     effective = caps if uid == 0 else []
     return {"bounding": caps, "effective": effective, "permitted": effective}
 
@@ -165,13 +166,14 @@ def rlimits(ulimits: tuple[Ulimit, ...]) -> list[dict[str, object]]:
 
 
 def _mounts(cfg: RunConfig, container_dir: str) -> list[dict[str, object]]:
+    sys_mode = "rw" if cfg.privileged else "ro"
     std: list[dict[str, object]] = [
         _m("/proc", "proc", "proc", ["nosuid", "noexec", "nodev"]),
         _m("/dev", "tmpfs", "tmpfs", ["nosuid", "strictatime", "mode=755", "size=65536k"]),
         _m("/dev/pts", "devpts", "devpts",
            ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]),
-        _m("/sys", "sysfs", "sysfs", ["nosuid", "noexec", "nodev", "ro"]),
-        _m("/sys/fs/cgroup", "cgroup", "cgroup", ["ro", "nosuid", "noexec", "nodev"]),
+        _m("/sys", "sysfs", "sysfs", ["nosuid", "noexec", "nodev", sys_mode]),
+        _m("/sys/fs/cgroup", "cgroup", "cgroup", [sys_mode, "nosuid", "noexec", "nodev"]),
         _m("/dev/mqueue", "mqueue", "mqueue", ["nosuid", "noexec", "nodev"]),
         _m("/dev/shm", "shm", "tmpfs",
            ["nosuid", "noexec", "nodev", "mode=1777", f"size={cfg.shm_size // 1024}k"]),
@@ -195,8 +197,28 @@ def _m(dest: str, source: str, kind: str, options: list[str]) -> dict[str, objec
     return {"destination": dest, "type": kind, "source": source, "options": options}
 
 
-def _linux(cfg: RunConfig) -> dict[str, object]:
+def _linux(cfg: RunConfig, caps: list[str]) -> dict[str, object]:
     kinds = ["pid", "ipc", "uts", "mount"] + ([] if cfg.network == "host" else ["network"])
+    out: dict[str, object] = {
+        "namespaces": [{"type": k} for k in kinds],
+        "resources": {"devices": _device_rules(cfg.privileged)},
+        "cgroupsPath": f"/scow/{cfg.container_id}",
+    }
+    if cfg.privileged:
+        out["devices"] = host_devices()
+        return out
+    out["maskedPaths"] = list(MASKED_PATHS)
+    out["readonlyPaths"] = list(READONLY_PATHS)
+    seccomp = seccomp_section(cfg.seccomp, caps)
+    if seccomp is not None:
+        out["seccomp"] = seccomp
+    return out
+
+
+def _device_rules(privileged: bool) -> list[dict[str, object]]:
+    """The cgroup device rules: allow all when privileged, else moby's default list."""
+    if privileged:
+        return [{"allow": True, "access": "rwm"}]
     devices: list[dict[str, object]] = [{"allow": False, "access": "rwm"},
                                         {"allow": True, "type": "c", "access": "m"},
                                         {"allow": True, "type": "b", "access": "m"}]
@@ -205,13 +227,29 @@ def _linux(cfg: RunConfig) -> dict[str, object]:
         if minor is not None:
             rule["minor"] = minor
         devices.append(rule)
-    return {
-        "namespaces": [{"type": k} for k in kinds],
-        "resources": {"devices": devices},
-        "cgroupsPath": f"/scow/{cfg.container_id}",
-        "maskedPaths": list(MASKED_PATHS),
-        "readonlyPaths": list(READONLY_PATHS),
-    }
+    return devices
+
+
+def host_devices(top: str = "/dev") -> list[dict[str, object]]:
+    """Every character and block device under /dev, as runc's devices.HostDevices finds them
+    (what docker gives a privileged container)."""
+    out: list[dict[str, object]] = []
+    for folder, dirs, files in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if folder != top or d not in _NOT_DEVICES)
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            if path == os.path.join(top, "console"):
+                continue
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            kind = "c" if stat.S_ISCHR(st.st_mode) else "b" if stat.S_ISBLK(st.st_mode) else ""
+            if kind:
+                out.append({"path": path, "type": kind, "major": os.major(st.st_rdev),
+                            "minor": os.minor(st.st_rdev), "fileMode": stat.S_IMODE(st.st_mode),
+                            "uid": st.st_uid, "gid": st.st_gid})
+    return out
 
 
 def write_etc_files(container_dir: str, hostname: str) -> None:

@@ -77,3 +77,21 @@ def test_tty_sets_term_and_non_root_has_no_effective_caps(rootfs: str) -> None:
     assert "TERM=xterm" in s["process"]["env"] and s["process"]["terminal"] is True
     assert s["process"]["capabilities"]["effective"] == []
     assert s["process"]["user"] == {"uid": 1000, "gid": 0, "additionalGids": []}
+
+
+def test_isolation_defaults_and_privileged(rootfs: str) -> None:
+    s = spec(rootfs, seccomp='{"defaultAction":"SCMP_ACT_LOG"}', no_new_privileges=True)
+    assert s["linux"]["seccomp"] == {"defaultAction": "SCMP_ACT_LOG"}
+    assert s["process"]["noNewPrivileges"] is True
+    assert "seccomp" not in spec(rootfs, seccomp="unconfined")["linux"]
+    p = spec(rootfs, privileged=True, seccomp='{"defaultAction":"SCMP_ACT_LOG"}')
+    linux = p["linux"]
+    assert "seccomp" not in linux and "maskedPaths" not in linux
+    assert "readonlyPaths" not in linux
+    assert linux["resources"]["devices"] == [{"allow": True, "access": "rwm"}]
+    assert {"path": "/dev/null", "type": "c", "major": 1, "minor": 3}.items() <= next(
+        d for d in linux["devices"] if d["path"] == "/dev/null").items()
+    assert not any(d["path"].startswith(("/dev/pts/", "/dev/console")) for d in linux["devices"])
+    sys_opts = {m["destination"]: m["options"] for m in p["mounts"]}
+    assert "rw" in sys_opts["/sys"] and "rw" in sys_opts["/sys/fs/cgroup"]
+    assert "CAP_SYS_ADMIN" in p["process"]["capabilities"]["bounding"]

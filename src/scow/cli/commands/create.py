@@ -34,6 +34,8 @@ def add_create_flags(cmd: Command) -> None:
     cmd.string_list("group-add", None, "Add additional groups to join", metavar="list")
     cmd.string_list("cap-add", None, "Add Linux capabilities", metavar="list")
     cmd.string_list("cap-drop", None, "Drop Linux capabilities", metavar="list")
+    cmd.bool("privileged", None, "Give extended privileges to this container")
+    cmd.string_list("security-opt", None, "Security Options", metavar="list")
     cmd.string("stop-signal", None, "Signal to stop the container", metavar="string")
     cmd.int("stop-timeout", None, "Timeout (in seconds) to stop a container", default=-1)
     cmd.string("platform", None, "Set platform if server is multi-platform capable",
@@ -94,7 +96,7 @@ def options_from(opts: Options) -> CreateOptions:
         log_opts=_pairs(opts.log_opt), stop_signal=opts.stop_signal,
         stop_timeout=opts.stop_timeout if opts.stop_timeout >= 0 else None,
         read_only=opts.read_only, group_add=opts.group_add, cap_add=opts.cap_add,
-        cap_drop=opts.cap_drop)
+        cap_drop=opts.cap_drop, privileged=opts.privileged, security_opt=opts.security_opt)
 
 
 def create_container(ctx: Context, opts: Options) -> str:
