@@ -15,7 +15,8 @@ from scow.runtime.capabilities import all_caps, known_caps
 from scow.runtime.seccomp import DEFAULT_PROFILE
 
 pytestmark = pytest.mark.skipif(not os.path.exists(DEFAULT_PROFILE),
-                                reason="golang-github-docker-docker-dev is not installed")
+                                reason="missing tool: docker's seccomp profile "
+                                       "(golang-github-docker-docker-dev)")
 STATUS = "grep -E '^(Seccomp|NoNewPrivs|CapEff|CapBnd):' /proc/self/status"
 USERNS = "unshare -U true && echo userns-ok"
 MOUNT = "unshare -Urm sh -c 'mount -t tmpfs none /tmp' && echo mount-ok"

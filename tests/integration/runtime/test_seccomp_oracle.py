@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from tests.tools import require_tool, skip_missing_tool
 
 from scow.runtime.capabilities import DEFAULT_CAPS, all_caps, container_caps
 from scow.runtime.seccomp import DEFAULT_PROFILE, read_profile, seccomp_section
@@ -51,9 +51,9 @@ func main() {
 
 @pytest.fixture(scope="module")
 def oracle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    go = shutil.which("go")
-    if go is None or not os.path.exists(DEFAULT_PROFILE):
-        pytest.skip("go or golang-github-docker-docker-dev is not installed")
+    go = require_tool("go", package="golang-go")
+    if not os.path.exists(DEFAULT_PROFILE):
+        skip_missing_tool("docker's seccomp profile (golang-github-docker-docker-dev)")
     base = tmp_path_factory.mktemp("seccomp-oracle")
     (base / "main.go").write_text(PROGRAM)
     env = dict(os.environ, GOPATH=GOPATH, GO111MODULE="off", GOCACHE=str(base / "cache"),
@@ -61,7 +61,7 @@ def oracle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     proc = subprocess.run([go, "build", "-tags", "seccomp", "-o", str(base / "oracle"),
                            str(base / "main.go")], env=env, capture_output=True, timeout=300)
     if proc.returncode != 0:
-        pytest.skip(f"moby's seccomp package does not build here: {proc.stderr[-300:]!r}")
+        skip_missing_tool(f"a Go that builds moby's seccomp package: {proc.stderr[-300:]!r}")
     return base / "oracle"
 
 
@@ -75,7 +75,7 @@ def oracle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 ], ids=["default", "conditional-include", "old-format"])
 def test_same_section_as_moby(oracle: Path, profile: str, caps: list[str]) -> None:
     if not os.path.exists(profile):
-        pytest.skip(f"{profile} is not installed")
+        skip_missing_tool(f"{profile} (golang-github-docker-docker-dev)")
     out = subprocess.run([str(oracle), profile, ",".join(caps)], capture_output=True,
                          check=True, timeout=60).stdout
     assert seccomp_section(read_profile(profile), caps) == json.loads(out)

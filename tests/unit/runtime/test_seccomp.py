@@ -22,7 +22,8 @@ from scow.runtime.seccomp import (
 
 FIXTURES = os.path.join(os.path.dirname(DEFAULT_PROFILE), "fixtures")
 needs_profile = pytest.mark.skipif(not os.path.exists(DEFAULT_PROFILE),
-                                   reason="golang-github-docker-docker-dev is not installed")
+                                   reason="missing tool: docker's seccomp profile "
+                                          "(golang-github-docker-docker-dev)")
 
 
 def section(caps: list[str] | tuple[str, ...] = DEFAULT_CAPS, arch: str = "amd64",
@@ -83,7 +84,8 @@ def test_unconfined_and_empty_profiles_have_no_filter() -> None:
     assert seccomp_section("{}", DEFAULT_CAPS) is None
 
 
-@pytest.mark.skipif(not os.path.isdir(FIXTURES), reason="moby's fixtures are not installed")
+@pytest.mark.skipif(not os.path.isdir(FIXTURES), reason="missing tool: moby's seccomp fixtures "
+                                                   "(golang-github-docker-docker-dev)")
 def test_moby_conditional_include_fixture() -> None:
     with open(os.path.join(FIXTURES, "conditional_include.json"), encoding="utf-8") as f:
         doc = json.load(f)
