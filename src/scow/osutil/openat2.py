@@ -66,3 +66,9 @@ def resolve_in_root_supported() -> bool:
         except OSError:
             _supported = False
     return _supported
+
+
+def reopen(path_fd: int, flags: int) -> int:
+    """Open again the very inode an O_PATH fd holds, with real access `flags`, through its
+    ``/proc/self/fd`` magic link (no name is looked up: a file swapped in since is not met)."""
+    return os.open(f"/proc/self/fd/{path_fd}", flags | os.O_CLOEXEC)

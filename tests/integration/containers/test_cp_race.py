@@ -7,7 +7,6 @@ busybox has no renameat2, so the swapper is a tiny static C program built here w
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import uuid

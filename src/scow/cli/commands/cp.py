@@ -26,16 +26,17 @@ def _split(arg: str) -> tuple[str | None, str]:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.engine.container_fs import copy_from, copy_to
+    from scow.engine.container_cp import copy_from, copy_to
 
     (src_c, src), (dst_c, dst) = _split(opts.args[0]), _split(opts.args[1])
     svc = ctx.engine.containers
     if src_c and dst_c:
         raise InvalidArgument("copying between containers is not supported")
+    flags = {"follow_link": opts.follow_link, "archive": opts.archive}
     if src_c:
-        copy_from(svc, src_c, src, dst)
+        copy_from(svc, src_c, src, dst, **flags)
     elif dst_c:
-        copy_to(svc, dst_c, src, dst)
+        copy_to(svc, dst_c, src, dst, **flags)
     else:
         raise InvalidArgument("must specify at least one container source")
     return 0
