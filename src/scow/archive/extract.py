@@ -150,8 +150,8 @@ class _Applier:
             if h.kind is Kind.DIR and stat.S_ISDIR(st.st_mode):
                 self._dir_attrs(h, pfd, base)  # dir over dir: keep, update attributes
                 return
-            self._remove(pfd, base, st)
-            self._node(entry, pfd, base)
+            self._remove(pfd, base, st)  # may close the cached parent fd: resolve again
+            self._node(entry, self._parent(parent), base)
 
     def _node(self, entry: TarEntry, pfd: int, base: str) -> None:
         h = entry.header
@@ -275,6 +275,7 @@ class _Applier:
         except FileNotFoundError:
             pass
         if self.whiteouts == "overlay":
+            pfd = self._parent(parent)  # the removal may have closed the cached one
             os.mknod(target, stat.S_IFCHR, 0, dir_fd=pfd)
             if h.uid or h.gid:
                 os.chown(target, h.uid, h.gid, dir_fd=pfd, follow_symlinks=False)

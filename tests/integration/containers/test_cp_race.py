@@ -22,16 +22,33 @@ ROUNDS_SLOW = 1000
 SWAP_C = r"""
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
 #endif
+/* swap (DIR LINK TARGET)...: exchange each DIR with LINK forever. When neither is a symlink
+   any more (a copy replaced the one it met), LINK is moved aside and made again to TARGET. */
+static int is_link(const char *path) {
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
 int main(int argc, char **argv) {
-    if (argc != 3)
+    char aside[4096];
+    long n = 0;
+    if (argc < 4 || (argc - 1) % 3)
         return 2;
     for (;;)
-        syscall(SYS_renameat2, AT_FDCWD, argv[1], AT_FDCWD, argv[2], RENAME_EXCHANGE);
+        for (int i = 1; i < argc; i += 3) {
+            if (!is_link(argv[i]) && !is_link(argv[i + 1])) {
+                snprintf(aside, sizeof aside, "%s.%ld", argv[i + 1], n++);
+                rename(argv[i + 1], aside);
+                symlink(argv[i + 2], argv[i + 1]);
+            }
+            syscall(SYS_renameat2, AT_FDCWD, argv[i], AT_FDCWD, argv[i + 1], RENAME_EXCHANGE);
+        }
 }
 """
 
@@ -74,11 +91,17 @@ class Marker:
 
 @pytest.fixture
 def racer(one: Scow, swapper: Path, tmp_path: Path) -> Iterator[tuple[Scow, Marker]]:
-    """A running container swapping `/w/d` (a folder with a file) and `/w/l -> marker`."""
+    """A running container swapping, each with a symlink to the host marker folder: `/w/d` (a
+    folder with a file) with `/w/l` (absolute), and the folders a copy into `/w/in` makes,
+    `/w/in/payload/a` with `/w/la` (absolute) and `/w/in/payload/b` with `/w/lb` (`../` up to
+    the host's `/` and down to the marker)."""
     marker = Marker(tmp_path / "host-marker")
+    up = "../" * 12 + str(marker.folder).lstrip("/")
+    pairs = (f"/w/d /w/l {marker.folder} /w/in/payload/a /w/la {marker.folder} "
+             f"/w/in/payload/b /w/lb {up}")
     one("create", "--name", "racer", "bb:1", "sh", "-c",
-        f"mkdir -p /w/d && echo inside > /w/d/inside && ln -s {marker.folder} /w/l && "
-        "exec /swap /w/d /w/l")
+        f"mkdir -p /w/d /w/in && echo inside > /w/d/inside && ln -s {marker.folder} /w/l && "
+        f"exec /swap {pairs}")
     one("cp", str(swapper), "racer:/swap")
     one("start", "racer")
     wait_for(lambda: one("exec", "racer", "test", "-e", "/w/l", check=False).returncode == 0,
@@ -105,10 +128,11 @@ def _copy_out_rounds(scow: Scow, marker: Marker, out: Path, rounds: int) -> int:
 
 def _copy_in_rounds(scow: Scow, marker: Marker, payload: Path, rounds: int) -> int:
     ok = 0
-    dests = ("racer:/w/d/", "racer:/w/d/new", "racer:/w/l/", "racer:/w/l/new")
+    cases = ((str(payload), "racer:/w/in"), (str(payload), "racer:/w/in/"),
+             (f"{payload}/.", "racer:/w/in/payload"), (str(payload), "racer:/w/d/"),
+             (str(payload), "racer:/w/d/new"), (f"{payload}/.", "racer:/w/l"))
     for i in range(rounds):
-        src = str(payload) if i % 3 else f"{payload}/."
-        proc = scow("cp", src, dests[i % len(dests)], check=False)
+        proc = scow("cp", *cases[i % len(cases)], check=False)
         ok += proc.returncode == 0
         assert not proc.stderr.startswith("Traceback"), proc.stderr
         assert marker.snapshot() == marker.before, f"round {i}: scow wrote onto the host"
@@ -117,8 +141,9 @@ def _copy_in_rounds(scow: Scow, marker: Marker, payload: Path, rounds: int) -> i
 
 def _payload(tmp_path: Path) -> Path:
     payload = tmp_path / "payload"
-    (payload / "d" / "deeper").mkdir(parents=True)
-    (payload / "d" / "deeper" / "f").write_text("from the host\n")
+    for name in ("a", "b", "d"):
+        (payload / name / "deeper").mkdir(parents=True)
+        (payload / name / "deeper" / "f").write_text("from the host\n")
     (payload / "top").write_text("top\n")
     return payload
 
