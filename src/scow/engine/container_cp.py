@@ -15,7 +15,8 @@ How a path is resolved:
   is not a layer: they delete nothing).
 
 Ownership as docker documents it: a copy into the container belongs to root (0:0), a copy out
-to the user running scow; ``-a`` keeps the source's uid/gid. ``-L`` follows a symlink that is
+to the user running scow; ``-a`` keeps the source's uid/gid. With ``-`` (a tar on stdout or
+stdin) the tar carries the uid/gid as they are. ``-L`` follows a symlink that is
 the last component of the source (still inside the container's root).
 """
 
@@ -65,6 +66,42 @@ def copy_to(svc: ContainerService, name: str, src: str, dest: str, *,
         os.close(source.fd)
 
 
+def copy_out_stream(svc: ContainerService, name: str, src: str, out: BinaryIO, *,
+                    follow_link: bool = False) -> None:
+    """docker cp CONTAINER:SRC - : a tar of SRC (named after it; a folder's contents at the
+    top for ``/.``) with the source's uid/gid, read the same way as a copy."""
+    from scow.engine.cp_source import open_source, write_source
+
+    with _container_root(svc, name) as root_fd:
+        source = open_source(root_fd, src, follow=follow_link, shown=f"{name}:{src}")
+        try:
+            write_source(out, source, "" if source.contents_only else source.base, ids=None)
+        finally:
+            os.close(source.fd)
+
+
+def copy_in_stream(svc: ContainerService, name: str, stream: BinaryIO, dest: str) -> None:
+    """docker cp - CONTAINER:DEST : extract the tar on `stream` into folder DEST (which must
+    exist), as the tar says (uid/gid included), never writing outside DEST."""
+    from scow.archive.extract import apply_layer
+    from scow.archive.tarstream import LayerReader
+
+    with _container_root(svc, name) as root_fd:
+        target = _Dest(f"{name}:{dest}", root_fd, dest)
+        try:
+            dest_fd = target.open_dir(target.clean())
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFound(f"copy to {target.shown}: no such directory") from None
+        except OSError as exc:
+            raise from_oserror(f"copy to {target.shown}", exc) from exc
+        try:
+            reader = LayerReader(stream, tar_split=False)
+            apply_layer(dest_fd, reader.entries(), whiteouts="none")
+            reader.finish()
+        finally:
+            os.close(dest_fd)
+
+
 @contextlib.contextmanager
 def _container_root(svc: ContainerService, name: str) -> Iterator[int]:
     record = svc.records.get(name)
@@ -110,7 +147,8 @@ def _target(source: Source, dest: _Dest) -> tuple[int, str]:
         return fd, "" if source.contents_only else source.base
     except NotADirectoryError:
         if is_dir:
-            raise InvalidArgument(f"cannot copy a directory to a file: {dest.shown}") from None
+            raise InvalidArgument(f"copy to {dest.shown}: cannot copy a directory to a file"
+                                  ) from None
         if dest.path.endswith("/"):
             raise InvalidArgument(f"copy to {dest.shown}: not a directory") from None
     except FileNotFoundError:

@@ -1,16 +1,20 @@
 """`scow cp` keeps docker's semantics while it reads and writes through fds only: `-L`
 (follow the source's last symlink, inside the container's root), `-a` (keep uid/gid; without
 it a copy in belongs to root and a copy out to the user running scow), a trailing `/` or `/.`,
-and `.wh.` names copied as plain files (a cp is not a layer: they delete nothing)."""
+`.wh.` names copied as plain files (a cp is not a layer: they delete nothing), and `-` for a tar
+on stdout or stdin."""
 
 from __future__ import annotations
 
+import io
 import os
 import stat
+import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
-from tests.integration.containers.kit import Scow
+from tests.integration.containers.kit import Scow, env
 
 SETUP = ("mkdir -p /w/real && echo real > /w/real/f && ln -s /w/real /w/abs && "
          "ln -s ../../../../../etc /w/up && echo owned > /w/owned && chown 1234:4321 /w/owned && "
@@ -81,3 +85,25 @@ def test_cp_special_files_and_errors(one: Scow, box: str, tmp_path: Path) -> Non
     proc = one("cp", f"{box}:/w/real", str(tmp_path / "missing" / "x"), check=False)
     assert proc.returncode == 1 and "no such file or directory" in proc.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_cp_tar_streams(one: Scow, box: str, tmp_path: Path) -> None:
+    proc = subprocess.run(one.argv("cp", f"{box}:/w/real", "-"), capture_output=True,
+                          env=env(), check=True)
+    with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
+        assert tar.getnames() == ["real", "real/f"]
+        f = tar.extractfile("real/f")
+        assert f is not None and f.read() == b"real\n"
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in (("new", b"new\n"), (".wh.f", b"")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    subprocess.run(one.argv("cp", "-", f"{box}:/w/real"), input=buf.getvalue(), env=env(),
+                   check=True, capture_output=True)
+    one("cp", f"{box}:/w/real", str(tmp_path / "real"))
+    assert sorted(os.listdir(tmp_path / "real")) == [".wh.f", "f", "new"]
+    proc = subprocess.run(one.argv("cp", "-", f"{box}:/w/nope"), input=buf.getvalue(),
+                          env=env(), capture_output=True, text=False)
+    assert proc.returncode == 1 and b"no such directory" in proc.stderr
