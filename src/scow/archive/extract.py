@@ -26,6 +26,7 @@ from typing import Literal
 
 from scow.archive.tarstream import Kind, TarEntry, TarHeader, clean_name
 from scow.errors import MalformedArchive, ScowError, UnsafeArchive, from_oserror
+from scow.osutil.at import remove_tree_at
 from scow.osutil.openat2 import open_beneath, resolve_in_root_supported
 
 Whiteouts = Literal["overlay", "oci", "none"]
@@ -55,29 +56,6 @@ def apply_layer(root: str | int, entries: Iterable[TarEntry], *, whiteouts: Whit
         return total
     finally:
         applier.close()
-
-
-def _remove_tree(pfd: int, name: str) -> None:
-    """rm -r of folder `name` under `pfd`, through fds only (a symlink swapped in for a folder
-    is unlinked, never followed)."""
-    try:
-        fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
-                     dir_fd=pfd)
-    except OSError as exc:
-        if exc.errno not in (errno.ENOTDIR, errno.ELOOP):
-            raise
-        os.unlink(name, dir_fd=pfd)
-        return
-    try:
-        for child in os.listdir(fd):
-            st = os.stat(child, dir_fd=fd, follow_symlinks=False)
-            if stat.S_ISDIR(st.st_mode):
-                _remove_tree(fd, child)
-            else:
-                os.unlink(child, dir_fd=fd)
-    finally:
-        os.close(fd)
-    os.rmdir(name, dir_fd=pfd)
 
 
 def _ns(mtime: float) -> tuple[int, int]:
@@ -213,7 +191,7 @@ class _Applier:
 
     def _remove(self, pfd: int, base: str, st: os.stat_result) -> None:
         if stat.S_ISDIR(st.st_mode):
-            _remove_tree(pfd, base)
+            remove_tree_at(pfd, base)
             self._drop_cache()
         else:
             os.unlink(base, dir_fd=pfd)

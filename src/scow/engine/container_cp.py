@@ -135,7 +135,7 @@ class _Dest:
     def clean(self) -> str:
         if self.root_fd is None:
             return posixpath.normpath(self.path)
-        return posixpath.normpath("/" + self.path)
+        return posixpath.normpath("/" + self.path.lstrip("/"))
 
 
 def _target(source: Source, dest: _Dest) -> tuple[int, str]:
@@ -196,7 +196,7 @@ def _through_pipe(produce: Callable[[BinaryIO], None], dest_fd: int) -> None:
             apply_layer(dest_fd, reader.entries(), whiteouts="none")
             reader.finish()
     except ScowError:
-        thread.join()  # the read end is closed: the writer stops at once
+        thread.join()  # the read end is closed: the writer stops at once (EPIPE)
         if failure and isinstance(failure[0], ScowError):
             raise failure[0] from None  # the cause; the reader only saw a cut stream
         raise

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import BinaryIO, NamedTuple
 
@@ -41,7 +42,7 @@ def open_source(root_fd: int, path: str, *, follow: bool, shown: str) -> Source:
     """Resolve `path` inside the container root `root_fd`. Symlinks on the way are followed
     inside the root; the last one only with `follow` (docker cp -L) or a trailing ``/`` or
     ``/.``, as docker does."""
-    clean = posixpath.normpath("/" + path)
+    clean = posixpath.normpath("/" + path.lstrip("/"))
     contents_only = path.endswith("/.") or path == "." or clean == "/"
     follow = follow or path.endswith("/") or contents_only
     parent, base = posixpath.split(clean)
@@ -66,7 +67,7 @@ def open_source(root_fd: int, path: str, *, follow: bool, shown: str) -> Source:
 def open_host_source(path: str, *, follow: bool) -> Source:
     """The host side of `scow cp SRC CONTAINER:DEST` (the host's own namespace, no root)."""
     clean = os.path.abspath(path)
-    contents_only = path.endswith("/.") or path == "."
+    contents_only = path.endswith("/.") or path == "." or clean == "/"
     follow = follow or path.endswith("/") or contents_only
     try:
         fd = os.open(clean, os.O_PATH | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW))
@@ -91,32 +92,52 @@ def write_source(out: BinaryIO, src: Source, arcname: str, *,
     """Tar `src` into `out` named `arcname` (a folder's contents at the top when `arcname` is
     empty); every uid/gid becomes `ids` unless it is None (``cp -a``)."""
     walker = _FdWalker(TarWriter(out), ids)
-    walker.node(src.fd, src.st, arcname)
+    walker.walk(src.fd, src.st, arcname)
     walker.writer.close()
 
 
 class _FdWalker:
+    """Depth first in moby's order (a folder, then its entries sorted by name), without
+    recursion (a container may nest folders deeper than the Python stack); one fd per level."""
+
     def __init__(self, writer: TarWriter, ids: tuple[int, int] | None) -> None:
         self.writer = writer
         self.ids = ids
         self.seen: dict[tuple[int, int], str] = {}
 
-    def child(self, dir_fd: int, name: str, arcname: str) -> None:
+    def walk(self, fd: int, st: os.stat_result, arcname: str) -> None:
+        stack: list[tuple[int, str, Iterator[str]]] = []  # (folder fd, its name, names left)
         try:
-            fd = os.open(name, _PATH, dir_fd=dir_fd)
-        except FileNotFoundError:
-            return  # removed since the folder was listed
-        try:
-            self.node(fd, os.fstat(fd), arcname)
+            self._entry(fd, st, arcname, stack)
+            while stack:
+                dfd, prefix, names = stack[-1]
+                name = next(names, None)
+                if name is None:
+                    os.close(stack.pop()[0])
+                    continue
+                try:
+                    cfd = os.open(name, _PATH, dir_fd=dfd)
+                except FileNotFoundError:
+                    continue  # removed since the folder was listed
+                try:
+                    self._entry(cfd, os.fstat(cfd), posixpath.join(prefix, name), stack)
+                finally:
+                    os.close(cfd)
         finally:
-            os.close(fd)
+            for dfd, _, _ in stack:
+                os.close(dfd)
 
-    def node(self, fd: int, st: os.stat_result, arcname: str) -> None:
-        """One entry from its O_PATH fd `fd` (never by name); a folder with what it holds."""
+    def _entry(self, fd: int, st: os.stat_result, arcname: str,
+               stack: list[tuple[int, str, Iterator[str]]]) -> None:
+        """One entry from its O_PATH fd (never by name); a folder is pushed onto `stack`."""
         mode = st.st_mode
         try:
             if stat.S_ISDIR(mode):
-                self._folder(fd, st, arcname)
+                dfd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
+                stack.append((dfd, arcname, iter(())))
+                if arcname:
+                    self._add(self._header(st, arcname, Kind.DIR, fd=dfd))
+                stack[-1] = (dfd, arcname, iter(sorted(os.listdir(dfd), key=os.fsencode)))
             elif stat.S_ISREG(mode):
                 self._file(fd, st, arcname)
             elif stat.S_ISLNK(mode):
@@ -126,18 +147,10 @@ class _FdWalker:
                 self._add(self._device(st, arcname))
         except ScowError:
             raise
+        except BrokenPipeError:
+            raise  # the reading side stopped: its error is the one to tell
         except OSError as exc:
             raise from_oserror(f"copy: read {arcname or '.'}", exc) from exc
-
-    def _folder(self, fd: int, st: os.stat_result, arcname: str) -> None:
-        dfd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
-        try:
-            if arcname:
-                self._add(self._header(st, arcname, Kind.DIR, fd=dfd))
-            for name in sorted(os.listdir(dfd), key=os.fsencode):
-                self.child(dfd, name, posixpath.join(arcname, name) if arcname else name)
-        finally:
-            os.close(dfd)
 
     def _file(self, fd: int, st: os.stat_result, arcname: str) -> None:
         if st.st_nlink > 1:
