@@ -25,9 +25,11 @@ The API the rest of scow uses (module by module; import the submodule, this pack
   and a function opening a layer file by its archived name (crc64 checked per file;
   ``DigestMismatch`` "verify layer file <name>: checksum mismatch"); ``entry_names(tar_split)``
   yields (name, size) per file entry; ``TarSplitWriter`` is what LayerReader fills.
-- ``extract``: ``apply_layer(root, entries, *, whiteouts="overlay"|"oci") -> int`` extracts
-  entries under `root` and never writes outside it (breakouts raise ``UnsafeArchive``; parents
-  resolved in the root with openat2/fd-relative calls); returns the sum of entry sizes.
+- ``extract``: ``apply_layer(root, entries, *, whiteouts="overlay"|"oci"|"none") -> int``
+  extracts entries under `root` (a path, or a folder's fd that stays the caller's; "none":
+  ``.wh.`` names are plain files, for ``scow cp``) and never writes outside it (breakouts
+  raise ``UnsafeArchive``; parents resolved in the root with openat2/fd-relative calls);
+  returns the sum of entry sizes.
   ``is_local(name)`` is Go's ``filepath.IsLocal``.
 - ``writer``: ``write_tree(root, out, *, whiteouts="overlay"|None, paths=None)`` tars a folder
   the way moby does (USTAR unless PAX is needed, whole-second mtimes, numeric ids, empty

@@ -5,8 +5,13 @@ the root: first by the kernel (openat2 RESOLVE_BENEATH), and when that refuses (
 symlink such as ``var/run -> /run``, or a missing parent) by a walk in user space with chroot
 semantics: an absolute symlink restarts at the root, a ``..`` that would climb above the root is
 a breakout (UnsafeArchive, as moby's os.Root does), at most 255 links, missing parents are made
-0755. The last component is never followed. Whiteouts are applied in OCI form (delete) or
-turned into overlayfs form (char device 0/0, ``trusted.overlay.opaque=y``).
+0755. The last component is never followed. Whiteouts are applied in OCI form (delete),
+turned into overlayfs form (char device 0/0, ``trusted.overlay.opaque=y``) or, for what is not
+a layer (``scow cp``), not interpreted at all (``.wh.`` names are plain files).
+
+The root is a path or an fd of the folder (``scow cp`` hands the fd it resolved, so that no
+name is looked up again). A folder to replace is removed through fds (``openat`` with
+``O_NOFOLLOW``, ``unlinkat``), never by a path.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ from __future__ import annotations
 import errno
 import os
 import posixpath
-import shutil
 import stat
 from collections import deque
 from collections.abc import Iterable
@@ -22,9 +26,10 @@ from typing import Literal
 
 from scow.archive.tarstream import Kind, TarEntry, TarHeader, clean_name
 from scow.errors import MalformedArchive, ScowError, UnsafeArchive, from_oserror
+from scow.osutil.at import remove_tree_at
 from scow.osutil.openat2 import open_beneath, resolve_in_root_supported
 
-Whiteouts = Literal["overlay", "oci"]
+Whiteouts = Literal["overlay", "oci", "none"]
 WHITEOUT_PREFIX = ".wh."
 OPAQUE = ".wh..wh..opq"
 OPAQUE_XATTR = "trusted.overlay.opaque"
@@ -39,8 +44,9 @@ def is_local(name: str) -> bool:
     return bool(name) and not name.startswith("/") and name != ".." and not name.startswith("../")
 
 
-def apply_layer(root: str, entries: Iterable[TarEntry], *, whiteouts: Whiteouts) -> int:
-    """Extract `entries` under `root`; returns the sum of the entries' sizes."""
+def apply_layer(root: str | int, entries: Iterable[TarEntry], *, whiteouts: Whiteouts) -> int:
+    """Extract `entries` under `root` (a path or a folder's fd, which stays the caller's);
+    returns the sum of the entries' sizes."""
     applier = _Applier(root, whiteouts)
     try:
         total = 0
@@ -58,12 +64,15 @@ def _ns(mtime: float) -> tuple[int, int]:
 
 
 class _Applier:
-    def __init__(self, root: str, whiteouts: Whiteouts) -> None:
-        if whiteouts not in ("overlay", "oci"):
+    def __init__(self, root: str | int, whiteouts: Whiteouts) -> None:
+        if whiteouts not in ("overlay", "oci", "none"):
             raise ValueError(f"unknown whiteout format {whiteouts!r}")
         self.whiteouts = whiteouts
         try:
-            self.root_fd = os.open(root, _DIR_PATH)
+            if isinstance(root, int):
+                self.root_fd = os.open(".", _DIR_PATH, dir_fd=root)
+            else:
+                self.root_fd = os.open(root, _DIR_PATH)
         except OSError as exc:
             raise from_oserror(f"apply layer: open {root}", exc) from exc
         self.kernel = resolve_in_root_supported()
@@ -93,7 +102,7 @@ class _Applier:
             raise UnsafeArchive(f"apply layer: {name}: path escapes the layer root")
         parent, base = posixpath.split(name)
         try:
-            if base.startswith(WHITEOUT_PREFIX):
+            if base.startswith(WHITEOUT_PREFIX) and self.whiteouts != "none":
                 self._whiteout(h, parent, base)
             else:
                 self._create(entry, parent, base)
@@ -119,8 +128,8 @@ class _Applier:
             if h.kind is Kind.DIR and stat.S_ISDIR(st.st_mode):
                 self._dir_attrs(h, pfd, base)  # dir over dir: keep, update attributes
                 return
-            self._remove(pfd, base, st)
-            self._node(entry, pfd, base)
+            self._remove(pfd, base, st)  # may close the cached parent fd: resolve again
+            self._node(entry, self._parent(parent), base)
 
     def _node(self, entry: TarEntry, pfd: int, base: str) -> None:
         h = entry.header
@@ -182,7 +191,7 @@ class _Applier:
 
     def _remove(self, pfd: int, base: str, st: os.stat_result) -> None:
         if stat.S_ISDIR(st.st_mode):
-            shutil.rmtree(base, dir_fd=pfd)
+            remove_tree_at(pfd, base)
             self._drop_cache()
         else:
             os.unlink(base, dir_fd=pfd)
@@ -244,6 +253,7 @@ class _Applier:
         except FileNotFoundError:
             pass
         if self.whiteouts == "overlay":
+            pfd = self._parent(parent)  # the removal may have closed the cached one
             os.mknod(target, stat.S_IFCHR, 0, dir_fd=pfd)
             if h.uid or h.gid:
                 os.chown(target, h.uid, h.gid, dir_fd=pfd, follow_symlinks=False)

@@ -1,5 +1,6 @@
 """owns: the container service: create, look up, list (`ps`), inspect, sizes, diff and
-remove containers; running them is in container_run.py, commit/cp/export in container_fs.py.
+remove containers; running them is in container_run.py, commit/export in container_fs.py, cp in
+container_cp.py.
 
 A container = its record (store/containers.py) + a writable layer on an ``-init`` layer on the
 image's layers + its folder::

@@ -5,6 +5,9 @@ kernel confines to a directory.
 (RESOLVE_IN_ROOT: ``..`` and absolute symlinks are clamped at the root, magic links refused).
 ``open_beneath(root_fd, path, flags)`` refuses any escape instead of clamping (RESOLVE_BENEATH:
 an absolute symlink or a ``..`` above the root fails with EXDEV).
+``reopen(path_fd, flags)`` opens again the inode an O_PATH fd holds (through its
+``/proc/self/fd`` magic link: no name is looked up), so that a file checked with ``fstat`` is
+the one read.
 """
 
 from __future__ import annotations
@@ -66,3 +69,9 @@ def resolve_in_root_supported() -> bool:
         except OSError:
             _supported = False
     return _supported
+
+
+def reopen(path_fd: int, flags: int) -> int:
+    """Open again the very inode an O_PATH fd holds, with real access `flags`, through its
+    ``/proc/self/fd`` magic link (no name is looked up: a file swapped in since is not met)."""
+    return os.open(f"/proc/self/fd/{path_fd}", flags | os.O_CLOEXEC)

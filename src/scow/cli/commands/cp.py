@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
 from scow.errors import InvalidArgument
@@ -26,16 +28,23 @@ def _split(arg: str) -> tuple[str | None, str]:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.engine.container_fs import copy_from, copy_to
+    from scow.engine.container_cp import copy_from, copy_in_stream, copy_out_stream, copy_to
 
     (src_c, src), (dst_c, dst) = _split(opts.args[0]), _split(opts.args[1])
     svc = ctx.engine.containers
     if src_c and dst_c:
         raise InvalidArgument("copying between containers is not supported")
-    if src_c:
-        copy_from(svc, src_c, src, dst)
+    flags = {"follow_link": opts.follow_link, "archive": opts.archive}
+    if src_c and dst == "-":
+        if sys.stdout.isatty():
+            raise InvalidArgument("copy to stdout: refusing to write a tar to a terminal")
+        copy_out_stream(svc, src_c, src, sys.stdout.buffer, follow_link=opts.follow_link)
+    elif src_c:
+        copy_from(svc, src_c, src, dst, **flags)
+    elif dst_c and src == "-":
+        copy_in_stream(svc, dst_c, sys.stdin.buffer, dst)
     elif dst_c:
-        copy_to(svc, dst_c, src, dst)
+        copy_to(svc, dst_c, src, dst, **flags)
     else:
         raise InvalidArgument("must specify at least one container source")
     return 0
