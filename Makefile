@@ -14,7 +14,7 @@ APT_PACKAGES := runc busybox-static btrfs-progs docker-registry skopeo umoci att
 >>>>>>> cp-race
 STAMP := $(VENV)/.installed
 
-.PHONY: install apt demo test bench lint clean
+.PHONY: install apt demo test test-full bench lint clean
 
 install: $(STAMP)
 
@@ -38,7 +38,10 @@ demo: install
 	bash demo/walkthrough.sh
 
 test: install
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 2 -m 'not full'
+
+test-full: install   # the acceptance runs at their full counts (cp race 1,000 copies, ...)
+	$(BIN)/pytest -q -m full
 
 bench: install
 	$(BIN)/python -m bench

@@ -162,7 +162,7 @@ def test_cp_in_never_writes_through_a_swapped_symlink(racer: tuple[Scow, Marker]
     assert ok >= ROUNDS // 20, f"only {ok} of {ROUNDS // 2} copies succeeded"
 
 
-@pytest.mark.slow
+@pytest.mark.full
 @pytest.mark.timeout(1800)  # 2,000 scow processes: about 8 minutes on a loaded 2-core machine
 def test_cp_race_acceptance_1000_rounds(racer: tuple[Scow, Marker], tmp_path: Path) -> None:
     scow, marker = racer
