@@ -28,7 +28,14 @@ class CreateOptions:
     stdin_open: bool = False
     hostname: str = ""
     labels: dict[str, str] = field(default_factory=dict)
-    network: str = "host"
+    network: str = "bridge"
+    network_aliases: list[str] = field(default_factory=list)
+    publish: list[str] = field(default_factory=list)  # -p specs
+    publish_all: bool = False
+    dns: list[str] = field(default_factory=list)
+    dns_search: list[str] = field(default_factory=list)
+    dns_options: list[str] = field(default_factory=list)
+    add_hosts: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)  # -v specs
     mounts: list[str] = field(default_factory=list)  # --mount specs
     auto_remove: bool = False
@@ -79,7 +86,7 @@ def container_config(opts: CreateOptions, image: dict[str, Any], container_id: s
         "AttachStdin": opts.stdin_open and not opts.tty,
         "AttachStdout": True,
         "AttachStderr": True,
-        "ExposedPorts": image.get("ExposedPorts") or None,
+        "ExposedPorts": _exposed(image, opts),
         "Tty": opts.tty,
         "OpenStdin": opts.stdin_open,
         "StdinOnce": False,
@@ -96,6 +103,50 @@ def container_config(opts: CreateOptions, image: dict[str, Any], container_id: s
     }
 
 
+def _exposed(image: dict[str, Any], opts: CreateOptions) -> dict[str, Any] | None:
+    """The image's EXPOSE ports plus every published one (docker)."""
+    from scow.network.ports import parse_publish
+
+    out = dict(image.get("ExposedPorts") or {})
+    out.update({k: {} for k in parse_publish(opts.publish)})
+    return out or None
+
+
+def _extra_hosts(items: list[str]) -> list[str] | None:
+    """--add-host HOST:IP (or HOST=IP), checked."""
+    import ipaddress
+
+    out = []
+    for item in items:
+        sep = "=" if "=" in item else ":"
+        name, found, ip = item.partition(sep)
+        ip = ip.strip("[]")
+        if not (found and name):
+            raise InvalidArgument(f"invalid argument {item!r} for \"--add-host\" flag: bad "
+                                  "format for add-host")
+        if ip != "host-gateway":
+            try:
+                ipaddress.ip_address(ip)
+            except ValueError:
+                raise InvalidArgument(f"invalid argument {item!r} for \"--add-host\" flag: "
+                                      f"invalid IP address in add-host: {ip!r}") from None
+        out.append(f"{name}:{ip}")
+    return out or None
+
+
+def network_host_config(opts: CreateOptions) -> dict[str, Any]:
+    """The network fields of HostConfig."""
+    from scow.network.ports import parse_publish
+
+    mode = "bridge" if opts.network in ("", "default") else opts.network
+    return {"NetworkMode": mode,
+            "PortBindings": parse_publish(opts.publish) or None,
+            "PublishAllPorts": opts.publish_all, "Dns": list(opts.dns) or None,
+            "DnsSearch": list(opts.dns_search) or None,
+            "DnsOptions": list(opts.dns_options) or None,
+            "ExtraHosts": _extra_hosts(opts.add_hosts)}
+
+
 def host_config(opts: CreateOptions) -> dict[str, Any]:
     from scow.runtime.capabilities import container_caps, normalize
 
@@ -106,7 +157,7 @@ def host_config(opts: CreateOptions) -> dict[str, Any]:
     return {
         "Binds": list(opts.volumes) or None,
         "LogConfig": log_config,
-        "NetworkMode": opts.network,
+        **network_host_config(opts),  # scow network: NetworkMode, PortBindings, Dns...
         "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
         "AutoRemove": opts.auto_remove,
         "GroupAdd": list(opts.group_add) or None,

@@ -42,7 +42,10 @@ def start(svc: ContainerService, name: str, *, attach: bool = False) -> Started 
     rootfs = svc.store.driver.get(mount_id)
     _set_mounted(svc, record.id, True)
     try:
-        cfg = run_config(svc, record, rootfs)
+        from scow.engine.network_attach import attach as attach_network  # scow network
+
+        netns = attach_network(svc, record)
+        cfg = run_config(svc, record, rootfs, netns or "")
         write_bundle(folder, make_spec(cfg, rootfs, folder))
         log = record.doc["HostConfig"]["LogConfig"]["Config"]
         opts = MonitorOptions(
@@ -58,7 +61,8 @@ def start(svc: ContainerService, name: str, *, attach: bool = False) -> Started 
         raise
 
 
-def run_config(svc: ContainerService, record: ContainerRecord, rootfs: str) -> RunConfig:
+def run_config(svc: ContainerService, record: ContainerRecord, rootfs: str,
+               netns: str = "") -> RunConfig:
     from scow.engine.container_config import isolation
     from scow.runtime.spec import RunConfig
 
@@ -72,6 +76,7 @@ def run_config(svc: ContainerService, record: ContainerRecord, rootfs: str) -> R
         workdir=config.get("WorkingDir") or "/", tty=bool(config.get("Tty")),
         open_stdin=bool(config.get("OpenStdin")), hostname=config.get("Hostname") or "",
         network="host" if host.get("NetworkMode") in ("host", "default") else "none",
+        netns=netns,
         mounts=tuple(_mounts(svc, record, rootfs)),
         read_only_rootfs=bool(host.get("ReadonlyRootfs")),
         cap_add=tuple(host.get("CapAdd") or ()), cap_drop=tuple(host.get("CapDrop") or ()),
@@ -146,6 +151,9 @@ def cleanup(svc: ContainerService, record: ContainerRecord, *,
         st = svc.state(record)
         if st is not None and st.status == "running":
             return
+        from scow.engine.network_attach import detach as detach_network  # scow network
+
+        detach_network(svc, record)
         if _is_mounted(svc, record.id):
             svc.store.driver.put(record.mount_id or "")
             _set_mounted(svc, record.id, False)

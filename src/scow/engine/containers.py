@@ -18,7 +18,7 @@ import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from scow.errors import Conflict, NameInUse, ScowError
+from scow.errors import Conflict, InvalidArgument, NameInUse, ScowError
 from scow.ids import random_id, short_id
 from scow.oci.image import parse_time, rfc3339_nano
 from scow.store.containers import ContainerRecord
@@ -93,6 +93,7 @@ class ContainerService:
             "MountPoints": [_mount_doc(m, m.destination in anonymous) for m in mounts],
             "Mounted": False,
         }
+        doc["NetworkSettings"] = self._networks(doc, opts)  # scow network
         name = self._reserve(container_id, opts.name, image_id, doc)
         doc["Name"] = "/" + name
         record = self.store.images.get(image_id)
@@ -110,6 +111,26 @@ class ContainerService:
             self._discard(container_id)
             raise
         return container_id
+
+    def _networks(self, doc: dict[str, Any], opts: CreateOptions) -> dict[str, Any]:
+        """NetworkSettings at create: the network named by --network (checked to exist),
+        with --network-alias (user networks only, as docker)."""
+        from scow.engine.network_attach import uses_namespace
+
+        mode = doc["HostConfig"]["NetworkMode"]
+        if mode.startswith("container:"):
+            self.records.get(mode.removeprefix("container:"))
+        if not uses_namespace(mode):
+            if opts.network_aliases:
+                raise InvalidArgument("network-scoped alias is supported only for containers "
+                                      "in user defined networks")
+            return {"Networks": {mode: {}}, "Ports": {}}
+        net = self.engine.networks.get(mode)
+        if opts.network_aliases and net.name == "bridge":
+            raise InvalidArgument("network-scoped alias is supported only for containers in "
+                                  "user defined networks")
+        return {"Networks": {net.name: {"Aliases": list(opts.network_aliases) or None,
+                                        "NetworkID": net.id}}, "Ports": {}}
 
     def _reserve(self, container_id: str, name: str | None, image_id: str,
                  doc: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from scow.engine.build import BuildService
     from scow.engine.containers import ContainerService
     from scow.engine.distribution import DistributionService
+    from scow.engine.networks import NetworkService
     from scow.engine.system import SystemService
     from scow.engine.volumes import VolumeService
     from scow.store.containers import ContainerRecord
@@ -54,6 +55,12 @@ class Engine:
         from scow.engine.volumes import VolumeService
 
         return VolumeService(self.store)
+
+    @cached_property
+    def networks(self) -> NetworkService:
+        from scow.engine.networks import NetworkService
+
+        return NetworkService(self)
 
     @cached_property
     def distribution(self) -> DistributionService:

@@ -22,6 +22,8 @@ Tables (all IDs are the full ``sha256:<hex>`` digests or 64-hex random IDs):
 - ``volumes``: named volumes (their data is under ``<root>/volumes/<name>/_data``).
 - ``build_cache``: a build step's cache key → the layer it produced (schema version 2;
   store/build_cache.py).
+- ``networks`` and ``endpoints``: user networks and which container holds which address on
+  them (schema version 3; store/networks.py).
 
 Schema versions: ``PRAGMA user_version`` is the number of ``MIGRATIONS`` applied to the
 file. Opening a root runs the missing ones in order (version N → N+1; a new file starts at 0)
@@ -109,6 +111,32 @@ BUILD_CACHE = """
 CREATE TABLE IF NOT EXISTS build_cache (key TEXT PRIMARY KEY, parent_chain TEXT,
   diff_id TEXT NOT NULL, chain_id TEXT NOT NULL, created REAL NOT NULL);
 """
+NETWORKS = """
+CREATE TABLE IF NOT EXISTS networks (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  driver TEXT NOT NULL,
+  bridge TEXT NOT NULL UNIQUE,
+  subnet TEXT NOT NULL UNIQUE,
+  gateway TEXT NOT NULL,
+  internal INTEGER NOT NULL DEFAULT 0,
+  labels TEXT NOT NULL DEFAULT '{}',
+  options TEXT NOT NULL DEFAULT '{}',
+  created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS endpoints (
+  container_id TEXT NOT NULL,
+  network_id TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  mac TEXT NOT NULL DEFAULT '',
+  aliases TEXT NOT NULL DEFAULT '[]',
+  state TEXT NOT NULL,
+  owner TEXT,
+  created REAL NOT NULL,
+  PRIMARY KEY (container_id, network_id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS endpoints_ip ON endpoints(network_id, ip);
+"""
 
 
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
@@ -125,6 +153,7 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _script(SCHEMA),        # 0 → 1: the tables of the first release
     _script(BUILD_CACHE),   # 1 → 2: the build cache (made lazily by the first release)
+    _script(NETWORKS),      # 2 → 3: networks and container endpoints (store/networks.py)
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
