@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from scow.errors import Conflict, InvalidArgument, NameInUse, ScowError
 from scow.ids import random_id, short_id
 from scow.oci.image import parse_time, rfc3339_nano
+from scow.engine.network_files import display_ports
 from scow.store.containers import ContainerRecord
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ class ContainerSummary(NamedTuple):
     mounts: list[str]
     size_rw: int | None = None
     size_root_fs: int | None = None
+    ports: str = ""  # docker ps's PORTS (scow network)
+    networks: str = ""
 
 
 class ContainerService:
@@ -217,7 +220,9 @@ class ContainerService:
             record.id, record.name, doc["Config"].get("Image", ""), record.image_id,
             command_line(doc["Path"], doc["Args"]), record.created, state, status, code,
             doc["Config"].get("Labels") or {},
-            [m["Name"] or m["Source"] for m in doc.get("MountPoints", [])])
+            [m["Name"] or m["Source"] for m in doc.get("MountPoints", [])],
+            ports=display_ports((doc.get("NetworkSettings") or {}).get("Ports") or {}),
+            networks=",".join(sorted((doc.get("NetworkSettings") or {}).get("Networks") or {})))
 
     def _with_size(self, s: ContainerSummary) -> ContainerSummary:
         rw, root_fs = self.sizes(s.id)

@@ -148,3 +148,19 @@ def resolv_conf(host: dict[str, Any], dns_server: str, default_dns: list[str]) -
     out += [f"search {' '.join(search)}"] if search else []
     out += [f"options {' '.join(options)}"] if options else []
     return "\n".join(out) + "\n"
+
+
+def display_ports(ports: dict[str, Any]) -> str:
+    """docker ps's PORTS: `0.0.0.0:8080->80/tcp, :::8080->80/tcp`, `443/tcp` for an exposed
+    port that is not published (docker groups consecutive ports; scow lists each)."""
+    out = []
+    for key in sorted(ports, key=lambda k: (k.split("/")[-1], int(k.split("/")[0]))):
+        bindings = ports[key]
+        if not bindings:
+            out.append(key)
+            continue
+        for b in bindings:
+            ip = b["HostIp"]
+            host = f"{ip}:{b['HostPort']}" if ip != "::" else f":::{b['HostPort']}"
+            out.append(f"{host}->{key}")
+    return ", ".join(out)

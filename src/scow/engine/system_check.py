@@ -102,7 +102,23 @@ def _find(engine: Engine, quick: bool) -> Findings:
     found = check_store(store, quick=quick, quiet=quiet)
     if quiet:
         _stale_mounts(engine, found)
+        _network_leftovers(engine, found)  # scow network
     return found
+
+
+def _network_leftovers(engine: Engine, found: Findings) -> None:
+    """Network state (namespace, netavark's veths/rules/DNS entries, addresses) of containers
+    that do not run: what a killed scow or monitor left. Repairable: --repair tears it down
+    with the options it was set up with."""
+    from scow.engine import network_attach
+
+    svc = engine.containers
+    left = network_attach.leftovers(svc)
+    found.counts["network endpoints"] = len(engine.store.networks.endpoints())
+    for cid in left:
+        found.add("network-leftover", f"container {cid[:12]} is not running but holds network "
+                  "state (namespace, veth, rules or addresses)",
+                  lambda cid=cid: network_attach.repair(svc, cid))  # type: ignore[misc]
 
 
 def _stale_mounts(engine: Engine, found: Findings) -> None:

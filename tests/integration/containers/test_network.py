@@ -1,0 +1,205 @@
+"""Container networking with real traffic: netavark + aardvark-dns, runc, busybox.
+
+Traffic goes only to 127.0.0.1 and to addresses inside the namespaces these tests made (their
+containers). Every test snapshots the host's iptables rules and links first and asserts they
+are the same afterwards (the fixture removes the test's containers and networks first); each
+root gets its own address pool (scow.toml), so parallel roots never share a subnet."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from tests.integration.containers.kit import Scow, wait_for
+from tests.tools import require_tool
+
+
+def host_network_state() -> tuple[list[str], list[str]]:
+    """(iptables rules of every table, link names), without counters and comments lines."""
+    rules = subprocess.run(["iptables-save"], capture_output=True, text=True,
+                           check=True).stdout
+    rules_list = sorted(re.sub(r"\[\d+:\d+\]", "", ln) for ln in rules.splitlines()
+                        if not ln.startswith("#"))
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True,
+                           check=True).stdout
+    names = sorted(ln.split(":")[1].strip().split("@")[0] for ln in links.splitlines())
+    return rules_list, names
+
+
+@pytest.fixture
+def net(one: Scow) -> Iterator[Scow]:
+    """`one` with its own pool, checked to leave the host's network state as it found it."""
+    for tool in ("iptables-save", "ip", "unshare"):
+        require_tool(tool)
+    for tool in ("netavark", "aardvark-dns"):
+        require_tool(tool, package=tool, also=(f"/usr/lib/podman/{tool}",
+                                               f"/usr/libexec/podman/{tool}"))
+    pool = f"10.{random.randrange(100, 250)}.0.0/16"
+    (one.root / "scow.toml").write_text(
+        f'default-address-pools = [{{base = "{pool}", size = 24}}]\n')
+    before = host_network_state()
+    try:
+        yield one
+    finally:
+        one.cleanup()
+        one("network", "prune", "-f", check=False)
+    assert host_network_state() == before
+
+
+def _get(port: int, path: str = "/index.html", timeout: float = 10) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as r:
+                return str(r.read().decode())
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_published_httpd_answers_on_loopback(net: Scow, tmp_path: object) -> None:
+    port = _free_port()
+    net("run", "-d", "--name", "web", "-p", f"{port}:80", "bb:1", "sh", "-c",
+        "mkdir -p /www && echo hello-from-scow > /www/index.html && httpd -f -p 80 -h /www")
+    assert _get(port).strip() == "hello-from-scow"
+    assert f"0.0.0.0:{port}->80/tcp" in net.out("ps")
+    assert f"80/tcp -> 0.0.0.0:{port}" in net.out("port", "web")
+    settings = net.inspect("web")["NetworkSettings"]
+    assert settings["Ports"]["80/tcp"][0] == {"HostIp": "0.0.0.0", "HostPort": str(port)}
+    assert settings["Networks"]["bridge"]["IPAddress"] == settings["IPAddress"] != ""
+
+
+def test_random_host_port_and_publish_all(net: Scow) -> None:
+    net("run", "-d", "--name", "web", "-p", "127.0.0.1::80", "bb:1", "sh", "-c",
+        "mkdir -p /www && echo r > /www/index.html && httpd -f -p 80 -h /www")
+    line = net.out("port", "web", "80").strip()
+    assert line.startswith("127.0.0.1:")
+    assert _get(int(line.rsplit(":", 1)[1])).strip() == "r"
+
+
+def test_peer_found_by_name_alias_and_short_id_on_a_user_network(net: Scow) -> None:
+    net("network", "create", "app")
+    net("run", "-d", "--name", "db", "--network", "app", "--network-alias", "database",
+        "bb:1", "httpd", "-f", "-p", "80", "-h", "/")
+    short = net.full_id("db")[:12]
+    proc = net("run", "--rm", "--network", "app", "bb:1", "sh", "-c",
+               f"for n in db database {short}; do ping -c1 -W5 $n >/dev/null || exit 1; done;"
+               " echo ok")
+    assert proc.stdout.strip() == "ok"
+    # docker's rule: no names on the default network (asked of 127.0.0.1 in the container:
+    # no query leaves the host)
+    proc = net("run", "--rm", "--dns", "127.0.0.1", "bb:1", "nslookup", "db", check=False)
+    assert proc.returncode != 0
+    inspect = net.out("network", "inspect", "-f", "{{len .Containers}}", "app").strip()
+    assert inspect == "1"
+
+
+def test_parallel_runs_get_distinct_addresses(net: Scow) -> None:
+    net("network", "create", "par")
+
+    def run(i: int) -> str:
+        return net.out("run", "-d", "--name", f"p{i}", "--network", "par", "bb:1", "sleep",
+                       "60").strip()
+    with ThreadPoolExecutor(6) as pool:
+        ids = list(pool.map(run, range(6)))
+    ips = [net.inspect(i)["NetworkSettings"]["Networks"]["par"]["IPAddress"] for i in ids]
+    assert len(set(ips)) == 6 and all(ips)
+
+
+def test_internal_network_has_no_way_out(net: Scow) -> None:
+    net("network", "create", "--internal", "inside")
+    routes = net.out("run", "--rm", "--network", "inside", "bb:1", "ip", "route")
+    assert "default" not in routes
+    routes = net.out("run", "--rm", "bb:1", "ip", "route")
+    assert "default" in routes
+
+
+def test_network_commands_and_errors(net: Scow) -> None:
+    nid = net.out("network", "create", "--subnet", "10.77.3.0/24", "--label", "a=b",
+                  "lab").strip()
+    assert len(nid) == 64
+    assert "lab" in net.out("network", "ls")
+    doc = net.out("network", "inspect", "-f", "{{json .IPAM.Config}}", "lab")
+    assert '"Subnet":"10.77.3.0/24"' in doc and '"Gateway":"10.77.3.1"' in doc
+    err = net("network", "create", "lab", check=False)
+    assert err.returncode == 1 and "already exists" in err.stderr
+    err = net("network", "create", "--subnet", "10.77.3.128/25", "other", check=False)
+    assert err.returncode == 1 and "overlaps" in err.stderr.lower()
+    err = net("network", "rm", "bridge", check=False)
+    assert err.returncode == 1 and "pre-defined" in err.stderr
+    net("create", "--name", "c", "--network", "lab", "bb:1", "true")
+    err = net("network", "rm", "lab", check=False)
+    assert err.returncode == 1 and "active endpoints" in err.stderr
+    net("rm", "c")
+    net("network", "rm", "lab")
+    err = net("run", "--network", "nope", "bb:1", "true", check=False)
+    assert err.returncode != 0 and "network nope not found" in err.stderr
+
+
+def test_connect_and_disconnect_a_running_container(net: Scow) -> None:
+    net("network", "create", "two")
+    net("run", "-d", "--name", "a", "bb:1", "sleep", "60")
+    net("run", "-d", "--name", "b", "--network", "two", "bb:1", "httpd", "-f", "-p", "80",
+        "-h", "/")
+    net("network", "connect", "--alias", "aa", "two", "a")
+    out = net.out("exec", "a", "sh", "-c", "nslookup b >/dev/null && echo found")
+    assert out.strip() == "found"
+    net("network", "disconnect", "two", "a")
+    assert "two" not in net.inspect("a")["NetworkSettings"]["Networks"]
+
+
+def test_killed_runs_leave_nothing_after_repair(net: Scow) -> None:
+    net("network", "create", "kill")
+    for delay in (0.05, 0.15, 0.3, 0.45, 0.6):
+        proc = subprocess.Popen(net.argv("run", "-d", "--network", "kill", "-p", "80",
+                                         "bb:1", "sleep", "60"),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env=_env())
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    check = net("system", "check", "--repair", check=False)
+    assert check.returncode in (0, 1), check.stdout + check.stderr
+    net.cleanup()
+    again = net("system", "check", check=False)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert not [n for n in os.listdir(net.root / "network" / "netns")]
+
+
+def test_container_killed_under_its_monitor_is_cleaned_by_repair(net: Scow) -> None:
+    net("run", "-d", "--name", "k", "-p", "80", "bb:1", "sleep", "60")
+    monitor = int((net.root / "containers" / net.full_id("k") / "monitor.pid").read_text()) \
+        if (net.root / "containers" / net.full_id("k") / "monitor.pid").exists() else 0
+    pid = net.inspect("k")["State"]["Pid"]
+    if monitor:
+        os.kill(monitor, signal.SIGKILL)
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: net.status("k") != "running", what="container k stopped")
+    check = net("system", "check", check=False)
+    if check.returncode == 1:
+        assert "network" in check.stdout
+        net("system", "check", "--repair")
+    assert net("system", "check", check=False).returncode == 0
+
+
+def _env() -> dict[str, str]:
+    from tests.integration.containers.kit import env
+
+    return env()
