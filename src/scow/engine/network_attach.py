@@ -140,15 +140,17 @@ def _setup(svc: ContainerService, record: ContainerRecord, names: list[str],
                 ip = (settings.get("IPAMConfig") or {}).get("IPv4Address") or ""
                 aliases = _aliases(record, settings)
                 endpoints.append((net, svc.store.networks.reserve(record.id, net, aliases, ip)))
+            used = sum(len(o["networks"]) for o in read_plan(path))
             opts = netavark.options(record.id, record.name,
-                                    [_endpoint(n, e) for n, e in endpoints], ports,
+                                    [_endpoint(n, e, f"eth{used + i}")
+                                     for i, (n, e) in enumerate(endpoints)], ports,
                                     list(record.doc["HostConfig"].get("Dns") or []))
             plan = read_plan(path) + [opts]
             _write_plan(path, plan)
             netns.create(path)
             _note_base_chains()
             macs = _netavark(svc).setup(path, opts)
-            svc.store.networks.mark_attached(record.id, {n.id: macs.get(n.name, "")
+            svc.store.networks.mark_attached(record.id, {n.id: macs.get(n.bridge, "")
                                                           for n, _ in endpoints})
         except BaseException:
             with contextlib.suppress(Exception):
@@ -162,13 +164,16 @@ def _aliases(record: ContainerRecord, settings: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _endpoint(net: NetworkRecord, e: Any) -> Any:
+def _endpoint(net: NetworkRecord, e: Any, interface: str) -> Any:
+    """netavark's view of an endpoint. The network is named by its bridge (scow-<id>), not
+    its user-facing name: netavark names its chains after a hash of the network name, and
+    every root has a `bridge` network."""
     from scow.engine.networks import DEFAULT
     from scow.network.netavark import Endpoint, Network
 
-    spec = Network(net.name, net.id, net.bridge, net.subnet, net.gateway, net.internal,
+    spec = Network(net.bridge, net.id, net.bridge, net.subnet, net.gateway, net.internal,
                    dns=net.name != DEFAULT)
-    return Endpoint(spec, e.ip, e.aliases if net.name != DEFAULT else ())
+    return Endpoint(spec, e.ip, e.aliases if net.name != DEFAULT else (), interface)
 
 
 def _note_base_chains() -> None:
@@ -192,12 +197,12 @@ def detach_one(svc: ContainerService, record: ContainerRecord, net: NetworkRecor
     with host_lock():
         plan = read_plan(path)
         for opts in plan:
-            if net.name in opts["networks"]:
-                one = {**opts, "networks": {net.name: opts["networks"][net.name]},
-                       "network_info": {net.name: opts["network_info"][net.name]}}
+            if net.bridge in opts["networks"]:
+                one = {**opts, "networks": {net.bridge: opts["networks"][net.bridge]},
+                       "network_info": {net.bridge: opts["network_info"][net.bridge]}}
                 _netavark(svc).teardown(path, one)
-                opts["networks"].pop(net.name)
-                opts["network_info"].pop(net.name)
+                opts["networks"].pop(net.bridge)
+                opts["network_info"].pop(net.bridge)
         _write_plan(path, [o for o in plan if o["networks"]])
         svc.store.networks.release(record.id, net.id)
 

@@ -144,10 +144,10 @@ def test_network_commands_and_errors(net: Scow) -> None:
     assert err.returncode == 1 and "overlaps" in err.stderr.lower()
     err = net("network", "rm", "bridge", check=False)
     assert err.returncode == 1 and "pre-defined" in err.stderr
-    net("create", "--name", "c", "--network", "lab", "bb:1", "true")
+    net("create", "--name", "cc", "--network", "lab", "bb:1", "true")
     err = net("network", "rm", "lab", check=False)
     assert err.returncode == 1 and "active endpoints" in err.stderr
-    net("rm", "c")
+    net("rm", "cc")
     net("network", "rm", "lab")
     err = net("run", "--network", "nope", "bb:1", "true", check=False)
     assert err.returncode != 0 and "network nope not found" in err.stderr
@@ -155,14 +155,14 @@ def test_network_commands_and_errors(net: Scow) -> None:
 
 def test_connect_and_disconnect_a_running_container(net: Scow) -> None:
     net("network", "create", "two")
-    net("run", "-d", "--name", "a", "bb:1", "sleep", "60")
-    net("run", "-d", "--name", "b", "--network", "two", "bb:1", "httpd", "-f", "-p", "80",
+    net("run", "-d", "--name", "aa", "bb:1", "sleep", "60")
+    net("run", "-d", "--name", "bb", "--network", "two", "bb:1", "httpd", "-f", "-p", "80",
         "-h", "/")
-    net("network", "connect", "--alias", "aa", "two", "a")
-    out = net.out("exec", "a", "sh", "-c", "nslookup b >/dev/null && echo found")
+    net("network", "connect", "--alias", "al", "two", "aa")
+    out = net.out("exec", "aa", "sh", "-c", "nslookup bb >/dev/null && echo found")
     assert out.strip() == "found"
-    net("network", "disconnect", "two", "a")
-    assert "two" not in net.inspect("a")["NetworkSettings"]["Networks"]
+    net("network", "disconnect", "two", "aa")
+    assert "two" not in net.inspect("aa")["NetworkSettings"]["Networks"]
 
 
 def test_killed_runs_leave_nothing_after_repair(net: Scow) -> None:
@@ -180,18 +180,19 @@ def test_killed_runs_leave_nothing_after_repair(net: Scow) -> None:
     net.cleanup()
     again = net("system", "check", check=False)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert not [n for n in os.listdir(net.root / "network" / "netns")]
+    netns = net.root / "network" / "netns"
+    assert not netns.exists() or not os.listdir(netns)
 
 
 def test_container_killed_under_its_monitor_is_cleaned_by_repair(net: Scow) -> None:
-    net("run", "-d", "--name", "k", "-p", "80", "bb:1", "sleep", "60")
-    monitor = int((net.root / "containers" / net.full_id("k") / "monitor.pid").read_text()) \
-        if (net.root / "containers" / net.full_id("k") / "monitor.pid").exists() else 0
-    pid = net.inspect("k")["State"]["Pid"]
+    net("run", "-d", "--name", "kk", "-p", "80", "bb:1", "sleep", "60")
+    monitor = int((net.root / "containers" / net.full_id("kk") / "monitor.pid").read_text()) \
+        if (net.root / "containers" / net.full_id("kk") / "monitor.pid").exists() else 0
+    pid = net.inspect("kk")["State"]["Pid"]
     if monitor:
         os.kill(monitor, signal.SIGKILL)
     os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: net.status("k") != "running", what="container k stopped")
+    wait_for(lambda: net.status("kk") != "running", what="container kk stopped")
     check = net("system", "check", check=False)
     if check.returncode == 1:
         assert "network" in check.stdout
