@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from scow.errors import Conflict, ScowError
+from scow.ids import is_hex64
 from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import flocked
 
@@ -73,6 +74,8 @@ def _netavark(svc: ContainerService) -> Netavark:
 
 @contextlib.contextmanager
 def host_lock() -> Iterator[None]:
+    """The host-wide lock of network changes (netavark dies with the scow that holds it,
+    network/netavark.py, so the lock's end is the setup's end)."""
     os.makedirs(RUN_DIR, mode=0o700, exist_ok=True)
     with flocked(HOST_LOCK):
         yield
@@ -190,6 +193,8 @@ def attach_one(svc: ContainerService, record: ContainerRecord, name: str) -> Non
     path = netns_path(svc, record.id)
     endpoints = _setup(svc, record, [name], [], path)
     network_files.record_settings(svc, svc.records.get(record.id), endpoints, None, path)
+    if endpoints[0][0].name != "bridge":  # docker: a user network brings its DNS server
+        network_files.write_resolv_conf(svc, record, endpoints[0][0].gateway)
 
 
 def detach_one(svc: ContainerService, record: ContainerRecord, net: NetworkRecord) -> None:
@@ -224,22 +229,67 @@ def detach(svc: ContainerService, record: ContainerRecord) -> None:
 def _teardown_locked(svc: ContainerService, container_id: str) -> None:
     """Under the host lock: netavark teardown of every setup in the plan, then the namespace,
     the plan, the endpoint rows and (when scow made them and they are empty) the shared
-    chains. A failing teardown keeps the plan, so `system check` reports it."""
+    chains."""
     from scow.network import firewall, netns
 
     path = netns_path(svc, container_id)
     plan = read_plan(path)
+    if plan and not netns.exists(path):  # unmounted or died: the host's side may be there
+        netns.create(path)
     for opts in reversed(plan):
-        if netns.exists(path):
+        # netavark removes the port rules first and stops at the first missing piece (a
+        # setup cut short, a namespace that died): the sweep below finishes the network
+        with contextlib.suppress(ScowError):
             _netavark(svc).teardown(path, opts)
     netns.remove(path)
     _write_plan(path, [])
     svc.store.networks.release(container_id)
+    for opts in plan:
+        for info in opts["network_info"].values():
+            with contextlib.suppress(ScowError):
+                sweep_locked(svc, svc.store.networks.get(info["id"]))
     if os.path.exists(BASE_MARK) and not _any_plan(svc):
         firewall.remove_base_chains()
         if not firewall.base_chains_present():
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(BASE_MARK)
+
+
+def bridge_left(net: NetworkRecord) -> bool:
+    return os.path.exists(f"/sys/class/net/{net.bridge}")
+
+
+def sweep_locked(svc: ContainerService, net: NetworkRecord) -> bool:
+    """Under the host lock: remove a network's bridge and rules that outlived its last
+    container (a setup killed half-way leaves netavark unsure the network is empty). netavark
+    is asked to set up a throw-away namespace on the network and to tear it down again: as
+    the last user it then removes everything of the network. False when there was nothing."""
+    from scow.network import netavark, netns
+
+    from scow.network import firewall
+
+    if svc.store.networks.endpoints(network_id=net.id):
+        return False
+    if not bridge_left(net):
+        return bool(firewall.remove_empty_network_chains(net.bridge))
+    sweeper = "0" * 64
+    path = netns_path(svc, f"sweep-{net.id[:12]}")
+    ep = svc.store.networks.reserve(sweeper, net, [])
+    try:
+        netns.create(path)
+        opts = netavark.options(sweeper, "scow-sweep", [_endpoint(net, ep, "eth0")], [], [])
+        _netavark(svc).setup(path, opts)
+        _netavark(svc).teardown(path, opts)
+    finally:
+        netns.remove(path)
+        svc.store.networks.release(sweeper)
+    firewall.remove_empty_network_chains(net.bridge)  # a port chain the teardown skipped
+    return True
+
+
+def sweep(svc: ContainerService, net: NetworkRecord) -> bool:
+    with host_lock():
+        return sweep_locked(svc, net)
 
 
 def _any_plan(svc: ContainerService) -> bool:
@@ -255,7 +305,12 @@ def leftovers(svc: ContainerService) -> list[str]:
     folder = os.path.join(svc.store.root, "network", "netns")
     ids = set()
     with contextlib.suppress(FileNotFoundError):
-        ids |= {n.removesuffix(".json") for n in os.listdir(folder)}
+        for name in os.listdir(folder):
+            if name.startswith(".tmp-"):  # a plan write that was killed
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(folder, name))
+            elif is_hex64(name.removesuffix(".json")):
+                ids.add(name.removesuffix(".json"))
     ids |= {e.container_id for e in svc.store.networks.endpoints()}
     out = []
     for cid in sorted(ids):

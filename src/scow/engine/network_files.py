@@ -120,9 +120,19 @@ def write_etc(svc: ContainerService, record: ContainerRecord,
         lines.append(f"{endpoints[0][1].ip}\t{hostname}\n")
     atomic_write(os.path.join(folder, "hosts"), "".join(lines).encode())
     dns_net = next((n for n, _ in endpoints if n.name != "bridge"), None)
-    atomic_write(os.path.join(folder, "resolv.conf"),
-                 resolv_conf(host, dns_net.gateway if dns_net else "",
-                             svc.engine.networks.dns_setting()).encode())
+    write_resolv_conf(svc, record, dns_net.gateway if dns_net else "")
+
+
+def write_resolv_conf(svc: ContainerService, record: ContainerRecord, dns_server: str) -> None:
+    """Rewritten in place (not replaced): the running container has the file bind-mounted."""
+    text = resolv_conf(record.doc["HostConfig"], dns_server, svc.engine.networks.dns_setting())
+    path = os.path.join(svc.folder(record.id), "resolv.conf")
+    if not os.path.exists(path):
+        atomic_write(path, text.encode())
+        return
+    with open(path, "r+", encoding="utf-8") as f:
+        f.write(text)
+        f.truncate()
 
 
 def resolv_conf(host: dict[str, Any], dns_server: str, default_dns: list[str]) -> str:

@@ -193,7 +193,15 @@ class NetworkService:
         if users:
             raise Conflict(f"error while removing network: network {r.name} id {r.id} has "
                            "active endpoints")
+        self._sweep(r)
         self.records.delete(r.id)
+
+    def _sweep(self, r: NetworkRecord) -> None:
+        """A bridge a killed setup left goes before its record (or nothing could find it)."""
+        from scow.engine import network_attach
+
+        if network_attach.bridge_left(r):
+            network_attach.sweep(self.engine.containers, r)
 
     def _users(self, r: NetworkRecord) -> list[str]:
         """Containers that name the network (running or not)."""
@@ -207,6 +215,7 @@ class NetworkService:
         removed = []
         for r in self.records.all():
             if r.name != DEFAULT and not self._users(r):
+                self._sweep(r)
                 try:
                     self.records.delete(r.id)
                 except Conflict:

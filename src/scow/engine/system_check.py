@@ -115,6 +115,12 @@ def _network_leftovers(engine: Engine, found: Findings) -> None:
     svc = engine.containers
     left = network_attach.leftovers(svc)
     found.counts["network endpoints"] = len(engine.store.networks.endpoints())
+    for net in engine.store.networks.all():
+        if network_attach.bridge_left(net) and not engine.store.networks.endpoints(
+                network_id=net.id):
+            found.add("network-leftover", f"network {net.name}: bridge {net.bridge} and its "
+                      "rules are left with no container on it",
+                      lambda net=net: network_attach.sweep(svc, net))  # type: ignore[misc, arg-type]
     for cid in left:
         found.add("network-leftover", f"container {cid[:12]} is not running but holds network "
                   "state (namespace, veth, rules or addresses)",
@@ -128,7 +134,9 @@ def _stale_mounts(engine: Engine, found: Findings) -> None:
 
     store = engine.store
     home = os.path.realpath(store.driver.home)
-    points = [m for m in mounts_under(store.root) if m != os.path.realpath(store.root)]
+    netns = os.path.join(os.path.realpath(store.root), "network", "netns") + "/"
+    points = [m for m in mounts_under(store.root) if m != os.path.realpath(store.root)
+              and not m.startswith(netns)]  # network namespaces: _network_leftovers
     found.counts["mounts"] = len(points)
     if not points:
         return

@@ -70,3 +70,23 @@ def scow_chains_leftover(prefixes: tuple[str, ...]) -> list[str]:
             if ln.startswith("-N ") and ln[3:].startswith(prefixes):
                 out.append(f"{table} {ln[3:]}")
     return out
+
+
+def network_chains(name: str) -> tuple[str, str]:
+    """netavark's own nat chains of the network it knows as `name` (a hash of the name)."""
+    import hashlib
+
+    digest = hashlib.sha512(name.encode()).hexdigest()[:13].upper()
+    return f"NETAVARK-{digest}", f"NETAVARK-DN-{digest}"
+
+
+def remove_empty_network_chains(name: str) -> list[str]:
+    """Delete the network's chains that hold no rule and no jump points at (a teardown cut
+    short leaves them); scow's networks are named scow-<id> for netavark, so these are
+    scow's own."""
+    removed = []
+    for chain in network_chains(name):
+        if rules_of("nat", chain) == [] and \
+                _iptables("-t", "nat", "-X", chain).returncode == 0:
+            removed.append(f"nat {chain}")
+    return removed

@@ -107,7 +107,7 @@ class Netavark:
                 "--aardvark-binary", find_binary("aardvark-dns"), verb, netns]
         try:
             proc = subprocess.run(argv, input=json.dumps(opts), capture_output=True, text=True,
-                                  timeout=120, check=False)
+                                  timeout=120, check=False, preexec_fn=_die_with_parent)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise InternalError(f"{verb} network of container {opts['container_id'][:12]}: "
                                 f"netavark: {exc}") from exc
@@ -129,6 +129,16 @@ class Netavark:
         """Undo `setup` (the veths, the rules, the DNS entries; the bridge of the last
         container of a network; the DNS server after its last network)."""
         self._run("teardown", netns, opts)
+
+
+def _die_with_parent() -> None:
+    """netavark is killed with the scow that runs it: a setup never finishes behind the back
+    of a repair that already tore its plan down (its DNS server, forked by netavark, is not
+    affected: the death signal is not inherited across fork)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, 9, 0, 0, 0)
 
 
 def _last_line(text: str) -> str:
