@@ -18,10 +18,10 @@ import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from scow.engine.network_files import display_ports
 from scow.errors import Conflict, InvalidArgument, NameInUse, ScowError
 from scow.ids import random_id, short_id
 from scow.oci.image import parse_time, rfc3339_nano
-from scow.engine.network_files import display_ports
 from scow.store.containers import ContainerRecord
 
 if TYPE_CHECKING:

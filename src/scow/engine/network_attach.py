@@ -264,9 +264,7 @@ def sweep_locked(svc: ContainerService, net: NetworkRecord) -> bool:
     container (a setup killed half-way leaves netavark unsure the network is empty). netavark
     is asked to set up a throw-away namespace on the network and to tear it down again: as
     the last user it then removes everything of the network. False when there was nothing."""
-    from scow.network import netavark, netns
-
-    from scow.network import firewall
+    from scow.network import firewall, netavark, netns
 
     if svc.store.networks.endpoints(network_id=net.id):
         return False

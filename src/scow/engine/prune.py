@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 class PruneResult:
     containers: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)  # scow network
     images: list[dict[str, str]] = field(default_factory=list)  # {"Untagged"|"Deleted": ...}
     reclaimed: int = 0
 
@@ -28,6 +29,7 @@ def system_prune(engine: Engine, *, all: bool = False, volumes: bool = False) ->
     result = PruneResult()
     result.containers, reclaimed = engine.containers.prune()
     result.reclaimed += reclaimed
+    result.networks = engine.networks.prune()  # docker: unused user networks
     if volumes:
         result.volumes, reclaimed = prune_volumes(engine)
         result.reclaimed += reclaimed

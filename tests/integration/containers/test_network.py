@@ -205,3 +205,53 @@ def _env() -> dict[str, str]:
     from tests.integration.containers.kit import env
 
     return env()
+
+
+@pytest.fixture
+def outside(tmp_path: object) -> Iterator[str]:
+    """A namespace of the test's own standing in for "the outside": a veth from the host
+    (10.R.R.1/30) to it (10.R.R.2/30, busybox httpd on port 80). Yields its address; the
+    namespace, its processes and the veth pair go with it at the end."""
+    require_tool("busybox", package="busybox-static")
+    r1, r2 = random.randrange(100, 250), random.randrange(1, 250)
+    host_ip, out_ip = f"10.{r1}.{r2}.1", f"10.{r1}.{r2}.2"
+    holder = subprocess.Popen(["unshare", "--net", "sleep", "600"])
+    link = f"scowt{random.randrange(10**6)}"
+    httpd = None
+    try:
+        time.sleep(0.2)
+        pid = str(holder.pid)
+
+        def ns(*argv: str) -> None:
+            subprocess.run(["nsenter", "-t", pid, "-n", *argv], check=True)
+        subprocess.run(["ip", "link", "add", link, "type", "veth", "peer", "name", "o" + link,
+                        "netns", pid], check=True)
+        subprocess.run(["ip", "addr", "add", f"{host_ip}/30", "dev", link], check=True)
+        subprocess.run(["ip", "link", "set", link, "up"], check=True)
+        ns("ip", "addr", "add", f"{out_ip}/30", "dev", "o" + link)
+        ns("ip", "link", "set", "o" + link, "up")
+        ns("ip", "link", "set", "lo", "up")
+        www = os.path.join(str(tmp_path), "www")
+        os.makedirs(www)
+        with open(os.path.join(www, "index.html"), "w") as f:
+            f.write("outside\n")
+        httpd = subprocess.Popen(["nsenter", "-t", pid, "-n", "busybox", "httpd", "-f",
+                                  "-p", "80", "-h", www])
+        yield out_ip
+    finally:
+        if httpd is not None:
+            httpd.kill()
+            httpd.wait()
+        holder.kill()
+        holder.wait()
+        subprocess.run(["ip", "link", "del", link], check=False, capture_output=True)
+
+
+def test_nat_reaches_outside_and_internal_does_not(net: Scow, outside: str) -> None:
+    net("network", "create", "--internal", "sealed")
+    # busybox-static's wget crashes in glibc's static getaddrinfo: nc, by address
+    fetch = f'printf "GET /index.html HTTP/1.0\\r\\n\\r\\n" | nc -w 5 {outside} 80'
+    got = net.out("run", "--rm", "bb:1", "sh", "-c", fetch)
+    assert got.rstrip().endswith("outside"), got
+    proc = net("run", "--rm", "--network", "sealed", "bb:1", "sh", "-c", fetch, check=False)
+    assert "outside" not in proc.stdout
