@@ -22,16 +22,30 @@ from tests.integration.containers.kit import Scow, wait_for
 from tests.tools import require_tool
 
 
-def host_network_state() -> tuple[list[str], list[str]]:
-    """(iptables rules of every table, link names), without counters and comments lines."""
+def host_network_state(marks: set[str]) -> tuple[list[str], list[str]]:
+    """(iptables rules of every table, link names) that mention one of `marks` (this root's
+    address pool, bridges and netavark chain names): `make test` runs two workers, and the
+    other one's containers come and go meanwhile."""
     rules = subprocess.run(["iptables-save"], capture_output=True, text=True,
                            check=True).stdout
     rules_list = sorted(re.sub(r"\[\d+:\d+\]", "", ln) for ln in rules.splitlines()
-                        if not ln.startswith("#"))
+                        if not ln.startswith("#") and any(m in ln for m in marks))
     links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True,
                            check=True).stdout
     names = sorted(ln.split(":")[1].strip().split("@")[0] for ln in links.splitlines())
-    return rules_list, names
+    return rules_list, [n for n in names if any(m in n for m in marks)]
+
+
+def _marks(scow: Scow, prefix: str) -> set[str]:
+    """What names this root's networks on the host: its pool's prefix, each network's bridge
+    and the hash netavark names the network's chains with."""
+    import hashlib
+
+    marks = {prefix}
+    for nid in scow.out("network", "ls", "-q", "--no-trunc").split():
+        bridge = f"scow-{nid[:10]}"
+        marks |= {bridge, hashlib.sha512(bridge.encode()).hexdigest()[:13].upper()}
+    return marks
 
 
 @pytest.fixture
@@ -42,16 +56,18 @@ def net(one: Scow) -> Iterator[Scow]:
     for tool in ("netavark", "aardvark-dns"):
         require_tool(tool, package=tool, also=(f"/usr/lib/podman/{tool}",
                                                f"/usr/libexec/podman/{tool}"))
-    pool = f"10.{random.randrange(100, 250)}.0.0/16"
+    octet = random.randrange(100, 250)
     (one.root / "scow.toml").write_text(
-        f'default-address-pools = [{{base = "{pool}", size = 24}}]\n')
-    before = host_network_state()
+        f'default-address-pools = [{{base = "10.{octet}.0.0/16", size = 24}}]\n')
+    before = host_network_state({f"10.{octet}."})
+    assert before == ([], []), f"10.{octet}.0.0/16 is in use on this host: {before}"
     try:
         yield one
     finally:
+        marks = _marks(one, f"10.{octet}.")
         one.cleanup()
         one("network", "prune", "-f", check=False)
-    assert host_network_state() == before
+    assert host_network_state(marks) == before
 
 
 def _get(port: int, path: str = "/index.html", timeout: float = 10) -> str:
@@ -213,7 +229,7 @@ def outside(tmp_path: object) -> Iterator[str]:
     (10.R.R.1/30) to it (10.R.R.2/30, busybox httpd on port 80). Yields its address; the
     namespace, its processes and the veth pair go with it at the end."""
     require_tool("busybox", package="busybox-static")
-    r1, r2 = random.randrange(100, 250), random.randrange(1, 250)
+    r1, r2 = random.randrange(50, 100), random.randrange(1, 250)  # pools use 10.100+
     host_ip, out_ip = f"10.{r1}.{r2}.1", f"10.{r1}.{r2}.2"
     holder = subprocess.Popen(["unshare", "--net", "sleep", "600"])
     link = f"scowt{random.randrange(10**6)}"
@@ -255,3 +271,21 @@ def test_nat_reaches_outside_and_internal_does_not(net: Scow, outside: str) -> N
     assert got.rstrip().endswith("outside"), got
     proc = net("run", "--rm", "--network", "sealed", "bb:1", "sh", "-c", fetch, check=False)
     assert "outside" not in proc.stdout
+
+
+def test_etc_files_as_docker_writes_them(net: Scow) -> None:
+    out = net.out("run", "--rm", "--hostname", "box", "--dns", "10.0.0.53", "--dns-search",
+                  "example.test", "--dns-option", "ndots:2", "--add-host", "foo:10.1.2.3",
+                  "--add-host", "gw:host-gateway", "bb:1", "sh", "-c",
+                  "cat /etc/resolv.conf; echo ---; cat /etc/hosts; echo ---; hostname")
+    resolv, hosts, hostname = out.split("---\n")
+    assert resolv.splitlines() == ["nameserver 10.0.0.53", "search example.test",
+                                   "options ndots:2"]
+    lines = hosts.splitlines()
+    assert lines[0] == "127.0.0.1\tlocalhost" and "10.1.2.3\tfoo" in lines
+    gw = [ln for ln in lines if ln.endswith("\tgw")][0].split("\t")[0]
+    assert gw.endswith(".1") and lines[-1].endswith("\tbox")
+    assert hostname.strip() == "box"
+    bad = net("run", "--rm", "--add-host", "foo:nope", "bb:1", "true", check=False)
+    assert bad.returncode == 125 and "invalid IP address" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) <= 2
