@@ -31,6 +31,28 @@ several runs on this machine in the same run; ratios are scow / docker and scow 
 """
 
 MD_TAIL = """
+## Networking (measured apart: bench/network_stack.py, bench/network_start.py)
+
+Every scenario above runs its containers with `--network none` in every engine (scow's
+default is now docker's `bridge`; the scenarios pass `--network none` explicitly, and the
+bench's dockerd runs `--bridge=none`), so the table measures storage and runtime, not
+networking. The network figures, taken on 2026-12-07 on the same 2-core machine while other
+test suites ran on it (absolute times are inflated; compare within a row):
+
+| what | none | bridge | user network | bridge `-p 127.0.0.1::80` |
+|---|---|---|---|---|
+| `scow run --rm IMAGE true`, median of 10 (ms) | 960 | 1671 | 1537 | 1565 |
+
+| stack, one namespace on a bridge with one published port, median of 10 | setup (ms) | teardown (ms) |
+|---|---|---|
+| netavark | 128 | 287 |
+| netavark + aardvark-dns | 124 | 311 |
+| CNI bridge + host-local + portmap + firewall | 195 | 318 |
+
+A container on a bridge network costs about one netavark setup plus one teardown more than
+`--network none` (~0.4-0.6 s here). Not yet measured: the same against a dockerd with a bridge
+(docker's own `docker0`, iptables on), which bench does not start.
+
 ## How to reproduce
 
     make bench                 # everything (under ~30 minutes on 2 cores)
