@@ -43,7 +43,7 @@ test suites ran on it (absolute times are inflated; compare within a row):
 |---|---|---|---|---|
 | `scow run --rm IMAGE true`, median of 10 (ms) | 960 | 1671 | 1537 | 1565 |
 
-| stack, one namespace on a bridge with one published port, median of 10 | setup (ms) | teardown (ms) |
+| stack (a namespace on a bridge, one port; median of 10) | setup ms | teardown ms |
 |---|---|---|
 | netavark | 128 | 287 |
 | netavark + aardvark-dns | 124 | 311 |
