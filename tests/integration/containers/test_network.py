@@ -289,3 +289,28 @@ def test_etc_files_as_docker_writes_them(net: Scow) -> None:
     bad = net("run", "--rm", "--add-host", "foo:nope", "bb:1", "true", check=False)
     assert bad.returncode == 125 and "invalid IP address" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) <= 2
+
+
+def test_system_prune_removes_networks_and_their_state(net: Scow) -> None:
+    net("network", "create", "gone")
+    net("run", "-d", "--name", "p1", "--network", "gone", "-p", "80", "bb:1", "sleep", "60")
+    net("stop", "-t", "0", "p1")
+    out = net.out("system", "prune", "-af")
+    assert "Deleted Networks:\ngone\n" in out
+    assert "gone" not in net.out("network", "ls")
+
+
+def test_killed_removals_leave_nothing_after_repair(net: Scow) -> None:
+    net("network", "create", "rmk")
+    for i, delay in enumerate((0.05, 0.2, 0.35, 0.5)):
+        net("run", "-d", "--name", f"r{i}", "--network", "rmk", "-p", "80", "bb:1", "sleep",
+            "60")
+        proc = subprocess.Popen(net.argv("rm", "-f", f"r{i}"), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, env=_env())
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    net("system", "check", "--repair", check=False)
+    net.cleanup()
+    again = net("system", "check", check=False)
+    assert again.returncode == 0, again.stdout + again.stderr
