@@ -314,3 +314,12 @@ def test_killed_removals_leave_nothing_after_repair(net: Scow) -> None:
     net.cleanup()
     again = net("system", "check", check=False)
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_container_mode_shares_the_namespace(net: Scow) -> None:
+    net("run", "-d", "--name", "base", "bb:1", "sleep", "60")
+    ip = net.inspect("base")["NetworkSettings"]["IPAddress"]
+    out = net.out("run", "--rm", "--network", "container:base", "bb:1", "ip", "-4", "addr")
+    assert f"inet {ip}/" in out
+    err = net("run", "--rm", "--network", "container:nope", "bb:1", "true", check=False)
+    assert err.returncode == 125 and "nope" in err.stderr
