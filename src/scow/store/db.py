@@ -134,6 +134,7 @@ class Database:
 
     def __init__(self, path: str, *, busy_timeout: float = 60.0) -> None:
         self.path = path
+        self.upgraded_from = 0  # the version of a root this open migrated (0: none, or new)
         if not os.path.exists(path):  # born private: SQLite gives -wal and -shm the db file's mode
             with contextlib.suppress(FileExistsError):
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
@@ -170,6 +171,7 @@ class Database:
             for step in MIGRATIONS[version:]:
                 step(self.conn)
             self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self.upgraded_from = version
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
