@@ -125,3 +125,17 @@ def test_ci_mode_exit_codes_and_dive_ci_file(built: Path, tmp_path: Path) -> Non
     assert bad.returncode != 0 and bad.stdout == b""
     assert bad.stderr.decode().splitlines() == [
         "Error: lowestEfficiency config value is outside allowed range (0-1), given '7'"]
+
+
+def test_build_prints_findings_and_analyze_ci_fails_on_them(built: Path, tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx"
+    plain = scow(built, "build", "--progress", "plain", "-t", "copy-up:2", str(ctx))
+    assert b"5 image analysis warnings found (scow image analyze " in plain.stderr
+    assert b"advice: chown at COPY time with `COPY --chown`" in plain.stderr
+    strict = scow(built, "build", "-q", "--analyze-ci", str(ctx), check=False)
+    assert strict.returncode == 1 and strict.stdout.startswith(b"sha256:")
+    assert strict.stderr.endswith(b"ERROR: build: 5 image analysis warnings (--analyze-ci)\n")
+    (ctx / "Dockerfile.clean").write_text("FROM busybox:base\nRUN echo hi > /hi\n")
+    clean = scow(built, "build", "-q", "--analyze-ci", "-f", str(ctx / "Dockerfile.clean"),
+                 str(ctx))
+    assert clean.returncode == 0 and clean.stderr == b""

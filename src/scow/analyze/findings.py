@@ -82,7 +82,7 @@ def _metadata_rewrites(stack: Stack) -> list[Finding]:
         what, flag = ("chown", "--chown") if layer in owners else ("chmod", "--chmod")
         out.append(Finding(
             "metadata-rewrite", layer, len(entries), sum(e.size for e in entries),
-            f"{len(entries)} files of lower layers copied up whole for a {what} only",
+            f"{_files(entries)} of lower layers copied up whole for a {what} only",
             f"{what} at COPY time with `COPY {flag}`, or in the RUN that creates the files",
             _examples(entries)))
     return out
@@ -97,7 +97,7 @@ def _deleted_later(stack: Stack) -> list[Finding]:
                   "delete files in the same RUN that creates them, or build them in another "
                   "stage of a multi-stage build and COPY --from only the result")
         out.append(Finding("deleted-later", layer, len(entries), sum(e.size for e in entries),
-                           f"{len(entries)} files deleted here still ship in a lower layer",
+                           f"{_files(entries)} deleted here still ship in a lower layer",
                            advice, _examples(entries)))
     return out
 
@@ -111,7 +111,7 @@ def _rewritten(stack: Stack, created_by: Sequence[str]) -> list[Finding]:
     for (lower, layer), entries in pairs.items():
         first = _step(created_by, lower)
         out.append(Finding("rewritten", layer, len(entries), sum(e.size for e in entries),
-                           f"{len(entries)} files written by layer {lower} are rewritten here",
+                           f"{_files(entries)} written by layer {lower} rewritten here",
                            f"merge these RUN steps (layer {lower}: {first})",
                            _examples(entries)))
     return out
@@ -124,7 +124,7 @@ def _caches(stack: Stack) -> list[Finding]:
         if layer > 0 and kind and entry.is_regular and entry.size:
             by_kind[(layer, kind)].append(entry)
     return [Finding("cache", layer, len(es), sum(e.size for e in es),
-                    f"{len(es)} files of the {kind} cache ship in the image",
+                    f"{_files(es)} of the {kind} cache ship in the image",
                     _cache_advice(kind), _examples(es))
             for (layer, kind), es in by_kind.items()]
 
@@ -137,8 +137,8 @@ def _container_writes(stack: Stack) -> list[Finding]:
     for layer, entries in _group(items).items():
         out.append(Finding(
             "container-write", layer, len(entries), sum(e.size for e in entries),
-            f"{len(entries)} logs or databases in an image layer: a container writing one "
-            "copies the whole file up first",
+            f"{_files(entries)} of logs or databases in an image layer: a container writing "
+            "one copies the whole file up first",
             "create them at run time, or keep their folder on a volume (VOLUME)",
             _examples(entries)))
     return out
@@ -149,10 +149,14 @@ def _build_tools(stack: Stack) -> list[Finding]:
              if layer > 0 and not e.is_dir
              and any(fnmatch.fnmatchcase(path, pat) for pat in BUILD_TOOLS)]
     return [Finding("build-tools", layer, len(es), sum(e.size for e in es),
-                    f"{len(es)} compilers or build tools ship in the final image",
+                    f"{_files(es)} of compilers or build tools ship in the final image",
                     "move this to a multi-stage build: build in one stage, COPY --from the "
                     "result into a slim one", _examples(es))
             for layer, es in _group(items).items()]
+
+
+def _files(entries: Sequence[Entry]) -> str:
+    return "1 file" if len(entries) == 1 else f"{len(entries)} files"
 
 
 def _cache_kind(path: str) -> str | None:
