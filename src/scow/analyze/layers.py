@@ -24,13 +24,11 @@ class Stack:
 
     def __init__(self) -> None:
         self.files: dict[str, tuple[int, Entry]] = {}
+        self._children: dict[str, set[str]] = {}  # folder path → paths of its entries
         # (layer, entry, lower layer, lower entry) for every lower file a layer rewrites
         self.overwrites: list[tuple[int, Entry, int, Entry]] = []
         # (layer, lower layer, lower entry) for every lower path a layer deletes
         self.deletions: list[tuple[int, int, Entry]] = []
-
-    def lower(self, path: str) -> tuple[int, Entry] | None:
-        return self.files.get(path)
 
     def apply(self, index: int, layer: Sequence[Entry]) -> LayerChanges:
         added = changed = removed = unreachable = 0
@@ -41,7 +39,7 @@ class Stack:
                 gone = self._remove(index, entry.target, keep_self=False)
             else:
                 previous = self.files.get(entry.path)
-                self.files[entry.path] = (index, entry)
+                self._put(index, entry)
                 if previous is None:
                     added += 1
                 elif previous[0] != index:
@@ -55,16 +53,24 @@ class Stack:
         size = sum(e.size for e in layer)
         return LayerChanges(size, added, changed, removed, unreachable)
 
+    def _put(self, index: int, entry: Entry) -> None:
+        if entry.path not in self.files:
+            self._children.setdefault(entry.path.rpartition("/")[0], set()).add(entry.path)
+        self.files[entry.path] = (index, entry)
+
     def _remove(self, index: int, path: str, *, keep_self: bool) -> list[tuple[int, Entry]]:
-        """Remove what lower layers put at `path` (and under it); the layer's own entries
-        stay."""
-        found = self.files.get(path)
-        if not keep_self and found is not None and found[0] != index and not found[1].is_dir:
-            return [self.files.pop(path)]
-        prefix = f"{path}/" if path else ""
-        doomed = [p for p, (i, _e) in self.files.items() if i != index and (
-            p.startswith(prefix) or (p == path and not keep_self))]
-        return [self.files.pop(p) for p in doomed]
+        """Remove what lower layers put at `path` and under it (the layer's own entries
+        stay); the removed entries."""
+        gone: list[tuple[int, Entry]] = []
+        todo = [path] if not keep_self else list(self._children.get(path, ()))
+        while todo:
+            current = todo.pop()
+            todo.extend(self._children.get(current, ()))
+            found = self.files.get(current)
+            if found is not None and found[0] != index:
+                gone.append(self.files.pop(current))
+                self._children.get(current.rpartition("/")[0], set()).discard(current)
+        return gone
 
     @property
     def reachable_size(self) -> int:

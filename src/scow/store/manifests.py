@@ -8,8 +8,8 @@ On-disk layout::
 
 One row per image manifest (never an index: from a manifest list or OCI index only the
 platform's manifest is kept, the one the image was made from). ``repo_name`` is the fully
-qualified repository it was pulled from. A row whose image is gone is ignored and dropped by
-`prune`. The table is created here (``CREATE TABLE IF NOT EXISTS``), like distribution
+qualified repository it was pulled from. A row whose image is gone is ignored, and dropped by
+the next `record`. The table is created here (``CREATE TABLE IF NOT EXISTS``), like distribution
 metadata's.
 """
 
@@ -55,6 +55,7 @@ class ManifestStore:
                repo_name: str) -> None:
         """Keep the manifest `data` (whose digest the caller verified) of `image_id`."""
         with self.db.write() as tx:
+            tx.execute("DELETE FROM manifests WHERE image_id NOT IN (SELECT id FROM images)")
             tx.execute("INSERT OR REPLACE INTO manifests VALUES (?, ?, ?, ?, ?, ?)",
                        (digest, image_id, media_type, data, repo_name, time.time()))
 
@@ -65,9 +66,3 @@ class ManifestStore:
             "WHERE m.image_id = ? ORDER BY m.seen DESC", (image_id,))
         return [OriginalManifest(Digest(r["digest"]), ImageID(r["image_id"]), r["media_type"],
                                  bytes(r["data"]), r["repo_name"]) for r in rows]
-
-    def prune(self) -> int:
-        """Drop the manifests of images that are gone; how many."""
-        with self.db.write() as tx:
-            cur = tx.execute("DELETE FROM manifests WHERE image_id NOT IN (SELECT id FROM images)")
-            return int(cur.rowcount)
