@@ -19,6 +19,12 @@ class LayerChanges(NamedTuple):
     unreachable: int  # bytes of lower layers this layer hides
 
 
+class Mark(NamedTuple):
+    change: str  # A added, M changed, D deleted (the size is what the deletion hides)
+    path: str
+    size: int
+
+
 class Stack:
     """The merged view of the layers applied so far: path → (layer index, entry)."""
 
@@ -29,17 +35,25 @@ class Stack:
         self.overwrites: list[tuple[int, Entry, int, Entry]] = []
         # (layer, lower layer, lower entry) for every lower path a layer deletes
         self.deletions: list[tuple[int, int, Entry]] = []
+        # per layer, in stream order: (A|M|D, path, size) — the layer tree the TUI shows
+        self.marks: list[list[Mark]] = []
 
     def apply(self, index: int, layer: Sequence[Entry]) -> LayerChanges:
         added = changed = removed = unreachable = 0
+        marks: list[Mark] = []
+        self.marks.append(marks)
         for entry in layer:
             if entry.is_opaque:
                 gone = self._remove(index, entry.path.rpartition("/")[0], keep_self=True)
+                marks.append(Mark("D", entry.path.rpartition("/")[0] + "/*", 0))
             elif entry.is_whiteout:
                 gone = self._remove(index, entry.target, keep_self=False)
+                marks.append(Mark("D", entry.target, sum(e.size for _i, e in gone)))
             else:
                 previous = self.files.get(entry.path)
                 self._put(index, entry)
+                changed_here = previous is not None and previous[0] != index
+                marks.append(Mark("M" if changed_here else "A", entry.path, entry.size))
                 if previous is None:
                     added += 1
                 elif previous[0] != index:

@@ -14,7 +14,7 @@ from typing import Any
 from scow.analyze.efficiency import PathCost, efficiency
 from scow.analyze.entries import Entry
 from scow.analyze.findings import Finding, find
-from scow.analyze.layers import LayerChanges, layer_changes
+from scow.analyze.layers import LayerChanges, Mark, layer_changes
 from scow.format.units import human_size
 
 TOP_FILES = 10
@@ -42,6 +42,7 @@ class Analysis:
     unreachable_bytes: int  # ours: the bytes later layers hide (overwritten or deleted)
     top_files: list[PathCost] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    marks: list[list[Mark]] = field(default_factory=list)  # per layer, for the TUI
 
 
 def analyze(image: str, name: str, layers: Sequence[Sequence[Entry]],
@@ -55,7 +56,7 @@ def analyze(image: str, name: str, layers: Sequence[Sequence[Entry]],
     return Analysis(image, name, rows, dive.size, dive.user_size, stack.reachable_size,
                     dive.wasted_bytes, dive.user_wasted_percent, dive.score,
                     sum(c.unreachable for c in changes), top,
-                    find(layers, stack, created_by))
+                    find(layers, stack, created_by), stack.marks)
 
 
 def to_json(analysis: Analysis) -> str:

@@ -33,6 +33,8 @@ def command() -> Command:
                '(default "disabled")', metavar="string")
     cmd.string("highest-user-wasted-percent", None, "CI: highest allowed wasted bytes / user "
                "bytes, 0..1 (default 0.1)", metavar="string")
+    cmd.bool("tui", None, "Browse the layers and their file trees interactively (needs "
+             "pip install 'scow[tui]')")
     return cmd
 
 
@@ -43,7 +45,15 @@ def run(opts: Options, ctx: Context) -> int:
     if opts.format not in (None, "", "json"):
         raise InvalidArgument(f'analyze image: unknown format {opts.format!r} (use "json")')
     rules = _rules(opts) if opts.ci else None
+    if opts.tui:
+        from scow.cli.analyze_tui import load_textual
+
+        load_textual()  # a missing extra is one line, before any work
     analysis = analyze_image(ctx.engine, opts.args[0])
+    if opts.tui:
+        from scow.cli.analyze_tui import browse
+
+        return browse(analysis)
     ctx.stdout.write(report.to_json(analysis) if opts.format == "json"
                      else report.render(analysis))
     if rules is None:
