@@ -28,13 +28,10 @@ def load_textual() -> dict[str, Any]:
 
 def make_app(analysis: Analysis) -> Any:
     """The textual App showing `analysis` (run it with `.run()`, test it with `.run_test()`)."""
-    from scow.analyze.report import finding_lines, render
     from scow.format.units import human_size
 
     t = load_textual()
     widgets, containers = t["widgets"], t["containers"]
-    summary = render(analysis).split("\n\nImage:\n", 1)[-1].split("\n\n", 1)[0]
-    notes = [line for f in analysis.findings for line in finding_lines(f)]
 
     class AnalyzeApp(t["app"].App):  # type: ignore[misc]
         TITLE = f"scow image analyze {analysis.name}"
@@ -49,7 +46,7 @@ def make_app(analysis: Analysis) -> Any:
                     f"{r.created_by.removeprefix('/bin/sh -c ')[:50]}"
                     for r in analysis.layers], id="layers")
                 yield widgets.Tree("/", id="tree")
-            yield widgets.Static("\n".join(["Image:", summary, *notes]), id="info")
+            yield widgets.Static(_info(analysis), id="info")
             yield widgets.Footer()
 
         def on_mount(self) -> None:
@@ -68,6 +65,15 @@ def make_app(analysis: Analysis) -> Any:
             tree.root.expand_all()
 
     return AnalyzeApp()
+
+
+def _info(analysis: Analysis) -> str:
+    """The report's "Image:" figures and the findings."""
+    from scow.analyze.report import finding_lines, render
+
+    summary = render(analysis).split("\n\nImage:\n", 1)[-1].split("\n\n", 1)[0]
+    return "\n".join(["Image:", summary,
+                      *[line for f in analysis.findings for line in finding_lines(f)]])
 
 
 def _fill(root: Any, marks: list[Mark], size: Any) -> None:
