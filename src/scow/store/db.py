@@ -22,6 +22,9 @@ Tables (all IDs are the full ``sha256:<hex>`` digests or 64-hex random IDs):
 - ``volumes``: named volumes (their data is under ``<root>/volumes/<name>/_data``).
 - ``build_cache``: a build step's cache key → the layer it produced (schema version 2;
   store/build_cache.py).
+- ``distribution``: which compressed blob in which registry repository carries a layer
+  (version 3; store/distribution.py); ``manifests``: pulled images' original manifest bytes
+  (version 3; store/manifests.py).
 
 Schema versions: ``PRAGMA user_version`` is the number of ``MIGRATIONS`` applied to the
 file. Opening a root runs the missing ones in order (version N → N+1; a new file starts at 0)
@@ -109,6 +112,25 @@ BUILD_CACHE = """
 CREATE TABLE IF NOT EXISTS build_cache (key TEXT PRIMARY KEY, parent_chain TEXT,
   diff_id TEXT NOT NULL, chain_id TEXT NOT NULL, created REAL NOT NULL);
 """
+DISTRIBUTION = """CREATE TABLE IF NOT EXISTS distribution (
+  diff_id TEXT NOT NULL,
+  blob_digest TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  repo_name TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  seen REAL NOT NULL,
+  PRIMARY KEY (diff_id, blob_digest, repo_name)
+);
+CREATE INDEX IF NOT EXISTS distribution_blob ON distribution(blob_digest);
+CREATE TABLE IF NOT EXISTS manifests (
+  digest TEXT PRIMARY KEY,
+  image_id TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  data BLOB NOT NULL,
+  repo_name TEXT NOT NULL,
+  seen REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS manifests_image ON manifests(image_id)"""
 
 
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
@@ -125,6 +147,7 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _script(SCHEMA),        # 0 → 1: the tables of the first release
     _script(BUILD_CACHE),   # 1 → 2: the build cache (made lazily by the first release)
+    _script(DISTRIBUTION),  # 2 → 3: distribution metadata (lazy before) and pulled manifests
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

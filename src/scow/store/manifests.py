@@ -9,8 +9,7 @@ On-disk layout::
 One row per image manifest (never an index: from a manifest list or OCI index only the
 platform's manifest is kept, the one the image was made from). ``repo_name`` is the fully
 qualified repository it was pulled from. A row whose image is gone is ignored, and dropped by
-the next `record`. The table is created here (``CREATE TABLE IF NOT EXISTS``), like distribution
-metadata's.
+the next `record`. The table is made by schema migration 3 (store/db.py).
 """
 
 from __future__ import annotations
@@ -20,18 +19,6 @@ from dataclasses import dataclass
 
 from scow.ids import Digest, ImageID
 from scow.store.db import Database
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS manifests (
-  digest TEXT PRIMARY KEY,
-  image_id TEXT NOT NULL,
-  media_type TEXT NOT NULL,
-  data BLOB NOT NULL,
-  repo_name TEXT NOT NULL,
-  seen REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS manifests_image ON manifests(image_id)
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +33,6 @@ class OriginalManifest:
 class ManifestStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        with db.write() as tx:
-            for stmt in _SCHEMA.split(";"):
-                if stmt.strip():
-                    tx.execute(stmt)
 
     def record(self, digest: str, image_id: str, media_type: str, data: bytes,
                repo_name: str) -> None:
