@@ -3,26 +3,30 @@ legacy ``<id>/layer.tar`` + ``<hex>.json`` layout and docker 25+'s ``blobs/sha25
 driven by ``manifest.json``) or from an OCI image layout in a tar (``index.json``); layers
 plain, gzip or zstd (chosen by their magic bytes); the archive itself may be compressed.
 
-The archive is a container of files, never extracted by its names: each regular entry is
-copied to a numbered file under ``<root>/tmp/<owner>.load-<n>/`` and looked up through a
-name → file map; symlinks and hardlinks are resolved inside that map. Entries or manifest
-paths that leave the archive (absolute, ``..``, symlinks out), JSON documents over 4 MiB,
-blobs whose bytes are not their digest, and layers whose DiffID is not the config's are each
-refused with one line; an image whose layers fail is rolled back (nothing stays registered).
+The archive is a container of files, never extracted by its names: entries are looked up
+through a name → member map; symlinks and hardlinks are resolved inside that map. A seekable
+plain archive (``-i file.tar``) is read in place, so a member no manifest names is never read
+or written anywhere. A stream (stdin, a compressed archive) cannot be read twice: each regular
+entry is copied to a numbered file under ``<root>/tmp/<owner>.load-<n>/``, a GNU/PAX sparse
+entry as its data segments with the holes left as holes (a 21 KB archive may declare a 6 GiB
+sparse member: staging writes the 21 KB, not the 6 GiB). Entries or manifest paths that leave
+the archive (absolute, ``..``, symlinks out), JSON documents over 4 MiB or nested over 100
+levels, blobs whose bytes are not their digest or size, and layers whose DiffID is not the
+config's are each refused with one line; an image whose layers fail is rolled back (nothing
+stays registered).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import posixpath
 import shutil
 import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, cast
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 
 from scow.errors import (
     DigestMismatch,
@@ -32,6 +36,7 @@ from scow.errors import (
     from_oserror,
 )
 from scow.ids import ChainID, DiffID, ImageID, chain_ids, digest_of, random_id, short_id
+from scow.oci.jsondoc import load_document
 from scow.oci.reference import parse_reference
 from scow.store.store import Store
 
@@ -47,65 +52,135 @@ REF_NAME = "org.opencontainers.image.ref.name"
 @dataclass(frozen=True, slots=True)
 class _Item:
     config: bytes
-    layers: Sequence[tuple[str, str | None]]  # (file on disk, digest its bytes must have)
+    # (archive name, digest its bytes must have, size they must have) of each layer
+    layers: Sequence[tuple[str, str | None, int | None]]
     tags: list[str]
 
 
 class _Archive:
-    """The archive's regular files, copied out by position, looked up by name."""
+    """The archive's regular files, looked up by name. A seekable plain archive (a file) is
+    read in place: nothing is written, a member no manifest names is never read. A stream (a
+    pipe, a compressed archive) has its regular members staged by position under `staging`,
+    sparse ones with their holes left as holes, so staging writes no more than the archive
+    holds."""
 
     def __init__(self, stream: BinaryIO, staging: str) -> None:
-        self.files: dict[str, str] = {}
+        self.members: dict[str, tarfile.TarInfo] = {}
+        self.staged: dict[str, str] = {}
         self.links: dict[str, str] = {}
-        self._read(stream, staging)
-
-    def _read(self, stream: BinaryIO, staging: str) -> None:
+        self._tar: tarfile.TarFile | None = None
         try:
-            tar = tarfile.open(fileobj=stream, mode="r|")
-            for n, member in enumerate(tar):
-                name = _inside(member.name, f"archive entry {member.name!r}")
-                if member.isreg():
-                    path = os.path.join(staging, str(n))
-                    src = tar.extractfile(member)
-                    assert src is not None
-                    with open(path, "wb") as f:
-                        shutil.copyfileobj(src, f, 1 << 20)
-                    self.files[name] = path
-                elif member.issym():
-                    where = posixpath.join(posixpath.dirname(name), member.linkname)
-                    self.links[name] = _inside(where, f"symlink {member.name!r}")
-                elif member.islnk():
-                    self.links[name] = _inside(member.linkname, f"hardlink {member.name!r}")
+            if _seekable(stream):
+                self._tar = tarfile.open(fileobj=stream, mode="r:")
+                self._index(self._tar, None)
+            else:
+                self._index(tarfile.open(fileobj=stream, mode="r|"), staging)
         except tarfile.TarError as exc:
             raise MalformedArchive(f"load: not a valid tar archive: {exc}") from exc
         except OSError as exc:
             raise from_oserror("load: read archive", exc) from exc
 
-    def has(self, name: str) -> bool:
-        return name in self.files or name in self.links
+    def _index(self, tar: tarfile.TarFile, staging: str | None) -> None:
+        for n, member in enumerate(tar):
+            name = _inside(member.name, f"archive entry {member.name!r}")
+            if member.isreg():
+                self.members[name] = member
+                if staging is not None:
+                    self.staged[name] = _stage(tar, member, os.path.join(staging, str(n)))
+            elif member.issym():
+                where = posixpath.join(posixpath.dirname(name), member.linkname)
+                self.links[name] = _inside(where, f"symlink {member.name!r}")
+            elif member.islnk():
+                self.links[name] = _inside(member.linkname, f"hardlink {member.name!r}")
 
-    def path(self, name: str, what: str) -> str:
-        """The staged file of `name` (a path from a manifest), following links."""
+    def has(self, name: str) -> bool:
+        return name in self.members or name in self.links
+
+    def resolve(self, name: str, what: str) -> str:
+        """The regular member `name` (a path from a manifest) stands for, following links."""
         current = _inside(name, f"{what} path {name!r}")
         for _ in range(_MAX_LINK_HOPS):
-            if current in self.files:
-                return self.files[current]
+            if current in self.members:
+                return current
             if current not in self.links:
                 raise MalformedArchive(f"load: {what} {name!r} is missing from the archive")
             current = self.links[current]
         raise MalformedArchive(f"load: {what} {name!r}: too many levels of links")
 
+    def size(self, member: str) -> int:
+        return self.members[member].size
+
+    def open(self, member: str, what: str) -> BinaryIO:
+        """A reader of a resolved member; archive faults come out as MalformedArchive."""
+        if member in self.staged:
+            try:
+                return open(self.staged[member], "rb")
+            except OSError as exc:
+                raise from_oserror(f"load: open {what}", exc) from exc
+        assert self._tar is not None
+        src = self._tar.extractfile(self.members[member])
+        assert src is not None
+        return cast(BinaryIO, io.BufferedReader(_Member(src, what), 1 << 20))
+
     def json(self, name: str, what: str) -> Any:
         return _parse_json(self.read(name, what), what)
 
     def read(self, name: str, what: str) -> bytes:
-        path = self.path(name, what)
-        size = os.path.getsize(path)
+        member = self.resolve(name, what)
+        size = self.size(member)
         if size > MAX_JSON:
             raise MalformedArchive(f"load: {what} is too large ({size} bytes, the limit is "
                                    f"{MAX_JSON})")
-        with open(path, "rb") as f:
+        with self.open(member, what) as f:
             return f.read()
+
+
+def _seekable(stream: BinaryIO) -> bool:
+    try:
+        return stream.seekable()
+    except (OSError, ValueError):
+        return False
+
+
+def _stage(tar: tarfile.TarFile, member: tarfile.TarInfo, path: str) -> str:
+    """Copy `member` to `path`; a sparse member's data only, at its offsets (holes stay)."""
+    src = tar.extractfile(member)
+    assert src is not None
+    with open(path, "wb") as dst:
+        if member.sparse is None:
+            shutil.copyfileobj(src, dst, 1 << 20)
+            return path
+        # the raw member reader maps positions onto the data segments; its seek only moves a
+        # position (the buffered one asks a tar stream if it is seekable, and it is not)
+        raw: Any = cast(io.BufferedReader, src).raw
+        for offset, length in cast(list[tuple[int, int]], member.sparse):
+            raw.seek(offset)
+            dst.seek(offset)
+            while length > 0:
+                chunk = raw.read(min(length, 1 << 20))
+                if not chunk:
+                    raise MalformedArchive(f"load: archive entry {member.name!r} is truncated")
+                dst.write(chunk)
+                length -= len(chunk)
+        dst.truncate(member.size)
+    return path
+
+
+class _Member(io.RawIOBase):
+    """A member of a seekable archive, read in place; tar faults become MalformedArchive."""
+
+    def __init__(self, inner: IO[bytes], what: str) -> None:
+        self._inner = inner
+        self._what = what
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        try:
+            return int(self._inner.readinto(b))  # type: ignore[attr-defined]
+        except tarfile.TarError as exc:
+            raise MalformedArchive(f"load: read {self._what}: {exc}") from exc
 
 
 def _inside(name: str, what: str) -> str:
@@ -117,10 +192,7 @@ def _inside(name: str, what: str) -> str:
 
 
 def _parse_json(data: bytes, what: str) -> Any:
-    try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedArchive(f"load: {what} is not valid JSON") from exc
+    return load_document(data, f"load: {what}", limit=MAX_JSON, error=MalformedArchive)
 
 
 def load(store: Store, stream: BinaryIO, progress: Progress) -> list[str]:
@@ -140,7 +212,7 @@ def load(store: Store, stream: BinaryIO, progress: Progress) -> list[str]:
                                    "or index.json)")
         lines: list[str] = []
         for item in items:
-            image_id = _load_image(store, item, progress)
+            image_id = _load_image(store, archive, item, progress)
             lines += _tag(store, image_id, item.tags)
         return lines
     finally:
@@ -162,7 +234,7 @@ def _docker_items(archive: _Archive) -> list[_Item]:
             raise MalformedArchive("load: manifest.json RepoTags must be a list of strings")
         config = archive.read(entry["Config"], "image config")
         _check_blob_name(entry["Config"], config)
-        layers = [(archive.path(p, "layer"), None) for p in entry["Layers"]]
+        layers = [(archive.resolve(p, "layer"), None, None) for p in entry["Layers"]]
         items.append(_Item(config, layers, tags))
     return items
 
@@ -195,7 +267,7 @@ def _oci_items(archive: _Archive) -> list[_Item]:
             if isinstance(doc, Index):
                 raise MalformedArchive("load: nested index in index.json")
         config = _oci_blob(archive, doc.config.digest, doc.config.size)
-        layers = [(archive.path(_blob_name(d.digest), "layer"), str(d.digest))
+        layers = [(archive.resolve(_blob_name(d.digest), "layer"), str(d.digest), d.size)
                   for d in doc.layers]
         items.append(_Item(config, layers, _oci_names(annotations)))
     return items
@@ -226,7 +298,7 @@ def _oci_names(annotations: Any) -> list[str]:
     return []
 
 
-def _load_image(store: Store, item: _Item, progress: Progress) -> ImageID:
+def _load_image(store: Store, archive: _Archive, item: _Item, progress: Progress) -> ImageID:
     from scow.registry.manifest import parse_config
 
     doc = parse_config(item.config, "image config")
@@ -238,9 +310,10 @@ def _load_image(store: Store, item: _Item, progress: Progress) -> ImageID:
     leases: list[ChainID] = []
     try:
         parent: ChainID | None = None
-        for (path, digest), diff_id, chain in zip(item.layers, diff_ids, chains, strict=True):
+        for layer, diff_id, chain in zip(item.layers, diff_ids, chains, strict=True):
             if store.layers.find(chain) is None:
-                _register(store, path, digest, diff_id, parent, leases, progress)
+                _register(store, archive, layer, diff_id, parent, progress)
+                leases.append(chain)
             else:
                 store.layers.take_lease(chain)
                 leases.append(chain)
@@ -251,32 +324,36 @@ def _load_image(store: Store, item: _Item, progress: Progress) -> ImageID:
             store.layers.release_lease(chain)
 
 
-def _register(store: Store, path: str, digest: str | None, diff_id: DiffID,
-              parent: ChainID | None, leases: list[ChainID], progress: Progress) -> None:
+def _register(store: Store, archive: _Archive, layer: tuple[str, str | None, int | None],
+              diff_id: DiffID, parent: ChainID | None, progress: Progress) -> None:
     from scow.archive.compression import decompressed
     from scow.engine.pull import _Counting
 
+    member, digest, size = layer
+    total = archive.size(member)
+    if size is not None and total != size:
+        raise DigestMismatch(f"load: layer blob {short_id(str(digest))} has {total} bytes, "
+                             f"its descriptor says {size}")
     if digest is not None:
-        got = _file_digest(path)
+        got = _member_digest(archive, member)
         if got != digest:
             raise DigestMismatch(f"load: layer blob {short_id(digest)} has digest "
                                  f"{short_id(got)}")
     row = short_id(diff_id)
-    total = os.path.getsize(path)
-    with open(path, "rb") as f:
+    with archive.open(member, f"layer {row}") as f:
         counted = _Counting(f, lambda n: progress.update(row, "Loading layer", n, total))
         stream = cast(BinaryIO, io.BufferedReader(counted, 1 << 20))
-        layer = store.layers.register(decompressed(stream), parent)
-    leases.append(layer.chain_id)
-    if layer.diff_id != diff_id:
-        raise IntegrityError(f"load: layer {row} has diff ID {short_id(layer.diff_id)}, the "
-                             "image config says otherwise: the archive does not match its "
+        got_layer = store.layers.register(decompressed(stream), parent)
+    if got_layer.diff_id != diff_id:
+        store.layers.release_lease(got_layer.chain_id)
+        raise IntegrityError(f"load: layer {row} has diff ID {short_id(got_layer.diff_id)}, "
+                             "the image config says otherwise: the archive does not match its "
                              "image configuration")
 
 
-def _file_digest(path: str) -> str:
+def _member_digest(archive: _Archive, member: str) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with archive.open(member, "layer blob") as f:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return "sha256:" + h.hexdigest()

@@ -21,12 +21,12 @@ from scow.errors import (
     SizeMismatch,
 )
 from scow.ids import Digest, digest_of, short_id
+from scow.oci.jsondoc import MAX_DOCUMENT_SIZE
 from scow.registry.auth import pull_scope, push_scope
 from scow.registry.credentials import Credentials
 from scow.registry.manifest import (
     ACCEPT_ALL,
     DEFAULT_PLATFORM,
-    MAX_DOCUMENT_SIZE,
     Index,
     InvalidManifest,
     Manifest,

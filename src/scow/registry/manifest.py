@@ -15,8 +15,8 @@ from typing import Any
 
 from scow.errors import InvalidArgument, NotFound, Unsupported
 from scow.ids import Digest, digest_of
-
-MAX_DOCUMENT_SIZE = 4 * 1024 * 1024  # manifests, indexes and configs
+from scow.oci.jsondoc import MAX_DOCUMENT_SIZE as MAX_DOCUMENT_SIZE  # re-exported
+from scow.oci.jsondoc import load_document
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -157,14 +157,8 @@ def select_platform(index: Index, want: Platform = DEFAULT_PLATFORM) -> Descript
 
 # -- parsing ----------------------------------------------------------------------------------
 def load_json(data: bytes, what: str) -> dict[str, Any]:
-    """`data` as a JSON object, at most MAX_DOCUMENT_SIZE bytes."""
-    if len(data) > MAX_DOCUMENT_SIZE:
-        raise InvalidManifest(f"parse {what}: {len(data)} bytes exceeds the "
-                              f"{MAX_DOCUMENT_SIZE} byte limit")
-    try:
-        doc = json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise InvalidManifest(f"parse {what}: not valid JSON: {exc}") from exc
+    """`data` as a JSON object, at most MAX_DOCUMENT_SIZE bytes and MAX_DEPTH levels deep."""
+    doc = load_document(data, f"parse {what}", error=InvalidManifest)
     if not isinstance(doc, dict):
         raise InvalidManifest(f"parse {what}: not a JSON object")
     return doc

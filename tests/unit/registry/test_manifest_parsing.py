@@ -82,7 +82,7 @@ def test_index_with_platforms() -> None:
     pytest.param(json.dumps(_manifest(mediaType="text/html")).encode(),
                  "unsupported media type", id="media-type"),
     pytest.param(b" " * (MAX_DOCUMENT_SIZE + 1), "byte limit", id="oversized"),
-    pytest.param(b"[" * 100000 + b"]" * 100000, "not", id="deep-nesting"),
+    pytest.param(b"[" * 100000 + b"]" * 100000, "nested too deeply", id="deep-nesting"),
 ])
 def test_hostile_documents_are_one_line_invalid_argument(data: bytes, text: str) -> None:
     with pytest.raises(InvalidArgument, match=text) as info:
