@@ -139,6 +139,8 @@ def test_malformed_image_archives_through_load(setup: tuple[Path, Path], tmp_pat
     ("rmi", "sha256:zz"), ("pull", "a b"), ("create", "--name", "/../x", "nosuch.invalid/bb"),
     ("run", "--name", "x" * 300, "nosuch.invalid/bb"), ("rm", "../../etc"), ("inspect", "%00"),
     ("load", "-i", "/nonexistent"), ("cp", "nosuch:/x", "-"),
+    ("import", "/dev/null", "x:té"), ("import", "/dev/null", "x:1\n"),
+    ("volume", "create", "v" * 300), ("volume", "create", "vol\n"), ("volume", "create", "é1"),
 ])
 def test_invalid_names_and_references(args: tuple[str, ...], setup: tuple[Path, Path]) -> None:
     root, outside = setup
@@ -246,3 +248,26 @@ def test_sparse_bomb_member_writes_nothing_big(small_root: Path, tmp_path: Path,
     usage = os.statvfs(small_root)
     assert (usage.f_blocks - usage.f_bfree) * usage.f_frsize < 40 << 20
     FIGURES["hostile inputs tried"] += 1
+
+
+@pytest.mark.parametrize("bad", ["/proc/foo", "/etc/passwd", "/etc/passwd/x", "/sys/x/y"])
+def test_a_root_that_cannot_be_a_folder(bad: str, setup: tuple[Path, Path]) -> None:
+    root, outside = setup
+    proc = scow(root, "--root", bad, "images")  # the last --root wins
+    assert proc.returncode != 0
+    assert proc.stderr.startswith(f"Error: open root {bad}: "), proc.stderr
+    _judge(proc, outside)
+
+
+def test_dockerfile_with_a_10_mb_line_is_refused_before_building(tmp_path: Path,
+                                                                 setup: tuple[Path, Path]) -> None:
+    root, outside = setup
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "Dockerfile").write_text("FROM scratch\nLABEL a=" + "x" * (10 << 20) + "\n")
+    proc = scow(root, "build", "-q", "-t", "long:1", str(context), timeout=60)
+    assert proc.returncode != 0
+    assert "Dockerfile:2: dockerfile line greater than max allowed size of 65535" in \
+        proc.stderr, proc.stderr
+    _judge(proc, outside)
+    assert "long" not in ok(root, "images")

@@ -25,8 +25,12 @@ class Context:
     def engine(self) -> Engine:
         if self._engine is None:
             from scow.engine.engine import Engine
+            from scow.errors import from_oserror
 
-            self._engine = Engine(self.root, self.storage_driver, self.runtime)
+            try:
+                self._engine = Engine(self.root, self.storage_driver, self.runtime)
+            except OSError as exc:  # the root cannot be made or opened (/proc/x, read-only)
+                raise from_oserror(f"open root {self.root or 'default'}", exc) from exc
         return self._engine
 
     def out(self, text: str = "") -> None:

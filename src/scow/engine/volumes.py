@@ -25,7 +25,8 @@ from scow.ids import random_id
 from scow.oci.image import rfc3339_nano
 from scow.store.store import Store
 
-_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+", re.ASCII)  # docker's, whole name
+NAME_MAX = 255  # the name is a folder under <root>/volumes
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +57,13 @@ class VolumeService:
     def create(self, name: str | None = None, *, labels: dict[str, str] | None = None,
                anonymous: bool = False) -> Volume:
         name = name or random_id()
-        if not _NAME.match(name):
-            raise InvalidArgument(f'create {name}: "{name}" includes invalid characters for a '
-                                  "local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are "
+        if not _NAME.fullmatch(name):
+            raise InvalidArgument(f'create {name!r}: "{name!r}" includes invalid characters for '
+                                  "a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are "
                                   "allowed")
+        if len(name) > NAME_MAX:
+            raise InvalidArgument(f"create {name[:20]}...: volume name is longer than "
+                                  f"{NAME_MAX} characters")
         os.makedirs(self.path(name), mode=0o755, exist_ok=True)
         try:
             with self.store.db.write() as tx:
