@@ -67,10 +67,13 @@ def _ref_text(repo: str, ref: str) -> str:
 class RegistryClient:
     def __init__(self, domain: str, *, insecure: bool = False,
                  credentials: Credentials | None = None, ca_file: str | None = None,
-                 user_agent: str = DEFAULT_USER_AGENT, timeout: float = 60.0) -> None:
+                 user_agent: str = DEFAULT_USER_AGENT, timeout: float = 60.0,
+                 deadline: float | None = None) -> None:
+        """`timeout`: seconds a read may wait (blobs); `deadline`: seconds a manifest, config,
+        tag list or token may take in all (default: $SCOW_REGISTRY_DEADLINE, else 60)."""
         self.domain = domain
         self._s = Session(domain, insecure=insecure, ca_file=ca_file, credentials=credentials,
-                          user_agent=user_agent, timeout=timeout)
+                          user_agent=user_agent, timeout=timeout, deadline=deadline)
 
     def close(self) -> None:
         self._s.close()
@@ -98,16 +101,17 @@ class RegistryClient:
                      accept: str = ACCEPT_ALL) -> tuple[bytes, str, Digest]:
         """(bytes, media type, digest) of a manifest or index; by digest it is verified."""
         verb = f"get manifest {_ref_text(repo, ref)}"
-        resp = self._s.request("GET", f"/v2/{repo}/manifests/{ref}", verb=verb,
-                               scopes=[pull_scope(repo)], headers={"Accept": accept})
-        if resp.status != 200:
-            raise self._s.fail(resp, verb, not_found=ManifestNotFound)
-        length = resp.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) > MAX_DOCUMENT_SIZE:
-            discard(resp)
-            raise InvalidManifest(f"{verb}: {length} bytes exceeds the "
-                                  f"{MAX_DOCUMENT_SIZE} byte limit")
-        data = read_capped(resp, MAX_DOCUMENT_SIZE, verb)
+        with self._s.bounded(verb):
+            resp = self._s.request("GET", f"/v2/{repo}/manifests/{ref}", verb=verb,
+                                   scopes=[pull_scope(repo)], headers={"Accept": accept})
+            if resp.status != 200:
+                raise self._s.fail(resp, verb, not_found=ManifestNotFound)
+            length = resp.headers.get("Content-Length", "")
+            if length.isdigit() and int(length) > MAX_DOCUMENT_SIZE:
+                discard(resp)
+                raise InvalidManifest(f"{verb}: {length} bytes exceeds the "
+                                      f"{MAX_DOCUMENT_SIZE} byte limit")
+            data = read_capped(resp, MAX_DOCUMENT_SIZE, verb)
         if len(data) > MAX_DOCUMENT_SIZE:
             raise InvalidManifest(f"{verb}: exceeds the {MAX_DOCUMENT_SIZE} byte limit")
         digest = digest_of(data)
@@ -121,9 +125,10 @@ class RegistryClient:
     def head_manifest(self, repo: str, ref: str) -> tuple[Digest, str] | None:
         """(digest, media type) of what `ref` points at, or None when it does not exist."""
         verb = f"check manifest {_ref_text(repo, ref)}"
-        resp = self._s.request("HEAD", f"/v2/{repo}/manifests/{ref}", verb=verb,
-                               scopes=[pull_scope(repo)], headers={"Accept": ACCEPT_ALL})
-        discard(resp)
+        with self._s.bounded(verb):
+            resp = self._s.request("HEAD", f"/v2/{repo}/manifests/{ref}", verb=verb,
+                                   scopes=[pull_scope(repo)], headers={"Accept": ACCEPT_ALL})
+            discard(resp)
         if resp.status == 404:
             return None
         if resp.status != 200:
@@ -174,11 +179,13 @@ class RegistryClient:
         path: str | None = f"/v2/{repo}/tags/list"
         tags: list[str] = []
         while path:
-            resp = self._s.request("GET", path, verb=verb, scopes=[pull_scope(repo)])
-            if resp.status != 200:
-                raise self._s.fail(resp, verb, not_found=NotFound)
+            with self._s.bounded(verb):
+                resp = self._s.request("GET", path, verb=verb, scopes=[pull_scope(repo)])
+                if resp.status != 200:
+                    raise self._s.fail(resp, verb, not_found=NotFound)
+                data = read_capped(resp, MAX_DOCUMENT_SIZE, verb)
             link = resp.headers.get("Link", "")
-            doc = load_json(read_capped(resp, MAX_DOCUMENT_SIZE, verb), "tag list")
+            doc = load_json(data, "tag list")
             page = doc.get("tags") or []
             if not isinstance(page, list) or not all(isinstance(t, str) for t in page):
                 raise InvalidManifest(f"{verb}: 'tags' must be a list of strings")
@@ -217,11 +224,12 @@ class RegistryClient:
 
     def fetch_blob(self, repo: str, digest: str, size: int | None = None,
                    max_size: int = MAX_DOCUMENT_SIZE) -> bytes:
-        """A small blob (a config) in memory, returned only once verified."""
+        """A small blob (a config) in memory, returned only once verified, within the
+        session's total deadline."""
         verb = f"get blob {short_id(digest)} from {repo}"
         if size is not None and size > max_size:
             raise InvalidManifest(f"{verb}: {size} bytes exceeds the {max_size} byte limit")
-        with self.open_blob(repo, digest, size) as reader:
+        with self._s.bounded(verb), self.open_blob(repo, digest, size) as reader:
             if reader.size is not None and reader.size > max_size:
                 raise InvalidManifest(f"{verb}: {reader.size} bytes exceeds the limit")
             parts: list[bytes] = []
