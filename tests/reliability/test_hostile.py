@@ -121,6 +121,13 @@ def test_malformed_image_archives_through_load(setup: tuple[Path, Path], tmp_pat
         "config-nested": {"manifest.json": b'[{"Config": "c.json", "Layers": []}]',
                           "c.json": b'{"a":' * 50_000 + b"1" + b"}" * 50_000},
         "index-nested": {"index.json": b"[" * 200_000},
+        "config-cmd-number": {"manifest.json": b'[{"Config": "c.json", "Layers": []}]',
+                              "c.json": json.dumps({"rootfs": {"type": "layers", "diff_ids": []},
+                                                    "config": {"Cmd": -1}}).encode()},
+        "config-labels-string": {"manifest.json": b'[{"Config": "c.json", "Layers": []}]',
+                                 "c.json": json.dumps({"rootfs": {"type": "layers",
+                                                                  "diff_ids": []},
+                                                       "config": {"Labels": "x"}}).encode()},
         "sparse-layer-size-lie": {"index.json": json.dumps({"schemaVersion": 2, "manifests": [
             {"mediaType": "application/vnd.oci.image.manifest.v1+json",
              "digest": "sha256:" + "1" * 64, "size": 10}]}).encode()},
@@ -271,3 +278,15 @@ def test_dockerfile_with_a_10_mb_line_is_refused_before_building(tmp_path: Path,
         proc.stderr, proc.stderr
     _judge(proc, outside)
     assert "long" not in ok(root, "images")
+
+
+def test_a_change_nested_too_deeply_is_a_shell_form(setup: tuple[Path, Path],
+                                                    tmp_path: Path) -> None:
+    """`import -c 'ENTRYPOINT [[[[...'` was an internal error (RecursionError)."""
+    root, outside = setup
+    empty = tmp_path / "empty.tar"
+    empty.write_bytes(b"\0" * 1024)
+    ok(root, "import", "-c", "ENTRYPOINT " + "[" * 100_000, str(empty), "deep:1")
+    proc = scow(root, "create", "--name", "deep", "deep:1")
+    _judge(proc, outside)
+    ok(root, "rm", "-f", "deep")
