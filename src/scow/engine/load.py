@@ -3,17 +3,12 @@ legacy ``<id>/layer.tar`` + ``<hex>.json`` layout and docker 25+'s ``blobs/sha25
 driven by ``manifest.json``) or from an OCI image layout in a tar (``index.json``); layers
 plain, gzip or zstd (chosen by their magic bytes); the archive itself may be compressed.
 
-The archive is a container of files, never extracted by its names: entries are looked up
-through a name → member map; symlinks and hardlinks are resolved inside that map. A seekable
-plain archive (``-i file.tar``) is read in place, so a member no manifest names is never read
-or written anywhere. A stream (stdin, a compressed archive) cannot be read twice: each regular
-entry is copied to a numbered file under ``<root>/tmp/<owner>.load-<n>/``, a GNU/PAX sparse
-entry as its data segments with the holes left as holes (a 21 KB archive may declare a 6 GiB
-sparse member: staging writes the 21 KB, not the 6 GiB). Entries or manifest paths that leave
-the archive (absolute, ``..``, symlinks out), JSON documents over 4 MiB or nested over 100
-levels, blobs whose bytes are not their digest or size, and layers whose DiffID is not the
-config's are each refused with one line; an image whose layers fail is rolled back (nothing
-stays registered).
+The archive is a container of files (engine/load_archive.py: read in place, or staged under
+``<root>/tmp`` with only what the manifests name, holes as holes). Entries or manifest paths
+that leave the archive (absolute, ``..``, symlinks out), JSON documents over 4 MiB or nested
+over 100 levels, configs whose fields have the wrong types, blobs whose bytes are not their
+digest or size, and layers whose DiffID is not the config's are each refused with one line; an
+image whose layers fail is rolled back (nothing stays registered).
 """
 
 from __future__ import annotations
@@ -21,30 +16,24 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import posixpath
 import shutil
-import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
+from scow.engine.load_archive import Archive, open_archive, parse_json
 from scow.errors import (
     DigestMismatch,
     IntegrityError,
     MalformedArchive,
-    UnsafeArchive,
-    from_oserror,
 )
 from scow.ids import ChainID, DiffID, ImageID, chain_ids, digest_of, random_id, short_id
-from scow.oci.jsondoc import load_document
 from scow.oci.reference import parse_reference
 from scow.store.store import Store
 
 if TYPE_CHECKING:
     from scow.engine.distribution import Progress
 
-MAX_JSON = 4 * 1024 * 1024
-_MAX_LINK_HOPS = 16
 IMAGE_NAME = "io.containerd.image.name"
 REF_NAME = "org.opencontainers.image.ref.name"
 
@@ -57,152 +46,12 @@ class _Item:
     tags: list[str]
 
 
-class _Archive:
-    """The archive's regular files, looked up by name. A seekable plain archive (a file) is
-    read in place: nothing is written, a member no manifest names is never read. A stream (a
-    pipe, a compressed archive) has its regular members staged by position under `staging`,
-    sparse ones with their holes left as holes, so staging writes no more than the archive
-    holds."""
-
-    def __init__(self, stream: BinaryIO, staging: str) -> None:
-        self.members: dict[str, tarfile.TarInfo] = {}
-        self.staged: dict[str, str] = {}
-        self.links: dict[str, str] = {}
-        self._tar: tarfile.TarFile | None = None
-        try:
-            if _seekable(stream):
-                self._tar = tarfile.open(fileobj=stream, mode="r:")
-                self._index(self._tar, None)
-            else:
-                self._index(tarfile.open(fileobj=stream, mode="r|"), staging)
-        except tarfile.TarError as exc:
-            raise MalformedArchive(f"load: not a valid tar archive: {exc}") from exc
-        except OSError as exc:
-            raise from_oserror("load: read archive", exc) from exc
-
-    def _index(self, tar: tarfile.TarFile, staging: str | None) -> None:
-        for n, member in enumerate(tar):
-            name = _inside(member.name, f"archive entry {member.name!r}")
-            if member.isreg():
-                self.members[name] = member
-                if staging is not None:
-                    self.staged[name] = _stage(tar, member, os.path.join(staging, str(n)))
-            elif member.issym():
-                where = posixpath.join(posixpath.dirname(name), member.linkname)
-                self.links[name] = _inside(where, f"symlink {member.name!r}")
-            elif member.islnk():
-                self.links[name] = _inside(member.linkname, f"hardlink {member.name!r}")
-
-    def has(self, name: str) -> bool:
-        return name in self.members or name in self.links
-
-    def resolve(self, name: str, what: str) -> str:
-        """The regular member `name` (a path from a manifest) stands for, following links."""
-        current = _inside(name, f"{what} path {name!r}")
-        for _ in range(_MAX_LINK_HOPS):
-            if current in self.members:
-                return current
-            if current not in self.links:
-                raise MalformedArchive(f"load: {what} {name!r} is missing from the archive")
-            current = self.links[current]
-        raise MalformedArchive(f"load: {what} {name!r}: too many levels of links")
-
-    def size(self, member: str) -> int:
-        return self.members[member].size
-
-    def open(self, member: str, what: str) -> BinaryIO:
-        """A reader of a resolved member; archive faults come out as MalformedArchive."""
-        if member in self.staged:
-            try:
-                return open(self.staged[member], "rb")
-            except OSError as exc:
-                raise from_oserror(f"load: open {what}", exc) from exc
-        assert self._tar is not None
-        src = self._tar.extractfile(self.members[member])
-        assert src is not None
-        return cast(BinaryIO, io.BufferedReader(_Member(src, what), 1 << 20))
-
-    def json(self, name: str, what: str) -> Any:
-        return _parse_json(self.read(name, what), what)
-
-    def read(self, name: str, what: str) -> bytes:
-        member = self.resolve(name, what)
-        size = self.size(member)
-        if size > MAX_JSON:
-            raise MalformedArchive(f"load: {what} is too large ({size} bytes, the limit is "
-                                   f"{MAX_JSON})")
-        with self.open(member, what) as f:
-            return f.read()
-
-
-def _seekable(stream: BinaryIO) -> bool:
-    try:
-        return stream.seekable()
-    except (OSError, ValueError):
-        return False
-
-
-def _stage(tar: tarfile.TarFile, member: tarfile.TarInfo, path: str) -> str:
-    """Copy `member` to `path`; a sparse member's data only, at its offsets (holes stay)."""
-    src = tar.extractfile(member)
-    assert src is not None
-    with open(path, "wb") as dst:
-        if member.sparse is None:
-            shutil.copyfileobj(src, dst, 1 << 20)
-            return path
-        # the raw member reader maps positions onto the data segments; its seek only moves a
-        # position (the buffered one asks a tar stream if it is seekable, and it is not)
-        raw: Any = cast(io.BufferedReader, src).raw
-        for offset, length in cast(list[tuple[int, int]], member.sparse):
-            raw.seek(offset)
-            dst.seek(offset)
-            while length > 0:
-                chunk = raw.read(min(length, 1 << 20))
-                if not chunk:
-                    raise MalformedArchive(f"load: archive entry {member.name!r} is truncated")
-                dst.write(chunk)
-                length -= len(chunk)
-        dst.truncate(member.size)
-    return path
-
-
-class _Member(io.RawIOBase):
-    """A member of a seekable archive, read in place; tar faults become MalformedArchive."""
-
-    def __init__(self, inner: IO[bytes], what: str) -> None:
-        self._inner = inner
-        self._what = what
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        try:
-            return int(self._inner.readinto(b))  # type: ignore[attr-defined]
-        except tarfile.TarError as exc:
-            raise MalformedArchive(f"load: read {self._what}: {exc}") from exc
-
-
-def _inside(name: str, what: str) -> str:
-    """`name` as a clean relative path, refusing one that leaves the archive."""
-    clean = posixpath.normpath(name) if name else "."
-    if name.startswith("/") or clean == ".." or clean.startswith("../"):
-        raise UnsafeArchive(f"load: {what} points outside the archive")
-    return clean
-
-
-def _parse_json(data: bytes, what: str) -> Any:
-    return load_document(data, f"load: {what}", limit=MAX_JSON, error=MalformedArchive)
-
-
 def load(store: Store, stream: BinaryIO, progress: Progress) -> list[str]:
-    from scow.archive.compression import decompressed
-
     store.recover()
     staging = store.tmp_path(f"load-{random_id()[:12]}")
     try:
         os.makedirs(staging)
-        archive = _Archive(decompressed(stream), staging)
+        archive = open_archive(stream, staging)
         if archive.has("manifest.json"):
             items = _docker_items(archive)
         elif archive.has("index.json"):
@@ -219,7 +68,7 @@ def load(store: Store, stream: BinaryIO, progress: Progress) -> list[str]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _docker_items(archive: _Archive) -> list[_Item]:
+def _docker_items(archive: Archive) -> list[_Item]:
     doc = archive.json("manifest.json", "manifest.json")
     if not isinstance(doc, list):
         raise MalformedArchive("load: manifest.json must be a list")
@@ -247,13 +96,13 @@ def _check_blob_name(name: str, data: bytes) -> None:
         raise DigestMismatch(f"load: {name} has digest {short_id(digest_of(data))}")
 
 
-def _oci_items(archive: _Archive) -> list[_Item]:
+def _oci_items(archive: Archive) -> list[_Item]:
     from scow.registry.manifest import Index, parse_descriptor, parse_document, select_platform
 
     index = parse_document(archive.read("index.json", "index.json"), None, "index.json")
     if not isinstance(index, Index):
         raise MalformedArchive("load: index.json is not an image index")
-    raw = _parse_json(archive.read("index.json", "index.json"), "index.json")
+    raw = parse_json(archive.read("index.json", "index.json"), "index.json")
     items = []
     for desc_doc in raw.get("manifests", []):
         desc = parse_descriptor(desc_doc, "index.json")
@@ -278,7 +127,7 @@ def _blob_name(digest: str) -> str:
     return f"blobs/{algo}/{hex_part}"
 
 
-def _oci_blob(archive: _Archive, digest: str, size: int) -> bytes:
+def _oci_blob(archive: Archive, digest: str, size: int) -> bytes:
     data = archive.read(_blob_name(digest), f"blob {short_id(digest)}")
     if len(data) != size or digest_of(data) != digest:
         raise DigestMismatch(f"load: blob {short_id(digest)} has digest "
@@ -298,7 +147,7 @@ def _oci_names(annotations: Any) -> list[str]:
     return []
 
 
-def _load_image(store: Store, archive: _Archive, item: _Item, progress: Progress) -> ImageID:
+def _load_image(store: Store, archive: Archive, item: _Item, progress: Progress) -> ImageID:
     from scow.registry.manifest import parse_config
 
     doc = parse_config(item.config, "image config")
@@ -324,7 +173,7 @@ def _load_image(store: Store, archive: _Archive, item: _Item, progress: Progress
             store.layers.release_lease(chain)
 
 
-def _register(store: Store, archive: _Archive, layer: tuple[str, str | None, int | None],
+def _register(store: Store, archive: Archive, layer: tuple[str, str | None, int | None],
               diff_id: DiffID, parent: ChainID | None, progress: Progress) -> None:
     from scow.archive.compression import decompressed
     from scow.engine.pull import _Counting
@@ -351,7 +200,7 @@ def _register(store: Store, archive: _Archive, layer: tuple[str, str | None, int
                              "image configuration")
 
 
-def _member_digest(archive: _Archive, member: str) -> str:
+def _member_digest(archive: Archive, member: str) -> str:
     h = hashlib.sha256()
     with archive.open(member, "layer blob") as f:
         while chunk := f.read(1 << 20):
