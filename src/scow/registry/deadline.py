@@ -4,11 +4,12 @@ default), however slowly the server drips them. Blobs (layers) have no total dea
 progress shows, and the per-read timeout of the session gives up on a silent server.
 
 A per-read timeout alone never gives up on a server that sends one byte a second, in its
-headers or its body. So while a deadline is open (`within`, per thread), every connection
-that waits for a response arms a timer; at the deadline the timer shuts the socket down (the
-plain socket's shutdown, under TLS too), the blocked read ends, and `within` turns whatever
-error that caused into one line: `get manifest x:1: no complete answer within 60 s`.
-Deadlines do not nest: a token fetched inside a manifest request counts against the
+headers or its body. So while a deadline is open (`within`, per thread), every connection that
+connects (the TLS handshake included) or waits for a response arms a timer; at the deadline
+the timer shuts the socket down (through a dup of its fd, checked to be the same connection:
+during a handshake the TLS socket is nowhere else to be found), the blocked read ends, and
+`within` turns whatever error that caused into one line: `get manifest x:1: no complete answer
+within 60 s`. Deadlines do not nest: a token fetched inside a manifest request counts against the
 manifest's deadline.
 """
 
@@ -77,31 +78,60 @@ def within(seconds: float, verb: str) -> Iterator[None]:
 
 
 def _abort(conn: Any, watch: _Watch) -> None:
-    if getattr(conn, "_scow_watch", None) is not watch or conn.sock is None:
+    """Shut down the socket `conn` made (by its fd: during a TLS handshake the SSL socket is
+    nowhere else to be found), if the fd still is that socket."""
+    if getattr(conn, "_scow_watch", None) is not watch:
         return  # the connection went back to the pool and serves someone else now
     watch.fired = True
-    try:  # socket.socket's shutdown: SSLSocket's would drop TLS under a reading thread
-        socket.socket.shutdown(conn.sock, socket.SHUT_RDWR)
+    ident = getattr(conn, "_scow_socket", None)
+    if ident is None:
+        return
+    fd, local, peer = ident
+    try:
+        dup = socket.socket(fileno=os.dup(fd))
     except OSError:
-        pass
+        return  # closed already
+    with dup:
+        try:
+            if dup.getsockname() == local and dup.getpeername() == peer:
+                dup.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 class _Armed:
-    """Mixed into urllib3's connections: `getresponse` arms the open deadline's timer."""
+    """Mixed into urllib3's connections: `connect` (the TLS handshake too) and `getresponse`
+    arm the open deadline's timer, once per deadline."""
+
+    def connect(self) -> None:
+        self._scow_arm()
+        super().connect()  # type: ignore[misc]
+
+    def _new_conn(self) -> socket.socket:
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
+        self._scow_socket = (sock.fileno(), sock.getsockname(), sock.getpeername())
+        return sock
 
     def getresponse(self) -> Any:
-        watch: _Watch | None = getattr(_local, "watch", None)
-        self._scow_watch = watch
-        if watch is not None:
-            left = watch.at - time.monotonic()
-            if left <= 0:
-                watch.fired = True
-                raise TimeoutError("deadline passed")
-            timer = threading.Timer(left, _abort, (self, watch))
-            timer.daemon = True
-            timer.start()
-            watch.timers.append(timer)
+        self._scow_arm()
         return super().getresponse()  # type: ignore[misc]
+
+    def _scow_arm(self) -> None:
+        watch: _Watch | None = getattr(_local, "watch", None)
+        if watch is None:
+            self._scow_watch = None  # no deadline, and no older timer may touch it now
+            return
+        left = watch.at - time.monotonic()
+        if left <= 0:  # a reconnect after the timer fired, or a late retry
+            watch.fired = True
+            raise TimeoutError("deadline passed")
+        if getattr(self, "_scow_watch", None) is watch:
+            return  # armed for this deadline already
+        self._scow_watch = watch
+        timer = threading.Timer(left, _abort, (self, watch))
+        timer.daemon = True
+        timer.start()
+        watch.timers.append(timer)
 
 
 def install(pool: urllib3.PoolManager) -> None:

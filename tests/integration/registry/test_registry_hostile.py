@@ -408,3 +408,20 @@ def test_pull_from_a_dripping_registry_ends_in_one_line(dripper: str, tmp_path: 
     assert proc.returncode != 0
     assert proc.stderr == "Error: get manifest drip:v1: no complete answer within 1 s\n", \
         proc.stderr
+
+
+def test_a_registry_that_never_finishes_the_tls_handshake_is_given_up_on() -> None:
+    """A port that accepts and then says nothing: the handshake (and the plain-http retry
+    of a loopback host) counts against the deadline, not only the per-read timeout."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    try:
+        with RegistryClient(f"127.0.0.1:{listener.getsockname()[1]}", deadline=1.0,
+                            timeout=30) as client:
+            _gives_up_in_time(lambda: client.get_manifest("mute", "v1"),
+                              "get manifest mute:v1")
+    finally:
+        listener.close()
