@@ -264,6 +264,16 @@ def test_a_root_that_cannot_be_a_folder(bad: str, setup: tuple[Path, Path]) -> N
     assert proc.returncode != 0
     assert proc.stderr.startswith(f"Error: open root {bad}: "), proc.stderr
     _judge(proc, outside)
+    import subprocess
+    import sys
+
+    from tests.reliability.conftest import SRC
+
+    env = dict(os.environ, PYTHONPATH=SRC, SCOW_ROOT=bad)
+    raw = subprocess.run([sys.executable, "-m", "scow", "images"], capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert raw.returncode != 0 and raw.stderr.startswith(f"Error: open root {bad}: "), \
+        raw.stderr
 
 
 def test_dockerfile_with_a_10_mb_line_is_refused_before_building(tmp_path: Path,

@@ -3,6 +3,7 @@ opened only when a command first asks for it."""
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
@@ -30,7 +31,8 @@ class Context:
             try:
                 self._engine = Engine(self.root, self.storage_driver, self.runtime)
             except OSError as exc:  # the root cannot be made or opened (/proc/x, read-only)
-                raise from_oserror(f"open root {self.root or 'default'}", exc) from exc
+                root = self.root or os.environ.get("SCOW_ROOT") or "(default)"
+                raise from_oserror(f"open root {root}", exc) from exc
         return self._engine
 
     def out(self, text: str = "") -> None:

@@ -160,8 +160,8 @@ def _dispatch(argv: list[str]) -> int:
     if cmd_opts.help:
         sys.stdout.write(cmd.help_text())
         return 0
-    if opts.root:
-        check_root(opts.root)
+    if opts.root or os.environ.get("SCOW_ROOT"):
+        check_root(opts.root or os.environ["SCOW_ROOT"])
     ctx = Context(root=opts.root or None, storage_driver=opts.storage_driver or None,
                   runtime=opts.runtime or None, debug=opts.debug)
     try:
