@@ -41,6 +41,7 @@ from scow.registry.transport import DEFAULT_USER_AGENT, Session, discard, read_c
 if TYPE_CHECKING:
     import urllib3
 
+MAX_TAG_PAGES = 1000  # distribution serves up to 1000 tags a page: a million tags
 StreamFactory = Callable[[], BinaryIO]  # a fresh stream of the blob from byte 0, each call
 Progress = Callable[[int], None]  # bytes sent so far
 
@@ -178,7 +179,12 @@ class RegistryClient:
         verb = f"list tags of {repo}"
         path: str | None = f"/v2/{repo}/tags/list"
         tags: list[str] = []
+        seen: set[str] = set()
         while path:
+            if path in seen or len(seen) >= MAX_TAG_PAGES:
+                raise InvalidManifest(f"{verb}: the registry's pages never end (a page links "
+                                      f"back, or more than {MAX_TAG_PAGES} pages)")
+            seen.add(path)
             with self._s.bounded(verb):
                 resp = self._s.request("GET", path, verb=verb, scopes=[pull_scope(repo)])
                 if resp.status != 200:

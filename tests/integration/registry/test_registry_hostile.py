@@ -425,3 +425,32 @@ def test_a_registry_that_never_finishes_the_tls_handshake_is_given_up_on() -> No
                               "get manifest mute:v1")
     finally:
         listener.close()
+
+
+def test_tag_pages_that_link_back_end_in_one_line() -> None:
+    """`Link: <same page>; rel="next"` forever was followed forever (pull --all-tags)."""
+
+    class Looper(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            body = b'{"name": "loop", "tags": ["a"]}' if "/tags/" in self.path else b"{}"
+            self.send_response(200)
+            self.send_header("Link", f'<{self.path.split("?")[0]}?n=1>; rel="next"')
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = QuietServer(("127.0.0.1", 0), Looper)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with RegistryClient(f"127.0.0.1:{server.server_address[1]}") as client:
+            with pytest.raises(InvalidArgument, match="pages never end") as info:
+                client.list_tags("loop")
+        assert "\n" not in str(info.value)
+    finally:
+        server.shutdown()
+        server.server_close()
