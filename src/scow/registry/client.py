@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 from scow.errors import (
     BlobNotFound,
@@ -36,7 +36,13 @@ from scow.registry.manifest import (
     select_platform,
 )
 from scow.registry.reader import CHUNK, BlobReader
-from scow.registry.transport import DEFAULT_USER_AGENT, Session, discard, read_capped
+from scow.registry.transport import (
+    DEFAULT_USER_AGENT,
+    Session,
+    discard,
+    read_capped,
+    resolve_url,
+)
 
 if TYPE_CHECKING:
     import urllib3
@@ -197,7 +203,8 @@ class RegistryClient:
                 raise InvalidManifest(f"{verb}: 'tags' must be a list of strings")
             tags += page
             path = link.split(";")[0].strip(" <>") if 'rel="next"' in link else None
-            path = urljoin(self._s.url(f"/v2/{repo}/tags/list"), path) if path else None
+            path = resolve_url(self._s.url(f"/v2/{repo}/tags/list"), path,
+                               f"{verb}: next page") if path else None
         return tags
 
     # -- blobs --------------------------------------------------------------------------------
@@ -273,8 +280,8 @@ class RegistryClient:
         if not location:
             return
         try:
-            resp = self._s.request("DELETE", urljoin(self._s.base_url(), location), verb=verb,
-                                   scopes=[push_scope(repo)])
+            resp = self._s.request("DELETE", resolve_url(self._s.base_url(), location, verb),
+                                   verb=verb, scopes=[push_scope(repo)])
             discard(resp)
         except RegistryUnavailable:
             pass  # the registry expires abandoned sessions

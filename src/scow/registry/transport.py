@@ -208,7 +208,7 @@ class Session:
             if resp.status not in _REDIRECTS or method not in ("GET", "HEAD") or not location:
                 return resp
             discard(resp)
-            target = urljoin(url, location)
+            target = resolve_url(url, location, f"{verb}: redirect")
             if not _same_origin(target, url):
                 hdrs.pop("Authorization", None)
             if urlsplit(target).scheme == "http" and urlsplit(url).scheme == "https" and \
@@ -226,8 +226,9 @@ class Session:
             raise RegistryUnavailable(f"{verb}: {failure_reason(exc)}") from exc
 
     def _get_token(self, url: str, headers: dict[str, str]) -> tuple[int, bytes]:
-        parts = urlsplit(url)
         verb = f"get token for {self.host}"
+        url = resolve_url(self.base_url(), url, f"{verb}: realm")
+        parts = urlsplit(url)
         if parts.scheme != "https" and not (self.plain_allowed or is_loopback(parts.netloc)):
             raise RegistryUnauthorized(f"{verb}: refused plain-http realm "
                                        f"{parts.scheme}://{parts.netloc}")
@@ -273,6 +274,23 @@ def discard(resp: urllib3.BaseHTTPResponse) -> None:
     except Exception:  # noqa: BLE001 - a broken connection is simply not reused
         resp.close()
     resp.release_conn()
+
+
+def resolve_url(base: str, ref: str, what: str) -> str:
+    """`ref` (a realm, a `Location`, a `Link`) resolved against `base`: an http(s) URL with a
+    host and a valid port and no spaces or control characters, else one line naming it."""
+    bad = RegistryUnavailable(f"{what}: not a valid http(s) URL: {ref[:200]!r}")
+    if any(ord(c) <= 32 or ord(c) == 127 for c in ref):
+        raise bad
+    try:
+        url = urljoin(base, ref)
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise bad from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise bad
+    return url
 
 
 def realm_may_see_credentials(base: str, realm: str) -> bool:

@@ -454,3 +454,15 @@ def test_tag_pages_that_link_back_end_in_one_line() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("realm", ["http://[::1", "http://127.0.0.1:99999/t", "file:///etc/passwd",
+                                   "ftp://127.0.0.1/t"])
+def test_a_realm_that_is_not_a_url_is_one_line(two_hosts: tuple[int, int], realm: str) -> None:
+    """`http://[::1` was a ValueError from urlsplit: an internal error."""
+    a, _ = two_hosts
+    RealmRegistry.REALM = realm
+    with RegistryClient(f"127.0.0.1:{a}") as client:
+        with pytest.raises(RegistryUnavailable, match="realm: not a valid http") as info:
+            client.list_tags("repo")
+    assert "\n" not in str(info.value)

@@ -86,3 +86,25 @@ def test_a_bad_deadline_is_one_line(monkeypatch: pytest.MonkeyPatch, value: str)
     monkeypatch.setenv("SCOW_REGISTRY_DEADLINE", value)
     with pytest.raises(InvalidArgument, match="SCOW_REGISTRY_DEADLINE"):
         default_deadline()
+
+
+@pytest.mark.parametrize("ref", ["http://[::1", "http://h:99999/x", "ftp://h/", "file:///etc/passwd",
+                                 "http://exa mple/", "http://h/a\r\nX-Injected: 1", "http://h/\x00",
+                                 "javascript:alert(1)", "http:///nohost"])
+def test_hostile_urls_are_one_line(ref: str) -> None:
+    from scow.registry.transport import resolve_url
+
+    with pytest.raises(Unavailable, match="^get token: realm: not a valid http") as info:
+        resolve_url("https://reg.example", ref, "get token: realm")
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(("ref", "url"), [
+    ("/v2/x/tags/list?n=1", "https://reg.example/v2/x/tags/list?n=1"),
+    ("https://auth.example/token", "https://auth.example/token"),
+    ("//cdn.example/b", "https://cdn.example/b"),
+])
+def test_urls_resolve_against_the_base(ref: str, url: str) -> None:
+    from scow.registry.transport import resolve_url
+
+    assert resolve_url("https://reg.example/v2/", ref, "x") == url
