@@ -348,3 +348,37 @@ def test_compressed_bomb_member_is_not_staged(small_root: Path, tmp_path: Path, 
     usage = os.statvfs(small_root)
     assert (usage.f_blocks - usage.f_bfree) * usage.f_frsize < 40 << 20
     FIGURES["hostile inputs tried"] += 1
+
+
+def _gz_members(path: Path, members: list[tuple[tarfile.TarInfo, int]]) -> Path:
+    """A gzip'd tar whose members' payloads are `size` zeros, streamed (never held)."""
+    import gzip
+
+    with gzip.open(path, "wb", compresslevel=1) as gz:
+        with tarfile.open(fileobj=gz, mode="w|", format=tarfile.GNU_FORMAT) as tar:
+            for info, size in members:
+                info.size = size
+                tar.addfile(info, io.BufferedReader(_Repeat(b"\0", size)) if size else None)
+    return path
+
+
+def test_header_bombs_in_load_are_one_line(setup: tuple[Path, Path], tmp_path: Path) -> None:
+    """A compressed archive whose GNU long name is 256 MiB (tarfile reads it into memory),
+    or which holds 60,000 empty entries: refused in one line, in seconds."""
+    import gzip
+    import time
+
+    root, outside = setup
+    longname = tarfile.TarInfo("././@LongLink")
+    longname.type = tarfile.GNUTYPE_LONGNAME
+    many = tmp_path / "many.tar.gz"
+    with gzip.open(many, "wb", compresslevel=1) as gz:  # one empty entry, 60,000 times
+        gz.write(tarfile.TarInfo("e").tobuf(tarfile.GNU_FORMAT) * 60_000 + bytes(1024))
+    for archive, text in [(_gz_members(tmp_path / "long.tar.gz", [(longname, 256 << 20)]),
+                           "byte limit"), (many, "more than 50000 archive entries")]:
+        for args in (("-i", str(archive)), ()):
+            started = time.monotonic()
+            proc = scow(root, "load", *args, stdin=None if args else archive.read_bytes())
+            assert proc.returncode != 0 and text in proc.stderr, proc.stderr
+            assert time.monotonic() - started < 30
+            _judge(proc, outside)

@@ -26,6 +26,9 @@ from scow.errors import MalformedArchive, UnsafeArchive, from_oserror
 from scow.oci.jsondoc import load_document
 
 MAX_JSON = 4 * 1024 * 1024
+MAX_ENTRIES = 50_000  # a save of 300 images of 10 layers, legacy layout: about 12,000
+_MAX_SPECIAL = 1 << 20  # a long name or a PAX header (Go's maxSpecialFileSize)
+_MAX_SPARSE = 100_000  # entries of one sparse map
 _MAX_LINK_HOPS = 16
 _CHUNK = 1 << 20
 _ZEROS = memoryview(bytes(_CHUNK))
@@ -45,10 +48,11 @@ class Archive:
         self._tar: tarfile.TarFile | None = None
         try:
             if in_place:
-                self._tar = tarfile.open(fileobj=stream, mode="r:")
+                self._tar = tarfile.open(fileobj=stream, mode="r:", tarinfo=_Bounded)
                 self._index(self._tar, None, set())
             else:
-                self._index(tarfile.open(fileobj=stream, mode="r|"), staging, wanted)
+                tar = tarfile.open(fileobj=stream, mode="r|", tarinfo=_Bounded)
+                self._index(tar, staging, wanted)
         except tarfile.TarError as exc:
             raise MalformedArchive(f"load: not a valid tar archive: {exc}") from exc
         except OSError as exc:
@@ -57,10 +61,12 @@ class Archive:
     def _index(self, tar: tarfile.TarFile, staging: str | None,
                wanted: set[str] | None) -> None:
         for n, member in enumerate(tar):
+            if n >= MAX_ENTRIES:
+                raise MalformedArchive(f"load: more than {MAX_ENTRIES} archive entries")
             name = _inside(member.name, f"archive entry {member.name!r}")
             if member.isreg():
                 self.members[name] = member
-                if staging is not None and (wanted is None or name in wanted):
+                if staging is not None and (wanted is None or name in wanted) and member.size:
                     self.staged[name] = _stage(tar, member, os.path.join(staging, str(n)))
                 elif staging is None and name in _INDEXES and self._tar is None and \
                         member.size <= MAX_JSON:
@@ -97,6 +103,8 @@ class Archive:
                 return open(self.staged[member], "rb")
             except OSError as exc:
                 raise from_oserror(f"load: open {what}", exc) from exc
+        if self._tar is None and not self.members[member].size:
+            return io.BytesIO()  # empty members are not staged
         if self._tar is None:
             raise MalformedArchive(f"load: {what} {member!r} is named by no manifest")
         src = self._tar.extractfile(self.members[member])
@@ -130,6 +138,23 @@ class Archive:
                     break
                 current = self.links[current]
         return names
+
+
+class _Bounded(tarfile.TarInfo):
+    """tarfile's member header, with Go's bound on what it reads into memory: a long name or
+    a PAX header over 1 MiB, or a sparse map of over 100,000 entries, is refused (a small
+    compressed archive could otherwise declare gigabytes of header)."""
+
+    def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+        special = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE,
+                   tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE)
+        if self.type in special and self.size > _MAX_SPECIAL:
+            raise tarfile.ReadError(f"a {self.size}-byte extended header is over the "
+                                    f"{_MAX_SPECIAL} byte limit")
+        member: tarfile.TarInfo = super()._proc_member(tarfile_)  # type: ignore[misc]
+        if len(cast("list[tuple[int, int]] | None", member.sparse) or ()) > _MAX_SPARSE:
+            raise tarfile.ReadError(f"a sparse map of over {_MAX_SPARSE} entries")
+        return member
 
 
 def open_archive(stream: BinaryIO, staging: str) -> Archive:
