@@ -11,7 +11,12 @@ members a manifest names, and a run of zeros or a sparse hole is never written a
   those name (an OCI layout without ``manifest.json``: every ``blobs/`` member);
 - a stream (stdin): every regular member is copied out, zero runs and holes left as holes.
 
-Staged copies go to ``<root>/tmp/<owner>.load-<n>/<position>``; `load` removes the folder.
+Headers are bounded as Go's reader bounds them (a long name or PAX header 1 MiB, a sparse map
+100,000 entries) and an archive holds at most MAX_ENTRIES entries: a small compressed archive
+can declare gigabytes of header or millions of files.
+
+Staged copies go to ``<root>/tmp/<owner>.load-<n>/<position>`` (empty members are not
+staged); `load` removes the folder.
 """
 
 from __future__ import annotations
