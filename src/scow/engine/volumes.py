@@ -57,13 +57,13 @@ class VolumeService:
     def create(self, name: str | None = None, *, labels: dict[str, str] | None = None,
                anonymous: bool = False) -> Volume:
         name = name or random_id()
+        if len(name) > NAME_MAX or not name.isprintable():
+            raise InvalidArgument(f"create volume {name[:40]!r}: a volume name is at most "
+                                  f"{NAME_MAX} printable characters")
         if not _NAME.fullmatch(name):
-            raise InvalidArgument(f'create {name!r}: "{name!r}" includes invalid characters for '
-                                  "a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are "
+            raise InvalidArgument(f'create {name}: "{name}" includes invalid characters for a '
+                                  "local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are "
                                   "allowed")
-        if len(name) > NAME_MAX:
-            raise InvalidArgument(f"create {name[:20]}...: volume name is longer than "
-                                  f"{NAME_MAX} characters")
         os.makedirs(self.path(name), mode=0o755, exist_ok=True)
         try:
             with self.store.db.write() as tx:
