@@ -175,7 +175,7 @@ def _sparse_archive(folder: Path, fmt: str, *, bomb: bool) -> Path:
     import subprocess
 
     if shutil.which("tar") is None:
-        pytest.skip("GNU tar is not installed")
+        pytest.skip("missing tool: tar (GNU tar)")  # the prefix tests/tools.py allows
     folder.mkdir()
     layer = _tar(("var", "d", None), ("var/log", "d", None), ("var/log/lastlog", "f", _lastlog()))
     with open(folder / "layer.tar", "wb") as f:  # sparse on disk: tar --sparse keeps holes
@@ -233,7 +233,7 @@ def small_root(tmp_path: Path) -> Iterator[Path]:
     import subprocess
 
     if os.geteuid() != 0:
-        pytest.skip("needs root to mount a tmpfs")
+        pytest.skip("missing privilege: root")  # to mount a tmpfs
     mnt = tmp_path / "mnt"
     mnt.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mnt)], check=True)
