@@ -97,11 +97,13 @@ class RegistryClient:
 
     def check_login(self) -> None:
         """Raise RegistryUnauthorized unless the credentials are accepted (docker login)."""
+        verb = f"log in to {self._s.host}"
         if self._s.ping() == 401 or self._s.auth.scheme is not None:
-            resp = self._s.request("GET", "/v2/", verb=f"log in to {self._s.host}")
-            if resp.status != 200:
-                raise self._s.fail(resp, f"log in to {self._s.host}")
-            discard(resp)
+            with self._s.bounded(verb):
+                resp = self._s.request("GET", "/v2/", verb=verb)
+                if resp.status != 200:
+                    raise self._s.fail(resp, verb)
+                discard(resp)
 
     # -- manifests ----------------------------------------------------------------------------
     def get_manifest(self, repo: str, ref: str,

@@ -47,6 +47,10 @@ def default_deadline() -> float:
     return value
 
 
+class DeadlineExceeded(RegistryUnavailable):
+    """A small answer did not arrive whole within the deadline."""
+
+
 class _Watch:
     def __init__(self, at: float) -> None:
         self.at = at
@@ -67,14 +71,14 @@ def within(seconds: float, verb: str) -> Iterator[None]:
         yield
     except ScowError as exc:
         if watch.fired or time.monotonic() >= watch.at:
-            raise RegistryUnavailable(late) from exc
+            raise DeadlineExceeded(late) from exc
         raise
     finally:
         _local.watch = None
         for timer in watch.timers:
             timer.cancel()
     if watch.fired:  # a cut answer may still parse (headers cut short): never use it
-        raise RegistryUnavailable(late)
+        raise DeadlineExceeded(late)
 
 
 def _abort(conn: Any, watch: _Watch) -> None:

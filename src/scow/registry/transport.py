@@ -28,7 +28,7 @@ from scow.errors import (
 )
 from scow.registry.auth import Authenticator, error_text
 from scow.registry.credentials import Credentials
-from scow.registry.deadline import default_deadline, within
+from scow.registry.deadline import DeadlineExceeded, default_deadline, within
 from scow.registry.deadline import install as install_deadlines
 
 if TYPE_CHECKING:
@@ -152,6 +152,8 @@ class Session:
         for scheme in schemes:
             try:
                 status = self._ping_once(f"{scheme}://{self.host}")
+            except DeadlineExceeded:
+                raise  # too slow, whatever the scheme: no time is left for another
             except RegistryUnavailable as exc:
                 first = first or exc
                 continue
@@ -161,9 +163,11 @@ class Session:
         raise first
 
     def _ping_once(self, base: str) -> int:
-        resp = self._raw("GET", base + "/v2/", {"User-Agent": self.user_agent}, None,
-                         verb=f"ping {self.host}")
-        discard(resp)
+        verb = f"ping {self.host}"
+        with self.bounded(verb):
+            resp = self._raw("GET", base + "/v2/", {"User-Agent": self.user_agent}, None,
+                             verb=verb)
+            discard(resp)
         if resp.status == 401:
             self.auth.set_challenge(resp.headers.get("WWW-Authenticate", ""))
             return 401

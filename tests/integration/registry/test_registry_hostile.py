@@ -466,3 +466,21 @@ def test_a_realm_that_is_not_a_url_is_one_line(two_hosts: tuple[int, int], realm
         with pytest.raises(RegistryUnavailable, match="realm: not a valid http") as info:
             client.list_tags("repo")
     assert "\n" not in str(info.value)
+
+
+def test_a_dripping_ping_is_given_up_on() -> None:
+    """`scow login` pings /v2/ alone: that answer has the deadline too."""
+
+    class SlowPing(Dripper):
+        def do_GET(self) -> None:  # noqa: N802
+            self._send(200, b"{}" + b" " * 200, drip=True)
+
+    server = QuietServer(("127.0.0.1", 0), SlowPing)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with RegistryClient(f"127.0.0.1:{server.server_address[1]}", deadline=1.0) as client:
+            _gives_up_in_time(client.ping, f"ping 127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+        server.server_close()
