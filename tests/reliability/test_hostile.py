@@ -382,3 +382,51 @@ def test_header_bombs_in_load_are_one_line(setup: tuple[Path, Path], tmp_path: P
             assert proc.returncode != 0 and text in proc.stderr, proc.stderr
             assert time.monotonic() - started < 30
             _judge(proc, outside)
+
+
+def test_an_endless_dockerfile_on_stdin_is_refused(setup: tuple[Path, Path],
+                                                   tmp_path: Path) -> None:
+    """`build -f - DIR` read stdin to its end before parsing: an endless stream was read
+    until memory ran out. It reads one byte over the limit, then refuses."""
+    import resource
+    import subprocess
+    import sys
+    import threading
+
+    from tests.reliability.conftest import SRC
+
+    root, outside = setup
+    context = tmp_path / "ctx"
+    context.mkdir()
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    with subprocess.Popen(
+            [sys.executable, "-m", "scow", "--root", str(root), "build", "-f", "-",
+             str(context)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, bufsize=0, env=dict(os.environ, PYTHONPATH=SRC),
+            preexec_fn=limit_memory) as proc:
+        assert proc.stdin is not None and proc.stderr is not None
+        stdin = proc.stdin
+
+        def feed() -> None:
+            chunk = b"FROM scratch\n" + b"#" * (1 << 20)
+            try:
+                for _ in range(4096):  # at most 4 GiB: past the 1 GiB the child may hold
+                    stdin.write(chunk)
+            except (BrokenPipeError, ValueError, OSError):
+                pass
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        try:
+            proc.wait(timeout=60)  # its output is one line: no pipe fills up meanwhile
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        text = proc.stderr.read().decode()
+    writer.join(10)
+    assert proc.returncode != 0 and "byte limit" in text and "internal error" not in text, text
+    assert len(text.strip().splitlines()) == 1
