@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol
 
 from scow.ids import Digest, ImageID
 from scow.store.distribution import DistributionMetadata
+from scow.store.manifests import ManifestStore
 from scow.store.store import Store
 
 if TYPE_CHECKING:
@@ -49,6 +50,10 @@ class DistributionService:
     @cached_property
     def metadata(self) -> DistributionMetadata:
         return DistributionMetadata(self.store.db)
+
+    @cached_property
+    def manifests(self) -> ManifestStore:
+        return ManifestStore(self.store.db)
 
     def insecure(self, domain: str) -> bool:
         return domain in self.settings.insecure_registries

@@ -89,6 +89,8 @@ class Puller:
         if self.store.images.find(image_id) is None:
             self._fetch(client, ref, m.layers, diff_ids, config_bytes)
         updated = self._tag(ref, image_id, resolved)
+        self.svc.manifests.record(resolved.digest, image_id, resolved.media_type, resolved.data,
+                                  ref.name)
         self.progress.line(f"Digest: {resolved.top_digest}")
         verdict = "Downloaded newer image" if updated else "Image is up to date"
         self.progress.line(f"Status: {verdict} for {ref.familiar()}")

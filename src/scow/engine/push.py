@@ -72,6 +72,7 @@ class Pusher:
             return [self._push_one(client, r) for r in sorted(refs, key=str)]
 
     def _push_one(self, client: RegistryClient, ref: Reference) -> Digest:
+        from scow.engine.push_original import push_original
         from scow.registry.manifest import (
             DOCKER_CONFIG,
             DOCKER_MANIFEST,
@@ -86,15 +87,19 @@ class Pusher:
         if image_id is None:
             raise NotFound(f"An image does not exist locally with the tag: {ref.familiar()}")
         config_bytes = self.store.images.config_bytes(image_id)
-        diff_ids = ImageConfig(config_bytes).diff_ids
-        layers = self._push_layers(client, ref, diff_ids)
-        if client.head_blob(ref.path, image_id) is None:
-            client.upload_blob(ref.path, lambda: io.BytesIO(config_bytes), image_id,
-                               len(config_bytes))
-        oci = self.compression == "zstd"
-        config = descriptor_of(config_bytes, OCI_CONFIG if oci else DOCKER_CONFIG)
-        media_type = OCI_MANIFEST if oci else DOCKER_MANIFEST
-        data = serialize_manifest(Manifest(media_type, config, tuple(layers)))
+        kept = push_original(self, client, ref, image_id, config_bytes)
+        if kept is not None:
+            data, media_type = kept
+        else:
+            diff_ids = ImageConfig(config_bytes).diff_ids
+            layers = self._push_layers(client, ref, diff_ids)
+            if client.head_blob(ref.path, image_id) is None:
+                client.upload_blob(ref.path, lambda: io.BytesIO(config_bytes), image_id,
+                                   len(config_bytes))
+            oci = self.compression == "zstd"
+            config = descriptor_of(config_bytes, OCI_CONFIG if oci else DOCKER_CONFIG)
+            media_type = OCI_MANIFEST if oci else DOCKER_MANIFEST
+            data = serialize_manifest(Manifest(media_type, config, tuple(layers)))
         digest = client.put_manifest(ref.path, ref.tag or "latest", data, media_type)
         with contextlib.suppress(Conflict):
             self.store.refs.add(ref.with_digest(digest), image_id)

@@ -22,8 +22,11 @@ Tables (all IDs are the full ``sha256:<hex>`` digests or 64-hex random IDs):
 - ``volumes``: named volumes (their data is under ``<root>/volumes/<name>/_data``).
 - ``build_cache``: a build step's cache key → the layer it produced (schema version 2;
   store/build_cache.py).
+- ``distribution``: which compressed blob in which registry repository carries a layer
+  (version 3; store/distribution.py); ``manifests``: pulled images' original manifest bytes
+  (version 3; store/manifests.py).
 - ``networks`` and ``endpoints``: user networks and which container holds which address on
-  them (schema version 3; store/networks.py).
+  them (schema version 4; store/networks.py).
 
 Schema versions: ``PRAGMA user_version`` is the number of ``MIGRATIONS`` applied to the
 file. Opening a root runs the missing ones in order (version N → N+1; a new file starts at 0)
@@ -111,6 +114,25 @@ BUILD_CACHE = """
 CREATE TABLE IF NOT EXISTS build_cache (key TEXT PRIMARY KEY, parent_chain TEXT,
   diff_id TEXT NOT NULL, chain_id TEXT NOT NULL, created REAL NOT NULL);
 """
+DISTRIBUTION = """CREATE TABLE IF NOT EXISTS distribution (
+  diff_id TEXT NOT NULL,
+  blob_digest TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  repo_name TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  seen REAL NOT NULL,
+  PRIMARY KEY (diff_id, blob_digest, repo_name)
+);
+CREATE INDEX IF NOT EXISTS distribution_blob ON distribution(blob_digest);
+CREATE TABLE IF NOT EXISTS manifests (
+  digest TEXT PRIMARY KEY,
+  image_id TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  data BLOB NOT NULL,
+  repo_name TEXT NOT NULL,
+  seen REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS manifests_image ON manifests(image_id)"""
 NETWORKS = """
 CREATE TABLE IF NOT EXISTS networks (
   id TEXT PRIMARY KEY,
@@ -153,7 +175,8 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _script(SCHEMA),        # 0 → 1: the tables of the first release
     _script(BUILD_CACHE),   # 1 → 2: the build cache (made lazily by the first release)
-    _script(NETWORKS),      # 2 → 3: networks and container endpoints (store/networks.py)
+    _script(DISTRIBUTION),  # 2 → 3: distribution metadata (lazy before) and pulled manifests
+    _script(NETWORKS),      # 3 → 4: networks and container endpoints (store/networks.py)
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -163,6 +186,7 @@ class Database:
 
     def __init__(self, path: str, *, busy_timeout: float = 60.0) -> None:
         self.path = path
+        self.upgraded_from = 0  # the version of a root this open migrated (0: none, or new)
         if not os.path.exists(path):  # born private: SQLite gives -wal and -shm the db file's mode
             with contextlib.suppress(FileExistsError):
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
@@ -199,6 +223,7 @@ class Database:
             for step in MIGRATIONS[version:]:
                 step(self.conn)
             self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self.upgraded_from = version
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

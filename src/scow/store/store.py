@@ -49,6 +49,8 @@ class Store:
         os.makedirs(self.root, mode=0o710, exist_ok=True)  # see store/modes.py
         self.driver_name = driver_name
         self.db = Database(os.path.join(self.root, "scow.db"))
+        if self.db.upgraded_from:  # a root of an older scow: its first write is this upgrade
+            modes.tighten(self.root)
         self.owner = OwnerToken(os.path.join(self.root, "locks"))
         self.blobs = BlobStore(self.root)
         self.images = ImageStore(self.db, self.blobs)

@@ -41,6 +41,8 @@ def command() -> Command:
     cmd.string_list("tag", "t", "Name and optionally a tag (format: \"name:tag\")",
                     metavar="stringArray")
     cmd.string("target", None, "Set the target build stage to build", metavar="string")
+    cmd.bool("analyze-ci", None, "Fail (exit 1) when `scow image analyze` has findings on the "
+             "new image (they are printed as warnings after every build)")
     return cmd
 
 
@@ -76,6 +78,28 @@ def run(opts: Options, ctx: Context) -> int:
         _write_iidfile(opts.iidfile, result.image_id)
     if opts.quiet:
         ctx.out(result.image_id)
+    if opts.quiet and not opts.analyze_ci:
+        return 0
+    return _analysis_warnings(ctx, result.image_id, fail=opts.analyze_ci)
+
+
+def _analysis_warnings(ctx: Context, image_id: str, *, fail: bool) -> int:
+    """`scow image analyze`'s findings on the new image as warnings on stderr, BuildKit
+    style; with --analyze-ci any finding fails the build (exit 1; the image is kept)."""
+    from scow.analyze.report import finding_lines
+    from scow.engine.analyze import analyze_image
+
+    findings = analyze_image(ctx.engine, image_id).findings
+    if not findings:
+        return 0
+    noun = "warning" if len(findings) == 1 else "warnings"
+    ctx.stderr.write(f"\n{len(findings)} image analysis {noun} found (scow image analyze "
+                     f"{image_id.removeprefix('sha256:')[:12]} for details):\n")
+    ctx.stderr.write("".join(f"{line}\n" for f in findings for line in finding_lines(f)))
+    if fail:
+        ctx.stderr.write(f"ERROR: build: {len(findings)} image analysis {noun} "
+                         "(--analyze-ci)\n")
+        return 1
     return 0
 
 
@@ -90,7 +114,10 @@ def _context(path: str, dockerfile: str, options: BuildOptions) -> BuildContext 
         if path == "-":
             raise InvalidArgument("invalid argument: can't use stdin for both build context "
                                   "and dockerfile")
-        options.dockerfile, options.dockerfile_text = "-", sys.stdin.buffer.read()
+        from scow.build.instructions import MAX_DOCKERFILE_SIZE  # one over: the parser says so
+
+        options.dockerfile = "-"
+        options.dockerfile_text = sys.stdin.buffer.read(MAX_DOCKERFILE_SIZE + 1)
         return Ctx.from_dir(path)
     if dockerfile:
         options.dockerfile = (os.path.abspath(dockerfile) if os.path.exists(dockerfile)
