@@ -122,9 +122,15 @@ def _network_leftovers(engine: Engine, found: Findings) -> None:
                       "rules are left with no container on it",
                       lambda net=net: network_attach.sweep(svc, net))  # type: ignore[misc, arg-type]
     for cid in left:
+        # the next write's recovery runs the container's cleanup (network included) for a
+        # row left creating/removing (its reaper) or still marked mounted (mount_releaser)
+        doc = engine.store.containers.doc_of(cid)
+        pending = doc is not None and (bool(doc.get("Mounted")) or
+                                       engine.store.containers.find(cid) is None)
         found.add("network-leftover", f"container {cid[:12]} is not running but holds network "
                   "state (namespace, veth, rules or addresses)",
-                  lambda cid=cid: network_attach.repair(svc, cid))  # type: ignore[misc]
+                  lambda cid=cid: network_attach.repair(svc, cid),  # type: ignore[misc]
+                  pending=pending)
 
 
 def _stale_mounts(engine: Engine, found: Findings) -> None:
