@@ -20,7 +20,7 @@ import re
 import subprocess
 from typing import TYPE_CHECKING, Any
 
-from scow.errors import Conflict, InvalidArgument, NotFound
+from scow.errors import Conflict, Forbidden, InvalidArgument, NotFound, Unsupported
 from scow.ids import random_id
 from scow.oci.image import rfc3339_nano
 from scow.store.networks import NetworkRecord, record_of
@@ -52,7 +52,8 @@ class NetworkService:
                labels: dict[str, str] | None = None, driver: str = "bridge") -> str:
         """docker network create; returns the new network's ID."""
         if driver != "bridge":
-            raise Unsupported_(driver)
+            raise Unsupported(f'create network: driver "{driver}" is not supported (only '
+                              'bridge)')
         if not _NAME.match(name):
             raise InvalidArgument(f'invalid network name "{name}"')
         found = self.records.find(name)
@@ -184,11 +185,9 @@ class NetworkService:
 
     # -- remove ---------------------------------------------------------------------------
     def remove(self, ref: str) -> None:
-        if ref in PSEUDO or ref == DEFAULT:
-            raise Forbidden_(ref)
-        r = self.get(ref)
-        if r.name == DEFAULT:
-            raise Forbidden_(ref)
+        r = None if ref in PSEUDO else self.get(ref)
+        if r is None or r.name == DEFAULT:
+            raise Forbidden(f"{ref} is a pre-defined network and cannot be removed")
         users = self._users(r)
         if users:
             raise Conflict(f"error while removing network: network {r.name} id {r.id} has "
@@ -302,14 +301,3 @@ def host_routes() -> list[ipaddress.IPv4Network]:
             nets.append(net)
     return nets
 
-
-def Unsupported_(driver: str) -> Exception:  # noqa: N802
-    from scow.errors import Unsupported
-
-    return Unsupported(f'create network: driver "{driver}" is not supported (only bridge)')
-
-
-def Forbidden_(name: str) -> Exception:  # noqa: N802
-    from scow.errors import Forbidden
-
-    return Forbidden(f"{name} is a pre-defined network and cannot be removed")
