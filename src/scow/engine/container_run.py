@@ -221,6 +221,14 @@ def wait(svc: ContainerService, name: str) -> int:
     return code
 
 
+def wait_released(svc: ContainerService, name: str) -> None:
+    """Wait until the stopped container's monitor ran its cleanup (rootfs mount and network
+    released), as `wait` does."""
+    record = svc.records.find(name)
+    if record is not None:
+        _monitor_gone(svc, record)
+
+
 def pause(svc: ContainerService, name: str) -> None:
     record = svc.records.get(name)
     st = svc.state(record)
