@@ -323,3 +323,12 @@ def test_container_mode_shares_the_namespace(net: Scow) -> None:
     assert f"inet {ip}/" in out
     err = net("run", "--rm", "--network", "container:nope", "bb:1", "true", check=False)
     assert err.returncode == 125 and "nope" in err.stderr
+
+
+def test_run_returns_with_its_endpoint_released(net: Scow) -> None:
+    net("network", "create", "quick")
+    for i in range(3):
+        net("run", "--name", f"q{i}", "--network", "quick", "bb:1", "true")
+        assert net.out("network", "inspect", "-f", "{{len .Containers}}", "quick") == "0\n"
+        net("rm", f"q{i}")
+    net("network", "rm", "quick")
