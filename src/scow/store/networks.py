@@ -121,6 +121,8 @@ class NetworkStore:
                        (container_id, network.id, self.owner.name))
             used = {r[0] for r in tx.execute("SELECT ip FROM endpoints WHERE network_id = ?",
                                              (network.id,))}
+            if ip:
+                _check_address(network, ip)
             if ip and ip in used:
                 raise Conflict(f"attach container {container_id[:12]} to network "
                                f"{network.name}: Address already in use")
@@ -162,6 +164,20 @@ class NetworkStore:
 
     def subnets(self) -> list[str]:
         return [r[0] for r in self.db.query("SELECT subnet FROM networks")]
+
+
+def _check_address(network: NetworkRecord, ip: str) -> None:
+    """A requested address is a host address of the subnet and not the gateway."""
+    net = ipaddress.ip_network(network.subnet)
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        raise InvalidArgument(f"attach to network {network.name}: invalid IP address "
+                              f"{ip!r}") from None
+    if addr not in net or addr in (net.network_address, net.broadcast_address) or \
+            ip == network.gateway:
+        raise InvalidArgument(f"attach to network {network.name}: address {ip} is not "
+                              f"available in {network.subnet}")
 
 
 def _free_address(network: NetworkRecord, used: set[str]) -> str:

@@ -48,3 +48,15 @@ def test_racing_processes_get_distinct_addresses(tmp_path: Path) -> None:
         p.join(60)
     ips = [queue.get(timeout=10) for _ in procs]
     assert len(set(ips)) == 8
+
+
+@pytest.mark.parametrize("ip", ["10.9.0.1", "10.9.0.0", "10.9.0.7", "10.9.1.2", "nope"])
+def test_a_requested_address_must_be_a_free_host_of_the_subnet(tmp_path: Path, ip: str) -> None:
+    from scow.errors import InvalidArgument
+
+    store = Store(str(tmp_path / "root"))
+    net = store.networks.get(_net(store))
+    with pytest.raises(InvalidArgument) as info:
+        store.networks.reserve("a" * 64, net, [], ip=ip)
+    assert "\n" not in str(info.value)
+    assert store.networks.endpoints() == []
