@@ -30,6 +30,7 @@ class CreateOptions:
     labels: dict[str, str] = field(default_factory=dict)
     network: str = "bridge"
     network_aliases: list[str] = field(default_factory=list)
+    ip: str = ""  # --ip: the address on a user network
     publish: list[str] = field(default_factory=list)  # -p specs
     publish_all: bool = False
     dns: list[str] = field(default_factory=list)

@@ -124,16 +124,17 @@ class ContainerService:
         if mode.startswith("container:"):
             self.records.get(mode.removeprefix("container:"))
         if not uses_namespace(mode):
-            if opts.network_aliases:
-                raise InvalidArgument("network-scoped alias is supported only for containers "
-                                      "in user defined networks")
+            if opts.network_aliases or opts.ip:
+                raise InvalidArgument("network-scoped alias and --ip are supported only for "
+                                      "containers in user defined networks")
             return {"Networks": {mode: {}}, "Ports": {}}
         net = self.engine.networks.get(mode)
-        if opts.network_aliases and net.name == "bridge":
-            raise InvalidArgument("network-scoped alias is supported only for containers in "
-                                  "user defined networks")
-        return {"Networks": {net.name: {"Aliases": list(opts.network_aliases) or None,
-                                        "NetworkID": net.id}}, "Ports": {}}
+        if (opts.network_aliases or opts.ip) and net.name == "bridge":
+            raise InvalidArgument("network-scoped alias and --ip are supported only for "
+                                  "containers in user defined networks")
+        return {"Networks": {net.name: {
+            "Aliases": list(opts.network_aliases) or None, "NetworkID": net.id,
+            "IPAMConfig": {"IPv4Address": opts.ip} if opts.ip else None}}, "Ports": {}}
 
     def _reserve(self, container_id: str, name: str | None, image_id: str,
                  doc: dict[str, Any]) -> str:

@@ -137,6 +137,8 @@ def test_parallel_runs_get_distinct_addresses(net: Scow) -> None:
         ids = list(pool.map(run, range(6)))
     ips = [net.inspect(i)["NetworkSettings"]["Networks"]["par"]["IPAddress"] for i in ids]
     assert len(set(ips)) == 6 and all(ips)
+    taken = net("run", "-d", "--network", "par", "--ip", ips[0], "bb:1", "true", check=False)
+    assert taken.returncode == 125 and "Address already in use" in taken.stderr
 
 
 def test_internal_network_has_no_way_out(net: Scow) -> None:
