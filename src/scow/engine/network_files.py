@@ -161,16 +161,17 @@ def resolv_conf(host: dict[str, Any], dns_server: str, default_dns: list[str]) -
 
 
 def display_ports(ports: dict[str, Any]) -> str:
-    """docker ps's PORTS: `0.0.0.0:8080->80/tcp, :::8080->80/tcp`, `443/tcp` for an exposed
-    port that is not published (docker groups consecutive ports; scow lists each)."""
+    """docker ps's PORTS: `127.0.0.1:53->53/udp, 0.0.0.0:8080->80/tcp, [::]:8080->80/tcp`
+    (by port, as docker 25's CLI prints them), `443/tcp` for an exposed port that is not
+    published (docker groups consecutive ports into ranges; scow lists each)."""
     out = []
-    for key in sorted(ports, key=lambda k: (k.split("/")[-1], int(k.split("/")[0]))):
+    for key in sorted(ports, key=lambda k: (int(k.split("/")[0]), k)):
         bindings = ports[key]
         if not bindings:
             out.append(key)
             continue
         for b in bindings:
             ip = b["HostIp"]
-            host = f"{ip}:{b['HostPort']}" if ip != "::" else f":::{b['HostPort']}"
+            host = f"[{ip}]:{b['HostPort']}" if ":" in ip else f"{ip}:{b['HostPort']}"
             out.append(f"{host}->{key}")
     return ", ".join(out)

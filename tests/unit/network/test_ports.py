@@ -28,3 +28,15 @@ def test_hostile_specs_are_one_line_errors(spec: str) -> None:
     with pytest.raises(InvalidArgument) as info:
         parse_publish([spec])
     assert "\n" not in str(info.value) and spec in str(info.value)
+
+
+def test_ps_ports_as_docker_prints_them() -> None:
+    """The oracle: docker 25's `ps` for `-p 18089:80 -p 127.0.0.1:18090:53/udp`
+    (bench/network_docker.py printed it from a private dockerd)."""
+    from scow.engine.network_files import display_ports
+
+    ports = {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "18089"},
+                        {"HostIp": "::", "HostPort": "18089"}],
+             "53/udp": [{"HostIp": "127.0.0.1", "HostPort": "18090"}], "443/tcp": None}
+    assert display_ports(ports) == ("127.0.0.1:18090->53/udp, 0.0.0.0:18089->80/tcp, "
+                                    "[::]:18089->80/tcp, 443/tcp")
