@@ -162,7 +162,7 @@ def resolv_conf(host: dict[str, Any], dns_server: str, default_dns: list[str]) -
 
 def display_ports(ports: dict[str, Any]) -> str:
     """docker ps's PORTS: `127.0.0.1:53->53/udp, 0.0.0.0:8080->80/tcp, [::]:8080->80/tcp`
-    (by port, as docker 25's CLI prints them), `443/tcp` for an exposed port that is not
+    (by port, as docker 28's CLI prints them), `443/tcp` for an exposed port that is not
     published (docker groups consecutive ports into ranges; scow lists each)."""
     out = []
     for key in sorted(ports, key=lambda k: (int(k.split("/")[0]), k)):

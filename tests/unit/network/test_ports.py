@@ -31,7 +31,7 @@ def test_hostile_specs_are_one_line_errors(spec: str) -> None:
 
 
 def test_ps_ports_as_docker_prints_them() -> None:
-    """The oracle: docker 25's `ps` for `-p 18089:80 -p 127.0.0.1:18090:53/udp`
+    """The oracle: docker 28's `ps` for `-p 18089:80 -p 127.0.0.1:18090:53/udp`
     (bench/network_docker.py printed it from a private dockerd)."""
     from scow.engine.network_files import display_ports
 
