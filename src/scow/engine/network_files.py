@@ -161,17 +161,36 @@ def resolv_conf(host: dict[str, Any], dns_server: str, default_dns: list[str]) -
 
 
 def display_ports(ports: dict[str, Any]) -> str:
-    """docker ps's PORTS: `127.0.0.1:53->53/udp, 0.0.0.0:8080->80/tcp, [::]:8080->80/tcp`
-    (by port, as docker 28's CLI prints them), `443/tcp` for an exposed port that is not
-    published (docker groups consecutive ports into ranges; scow lists each)."""
-    out = []
-    for key in sorted(ports, key=lambda k: (int(k.split("/")[0]), k)):
-        bindings = ports[key]
-        if not bindings:
-            out.append(key)
+    """docker ps's PORTS, by the docker CLI's DisplayablePorts: sorted by (private port, host
+    IP, host port, protocol); a port published on another host port is `IP:HOST->PORT/PROTO`
+    (`[::]:...` for IPv6), the others (not published, or on the same port) are grouped into
+    ranges per IP and protocol and listed first (`80-81/tcp`, `0.0.0.0:80-81->80-81/tcp`)."""
+    rows = []  # (private, ip, public, proto)
+    for key, bindings in ports.items():
+        port, _, proto = key.partition("/")
+        for b in bindings or [None]:
+            rows.append((int(port), b["HostIp"] if b else "",
+                         int(b["HostPort"]) if b else 0, proto or "tcp"))
+    groups: dict[str, list[int]] = {}  # key → [first, last], in first-seen order
+    result, mappings = [], []
+    for private, ip, public, proto in sorted(rows):
+        if ip and public != private:
+            host = f"[{ip}]" if ":" in ip else ip
+            mappings.append(f"{host}:{public}->{private}/{proto}")
             continue
-        for b in bindings:
-            ip = b["HostIp"]
-            host = f"[{ip}]:{b['HostPort']}" if ":" in ip else f"{ip}:{b['HostPort']}"
-            out.append(f"{host}->{key}")
-    return ", ".join(out)
+        key = f"{ip}/{proto}" if ip else proto
+        group = groups.get(key)
+        if group is not None and private == group[1] + 1:
+            group[1] = private
+            continue
+        if group is not None:
+            result.append(_group(key, *group))
+        groups[key] = [private, private]
+    result += [_group(key, *g) for key, g in groups.items()]
+    return ", ".join(result + mappings)
+
+
+def _group(key: str, first: int, last: int) -> str:
+    ip, _, proto = key.rpartition("/") if "/" in key else ("", "", key)
+    span = f"{first}-{last}" if first != last else str(first)
+    return f"{ip}:{span}->{span}/{proto}" if ip else f"{span}/{proto}"

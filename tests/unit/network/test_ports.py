@@ -38,5 +38,14 @@ def test_ps_ports_as_docker_prints_them() -> None:
     ports = {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "18089"},
                         {"HostIp": "::", "HostPort": "18089"}],
              "53/udp": [{"HostIp": "127.0.0.1", "HostPort": "18090"}], "443/tcp": None}
-    assert display_ports(ports) == ("127.0.0.1:18090->53/udp, 0.0.0.0:18089->80/tcp, "
-                                    "[::]:18089->80/tcp, 443/tcp")
+    assert display_ports(ports) == ("443/tcp, 127.0.0.1:18090->53/udp, 0.0.0.0:18089->80/tcp, "
+                                    "[::]:18089->80/tcp")  # groups first (DisplayablePorts)
+
+
+def test_ps_ports_groups_ranges_as_docker() -> None:
+    from scow.engine.network_files import display_ports
+
+    ports = {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "80"}],
+             "81/tcp": [{"HostIp": "0.0.0.0", "HostPort": "81"}],
+             "7000/tcp": None, "7001/tcp": None, "9000/udp": None}
+    assert display_ports(ports) == "0.0.0.0:80-81->80-81/tcp, 7000-7001/tcp, 9000/udp"
