@@ -31,6 +31,7 @@ class CreateOptions:
     network: str = "bridge"
     network_aliases: list[str] = field(default_factory=list)
     ip: str = ""  # --ip: the address on a user network
+    mac_address: str = ""
     publish: list[str] = field(default_factory=list)  # -p specs
     publish_all: bool = False
     dns: list[str] = field(default_factory=list)
@@ -101,7 +102,18 @@ def container_config(opts: CreateOptions, image: dict[str, Any], container_id: s
         "Labels": labels,
         "StopSignal": opts.stop_signal or image.get("StopSignal") or None,
         "StopTimeout": opts.stop_timeout,
+        **({"MacAddress": _mac(opts.mac_address)} if opts.mac_address else {}),
     }
+
+
+def _mac(value: str) -> str:
+    """--mac-address: six hex pairs, unicast."""
+    import re
+
+    if not re.fullmatch(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}", value) or \
+            int(value[:2], 16) & 1:
+        raise InvalidArgument(f"{value} is not a valid mac address")
+    return value.lower()
 
 
 def _exposed(image: dict[str, Any], opts: CreateOptions) -> dict[str, Any] | None:

@@ -144,8 +144,9 @@ def _setup(svc: ContainerService, record: ContainerRecord, names: list[str],
                 aliases = _aliases(record, settings)
                 endpoints.append((net, svc.store.networks.reserve(record.id, net, aliases, ip)))
             used = sum(len(o["networks"]) for o in read_plan(path))
+            mac = record.doc["Config"].get("MacAddress") or ""  # --mac-address: first network
             opts = netavark.options(record.id, record.name,
-                                    [_endpoint(n, e, f"eth{used + i}")
+                                    [_endpoint(n, e, f"eth{used + i}", mac if not used + i else "")
                                      for i, (n, e) in enumerate(endpoints)], ports,
                                     list(record.doc["HostConfig"].get("Dns") or []))
             plan = read_plan(path) + [opts]
@@ -167,7 +168,7 @@ def _aliases(record: ContainerRecord, settings: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _endpoint(net: NetworkRecord, e: Any, interface: str) -> Any:
+def _endpoint(net: NetworkRecord, e: Any, interface: str, mac: str = "") -> Any:
     """netavark's view of an endpoint. The network is named by its bridge (scow-<id>), not
     its user-facing name: netavark names its chains after a hash of the network name, and
     every root has a `bridge` network."""
@@ -176,7 +177,7 @@ def _endpoint(net: NetworkRecord, e: Any, interface: str) -> Any:
 
     spec = Network(net.bridge, net.id, net.bridge, net.subnet, net.gateway, net.internal,
                    dns=net.name != DEFAULT)
-    return Endpoint(spec, e.ip, e.aliases if net.name != DEFAULT else (), interface)
+    return Endpoint(spec, e.ip, e.aliases if net.name != DEFAULT else (), interface, mac)
 
 
 def _note_base_chains() -> None:

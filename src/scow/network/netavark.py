@@ -47,6 +47,7 @@ class Endpoint:
     ip: str
     aliases: tuple[str, ...] = ()
     interface: str = "eth0"
+    mac: str = ""  # --mac-address; netavark picks one when empty
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,9 @@ def options(container_id: str, name: str, endpoints: list[Endpoint],
         "container_id": container_id,
         "container_name": name,
         "networks": {e.network.name: {"interface_name": e.interface, "static_ips": [e.ip],
-                                      "aliases": list(e.aliases)} for e in endpoints},
+                                      "aliases": list(e.aliases),
+                                      **({"static_mac": e.mac} if e.mac else {})}
+                     for e in endpoints},
         "network_info": {e.network.name: _network_info(e.network) for e in endpoints},
         "port_mappings": [{"host_ip": p.host_ip, "container_port": p.container_port,
                            "host_port": p.host_port, "range": p.count,

@@ -102,6 +102,14 @@ def test_published_httpd_answers_on_loopback(net: Scow, tmp_path: object) -> Non
     assert settings["Networks"]["bridge"]["IPAddress"] == settings["IPAddress"] != ""
 
 
+def test_mac_address(net: Scow) -> None:
+    out = net.out("run", "--rm", "--mac-address", "02:42:AC:11:00:99", "bb:1", "cat",
+                  "/sys/class/net/eth0/address")
+    assert out.strip() == "02:42:ac:11:00:99"
+    bad = net("run", "--rm", "--mac-address", "01:00:5e:00:00:01", "bb:1", "true", check=False)
+    assert bad.returncode == 125 and "not a valid mac address" in bad.stderr
+
+
 def test_random_host_port_and_publish_all(net: Scow) -> None:
     net("run", "-d", "--name", "web", "-p", "127.0.0.1::80", "bb:1", "sh", "-c",
         "mkdir -p /www && echo r > /www/index.html && httpd -f -p 80 -h /www")

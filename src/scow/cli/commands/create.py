@@ -30,6 +30,8 @@ def add_create_flags(cmd: Command) -> None:
     cmd.string_list("network-alias", None, "Add network-scoped alias for the container",
                     metavar="list")
     cmd.string("ip", None, "IPv4 address (e.g., 172.30.100.104)", metavar="string")
+    cmd.string("mac-address", None, "Container MAC address (e.g., 92:d0:c6:0a:29:33)",
+               metavar="string")
     cmd.string_list("publish", "p", "Publish a container's port(s) to the host", metavar="list")
     cmd.bool("publish-all", "P", "Publish all exposed ports to random ports")
     cmd.string_list("dns", None, "Set custom DNS servers", metavar="list")
@@ -107,7 +109,8 @@ def options_from(opts: Options) -> CreateOptions:
         stop_timeout=opts.stop_timeout if opts.stop_timeout >= 0 else None,
         read_only=opts.read_only, group_add=opts.group_add, cap_add=opts.cap_add,
         cap_drop=opts.cap_drop, privileged=opts.privileged, security_opt=opts.security_opt,
-        network_aliases=opts.network_alias, ip=opts.ip, publish=opts.publish,
+        network_aliases=opts.network_alias, ip=opts.ip,
+        mac_address=opts.mac_address, publish=opts.publish,
         publish_all=opts.publish_all, dns=opts.dns, dns_search=opts.dns_search,
         dns_options=opts.dns_option, add_hosts=opts.add_host)
 
