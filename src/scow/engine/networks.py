@@ -160,7 +160,8 @@ class NetworkService:
     def _summary(self, r: NetworkRecord) -> dict[str, Any]:
         return {"Name": r.name, "Id": r.id, "Driver": r.driver, "Scope": "local",
                 "Internal": r.internal, "Labels": r.labels,
-                "CreatedAt": rfc3339_nano(r.created)}
+                "CreatedAt": rfc3339_nano(r.created), "InUse": bool(self._users(r)),
+                "Builtin": r.name == DEFAULT}
 
     def inspect(self, ref: str) -> dict[str, Any]:
         if ref in PSEUDO:
@@ -278,7 +279,8 @@ def _pseudo(name: str) -> dict[str, Any]:
             "EnableIPv6": False, "IPAM": {"Driver": "default", "Options": None, "Config": []},
             "Internal": False, "Attachable": False, "Ingress": False,
             "ConfigFrom": {"Network": ""}, "ConfigOnly": False, "Containers": {},
-            "Options": {}, "Labels": {}, "CreatedAt": "0001-01-01T00:00:00Z"}
+            "Options": {}, "Labels": {}, "CreatedAt": "0001-01-01T00:00:00Z",
+            "InUse": False, "Builtin": True}
 
 
 def host_routes() -> list[ipaddress.IPv4Network]:

@@ -162,6 +162,9 @@ def test_network_commands_and_errors(net: Scow) -> None:
                   "lab").strip()
     assert len(nid) == 64
     assert "lab" in net.out("network", "ls")
+    dangling = net.out("network", "ls", "-f", "dangling=true", "--format", "{{.Name}}")
+    assert dangling.split() == ["lab"]
+    assert net.out("network", "ls", "-f", "type=custom", "--format", "{{.Name}}") == "lab\n"
     doc = net.out("network", "inspect", "-f", "{{json .IPAM.Config}}", "lab")
     assert '"Subnet":"10.77.3.0/24"' in doc and '"Gateway":"10.77.3.1"' in doc
     err = net("network", "create", "lab", check=False)
@@ -171,6 +174,7 @@ def test_network_commands_and_errors(net: Scow) -> None:
     err = net("network", "rm", "bridge", check=False)
     assert err.returncode == 1 and "pre-defined" in err.stderr
     net("create", "--name", "cc", "--network", "lab", "bb:1", "true")
+    assert net.out("network", "ls", "-f", "dangling=true", "-q") == ""
     err = net("network", "rm", "lab", check=False)
     assert err.returncode == 1 and "active endpoints" in err.stderr
     net("rm", "cc")

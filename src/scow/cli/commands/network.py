@@ -109,6 +109,17 @@ def _matches(r: dict[str, object], filters: list[str]) -> bool:
                 return False
         elif key == "driver" and got["driver"] != value:
             return False
+        elif key == "dangling" and value.lower() in ("true", "1", "false", "0"):
+            dangling = not r.get("Builtin") and not r.get("InUse")
+            if dangling != (value.lower() in ("true", "1")):
+                return False
+        elif key == "type" and value in ("builtin", "custom"):
+            if bool(r.get("Builtin")) != (value == "builtin"):
+                return False
+        elif key not in ("label", "name", "id", "driver", "scope"):
+            from scow.errors import InvalidArgument
+
+            raise InvalidArgument(f"invalid filter '{f}'")
     return True
 
 
