@@ -139,6 +139,9 @@ def _setup(svc: ContainerService, record: ContainerRecord, names: list[str],
         try:
             for name in names:
                 net = svc.engine.networks.get(name)
+                if not bridge_left(net) and not svc.store.networks.endpoints(
+                        network_id=net.id):
+                    net = svc.engine.networks.claim(net)  # its first container
                 settings = networks_of(record.doc).get(name) or {}
                 ip = (settings.get("IPAMConfig") or {}).get("IPv4Address") or ""
                 aliases = _aliases(record, settings)

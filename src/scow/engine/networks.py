@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 DEFAULT = "bridge"
 PSEUDO = {"host": "host", "none": "null"}  # name → driver
+AUTO = "scow.subnet-chosen"  # option of a network whose subnet scow chose (may move when idle)
 DEFAULT_POOLS = (("172.17.0.0/16", 16), ("172.18.0.0/16", 16), ("172.19.0.0/16", 16),
                  ("172.20.0.0/14", 16), ("172.24.0.0/14", 16), ("172.28.0.0/14", 16),
                  ("192.168.0.0/16", 20))
@@ -62,7 +63,8 @@ class NetworkService:
         net, gw = self._subnet(subnet, gateway)
         network_id = random_id()
         self.records.add(record_of(name, network_id, bridge_name(network_id), str(net), gw,
-                                   internal=internal, labels=labels))
+                                   internal=internal, labels=labels,
+                                   options=None if subnet else {AUTO: "true"}))
         return network_id
 
     def _subnet(self, subnet: str, gateway: str) -> tuple[ipaddress.IPv4Network, str]:
@@ -136,10 +138,26 @@ class NetworkService:
         network_id = random_id()
         try:
             self.records.add(record_of(DEFAULT, network_id, bridge_name(network_id), str(net),
-                                       str(next(net.hosts()))))
+                                       str(next(net.hosts())), options={AUTO: "true"}))
         except Conflict:
             pass  # another process made it first
         return self.records.get(DEFAULT)
+
+    def claim(self, r: NetworkRecord) -> NetworkRecord:
+        """Under the host-wide network lock, before a network's first container: its subnet
+        must not overlap a route on the host (another root's bridge, docker0, a VPN). A
+        subnet scow chose moves to a free one (roots picking subnets at the same time would
+        otherwise share one); a subnet the user gave is a Conflict."""
+        net = ipaddress.IPv4Network(r.subnet)
+        clash = [t for t in host_routes() if t.overlaps(net)]
+        if not clash:
+            return r
+        if r.options.get(AUTO) != "true" and r.name != DEFAULT:
+            raise Conflict(f"attach to network {r.name}: subnet {r.subnet} overlaps a route on "
+                           f"the host ({clash[0]})")
+        new = self._pick()
+        self.records.set_subnet(r.id, str(new), str(next(new.hosts())))
+        return self.records.get(r.id)
 
     # -- look up --------------------------------------------------------------------------
     def get(self, ref: str) -> NetworkRecord:
@@ -181,7 +199,8 @@ class NetworkService:
                          "Config": [{"Subnet": r.subnet, "Gateway": r.gateway}]},
                 "Internal": r.internal, "Attachable": False, "Ingress": False,
                 "ConfigFrom": {"Network": ""}, "ConfigOnly": False,
-                "Containers": containers, "Options": {**options, **r.options},
+                "Containers": containers,
+                "Options": {**options, **{k: v for k, v in r.options.items() if k != AUTO}},
                 "Labels": r.labels}
 
     # -- remove ---------------------------------------------------------------------------

@@ -103,6 +103,16 @@ class NetworkStore:
             raise NotFound(f"network {ref} not found")
         return found
 
+    def set_subnet(self, network_id: str, subnet: str, gateway: str) -> None:
+        """Move an idle network to another subnet (Conflict if another network has it)."""
+        try:
+            with self.db.write() as tx:
+                tx.execute("UPDATE networks SET subnet = ?, gateway = ? WHERE id = ?",
+                           (subnet, gateway, network_id))
+        except sqlite3.IntegrityError:
+            raise Conflict(f"move network {network_id[:12]} to {subnet}: Pool overlaps with "
+                           "other one on this address space") from None
+
     def delete(self, network_id: str) -> None:
         """Delete a network nothing is attached to (Conflict otherwise)."""
         with self.db.write() as tx:

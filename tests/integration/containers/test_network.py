@@ -346,3 +346,31 @@ def test_run_returns_with_its_endpoint_released(net: Scow) -> None:
         assert net.out("network", "inspect", "-f", "{{len .Containers}}", "quick") == "0\n"
         net("rm", f"q{i}")
     net("network", "rm", "quick")
+
+
+def test_two_roots_never_share_a_subnet(net: Scow, busybox_tar: object,
+                                        tmp_path: object) -> None:
+    """Both roots chose the same subnet while idle (one pool): the second to run a container
+    moves its network to a free one (under the host-wide lock), so each port answers with its
+    own container."""
+    other = Scow(net.root.parent / "other-root", net.driver)
+    other.root.mkdir()
+    (other.root / "scow.toml").write_text((net.root / "scow.toml").read_text())
+    other("import", str(busybox_tar), "bb:1")
+    try:
+        for s in (net, other):
+            s("network", "ls")  # the default network is made: both pick the same subnet
+        subnets = {s.out("network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}",
+                         "bridge") for s in (net, other)}
+        assert len(subnets) == 1
+        ports = []
+        for s in (net, other):
+            ports.append(_free_port())
+            s("run", "-d", "--name", "web", "--hostname", f"h{len(ports)}", "-p",
+              f"127.0.0.1:{ports[-1]}:80", "bb:1", "httpd", "-f", "-p", "80", "-h", "/etc")
+        assert [_get(p, "/hostname").strip() for p in ports] == ["h1", "h2"]
+        subnets = {s.out("network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}",
+                         "bridge") for s in (net, other)}
+        assert len(subnets) == 2
+    finally:
+        other.cleanup()
