@@ -147,6 +147,27 @@ def _extra_hosts(items: list[str]) -> list[str] | None:
     return out or None
 
 
+def _dns(servers: list[str]) -> list[str]:
+    """--dns: IP addresses only (each becomes a resolv.conf line)."""
+    import ipaddress
+
+    for server in servers:
+        try:
+            ipaddress.ip_address(server)
+        except ValueError:
+            raise InvalidArgument(f"{server!r} is not an ip address (--dns)") from None
+    return list(servers)
+
+
+def _words(items: list[str], flag: str) -> list[str]:
+    """--dns-search/--dns-option: one printable word each (no line of their own in
+    resolv.conf)."""
+    for item in items:
+        if not item or not item.isprintable() or any(c.isspace() for c in item):
+            raise InvalidArgument(f"invalid --{flag} value {item!r}")
+    return list(items)
+
+
 def network_host_config(opts: CreateOptions) -> dict[str, Any]:
     """The network fields of HostConfig."""
     from scow.network.ports import parse_publish
@@ -154,9 +175,9 @@ def network_host_config(opts: CreateOptions) -> dict[str, Any]:
     mode = "bridge" if opts.network in ("", "default") else opts.network
     return {"NetworkMode": mode,
             "PortBindings": parse_publish(opts.publish) or None,
-            "PublishAllPorts": opts.publish_all, "Dns": list(opts.dns) or None,
-            "DnsSearch": list(opts.dns_search) or None,
-            "DnsOptions": list(opts.dns_options) or None,
+            "PublishAllPorts": opts.publish_all, "Dns": _dns(opts.dns) or None,
+            "DnsSearch": _words(opts.dns_search, "dns-search") or None,
+            "DnsOptions": _words(opts.dns_options, "dns-option") or None,
             "ExtraHosts": _extra_hosts(opts.add_hosts)}
 
 

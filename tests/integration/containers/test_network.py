@@ -374,3 +374,15 @@ def test_two_roots_never_share_a_subnet(net: Scow, busybox_tar: object,
         assert len(subnets) == 2
     finally:
         other.cleanup()
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--dns", "1.1.1.1\noptions evil"),
+                                             ("--dns", "dns.example"),
+                                             ("--dns-search", "a b"),
+                                             ("--dns-option", "ndots:1\nnameserver 6.6.6.6"),
+                                             ("--add-host", "x:1.2.3.4\n5.6.7.8 y")])
+def test_hostile_dns_flags_are_one_line_errors(one: Scow, flag: str, value: str) -> None:
+    proc = one("create", flag, value, "bb:1", "true", check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # docker create: 1
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") <= 2
+    assert one.out("ps", "-aq") == ""
