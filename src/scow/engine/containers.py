@@ -128,7 +128,10 @@ class ContainerService:
                 raise InvalidArgument("network-scoped alias and --ip are supported only for "
                                       "containers in user defined networks")
             return {"Networks": {mode: {}}, "Ports": {}}
+        from scow.engine.networks import check_aliases
+
         net = self.engine.networks.get(mode)
+        check_aliases(opts.network_aliases)
         if (opts.network_aliases or opts.ip) and net.name == "bridge":
             raise InvalidArgument("network-scoped alias and --ip are supported only for "
                                   "containers in user defined networks")

@@ -35,6 +35,17 @@ DEFAULT_POOLS = (("172.17.0.0/16", 16), ("172.18.0.0/16", 16), ("172.19.0.0/16",
                  ("172.20.0.0/14", 16), ("172.24.0.0/14", 16), ("172.28.0.0/14", 16),
                  ("192.168.0.0/16", 20))
 _NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+_ALIAS = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,252}$")
+
+
+def check_aliases(aliases: list[str]) -> list[str]:
+    """--network-alias / connect --alias: DNS names (they go into aardvark-dns's tables,
+    one line per container, names separated by commas)."""
+    for alias in aliases:
+        if not _ALIAS.match(alias):
+            raise InvalidArgument(f"invalid network alias {alias!r}: letters, digits, '_', "
+                                  "'.' and '-' only")
+    return list(aliases)
 
 
 def bridge_name(network_id: str) -> str:
@@ -261,7 +272,7 @@ class NetworkService:
         if r.name in networks:
             raise Conflict(f"endpoint with name {record.name} already exists in network "
                            f"{r.name}")
-        networks[r.name] = {"Aliases": list(aliases or []), "NetworkID": r.id,
+        networks[r.name] = {"Aliases": check_aliases(aliases or []), "NetworkID": r.id,
                             "IPAMConfig": {"IPv4Address": ip} if ip else None}
         network_attach.set_networks(svc, record.id, networks)
         st = svc.state(record)

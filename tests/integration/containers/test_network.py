@@ -380,9 +380,11 @@ def test_two_roots_never_share_a_subnet(net: Scow, busybox_tar: object,
                                              ("--dns", "dns.example"),
                                              ("--dns-search", "a b"),
                                              ("--dns-option", "ndots:1\nnameserver 6.6.6.6"),
-                                             ("--add-host", "x:1.2.3.4\n5.6.7.8 y")])
-def test_hostile_dns_flags_are_one_line_errors(one: Scow, flag: str, value: str) -> None:
-    proc = one("create", flag, value, "bb:1", "true", check=False)
+                                             ("--add-host", "x:1.2.3.4\n5.6.7.8 y"),
+                                             ("--network-alias", "a,b\n10.0.0.9 evil")])
+def test_hostile_dns_flags_are_one_line_errors(net: Scow, flag: str, value: str) -> None:
+    net("network", "create", "hn")
+    proc = net("create", "--network", "hn", flag, value, "bb:1", "true", check=False)
     assert proc.returncode == 1, proc.stdout + proc.stderr  # docker create: 1
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") <= 2
-    assert one.out("ps", "-aq") == ""
+    assert net.out("ps", "-aq") == ""
