@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := runc busybox-static btrfs-progs docker-registry skopeo umoci attr e2fsprogs \
+APT_PACKAGES := runc busybox-static btrfs-progs zfs-fuse docker-registry skopeo umoci attr e2fsprogs \
                 golang-github-docker-docker-dev golang-go \
                 util-linux iproute2 tar gzip zstd apache2-utils openssl
 STAMP := $(VENV)/.installed
