@@ -113,14 +113,22 @@ class ZfsDriver(FolderDriver):
         return os.path.ismount(self._dir(id)) or zfs.exists(self._name(id))
 
     def list_ids(self) -> list[str]:
+        """Layers with a dataset here (its mountpoint in graph/), and ids that only an
+        interrupted create's snapshot (`<parent>@<id>` with no clone) still holds, so that
+        `system check` finds those and remove(id) clears them."""
         out = zfs.run("zfs", "list", "-H", "-o", "name,mountpoint", "-t", "filesystem",
                       "-d", "1", "-r", self.dataset)
-        found = []
+        found = set()
         for line in out.splitlines():
             name, _, mountpoint = line.partition("\t")
             tail = name.rsplit("/", 1)[-1]
             if name != self.dataset and mountpoint == os.path.join(self.layers_dir, tail):
-                found.append(tail)
+                found.add(tail)
+        mine = {f"{self.dataset}/{id}" for id in found}
+        for snapshot in zfs.snapshots(self.dataset):
+            origin, _, id = snapshot.partition("@")
+            if origin in mine and id not in found and not zfs.exists(f"{self.dataset}/{id}"):
+                found.add(id)
         return sorted(found)
 
     # -- mounts --------------------------------------------------------------------------------
