@@ -32,6 +32,7 @@ $(STAMP): pyproject.toml
 
 demo: install
 	bash demo/walkthrough.sh
+	bash demo/walkthrough-zfs.sh
 
 test: install
 	$(BIN)/pytest -q -n 2
