@@ -26,7 +26,7 @@ import time
 from scow.errors import DriverError, NoSpace
 
 FS_TYPES = ("zfs", "fuse.zfs")  # the kernel module's mounts; zfs-fuse's
-HOW_TO_GET = "apt-get install zfs-fuse, then start zfs-fuse (or load the zfs kernel module)"
+HOW_TO_GET = "apt-get install zfs-fuse, then start zfs-fuse; or load the zfs kernel module"
 _TIMEOUT = 300
 _BUSY_WAIT = 10.0  # seconds a destroy waits out "dataset is busy"
 _ESCAPE = re.compile(r"\\([0-7]{3})")
