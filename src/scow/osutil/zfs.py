@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import time
 
-from scow.errors import DriverError, NoSpace
+from scow.errors import Conflict, DriverError, NoSpace, ScowError
 
 FS_TYPES = ("zfs", "fuse.zfs")  # the kernel module's mounts; zfs-fuse's
 HOW_TO_GET = "apt-get install zfs-fuse, then start zfs-fuse; or load the zfs kernel module"
@@ -47,11 +47,21 @@ def run(tool: str, *args: str) -> str:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise DriverError(f"run {what}: {exc}") from exc
     if proc.returncode != 0:
-        lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]
-        cause = lines[-1] if lines else f"exit status {proc.returncode}"
-        error = NoSpace if "out of space" in cause or "quota exceeded" in cause else DriverError
-        raise error(f"{what}: {cause[:300]}")
+        raise _error(what, proc.stderr, proc.returncode)
     return proc.stdout
+
+
+def _error(what: str, stderr: str, code: int) -> ScowError:
+    """One line from the tool's stderr: its "cannot ..." line (zfs goes on with hints and
+    dataset lists), else its last line; typed by what it says."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    cause = next((ln for ln in lines if ln.startswith("cannot ")),
+                 lines[-1] if lines else f"exit status {code}")
+    if "out of space" in cause or "quota exceeded" in cause:
+        return NoSpace(f"{what}: {cause[:300]}")
+    if "dependent clones" in cause or "already exists" in cause:
+        return Conflict(f"{what}: {cause[:300]}")
+    return DriverError(f"{what}: {cause[:300]}")
 
 
 def destroy(dataset: str, *flags: str) -> None:
@@ -63,7 +73,7 @@ def destroy(dataset: str, *flags: str) -> None:
         try:
             run("zfs", "destroy", *flags, dataset)
             return
-        except DriverError as exc:
+        except ScowError as exc:
             if "busy" not in str(exc) or time.monotonic() > deadline:
                 raise
         time.sleep(delay)
