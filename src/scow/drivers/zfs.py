@@ -37,7 +37,7 @@ from scow.drivers import naive
 from scow.drivers.base import DriverInfo
 from scow.drivers.folders import FolderDriver
 from scow.errors import Conflict, DriverUnsupported, LayerNotFound, ScowError, from_oserror
-from scow.osutil import fs, zfs
+from scow.osutil import faults, fs, zfs
 
 if TYPE_CHECKING:
     from scow.archive.changes import Change
@@ -81,12 +81,14 @@ class ZfsDriver(FolderDriver):
         if zfs.exists(snapshot):  # left by an interrupted create: no clone holds it
             zfs.destroy(snapshot)
         zfs.run("zfs", "snapshot", snapshot)
+        faults.point("zfs.create.after_snapshot")
         try:
             zfs.run("zfs", "clone", "-o", mountpoint, snapshot, name)
         except ScowError:
             with contextlib.suppress(ScowError):
                 zfs.destroy(snapshot)
             raise
+        faults.point("zfs.create.after_clone")
         zfs.run("zfs", "destroy", "-d", snapshot)  # goes with the clone
 
     def remove(self, id: str) -> None:
