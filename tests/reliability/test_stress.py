@@ -1,7 +1,8 @@
 """The concurrency stress mix of issue 11, several times in a row on ONE root: four `build
 --no-cache` with RUN steps FROM one imported base, twelve `run --rm`, three imports of the same
-tar, six tags, `rmi -f` of an image a running container uses (Docker: "Untagged", exit 0) and `system prune -f`, all at
-once. Every command must succeed and `system check` must be clean (exit 0) after each run.
+tar, six tags, `rmi -f` of an image a running container uses (Docker: "Untagged", exit 0) and
+`system prune -f`, all at once. Every command must succeed and `system check` must be clean
+(exit 0) after each run.
 
 SCOW_STRESS_RUNS sets the number of runs (2 here; `python -m bench.stress` runs 10, see
 docs/reliability.md).
