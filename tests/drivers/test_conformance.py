@@ -83,7 +83,7 @@ def test_stale_mount_count_is_recovered(driver: Driver) -> None:
         pytest.skip("only overlay2 keeps mount counts")
     driver.create(A, None)
     driver.create_rw(B, A)
-    write(os.path.join(driver.home, ".mountcount", B), b"7\n")  # a killed process's count
+    write(os.path.join(driver.home, B, "mountcount"), b"7\n")  # a killed process's count
     top = driver.get(B)
     assert driver.is_mounted(B) and os.path.isdir(top)
     driver.put(B)
