@@ -111,7 +111,9 @@ def test_random_kills_mid_build_step(busybox_tar: Path, small_tar: Path,
     killed = 0
     for _ in range(BUILD_ROUNDS):
         op = rng.choice(ops)
-        killed += _kill_at_random(root, op, rng, 4.0 if op is build else 0.6)
+        hit = _kill_at_random(root, op, rng, 4.0 if op is build else 0.6)
+        killed += hit
+        FIGURES["builds killed"] += hit and op is build
         after = scow(root, "tag", "bb", "after-kill")  # one ordinary command
         assert after.returncode == 0, f"after {op[0]} killed: {after.stderr}"
         check = scow(root, "system", "check", "--quick")
