@@ -142,3 +142,41 @@ def _remove_everything(root: Path) -> None:
     assert sorted(os.listdir(home)) == ["l"] and os.listdir(home / "l") == []
     assert mounts_under(root) == []
     assert_clean(root)
+
+
+def _runc_containers(root: Path) -> list[str]:
+    proc = subprocess.run(["runc", "--root", str(root / "runtime" / "runc"), "list", "-q"],
+                          capture_output=True, text=True)
+    return proc.stdout.split()
+
+
+def test_killed_build_takes_its_running_step_down(busybox_tar: Path,
+                                                  no_leaked_mounts: Path) -> None:
+    """kill -9 of `scow build` mid RUN step: the step's container dies with it (before any
+    other scow command runs), as BuildKit cancels the steps of a client that went away."""
+    root = no_leaked_mounts / "root"
+    ok(root, "import", str(busybox_tar), "bb")
+    context = no_leaked_mounts / "long"
+    context.mkdir()
+    (context / "Dockerfile").write_text("FROM bb\nRUN sleep 60\n")
+    proc = _start(root, "build", "-q", "--no-cache", str(context))
+    try:
+        deadline = time.monotonic() + 30
+        while not _runc_containers(root) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _runc_containers(root), "the step never started"
+        time.sleep(0.3)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate()
+    deadline = time.monotonic() + 10
+    while _runc_containers(root) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = _runc_containers(root)
+    for cid in left:  # the step this test started, if it outlived the build
+        subprocess.run(["runc", "--root", str(root / "runtime" / "runc"), "delete", "--force",
+                        cid], capture_output=True)
+    ok(root, "import", str(busybox_tar), "again")  # one ordinary command: recovery
+    assert left == [], "the killed build's step was still running"
+    assert mounts_under(root) == []
+    assert_clean(root)
