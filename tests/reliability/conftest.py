@@ -59,6 +59,13 @@ def mounts_under(prefix: Path) -> list[str]:
     return [m for m in points if m == p or m.startswith(p + "/")]
 
 
+def runc_containers(root: Path) -> list[str]:
+    """The containers runc knows under the store's runc state folder."""
+    proc = subprocess.run(["runc", "--root", str(root / "runtime" / "runc"), "list", "-q"],
+                          capture_output=True, text=True)
+    return proc.stdout.split()
+
+
 @pytest.fixture
 def small_tar(tmp_path: Path) -> Path:
     path = tmp_path / "small.tar"

@@ -21,7 +21,15 @@ import sys
 import time
 from pathlib import Path
 
-from tests.reliability.conftest import FIGURES, SRC, assert_clean, mounts_under, ok, scow
+from tests.reliability.conftest import (
+    FIGURES,
+    SRC,
+    assert_clean,
+    mounts_under,
+    ok,
+    runc_containers,
+    scow,
+)
 
 ROUNDS = int(os.environ.get("SCOW_RANDOM_KILLS", "12"))
 BUILD_ROUNDS = int(os.environ.get("SCOW_BUILD_KILLS", "8"))
@@ -120,6 +128,7 @@ def test_random_kills_mid_build_step(busybox_tar: Path, small_tar: Path,
         assert check.returncode == 0, f"after {op[0]} killed: {check.stdout}{check.stderr}"
         if op is build:  # a killed `run` leaves its container running under its monitor
             assert mounts_under(root) == [], f"after a build killed: {check.stdout}"
+            assert runc_containers(root) == [], "a killed build's step still runs"
         FIGURES["system checks clean"] += 1
     FIGURES["random kills"] += killed
     FIGURES["builds killed"] += builds
@@ -146,12 +155,6 @@ def _remove_everything(root: Path) -> None:
     assert_clean(root)
 
 
-def _runc_containers(root: Path) -> list[str]:
-    proc = subprocess.run(["runc", "--root", str(root / "runtime" / "runc"), "list", "-q"],
-                          capture_output=True, text=True)
-    return proc.stdout.split()
-
-
 def test_killed_build_takes_its_running_step_down(busybox_tar: Path,
                                                   no_leaked_mounts: Path) -> None:
     """kill -9 of `scow build` mid RUN step: the step's container dies with it (before any
@@ -164,21 +167,37 @@ def test_killed_build_takes_its_running_step_down(busybox_tar: Path,
     proc = _start(root, "build", "-q", "--no-cache", str(context))
     try:
         deadline = time.monotonic() + 30
-        while not _runc_containers(root) and time.monotonic() < deadline:
+        while not runc_containers(root) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert _runc_containers(root), "the step never started"
+        assert runc_containers(root), "the step never started"
         time.sleep(0.3)
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
     deadline = time.monotonic() + 10
-    while _runc_containers(root) and time.monotonic() < deadline:
+    while runc_containers(root) and time.monotonic() < deadline:
         time.sleep(0.1)
-    left = _runc_containers(root)
+    left = runc_containers(root)
     for cid in left:  # the step this test started, if it outlived the build
         subprocess.run(["runc", "--root", str(root / "runtime" / "runc"), "delete", "--force",
                         cid], capture_output=True)
     ok(root, "import", str(busybox_tar), "again")  # one ordinary command: recovery
     assert left == [], "the killed build's step was still running"
     assert mounts_under(root) == []
+    assert_clean(root)
+
+
+def test_import_killed_while_writing_its_tar_split(small_tar: Path, tmp_path: Path) -> None:
+    """A kill inside the tar-split's atomic write leaves layerdb/.tmp-<name>-<pid>-<rand>
+    beside an incomplete row (found by the build-kill loop): the next writer's recovery drops
+    it with the row, and `system check` never counts it as an orphan meanwhile."""
+    root = tmp_path / "root"
+    proc = scow(root, "import", str(small_tar), "k:1", faults="layers.register.after_apply")
+    assert proc.returncode != 0
+    (cache_id,) = [n for n in os.listdir(root / "overlay2") if n != "l"]
+    temp = root / "layerdb" / f".tmp-{cache_id}.tar-split.gz-999999-0a1b2c3d"
+    temp.write_bytes(b"half a tar-split")  # what the kill inside atomic_write leaves
+    assert scow(root, "system", "check", "--quick").returncode == 0  # pending, not an orphan
+    ok(root, "import", str(small_tar), "k:3")  # the next writer
+    assert not temp.exists()
     assert_clean(root)

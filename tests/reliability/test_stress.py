@@ -16,7 +16,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.reliability.conftest import FIGURES, SRC, assert_clean, mounts_under, ok, scow
+from tests.reliability.conftest import (
+    FIGURES,
+    SRC,
+    assert_clean,
+    mounts_under,
+    ok,
+    runc_containers,
+    scow,
+)
 
 RUNS = int(os.environ.get("SCOW_STRESS_RUNS", "2"))
 BUILDS = 4
@@ -80,6 +88,7 @@ def test_stress_mix_on_one_root(busybox_tar: Path, small_tar: Path, no_leaked_mo
             ok(root, "rm", "-f", f"holder{n}")
         assert failed == [], f"run {n}: {len(failed)} commands failed: {failed}"
         assert_clean(root)
+        assert runc_containers(root) == []  # no step or --rm container outlived its command
         FIGURES["stress runs passed"] += 1
         for i in range(BUILDS):
             out = ok(root, "run", "--rm", f"built{i}:{n}", "cat", "/out")
