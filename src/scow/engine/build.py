@@ -92,7 +92,7 @@ class StoreBuildEngine:
 
         with self.lock:
             if not hasattr(self, "_cache"):
-                self._cache = BuildCache(self.store.layers)
+                self._cache = BuildCache(self.store.layers, self.store.build_cache)
             return self._cache
 
     def close(self) -> None:

@@ -1,12 +1,6 @@
-"""owns: the build cache: which layer a build step (its cache key) produced.
-
-Table (created here, in the store's SQLite database)::
-
-    build_cache(key, parent_chain, diff_id, chain_id, created)
-
-An image row (``key`` = ``image:<sha256 of the config without its times>``, ``diff_id`` = the
-image ID) lets a build in which every step was a hit give the image it gave before, as BuildKit
-does, instead of a new one differing only in its ``created`` times.
+"""owns: the build cache's rules: which cache hit counts, and the image key that lets a build
+in which every step was a hit give the image it gave before (as BuildKit does) instead of a new
+one differing only in its ``created`` times. Its rows are the store's (store/build_cache.py).
 
 Lease-free: a row does not keep its layer alive. A hit counts only while the layer it names
 is a ready layer in the store (an image or a container still uses it); the caller then holds
@@ -15,65 +9,47 @@ it with a lease for the rest of the build. Rows whose layer went away are droppe
 
 from __future__ import annotations
 
-import time
-
 from scow.errors import LayerNotFound
 from scow.ids import ChainID, DiffID
+from scow.store.build_cache import BuildCacheStore
 from scow.store.layers import LayerStore
-
-_SCHEMA = ("CREATE TABLE IF NOT EXISTS build_cache (key TEXT PRIMARY KEY, parent_chain TEXT, "
-           "diff_id TEXT NOT NULL, chain_id TEXT NOT NULL, created REAL NOT NULL)")
 
 
 class BuildCache:
-    def __init__(self, layers: LayerStore) -> None:
+    def __init__(self, layers: LayerStore, rows: BuildCacheStore) -> None:
         self.layers = layers
-        self.db = layers.db
-        if not self.db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                             "name = 'build_cache'"):
-            with self.db.write() as tx:
-                tx.execute(_SCHEMA)
+        self.rows = rows
 
     def lookup(self, key: str) -> tuple[DiffID, ChainID] | None:
         """The layer stored for `key`, leased to this process; None when there is none."""
-        rows = self.db.query("SELECT diff_id, chain_id FROM build_cache WHERE key = ?", (key,))
-        if not rows:
+        found = self.rows.find(key)
+        if found is None:
             return None
-        diff_id, chain = DiffID(rows[0]["diff_id"]), ChainID(rows[0]["chain_id"])
+        diff_id, chain = DiffID(found[0]), ChainID(found[1])
         try:
             self.layers.take_lease(chain)
         except LayerNotFound:
-            with self.db.write() as tx:
-                tx.execute("DELETE FROM build_cache WHERE key = ?", (key,))
+            self.rows.drop(key)
             return None
         return diff_id, chain
 
     def store(self, key: str, parent: ChainID | None, diff_id: DiffID, chain: ChainID) -> None:
-        with self.db.write() as tx:
-            tx.execute("INSERT OR REPLACE INTO build_cache VALUES (?, ?, ?, ?, ?)",
-                       (key, parent, diff_id, chain, time.time()))
+        self.rows.put(key, parent, diff_id, chain)
 
     def image_lookup(self, config: dict[str, object], images: object) -> str | None:
         """The image an all-cached build of this `config` committed before, if it is still
         in the store (`images`: the ImageStore)."""
-        rows = self.db.query("SELECT diff_id FROM build_cache WHERE key = ?",
-                             (image_key(config),))
-        if not rows or images.find(rows[0][0]) is None:  # type: ignore[attr-defined]
+        found = self.rows.find(image_key(config))
+        if found is None or images.find(found[0]) is None:  # type: ignore[attr-defined]
             return None
-        return str(rows[0][0])
+        return found[0]
 
     def image_store(self, config: dict[str, object], image_id: str, top: str | None) -> None:
-        with self.db.write() as tx:
-            tx.execute("INSERT OR REPLACE INTO build_cache VALUES (?, NULL, ?, ?, ?)",
-                       (image_key(config), image_id, top or "", time.time()))
+        self.rows.put(image_key(config), None, image_id, top or "")
 
     def prune(self) -> int:
         """Drop rows whose layer is gone; returns how many."""
-        with self.db.write() as tx:
-            cur = tx.execute("DELETE FROM build_cache WHERE key NOT LIKE 'image:%' AND "
-                             "chain_id NOT IN (SELECT chain_id FROM layers WHERE "
-                             "state = 'ready')")
-            return int(cur.rowcount)
+        return self.rows.prune()
 
 
 def image_key(config: dict[str, object]) -> str:

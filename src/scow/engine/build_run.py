@@ -6,9 +6,11 @@ Staging, removed after the step (and by the next writer's recovery if this proce
 
     <root>/tmp/<owner>.build-<id>/config.json, hosts, hostname, resolv.conf   the bundle
 
-The writable layer's row is kept ``incomplete`` under this process's owner token while the
-step runs, so a concurrent scow's recovery leaves it alone, and a crash leaves nothing behind
-that recovery does not remove.
+The writable layer is a *held* one (store/layers.py `create_held_rw`): its row is
+``incomplete`` under this process's owner token from its first transaction until it is removed,
+so a concurrent scow's recovery leaves it alone. If this process dies mid-step, the next
+writer's recovery deletes the step's runc container (the engine's `step_reaper`, by the step ID
+in the row's label ``build-<step id>``), unmounts and removes the layer.
 """
 
 from __future__ import annotations
@@ -46,8 +48,7 @@ def run_in_container(store: Store, runc: Runc, lock: threading.RLock, parent: Ch
 
     step_id = random_id()
     with lock:
-        rw = store.layers.create_rw(parent, f"build-{step_id}", init=initlayer.setup)
-        _hold(store, rw.mount_id)
+        rw = store.layers.create_held_rw(parent, f"build-{step_id}", init=initlayer.setup)
     bundle = store.tmp_path(f"build-{step_id[:12]}")
     try:
         os.makedirs(bundle, mode=0o700)
@@ -66,13 +67,6 @@ def run_in_container(store: Store, runc: Runc, lock: threading.RLock, parent: Ch
         shutil.rmtree(bundle, ignore_errors=True)
         with lock:
             store.layers.remove_rw(rw.mount_id, force=True)
-
-
-def _hold(store: Store, mount_id: str) -> None:
-    """Mark the step's writable layer as this process's work in progress (see above)."""
-    with store.db.write() as tx:
-        tx.execute("UPDATE rw_layers SET state = 'incomplete', owner = ? WHERE mount_id = ?",
-                   (store.owner.name, mount_id))
 
 
 def _commit(store: Store, rw: RWLayer, parent: ChainID | None, epoch: int | None) -> Layer:

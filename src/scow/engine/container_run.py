@@ -6,7 +6,6 @@ running container, so a daemonless scow never leaks or stacks them)."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -124,22 +123,13 @@ def _monitor_gone(svc: ContainerService, record: ContainerRecord, timeout: float
         time.sleep(0.02)
 
 
-def _doc(svc: ContainerService, container_id: str) -> dict[str, Any] | None:
-    """The record's current document, whatever state the row is in."""
-    rows = svc.store.db.query("SELECT doc FROM containers WHERE id = ?", (container_id,))
-    return json.loads(rows[0][0]) if rows else None
-
-
 def _is_mounted(svc: ContainerService, container_id: str) -> bool:
-    doc = _doc(svc, container_id)
+    doc = svc.records.doc_of(container_id)
     return bool(doc and doc.get("Mounted"))
 
 
 def _set_mounted(svc: ContainerService, container_id: str, mounted: bool) -> None:
-    doc = _doc(svc, container_id)
-    if doc is not None:
-        doc["Mounted"] = mounted
-        svc.records.update_doc(container_id, doc)
+    svc.records.patch_doc(container_id, {"Mounted": mounted})
 
 
 def cleanup(svc: ContainerService, record: ContainerRecord, *,

@@ -129,10 +129,8 @@ class ContainerService:
     def _discard(self, container_id: str) -> None:
         """Remove whatever a failed or interrupted create left (never masks its error)."""
         with contextlib.suppress(ScowError, OSError):
-            rows = self.store.db.query("SELECT mount_id FROM rw_layers WHERE owner_container = ?",
-                                       (container_id,))
-            for row in rows:
-                self.store.layers.remove_rw(row[0])
+            for mount_id in self.store.layers.rw_of_container(container_id):
+                self.store.layers.remove_rw(mount_id)
             shutil.rmtree(self.folder(container_id), ignore_errors=True)
             self.records.delete(container_id)
 

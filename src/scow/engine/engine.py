@@ -33,6 +33,7 @@ class Engine:
         self.store = Store(self.settings.root, driver_name=self.settings.storage_driver)
         self.store.container_reaper = lambda record: self.containers.reap(record)
         self.store.mount_releaser = lambda record: release_stopped_mount(self, record)
+        self.store.step_reaper = lambda step_id: self.containers.runc.delete(step_id, force=True)
 
     @property
     def root(self) -> str:

@@ -225,8 +225,9 @@ class ImageService:
             if not [r for r in remaining if not r.digest]:
                 for r in [r for r in remaining if r.name == ref.name]:
                     self._untag(r, records)
-            if self.store.refs.refs_of(image_id):
-                return records
+            if self.store.refs.refs_of(image_id) or any(
+                    running or not force for _, running in using):
+                return records  # docker: the untag was the removal; a container keeps the image
         elif refs:
             if not force and len({r.name for r in refs}) > 1:
                 raise Conflict(f"conflict: unable to delete {short_id(image_id)} (must be forced) "

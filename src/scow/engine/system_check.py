@@ -3,7 +3,20 @@ engine knows — which mounts under the root belong to running containers — an
 
     report = check(engine, repair=True)
     for line in report.lines(): print(line)
-    sys.exit(report.exit_code)      # 0 clean, 1 everything found was repaired, 2 damaged
+    sys.exit(report.exit_code)
+
+The exit rule (shared by every check, including the security and network ones):
+
+- 0: the store is sound. Nothing was found, or only *pending* leftovers of processes that died
+  (interrupted rows, stale leases and staging entries, unused layers, mounts of stopped
+  containers or dead build steps), which the next scow command that writes recovers on its own;
+  or `--repair` fixed everything that was not pending.
+- 1: something needs `--repair`: a *repairable* problem (orphans, loose file modes, network
+  leftovers) is there (after a `--repair`: one whose repair failed).
+- 2: something is *damaged*: no repair can undo it; the user decides.
+
+`--repair` runs the fix of every finding (recovery for the pending ones), checks again and
+reports what remains.
 
 A repair never loses a finished image, container or volume: it rolls back interrupted work
 (the store's `recover`), removes what nothing references (orphan folders, links, tar-split
@@ -19,7 +32,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scow.errors import ScowError
-from scow.store.check import Findings, Problem, check_store, is_quiet
+from scow.store.check import Findings, Problem, check_store
+from scow.store.recovery import is_quiet, stale_rows
 
 if TYPE_CHECKING:
     from scow.engine.engine import Engine
@@ -38,9 +52,11 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        if not self.problems:
-            return 0
-        return 2 if self.remaining else 1
+        """0 sound (nothing or only pending left), 1 needs --repair, 2 damaged."""
+        states = {p.state for p in self.remaining}
+        if "damaged" in states:
+            return 2
+        return 1 if "repairable" in states else 0
 
     def lines(self) -> list[str]:
         return [p.line() for p in self.problems]
@@ -49,8 +65,10 @@ class Report:
         checked = ", ".join(f"{n} {k}" for k, n in self.counts.items())
         if not self.problems:
             return f"No problems found (checked {checked})"
+        pending = sum(1 for p in self.remaining if p.state == "pending")
+        tail = f", {pending} pending (recovered by the next write)" if pending else ""
         return (f"{len(self.problems)} problems found, {len(self.repaired)} repaired, "
-                f"{len(self.remaining)} remaining (checked {checked})")
+                f"{len(self.remaining) - pending} remaining{tail} (checked {checked})")
 
 
 def check(engine: Engine, repair: bool = False, quick: bool = False) -> Report:
@@ -99,6 +117,7 @@ def _stale_mounts(engine: Engine, found: Findings) -> None:
     if not points:
         return
     by_mount = {r.mount_id: r for r in store.containers.all() if r.mount_id}
+    dead_steps = {r["mount_id"] for r in stale_rows(store, "rw_layers")}
     for point in points:
         rel = os.path.relpath(point, home)
         id = rel.split("/", 1)[0] if not rel.startswith("..") else ""
@@ -107,9 +126,11 @@ def _stale_mounts(engine: Engine, found: Findings) -> None:
                                                                             "paused"):
             continue
         what = f"container {record.id[:12]}" if record else (f"layer {id[:12]}" if id else "?")
+        # recovery releases a stopped container's mount and a dead owner's layer by itself
         found.add("stale-mount", f"{point} ({what}) is mounted but no running container uses it",
                   lambda id=id, record=record, point=point:  # type: ignore[misc]
-                  _unmount(engine, id, record, point))
+                  _unmount(engine, id, record, point),
+                  pending=record is not None or id in dead_steps)
 
 
 def _unmount(engine: Engine, id: str, record: object, point: str) -> None:

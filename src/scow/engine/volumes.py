@@ -3,7 +3,7 @@
 On-disk layout::
 
     <root>/volumes/<name>/_data     a named volume's data (docker's layout)
-    <root>/scow.db  volumes         name, created, labels, anonymous
+    <root>/scow.db  volumes         its row (store/volumes.py)
 
 A named volume is filled from the image's content at its mount point the first time it is
 mounted empty (docker's copy-up of volumes); bind mounts are used as they are.
@@ -11,12 +11,9 @@ mounted empty (docker's copy-up of volumes); bind mounts are used as they are.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
-import sqlite3
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,21 +58,14 @@ class VolumeService:
                                   "local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are "
                                   "allowed")
         os.makedirs(self.path(name), mode=0o755, exist_ok=True)
-        try:
-            with self.store.db.write() as tx:
-                tx.execute("INSERT INTO volumes VALUES (?, ?, ?, ?)",
-                           (name, time.time(), json.dumps(labels or {}), int(anonymous)))
-        except sqlite3.IntegrityError:
-            pass  # docker: creating an existing volume returns it
+        self.store.volumes.add(name, labels or {}, anonymous)  # an existing one is returned
         return self.get(name)
 
     def find(self, name: str) -> Volume | None:
-        rows = self.store.db.query("SELECT * FROM volumes WHERE name = ?", (name,))
-        if not rows:
+        r = self.store.volumes.find(name)
+        if r is None:
             return None
-        r = rows[0]
-        return Volume(r["name"], float(r["created"]), json.loads(r["labels"]),
-                      bool(r["anonymous"]), self.path(r["name"]))
+        return Volume(r.name, r.created, r.labels, r.anonymous, self.path(r.name))
 
     def get(self, name: str) -> Volume:
         volume = self.find(name)
@@ -84,8 +74,8 @@ class VolumeService:
         return volume
 
     def all(self) -> list[Volume]:
-        names = [r[0] for r in self.store.db.query("SELECT name FROM volumes ORDER BY name")]
-        return [v for v in (self.find(n) for n in names) if v is not None]
+        return [Volume(r.name, r.created, r.labels, r.anonymous, self.path(r.name))
+                for r in self.store.volumes.all()]
 
     def remove(self, name: str, *, in_use_by: list[str] | None = None, force: bool = False
                ) -> None:
@@ -95,8 +85,7 @@ class VolumeService:
             raise VolumeNotFound(f"get {name}: no such volume")
         if in_use_by:
             raise Conflict(f"remove {name}: volume is in use - [{', '.join(in_use_by)}]")
-        with self.store.db.write() as tx:
-            tx.execute("DELETE FROM volumes WHERE name = ?", (name,))
+        self.store.volumes.delete(name)
         shutil.rmtree(os.path.join(self.home, name), ignore_errors=True)
 
     def size(self, name: str) -> int:

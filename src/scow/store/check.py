@@ -1,8 +1,14 @@
 """owns: the store's consistency check: metadata rows against the driver's folders, the
 tar-split files, the blobs and each other, and the repairs that lose no finished object.
 
-Every finding is a `Problem`. A repairable one is fixed by `repair=True` (its `fix` is run);
-the rest are damage that a user must resolve (a layer folder that vanished cannot be rebuilt).
+Every finding is a `Problem` in one of three states:
+
+- *pending*: the normal leftover of a process that died (an interrupted row, a lease or a
+  staging entry of a gone owner, an unused layer, a layer mount of a dead build step); the next
+  scow command that writes recovers it on its own (store/recovery.py). The store is sound.
+- *repairable*: something recovery does not touch (an orphan folder, file, link or blob, a
+  dangling reference); `--repair` runs its `fix`, which loses nothing finished.
+- *damaged*: what no repair can undo (a layer folder or blob that vanished); the user decides.
 
 Races with other scow processes: folders and files are listed *before* rows are read (a row
 always exists before its folder is made and outlives it), so work in flight is never taken for
@@ -20,8 +26,17 @@ from dataclasses import dataclass, field
 
 from scow.errors import ScowError
 from scow.ids import short_id
-from scow.store.layers import _REFS_SQL
+from scow.store.recovery import (
+    dead_lease_owners,
+    is_quiet,
+    orphan_rw_layers,
+    stale_rows,
+    stale_tmp,
+    unused_ready_layers,
+)
 from scow.store.store import Store
+
+__all__ = ["Findings", "Problem", "check_store", "is_quiet", "unused_ready_layers"]
 
 
 @dataclass
@@ -29,11 +44,19 @@ class Problem:
     kind: str  # a short slug: "orphan-folder", "missing-layer", ...
     text: str  # what is wrong, one line
     fix: Callable[[], None] | None = None  # the repair, when one loses nothing finished
+    pending: bool = False  # the next write recovers it on its own (`fix` runs that now)
     repaired: bool = False
     error: str = ""  # why a repair failed
 
+    @property
+    def state(self) -> str:
+        """pending, repairable or damaged (see the module docstring)."""
+        if self.pending:
+            return "pending"
+        return "repairable" if self.fix else "damaged"
+
     def line(self) -> str:
-        state = "repaired" if self.repaired else ("repairable" if self.fix else "damaged")
+        state = "repaired" if self.repaired else self.state
         tail = f" (repair failed: {self.error})" if self.error else ""
         return f"{state}: {self.kind}: {self.text}{tail}"
 
@@ -43,19 +66,13 @@ class Findings:
     problems: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
-    def add(self, kind: str, text: str, fix: Callable[[], None] | None = None) -> None:
-        self.problems.append(Problem(kind, text, fix))
+    def add(self, kind: str, text: str, fix: Callable[[], None] | None = None, *,
+            pending: bool = False) -> None:
+        self.problems.append(Problem(kind, text, fix, pending))
 
-
-def is_quiet(store: Store) -> bool:
-    """No scow process but this one holds an owner token on the root."""
-    folder = store.owner.folder
-    me = store.owner.name
-    with contextlib.suppress(FileNotFoundError):
-        for name in os.listdir(folder):
-            if name.startswith("owner-") and name != me and store.owner.is_alive(name):
-                return False
-    return True
+    def pending(self, store: Store, kind: str, text: str) -> None:
+        """A leftover the next write's recovery removes; `--repair` runs that recovery now."""
+        self.add(kind, text, lambda: _rerun_recover(store), pending=True)
 
 
 def check_store(store: Store, *, quick: bool = False, quiet: bool | None = None) -> Findings:
@@ -80,24 +97,14 @@ def _rerun_recover(store: Store) -> None:
 
 
 def _interrupted(store: Store, found: Findings) -> None:
-    alive = store.owner.is_alive
     for table, key in (("layers", "cache_id"), ("rw_layers", "mount_id"), ("containers", "id")):
-        for row in store.db.query(f"SELECT {key}, state, owner FROM {table} "
-                                  "WHERE state != 'ready'"):
-            if row["owner"] and alive(row["owner"]):
-                continue
-            found.add("interrupted", f"{table} row {short_id(row[0])} left {row['state']} by a "
-                      "process that is gone", lambda: _rerun_recover(store))
-    for row in store.db.query("SELECT DISTINCT owner FROM leases"):
-        if not alive(row[0]):
-            found.add("stale-lease", f"layer lease held by {row[0]}, which is gone",
-                      lambda: _rerun_recover(store))
-    with contextlib.suppress(FileNotFoundError):
-        for name in os.listdir(os.path.join(store.root, "tmp")):
-            owner = name.split(".", 1)[0]
-            if not (owner.startswith("owner-") and alive(owner)):
-                found.add("stale-tmp", f"staging entry tmp/{name} of a process that is gone",
-                          lambda: _rerun_recover(store))
+        for row in stale_rows(store, table):
+            found.pending(store, "interrupted", f"{table} row {short_id(row[key])} left "
+                          f"{row['state']} by a process that is gone")
+    for owner in dead_lease_owners(store):
+        found.pending(store, "stale-lease", f"layer lease held by {owner}, which is gone")
+    for name in stale_tmp(store):
+        found.pending(store, "stale-tmp", f"staging entry tmp/{name} of a process that is gone")
 
 
 def _known_driver_ids(store: Store) -> set[str]:
@@ -153,8 +160,7 @@ def _layers(store: Store, found: Findings, quick: bool) -> None:
             found.add("missing-parent", f"layer {name}: parent layer {short_id(layer.parent)} "
                       "does not exist")
         if store.layers.in_use(layer.chain_id) == 0:
-            found.add("unused-layer", f"layer {name} is used by nothing",
-                      lambda c=layer.chain_id: store.layers.release(c))  # type: ignore[misc,arg-type]
+            found.pending(store, "unused-layer", f"layer {name} is used by nothing")
         if not quick:
             _rehash(store, found, layer.chain_id)
 
@@ -214,6 +220,7 @@ def _rw_layers(store: Store, found: Findings) -> None:
                   store.db.query("SELECT id, mount_id FROM containers WHERE state = 'ready'")}
     found.counts["containers"] = len(containers)
     mounts = {r["mount_id"] for r in rows}
+    orphans = set(orphan_rw_layers(store))
     for row in rows:
         name = short_id(row["mount_id"])
         if row["parent"] and store.layers.find(row["parent"]) is None:
@@ -223,9 +230,9 @@ def _rw_layers(store: Store, found: Findings) -> None:
             if not store.driver.exists(id):
                 found.add("missing-layer", f"container layer {name}: its folder "
                           f"{store.driver.name}/{id} is missing")
-        if row["owner_container"] not in containers:
-            found.add("orphan-rw-layer", f"container layer {name} belongs to no container",
-                      lambda: _rerun_recover(store))
+        if row["mount_id"] in orphans:  # its row is gone, not merely being made
+            found.pending(store, "orphan-rw-layer", f"container layer {name} belongs to no "
+                          "container")
     for cid, mount_id in containers.items():
         if mount_id and mount_id not in mounts:
             found.add("missing-layer", f"container {short_id(cid)}: its layer "
@@ -255,7 +262,8 @@ def _blobs(store: Store, found: Findings, quiet: bool) -> None:
                       lambda d=digest: store.blobs.delete(d))  # type: ignore[misc]
         elif quiet:
             found.add("orphan-blob", f"blob {short_id(digest)} is used by no image",
-                      lambda d=digest: _delete_unused_blob(store, d))  # type: ignore[misc]
+                      lambda d=digest: _delete_unused_blob(store, d),  # type: ignore[misc]
+                      pending=True)
 
 
 def _delete_unused_blob(store: Store, digest: str) -> None:
@@ -285,8 +293,3 @@ def _overlay_links(store: Store, found: Findings) -> None:
                 found.add("missing-link", f"overlay2 layer {id[:12]}: its link l/{lid} is "
                           "missing", lambda i=id, p=link: os.symlink(f"../{i}/diff", p))  # type: ignore[misc]
 
-
-def unused_ready_layers(store: Store) -> list[str]:
-    """ChainIDs of ready layers that nothing references (left by an interrupted rmi)."""
-    return [r[0] for r in store.db.query("SELECT chain_id FROM layers WHERE state = 'ready'")
-            if store.db.query(_REFS_SQL, (r[0],))[0][0] == 0]

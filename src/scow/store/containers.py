@@ -61,10 +61,23 @@ class ContainerStore:
         with self.db.write() as tx:
             tx.execute("UPDATE containers SET mount_id = ? WHERE id = ?", (mount_id, container_id))
 
-    def update_doc(self, container_id: str, doc: dict[str, Any]) -> None:
+    def patch_doc(self, container_id: str, fields: dict[str, Any]) -> bool:
+        """Set `fields` of the container's document in one write transaction (read, change
+        and write back with no other writer in between); False when the row is gone."""
         with self.db.write() as tx:
+            row = tx.execute("SELECT doc FROM containers WHERE id = ?", (container_id,)).fetchone()
+            if row is None:
+                return False
+            doc = json.loads(row[0])
+            doc.update(fields)
             tx.execute("UPDATE containers SET doc = ? WHERE id = ?",
                        (json.dumps(doc), container_id))
+        return True
+
+    def doc_of(self, container_id: str) -> dict[str, Any] | None:
+        """The row's current document, whatever state the row is in."""
+        rows = self.db.query("SELECT doc FROM containers WHERE id = ?", (container_id,))
+        return json.loads(rows[0][0]) if rows else None
 
     def mark_removing(self, container_id: str) -> None:
         with self.db.write() as tx:

@@ -20,6 +20,7 @@ Tables (all IDs are the full ``sha256:<hex>`` digests or 64-hex random IDs):
 - ``containers``: a container's record (``doc``: its config as JSON) with a unique name;
   ``state`` is ``creating`` (by ``owner``), ``ready`` or ``removing``.
 - ``volumes``: named volumes (their data is under ``<root>/volumes/<name>/_data``).
+- ``build_cache``: which layer a build step's cache key produced (store/build_cache.py).
 """
 
 from __future__ import annotations
@@ -94,6 +95,13 @@ CREATE TABLE IF NOT EXISTS volumes (
   created REAL NOT NULL,
   labels TEXT NOT NULL DEFAULT '{}',
   anonymous INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS build_cache (
+  key TEXT PRIMARY KEY,
+  parent_chain TEXT,
+  diff_id TEXT NOT NULL,
+  chain_id TEXT NOT NULL,
+  created REAL NOT NULL
 );
 """
 

@@ -260,7 +260,21 @@ class LayerStore:
     # -- read-write layers ----------------------------------------------------------------
     def create_rw(self, parent: str | None, container_id: str,
                   init: Callable[[str], None] | None = None) -> RWLayer:
-        """Make a container's ``<mount>-init`` layer (filled by `init`) and its writable layer."""
+        """Make a container's ``<mount>-init`` layer (filled by `init`) and its writable layer,
+        published ``ready`` (a container row names it from then on)."""
+        return self._create_rw(parent, container_id, init, held=False)
+
+    def create_held_rw(self, parent: str | None, label: str,
+                       init: Callable[[str], None] | None = None) -> RWLayer:
+        """A writable layer that stays this process's work in progress until `remove_rw`:
+        its row is ``incomplete`` under this process's owner token from the first transaction
+        on, so no other process's recovery takes it while this process lives, and the next
+        writer's recovery removes it once this process is gone (a build step's layer;
+        `label` is ``build-<step id>``, which recovery uses to delete the step's container)."""
+        return self._create_rw(parent, label, init, held=True)
+
+    def _create_rw(self, parent: str | None, container_id: str,
+                   init: Callable[[str], None] | None, *, held: bool) -> RWLayer:
         rw = RWLayer(random_id(), ChainID(parent) if parent else None)
         with self.db.write() as tx:
             if parent and not tx.execute("SELECT 1 FROM layers WHERE chain_id = ? AND "
@@ -281,9 +295,10 @@ class LayerStore:
                     self.driver.put(rw.init_id)
             self.driver.create_rw(rw.mount_id, rw.init_id)
             faults.point("layers.create_rw.after_create")
-            with self.db.write() as tx:
-                tx.execute("UPDATE rw_layers SET state = 'ready', owner = NULL WHERE mount_id = ?",
-                           (rw.mount_id,))
+            if not held:
+                with self.db.write() as tx:
+                    tx.execute("UPDATE rw_layers SET state = 'ready', owner = NULL "
+                               "WHERE mount_id = ?", (rw.mount_id,))
         except BaseException as exc:
             self._abandon_rw(rw, exc)
             raise
@@ -325,40 +340,22 @@ class LayerStore:
                              (mount_id,))
         return RWLayer(rows[0]["mount_id"], rows[0]["parent"]) if rows else None
 
-    # -- recovery -------------------------------------------------------------------------
-    def recover(self) -> list[str]:
-        """Roll back incomplete work and finish removals of owners that are gone."""
-        done: list[str] = []
-        for row in self.db.query("SELECT * FROM layers WHERE state != 'ready'"):
-            if row["owner"] and self.owner.is_alive(row["owner"]):
-                continue
-            self._remove_files(row["cache_id"])
-            with self.db.write() as tx:
-                tx.execute("DELETE FROM layers WHERE cache_id = ? AND state != 'ready'",
-                           (row["cache_id"],))
-            done.append(f"layer {short_id(row['cache_id'])} ({row['state']})")
-        for row in self.db.query("SELECT * FROM rw_layers WHERE state != 'ready'"):
-            if row["owner"] and self.owner.is_alive(row["owner"]):
-                continue
-            rw = RWLayer(row["mount_id"], row["parent"])
-            try:
-                while self.driver.is_mounted(rw.mount_id):
-                    self.driver.put(rw.mount_id)
-                self._abandon_rw(rw, None)
-            except ScowError as exc:
-                done.append(f"container layer {short_id(rw.mount_id)}: could not remove: {exc}")
-                continue
-            done.append(f"container layer {short_id(row['mount_id'])} ({row['state']})")
-        stale = [r["owner"] for r in self.db.query("SELECT DISTINCT owner FROM leases")
-                 if not self.owner.is_alive(r["owner"])]
-        for owner in stale:
-            chains = [r["chain_id"] for r in
-                      self.db.query("SELECT chain_id FROM leases WHERE owner = ?", (owner,))]
-            with self.db.write() as tx:
-                tx.execute("DELETE FROM leases WHERE owner = ?", (owner,))
-            for chain in chains:
-                done += [f"layer {short_id(c)} (unreferenced)" for c in self.release(chain)]
-        return done
+    def rw_of_container(self, container_id: str) -> list[str]:
+        """Mount IDs of the writable layers made for `container_id`, in any state."""
+        rows = self.db.query("SELECT mount_id FROM rw_layers WHERE owner_container = ?",
+                             (container_id,))
+        return [str(r[0]) for r in rows]
+
+    # -- recovery (store/recovery.py decides when; these finish one row) ----------------
+    def abandon_rw(self, mount_id: str, parent: str | None) -> None:
+        """Remove a writable layer pair and its row; it must be unmounted already."""
+        self._abandon_rw(RWLayer(mount_id, ChainID(parent) if parent else None), None)
+
+    def drop_unfinished(self, cache_id: str) -> None:
+        """Remove the files and row of a layer left ``incomplete`` or ``removing``."""
+        self._remove_files(cache_id)
+        with self.db.write() as tx:
+            tx.execute("DELETE FROM layers WHERE cache_id = ? AND state != 'ready'", (cache_id,))
 
 
 def _layer(row: object) -> Layer:

@@ -14,27 +14,30 @@ On-disk layout::
 Lock order for work that spans stores: layers before images before refs, each in its own short
 SQLite write transaction; a multi-store change writes the dependent row last (an image after its
 layers, a reference after its image), so a crash between steps leaves nothing visible that is
-half made, only unreferenced pieces that `recover` and `system check` remove.
+half made, only unreferenced pieces that `recover` (store/recovery.py) and `system check`
+remove.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import time
 from collections.abc import Callable
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from scow.blobs.store import BlobStore
 from scow.drivers.base import Driver
-from scow.errors import ScowError
 from scow.osutil.locks import OwnerToken
+from scow.store import recovery
 from scow.store.containers import ContainerRecord, ContainerStore
 from scow.store.db import Database
 from scow.store.images import ImageStore
 from scow.store.layers import LayerStore
 from scow.store.refs import ReferenceStore
+
+if TYPE_CHECKING:
+    from scow.store.build_cache import BuildCacheStore
+    from scow.store.volumes import VolumeStore
 
 
 class Store:
@@ -53,6 +56,9 @@ class Store:
         self.container_reaper: Callable[[ContainerRecord], None] | None = None
         # set by the engine: releases the rootfs mount of a container that is not running
         self.mount_releaser: Callable[[ContainerRecord], None] | None = None
+        # set by the engine: deletes the runc container of a build step (by its step ID)
+        # whose scow died, before its held writable layer is removed
+        self.step_reaper: Callable[[str], None] | None = None
 
     @cached_property
     def driver(self) -> Driver:
@@ -63,6 +69,18 @@ class Store:
     @cached_property
     def layers(self) -> LayerStore:
         return LayerStore(self.root, self.db, lambda: self.driver, self.owner)
+
+    @cached_property
+    def volumes(self) -> VolumeStore:
+        from scow.store.volumes import VolumeStore
+
+        return VolumeStore(self.db)
+
+    @cached_property
+    def build_cache(self) -> BuildCacheStore:
+        from scow.store.build_cache import BuildCacheStore
+
+        return BuildCacheStore(self.db)
 
     @property
     def tmp(self) -> str:
@@ -76,84 +94,12 @@ class Store:
         return path
 
     def recover(self) -> list[str]:
-        """Once per process, before its first write: roll back what dead processes left."""
+        """Once per process, before its first write: roll back what dead processes left
+        (store/recovery.py)."""
         if self._recovered:
             return []
         self._recovered = True
-        done = self._recover_containers()
-        done += self.layers.recover()
-        done += self._recover_unreferenced()
-        self.owner.reap_dead()
-        self._clean_tmp()
-        return done
-
-    def _recover_unreferenced(self) -> list[str]:
-        """What an interrupted rmi, image create or start leaves between its steps: ready
-        layers that nothing references; and, when no other scow runs, config blobs of no image
-        and rootfs mounts of containers that are not running."""
-        from scow.store.check import is_quiet, unused_ready_layers
-
-        done = []
-        for chain in unused_ready_layers(self):
-            done += [f"layer {c[7:19]} (unreferenced)" for c in self.layers.release(chain)]
-        since = time.time()  # blobs written from now on belong to processes that start later
-        if not is_quiet(self):
-            return done
-        for record in self.containers.all():
-            mounted = record.doc.get("Mounted") or (
-                record.mount_id and self.driver.is_mounted(record.mount_id))
-            if mounted and self.mount_releaser is not None:
-                try:
-                    self.mount_releaser(record)
-                except ScowError as exc:
-                    done.append(f"container {record.id[:12]}: could not unmount: {exc}")
-        used = {r[0] for r in self.db.query("SELECT id FROM images")}
-        for digest in list(self.blobs.walk()):
-            if digest not in used and _mtime(self.blobs.path(digest)) < since:
-                self.blobs.delete(digest)
-                done.append(f"blob {digest[7:19]} (no image)")
-        return done
-
-    def _recover_containers(self) -> list[str]:
-        """Containers whose create or rm was interrupted: drop their layers, folder and row;
-        then container layers whose container row is gone."""
-        done = []
-        for record in self.containers.stale():
-            try:
-                if self.container_reaper is not None:
-                    self.container_reaper(record)
-                for row in self.db.query("SELECT mount_id FROM rw_layers WHERE "
-                                         "owner_container = ?", (record.id,)):
-                    self.layers.remove_rw(row[0], force=True)
-            except ScowError as exc:
-                done.append(f"container {record.id[:12]}: could not roll back: {exc}")
-                continue
-            shutil.rmtree(os.path.join(self.root, "containers", record.id), ignore_errors=True)
-            self.containers.delete(record.id)
-            done.append(f"container {record.id[:12]} ({record.state})")
-        orphans = self.db.query("SELECT mount_id FROM rw_layers WHERE state = 'ready' AND "
-                                "owner_container NOT IN (SELECT id FROM containers)")
-        for row in orphans:
-            try:
-                self.layers.remove_rw(row[0], force=True)
-                done.append(f"container layer {row[0][:12]} (no container)")
-            except ScowError as exc:
-                done.append(f"container layer {row[0][:12]}: could not remove: {exc}")
-        return done
-
-    def _clean_tmp(self) -> None:
-        folder = os.path.join(self.root, "tmp")
-        with contextlib.suppress(FileNotFoundError):
-            for name in os.listdir(folder):
-                owner = name.split(".", 1)[0]
-                if owner.startswith("owner-") and self.owner.is_alive(owner):
-                    continue
-                path = os.path.join(folder, name)
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(path)
+        return recovery.recover(self)
 
     def tmp_path(self, suffix: str) -> str:
         """A staging path in <root>/tmp owned by this process (removed if it dies)."""
@@ -163,9 +109,3 @@ class Store:
         self.owner.release()
         self.db.close()
 
-
-def _mtime(path: str) -> float:
-    try:
-        return os.stat(path).st_mtime
-    except FileNotFoundError:
-        return float("inf")

@@ -66,6 +66,26 @@ def test_rmi_of_an_image_in_use(one: Scow) -> None:
     assert "Deleted: " + image in one.out("rmi", "y:1")
 
 
+def test_rmi_force_of_an_image_a_running_container_uses(one: Scow) -> None:
+    """docker: with -f, a name is untagged (exit 0) and the image stays for the container;
+    deleting it by ID is the conflict that cannot be forced."""
+    one("create", "--name", "base", "bb:1", "true")
+    one("commit", "base", "x:1")
+    one("run", "-d", "--name", "up", "x:1", "sleep", "1000")
+    image = one.out("image", "inspect", "--format", "{{.Id}}", "x:1").strip()
+    try:
+        proc = one("rmi", "-f", "x:1", check=False)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, "Untagged: x:1\n", "")
+        assert one.out("image", "inspect", "--format", "{{.Id}}", image) == image + "\n"
+        proc = one("rmi", "-f", image, check=False)
+        assert proc.returncode == 1 and proc.stderr == (
+            f"Error: conflict: unable to delete {image[7:19]} (cannot be forced) - image is "
+            f"being used by running container {one.full_id('up')[:12]}\n")
+    finally:
+        one("rm", "-f", "up")
+    assert "Deleted: " + image in one.out("rmi", image)
+
+
 def test_container_prune(one: Scow) -> None:
     one("run", "--name", "done1", "bb:1", "sh", "-c", "printf 123 > /f")
     one("create", "--name", "fresh", "bb:1", "true")

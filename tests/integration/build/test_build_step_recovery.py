@@ -1,0 +1,137 @@
+"""A build step's writable layer against other processes' recovery and against a kill -9:
+a concurrent scow's recovery never takes a live step's layer, and a killed build leaves
+nothing that the next command does not remove (its runc container included)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.conftest import make_tar
+from tests.reliability.conftest import mounts_under, ok, scow
+
+from scow.engine.build_run import run_in_container
+from scow.store.store import Store
+
+SRC = str(Path(__file__).resolve().parents[3] / "src")
+
+
+class _InstantRunc:
+    """The process seam: a `runc run` that exits 0 at once (the step changes nothing)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    def argv(self, *args: str, log: str | None = None) -> list[str]:
+        return ["true"]
+
+
+@contextlib.contextmanager
+def _recovering_after_each_write(mine: Store, other: Store) -> Iterator[list[str]]:
+    """After every write transaction `mine` commits, `other` (another process on the root,
+    with its own owner token) runs its recovery: every moment between two of `mine`'s steps
+    is a moment another scow may start."""
+    real = mine.db.write
+    seen: list[str] = []
+
+    @contextlib.contextmanager
+    def write() -> Iterator[Any]:
+        with real() as tx:
+            yield tx
+        other._recovered = False
+        seen.extend(other.recover())
+
+    mine.db.write = write  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        mine.db.write = real  # type: ignore[method-assign]
+
+
+def test_concurrent_recovery_never_takes_a_live_steps_layer(engine: Any) -> None:
+    import io
+    import threading
+
+    from scow.build.ports import RunSpec
+
+    image = engine.images.import_image(io.BytesIO(make_tar({"etc/": None, "etc/a": b"a"})),
+                                       reference="base:1")
+    top = engine.store.images.get(image).top_layer
+    other = Store(engine.root, driver_name=engine.store.driver.name)
+    try:
+        with _recovering_after_each_write(engine.store, other) as seen:
+            spec = RunSpec(argv=("true",), env=(), user="", workdir="/", network="none",
+                           epoch=None)
+            outcome = run_in_container(engine.store, _InstantRunc(engine.root + "/runc"),
+                                       threading.RLock(), top, spec, lambda b: None)
+        assert outcome.exit_code == 0 and outcome.layer is not None
+        assert not [line for line in seen if "container layer" in line], seen
+    finally:
+        other.close()
+
+
+def _runc_ids(root: Path) -> list[str]:
+    state = root / "runtime" / "runc"
+    return sorted(os.listdir(state)) if state.is_dir() else []
+
+
+def _wait_for(cond: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_build_killed_mid_step_leaves_nothing_after_one_command(
+        busybox_tar: Path, no_leaked_mounts: Path, tmp_path: Path) -> None:
+    if shutil.which("runc") is None or os.geteuid() != 0:
+        pytest.skip("runc (as root) is needed to run build steps")
+    root = no_leaked_mounts / "root"
+    ok(root, "import", str(busybox_tar), "busybox:base")
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM busybox:base\nRUN touch /started && sleep 60\n")
+    env = dict(os.environ, PYTHONPATH=SRC, SCOW_STORAGE_DRIVER="overlay2")
+    env.pop("SCOW_FAULTS", None)
+    build = subprocess.Popen([sys.executable, "-m", "scow", "--root", str(root), "build",
+                              "--no-cache", "-t", "x:1", str(ctx)], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _wait_for(lambda: _started(root), 60), "the RUN step did not start"
+        os.kill(build.pid, signal.SIGKILL)
+        build.wait(10)
+        tar = tmp_path / "other.tar"
+        tar.write_bytes(make_tar({"etc/": None, "etc/o": b"o"}))
+        ok(root, "import", str(tar), "other:1")  # one ordinary command that writes
+        proc = scow(root, "system", "check", "--quick")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "pending" not in proc.stdout, proc.stdout  # nothing was left for later
+        assert mounts_under(root) == [] and _runc_ids(root) == []
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.wait()
+        for cid in _runc_ids(root):  # the step container this test started, if still there
+            subprocess.run(["runc", "--root", str(root / "runtime" / "runc"), "delete",
+                            "--force", cid], check=False, capture_output=True)
+
+
+def _started(root: Path) -> bool:
+    """The step's container runs and has made its first change (/started in its upper)."""
+    for cid in _runc_ids(root):
+        state = subprocess.run(["runc", "--root", str(root / "runtime" / "runc"), "state", cid],
+                               capture_output=True, text=True, check=False)
+        if '"running"' in state.stdout:
+            return any((d / "started").exists() for d in (root / "overlay2").glob("*/diff"))
+    return False

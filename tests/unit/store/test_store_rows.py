@@ -1,0 +1,48 @@
+"""The rows that moved into the store: volumes, the build cache (also on a root made before
+its table was in the schema), and a container document patched in one transaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scow.osutil.locks import OwnerToken
+from scow.store.build_cache import BuildCacheStore
+from scow.store.containers import ContainerStore
+from scow.store.db import Database
+from scow.store.volumes import VolumeStore
+
+
+def test_volume_rows(tmp_path: Path) -> None:
+    volumes = VolumeStore(Database(str(tmp_path / "scow.db")))
+    volumes.add("v1", {"k": "v"}, False)
+    volumes.add("v1", {}, True)  # creating an existing volume keeps it (docker)
+    first = volumes.find("v1")
+    assert first is not None and first.labels == {"k": "v"} and not first.anonymous
+    volumes.add("a0", {}, True)
+    assert [v.name for v in volumes.all()] == ["a0", "v1"]
+    volumes.delete("v1")
+    assert volumes.find("v1") is None
+
+
+def test_build_cache_table_is_made_on_an_older_root(tmp_path: Path) -> None:
+    db = Database(str(tmp_path / "scow.db"))
+    db.conn.execute("DROP TABLE build_cache")  # a root from before the table joined SCHEMA
+    rows = BuildCacheStore(db)
+    rows.put("step", None, "sha256:d", "sha256:c")
+    assert rows.find("step") == ("sha256:d", "sha256:c")
+    assert rows.prune() == 1 and rows.find("step") is None  # its layer is not in the store
+    rows.put("image:x", None, "sha256:i", "")
+    assert rows.prune() == 0
+
+
+def test_patch_doc_changes_only_its_fields(tmp_path: Path) -> None:
+    db = Database(str(tmp_path / "scow.db"))
+    owner = OwnerToken(str(tmp_path / "locks"))
+    containers = ContainerStore(db, owner)
+    containers.reserve("c" * 64, "n", "sha256:i", {"Mounted": False, "Name": "/n"})
+    other_view = ContainerStore(Database(str(tmp_path / "scow.db")), owner)
+    other_view.patch_doc("c" * 64, {"RestartCount": 2})  # another process's change
+    assert containers.patch_doc("c" * 64, {"Mounted": True})
+    assert containers.doc_of("c" * 64) == {"Mounted": True, "Name": "/n", "RestartCount": 2}
+    assert not containers.patch_doc("d" * 64, {"Mounted": True})
+    owner.release()
