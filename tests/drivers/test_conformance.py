@@ -105,7 +105,7 @@ def test_refcount_survives_another_process(driver: Driver) -> None:
 def test_stale_mount_count_is_recovered(driver: Driver) -> None:
     driver.create(A, None)
     driver.create_rw(B, A)
-    write(os.path.join(driver.home, ".mountcount", B), b"7\n")  # a killed process's count
+    write(os.path.join(driver.home, B, "mountcount"), b"7\n")  # a killed process's count
     top = driver.get(B)
     assert driver.is_mounted(B) and os.path.isdir(top)
     driver.put(B)

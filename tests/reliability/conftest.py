@@ -112,6 +112,13 @@ def assert_pool_holds_only_parent(root: Path) -> None:
     assert left == [parent]
 
 
+def runc_containers(root: Path) -> list[str]:
+    """The containers runc knows under the store's runc state folder."""
+    proc = subprocess.run(["runc", "--root", str(root / "runtime" / "runc"), "list", "-q"],
+                          capture_output=True, text=True)
+    return proc.stdout.split()
+
+
 @pytest.fixture
 def small_tar(tmp_path: Path) -> Path:
     path = tmp_path / "small.tar"
