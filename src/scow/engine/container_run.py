@@ -27,15 +27,33 @@ if TYPE_CHECKING:
 
 def start(svc: ContainerService, name: str, *, attach: bool = False) -> Started | None:
     """docker start; None when it was already running."""
-    from scow.format.units import parse_size
-    from scow.runtime.monitor import MonitorOptions, start_container
-    from scow.runtime.spec import make_spec, write_bundle
-
     record = svc.records.get(name)
     st = svc.state(record)
     if st is not None and st.status == "running":
         return None
     _monitor_gone(svc, record)  # its exit command must not unmount the new run's rootfs
+    with start_lock(svc, record.id):  # (and may take the start lock: --rm)
+        return _start(svc, svc.records.get(record.id), attach)
+
+
+@contextlib.contextmanager
+def start_lock(svc: ContainerService, container_id: str) -> Iterator[None]:
+    """Held by start from before the mount until the container runs, and by rm (so prune):
+    a removal never sees a starting container as stopped (dockerd's container lock)."""
+    with contextlib.ExitStack() as stack:
+        with contextlib.suppress(FileNotFoundError):  # no folder: the caller finds no record
+            stack.enter_context(flocked(os.path.join(svc.folder(container_id), "start.lock")))
+        yield
+
+
+def _start(svc: ContainerService, record: ContainerRecord, attach: bool) -> Started | None:
+    from scow.format.units import parse_size
+    from scow.runtime.monitor import MonitorOptions, start_container
+    from scow.runtime.spec import make_spec, write_bundle
+
+    st = svc.state(record)
+    if st is not None and st.status == "running":
+        return None
     cleanup(svc, record)  # a previous run whose monitor died may still hold its mount
     folder = svc.folder(record.id)
     mount_id = record.mount_id or ""

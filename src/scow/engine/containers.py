@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from scow.engine.network_files import display_ports
-from scow.errors import Conflict, InvalidArgument, NameInUse, ScowError
+from scow.errors import Conflict, InvalidArgument, NameInUse, NotFound, ScowError
 from scow.ids import random_id, short_id
 from scow.oci.image import parse_time, rfc3339_nano
 from scow.store.containers import ContainerRecord
@@ -267,19 +267,29 @@ class ContainerService:
     # -- remove ---------------------------------------------------------------------------
     def remove(self, name: str, *, force: bool = False, volumes: bool = False) -> str:
         """docker rm; returns the name as given."""
-        from scow.engine.container_run import cleanup, kill_for_removal
+        from scow.engine.container_run import kill_for_removal, start_lock
 
         self.store.recover()
         record = self.records.get(name)
         st = self.state(record)
         if st is not None and st.status == "running":
             if not force:
-                raise Conflict(f"You cannot remove a running container {record.id}. Stop the "
-                               "container before attempting removal or force remove")
-            kill_for_removal(self, record)
-            if self.records.find(record.id) is None:
+                raise _running(record.id)
+            kill_for_removal(self, record)  # not under the start lock: the monitor's exit
+            if self.records.find(record.id) is None:  # command (--rm) takes it
                 return name  # it was run with --rm: its monitor removed it
-        self.records.mark_removing(record.id)
+        with start_lock(self, record.id):  # never while a start is between mount and running
+            record = self.records.get(record.id)  # a --rm monitor may have removed it meanwhile
+            st = self.state(record)
+            if st is not None and st.status == "running":
+                raise _running(record.id)  # started meanwhile
+            self.records.mark_removing(record.id)
+            self._remove_marked(record, volumes)
+        return name
+
+    def _remove_marked(self, record: ContainerRecord, volumes: bool) -> None:
+        from scow.engine.container_run import cleanup
+
         cleanup(self, record, remove_runtime=True)
         if record.mount_id:
             self.store.layers.remove_rw(record.mount_id)
@@ -289,7 +299,6 @@ class ContainerService:
             for mount in record.doc.get("MountPoints", []):
                 if mount.get("Anonymous"):
                     self.engine.volumes.remove(mount["Name"], force=True)
-        return name
 
     def reap(self, record: ContainerRecord) -> None:
         """Stop and release what an interrupted create or rm left running (store recovery)."""
@@ -306,8 +315,12 @@ class ContainerService:
             state, _, _ = self.status_of(record)
             if state in ("running", "paused"):
                 continue
-            reclaimed += self.sizes(record.id)[0]
-            self.remove(record.id)
+            try:
+                size = self.sizes(record.id)[0]
+                self.remove(record.id)
+            except (NotFound, Conflict):
+                continue  # removed by its --rm monitor, or started meanwhile: moby skips it too
+            reclaimed += size
             removed.append(record.id)
         return removed, reclaimed
 
@@ -325,3 +338,8 @@ def _mount_doc(m: Any, anonymous: bool) -> dict[str, Any]:
 
 
 __all__ = ["ContainerService", "ContainerSummary", "ZERO_TIME"]
+
+
+def _running(container_id: str) -> Conflict:
+    return Conflict(f"You cannot remove a running container {container_id}. Stop the "
+                    "container before attempting removal or force remove")

@@ -143,6 +143,8 @@ def _stale_mounts(engine: Engine, found: Findings) -> None:
     netns = os.path.join(os.path.realpath(store.root), "network", "netns") + "/"
     points = [m for m in mounts_under(store.root) if m != os.path.realpath(store.root)
               and not m.startswith(netns)]  # network namespaces: _network_leftovers
+    if store.driver.name == "zfs":  # a layer's own dataset is mounted while it exists
+        points = [m for m in points if os.path.dirname(m) != os.path.join(home, "graph")]
     found.counts["mounts"] = len(points)
     if not points:
         return
