@@ -87,9 +87,8 @@ def _analysis_warnings(ctx: Context, image_id: str, *, fail: bool) -> int:
     """`scow image analyze`'s findings on the new image as warnings on stderr, BuildKit
     style; with --analyze-ci any finding fails the build (exit 1; the image is kept)."""
     from scow.analyze.report import finding_lines
-    from scow.engine.analyze import analyze_image
 
-    findings = analyze_image(ctx.engine, image_id).findings
+    findings = ctx.engine.images.analyze(image_id).findings
     if not findings:
         return 0
     noun = "warning" if len(findings) == 1 else "warnings"

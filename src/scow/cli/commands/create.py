@@ -6,7 +6,7 @@ import sys
 
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
-from scow.engine.container_config import CreateOptions
+from scow.engine.containers.config import CreateOptions
 from scow.errors import ImageNotFound, InvalidArgument
 
 

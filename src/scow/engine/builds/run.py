@@ -44,7 +44,7 @@ class RunOutcome:
 def run_in_container(store: Store, runc: Runc, lock: threading.RLock, parent: ChainID | None,
                      spec: RunSpec, output: Callable[[bytes], None]) -> RunOutcome:
     """Run `spec` on `parent`; on exit 0 register its changes (leased to this process)."""
-    from scow.engine import initlayer
+    from scow.engine.containers import initlayer
 
     step_id = random_id()
     with lock:
@@ -70,7 +70,7 @@ def run_in_container(store: Store, runc: Runc, lock: threading.RLock, parent: Ch
 
 
 def _commit(store: Store, rw: RWLayer, parent: ChainID | None, epoch: int | None) -> Layer:
-    from scow.engine.build_layers import clamp_mtimes
+    from scow.engine.builds.layers import clamp_mtimes
     from scow.engine.layer_stream import register_from
 
     def diff(out: BinaryIO) -> None:

@@ -3,7 +3,7 @@
 images, RUN in a runc container, COPY/ADD/WORKDIR as layer tars, the build cache, committing
 and tagging the image.
 
-    result = engine.build.build(BuildContext.from_dir("."), BuildOptions(tags=("app:1",)),
+    result = engine.builds.build(BuildContext.from_dir("."), BuildOptions(tags=("app:1",)),
                                 make_progress(sys.stderr, "plain"))
 
 Every layer a build makes or reuses is held by a lease of this process until the image is
@@ -32,21 +32,32 @@ if TYPE_CHECKING:
     from scow.build.context import BuildContext
     from scow.build.ports import BuildOptions
     from scow.build.progress import Progress
-    from scow.engine.build_cache import BuildCache
-    from scow.engine.engine import Engine
+    from scow.engine.builds.cache import BuildCache
+    from scow.engine.distribution import DistributionService
+    from scow.engine.images import ImageService
+    from scow.runtime.runc import Runc
     from scow.store.layers import Layer
+    from scow.store.store import Store
 
 
 class BuildService:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    """docker build over the store; built by `Engine` with the store, the image and
+    distribution services (base images, tags) and the runtime factory (RUN steps)."""
+
+    def __init__(self, store: Store, images: ImageService, distribution: DistributionService,
+                 runtime: Callable[[], Runc]) -> None:
+        self.store = store
+        self.images = images
+        self.distribution = distribution
+        self.runtime = runtime
 
     def build(self, context: BuildContext | None, options: BuildOptions, progress: Progress,
               *, squash: bool = False) -> BuildResult:
         """Build the Dockerfile of `options` in `context`; the image is stored and tagged."""
         from scow.build.builder import build
 
-        port = StoreBuildEngine(self.engine, epoch=options.epoch)
+        port = StoreBuildEngine(self.store, self.images, self.distribution, self.runtime,
+                                epoch=options.epoch)
         try:
             if not squash:
                 return build(port, context, options, progress)
@@ -55,28 +66,31 @@ class BuildService:
         finally:
             port.close()
         for tag in options.tags:
-            self.engine.images.tag(squashed, tag)
+            self.images.tag(squashed, tag)
         return replace(result, image_id=squashed)
 
     def _squash(self, port: StoreBuildEngine, result: BuildResult) -> ImageID:
         """`build --squash`: the layers this build added over its base image, as one."""
-        from scow.engine.squash import squash
+        from scow.engine.images.squash import squash
 
-        diff_ids = json.loads(self.engine.store.images.config_bytes(result.image_id)).get(
+        diff_ids = json.loads(self.store.images.config_bytes(result.image_id)).get(
             "rootfs", {}).get("diff_ids") or []
         base = max((n for n in port.base_layers if diff_ids[:n] == port.base_diff_ids[n]),
                    default=0)
         if base >= len(diff_ids):
             return result.image_id  # nothing new to squash
-        return squash(self.engine.store, result.image_id, base)
+        return squash(self.store, result.image_id, base)
 
 
 class StoreBuildEngine:
     """``scow.build.ports.BuildEngine`` over one Engine's store, for one build."""
 
-    def __init__(self, engine: Engine, *, epoch: int | None = None) -> None:
-        self.engine = engine
-        self.store = engine.store
+    def __init__(self, store: Store, images: ImageService, distribution: DistributionService,
+                 runtime: Callable[[], Runc], *, epoch: int | None = None) -> None:
+        self.store = store
+        self.images = images
+        self.distribution = distribution
+        self.runtime = runtime
         self.epoch = epoch  # SOURCE_DATE_EPOCH: the mtime of folders WORKDIR creates
         self.lock = threading.RLock()
         self.leases: list[ChainID] = []
@@ -88,7 +102,7 @@ class StoreBuildEngine:
 
     @property
     def cache(self) -> BuildCache:
-        from scow.engine.build_cache import BuildCache
+        from scow.engine.builds.cache import BuildCache
 
         with self.lock:
             if not hasattr(self, "_cache"):
@@ -104,11 +118,9 @@ class StoreBuildEngine:
 
     # -- images -----------------------------------------------------------------------------
     def get_image(self, ref: str) -> ImageView:
-        from scow.engine.images import ImageService
-
         with self.lock:  # a pull writes to the store too: under the store lock
-            record = ImageService(self.store).find(ref)
-            image_id = record.id if record else self.engine.distribution.ensure_image(ref)
+            record = self.images.find(ref)
+            image_id = record.id if record else self.distribution.ensure_image(ref)
             config = json.loads(self.store.images.config_bytes(image_id))
             diffs = config.get("rootfs", {}).get("diff_ids") or []
             if diffs:
@@ -135,27 +147,27 @@ class StoreBuildEngine:
 
     def tag(self, image_id: ImageID, ref: str) -> None:
         with self.lock:
-            self.engine.images.tag(image_id, ref)
+            self.images.tag(image_id, ref)
 
     # -- steps ------------------------------------------------------------------------------
     def run_step(self, parent: ChainID | None, spec: RunSpec,
                  output: Callable[[bytes], None]) -> RunResult:
-        from scow.engine.build_run import run_in_container
+        from scow.engine.builds.run import run_in_container
 
-        outcome = run_in_container(self.store, self.engine.containers.runc, self.lock, parent,
+        outcome = run_in_container(self.store, self.runtime(), self.lock, parent,
                                    spec, output)
         if outcome.layer is None:
             return RunResult(outcome.exit_code, None)
         return RunResult(0, self._made(parent, outcome.layer))
 
     def copy_step(self, parent: ChainID | None, spec: CopySpec) -> DiffID:
-        from scow.engine.build_layers import write_copy
+        from scow.engine.builds.layers import write_copy
 
         with self.open_rootfs(parent) as rootfs:
             return self._register(parent, lambda out: write_copy(out, rootfs, spec))
 
     def mkdir_step(self, parent: ChainID | None, path: str, user: str) -> DiffID:
-        from scow.engine.build_layers import resolve_owner, write_mkdir
+        from scow.engine.builds.layers import resolve_owner, write_mkdir
 
         with self.open_rootfs(parent) as rootfs:
             owner = resolve_owner(rootfs, user)

@@ -30,91 +30,13 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
+from scow.engine.containers.base import ContainerBase
 from scow.errors import InvalidArgument, NotFound, ScowError, from_oserror
 
 if TYPE_CHECKING:
-    from scow.engine.containers import ContainerService
-    from scow.engine.cp_source import Source
+    from scow.engine.containers.cp_source import Source
 
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
-
-
-def copy_from(svc: ContainerService, name: str, src: str, dest: str, *,
-              follow_link: bool = False, archive: bool = False) -> None:
-    """docker cp CONTAINER:SRC DEST."""
-    from scow.engine.cp_source import open_source
-
-    with _container_root(svc, name) as root_fd:
-        source = open_source(root_fd, src, follow=follow_link, shown=f"{name}:{src}")
-        try:
-            ids = None if archive else (os.geteuid(), os.getegid())
-            _copy(source, _Dest(dest, None), ids)
-        finally:
-            os.close(source.fd)
-
-
-def copy_to(svc: ContainerService, name: str, src: str, dest: str, *,
-            follow_link: bool = False, archive: bool = False) -> None:
-    """docker cp SRC CONTAINER:DEST."""
-    from scow.engine.cp_source import open_host_source
-
-    source = open_host_source(src, follow=follow_link)
-    try:
-        with _container_root(svc, name) as root_fd:
-            _copy(source, _Dest(f"{name}:{dest}", root_fd, dest), None if archive else (0, 0))
-    finally:
-        os.close(source.fd)
-
-
-def copy_out_stream(svc: ContainerService, name: str, src: str, out: BinaryIO, *,
-                    follow_link: bool = False) -> None:
-    """docker cp CONTAINER:SRC - : a tar of SRC (named after it; a folder's contents at the
-    top for ``/.``) with the source's uid/gid, read the same way as a copy."""
-    from scow.engine.cp_source import open_source, write_source
-
-    with _container_root(svc, name) as root_fd:
-        source = open_source(root_fd, src, follow=follow_link, shown=f"{name}:{src}")
-        try:
-            write_source(out, source, "" if source.contents_only else source.base, ids=None)
-        finally:
-            os.close(source.fd)
-
-
-def copy_in_stream(svc: ContainerService, name: str, stream: BinaryIO, dest: str) -> None:
-    """docker cp - CONTAINER:DEST : extract the tar on `stream` into folder DEST (which must
-    exist), as the tar says (uid/gid included), never writing outside DEST."""
-    from scow.archive.extract import apply_layer
-    from scow.archive.tarstream import LayerReader
-
-    with _container_root(svc, name) as root_fd:
-        target = _Dest(f"{name}:{dest}", root_fd, dest)
-        try:
-            dest_fd = target.open_dir(target.clean())
-        except (FileNotFoundError, NotADirectoryError):
-            raise NotFound(f"copy to {target.shown}: no such directory") from None
-        except OSError as exc:
-            raise from_oserror(f"copy to {target.shown}", exc) from exc
-        try:
-            reader = LayerReader(stream, tar_split=False)
-            apply_layer(dest_fd, reader.entries(), whiteouts="none")
-            reader.finish()
-        finally:
-            os.close(dest_fd)
-
-
-@contextlib.contextmanager
-def _container_root(svc: ContainerService, name: str) -> Iterator[int]:
-    record = svc.records.get(name)
-    mount_id = record.mount_id or ""
-    root = svc.store.driver.get(mount_id)
-    try:
-        fd = os.open(root, _DIR)
-        try:
-            yield fd
-        finally:
-            os.close(fd)
-    finally:
-        svc.store.driver.put(mount_id)
 
 
 class _Dest:
@@ -164,7 +86,7 @@ def _target(source: Source, dest: _Dest) -> tuple[int, str]:
 
 
 def _copy(source: Source, dest: _Dest, ids: tuple[int, int] | None) -> None:
-    from scow.engine.cp_source import write_source
+    from scow.engine.containers.cp_source import write_source
 
     dest_fd, arcname = _target(source, dest)
     try:
@@ -203,3 +125,78 @@ def _through_pipe(produce: Callable[[BinaryIO], None], dest_fd: int) -> None:
     thread.join()
     if failure:
         raise failure[0]
+
+
+class ContainerCopy(ContainerBase):
+    def copy_from(self, name: str, src: str, dest: str, *,
+                  follow_link: bool = False, archive: bool = False) -> None:
+        """docker cp CONTAINER:SRC DEST."""
+        from scow.engine.containers.cp_source import open_source
+
+        with self._container_root(name) as root_fd:
+            source = open_source(root_fd, src, follow=follow_link, shown=f"{name}:{src}")
+            try:
+                ids = None if archive else (os.geteuid(), os.getegid())
+                _copy(source, _Dest(dest, None), ids)
+            finally:
+                os.close(source.fd)
+
+    def copy_to(self, name: str, src: str, dest: str, *,
+                follow_link: bool = False, archive: bool = False) -> None:
+        """docker cp SRC CONTAINER:DEST."""
+        from scow.engine.containers.cp_source import open_host_source
+
+        source = open_host_source(src, follow=follow_link)
+        try:
+            with self._container_root(name) as root_fd:
+                _copy(source, _Dest(f"{name}:{dest}", root_fd, dest), None if archive else (0, 0))
+        finally:
+            os.close(source.fd)
+
+    def copy_out_stream(self, name: str, src: str, out: BinaryIO, *,
+                        follow_link: bool = False) -> None:
+        """docker cp CONTAINER:SRC - : a tar of SRC (named after it; a folder's contents at the
+        top for ``/.``) with the source's uid/gid, read the same way as a copy."""
+        from scow.engine.containers.cp_source import open_source, write_source
+
+        with self._container_root(name) as root_fd:
+            source = open_source(root_fd, src, follow=follow_link, shown=f"{name}:{src}")
+            try:
+                write_source(out, source, "" if source.contents_only else source.base, ids=None)
+            finally:
+                os.close(source.fd)
+
+    def copy_in_stream(self, name: str, stream: BinaryIO, dest: str) -> None:
+        """docker cp - CONTAINER:DEST : extract the tar on `stream` into folder DEST (which must
+        exist), as the tar says (uid/gid included), never writing outside DEST."""
+        from scow.archive.extract import apply_layer
+        from scow.archive.tarstream import LayerReader
+
+        with self._container_root(name) as root_fd:
+            target = _Dest(f"{name}:{dest}", root_fd, dest)
+            try:
+                dest_fd = target.open_dir(target.clean())
+            except (FileNotFoundError, NotADirectoryError):
+                raise NotFound(f"copy to {target.shown}: no such directory") from None
+            except OSError as exc:
+                raise from_oserror(f"copy to {target.shown}", exc) from exc
+            try:
+                reader = LayerReader(stream, tar_split=False)
+                apply_layer(dest_fd, reader.entries(), whiteouts="none")
+                reader.finish()
+            finally:
+                os.close(dest_fd)
+
+    @contextlib.contextmanager
+    def _container_root(self, name: str) -> Iterator[int]:
+        record = self.records.get(name)
+        mount_id = record.mount_id or ""
+        root = self.store.driver.get(mount_id)
+        try:
+            fd = os.open(root, _DIR)
+            try:
+                yield fd
+            finally:
+                os.close(fd)
+        finally:
+            self.store.driver.put(mount_id)

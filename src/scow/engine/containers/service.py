@@ -1,6 +1,6 @@
-"""owns: the container service: create, look up, list (`ps`), inspect, sizes, diff and
-remove containers; running them is in container_run.py, commit/export in container_fs.py, cp in
-container_cp.py.
+"""owns: the container service: create, look up, list (`ps`), diff, remove and prune
+containers, and the service assembled from the mixins: running them is run.py, commit/export
+fs.py, cp cp.py, inspect inspect.py (all on base.py's collaborators).
 
 A container = its record (store/containers.py) + a writable layer on an ``-init`` layer on the
 image's layers + its folder::
@@ -14,69 +14,39 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import time
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
+from scow.engine.containers.cp import ContainerCopy
+from scow.engine.containers.fs import ContainerFilesystem
+from scow.engine.containers.inspect import ContainerInspection
+from scow.engine.containers.records import ContainerSummary
+from scow.engine.containers.run import ContainerLifecycle
 from scow.errors import Conflict, NameInUse, ScowError
 from scow.ids import random_id, short_id
-from scow.oci.image import parse_time, rfc3339_nano
+from scow.oci.image import rfc3339_nano
 from scow.store.containers import ContainerRecord
 
 if TYPE_CHECKING:
-    from scow.engine.container_config import CreateOptions
-    from scow.engine.engine import Engine
-    from scow.runtime.runc import Runc
-    from scow.runtime.state import ContainerState
+    from scow.engine.containers.config import CreateOptions
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
-class ContainerSummary(NamedTuple):
-    id: str
-    name: str
-    image: str
-    image_id: str
-    command: str
-    created: float
-    state: str  # created | running | paused | exited
-    status: str
-    exit_code: int
-    labels: dict[str, str]
-    mounts: list[str]
-    size_rw: int | None = None
-    size_root_fs: int | None = None
-
-
-class ContainerService:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.store = engine.store
-        self.records = engine.store.containers
-
-    @cached_property
-    def runc(self) -> Runc:
-        from scow.runtime.runc import Runc
-
-        root = os.path.join(self.store.root, "runtime", "runc")
-        os.makedirs(os.path.dirname(root), mode=0o700, exist_ok=True)
-        os.makedirs(root, mode=0o700, exist_ok=True)
-        return Runc(self.engine.settings.runtime, root)
-
-    def folder(self, container_id: str) -> str:
-        return os.path.join(self.store.containers_dir(), container_id)
+class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
+                       ContainerInspection):
+    """docker's container verbs (create, start, stop, exec, logs, commit, cp, rm...), each a
+    method; built by `Engine` with the collaborators `ContainerBase` names."""
 
     # -- create ---------------------------------------------------------------------------
     def create(self, opts: CreateOptions) -> str:
         """docker create: the records, the init and writable layers and the folder."""
-        from scow.engine import initlayer
-        from scow.engine.container_config import command_of, container_config, host_config
+        from scow.engine.containers import initlayer
+        from scow.engine.containers.config import command_of, container_config, host_config
+        from scow.engine.images.squash import check_depth
         from scow.engine.volumes import MountSpec, parse_mount_flag, parse_volume_flag
 
         self.store.recover()
-        image_id = self.engine.images.resolve(opts.image)
-        from scow.engine.squash import check_depth
-
+        image_id = self.images.resolve(opts.image)
         check_depth(self.store, image_id, opts.image)
         image = self.store.images.config(image_id)
         container_id = random_id()
@@ -113,7 +83,7 @@ class ContainerService:
 
     def _reserve(self, container_id: str, name: str | None, image_id: str,
                  doc: dict[str, Any]) -> str:
-        from scow.engine.names import random_name, validate_name
+        from scow.engine.containers.names import random_name, validate_name
 
         if name:
             name = validate_name(name)
@@ -136,42 +106,20 @@ class ContainerService:
             shutil.rmtree(self.folder(container_id), ignore_errors=True)
             self.records.delete(container_id)
 
-    # -- state ----------------------------------------------------------------------------
-    def state(self, record: ContainerRecord) -> ContainerState | None:
-        """The container's run state from its state.json; only a run whose monitor died
-        (a pid recorded, the monitor's lock free) costs more: it is repaired through runc."""
-        from scow.osutil.locks import is_locked
-        from scow.runtime.state import LOCK_FILE, read_state
+    def exists(self, name: str) -> bool:
+        """Whether a container (finished creating) has this ID, ID prefix or name."""
+        return self.records.find(name) is not None
 
-        folder = self.folder(record.id)
-        st = read_state(folder)
-        if st is None or not st.pid or is_locked(os.path.join(folder, LOCK_FILE)):
-            return st
-        from scow.runtime.monitor import refresh
-
-        return refresh(folder, record.id, self.runc)
-
-    def status_of(self, record: ContainerRecord) -> tuple[str, str, int]:
-        """(State, Status text, exit code) as `docker ps` shows them."""
-        from scow.format.units import human_duration
-
-        st = self.state(record)
-        if st is None:
-            return "created", "Created", 0
-        if st.status == "running":
-            paused = os.path.exists(os.path.join(self.folder(record.id), "paused"))
-            up = "Up " + human_duration(max(0.0, time.time() - parse_time(st.started_at)))
-            return ("paused", up + " (Paused)", 0) if paused else ("running", up, 0)
-        if st.status == "exited":
-            ago = human_duration(max(0.0, time.time() - parse_time(st.finished_at)))
-            return "exited", f"Exited ({st.exit_code}) {ago} ago", st.exit_code
-        return "created", "Created", 0
+    def config(self, name: str) -> dict[str, Any]:
+        """The container's Config object (docker's JSON: Image, Cmd, Env, Tty, Labels...)."""
+        config: dict[str, Any] = self.records.get(name).doc["Config"]
+        return dict(config)
 
     # -- listing --------------------------------------------------------------------------
     def list_containers(self, *, all: bool = False, size: bool = False,
                         filters: dict[str, list[str]] | None = None, last: int = -1
                         ) -> list[ContainerSummary]:
-        from scow.engine.container_filters import matches
+        from scow.engine.containers.filters import matches
 
         records = self.records.all()
         out = []
@@ -180,7 +128,7 @@ class ContainerService:
             summary = self._summary(record, state, status, code)
             if not all and state not in ("running", "paused") and last < 0:
                 continue
-            if filters and not matches(self, summary, filters):
+            if filters and not matches(self.images, self.store, summary, filters):
                 continue
             out.append(summary)
         if last >= 0:
@@ -202,15 +150,6 @@ class ContainerService:
         rw, root_fs = self.sizes(s.id)
         return s._replace(size_rw=rw, size_root_fs=root_fs)
 
-    def sizes(self, name: str) -> tuple[int, int]:
-        """(SizeRw, SizeRootFs): what the writable layer adds over the init layer, and that
-        plus the image's layers."""
-        record = self.records.get(name)
-        rw = self.store.driver.diff_size(record.mount_id or "", f"{record.mount_id}-init")
-        image = self.store.images.find(record.image_id)
-        base = self.store.layers.size(image.top_layer) if image else 0
-        return rw, base + rw
-
     def using_image(self, image_id: str) -> list[tuple[str, bool]]:
         """(short ID, running) of the containers made from `image_id` (for rmi)."""
         out = []
@@ -227,18 +166,9 @@ class ContainerService:
         changes = self.store.driver.changes(mount_id, f"{mount_id}-init")
         return [(c.kind, c.path) for c in changes]
 
-    # -- inspect --------------------------------------------------------------------------
-    def inspect(self, name: str, *, size: bool = False) -> dict[str, Any]:
-        from scow.engine.inspect import container_inspect
-
-        record = self.records.get(name)
-        return container_inspect(self, record, size=size)
-
     # -- remove ---------------------------------------------------------------------------
     def remove(self, name: str, *, force: bool = False, volumes: bool = False) -> str:
         """docker rm; returns the name as given."""
-        from scow.engine.container_run import cleanup, kill_for_removal
-
         self.store.recover()
         record = self.records.get(name)
         st = self.state(record)
@@ -246,11 +176,11 @@ class ContainerService:
             if not force:
                 raise Conflict(f"You cannot remove a running container {record.id}. Stop the "
                                "container before attempting removal or force remove")
-            kill_for_removal(self, record)
+            self.kill_for_removal(record)
             if self.records.find(record.id) is None:
                 return name  # it was run with --rm: its monitor removed it
         self.records.mark_removing(record.id)
-        cleanup(self, record, remove_runtime=True)
+        self.cleanup(record, remove_runtime=True)
         if record.mount_id:
             self.store.layers.remove_rw(record.mount_id)
         shutil.rmtree(self.folder(record.id), ignore_errors=True)
@@ -258,17 +188,25 @@ class ContainerService:
         if volumes:
             for mount in record.doc.get("MountPoints", []):
                 if mount.get("Anonymous"):
-                    self.engine.volumes.remove(mount["Name"], force=True)
+                    with contextlib.suppress(Conflict):  # another container mounts it
+                        self.volumes.remove(mount["Name"], force=True)
         return name
+
+    def exit_cleanup(self, container_id: str) -> None:
+        """What the monitor runs after the container stopped: cleanup, then --rm."""
+        record = self.records.find(container_id)
+        if record is None:
+            return
+        self.cleanup(record)
+        if record.doc["HostConfig"].get("AutoRemove"):
+            self.remove(container_id, volumes=True)
 
     def reap(self, record: ContainerRecord) -> None:
         """Stop and release what an interrupted create or rm left running (store recovery)."""
-        from scow.engine.container_run import cleanup, kill_for_removal
-
         st = self.state(record) if os.path.isdir(self.folder(record.id)) else None
         if st is not None and st.status == "running":
-            kill_for_removal(self, record)
-        cleanup(self, record, remove_runtime=True)
+            self.kill_for_removal(record)
+        self.cleanup(record, remove_runtime=True)
 
     def prune(self) -> tuple[list[str], int]:
         removed, reclaimed = [], 0

@@ -36,7 +36,7 @@ from scow.oci.reference import parse_reference
 from scow.store.store import Store
 
 if TYPE_CHECKING:
-    from scow.engine.distribution import Progress
+    from scow.engine.distribution.ports import Progress
 
 MAX_JSON = 4 * 1024 * 1024
 _MAX_LINK_HOPS = 16
@@ -254,7 +254,7 @@ def _load_image(store: Store, item: _Item, progress: Progress) -> ImageID:
 def _register(store: Store, path: str, digest: str | None, diff_id: DiffID,
               parent: ChainID | None, leases: list[ChainID], progress: Progress) -> None:
     from scow.archive.compression import decompressed
-    from scow.engine.pull import _Counting
+    from scow.engine.distribution.pull import _Counting
 
     if digest is not None:
         got = _file_digest(path)

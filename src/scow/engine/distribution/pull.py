@@ -36,7 +36,7 @@ from scow.ids import ChainID, DiffID, ImageID, chain_ids, hex_of, random_id, sho
 from scow.oci.reference import Reference, parse_reference
 
 if TYPE_CHECKING:
-    from scow.engine.distribution import DistributionService, Progress
+    from scow.engine.distribution.ports import Progress, Registries
     from scow.registry.client import RegistryClient, ResolvedManifest
     from scow.registry.manifest import Descriptor
     from scow.store.layers import Layer
@@ -50,7 +50,7 @@ class PullCancelled(Unavailable):
 
 
 class Puller:
-    def __init__(self, service: DistributionService, progress: Progress) -> None:
+    def __init__(self, service: Registries, progress: Progress) -> None:
         self.svc = service
         self.store = service.store
         self.progress = progress

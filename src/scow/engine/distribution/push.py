@@ -33,7 +33,7 @@ from scow.oci.reference import Reference, parse_reference
 from scow.store.distribution import BlobSource
 
 if TYPE_CHECKING:
-    from scow.engine.distribution import DistributionService, Progress
+    from scow.engine.distribution.ports import Progress, Registries
     from scow.registry.client import RegistryClient
     from scow.registry.manifest import Descriptor
 
@@ -41,7 +41,7 @@ UPLOADS = 5  # docker's max-concurrent-uploads
 
 
 class Pusher:
-    def __init__(self, service: DistributionService, progress: Progress,
+    def __init__(self, service: Registries, progress: Progress,
                  compression: Literal["gzip", "zstd"]) -> None:
         if compression not in ("gzip", "zstd"):
             raise InvalidArgument(f"push: unknown compression {compression!r} "
@@ -72,7 +72,7 @@ class Pusher:
             return [self._push_one(client, r) for r in sorted(refs, key=str)]
 
     def _push_one(self, client: RegistryClient, ref: Reference) -> Digest:
-        from scow.engine.push_original import push_original
+        from scow.engine.distribution.push_original import push_original
         from scow.registry.manifest import (
             DOCKER_CONFIG,
             DOCKER_MANIFEST,

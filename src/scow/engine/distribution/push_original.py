@@ -22,16 +22,31 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from scow.ids import ChainID, DiffID, chain_ids, hex_of, random_id, short_id
+from scow.ids import ChainID, DiffID, Digest, chain_ids, hex_of, random_id, short_id
 from scow.oci.image import ImageConfig
 
 if TYPE_CHECKING:
-    from scow.engine.push import Pusher
+    from scow.engine.distribution.ports import Progress, Registries
     from scow.oci.reference import Reference
     from scow.registry.client import RegistryClient
     from scow.registry.manifest import Descriptor
+    from scow.store.distribution import DistributionMetadata
+    from scow.store.store import Store
+
+
+class Pusher(Protocol):
+    """What this module needs of push.py's Pusher (which calls it)."""
+
+    svc: Registries
+    store: Store
+    metadata: DistributionMetadata
+    progress: Progress
+
+    def _media_types(self) -> tuple[str, ...]: ...
+
+    def _compress(self, chain: ChainID, path: str) -> tuple[Digest, int]: ...
 
 
 def push_original(pusher: Pusher, client: RegistryClient, ref: Reference, image_id: str,

@@ -1,6 +1,6 @@
 """owns: the distribution service: moving images in and out of the store — `pull` and `push`
-through a registry (scow.engine.pull / scow.engine.push), `save` and `load` of docker-archives
-and OCI layouts (scow.engine.save / scow.engine.load), `login`/`logout`, and `ensure_image`
+through a registry (pull.py, push.py), `save` and `load` of docker-archives and OCI layouts
+(save.py, load.py), `login`/`logout`, and `ensure_image`
 (pull when missing) for run, create and build.
 
 Registries on loopback speak plain HTTP automatically; others only when listed in
@@ -10,42 +10,27 @@ Registries on loopback speak plain HTTP automatically; others only when listed i
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
+from scow.engine.distribution.ports import NullProgress, Progress
 from scow.ids import Digest, ImageID
 from scow.store.distribution import DistributionMetadata
 from scow.store.manifests import ManifestStore
 from scow.store.store import Store
 
 if TYPE_CHECKING:
+    from scow.engine.images import ImageService
     from scow.engine.settings import Settings
     from scow.registry.client import RegistryClient
 
 SaveFormat = Literal["docker", "oci-archive", "oci-dir"]
 
 
-class Progress(Protocol):
-    """What pull, push and load report to (scow.format.progress.ProgressWriter fits)."""
-
-    def update(self, id: str, status: str, current: int | None = None,
-               total: int | None = None) -> None: ...
-
-    def line(self, text: str, id: str | None = None) -> None: ...
-
-
-class NullProgress:
-    def update(self, id: str, status: str, current: int | None = None,
-               total: int | None = None) -> None:
-        pass
-
-    def line(self, text: str, id: str | None = None) -> None:
-        pass
-
-
 class DistributionService:
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, images: ImageService) -> None:
         self.store = store
         self.settings = settings
+        self.images = images
 
     @cached_property
     def metadata(self) -> DistributionMetadata:
@@ -71,7 +56,7 @@ class DistributionService:
              progress: Progress | None = None) -> ImageID:
         """docker pull: the image named `name` (tag or digest) into the store; returns its ID
         (with `all_tags`, every tag of the repository; returns the last one's ID)."""
-        from scow.engine.pull import Puller
+        from scow.engine.distribution.pull import Puller
 
         return Puller(self, progress or NullProgress()).pull(name, platform=platform,
                                                               all_tags=all_tags)
@@ -79,7 +64,7 @@ class DistributionService:
     def push(self, name: str, *, all_tags: bool = False, progress: Progress | None = None,
              compression: Literal["gzip", "zstd"] = "gzip") -> list[Digest]:
         """docker push: the image(s) named `name` to their registry; returns manifest digests."""
-        from scow.engine.push import Pusher
+        from scow.engine.distribution.push import Pusher
 
         return Pusher(self, progress or NullProgress(), compression).push(name,
                                                                           all_tags=all_tags)
@@ -87,9 +72,7 @@ class DistributionService:
     def ensure_image(self, name: str, *, platform: str | None = None,
                      progress: Progress | None = None) -> ImageID:
         """The image a user names, pulled first when the store does not have it."""
-        from scow.engine.images import ImageService
-
-        record = ImageService(self.store).find(name)
+        record = self.images.find(name)
         if record is not None:
             return record.id
         return self.pull(name, platform=platform, progress=progress)
@@ -116,14 +99,14 @@ class DistributionService:
              format: SaveFormat = "docker") -> None:
         """docker save: a docker-archive (or an oci-archive, or an OCI layout folder when
         `out` is a path and `format` is "oci-dir") of the named images."""
-        from scow.engine.save import save
+        from scow.engine.distribution.save import save
 
         save(self.store, names, out, format=format)
 
     def load(self, stream: BinaryIO, *, progress: Progress | None = None) -> list[str]:
         """docker load: images from a docker-archive (any docker version), an oci-archive or
         an OCI layout tar; returns the `Loaded image: ...` / `Loaded image ID: ...` lines."""
-        from scow.engine.load import load
+        from scow.engine.distribution.load import load
 
         return load(self.store, stream, progress or NullProgress())
 

@@ -1,6 +1,7 @@
-"""owns: the JSON objects of `image inspect` (and later `container inspect`), with docker's keys
-in docker's order. Values that are Go maps in docker are listed in GO_MAP_KEYS so `--format`
-prints them as maps (sorted keys) and everything else as structs (field order)."""
+"""owns: the JSON object of `image inspect`, with docker's keys in docker's order (the
+container's is containers/inspect.py). Values that are Go maps in docker are listed in
+GO_MAP_KEYS so `--format` prints them as maps (sorted keys) and everything else as structs
+(field order)."""
 
 from __future__ import annotations
 
@@ -45,41 +46,4 @@ def image_inspect(store: Store, image_id: str) -> dict[str, Any]:
         "Metadata": {"LastTagTime": rfc3339_nano(record.last_tag_time)
                      if record.last_tag_time else GO_ZERO_TIME},
     })
-    return out
-
-
-def container_inspect(svc: Any, record: Any, *, size: bool = False) -> dict[str, Any]:
-    """docker container inspect's object (the fields scow has), keys in docker's order."""
-    import os
-
-    from scow.engine.container_run import inspect_state
-
-    doc = record.doc
-    folder = svc.folder(record.id)
-    driver = svc.store.driver
-    mount_id = record.mount_id or ""
-    out: dict[str, Any] = {
-        "Id": record.id, "Created": doc["Created"], "Path": doc["Path"], "Args": doc["Args"],
-        "State": inspect_state(svc, record), "Image": record.image_id,
-        "ResolvConfPath": os.path.join(folder, "resolv.conf"),
-        "HostnamePath": os.path.join(folder, "hostname"),
-        "HostsPath": os.path.join(folder, "hosts"),
-        "LogPath": os.path.join(folder, "container.log"),
-        "Name": "/" + record.name, "RestartCount": 0, "Driver": driver.name,
-        "Platform": "linux", "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "",
-        "ExecIDs": None, "HostConfig": doc["HostConfig"],
-        "GraphDriver": {"Data": driver.metadata(mount_id) if mount_id else None,
-                        "Name": driver.name},
-    }
-    if size:
-        rw, root_fs = svc.sizes(record.id)
-        out["SizeRw"], out["SizeRootFs"] = rw, root_fs
-    out["Mounts"] = [{"Type": m["Type"], "Name": m["Name"] or None,
-                      "Source": m["Source"] or os.path.join(svc.store.root, "volumes",
-                                                            m["Name"], "_data"),
-                      "Destination": m["Destination"], "Driver": "local" if m["Name"] else "",
-                      "Mode": "", "RW": m["RW"], "Propagation": ""}
-                     for m in doc.get("MountPoints", [])]
-    out["Config"] = doc["Config"]
-    out["NetworkSettings"] = {"Networks": {doc["HostConfig"]["NetworkMode"]: {}}}
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from scow.errors import Conflict, ImageNotFound, InvalidArgument, NotFound
 from scow.ids import ImageID, chain_ids, short_id
@@ -14,6 +14,9 @@ from scow.oci.reference import Reference, parse_reference
 from scow.osutil import faults
 from scow.store.images import ImageRecord
 from scow.store.store import Store
+
+if TYPE_CHECKING:
+    from scow.analyze.report import Analysis
 
 # (container short ID, running) of the containers made from an image ID
 ContainersUsing = Callable[[str], list[tuple[str, bool]]]
@@ -86,7 +89,7 @@ class ImageService:
                      source: str = "-") -> ImageID:
         """Import a root filesystem tar (gzip/zstd/plain) as a one-layer image."""
         from scow.archive.compression import decompressed
-        from scow.engine.changes import apply_changes
+        from scow.engine.images.changes import apply_changes
 
         ref = parse_reference(reference) if reference else None
         config = apply_changes({}, changes or [])
@@ -187,7 +190,7 @@ class ImageService:
 
     def inspect(self, name: str) -> dict[str, Any]:
         """docker image inspect's object, keys in docker's order."""
-        from scow.engine.inspect import image_inspect
+        from scow.engine.images.inspect import image_inspect
 
         image_id = self.resolve(name)
         return image_inspect(self.store, image_id)
@@ -289,6 +292,23 @@ class ImageService:
             except Conflict:
                 continue
         return records, max(0, before - self._layer_bytes())
+
+    def squash(self, name: str, start: int = 0, tag: str | None = None) -> ImageID:
+        """scow image squash: the image's layers from index `start` up as one layer, in a new
+        image (tagged `tag` if given); returns its ID. The source image is left as it was."""
+        from scow.engine.images.squash import squash
+
+        squashed = squash(self.store, self.resolve(name), start)
+        if tag:
+            self.tag(squashed, tag)
+        return squashed
+
+    def analyze(self, name: str) -> Analysis:
+        """scow image analyze: dive's figures and copy-up findings of the image `name`, read
+        from the layers' tar-split metadata (no layer is extracted)."""
+        from scow.analyze.image import analyze_image
+
+        return analyze_image(self.store, self.resolve(name), name)
 
     def _layer_bytes(self) -> int:
         return sum(layer.size for layer in self.store.layers.all())

@@ -23,15 +23,12 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from scow.errors import InvalidArgument
 from scow.ids import ImageID, chain_ids, short_id
 from scow.oci.image import go_json, rfc3339_nano
 from scow.store.store import Store
-
-if TYPE_CHECKING:
-    from scow.engine.engine import Engine
 
 OVERLAY_MAX_LOWERS = 500  # the kernel's OVL_MAX_STACK
 
@@ -61,16 +58,6 @@ def check_depth(store: Store, image_id: str, name: str) -> None:
             f"{store.driver.name} (the kernel's overlay limit is {OVERLAY_MAX_LOWERS} lower "
             f"layers): flatten it with `scow image squash {name} --from {limit - 1}` "
             "or build it with `scow build --squash`")
-
-
-def squash_image(engine: Engine, name: str, start: int = 0, tag: str | None = None) -> ImageID:
-    """`scow image squash`: squash the image `name` from layer `start` up, tag the result
-    `tag` if given, and return its ID."""
-    image_id = engine.images.resolve(name)
-    squashed = squash(engine.store, image_id, start)
-    if tag:
-        engine.images.tag(squashed, tag)
-    return squashed
 
 
 def squash(store: Store, image_id: ImageID, start: int = 0) -> ImageID:

@@ -1,7 +1,7 @@
 """owns: `system check`: the store's consistency check (store/check.py) plus what only the
 engine knows — which mounts under the root belong to running containers — and the repair run.
 
-    report = check(engine, repair=True)
+    report = engine.system.check(repair=True)
     for line in report.lines(): print(line)
     sys.exit(report.exit_code)
 
@@ -36,8 +36,8 @@ from scow.store.check import Findings, Problem, check_store
 from scow.store.recovery import is_quiet, stale_rows
 
 if TYPE_CHECKING:
-    from scow.engine.engine import Engine
-    from scow.store.containers import ContainerRecord
+    from scow.engine.containers import ContainerService
+    from scow.store.store import Store
 
 
 @dataclass
@@ -71,10 +71,11 @@ class Report:
                 f"{len(self.remaining) - pending} remaining{tail} (checked {checked})")
 
 
-def check(engine: Engine, repair: bool = False, quick: bool = False) -> Report:
-    """Check the store on `engine`'s root; with `repair`, fix what can be fixed and check
+def check(store: Store, containers: ContainerService, *, repair: bool = False,
+          quick: bool = False) -> Report:
+    """Check `store`; with `repair`, fix what can be fixed and check
     again, so `remaining` is what a second run would still find."""
-    found = _find(engine, quick)
+    found = _find(store, containers, quick)
     report = Report(found.problems, found.counts)
     if not repair:
         report.remaining = [p for p in found.problems]
@@ -87,7 +88,7 @@ def check(engine: Engine, repair: bool = False, quick: bool = False) -> Report:
             problem.repaired = True
         except (ScowError, OSError) as exc:
             problem.error = str(exc)
-    report.remaining = _find(engine, quick=True).problems
+    report.remaining = _find(store, containers, quick=True).problems
     if not quick:  # the content re-hash already ran; keep its damage
         report.remaining += [p for p in found.problems if p.kind == "corrupt-layer"]
     for problem in found.problems:  # a fix that did not take is not "repaired"
@@ -96,21 +97,19 @@ def check(engine: Engine, repair: bool = False, quick: bool = False) -> Report:
     return report
 
 
-def _find(engine: Engine, quick: bool) -> Findings:
-    store = engine.store
+def _find(store: Store, containers: ContainerService, quick: bool) -> Findings:
     quiet = is_quiet(store)
     found = check_store(store, quick=quick, quiet=quiet)
     if quiet:
-        _stale_mounts(engine, found)
+        _stale_mounts(store, containers, found)
     return found
 
 
-def _stale_mounts(engine: Engine, found: Findings) -> None:
+def _stale_mounts(store: Store, containers: ContainerService, found: Findings) -> None:
     """Mounts under the root that no running or paused container uses (only judged when no
     other scow process runs: a commit or cp mounts a layer for a moment)."""
     from scow.osutil.mounts import mounts_under
 
-    store = engine.store
     home = os.path.realpath(store.driver.home)
     points = [m for m in mounts_under(store.root) if m != os.path.realpath(store.root)]
     found.counts["mounts"] = len(points)
@@ -122,24 +121,24 @@ def _stale_mounts(engine: Engine, found: Findings) -> None:
         rel = os.path.relpath(point, home)
         id = rel.split("/", 1)[0] if not rel.startswith("..") else ""
         record = by_mount.get(id)
-        if record is not None and engine.containers.status_of(record)[0] in ("running",
+        if record is not None and containers.status_of(record)[0] in ("running",
                                                                             "paused"):
             continue
         what = f"container {record.id[:12]}" if record else (f"layer {id[:12]}" if id else "?")
         # recovery releases a stopped container's mount and a dead owner's layer by itself
         found.add("stale-mount", f"{point} ({what}) is mounted but no running container uses it",
                   lambda id=id, record=record, point=point:  # type: ignore[misc]
-                  _unmount(engine, id, record, point),
+                  _unmount(store, containers, id, record, point),
                   pending=record is not None or id in dead_steps)
 
 
-def _unmount(engine: Engine, id: str, record: object, point: str) -> None:
-    from scow.engine.container_run import cleanup
+def _unmount(store: Store, containers: ContainerService, id: str, record: object,
+             point: str) -> None:
     from scow.osutil.mounts import unmount_all_under
 
-    driver = engine.store.driver
+    driver = store.driver
     if record is not None:
-        cleanup(engine.containers, record)  # type: ignore[arg-type]
+        containers.cleanup(record)  # type: ignore[arg-type]
     if id and driver.exists(id):
         for _ in range(64):
             if not driver.is_mounted(id):
@@ -147,17 +146,3 @@ def _unmount(engine: Engine, id: str, record: object, point: str) -> None:
             driver.put(id)
     if os.path.ismount(point):
         unmount_all_under(point)
-
-
-def release_stopped_mount(engine: Engine, record: ContainerRecord) -> None:
-    """Release a container's rootfs mount unless it is running or paused (docker's cleanup)."""
-    from scow.engine.container_run import cleanup
-
-    if engine.containers.status_of(record)[0] in ("running", "paused"):
-        return
-    cleanup(engine.containers, record)
-    driver = engine.store.driver
-    for _ in range(64):  # killed between mounting and recording it: no Mounted flag
-        if not (record.mount_id and driver.is_mounted(record.mount_id)):
-            break
-        driver.put(record.mount_id)

@@ -1,10 +1,13 @@
-"""owns: the system service: `info` facts and `system df` usage figures."""
+"""owns: the system service: `info` facts, `system df` usage figures, `system prune` (stopped
+containers, then unused volumes when asked, then dangling images — all unused ones with
+`all` — in the order docker's daemon prunes them, so the images the removed containers used
+become unused in the same run) and `system check` (check.py)."""
 
 from __future__ import annotations
 
 import os
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scow import __version__
@@ -12,7 +15,12 @@ from scow.ids import chain_ids
 from scow.store.layers import Layer
 
 if TYPE_CHECKING:
-    from scow.engine.engine import Engine
+    from scow.engine.containers import ContainerService
+    from scow.engine.images import ImageService
+    from scow.engine.settings import Settings
+    from scow.engine.system.check import Report
+    from scow.engine.volumes import VolumeService
+    from scow.store.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +60,50 @@ class DiskUsage:
     logs_size: int
 
 
+@dataclass
+class PruneResult:
+    containers: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+    images: list[dict[str, str]] = field(default_factory=list)  # {"Untagged"|"Deleted": ...}
+    reclaimed: int = 0
+
+
 class SystemService:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.store = engine.store
+    """info, df, prune and check over the whole root; built by `Engine` with the store, the
+    settings and the image, container and volume services."""
+
+    def __init__(self, store: Store, settings: Settings, images: ImageService,
+                 containers: ContainerService, volumes: VolumeService) -> None:
+        self.store = store
+        self.settings = settings
+        self.images = images
+        self.containers = containers
+        self.volumes = volumes
+
+    def prune(self, *, all: bool = False, volumes: bool = False) -> PruneResult:
+        """docker system prune (see the module doc for the order)."""
+        self.store.recover()
+        result = PruneResult()
+        result.containers, reclaimed = self.containers.prune()
+        result.reclaimed += reclaimed
+        if volumes:
+            result.volumes, reclaimed = self.volumes.prune()
+            result.reclaimed += reclaimed
+        result.images, reclaimed = self.images.prune(all=all)
+        result.reclaimed += reclaimed
+        return result
+
+    def check(self, *, repair: bool = False, quick: bool = False) -> Report:
+        """scow system check [--repair] [--quick] (check.py has the exit rule)."""
+        from scow.engine.system.check import check
+
+        return check(self.store, self.containers, repair=repair, quick=quick)
 
     def info(self) -> list[tuple[str, str, int]]:
         """(key, value, indent) lines of the Server section of `scow info`."""
         driver = self.store.driver
-        images = self.engine.images.list_images(all=True)
-        states = [s.state for s in self.engine.containers.list_containers(all=True)]
+        images = self.images.list_images(all=True)
+        states = [s.state for s in self.containers.list_containers(all=True)]
         running, paused = states.count("running"), states.count("paused")
         lines: list[tuple[str, str, int]] = [
             ("Containers", str(len(states)), 1), ("Running", str(running), 2),
@@ -74,8 +116,8 @@ class SystemService:
         uname = os.uname()
         lines += [
             ("Logging Driver", "json-file", 1),
-            ("Runtimes", self.engine.settings.runtime, 1),
-            ("Default Runtime", self.engine.settings.runtime, 1),
+            ("Runtimes", self.settings.runtime, 1),
+            ("Default Runtime", self.settings.runtime, 1),
             ("Kernel Version", uname.release, 1),
             ("Operating System", _os_name(), 1),
             ("OSType", "linux", 1),
@@ -89,7 +131,7 @@ class SystemService:
     def disk_usage(self) -> DiskUsage:
         """Image figures of `system df` (moby's ImageDiskUsage): shared layers counted once."""
         layers: dict[str, Layer] = {layer.chain_id: layer for layer in self.store.layers.all()}
-        summaries = self.engine.images.list_images(all=False)
+        summaries = self.images.list_images(all=False)
         prefix_count: dict[str, int] = {}
         per_image: dict[str, list[str]] = {}
         for s in summaries:
@@ -104,7 +146,7 @@ class SystemService:
             chains = per_image[s.id]
             used.update(chains)
             shared = sum(layers[c].size for c in chains if prefix_count[c] > 1 and c in layers)
-            using = self.engine.images.containers_using(s.id)
+            using = self.images.containers_using(s.id)
             images.append(ImageUsage(s.id, s.repo_tags, s.created, s.size, shared, len(using)))
         total = sum(layers[c].size for c in used if c in layers)
         containers, logs = self._containers()
@@ -112,7 +154,7 @@ class SystemService:
 
     def _containers(self) -> tuple[list[ContainerUsage], int]:
         out, logs = [], 0
-        svc = self.engine.containers
+        svc = self.containers
         for s in svc.list_containers(all=True, size=True):
             out.append(ContainerUsage(s.id, s.name, s.image, s.size_rw or 0,
                                       s.state in ("running", "paused"), s.status, s.created))
@@ -123,10 +165,8 @@ class SystemService:
         return out, logs
 
     def _volumes(self) -> list[VolumeUsage]:
-        from scow.engine.prune import volume_users
-
-        users = volume_users(self.engine)
-        volumes = self.engine.volumes
+        users = self.volumes.users()
+        volumes = self.volumes
         return [VolumeUsage(v.name, volumes.size(v.name), len(users.get(v.name, ())))
                 for v in volumes.all()]
 

@@ -43,6 +43,8 @@ class Volume:
 
 
 class VolumeService:
+    """docker volume create/ls/inspect/rm/prune over the store."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
         self.home = os.path.join(store.root, "volumes")
@@ -80,16 +82,40 @@ class VolumeService:
         return [Volume(r.name, r.created, r.labels, r.anonymous, self.path(r.name))
                 for r in self.store.volumes.all()]
 
-    def remove(self, name: str, *, in_use_by: list[str] | None = None, force: bool = False
-               ) -> None:
+    def remove(self, name: str, *, force: bool = False) -> None:
+        """docker volume rm: refused (Conflict) while a container mounts it; `force` only
+        makes a missing volume no error, as in docker."""
         if self.find(name) is None:
             if force:
                 return
             raise VolumeNotFound(f"get {name}: no such volume")
+        in_use_by = self.users().get(name)
         if in_use_by:
             raise Conflict(f"remove {name}: volume is in use - [{', '.join(in_use_by)}]")
         self.store.volumes.delete(name)
         shutil.rmtree(os.path.join(self.home, name), ignore_errors=True)
+
+    def users(self) -> dict[str, list[str]]:
+        """Volume name → IDs of the containers that mount it."""
+        users: dict[str, list[str]] = {}
+        for record in self.store.containers.all(include_incomplete=True):
+            for mount in record.doc.get("MountPoints", []):
+                if mount.get("Name"):
+                    users.setdefault(mount["Name"], []).append(record.id)
+        return users
+
+    def prune(self, *, all: bool = False) -> tuple[list[str], int]:
+        """docker volume prune: anonymous volumes (all volumes with `all`) that no container
+        mounts; (names removed, bytes reclaimed)."""
+        users = self.users()
+        removed, reclaimed = [], 0
+        for volume in self.all():
+            if volume.name in users or not (all or volume.anonymous):
+                continue
+            reclaimed += self.size(volume.name)
+            self.remove(volume.name)
+            removed.append(volume.name)
+        return removed, reclaimed
 
     def size(self, name: str) -> int:
         from scow.osutil.fs import dir_size
