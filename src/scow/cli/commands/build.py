@@ -14,8 +14,7 @@ from scow.cli.flags import Command, Options, UsageError
 from scow.errors import InvalidArgument, ScowError, Unsupported, from_oserror
 
 if TYPE_CHECKING:
-    from scow.build.context import BuildContext
-    from scow.build.ports import BuildOptions
+    from scow.engine.builds.options import BuildContext, BuildOptions
 
 PROGRESS_MODES = ("auto", "plain", "tty", "quiet", "rawjson")
 
@@ -47,8 +46,7 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.build.ports import BuildOptions
-    from scow.build.progress import make_progress
+    from scow.engine.builds.options import BuildOptions, make_progress
 
     mode = "quiet" if opts.quiet else opts.progress
     if mode not in PROGRESS_MODES:
@@ -105,7 +103,7 @@ def _analysis_warnings(ctx: Context, image_id: str, *, fail: bool) -> int:
 def _context(path: str, dockerfile: str, options: BuildOptions) -> BuildContext | None:
     """The BuildContext for PATH (or None for a lone Dockerfile on stdin); fills in
     `options.dockerfile` / `dockerfile_text`."""
-    from scow.build.context import BuildContext as Ctx
+    from scow.engine.builds.options import BuildContext as Ctx
 
     if "://" in path or path.startswith("git@"):
         raise Unsupported(f"remote build contexts are not supported: {path}")
@@ -135,7 +133,7 @@ def _stdin_context(options: BuildOptions, name: str) -> BuildContext | None:
     """``-``: a tar (plain or compressed) is the context; anything else is the Dockerfile."""
     import tarfile
 
-    from scow.build.context import BuildContext as Ctx
+    from scow.engine.builds.options import BuildContext as Ctx
 
     spool: IO[bytes] = tempfile.TemporaryFile(prefix="scow-build-stdin-")
     with spool:
@@ -181,10 +179,9 @@ def _epoch(build_args: dict[str, str]) -> int | None:
 
 
 def _write_iidfile(path: str, image_id: str) -> None:
-    from scow.osutil.atomic import atomic_write
-
     try:
-        atomic_write(path, image_id.encode(), 0o644)
+        with open(path, "w") as f:  # as docker writes it (os.WriteFile)
+            f.write(image_id)
     except OSError as exc:
         raise from_oserror(f"write iidfile {path}", exc) from None
 
