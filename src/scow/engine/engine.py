@@ -78,7 +78,8 @@ class Engine:
     @property
     def images(self) -> ImageService:
         return self._service("images", lambda: ImageService(
-            self.store, lambda image_id: self.containers.using_image(image_id)))
+            self.store, lambda image_id: self.containers.using_image(image_id),
+            distribution=lambda: self.distribution, builds=lambda: self.builds))
 
     @property
     def containers(self) -> ContainerService:

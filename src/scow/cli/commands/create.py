@@ -114,7 +114,7 @@ def create_container(ctx: Context, opts: Options) -> str:
                                      progress=ProgressWriter(sys.stderr))
         except ImageNotFound:
             raise
-    return engine.containers.create(create)
+    return engine.containers.create(create).id
 
 
 def _familiar(name: str) -> str:

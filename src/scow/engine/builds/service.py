@@ -21,10 +21,10 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from scow.build.ports import CopySpec, ImageView, RunResult, RunSpec
-from scow.errors import Unavailable
+from scow.errors import InvalidArgument, Unavailable
 from scow.ids import ChainID, DiffID, ImageID, chain_id
 
 if TYPE_CHECKING:
@@ -68,6 +68,38 @@ class BuildService:
         for tag in options.tags:
             self.images.tag(squashed, tag)
         return replace(result, image_id=squashed)
+
+    def stream(self, path: str | None = None, *, tag: str | list[str] | None = None,
+               dockerfile: str | None = None, fileobj: BinaryIO | None = None,
+               buildargs: dict[str, str] | None = None, labels: dict[str, str] | None = None,
+               target: str | None = None, nocache: bool = False, squash: bool = False,
+               network_mode: str = "host") -> Iterator[dict[str, Any]]:
+        """docker-py's images.build: build the folder `path` (or the context tar `fileobj`)
+        and yield progress events, {"stream": line} then {"aux": {"ID": image_id}}
+        (builds/events.py); the image is stored and tagged `tag` (one or several)."""
+        from scow.build.context import BuildContext
+        from scow.build.ports import BuildOptions
+        from scow.build.progress import PlainProgress
+        from scow.engine.builds.events import stream_events
+
+        tags = (tag,) if isinstance(tag, str) else tuple(tag or ())
+        options = BuildOptions(dockerfile=dockerfile or "Dockerfile", tags=tags,
+                               target=target, build_args=dict(buildargs or {}),
+                               labels=dict(labels or {}), no_cache=nocache,
+                               network=network_mode)
+
+        def run(lines: Any) -> str:
+            if fileobj is not None:
+                context = BuildContext.from_tar(fileobj, dockerfile)
+            elif path is not None:
+                context = BuildContext.from_dir(path, dockerfile)
+            else:
+                raise InvalidArgument("build: give a path or a fileobj")
+            with context:
+                return self.build(context, options, PlainProgress(lines),
+                                  squash=squash).image_id
+
+        return stream_events(run)
 
     def _squash(self, port: StoreBuildEngine, result: BuildResult) -> ImageID:
         """`build --squash`: the layers this build added over its base image, as one."""

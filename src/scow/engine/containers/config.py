@@ -174,3 +174,39 @@ def command_of(config: dict[str, Any]) -> tuple[str, list[str]]:
     """(Path, Args) of the container's process."""
     argv = list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])
     return argv[0], argv[1:]
+
+
+# docker-py's keyword arguments of containers.create/run → CreateOptions fields
+_KWARGS = {"name": "name", "entrypoint": "entrypoint", "working_dir": "workdir", "user": "user",
+           "tty": "tty", "stdin_open": "stdin_open", "hostname": "hostname",
+           "labels": "labels", "network_mode": "network", "mounts": "mounts",
+           "auto_remove": "auto_remove", "read_only": "read_only", "cap_add": "cap_add",
+           "cap_drop": "cap_drop", "privileged": "privileged", "security_opt": "security_opt",
+           "stop_signal": "stop_signal", "group_add": "group_add", "log_opts": "log_opts"}
+
+
+def options_of(image: str, command: str | list[str] | None, kwargs: dict[str, Any]
+               ) -> CreateOptions:
+    """CreateOptions from docker-py's create/run arguments (`environment` a list or a dict,
+    `volumes` -v specs or docker-py's {host: {"bind": path, "mode": "rw"}}, a string
+    `command` or `entrypoint` split as a shell would)."""
+    import shlex
+
+    fields: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key in _KWARGS:
+            fields[_KWARGS[key]] = value
+        elif key not in ("environment", "volumes"):
+            raise InvalidArgument(f"create container: unknown argument {key!r}")
+    env = kwargs.get("environment") or []
+    fields["env"] = [f"{k}={v}" for k, v in env.items()] if isinstance(env, dict) else list(env)
+    volumes = kwargs.get("volumes") or []
+    fields["volumes"] = [f"{host}:{v['bind']}:{v.get('mode', 'rw')}"
+                         for host, v in volumes.items()] if isinstance(volumes, dict) \
+        else list(volumes)
+    if isinstance(fields.get("entrypoint"), str):
+        fields["entrypoint"] = shlex.split(fields["entrypoint"])
+    if fields.get("network") in (None, "default", "bridge"):
+        fields["network"] = "host"
+    cmd = shlex.split(command) if isinstance(command, str) else command
+    return CreateOptions(image=image, cmd=list(cmd) if cmd is not None else None, **fields)

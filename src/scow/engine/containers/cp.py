@@ -28,7 +28,7 @@ import posixpath
 import stat
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from scow.engine.containers.base import ContainerBase
 from scow.errors import InvalidArgument, NotFound, ScowError, from_oserror
@@ -200,3 +200,71 @@ class ContainerCopy(ContainerBase):
                 os.close(fd)
         finally:
             self.store.driver.put(mount_id)
+
+    def put_archive(self, name: str, path: str, data: bytes | BinaryIO) -> bool:
+        """docker-py's put_archive: extract the tar `data` into folder `path` (which must
+        exist) in the container; True when done (errors raise)."""
+        import io
+
+        stream = io.BytesIO(data) if isinstance(data, bytes) else data
+        self.copy_in_stream(name, stream, path)
+        return True
+
+    def get_archive(self, name: str, path: str, *, chunk_size: int = 1 << 20
+                    ) -> tuple[Iterator[bytes], ArchiveStat]:
+        """docker-py's get_archive: a tar of `path` in the container (in chunks) and the
+        stat of `path` (name, size, mode, mtime, linkTarget, as docker's header has it)."""
+        import tempfile
+
+        from scow.engine.containers.cp_source import open_source
+
+        spool = tempfile.TemporaryFile(prefix="scow-archive-")
+        try:
+            with self._container_root(name) as root_fd:
+                source = open_source(root_fd, path, follow=False, shown=f"{name}:{path}")
+                try:
+                    from scow.engine.containers.cp_source import write_source
+
+                    write_source(spool, source, "" if source.contents_only else source.base,
+                                 ids=None)
+                    st = _archive_stat(root_fd, source, path)
+                finally:
+                    os.close(source.fd)
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        return _chunks(spool, chunk_size), st
+
+
+class ArchiveStat(NamedTuple):
+    """The stat docker sends with an archive (X-Docker-Container-Path-Stat)."""
+
+    name: str
+    size: int
+    mode: int
+    mtime: str
+    link_target: str
+
+    @property
+    def attrs(self) -> dict[str, object]:
+        return {"name": self.name, "size": self.size, "mode": self.mode, "mtime": self.mtime,
+                "linkTarget": self.link_target}
+
+
+def _archive_stat(root_fd: int, source: Source, path: str) -> ArchiveStat:
+    from scow.oci.image import rfc3339_nano
+
+    link = ""
+    if stat.S_ISLNK(source.st.st_mode):
+        with contextlib.suppress(OSError):
+            link = os.readlink("", dir_fd=source.fd)
+    return ArchiveStat(source.base or posixpath.basename(path.rstrip("/")) or "/",
+                       source.st.st_size, source.st.st_mode, rfc3339_nano(source.st.st_mtime),
+                       link)
+
+
+def _chunks(f: BinaryIO, size: int) -> Iterator[bytes]:
+    with f:
+        while chunk := f.read(size):
+            yield chunk

@@ -9,13 +9,22 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from scow.engine.containers.base import ContainerBase
 from scow.engine.containers.config import merge_env
 from scow.errors import Conflict, InvalidArgument
 from scow.osutil.locks import flocked
 from scow.store.containers import ContainerRecord
+
+
+class ExecResult(NamedTuple):
+    """What docker-py's exec_run returns: the exit code (None when detached) and the output
+    (bytes; (stdout, stderr) with demux)."""
+
+    exit_code: int | None
+    output: bytes | tuple[bytes | None, bytes | None]
+
 
 if TYPE_CHECKING:
     from scow.runtime.attach import AttachConnection
@@ -237,8 +246,10 @@ class ContainerLifecycle(ContainerBase):
 
     def exec(self, name: str, argv: list[str], *, env: list[str] | None = None,
                 user: str = "", workdir: str = "", tty: bool = False, detach: bool = False,
-                stdin: int | None = None) -> int | None:
-        """docker exec: the process's exit code (None when detached)."""
+                stdin: int | None = None, stdout: int | None = None,
+                stderr: int | None = None) -> int | None:
+        """docker exec: the process's exit code (None when detached); its output goes to the
+        `stdout`/`stderr` fds (this process's own when None)."""
         from scow.runtime.exec import ExecConfig, exec_process
 
         record = self.records.get(name)
@@ -257,7 +268,34 @@ class ContainerLifecycle(ContainerBase):
                          hostname=config.get("Hostname") or "")
         rootfs = self.store.driver.metadata(record.mount_id or "").get("MergedDir") or \
             self.store.driver.layer_path(record.mount_id or "")
-        return exec_process(self.runc, record.id, cfg, rootfs, detach=detach, stdin=stdin)
+        return exec_process(self.runc, record.id, cfg, rootfs, detach=detach, stdin=stdin,
+                            stdout=stdout, stderr=stderr)
+
+    def exec_run(self, name: str, cmd: str | list[str], *, stdout: bool = True,
+                 stderr: bool = True, tty: bool = False, user: str = "", workdir: str = "",
+                 environment: list[str] | dict[str, str] | None = None, detach: bool = False,
+                 demux: bool = False) -> ExecResult:
+        """docker-py's exec_run: run `cmd` in the running container and collect its output
+        (both streams in one, or (stdout, stderr) with `demux`)."""
+        import shlex
+        import tempfile
+
+        argv = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
+        env = [f"{k}={v}" for k, v in environment.items()] if isinstance(environment, dict) \
+            else list(environment or [])
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+            try:
+                code = self.exec(name, argv, env=env, user=user, workdir=workdir, tty=tty,
+                                 detach=detach, stdout=out.fileno() if stdout else null,
+                                 stderr=(err if demux else out).fileno() if stderr else null)
+            finally:
+                os.close(null)
+            out.seek(0)
+            err.seek(0)
+            if demux:
+                return ExecResult(code, (out.read() or None, err.read() or None))
+            return ExecResult(code, out.read())
 
     def logs(self, name: str, *, follow: bool = False, tail: int | None = None,
              since: str | None = None, until: str | None = None) -> Iterator[LogEntry]:

@@ -11,6 +11,7 @@ image's layers + its folder::
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import shutil
@@ -19,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 from scow.engine.containers.cp import ContainerCopy
 from scow.engine.containers.fs import ContainerFilesystem
 from scow.engine.containers.inspect import ContainerInspection
+from scow.engine.containers.model import Container
 from scow.engine.containers.records import ContainerSummary
 from scow.engine.containers.run import ContainerLifecycle
-from scow.errors import Conflict, NameInUse, ScowError
+from scow.errors import Conflict, ContainerError, ContainerNotFound, NameInUse, ScowError
 from scow.ids import random_id, short_id
 from scow.oci.image import rfc3339_nano
 from scow.store.containers import ContainerRecord
@@ -38,7 +40,7 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
     method; built by `Engine` with the collaborators `ContainerBase` names."""
 
     # -- create ---------------------------------------------------------------------------
-    def create(self, opts: CreateOptions) -> str:
+    def _create(self, opts: CreateOptions) -> str:
         """docker create: the records, the init and writable layers and the folder."""
         from scow.engine.containers import initlayer
         from scow.engine.containers.config import command_of, container_config, host_config
@@ -158,6 +160,12 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
             out.append((short_id(record.id), bool(st and st.status == "running")))
         return out
 
+    def diff(self, name: str) -> list[dict[str, Any]]:
+        """docker-py's diff: docker's JSON, [{"Path": ..., "Kind": 0 changed, 1 added,
+        2 deleted}]."""
+        kinds = {"C": 0, "A": 1, "D": 2}
+        return [{"Path": path, "Kind": kinds[kind]} for kind, path in self.changes(name)]
+
     # -- diff -----------------------------------------------------------------------------
     def changes(self, name: str) -> list[tuple[str, str]]:
         """docker diff: (kind, path) against the init layer."""
@@ -219,6 +227,58 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
             removed.append(record.id)
         return removed, reclaimed
 
+    # -- docker-py's object model ------------------------------------------------------------
+    def get(self, name: str) -> Container:
+        """docker-py's containers.get: the Container with this ID, ID prefix or name."""
+        return Container(self, self.inspect(name))
+
+    def list(self, *, all: bool = False, filters: dict[str, builtins.list[str]] | None = None,
+             limit: int = -1) -> builtins.list[Container]:
+        """docker-py's containers.list: running ones (every one with `all`), newest first."""
+        out = []
+        for s in self.list_containers(all=all, filters=filters, last=limit):
+            with contextlib.suppress(ContainerNotFound):  # removed since it was listed
+                out.append(self.get(s.id))
+        return out
+
+    def create(self, image: str | CreateOptions, command: str | builtins.list[str] | None = None,
+               **kwargs: Any) -> Container:
+        """docker create: from `CreateOptions`, or docker-py's way (image, command and
+        keyword arguments: name, environment, entrypoint, working_dir, user, tty,
+        stdin_open, hostname, labels, network_mode, volumes, mounts, auto_remove,
+        read_only, cap_add, cap_drop, privileged, security_opt, stop_signal, group_add)."""
+        from scow.engine.containers.config import options_of
+
+        opts = image if not isinstance(image, str) else options_of(image, command, kwargs)
+        return self.get(self._create(opts))
+
+    def run(self, image: str, command: str | builtins.list[str] | None = None, *,
+            detach: bool = False, remove: bool = False, stdout: bool = True,
+            stderr: bool = False, **kwargs: Any) -> Container | bytes:
+        """docker-py's containers.run: create and start; with `detach` the Container, else
+        wait and return its output (stdout; stderr too when asked), raising ContainerError
+        when it exits non-zero. `remove` removes it once it has exited (not detached)."""
+        container = self.create(image, command, **kwargs)
+        try:
+            container.start()
+        except BaseException:
+            with contextlib.suppress(ScowError):
+                container.remove(force=True)
+            raise
+        if detach:
+            return container
+        code = container.wait()["StatusCode"]
+        wanted = {name for name, on in (("stdout", stdout), ("stderr", stderr)) if on}
+        entries = list(self.logs(container.id))
+        if remove:
+            container.remove(force=True)
+        if code:
+            raise ContainerError(
+                f"run container {container.short_id}: command exited with {code}",
+                exit_status=code, stderr=b"".join(e.data for e in entries
+                                                  if e.stream == "stderr"))
+        return b"".join(e.data for e in entries if e.stream in wanted)
+
 
 def command_line(path: str, args: list[str]) -> str:
     """The COMMAND of `docker ps` (moby quotes arguments that contain spaces)."""
@@ -232,4 +292,4 @@ def _mount_doc(m: Any, anonymous: bool) -> dict[str, Any]:
             "RW": not m.read_only, "Anonymous": anonymous}
 
 
-__all__ = ["ContainerService", "ContainerSummary", "ZERO_TIME"]
+__all__ = ["Container", "ContainerService", "ContainerSummary", "ZERO_TIME"]

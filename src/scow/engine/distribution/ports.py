@@ -5,7 +5,8 @@ with (`Registries`: the store, the distribution tables and registry clients, whi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from scow.registry.client import RegistryClient
@@ -44,3 +45,20 @@ class NullProgress:
 
     def line(self, text: str, id: str | None = None) -> None:
         pass
+
+
+class CallbackProgress:
+    """A Progress that hands each update to `callback` as docker's JSON progress message:
+    {"id": ..., "status": ..., "progressDetail": {"current": n, "total": n}} (a bare line
+    has no "id" nor "progressDetail")."""
+
+    def __init__(self, callback: Callable[[dict[str, Any]], None]) -> None:
+        self.callback = callback
+
+    def update(self, id: str, status: str, current: int | None = None,
+               total: int | None = None) -> None:
+        detail = {k: v for k, v in (("current", current), ("total", total)) if v is not None}
+        self.callback({"id": id, "status": status, "progressDetail": detail})
+
+    def line(self, text: str, id: str | None = None) -> None:
+        self.callback({"status": text, **({"id": id} if id else {})})

@@ -3,12 +3,15 @@ docker's rules for naming images, `<missing>` history rows and conflicts on remo
 
 from __future__ import annotations
 
+import builtins
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
-from scow.errors import Conflict, ImageNotFound, InvalidArgument, NotFound
-from scow.ids import ImageID, chain_ids, short_id
+from scow.engine.images.model import Image
+from scow.engine.images.records import HistoryRow, ImageSummary
+from scow.errors import Conflict, ImageNotFound, InvalidArgument, NotFound, Unsupported
+from scow.ids import Digest, ImageID, chain_ids, short_id
 from scow.oci.image import history_entry, make_config, parse_time, rfc3339_nano
 from scow.oci.reference import Reference, parse_reference
 from scow.osutil import faults
@@ -17,30 +20,13 @@ from scow.store.store import Store
 
 if TYPE_CHECKING:
     from scow.analyze.report import Analysis
+    from scow.engine.distribution.ports import Progress
+    from scow.engine.images.ports import Builds, Distribution
+
+ProgressCallback = Callable[[dict[str, Any]], None]
 
 # (container short ID, running) of the containers made from an image ID
 ContainersUsing = Callable[[str], list[tuple[str, bool]]]
-
-
-class ImageSummary(NamedTuple):
-    id: ImageID
-    repo_tags: list[str]
-    repo_digests: list[str]
-    parent: str
-    created: float
-    size: int
-    labels: dict[str, str]
-    dangling: bool
-    intermediate: bool
-
-
-class HistoryRow(NamedTuple):
-    id: str  # image ID or "<missing>"
-    created: float
-    created_by: str
-    size: int
-    comment: str
-    tags: Sequence[str] = ()
 
 
 def go_arch() -> str:
@@ -52,9 +38,16 @@ def go_arch() -> str:
 
 
 class ImageService:
-    def __init__(self, store: Store, containers_using: ContainersUsing | None = None) -> None:
+    """docker's image verbs over the store, and docker-py's (get, list, pull, push, build,
+    load, save: the last five through the distribution and build services, ports.py)."""
+
+    def __init__(self, store: Store, containers_using: ContainersUsing | None = None, *,
+                 distribution: Callable[[], Distribution] | None = None,
+                 builds: Callable[[], Builds] | None = None) -> None:
         self.store = store
         self.containers_using: ContainersUsing = containers_using or (lambda _id: [])
+        self.distribution = distribution  # late bound: they use this service too
+        self.builds = builds
 
     # -- naming ---------------------------------------------------------------------------
     def resolve(self, name: str) -> ImageID:
@@ -310,6 +303,66 @@ class ImageService:
 
         return analyze_image(self.store, self.resolve(name), name)
 
+    # -- docker-py's object model ------------------------------------------------------------
+    def get(self, name: str) -> Image:
+        """docker-py's images.get: the Image a name, ID or ID prefix means."""
+        return Image(self, self.inspect(name))
+
+    def list(self, name: str | None = None, *, all: bool = False,
+             filters: dict[str, builtins.list[str]] | None = None) -> builtins.list[Image]:
+        """docker-py's images.list: images (of repository `name` if given)."""
+        return [self.get(s.id) for s in self.list_images(all=all, filters=filters,
+                                                         repository=name)]
+
+    def pull(self, repository: str, tag: str | None = None, *, platform: str | None = None,
+             all_tags: bool = False, progress: Progress | ProgressCallback | None = None
+             ) -> Image:
+        """docker pull through the distribution service; `progress` is a Progress or a
+        callback given docker's JSON progress messages (distribution/ports.py)."""
+        name = f"{repository}:{tag}" if tag and not all_tags else repository
+        image_id = self._distribution().pull(name, platform=platform, all_tags=all_tags,
+                                             progress=_progress(progress))
+        return self.get(image_id)
+
+    def push(self, repository: str, tag: str | None = None, *, all_tags: bool = False,
+             progress: Progress | ProgressCallback | None = None,
+             compression: Literal["gzip", "zstd"] = "gzip") -> builtins.list[Digest]:
+        """docker push; the manifest digests pushed."""
+        name = f"{repository}:{tag}" if tag else repository
+        return self._distribution().push(name, all_tags=all_tags, progress=_progress(progress),
+                                         compression=compression)
+
+    def save(self, names: builtins.list[str], out: BinaryIO | str, *,
+             format: Literal["docker", "oci-archive", "oci-dir"] = "docker") -> None:
+        """docker save: a docker-archive (or oci-archive, or OCI layout folder) of `names`."""
+        self._distribution().save(names, out, format=format)
+
+    def load(self, data: bytes | BinaryIO, *,
+             progress: Progress | ProgressCallback | None = None) -> builtins.list[Image]:
+        """docker load: the images of an archive (docker or OCI), as docker-py's list."""
+        import io
+
+        stream = io.BytesIO(data) if isinstance(data, bytes) else data
+        lines = self._distribution().load(stream, progress=_progress(progress))
+        names = [line.split(": ", 1)[1] for line in lines if ": " in line]
+        return [self.get(name) for name in dict.fromkeys(names)]
+
+    def build(self, path: str | None = None, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """docker-py's images.build: yields {"stream": line} progress events, then
+        {"aux": {"ID": image_id}} (keywords: tag, dockerfile, fileobj, buildargs, labels,
+        target, nocache, squash, network_mode; builds/service.py)."""
+        return self._builds().stream(path, **kwargs)
+
+    def _distribution(self) -> Distribution:
+        if self.distribution is None:
+            raise Unsupported("this image service has no distribution service")
+        return self.distribution()
+
+    def _builds(self) -> Builds:
+        if self.builds is None:
+            raise Unsupported("this image service has no build service")
+        return self.builds()
+
     def _layer_bytes(self) -> int:
         return sum(layer.size for layer in self.store.layers.all())
 
@@ -364,3 +417,12 @@ def _check_filters(filters: dict[str, list[str]], allowed: tuple[str, ...]) -> N
 
 
 __all__ = ["ImageService", "ImageSummary", "HistoryRow", "NotFound"]
+
+
+def _progress(progress: Progress | ProgressCallback | None) -> Progress | None:
+    """A Progress as given, or one that calls the callback (docker's JSON messages)."""
+    if progress is None or not callable(progress):
+        return progress
+    from scow.engine.distribution.ports import CallbackProgress
+
+    return CallbackProgress(progress)

@@ -11,6 +11,7 @@ mounted empty (docker's copy-up of volumes); bind mounts are used as they are.
 
 from __future__ import annotations
 
+import builtins
 import os
 import re
 import shutil
@@ -35,11 +36,24 @@ class MountSpec:
 
 @dataclass(frozen=True, slots=True)
 class Volume:
+    """A named volume (a frozen record: `VolumeService.get` reads it again), with docker's
+    JSON as `.attrs`, as docker-py's Volume."""
+
     name: str
     created: float
     labels: dict[str, str]
     anonymous: bool
     mountpoint: str
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        return {"CreatedAt": rfc3339_nano(self.created), "Driver": "local",
+                "Labels": self.labels, "Mountpoint": self.mountpoint, "Name": self.name,
+                "Options": None, "Scope": "local"}
 
 
 class VolumeService:
@@ -123,9 +137,11 @@ class VolumeService:
         return dir_size(self.path(name))
 
     def inspect(self, name: str) -> dict[str, Any]:
-        v = self.get(name)
-        return {"CreatedAt": rfc3339_nano(v.created), "Driver": "local", "Labels": v.labels,
-                "Mountpoint": v.mountpoint, "Name": v.name, "Options": None, "Scope": "local"}
+        return self.get(name).attrs
+
+    def list(self) -> builtins.list[Volume]:
+        """docker-py's volumes.list (also `all`)."""
+        return self.all()
 
 
 def parse_volume_flag(spec: str) -> MountSpec:
