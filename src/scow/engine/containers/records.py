@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class ContainerSummary(NamedTuple):
@@ -20,3 +20,14 @@ class ContainerSummary(NamedTuple):
     mounts: list[str]
     size_rw: int | None = None
     size_root_fs: int | None = None
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """docker's JSON of the row (the Engine API's GET /containers/json)."""
+        out: dict[str, Any] = {
+            "Id": self.id, "Names": ["/" + self.name], "Image": self.image,
+            "ImageID": self.image_id, "Command": self.command, "Created": int(self.created),
+            "State": self.state, "Status": self.status, "Labels": dict(self.labels)}
+        if self.size_rw is not None:
+            out["SizeRw"], out["SizeRootFs"] = self.size_rw, self.size_root_fs
+        return out

@@ -5,7 +5,7 @@ on its start-up path."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from scow.ids import ImageID
 
@@ -21,6 +21,13 @@ class ImageSummary(NamedTuple):
     dangling: bool
     intermediate: bool
 
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """docker's JSON of the row (the Engine API's GET /images/json)."""
+        return {"Id": self.id, "ParentId": self.parent, "RepoTags": list(self.repo_tags),
+                "RepoDigests": list(self.repo_digests), "Created": int(self.created),
+                "Size": self.size, "Labels": dict(self.labels)}
+
 
 class HistoryRow(NamedTuple):
     id: str  # image ID or "<missing>"
@@ -29,3 +36,9 @@ class HistoryRow(NamedTuple):
     size: int
     comment: str
     tags: Sequence[str] = ()
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """docker's JSON of the row (GET /images/{name}/history)."""
+        return {"Id": self.id, "Created": int(self.created), "CreatedBy": self.created_by,
+                "Tags": list(self.tags) or None, "Size": self.size, "Comment": self.comment}
