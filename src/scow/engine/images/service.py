@@ -9,6 +9,14 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from scow.engine.images.model import Image
+from scow.engine.images.naming import (
+    check_filters,
+    familiar_or_raw,
+    is_hex,
+    match_repository,
+    names_id,
+    ref_matches,
+)
 from scow.engine.images.records import HistoryRow, ImageSummary
 from scow.errors import Conflict, ImageNotFound, InvalidArgument, NotFound, Unsupported
 from scow.ids import Digest, ImageID, chain_ids, short_id
@@ -54,14 +62,14 @@ class ImageService:
         """The image a user means by `name`: a full ID, a reference, or a unique ID prefix."""
         record = self.find(name)
         if record is None:
-            raise ImageNotFound(f"No such image: {_familiar_or_raw(name)}")
+            raise ImageNotFound(f"No such image: {familiar_or_raw(name)}")
         return record.id
 
     def find(self, name: str) -> ImageRecord | None:
         images = self.store.images
         if name.startswith("sha256:") and len(name) == 71:
             return images.find(name)
-        if len(name) == 64 and _is_hex(name):
+        if len(name) == 64 and is_hex(name):
             return images.find("sha256:" + name)
         try:
             ref = parse_reference(name)
@@ -108,7 +116,7 @@ class ImageService:
     def list_images(self, *, all: bool = False, filters: dict[str, list[str]] | None = None,
              repository: str | None = None) -> list[ImageSummary]:
         filters = filters or {}
-        _check_filters(filters, ("dangling", "reference", "before", "since", "label"))
+        check_filters(filters, ("dangling", "reference", "before", "since", "label"))
         refs = self.store.refs.all()
         records = self.store.images.all()
         parents = {r.parent for r in records if r.parent}
@@ -128,7 +136,7 @@ class ImageService:
                                     intermediate))
         out = [s for s in out if self._keep(s, filters)]
         if repository:
-            out = _match_repository(out, repository)
+            out = match_repository(out, repository)
         return out
 
     def _keep(self, s: ImageSummary, filters: dict[str, list[str]]) -> bool:
@@ -138,7 +146,7 @@ class ImageService:
             if (value.lower() in ("true", "1")) != s.dangling:
                 return False
         patterns = filters.get("reference", [])
-        if patterns and not any(_ref_matches(p, t) for p in patterns for t in s.repo_tags):
+        if patterns and not any(ref_matches(p, t) for p in patterns for t in s.repo_tags):
             return False
         for name in filters.get("before", []):
             if s.created >= self.store.images.get(self.resolve(name)).created:
@@ -205,11 +213,11 @@ class ImageService:
         self.store.recover()
         record = self.find(name)
         if record is None:
-            raise ImageNotFound(f"No such image: {_familiar_or_raw(name)}")
+            raise ImageNotFound(f"No such image: {familiar_or_raw(name)}")
         image_id = record.id
         records: list[dict[str, str]] = []
         refs = self.store.refs.refs_of(image_id)
-        if not _names_id(name, image_id):
+        if not names_id(name, image_id):
             ref = parse_reference(name)
             using = self.containers_using(image_id)
             if using and not force and len(refs) == 1:
@@ -365,55 +373,6 @@ class ImageService:
 
     def _layer_bytes(self) -> int:
         return sum(layer.size for layer in self.store.layers.all())
-
-
-def _is_hex(text: str) -> bool:
-    return all(c in "0123456789abcdef" for c in text)
-
-
-def _names_id(name: str, image_id: str) -> bool:
-    """Whether the user named the image by (a prefix of) its ID rather than a reference."""
-    hex_name = name.removeprefix("sha256:")
-    return bool(hex_name) and _is_hex(hex_name) and image_id[7:].startswith(hex_name)
-
-
-def _familiar_or_raw(name: str) -> str:
-    try:
-        return parse_reference(name).familiar()
-    except InvalidArgument:
-        return name
-
-
-def _ref_matches(pattern: str, tag: str) -> bool:
-    import fnmatch
-
-    repo = tag.rsplit(":", 1)[0] if ":" in tag.rsplit("/", 1)[-1] else tag
-    return fnmatch.fnmatchcase(tag, pattern) or fnmatch.fnmatchcase(repo, pattern)
-
-
-def _match_repository(images: list[ImageSummary], repository: str) -> list[ImageSummary]:
-    try:
-        wanted = parse_reference(repository, default_tag=False)
-    except InvalidArgument:
-        return []
-    out = []
-    for s in images:
-        tags = [t for t in s.repo_tags if _same_repo(t, wanted)]
-        if tags:
-            out.append(ImageSummary(s.id, tags, s.repo_digests, s.parent, s.created, s.size,
-                                    s.labels, s.dangling, s.intermediate))
-    return out
-
-
-def _same_repo(tag: str, wanted: Reference) -> bool:
-    ref = parse_reference(tag)
-    return ref.name == wanted.name and (wanted.tag is None or ref.tag == wanted.tag)
-
-
-def _check_filters(filters: dict[str, list[str]], allowed: tuple[str, ...]) -> None:
-    for key in filters:
-        if key not in allowed:
-            raise InvalidArgument(f"invalid filter '{key}'")
 
 
 __all__ = ["ImageService", "ImageSummary", "HistoryRow", "NotFound"]
