@@ -113,3 +113,14 @@ def test_list_rows_carry_dockers_json(bb_engine: Engine) -> None:
     [summary] = bb_engine.containers.list_containers(all=True)
     assert summary.attrs["Names"] == ["/listed"] and summary.attrs["State"] == "created"
     assert bb_engine.containers.list(all=True) == [c]
+
+
+def test_run_detached_with_remove_is_auto_remove(bb_engine: Engine) -> None:
+    import time
+
+    c = bb_engine.containers.run("bb:1", "true", detach=True, remove=True)
+    assert isinstance(c, Container) and c.attrs["HostConfig"]["AutoRemove"]
+    deadline = time.monotonic() + 30
+    while bb_engine.containers.exists(c.id) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not bb_engine.containers.exists(c.id)

@@ -257,7 +257,10 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
             stderr: bool = False, **kwargs: Any) -> Container | bytes:
         """docker-py's containers.run: create and start; with `detach` the Container, else
         wait and return its output (stdout; stderr too when asked), raising ContainerError
-        when it exits non-zero. `remove` removes it once it has exited (not detached)."""
+        when it exits non-zero. `remove` removes it once it has exited (detached: docker's
+        --rm, `auto_remove`)."""
+        if detach and remove:
+            kwargs["auto_remove"] = True
         container = self.create(image, command, **kwargs)
         try:
             container.start()
