@@ -45,7 +45,6 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         from scow.engine.containers import initlayer
         from scow.engine.containers.config import command_of, container_config, host_config
         from scow.engine.images.squash import check_depth
-        from scow.engine.volumes import MountSpec, parse_mount_flag, parse_volume_flag
 
         self.store.recover()
         image_id = self.images.resolve(opts.image)
@@ -53,22 +52,17 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         image = self.store.images.config(image_id)
         container_id = random_id()
         config = container_config(opts, image.config, container_id)
-        mounts = [parse_volume_flag(v) for v in opts.volumes] + \
-            [parse_mount_flag(m) for m in opts.mounts]
-        anonymous = {m.destination for m in mounts if m.kind == "volume" and not m.source}
-        mounts = [MountSpec("volume", random_id(), m.destination, m.read_only)
-                  if m.destination in anonymous else m for m in mounts]
+        mounts = _mount_points(opts)
         path, args = command_of(config)
         doc: dict[str, Any] = {
             "Id": container_id, "Created": rfc3339_nano(), "Path": path, "Args": args,
             "Config": config, "HostConfig": host_config(opts), "Image": image_id,
-            "MountPoints": [_mount_doc(m, m.destination in anonymous) for m in mounts],
-            "Mounted": False,
+            "MountPoints": mounts, "Mounted": False,
         }
         name = self._reserve(container_id, opts.name, image_id, doc)
         doc["Name"] = "/" + name
         record = self.store.images.get(image_id)
-        dests = tuple(m.destination for m in mounts)
+        dests = tuple(m["Destination"] for m in mounts)
         try:
             rw = self.store.layers.create_rw(record.top_layer, container_id,
                                              init=lambda p: initlayer.setup(p, dests))
@@ -287,6 +281,19 @@ def command_line(path: str, args: list[str]) -> str:
     """The COMMAND of `docker ps` (moby quotes arguments that contain spaces)."""
     shown = [f"'{a}'" if " " in a else a for a in args]
     return " ".join([path, *shown]) if shown else path
+
+
+def _mount_points(opts: CreateOptions) -> list[dict[str, Any]]:
+    """The MountPoints of `-v` and `--mount`; a volume without a name gets a random one and
+    is marked Anonymous (removed with the container by `rm -v`)."""
+    from scow.engine.volumes import MountSpec, parse_mount_flag, parse_volume_flag
+
+    mounts = [parse_volume_flag(v) for v in opts.volumes] + \
+        [parse_mount_flag(m) for m in opts.mounts]
+    anonymous = {m.destination for m in mounts if m.kind == "volume" and not m.source}
+    mounts = [MountSpec("volume", random_id(), m.destination, m.read_only)
+              if m.destination in anonymous else m for m in mounts]
+    return [_mount_doc(m, m.destination in anonymous) for m in mounts]
 
 
 def _mount_doc(m: Any, anonymous: bool) -> dict[str, Any]:
