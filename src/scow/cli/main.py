@@ -98,7 +98,7 @@ def global_command() -> Command:
                   short="Docker's image and container storage, without a daemon",
                   interspersed=False)
     cmd.string("root", None, "Root of the scow store (default /var/lib/scow)", metavar="string")
-    cmd.string("storage-driver", "s", "Storage driver to use (overlay2, btrfs, vfs)",
+    cmd.string("storage-driver", "s", "Storage driver to use (overlay2, btrfs, zfs, vfs)",
                metavar="string")
     cmd.string("runtime", None, "OCI runtime for containers (default runc)", metavar="string")
     cmd.bool("debug", "D", "Enable debug mode (tracebacks on errors)")

@@ -23,7 +23,14 @@ from scow.engine.containers.inspect import ContainerInspection
 from scow.engine.containers.model import Container
 from scow.engine.containers.records import ContainerSummary
 from scow.engine.containers.run import ContainerLifecycle
-from scow.errors import Conflict, ContainerError, ContainerNotFound, NameInUse, ScowError
+from scow.errors import (
+    Conflict,
+    ContainerError,
+    ContainerNotFound,
+    NameInUse,
+    NotFound,
+    ScowError,
+)
 from scow.ids import random_id, short_id
 from scow.oci.image import rfc3339_nano
 from scow.store.containers import ContainerRecord
@@ -176,12 +183,20 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         st = self.state(record)
         if st is not None and st.status == "running":
             if not force:
-                raise Conflict(f"You cannot remove a running container {record.id}. Stop the "
-                               "container before attempting removal or force remove")
-            self.kill_for_removal(record)
-            if self.records.find(record.id) is None:
+                raise _running(record.id)
+            self.kill_for_removal(record)  # not under the start lock: the monitor's exit
+            if self.records.find(record.id) is None:  # command (--rm) takes it
                 return name  # it was run with --rm: its monitor removed it
-        self.records.mark_removing(record.id)
+        with self.start_lock(record.id):  # never while a start is between mount and running
+            record = self.records.get(record.id)  # a --rm monitor may have removed it meanwhile
+            st = self.state(record)
+            if st is not None and st.status == "running":
+                raise _running(record.id)  # started meanwhile
+            self.records.mark_removing(record.id)
+            self._remove_marked(record, volumes)
+        return name
+
+    def _remove_marked(self, record: ContainerRecord, volumes: bool) -> None:
         self.cleanup(record, remove_runtime=True)
         if record.mount_id:
             self.store.layers.remove_rw(record.mount_id)
@@ -192,7 +207,6 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
                 if mount.get("Anonymous"):
                     with contextlib.suppress(Conflict):  # another container mounts it
                         self.volumes.remove(mount["Name"], force=True)
-        return name
 
     def exit_cleanup(self, container_id: str) -> None:
         """What the monitor runs after the container stopped: cleanup, then --rm."""
@@ -216,8 +230,12 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
             state, _, _ = self.status_of(record)
             if state in ("running", "paused"):
                 continue
-            reclaimed += self.sizes(record.id)[0]
-            self.remove(record.id)
+            try:
+                size = self.sizes(record.id)[0]
+                self.remove(record.id)
+            except (NotFound, Conflict):
+                continue  # removed by its --rm monitor, or started meanwhile: moby skips it too
+            reclaimed += size
             removed.append(record.id)
         return removed, reclaimed
 
@@ -303,3 +321,8 @@ def _mount_doc(m: Any, anonymous: bool) -> dict[str, Any]:
 
 
 __all__ = ["Container", "ContainerService", "ContainerSummary", "ZERO_TIME"]
+
+
+def _running(container_id: str) -> Conflict:
+    return Conflict(f"You cannot remove a running container {container_id}. Stop the "
+                    "container before attempting removal or force remove")
