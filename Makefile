@@ -6,12 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := runc busybox-static btrfs-progs docker-registry skopeo umoci attr e2fsprogs \
-<<<<<<< HEAD
                 golang-github-docker-docker-dev golang-go \
-                util-linux iproute2 tar gzip zstd apache2-utils openssl
-=======
                 util-linux iproute2 tar gzip zstd apache2-utils openssl gcc libc6-dev
->>>>>>> cp-race
 STAMP := $(VENV)/.installed
 
 .PHONY: install apt demo test test-full bench lint clean
