@@ -10,7 +10,7 @@ APT_PACKAGES := runc busybox-static btrfs-progs docker-registry skopeo umoci att
                 util-linux iproute2 tar gzip zstd apache2-utils openssl gcc libc6-dev
 STAMP := $(VENV)/.installed
 
-.PHONY: install apt demo test test-full bench lint clean
+.PHONY: install apt demo test test-full bench lint docs clean
 
 install: $(STAMP)
 
@@ -41,6 +41,9 @@ test-full: install   # the acceptance runs at their full counts (cp race 1,000 c
 
 bench: install
 	$(BIN)/python -m bench
+
+docs: install   # the library's reference from the docstrings, into build/docs (docs/reference.py)
+	$(BIN)/python docs/reference.py build/docs
 
 lint: install
 	$(BIN)/ruff check src tests

@@ -56,6 +56,7 @@ class ContainerService:
 
     @cached_property
     def runc(self) -> Runc:
+        """The OCI runtime (runc) with its state under `<root>/runtime/runc`."""
         from scow.runtime.runc import Runc
 
         root = os.path.join(self.store.root, "runtime", "runc")
@@ -64,6 +65,7 @@ class ContainerService:
         return Runc(self.engine.settings.runtime, root)
 
     def folder(self, container_id: str) -> str:
+        """The container's folder, `<root>/containers/<id>`."""
         return os.path.join(self.store.containers_dir(), container_id)
 
     # -- create ---------------------------------------------------------------------------
@@ -171,6 +173,8 @@ class ContainerService:
     def list_containers(self, *, all: bool = False, size: bool = False,
                         filters: dict[str, list[str]] | None = None, last: int = -1
                         ) -> list[ContainerSummary]:
+        """docker ps: running containers (every one with `all`), with sizes when `size`,
+        filtered as `docker ps --filter`, the `last` created."""
         from scow.engine.container_filters import matches
 
         records = self.records.all()
@@ -229,6 +233,7 @@ class ContainerService:
 
     # -- inspect --------------------------------------------------------------------------
     def inspect(self, name: str, *, size: bool = False) -> dict[str, Any]:
+        """docker container inspect's object (with SizeRw/SizeRootFs when `size`)."""
         from scow.engine.inspect import container_inspect
 
         record = self.records.get(name)
@@ -271,6 +276,7 @@ class ContainerService:
         cleanup(self, record, remove_runtime=True)
 
     def prune(self) -> tuple[list[str], int]:
+        """docker container prune: remove every stopped container; (IDs, bytes reclaimed)."""
         removed, reclaimed = [], 0
         for record in self.records.all():
             state, _, _ = self.status_of(record)

@@ -48,9 +48,11 @@ class DistributionService:
 
     @cached_property
     def metadata(self) -> DistributionMetadata:
+        """What the store remembers of registries: which blob came from which repository."""
         return DistributionMetadata(self.store.db)
 
     def insecure(self, domain: str) -> bool:
+        """Whether `domain` is an insecure registry (plain HTTP allowed) in the settings."""
         return domain in self.settings.insecure_registries
 
     def client(self, domain: str) -> RegistryClient:

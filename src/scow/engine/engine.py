@@ -37,43 +37,51 @@ class Engine:
 
     @property
     def root(self) -> str:
+        """The store's root folder (`--root`, `SCOW_ROOT`, or the default)."""
         return self.store.root
 
     @cached_property
     def images(self) -> ImageService:
+        """The image service: import, list, history, inspect, tag, remove, prune."""
         return ImageService(self.store, lambda image_id: self.containers.using_image(image_id))
 
     @cached_property
     def containers(self) -> ContainerService:
+        """The container service: create, list, inspect, diff, remove containers."""
         from scow.engine.containers import ContainerService
 
         return ContainerService(self)
 
     @cached_property
     def volumes(self) -> VolumeService:
+        """The volume service: create, list, inspect and remove named volumes."""
         from scow.engine.volumes import VolumeService
 
         return VolumeService(self.store)
 
     @cached_property
     def distribution(self) -> DistributionService:
+        """Moving images: pull, push, login, save and load."""
         from scow.engine.distribution import DistributionService
 
         return DistributionService(self.store, self.settings)
 
     @cached_property
     def build(self) -> BuildService:
+        """The build service: build a Dockerfile into an image."""
         from scow.engine.build import BuildService
 
         return BuildService(self)
 
     @cached_property
     def system(self) -> SystemService:
+        """The system service: info and disk usage of the store."""
         from scow.engine.system import SystemService
 
         return SystemService(self)
 
     def close(self) -> None:
+        """Close the store (the engine is unusable afterwards); `with Engine() as e:` does it."""
         self.store.close()
 
     def __enter__(self) -> Engine:

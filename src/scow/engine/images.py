@@ -62,6 +62,7 @@ class ImageService:
         return record.id
 
     def find(self, name: str) -> ImageRecord | None:
+        """The record of the image `name` names (as `resolve`), or None."""
         images = self.store.images
         if name.startswith("sha256:") and len(name) == 71:
             return images.find(name)
@@ -111,6 +112,8 @@ class ImageService:
     # -- listing --------------------------------------------------------------------------
     def list_images(self, *, all: bool = False, filters: dict[str, list[str]] | None = None,
              repository: str | None = None) -> list[ImageSummary]:
+        """docker images: the tagged images (every one with `all`), filtered by `dangling`,
+        `reference`, `before`, `since` and `label`, and by `repository`."""
         filters = filters or {}
         _check_filters(filters, ("dangling", "reference", "before", "since", "label"))
         refs = self.store.refs.all()
@@ -158,6 +161,7 @@ class ImageService:
 
     # -- history and inspect --------------------------------------------------------------
     def history(self, name: str) -> list[HistoryRow]:
+        """docker history: one row per history entry of the image, newest first."""
         image_id = self.resolve(name)
         config = self.store.images.config(image_id)
         chains = chain_ids(config.diff_ids)
@@ -194,6 +198,7 @@ class ImageService:
 
     # -- tagging and removal --------------------------------------------------------------
     def tag(self, source: str, target: str) -> None:
+        """docker tag: make `target` name the image `source` names."""
         image_id = self.resolve(source)
         ref = parse_reference(target)
         if ref.digest:

@@ -48,10 +48,12 @@ class VolumeService:
         self.home = os.path.join(store.root, "volumes")
 
     def path(self, name: str) -> str:
+        """The folder a container sees at the volume's mount point, `volumes/<name>/_data`."""
         return os.path.join(self.home, name, "_data")
 
     def create(self, name: str | None = None, *, labels: dict[str, str] | None = None,
                anonymous: bool = False) -> Volume:
+        """docker volume create; an existing volume of that name is returned as it is."""
         name = name or random_id()
         if not _NAME.match(name):
             raise InvalidArgument(f'create {name}: "{name}" includes invalid characters for a '
@@ -65,23 +67,27 @@ class VolumeService:
         return self.get(name)
 
     def find(self, name: str) -> Volume | None:
+        """The volume `name`, or None."""
         r = self.store.volumes.find(name)
         if r is None:
             return None
         return Volume(r.name, r.created, r.labels, r.anonymous, self.path(r.name))
 
     def get(self, name: str) -> Volume:
+        """The volume `name`; raises VolumeNotFound (NotFound)."""
         volume = self.find(name)
         if volume is None:
             raise VolumeNotFound(f"get {name}: no such volume")
         return volume
 
     def all(self) -> list[Volume]:
+        """Every volume (docker volume ls)."""
         return [Volume(r.name, r.created, r.labels, r.anonymous, self.path(r.name))
                 for r in self.store.volumes.all()]
 
     def remove(self, name: str, *, in_use_by: list[str] | None = None, force: bool = False
                ) -> None:
+        """docker volume rm; Conflict when `in_use_by` names containers, NotFound unless `force`."""
         if self.find(name) is None:
             if force:
                 return
@@ -92,11 +98,13 @@ class VolumeService:
         shutil.rmtree(os.path.join(self.home, name), ignore_errors=True)
 
     def size(self, name: str) -> int:
+        """Bytes used under the volume's `_data` folder."""
         from scow.osutil.fs import dir_size
 
         return dir_size(self.path(name))
 
     def inspect(self, name: str) -> dict[str, Any]:
+        """docker volume inspect's object."""
         v = self.get(name)
         return {"CreatedAt": rfc3339_nano(v.created), "Driver": "local", "Labels": v.labels,
                 "Mountpoint": v.mountpoint, "Name": v.name, "Options": None, "Scope": "local"}
