@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from scow.errors import Conflict, ImageNotFound, InvalidArgument, NotFound
 from scow.ids import ImageID, chain_ids, short_id
@@ -14,6 +14,9 @@ from scow.oci.reference import Reference, parse_reference
 from scow.osutil import faults
 from scow.store.images import ImageRecord
 from scow.store.store import Store
+
+if TYPE_CHECKING:
+    from scow.engine.layer_files import ImageLayer
 
 # (container short ID, running) of the containers made from an image ID
 ContainersUsing = Callable[[str], list[tuple[str, bool]]]
@@ -195,6 +198,13 @@ class ImageService:
 
         image_id = self.resolve(name)
         return image_inspect(self.store, image_id)
+
+    def layers(self, name: str) -> list[ImageLayer]:
+        """The image's layers, bottom first, each listing and reading its files without
+        extracting the layer (from its tar-split); see `scow.engine.layer_files`."""
+        from scow.engine.layer_files import image_layers
+
+        return image_layers(self.store, self.resolve(name))
 
     # -- tagging and removal --------------------------------------------------------------
     def tag(self, source: str, target: str) -> None:
