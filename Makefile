@@ -46,7 +46,7 @@ docs: install   # the library's reference from the docstrings, into build/docs (
 	$(BIN)/python docs/reference.py build/docs
 
 lint: install
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests demo docs
 	$(BIN)/mypy
 
 clean:
