@@ -10,7 +10,7 @@ APT_PACKAGES := runc busybox-static btrfs-progs docker-registry skopeo umoci att
                 util-linux iproute2 tar gzip zstd apache2-utils openssl gcc libc6-dev
 STAMP := $(VENV)/.installed
 
-.PHONY: install apt demo test test-full bench lint docs clean
+.PHONY: install apt demo demo-library test test-full bench lint docs clean
 
 install: $(STAMP)
 
@@ -32,6 +32,9 @@ $(STAMP): pyproject.toml
 
 demo: install
 	bash demo/walkthrough.sh
+
+demo-library: install   # the same walkthrough as a Python program against scow.Engine alone
+	$(BIN)/python demo/walkthrough.py
 
 test: install
 	$(BIN)/pytest -q -n 2 -m 'not full'

@@ -23,7 +23,13 @@ import tarfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
-from scow.errors import DigestMismatch, IntegrityError, InvalidArgument, NotFound
+from scow.errors import (
+    DigestMismatch,
+    IntegrityError,
+    InvalidArgument,
+    MalformedArchive,
+    NotFound,
+)
 from scow.ids import ChainID, DiffID, chain_ids, short_id
 
 if TYPE_CHECKING:
@@ -133,8 +139,9 @@ def _members(tar_split: bytes, diff_id: str) -> Iterator[tarfile.TarInfo]:
     try:
         with tarfile.open(fileobj=_HoleyTar(tar_split), mode="r:") as tar:
             yield from tar
-    except (tarfile.TarError, ValueError) as exc:
-        raise IntegrityError(f"read layer {short_id(diff_id)}: tar-split: {exc}",
+    except (tarfile.TarError, ValueError, MalformedArchive) as exc:
+        what = str(exc) if isinstance(exc, MalformedArchive) else f"tar-split: {exc}"
+        raise IntegrityError(f"read layer {short_id(diff_id)}: {what}",
                              hint="run `scow system check`") from None
 
 

@@ -88,3 +88,24 @@ def test_a_modified_layer_file_is_refused_on_read(image: tuple[Any, bytes]) -> N
 def test_layers_of_an_unknown_image_is_not_found(engine: Any) -> None:
     with pytest.raises(NotFound, match="No such image: nothing:1"):
         engine.images.layers("nothing:1")
+
+
+def test_a_damaged_tar_split_is_a_one_line_error(image: tuple[Any, bytes]) -> None:
+    import gzip
+
+    from scow.errors import ScowError
+
+    engine, _ = image
+    [layer] = engine.images.layers("files:1")
+    cache_id = engine.store.layers.get(layer.chain_id).cache_id
+    path = engine.store.layers.tar_split_path(cache_id)
+    for damage in (b"not gzip", gzip.compress(b'{"type":2,"payload":"AAAA","position":0}\n')):
+        with open(path, "wb") as f:
+            f.write(damage)
+        with pytest.raises(ScowError) as caught:
+            layer.files()
+        assert "\n" not in str(caught.value)
+        assert str(caught.value).startswith(f"read layer {layer.diff_id[7:19]}: "), caught.value
+    os.unlink(path)
+    with pytest.raises(ScowError, match="tar-split data is missing"):
+        layer.read("/etc/passwd")
