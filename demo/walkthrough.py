@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The reference page's storage walkthrough ("About storage drivers"; demo/walkthrough.sh runs
-it with the CLI) as a Python program against `scow.Engine` alone: no scow command, no daemon,
-no socket. Each claim of the page that it shows is also checked; the first that does not hold
-ends the program with its number (S11..S14 of /work/shared/reference/storage-drivers.md).
+it with the CLI) as a Python program against `scow.Engine` alone, in docker-py's object model:
+no scow command, no daemon, no socket. Each claim of the page that it shows is also checked;
+the first that does not hold ends the program with its number (S11..S16 of the reference
+page's digest, storage-drivers.md).
 
     .venv/bin/python demo/walkthrough.py [--root DIR] [--storage-driver NAME]
 
@@ -26,12 +27,9 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from scow import Engine
-from scow.build.context import BuildContext
-from scow.build.ports import BuildOptions
-from scow.build.progress import make_progress
-from scow.engine.container_config import CreateOptions
 
 HERE = Path(__file__).resolve().parent
 BASE, FINAL = "acme/my-base-image:1.0", "acme/my-final-image:1.0"
@@ -41,47 +39,6 @@ RUN rm -f /bin/bash && printf '#!/bin/sh\\nexec /bin/sh "$@"\\n' > /bin/bash && 
 """
 DOCKERFILE = f"FROM {BASE}\nCOPY . /app\nRUN chmod +x /app/hello.sh\nCMD /app/hello.sh\n"
 HELLO = '#!/bin/sh\necho "Hello world"\n'
-
-
-# -- containers: today's engine functions ------------------------------------------------------
-# These three are the lines that become `engine.containers.run(...)` and `Container` methods
-# once the library's object model lands (see the comment in each).
-
-def run_detached(engine: Engine, image: str, cmd: list[str], name: str) -> str:
-    """docker run -dit --name NAME IMAGE CMD; the container's ID."""
-    # library: engine.containers.run(image, cmd, name=name, detach=True, tty=True,
-    #                                stdin_open=True).id
-    from scow.engine import container_run
-
-    container_id = engine.containers.create(CreateOptions(image=image, cmd=cmd, name=name,
-                                                          tty=True, stdin_open=True))
-    container_run.start(engine.containers, container_id)
-    return container_id
-
-
-def run_removed(engine: Engine, image: str) -> tuple[int, str]:
-    """docker run --rm IMAGE: (exit code, what it printed)."""
-    # library: container = engine.containers.run(image, detach=True)
-    #          code = container.wait(); output = container.logs(); container.remove()
-    from scow.engine import container_run
-
-    container_id = engine.containers.create(CreateOptions(image=image))
-    try:
-        container_run.start(engine.containers, container_id)
-        code = container_run.wait(engine.containers, container_id)
-        output = b"".join(e.data for e in container_run.logs(engine.containers, container_id))
-    finally:
-        engine.containers.remove(container_id, force=True)
-    return code, output.decode()
-
-
-def exec_in(engine: Engine, name: str, cmd: list[str]) -> int:
-    """docker exec NAME CMD: its exit code."""
-    # library: engine.containers.get(name).exec_run(cmd).exit_code
-    from scow.engine import container_run
-
-    code = container_run.exec_in(engine.containers, name, cmd)
-    return code if code is not None else -1
 
 
 # -- the walkthrough ---------------------------------------------------------------------------
@@ -103,7 +60,7 @@ def main() -> int:
             push_and_pull(engine, address, args.root + "-pulled", args.storage_driver)
         step("clean up")
         for i in range(1, 6):
-            engine.containers.remove(f"my_container_{i}", force=True)
+            engine.containers.get(f"my_container_{i}").remove(force=True)
     print("\nevery claim of the page held")
     return 0
 
@@ -125,32 +82,37 @@ def build_images(engine: Engine, cow: Path) -> None:
     (cow / "hello.sh").write_text(HELLO)
     (cow / "Dockerfile.base").write_text(DOCKERFILE_BASE)
     (cow / "Dockerfile").write_text(DOCKERFILE)
-    progress = make_progress(sys.stdout, "plain")
     for dockerfile, tag in (("Dockerfile.base", BASE), ("Dockerfile", FINAL)):
-        with contextlib.closing(BuildContext.from_dir(str(cow), dockerfile)) as context:
-            result = engine.build.build(context, BuildOptions(dockerfile=dockerfile,
-                                                              tags=(tag,)), progress)
-        print(f"built {tag}: {result.image_id}")
+        print(f"built {tag}: {build(engine, cow, dockerfile, tag)}")
     step("an unchanged rebuild: every step cached, the same image ID")
-    first = engine.images.resolve(FINAL)
-    with contextlib.closing(BuildContext.from_dir(str(cow))) as context:
-        again = engine.build.build(context, BuildOptions(tags=(FINAL,)), progress).image_id
+    first = engine.images.get(FINAL).id
+    again = build(engine, cow, "Dockerfile", FINAL)
     check(again == first, "S11", f"a rebuild made {again}, not {first}")
+
+
+def build(engine: Engine, context: Path, dockerfile: str, tag: str) -> str:
+    """docker build --tag TAG -f DOCKERFILE CONTEXT, its progress printed; the image ID."""
+    image_id = ""
+    for event in engine.images.build(str(context), dockerfile=dockerfile, tag=tag):
+        print(event.get("stream", ""), end="")
+        image_id = event.get("aux", {}).get("ID", image_id)
+    return image_id
 
 
 def show_images(engine: Engine) -> None:
     step("image ls: the sizes are not additive (S12)")
     table(("REPOSITORY", "TAG", "IMAGE ID", "SIZE"),
-          [(*tag.rsplit(":", 1), image.id[7:19], human(image.size))
-           for image in engine.images.list_images() for tag in image.repo_tags])
+          [(*tag.rsplit(":", 1), image.short_id.removeprefix("sha256:"),
+            human(image.attrs["Size"]))
+           for image in engine.images.list() for tag in image.tags])
     for name in (BASE, FINAL):
         step(f"image history {name}: one row per instruction, 0B for metadata")
         table(("IMAGE", "CREATED BY", "SIZE"),
               [(row.id[7:19] if row.id.startswith("sha256:") else row.id,
                 row.created_by[:60], human(row.size))
-               for row in engine.images.history(name)])
-    base = engine.images.inspect(BASE)["RootFS"]["Layers"]
-    final = engine.images.inspect(FINAL)["RootFS"]["Layers"]
+               for row in engine.images.get(name).history()])
+    base = engine.images.get(BASE).attrs["RootFS"]["Layers"]
+    final = engine.images.get(FINAL).attrs["RootFS"]["Layers"]
     step("RootFS.Layers: the final image's first two layers are the base image's (S13)")
     print(f"{BASE}:  {base}\n{FINAL}: {final}")
     check(len(base) == 2 and final[:2] == base and len(final) == 4, "S13",
@@ -159,9 +121,9 @@ def show_images(engine: Engine) -> None:
     for layer in engine.images.layers(FINAL)[2:]:
         print(layer.diff_id[7:19], [f.path for f in layer.files()])
     step(f"run --rm {FINAL}")
-    code, output = run_removed(engine, FINAL)
-    print(output, end="")
-    check((code, output) == (0, "Hello world\n"), "S16", f"run printed {output!r} ({code})")
+    output = run_removed(engine, FINAL)
+    print(output.decode(), end="")
+    check(output == b"Hello world\n", "S16", f"run printed {output!r}")
 
 
 def show_store(engine: Engine) -> None:
@@ -176,8 +138,11 @@ def show_store(engine: Engine) -> None:
 
 def share_containers(engine: Engine) -> None:
     step("five containers share the image's layers, each with a thin writable layer (S14)")
-    for i in range(1, 6):
-        print(run_detached(engine, FINAL, ["bash"], f"my_container_{i}"))
+    for i in range(1, 6):  # docker run -dit --name my_container_$i acme/my-final-image:1.0 bash
+        container = engine.containers.create(FINAL, ["bash"], name=f"my_container_{i}",
+                                             tty=True, stdin_open=True)
+        container.start()  # the two are engine.containers.run(..., detach=True)
+        print(container.id)
     sizes = ps_size(engine)
     check(all(sizes[f"my_container_{i}"] == 0 for i in range(1, 6)), "S14",
           f"new containers' writable layers are not empty: {sizes}")
@@ -186,8 +151,9 @@ def share_containers(engine: Engine) -> None:
         print(f"{human(du(os.path.join(folders, name)))}\t{folders}/{name}")
     step("copy-on-write: three containers write a file; only their writable layers grow")
     for i in range(1, 4):
-        check(exec_in(engine, f"my_container_{i}", ["sh", "-c", "printf hello > /out.txt"])
-              == 0, "S14", "exec failed")
+        result = engine.containers.get(f"my_container_{i}").exec_run(
+            ["sh", "-c", "printf hello > /out.txt"])
+        check(result.exit_code == 0, "S14", f"exec failed: {result.output!r}")
     sizes = ps_size(engine)
     check([sizes[f"my_container_{i}"] for i in range(1, 6)] == [5, 5, 5, 0, 0], "S14",
           f"sizes after the writes are not 5B x3 and 0B x2: {sizes}")
@@ -196,21 +162,21 @@ def share_containers(engine: Engine) -> None:
 def push_and_pull(engine: Engine, address: str, fresh: str, driver: str | None) -> None:
     step(f"shared layers are shared on push and pull too (S11, S13): a registry at {address}")
     for name in (BASE, FINAL):
-        engine.images.tag(name, f"{address}/{name}")
-        digests = engine.distribution.push(f"{address}/{name}", progress=Printed())
+        engine.images.get(name).tag(f"{address}/{name}")
+        digests = engine.images.push(f"{address}/{name}", progress=Printed())
         print(f"pushed {address}/{name}: {digests[0]}")
     step("a fresh store pulls them back: the final image's first two layers already exist")
     shutil.rmtree(fresh, ignore_errors=True)
     try:
         with Engine(root=fresh, storage_driver=driver) as other:
-            other.distribution.pull(f"{address}/{BASE}", progress=Printed())
+            other.images.pull(f"{address}/{BASE}", progress=Printed())
             seen = Printed()
-            other.distribution.pull(f"{address}/{FINAL}", progress=seen)
+            other.images.pull(f"{address}/{FINAL}", progress=seen)
             check(seen.statuses.count("Already exists") == 2, "S13",
                   f"the pull did not reuse the base image's two layers: {seen.statuses}")
-            code, output = run_removed(other, f"{address}/{FINAL}")
-            print(output, end="")
-            check(output == "Hello world\n", "S11", f"the pulled image printed {output!r}")
+            output = run_removed(other, f"{address}/{FINAL}")
+            print(output.decode(), end="")
+            check(output == b"Hello world\n", "S11", f"the pulled image printed {output!r}")
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
 
@@ -218,22 +184,29 @@ def push_and_pull(engine: Engine, address: str, fresh: str, driver: str | None) 
 # -- helpers -----------------------------------------------------------------------------------
 
 class Printed:
-    """A pull/push progress that prints each layer's status once, as `docker pull` ends."""
+    """A pull/push progress callback given docker's JSON messages: prints each layer's status
+    once, as `docker pull` ends up showing them."""
 
     def __init__(self) -> None:
         self.last: dict[str, str] = {}
         self.statuses: list[str] = []
 
-    def update(self, id: str, status: str, current: int | None = None,
-               total: int | None = None) -> None:
-        if self.last.get(id) != status:
+    def __call__(self, message: dict[str, Any]) -> None:
+        id, status = message.get("id"), message["status"]
+        if id is None or "progressDetail" not in message:
+            print(f"{id}: {status}" if id else status)
+        elif self.last.get(id) != status:
             self.last[id] = status
             self.statuses.append(status)
-            if current is None:
+            if not message["progressDetail"]:
                 print(f"{id}: {status}")
 
-    def line(self, text: str, id: str | None = None) -> None:
-        print(f"{id}: {text}" if id else text)
+
+def run_removed(engine: Engine, image: str) -> bytes:
+    """docker run --rm IMAGE: what it printed (ContainerError if it exits non-zero)."""
+    output = engine.containers.run(image, remove=True)
+    assert isinstance(output, bytes)  # run gives bytes unless detach=True
+    return output
 
 
 def ps_size(engine: Engine) -> dict[str, int]:
@@ -279,8 +252,8 @@ def fresh_root(root: str) -> None:
     if os.listdir(root) and not os.path.exists(os.path.join(root, "scow.db")):
         sys.exit(f"walkthrough: {root} is not a scow store; choose another --root")
     with Engine(root=root) as old:
-        for summary in old.containers.list_containers(all=True):
-            old.containers.remove(summary.id, force=True)
+        for container in old.containers.list(all=True):
+            container.remove(force=True)
     shutil.rmtree(root)
 
 

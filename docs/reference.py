@@ -40,33 +40,45 @@ CHECKED_PACKAGE = "scow.engine."  # the library's own objects (not the store's o
 
 
 def modules() -> list[str]:
-    """The modules the reference shows: every top-level module or package of scow (pdoc walks
-    a package's submodules itself) except the CLI's."""
+    """The modules the reference shows: every module of scow except the CLI's, each named
+    (pdoc walks only the submodules a package's `__all__` lists, if it has one)."""
     names = ["scow"]
-    for info in pkgutil.iter_modules(scow.__path__, "scow."):
-        if info.name not in SKIPPED_MODULES:
+    for info in pkgutil.walk_packages(scow.__path__, "scow."):
+        if not info.name.startswith(SKIPPED_MODULES):
             names.append(info.name)
     return names
 
 
 def build(out: Path) -> None:
     """Write the HTML reference into `out`."""
-    # `scow.Engine` is imported lazily (scow/__init__.py); pdoc only sees what the module's
-    # namespace holds, so resolve it once here.
-    vars(scow).setdefault("Engine", scow.Engine)
-    # pdoc evaluates a NamedTuple's generated __new__ in a namespace of its own, where the
-    # string annotations of the module (`from __future__ import annotations`) do not resolve;
-    # the fields themselves are shown with their types.
-    warnings.filterwarnings("ignore", message=r"Error parsing type annotation .*\.__init__\.")
+    _prepare()
     pdoc.render.configure(docformat="markdown", show_source=True,
                           footer_text=f"scow {scow.__version__}")
     pdoc.pdoc(*modules(), output_directory=out)
+
+
+def _prepare() -> None:
+    """Make what pdoc reads complete, and quiet where it cannot be."""
+    import scow.engine
+
+    # `scow.Engine` and `scow.engine.Engine` are imported lazily (so that `scow ps` pays
+    # nothing for them); pdoc only sees what a module's namespace holds, so resolve them here.
+    vars(scow).setdefault("Engine", scow.Engine)
+    vars(scow.engine).setdefault("Engine", scow.Engine)
+    # pdoc shows an annotation it cannot evaluate as written, and warns: a NamedTuple's
+    # generated __init__ is evaluated outside its module, and `list[...]` inside a class that
+    # defines a `list` method (docker-py's `containers.list`) finds the method. Neither loses
+    # anything a reader needs.
+    warnings.filterwarnings("ignore", message=r"Error parsing type annotation ")
+    # every module is named (see `modules`), so pdoc meets some twice through their package
+    warnings.filterwarnings("ignore", message=r"The module specification .* already been added")
 
 
 def undocumented(root: type | None = None) -> list[str]:
     """`module.Class.method` of each public method or property, from `root` (default
     `scow.Engine`) through its services and the scow classes they return, that has no
     docstring."""
+    _prepare()
     start = root if root is not None else scow.Engine
     missing: list[str] = []
     seen: set[type] = set()

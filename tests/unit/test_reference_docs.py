@@ -72,6 +72,7 @@ def test_make_docs_builds_the_reference(tmp_path: Path) -> None:
     assert proc.stderr == "", proc.stderr  # no pdoc warning either
     top = (out / "scow.html").read_text()
     assert "Engine" in top and "containers" in top
-    engine_page = (out / "scow/engine/images.html").read_text()
-    assert "list_images" in engine_page
+    images_page = (out / "scow/engine/images/service.html").read_text()
+    assert "list_images" in images_page and "layers" in images_page
+    assert (out / "scow/engine/containers/model.html").exists()
     assert not (out / "scow/cli.html").exists()

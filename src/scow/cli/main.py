@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "rmi": "rmi", "image rm": "rmi", "image remove": "rmi",
     "image prune": "image_prune",
     "image squash": "image_squash",
+    "image analyze": "image_analyze",
     "info": "info", "system info": "info",
     "system df": "system_df",
     "system check": "system_check", "system prune": "system_prune",

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from scow.errors import ScowError
 from scow.ids import short_id
+from scow.store import modes
 from scow.store.recovery import (
     dead_lease_owners,
     is_quiet,
@@ -34,7 +35,6 @@ from scow.store.recovery import (
     stale_tmp,
     unused_ready_layers,
 )
-from scow.store import modes
 from scow.store.store import Store
 
 __all__ = ["Findings", "Problem", "check_store", "is_quiet", "unused_ready_layers"]

@@ -22,6 +22,9 @@ Tables (all IDs are the full ``sha256:<hex>`` digests or 64-hex random IDs):
 - ``volumes``: named volumes (their data is under ``<root>/volumes/<name>/_data``).
 - ``build_cache``: a build step's cache key → the layer it produced (schema version 2;
   store/build_cache.py).
+- ``distribution``: which compressed blob in which registry repository carries a layer
+  (version 3; store/distribution.py); ``manifests``: pulled images' original manifest bytes
+  (version 3; store/manifests.py).
 
 Schema versions: ``PRAGMA user_version`` is the number of ``MIGRATIONS`` applied to the
 file. Opening a root runs the missing ones in order (version N → N+1; a new file starts at 0)
@@ -36,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 
 from scow.errors import InternalError, LockTimeout, NoSpace, Unsupported
@@ -109,6 +113,25 @@ BUILD_CACHE = """
 CREATE TABLE IF NOT EXISTS build_cache (key TEXT PRIMARY KEY, parent_chain TEXT,
   diff_id TEXT NOT NULL, chain_id TEXT NOT NULL, created REAL NOT NULL);
 """
+DISTRIBUTION = """CREATE TABLE IF NOT EXISTS distribution (
+  diff_id TEXT NOT NULL,
+  blob_digest TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  repo_name TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  seen REAL NOT NULL,
+  PRIMARY KEY (diff_id, blob_digest, repo_name)
+);
+CREATE INDEX IF NOT EXISTS distribution_blob ON distribution(blob_digest);
+CREATE TABLE IF NOT EXISTS manifests (
+  digest TEXT PRIMARY KEY,
+  image_id TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  data BLOB NOT NULL,
+  repo_name TEXT NOT NULL,
+  seen REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS manifests_image ON manifests(image_id)"""
 
 
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
@@ -125,36 +148,62 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _script(SCHEMA),        # 0 → 1: the tables of the first release
     _script(BUILD_CACHE),   # 1 → 2: the build cache (made lazily by the first release)
+    _script(DISTRIBUTION),  # 2 → 3: distribution metadata (lazy before) and pulled manifests
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class Database:
-    """One connection per Database object; use `write()` and `read()` for transactions."""
+    """One connection per thread of each Database object (SQLite connections must not be
+    shared by threads running transactions at once; WAL lets them read while one writes,
+    and `busy_timeout` queues their writes as it queues other processes'); use `write()`
+    and `read()` for transactions."""
 
     def __init__(self, path: str, *, busy_timeout: float = 60.0) -> None:
         self.path = path
+        self.busy_timeout = busy_timeout
+        self.upgraded_from = 0  # the version of a root this open migrated (0: none, or new)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
         if not os.path.exists(path):  # born private: SQLite gives -wal and -shm the db file's mode
             with contextlib.suppress(FileExistsError):
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
                                  DB_MODE))
+        conn = self._connect()
         try:
-            self.conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None,
-                                        check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise _translate(exc, f"open metadata database {path}") from exc
-        try:
-            self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=FULL")
             if self._version() != SCHEMA_VERSION:
                 self._migrate()
         except sqlite3.Error as exc:
-            self.conn.close()
+            conn.close()
             raise _translate(exc, f"open metadata database {path}") from exc
         except BaseException:
-            self.conn.close()
+            conn.close()
             raise
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (opened on its first use)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        return conn if conn is not None else self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise _translate(exc, f"open metadata database {self.path}") from exc
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+        except sqlite3.Error as exc:
+            conn.close()
+            raise _translate(exc, f"open metadata database {self.path}") from exc
+        self._local.conn = conn
+        with self._all_lock:
+            self._all.append(conn)
+        return conn
 
     def _version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
@@ -170,6 +219,7 @@ class Database:
             for step in MIGRATIONS[version:]:
                 step(self.conn)
             self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self.upgraded_from = version
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -197,7 +247,12 @@ class Database:
             raise _translate(exc, "read metadata") from exc
 
     def close(self) -> None:
-        self.conn.close()
+        """Close every thread's connection (call it when no thread uses this Database)."""
+        with self._all_lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
 
 
 def _translate(exc: sqlite3.Error, verb: str) -> Exception:

@@ -9,7 +9,7 @@ On-disk layout::
 Pull records every layer it sees; push records every blob it uploads or finds, so a re-push of
 a pulled or pushed layer reuses the blob the registry already has (same manifest digest, no
 upload) or mounts it from a sibling repository of the same registry.
-The table is created here (``CREATE TABLE IF NOT EXISTS``), not in the store's base schema.
+The table is made by schema migration 3 (store/db.py; the first release made it lazily).
 """
 
 from __future__ import annotations
@@ -19,19 +19,6 @@ from dataclasses import dataclass
 
 from scow.ids import DiffID, Digest
 from scow.store.db import Database
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS distribution (
-  diff_id TEXT NOT NULL,
-  blob_digest TEXT NOT NULL,
-  media_type TEXT NOT NULL,
-  repo_name TEXT NOT NULL,
-  size INTEGER NOT NULL,
-  seen REAL NOT NULL,
-  PRIMARY KEY (diff_id, blob_digest, repo_name)
-);
-CREATE INDEX IF NOT EXISTS distribution_blob ON distribution(blob_digest)
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +44,6 @@ class BlobSource:
 class DistributionMetadata:
     def __init__(self, db: Database) -> None:
         self.db = db
-        with db.write() as tx:
-            for stmt in _SCHEMA.split(";"):
-                if stmt.strip():
-                    tx.execute(stmt)
 
     def record(self, diff_id: str, blob_digest: str, media_type: str, repo_name: str,
                size: int) -> None:

@@ -23,6 +23,7 @@ remove.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -48,12 +49,15 @@ class Store:
         os.makedirs(self.root, mode=0o710, exist_ok=True)  # see store/modes.py
         self.driver_name = driver_name
         self.db = Database(os.path.join(self.root, "scow.db"))
+        if self.db.upgraded_from:  # a root of an older scow: its first write is this upgrade
+            modes.tighten(self.root)
         self.owner = OwnerToken(os.path.join(self.root, "locks"))
         self.blobs = BlobStore(self.root)
         self.images = ImageStore(self.db, self.blobs)
         self.refs = ReferenceStore(self.db)
         self.containers = ContainerStore(self.db, self.owner)
         self._recovered = False
+        self._recover_lock = threading.Lock()  # threads of one Engine: recovery runs once
         # set by the engine: stops a container whose create or rm was interrupted
         self.container_reaper: Callable[[ContainerRecord], None] | None = None
         # set by the engine: releases the rootfs mount of a container that is not running
@@ -98,11 +102,12 @@ class Store:
     def recover(self) -> list[str]:
         """Once per process, before its first write: roll back what dead processes left
         (store/recovery.py)."""
-        if self._recovered:
-            return []
-        self._recovered = True
-        modes.tighten_if_old(self.root)  # a root made by an older scow: 0711, 0644 scow.db
-        return recovery.recover(self)
+        with self._recover_lock:
+            if self._recovered:
+                return []
+            self._recovered = True
+            modes.tighten_if_old(self.root)  # a root made by an older scow: 0711, 0644 scow.db
+            return recovery.recover(self)
 
     def tmp_path(self, suffix: str) -> str:
         """A staging path in <root>/tmp owned by this process (removed if it dies)."""

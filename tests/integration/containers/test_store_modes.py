@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.tools import require_root, require_runc, require_tool
 from tests.integration.containers.kit import Scow, mounts_under
+from tests.tools import require_root, require_runc, require_tool
 
 from scow.store import modes
 

@@ -1,6 +1,6 @@
 """docs/library.md's code blocks named after a file (```python conftest.py```) run as they
 stand: written to a folder and run by pytest there, against a store that has busybox as
-`busybox:latest` (so the guide's `ensure_image` finds it and pulls nothing). Among them: a
+`busybox:latest` (so the guide's fixture finds it and pulls nothing). Among them: a
 throw-away container per test, 20 containers started and removed from parallel threads
 sharing one Engine, and reading a layer's files without extracting it."""
 
@@ -67,8 +67,6 @@ def test_the_guide_s_examples_pass(no_leaked_mounts: Path, busybox_tar: Path) ->
 
 @pytest.mark.slow
 @pytest.mark.runc
-@pytest.mark.xfail(strict=True, reason="one Engine is not yet safe to share between threads: "
-                   "its store's SQLite connection is shared (issue 13, branch library)")
 def test_the_guide_s_twenty_containers_from_parallel_threads(no_leaked_mounts: Path,
                                                              busybox_tar: Path) -> None:
     proc = _run_guide(no_leaked_mounts, busybox_tar, PARALLEL)

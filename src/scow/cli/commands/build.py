@@ -14,8 +14,7 @@ from scow.cli.flags import Command, Options, UsageError
 from scow.errors import InvalidArgument, ScowError, Unsupported, from_oserror
 
 if TYPE_CHECKING:
-    from scow.build.context import BuildContext
-    from scow.build.ports import BuildOptions
+    from scow.engine.builds.options import BuildContext, BuildOptions
 
 PROGRESS_MODES = ("auto", "plain", "tty", "quiet", "rawjson")
 
@@ -41,12 +40,13 @@ def command() -> Command:
     cmd.string_list("tag", "t", "Name and optionally a tag (format: \"name:tag\")",
                     metavar="stringArray")
     cmd.string("target", None, "Set the target build stage to build", metavar="string")
+    cmd.bool("analyze-ci", None, "Fail (exit 1) when `scow image analyze` has findings on the "
+             "new image (they are printed as warnings after every build)")
     return cmd
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.build.ports import BuildOptions
-    from scow.build.progress import make_progress
+    from scow.engine.builds.options import BuildOptions, make_progress
 
     mode = "quiet" if opts.quiet else opts.progress
     if mode not in PROGRESS_MODES:
@@ -76,13 +76,34 @@ def run(opts: Options, ctx: Context) -> int:
         _write_iidfile(opts.iidfile, result.image_id)
     if opts.quiet:
         ctx.out(result.image_id)
+    if opts.quiet and not opts.analyze_ci:
+        return 0
+    return _analysis_warnings(ctx, result.image_id, fail=opts.analyze_ci)
+
+
+def _analysis_warnings(ctx: Context, image_id: str, *, fail: bool) -> int:
+    """`scow image analyze`'s findings on the new image as warnings on stderr, BuildKit
+    style; with --analyze-ci any finding fails the build (exit 1; the image is kept)."""
+    from scow.analyze.report import finding_lines
+
+    findings = ctx.engine.images.analyze(image_id).findings
+    if not findings:
+        return 0
+    noun = "warning" if len(findings) == 1 else "warnings"
+    ctx.stderr.write(f"\n{len(findings)} image analysis {noun} found (scow image analyze "
+                     f"{image_id.removeprefix('sha256:')[:12]} for details):\n")
+    ctx.stderr.write("".join(f"{line}\n" for f in findings for line in finding_lines(f)))
+    if fail:
+        ctx.stderr.write(f"ERROR: build: {len(findings)} image analysis {noun} "
+                         "(--analyze-ci)\n")
+        return 1
     return 0
 
 
 def _context(path: str, dockerfile: str, options: BuildOptions) -> BuildContext | None:
     """The BuildContext for PATH (or None for a lone Dockerfile on stdin); fills in
     `options.dockerfile` / `dockerfile_text`."""
-    from scow.build.context import BuildContext as Ctx
+    from scow.engine.builds.options import BuildContext as Ctx
 
     if "://" in path or path.startswith("git@"):
         raise Unsupported(f"remote build contexts are not supported: {path}")
@@ -112,7 +133,7 @@ def _stdin_context(options: BuildOptions, name: str) -> BuildContext | None:
     """``-``: a tar (plain or compressed) is the context; anything else is the Dockerfile."""
     import tarfile
 
-    from scow.build.context import BuildContext as Ctx
+    from scow.engine.builds.options import BuildContext as Ctx
 
     spool: IO[bytes] = tempfile.TemporaryFile(prefix="scow-build-stdin-")
     with spool:
@@ -158,10 +179,9 @@ def _epoch(build_args: dict[str, str]) -> int | None:
 
 
 def _write_iidfile(path: str, image_id: str) -> None:
-    from scow.osutil.atomic import atomic_write
-
     try:
-        atomic_write(path, image_id.encode(), 0o644)
+        with open(path, "w") as f:  # as docker writes it (os.WriteFile)
+            f.write(image_id)
     except OSError as exc:
         raise from_oserror(f"write iidfile {path}", exc) from None
 
