@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := runc busybox-static btrfs-progs docker-registry skopeo umoci attr e2fsprogs \
+APT_PACKAGES := runc busybox-static btrfs-progs zfs-fuse docker-registry skopeo umoci attr e2fsprogs \
                 golang-github-docker-docker-dev golang-go \
                 util-linux iproute2 tar gzip zstd apache2-utils openssl gcc libc6-dev
 STAMP := $(VENV)/.installed
@@ -32,6 +32,7 @@ $(STAMP): pyproject.toml
 
 demo: install
 	bash demo/walkthrough.sh
+	bash demo/walkthrough-zfs.sh
 
 demo-library: install   # the same walkthrough as a Python program against scow.Engine alone
 	$(BIN)/python demo/walkthrough.py

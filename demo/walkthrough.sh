@@ -94,6 +94,7 @@ step "$scow" --root "$fresh" image inspect --format "{{json .RootFS.Layers}}" \
 step "$scow" --root "$fresh" run --rm "$reg/acme/my-final-image:1.0"
 "$scow" --root "$fresh" rmi "$reg/acme/my-final-image:1.0" "$reg/acme/my-base-image:1.0" \
   > /dev/null
+"$scow" --root "$fresh" system prune -af > /dev/null  # zfs: datasets go with their layers
 rm -rf "$fresh"
 
 echo

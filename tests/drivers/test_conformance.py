@@ -1,5 +1,6 @@
 """The storage-driver conformance suite: every test runs on each driver (overlay2, vfs, btrfs on
-a loopback btrfs) on a temp root, against the real kernel."""
+a loopback btrfs, zfs on a pool on a file served by zfs-fuse) on a temp root, against the real
+kernel (and the real ZFS)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,34 @@ A, B, C, D = ("a" * 64, "b" * 64, "c" * 64, "d" * 64)
 
 
 def mounts_of(driver: Driver) -> list[str]:
-    return mounts.mounts_under(driver.home)
+    """Mounts under the driver's home that get() made (zfs: a layer's own dataset is mounted
+    by ZFS while it exists, as a btrfs subvolume is always reachable: it does not count)."""
+    found = mounts.mounts_under(driver.home)
+    if driver.name == "zfs":
+        graph = os.path.join(driver.home, "graph")
+        found = [m for m in found
+                 if not (os.path.dirname(m) == graph and driver.exists(os.path.basename(m)))]
+    return found
 
 
 def write(path: str, data: bytes) -> None:
     with open(path, "wb") as f:
         f.write(data)
+
+
+def zfs_fuse_limit(driver: Driver, request: pytest.FixtureRequest, limit: str) -> None:
+    """Mark the test an expected failure on zfs-fuse (not the kernel module) for `limit`."""
+    if driver.name == "zfs" and mounts.fs_type_of(driver.layer_path(A)) == "fuse.zfs":
+        request.applymarker(pytest.mark.xfail(reason=f"zfs-fuse limit: {limit}", strict=True))
+
+
+def xattrs_held(path: str) -> bool:
+    try:
+        os.setxattr(path, "user.scow-probe", b"1")
+    except OSError:
+        return False
+    os.removexattr(path, "user.scow-probe")
+    return True
 
 
 # -- lifecycle --------------------------------------------------------------------------------
@@ -82,7 +105,7 @@ def test_refcount_survives_another_process(driver: Driver) -> None:
 def test_stale_mount_count_is_recovered(driver: Driver) -> None:
     driver.create(A, None)
     driver.create_rw(B, A)
-    write(os.path.join(driver.home, ".mountcount", B), b"7\n")  # a killed process's count
+    write(os.path.join(driver.home, B, "mountcount"), b"7\n")  # a killed process's count
     top = driver.get(B)
     assert driver.is_mounted(B) and os.path.isdir(top)
     driver.put(B)
@@ -125,7 +148,13 @@ CHILD = (
 )
 
 
-def test_apply_and_merged_view(driver: Driver, archive: None) -> None:
+def test_apply_and_merged_view(driver: Driver, archive: None,
+                               request: pytest.FixtureRequest) -> None:
+    driver.create(A, None)
+    if not xattrs_held(driver.layer_path(A)):
+        zfs_fuse_limit(driver, request, "no extended attributes, so no file capabilities, "
+                       "unless the daemon runs with --enable-xattr")
+    driver.remove(A)
     apply(driver, A, None, *BASE)
     apply(driver, B, A, *CHILD)
     driver.create_rw(C, B)
@@ -214,6 +243,28 @@ def test_changes_of_a_rw_layer(driver: Driver, archive: None) -> None:
                      ("/srv/www", "A"), ("/srv/www/i", "A")}
 
 
+def test_same_size_rewrite_within_a_second_is_a_change(driver: Driver,
+                                                       request: pytest.FixtureRequest) -> None:
+    """A container rewrites a file of its image with the same size, 0.5 s after the layer
+    below wrote it: a sub-second mtime tells them apart."""
+    driver.create(A, None)
+    zfs_fuse_limit(driver, request, "whole-second timestamps (mtime and ctime lose their "
+                   "nanoseconds), so a same-size rewrite in the same second looks unchanged")
+    t = (int(os.stat(driver.layer_path(A)).st_mtime) - 10) * 1_000_000_000
+    path = os.path.join(driver.layer_path(A), "f")
+    write(path, b"1")
+    os.utime(path, ns=(t + 100_000_000, t + 100_000_000))
+    driver.create_rw(B, A)
+    top = driver.get(B)
+    try:
+        write(os.path.join(top, "f"), b"2")
+        os.utime(os.path.join(top, "f"), ns=(t + 600_000_000, t + 600_000_000))
+        found = {(c.path, _kind(c)) for c in driver.changes(B, A)}
+    finally:
+        driver.put(B)
+    assert ("/f", "C") in found
+
+
 def _kind(change: object) -> str:
     kind = change.kind
     return str(getattr(kind, "value", kind))
@@ -225,6 +276,10 @@ def test_metadata(driver: Driver) -> None:
     meta = driver.metadata(B)
     if driver.name in ("vfs", "btrfs"):
         assert meta == {}
+        return
+    if driver.name == "zfs":  # moby's zfs GetMetadata
+        assert meta["Mountpoint"] == os.path.join(driver.home, "graph", B)
+        assert meta["Dataset"].endswith("/" + B) and os.path.ismount(meta["Mountpoint"])
         return
     assert meta["UpperDir"] == os.path.join(driver.home, B, "diff")
     assert meta["WorkDir"] == os.path.join(driver.home, B, "work")

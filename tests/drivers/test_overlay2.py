@@ -130,8 +130,56 @@ def test_uncounted_mount_is_adopted_not_stacked(overlay: Driver) -> None:
     overlay.create(A, None)
     overlay.create_rw(B, A)
     top = overlay.get(B)
-    os.unlink(os.path.join(overlay.home, ".mountcount", B))  # the count got lost
+    os.unlink(os.path.join(overlay.home, B, "mountcount"))  # the count got lost
     assert overlay.get(B) == top
     assert mounts.mounts_under(top) == [top]  # one mount, not two stacked
     overlay.put(B)
     assert not overlay.is_mounted(B)
+
+
+def test_removing_every_layer_leaves_only_l(overlay: Driver, root: str) -> None:
+    """Mount counts live in their layer folder and the native-diff probe beside the driver
+    folder, so a store emptied of layers leaves only an empty l/ (Docker's)."""
+    overlay.create(A, None)
+    overlay.create_rw(B, A)
+    overlay.get(B)
+    assert overlay.native_diff() in (True, False)  # probed and cached
+    overlay.put(B)
+    overlay.remove(B)
+    overlay.remove(A)
+    assert sorted(os.listdir(overlay.home)) == ["l"]
+    assert os.listdir(os.path.join(overlay.home, "l")) == []
+    again = open_driver(root, "overlay2")  # the next process reads the cache
+    assert again.native_diff() == overlay.native_diff()
+    assert sorted(os.listdir(overlay.home)) == ["l"]
+
+
+def test_native_diff_probe_is_kept_for_this_boot_only(overlay: Driver, root: str) -> None:
+    cache = os.path.join(root, "overlay2.probe")
+    answer = overlay.native_diff()
+    with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+        assert read(cache) == f"{f.read().strip()} {str(answer).lower()}\n"
+    with open(cache, "w", encoding="ascii") as f:  # measured in another boot: probed again
+        f.write(f"another-boot {str(not answer).lower()}\n")
+    assert open_driver(root, "overlay2").native_diff() == answer
+
+
+def test_counts_of_the_old_layout_are_moved_into_their_layer(overlay: Driver, root: str
+                                                             ) -> None:
+    overlay.create(A, None)
+    overlay.create_rw(B, A)
+    top = overlay.get(B)
+    os.unlink(os.path.join(overlay.home, B, "mountcount"))  # as a root of the old layout had it
+    legacy = os.path.join(overlay.home, ".mountcount")
+    os.mkdir(legacy)
+    with open(os.path.join(legacy, B), "w", encoding="ascii") as f:
+        f.write("2\n")  # a running container and one more user
+    with open(os.path.join(overlay.home, ".native-diff"), "w", encoding="ascii") as f:
+        f.write("true")
+    old = open_driver(root, "overlay2")
+    assert not os.path.exists(os.path.join(overlay.home, ".native-diff"))
+    old.put(B)
+    assert old.is_mounted(B) and not os.path.exists(legacy)  # 1 left, the count moved
+    assert read(os.path.join(overlay.home, B, "mountcount")) == "1\n"
+    old.put(B)
+    assert not os.path.exists(top)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -36,10 +37,52 @@ def test_removed_drivers_are_refused(root: str, name: str) -> None:
 
 
 def test_zfs_and_btrfs_explain_themselves(root: str) -> None:
-    with pytest.raises(DriverUnsupported, match="^zfs is not available on this host: "):
+    with pytest.raises(DriverUnsupported, match="^zfs is not available "):
         open_driver(root, "zfs")
     with pytest.raises(DriverUnsupported, match="btrfs"):
         open_driver(root, "btrfs")
     with pytest.raises(DriverUnsupported, match="unknown storage driver"):
         open_driver(root, "bogus")
+    assert os.listdir(root) == []
+
+
+def _fake_tools(tmp_path: Path, zpool_exit: int) -> str:
+    """A PATH holding only `zfs` and `zpool` stand-ins (the process seam) and the basics."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("zfs", "zpool"):
+        script = bin_dir / tool
+        script.write_text(f"#!/bin/sh\necho 'connect: No such file or directory' >&2\n"
+                          f"exit {zpool_exit}\n")
+        script.chmod(0o755)
+    return str(bin_dir)
+
+
+def test_zfs_without_its_commands_says_how_to_get_them(root: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(DriverUnsupported, match="zfs and zpool commands are missing "
+                       r"\(apt-get install zfs-fuse, then start zfs-fuse"):
+        open_driver(root, "zfs")
+    assert os.listdir(root) == []
+
+
+def test_zfs_without_module_or_daemon_names_both(root: str, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", _fake_tools(tmp_path, zpool_exit=1))  # no daemon answers
+    want = (r"neither the zfs kernel module \(/dev/zfs\) nor a running zfs-fuse daemon "
+            r"\(apt-get install zfs-fuse, then start zfs-fuse")
+    if os.path.exists("/dev/zfs"):  # the module needs no daemon: the root is what is wrong
+        want = "not on a ZFS dataset"
+    with pytest.raises(DriverUnsupported, match=want):
+        open_driver(root, "zfs")
+    assert os.listdir(root) == []
+
+
+def test_zfs_refuses_a_root_off_zfs(root: str, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", _fake_tools(tmp_path, zpool_exit=0))  # zfs answers
+    with pytest.raises(DriverUnsupported, match="^zfs is not available under .*: it is on "
+                       r"\S+, not on a ZFS dataset$"):
+        open_driver(root, "zfs")
     assert os.listdir(root) == []

@@ -14,16 +14,31 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import make_tar
+from tests.drivers.zfspool import (
+    destroy_dataset,
+    file_pool,
+    make_dataset,
+    require_zfs,
+    zfs_daemon,
+)
 from tests.integration.conftest import registry_plain  # noqa: F401 - a fixture
 from tests.reliability.figures import FIGURES
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
-def scow(root: Path, *args: str, driver: str = "overlay2", faults: str = "",
+def current_driver() -> str:
+    """The driver scow()/ok()/assert_clean() use unless told: SCOW_TEST_DRIVER of this
+    process (set by `store_root` for a test; an environment variable because pytest may load
+    this conftest under a second module name), else overlay2."""
+    return os.environ.get("SCOW_TEST_DRIVER") or "overlay2"
+
+
+def scow(root: Path, *args: str, driver: str | None = None, faults: str = "",
          stdin: bytes | None = None, timeout: float = 120,
          env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full = dict(os.environ, PYTHONPATH=SRC, SCOW_STORAGE_DRIVER=driver, **(env or {}))
+    full = dict(os.environ, PYTHONPATH=SRC, SCOW_STORAGE_DRIVER=driver or current_driver(),
+                **(env or {}))
     full.pop("SCOW_FAULTS", None)
     if faults:
         full["SCOW_FAULTS"] = faults
@@ -45,7 +60,7 @@ def ok(root: Path, *args: str, **kw: object) -> str:
     return proc.stdout
 
 
-def assert_clean(root: Path, driver: str = "overlay2", *, quick: bool = True) -> None:
+def assert_clean(root: Path, driver: str | None = None, *, quick: bool = True) -> None:
     args = ["system", "check"] + (["--quick"] if quick else [])
     proc = scow(root, *args, driver=driver)
     assert proc.returncode == 0, f"system check: {proc.stdout}{proc.stderr}"
@@ -57,6 +72,51 @@ def mounts_under(prefix: Path) -> list[str]:
         points = [line.split()[4] for line in f]
     p = str(prefix)
     return [m for m in points if m == p or m.startswith(p + "/")]
+
+
+@pytest.fixture(scope="session")
+def zfs_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A pool on a file for the session (a dataset per test), and a zfs-fuse daemon if none
+    answers (stopped afterwards, by its pid)."""
+    require_zfs()
+    base = str(tmp_path_factory.mktemp("zfs"))
+    with zfs_daemon(base), file_pool(base) as pool:
+        yield pool
+
+
+@pytest.fixture(params=["overlay2", "zfs"])
+def store_root(request: pytest.FixtureRequest, no_leaked_mounts: Path,
+               monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A store root for the crash and concurrency tests, per driver: overlay2 in the test's
+    folder; zfs on a dataset of its own in the session's zfs-fuse pool (the driver is chosen
+    through SCOW_TEST_DRIVER by scow()/ok()/assert_clean() for the test's duration)."""
+    if request.param == "overlay2":
+        yield no_leaked_mounts / "root"
+        return
+    pool = request.getfixturevalue("zfs_pool")
+    name, path = make_dataset(*pool, no_leaked_mounts.name)
+    monkeypatch.setenv("SCOW_TEST_DRIVER", "zfs")
+    try:
+        yield Path(path) / "root"
+    finally:
+        destroy_dataset(name)
+
+
+def assert_pool_holds_only_parent(root: Path) -> None:
+    """zfs: a full prune left no dataset, snapshot or clone beside the parent dataset."""
+    from scow.osutil import zfs
+
+    parent = zfs.dataset_of(str(root)) or ""
+    ok(root, "system", "prune", "-af")
+    left = zfs.run("zfs", "list", "-H", "-o", "name", "-t", "all", "-r", parent).split()
+    assert left == [parent]
+
+
+def runc_containers(root: Path) -> list[str]:
+    """The containers runc knows under the store's runc state folder."""
+    proc = subprocess.run(["runc", "--root", str(root / "runtime" / "runc"), "list", "-q"],
+                          capture_output=True, text=True)
+    return proc.stdout.split()
 
 
 @pytest.fixture

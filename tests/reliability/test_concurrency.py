@@ -7,11 +7,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.reliability.conftest import FIGURES, SRC, assert_clean, ok
+from tests.reliability.conftest import (
+    FIGURES,
+    SRC,
+    assert_clean,
+    assert_pool_holds_only_parent,
+    current_driver,
+    ok,
+)
 
 
 def _spawn(root: Path, *args: str) -> subprocess.Popen[str]:
-    env = dict(os.environ, PYTHONPATH=SRC, SCOW_STORAGE_DRIVER="overlay2")
+    env = dict(os.environ, PYTHONPATH=SRC, SCOW_STORAGE_DRIVER=current_driver())
     return subprocess.Popen([sys.executable, "-m", "scow", "--root", str(root), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
@@ -26,9 +33,9 @@ def _all(procs: list[subprocess.Popen[str]]) -> list[tuple[int, str]]:
     return out
 
 
-def test_same_tar_imported_at_once_is_stored_once(small_tar: Path, no_leaked_mounts: Path
+def test_same_tar_imported_at_once_is_stored_once(small_tar: Path, store_root: Path
                                                   ) -> None:
-    root = no_leaked_mounts / "root"
+    root = store_root
     ok(root, "images")
     results = _all([_spawn(root, "import", str(small_tar), f"same:{i}") for i in range(6)])
     assert all(rc == 0 for rc, _ in results)
@@ -37,9 +44,9 @@ def test_same_tar_imported_at_once_is_stored_once(small_tar: Path, no_leaked_mou
     assert_clean(root, quick=False)
 
 
-def test_mixed_commands_at_once(busybox_tar: Path, small_tar: Path, no_leaked_mounts: Path
+def test_mixed_commands_at_once(busybox_tar: Path, small_tar: Path, store_root: Path
                                 ) -> None:
-    root = no_leaked_mounts / "root"
+    root = store_root
     ok(root, "import", "-c", 'CMD ["sh"]', str(busybox_tar), "bb")
     ok(root, "create", "--name", "user", "bb")
     procs = [_spawn(root, "import", str(small_tar), f"m:{i}") for i in range(3)]
@@ -56,11 +63,13 @@ def test_mixed_commands_at_once(busybox_tar: Path, small_tar: Path, no_leaked_mo
     ok(root, "container", "prune", "-f")
     ok(root, "system", "prune", "-af")
     assert_clean(root)
+    if current_driver() == "zfs":
+        assert_pool_holds_only_parent(root)
 
 
 def test_two_pulls_of_one_image(registry_plain: object, small_tar: Path,
-                                no_leaked_mounts: Path) -> None:
-    root = no_leaked_mounts / "root"
+                                store_root: Path) -> None:
+    root = store_root
     ref = f"{registry_plain.domain}/rel/c:1"  # type: ignore[attr-defined]
     ok(root, "import", str(small_tar), ref)
     ok(root, "push", ref)

@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from tests.reliability.conftest import FIGURES, assert_clean, ok, scow
+from tests.reliability.conftest import (
+    FIGURES,
+    assert_clean,
+    assert_pool_holds_only_parent,
+    current_driver,
+    ok,
+    scow,
+)
 
 Steps = list[tuple[str, ...]]
 
@@ -87,8 +94,8 @@ def _one_kill(root: Path, op: Op, point: str) -> None:
 
 
 @pytest.fixture
-def based(tmp_path: Path, busybox_tar: Path, no_leaked_mounts: Path) -> Path:
-    root = no_leaked_mounts / "root"
+def based(tmp_path: Path, busybox_tar: Path, store_root: Path) -> Path:
+    root = store_root
     ok(root, "import", "-c", "CMD [\"sh\"]", str(busybox_tar), "bb")
     return root
 
@@ -105,6 +112,8 @@ def test_kill_at_every_fault_point(name: str, based: Path, small_tar: Path,
         _one_kill(based, op, point)
     assert ok(based, "image", "inspect", "-f", "{{.Id}}", "bb").strip() == before
     assert_clean(based, quick=False)  # bb's content re-hashes to its DiffID
+    if current_driver() == "zfs":
+        assert_pool_holds_only_parent(based)
 
 
 def test_kill_during_pull(registry_plain: object, based: Path, small_tar: Path,

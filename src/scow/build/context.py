@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from scow.build.instructions import MAX_DOCKERFILE_SIZE
 from scow.errors import Forbidden, InvalidArgument, NotFound
 
 _MAX_LINKS = 40
@@ -297,9 +298,16 @@ class BuildContext:
         path = name if os.path.isabs(name) else os.path.join(self.root, name)
         try:
             with open(path, "rb") as f:
-                return f.read()
+                data = f.read(MAX_DOCKERFILE_SIZE + 1)
         except FileNotFoundError:
             raise NotFound(f"read dockerfile: open {name}: no such file or directory") from None
+        except OSError as exc:
+            raise InvalidArgument(f"read dockerfile: open {name}: "
+                                  f"{(exc.strerror or str(exc)).lower()}") from None
+        if len(data) > MAX_DOCKERFILE_SIZE:
+            raise InvalidArgument(f"read dockerfile: {name} is over the {MAX_DOCKERFILE_SIZE} "
+                                  "byte limit")
+        return data
 
     def close(self) -> None:
         if self._tmp is not None:

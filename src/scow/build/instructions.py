@@ -174,6 +174,9 @@ class Dockerfile:
     warnings: tuple[str, ...] = field(default=())
 
 
+MAX_DOCKERFILE_SIZE = 16 << 20  # a bound of scow's own: BuildKit reads any size
+MAX_LINE = 65535  # BuildKit's: bufio.MaxScanTokenSize - 1, one physical line
+
 _SYNTAX_RE = re.compile(r"^#\s*syntax\s*=\s*(.+?)\s*$", re.IGNORECASE)
 _E2B_PREFIX_RE = re.compile(r"^Dockerfile parse error(?: on line \d+)?: ")
 
@@ -182,6 +185,7 @@ def parse_dockerfile(text: str | bytes, filename: str = "Dockerfile") -> Dockerf
     """Parse a whole Dockerfile into stages; raise DockerfileError naming file and line."""
     from e2b_dockerfile_utils import DockerfileSyntaxError, parse_dockerfile_ast
 
+    check_bounds(text.encode() if isinstance(text, str) else text, filename)
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     try:
@@ -208,6 +212,19 @@ def parse_dockerfile(text: str | bytes, filename: str = "Dockerfile") -> Dockerf
     _check_stage_names(stages, filename)
     return Dockerfile(filename, tuple(meta), tuple(stages), _syntax_of(text), ast.escape_token,
                       tuple(f"{filename}:{w.line}: {w.message}" for w in ast.warnings))
+
+
+def check_bounds(raw: bytes, filename: str = "Dockerfile") -> None:
+    """Refuse a Dockerfile over MAX_DOCKERFILE_SIZE bytes or with a line over MAX_LINE bytes
+    (BuildKit's message), before anything parses or builds it."""
+    if len(raw) > MAX_DOCKERFILE_SIZE:
+        raise DockerfileError(f"{filename}: {len(raw)} bytes is over the "
+                              f"{MAX_DOCKERFILE_SIZE} byte limit")
+    lines = raw.split(b"\n")
+    if max(map(len, lines)) <= MAX_LINE:
+        return
+    line = next(n for n, text in enumerate(lines, 1) if len(text) > MAX_LINE)
+    raise _error(filename, line, f"dockerfile line greater than max allowed size of {MAX_LINE}")
 
 
 def parse_instruction(text: str, escape: str = "\\", filename: str = "Dockerfile",

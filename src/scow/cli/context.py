@@ -3,6 +3,7 @@ opened only when a command first asks for it."""
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
@@ -25,8 +26,13 @@ class Context:
     def engine(self) -> Engine:
         if self._engine is None:
             from scow.engine.engine import Engine
+            from scow.errors import from_oserror
 
-            self._engine = Engine(self.root, self.storage_driver, self.runtime)
+            try:
+                self._engine = Engine(self.root, self.storage_driver, self.runtime)
+            except OSError as exc:  # the root cannot be made or opened (/proc/x, read-only)
+                root = self.root or os.environ.get("SCOW_ROOT") or "(default)"
+                raise from_oserror(f"open root {root}", exc) from exc
         return self._engine
 
     def out(self, text: str = "") -> None:

@@ -14,7 +14,7 @@ import sys
 from scow import __version__
 from scow.cli.context import Context
 from scow.cli.flags import Command, UsageError
-from scow.errors import ScowError
+from scow.errors import InvalidArgument, ScowError
 
 # "words as typed" -> module in scow.cli.commands
 COMMANDS: dict[str, str] = {
@@ -98,7 +98,7 @@ def global_command() -> Command:
                   short="Docker's image and container storage, without a daemon",
                   interspersed=False)
     cmd.string("root", None, "Root of the scow store (default /var/lib/scow)", metavar="string")
-    cmd.string("storage-driver", "s", "Storage driver to use (overlay2, btrfs, vfs)",
+    cmd.string("storage-driver", "s", "Storage driver to use (overlay2, btrfs, zfs, vfs)",
                metavar="string")
     cmd.string("runtime", None, "OCI runtime for containers (default runc)", metavar="string")
     cmd.bool("debug", "D", "Enable debug mode (tracebacks on errors)")
@@ -161,12 +161,27 @@ def _dispatch(argv: list[str]) -> int:
     if cmd_opts.help:
         sys.stdout.write(cmd.help_text())
         return 0
+    if opts.root or os.environ.get("SCOW_ROOT"):
+        check_root(opts.root or os.environ["SCOW_ROOT"])
     ctx = Context(root=opts.root or None, storage_driver=opts.storage_driver or None,
                   runtime=opts.runtime or None, debug=opts.debug)
     try:
         return int(module.run(cmd_opts, ctx))
     finally:
         ctx.close()
+
+
+def check_root(root: str) -> None:
+    """Refuse a --root that is, or lies below, something other than a folder, in one line
+    naming it (a root that cannot be created, e.g. under /proc, fails when the store is
+    opened: see Context.engine)."""
+    probe = os.path.abspath(root)
+    while not os.path.isdir(probe):
+        if os.path.lexists(probe):
+            what = "not a directory" if probe == os.path.abspath(root) else \
+                f"{probe} is not a directory"
+            raise InvalidArgument(f"open root {root}: {what}")
+        probe = os.path.dirname(probe)
 
 
 def _command_words(words: list[str]) -> tuple[str | None, list[str]]:

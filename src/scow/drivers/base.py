@@ -23,9 +23,10 @@ Contract (moby's graphdriver.Driver, in Docker's vocabulary):
 - ``cleanup()``: releases what this process holds; it never unmounts, since mounts belong to
   containers and other scow processes (a stale on-disk count with nothing mounted reads as 0).
 
-Implementations: vfs.VfsDriver, overlay2.Overlay2Driver; pick one with
-``select.open_driver(root, name=None)``. Errors: LayerNotFound for a missing id, Conflict for
-an existing one, MountError when the kernel refuses a mount, InvalidArgument for a bad id.
+Implementations: vfs.VfsDriver, overlay2.Overlay2Driver, btrfs.BtrfsDriver, zfs.ZfsDriver;
+pick one with ``select.open_driver(root, name=None)``. Errors: LayerNotFound for a missing
+id, Conflict for an existing one, MountError when the kernel refuses a mount, InvalidArgument
+for a bad id.
 """
 
 from __future__ import annotations

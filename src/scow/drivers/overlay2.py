@@ -1,6 +1,6 @@
 """owns: the overlay2 storage driver: layers as overlayfs upper folders stacked by the kernel.
 
-On disk (Docker's layout exactly, plus two dot entries of scow's)::
+On disk (Docker's layout exactly, plus two files of scow's in each layer folder)::
 
     <root>/overlay2/<id>/diff/       the layer's own files (overlay whiteouts: 0:0 char devices,
                                      trusted.overlay.opaque=y folders)
@@ -10,10 +10,19 @@ On disk (Docker's layout exactly, plus two dot entries of scow's)::
     <root>/overlay2/<id>/merged/     the mount point, present while mounted
     <root>/overlay2/<id>/committed   empty; written when a child is created on this layer,
                                      so get() mounts it read-only
+    <root>/overlay2/<id>/mountcount  scow's: the mount refcount (decimal) and its flock (layers
+                                     with a lower only): a daemonless store's mounts outlive
+                                     the process that made them
     <root>/overlay2/l/<link> -> ../<id>/diff
-    <root>/overlay2/.mountcount/<id> mount refcount (decimal) and its flock: a daemonless
-                                     store's mounts outlive the process that made them
-    <root>/overlay2/.native-diff     "true"/"false": the cached native-diff probe
+    <root>/overlay2.probe            "<boot id> true|false": the native-diff probe of this boot
+                                     (overlay2_probe.native_diff; outside the driver folder)
+
+Nothing else: once every layer is removed the folder holds only an empty ``l/``, as Docker's.
+The mount count lives and dies with its layer folder, so no count file outlives its layer and
+no lock file is ever unlinked while another process may be waiting on its flock. Roots made
+before kept the counts in ``overlay2/.mountcount/<id>`` and the probe in
+``overlay2/.native-diff``: a count found there is moved into its layer on the next get/put,
+and both are removed (``_retire_legacy``).
 
 Mount options are always ``index=off,redirect_dir=off`` (metacopy stays off), so the upper
 folder is a faithful record of the layer's changes and native diff is exact.
@@ -25,7 +34,7 @@ import base64
 import contextlib
 import errno
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
 from scow.drivers import naive
@@ -41,6 +50,8 @@ if TYPE_CHECKING:
     from scow.archive.tarstream import TarEntry
 
 LINK_DIR = "l"
+COUNT_FILE = "mountcount"
+LEGACY_COUNTS, LEGACY_NATIVE = ".mountcount", ".native-diff"  # roots made before: moved out
 ID_LENGTH = 26
 MAX_DEPTH = 500  # lowers; mount(2) fits ~130 with relative paths, the new mount API 500
 
@@ -64,15 +75,15 @@ class Overlay2Driver:
     name = "overlay2"
 
     def __init__(self, root: str) -> None:
+        self.root = root
         self.home = os.path.join(root, self.name)
-        self._counts = os.path.join(self.home, ".mountcount")
         try:
             os.makedirs(self.home, mode=0o710, exist_ok=True)
             os.makedirs(os.path.join(self.home, LINK_DIR), mode=0o700, exist_ok=True)
-            os.makedirs(self._counts, mode=0o700, exist_ok=True)
         except OSError as exc:
             raise from_oserror(f"create overlay2 home {self.home}", exc) from exc
         self._native: bool | None = None
+        _retire_legacy(self.home)
 
     # -- paths ---------------------------------------------------------------------------------
     def _dir(self, id: str) -> str:
@@ -152,8 +163,7 @@ class Overlay2Driver:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(os.path.join(self.home, LINK_DIR, lid))
             fs.remove_tree(path)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(os.path.join(self._counts, id))
+            _retire_legacy(self.home, id)
         except OSError as exc:
             raise from_oserror(f"remove layer {id[:12]}", exc) from exc
 
@@ -164,6 +174,10 @@ class Overlay2Driver:
         return sorted(n for n in os.listdir(self.home)
                       if n != LINK_DIR and not n.startswith("."))
 
+    def _counted(self, id: str) -> contextlib.AbstractContextManager[int]:
+        """The flocked mount count file of layer `id` (its folder exists)."""
+        return _counted(self.home, id)
+
     # -- get / put -----------------------------------------------------------------------------
     def get(self, id: str) -> str:
         """The layer's root: diff/ itself for a layer with no lower, else an overlay mounted
@@ -172,7 +186,7 @@ class Overlay2Driver:
         if not os.path.exists(os.path.join(path, "lower")):
             return os.path.join(path, "diff")
         merged = os.path.join(path, "merged")
-        with flocked(os.path.join(self._counts, id)) as fd:
+        with self._counted(id) as fd:
             count = self._count(fd, merged)
             if count == 0 and not mounts.is_mountpoint(merged):  # else: adopt an uncounted mount
                 self._mount(id, path, merged)
@@ -185,7 +199,7 @@ class Overlay2Driver:
         if not os.path.exists(os.path.join(path, "lower")):
             return
         merged = os.path.join(path, "merged")
-        with flocked(os.path.join(self._counts, id)) as fd:
+        with self._counted(id) as fd:
             count = self._count(fd, merged)
             if count > 1:
                 _write_count(fd, count - 1)
@@ -228,18 +242,12 @@ class Overlay2Driver:
 
     # -- diffs ---------------------------------------------------------------------------------
     def native_diff(self) -> bool:
-        """Whether the upper folder can be used as the diff (moby's doesSupportNativeDiff),
-        probed once per home and cached in <home>/.native-diff."""
+        """Whether the upper folder can be used as the diff (moby's doesSupportNativeDiff):
+        probed once per boot of the kernel, see overlay2_probe.native_diff."""
         if self._native is None:
-            cache = os.path.join(self.home, ".native-diff")
-            try:
-                with open(cache, encoding="ascii") as f:
-                    self._native = f.read().strip() == "true"
-            except FileNotFoundError:
-                from scow.drivers.overlay2_probe import supports_native_diff
+            from scow.drivers.overlay2_probe import native_diff
 
-                self._native = supports_native_diff(self.home, mount_options())
-                atomic_write(cache, b"true" if self._native else b"false")
+            self._native = native_diff(self.root, self.home, mount_options())
         return self._native
 
     def _is_parent(self, id: str, parent: str | None) -> bool:
@@ -318,11 +326,37 @@ class Overlay2Driver:
         """Detach every overlay under home and zero the counts (system reset, tests)."""
         try:
             mounts.unmount_all_under(self.home)
-            for id in os.listdir(self._counts):
-                with flocked(os.path.join(self._counts, id)) as fd:
-                    _write_count(fd, 0)
+            for id in self.list_ids():
+                if os.path.exists(os.path.join(self.home, id, COUNT_FILE)):
+                    with self._counted(id) as fd:
+                        _write_count(fd, 0)
         except OSError as exc:
             raise from_oserror("unmount overlay2 layers", exc) from exc
+
+
+@contextlib.contextmanager
+def _counted(home: str, id: str) -> Iterator[int]:
+    """Hold the flock of `id`'s count file; a count a root of the old layout kept in
+    .mountcount/<id> is moved in first (under the new file's flock, so once)."""
+    with flocked(os.path.join(home, id, COUNT_FILE)) as fd:
+        legacy = os.path.join(home, LEGACY_COUNTS, id)
+        if os.fstat(fd).st_size == 0 and os.path.exists(legacy):
+            with open(legacy, "rb") as f:
+                raw = f.read(32).strip()
+            _write_count(fd, int(raw) if raw.isdigit() else 0)
+            _retire_legacy(home, id)
+        yield fd
+
+
+def _retire_legacy(home: str, id: str | None = None) -> None:
+    """Remove what the old layout kept in the driver folder: the probe cache, `id`'s count
+    and the count folder once empty."""
+    names = [LEGACY_NATIVE] if id is None else [os.path.join(LEGACY_COUNTS, id)]
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(home, name))
+    with contextlib.suppress(OSError):
+        os.rmdir(os.path.join(home, LEGACY_COUNTS))  # ENOTEMPTY while old counts remain
 
 
 def _write_count(fd: int, count: int) -> None:

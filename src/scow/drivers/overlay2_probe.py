@@ -1,6 +1,16 @@
 """owns: the kernel feature probes of overlay2: can this host run it at all (moby's
 supportsOverlay + d_type + a test mount), and is the upper folder a faithful diff (moby's
 doesSupportNativeDiff). Each probe mounts in a temp folder under home and always unmounts.
+
+On disk::
+
+    <root>/overlay2.probe    "<boot id> true|false": the native-diff answer of this boot
+
+dockerd probes native diff once per daemon start; scow has no daemon and a probe mount costs
+10-30 ms, so the answer is kept for the boot it was measured in (a reboot may bring another
+kernel or other overlay module parameters: a different boot id re-probes). It is a property
+of the kernel, not of any layer, so it lives beside the driver folder, not in it: once every
+layer is gone, `<root>/overlay2` holds only `l/` (as Docker's).
 """
 
 from __future__ import annotations
@@ -11,8 +21,10 @@ import os
 
 from scow.drivers.overlay2_changes import OPAQUE
 from scow.osutil import fs, mounts
+from scow.osutil.atomic import atomic_write
 
 _UNSUPPORTED_BACKING = ("aufs", "zfs", "overlayfs", "ecryptfs")
+PROBE_FILE = "overlay2.probe"
 
 
 def kernel_has_overlay() -> bool:
@@ -90,3 +102,27 @@ def supports_native_diff(home: str, options: dict[str, str]) -> bool:
             return True
         finally:
             mounts.unmount_all_under(p["merged"])
+
+
+def native_diff(root: str, home: str, options: dict[str, str]) -> bool:
+    """supports_native_diff, cached in <root>/overlay2.probe for this boot (see above)."""
+    boot = _boot_id()
+    cache = os.path.join(root, PROBE_FILE)
+    with contextlib.suppress(OSError, ValueError):
+        with open(cache, encoding="ascii") as f:
+            seen_boot, answer = f.read().split()
+        if boot and seen_boot == boot and answer in ("true", "false"):
+            return answer == "true"
+    result = supports_native_diff(home, options)
+    if boot:
+        with contextlib.suppress(OSError):  # a read-only root probes each time
+            atomic_write(cache, f"{boot} {str(result).lower()}\n".encode(), 0o600)
+    return result
+
+
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+            return f.read().strip()
+    except OSError:
+        return ""

@@ -4,8 +4,9 @@
 - An explicitly requested driver is opened or refused with a one-line reason.
 - Otherwise a prior driver wins: a non-empty ``<root>/<driver>`` folder (two of them is an
   error; the user must choose).
-- Otherwise a root on btrfs gets the btrfs driver (the issue asks for it: O(1) snapshots are
-  the native copy-on-write of that filesystem). Docker differs here: its priority
+- Otherwise a root on btrfs gets the btrfs driver, and a root on a ZFS dataset (kernel module
+  or zfs-fuse) the zfs driver (O(1) snapshots are the native copy-on-write of those
+  filesystems; docker picks zfs on a ZFS root too). Docker differs here: its priority
   "overlay2,fuse-overlayfs,btrfs,zfs,vfs" gives overlay2 on btrfs since kernel 4.7, and btrfs
   only when configured.
 - Otherwise the first of PRIORITY that works here: overlay2 (kernel overlay, d_type, a test
@@ -35,9 +36,10 @@ def open_driver(root: str, name: str | None = None) -> Driver:
                        f"({', '.join(prior)}) under {root}; choose one with --storage-driver")
     if prior:
         return _open(root, prior[0], prior=True)
-    if _on_btrfs(root):
+    native = _native_driver(root)
+    if native:
         try:
-            return _open(root, "btrfs")
+            return _open(root, native)
         except DriverUnsupported:
             pass
     for candidate in PRIORITY:
@@ -48,13 +50,17 @@ def open_driver(root: str, name: str | None = None) -> Driver:
     raise DriverUnsupported(f"open storage: no storage driver works under {root}")
 
 
-def _on_btrfs(root: str) -> bool:
+def _native_driver(root: str) -> str | None:
+    """btrfs or zfs when the nearest existing folder of `root` is on that filesystem."""
+    from scow.osutil import zfs
     from scow.osutil.fs import backing_filesystem
 
     path = root
     while not os.path.exists(path) and os.path.dirname(path) != path:
         path = os.path.dirname(path)
-    return backing_filesystem(path) == "btrfs"
+    if backing_filesystem(path) == "btrfs":
+        return "btrfs"
+    return "zfs" if zfs.dataset_of(path) is not None else None
 
 
 def prior_drivers(root: str) -> list[str]:
@@ -85,7 +91,9 @@ def _open(root: str, name: str, *, prior: bool = False) -> Driver:
 
         return BtrfsDriver(root)
     if name == "zfs":
-        raise DriverUnsupported(f"zfs is not available on this host: {_zfs_reason()}")
+        from scow.drivers.zfs import ZfsDriver
+
+        return ZfsDriver(root)
     raise DriverUnsupported(f"unknown storage driver {name!r} (known: {', '.join(KNOWN)})")
 
 
@@ -106,8 +114,3 @@ def _open_overlay2(root: str, prior: bool) -> Driver:
         raise DriverUnsupported(f"overlay2 is not supported on this host: {reason}")
     return overlay2.Overlay2Driver(root)
 
-
-def _zfs_reason() -> str:
-    if not os.path.exists("/dev/zfs"):
-        return "/dev/zfs is missing (no zfs kernel module)"
-    return "scow has no zfs driver"

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from scow.errors import InvalidArgument
 from scow.ids import DiffID, validate_digest
+from scow.oci.jsondoc import load_document
 
 MAX_CONFIG_BYTES = 8 << 20
 
@@ -93,10 +94,8 @@ class ImageConfig:
     def __init__(self, raw: bytes) -> None:
         if len(raw) > MAX_CONFIG_BYTES:
             raise InvalidArgument(f"read image config: {len(raw)} bytes is over the limit")
-        try:
-            doc = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidArgument(f"read image config: invalid JSON: {exc}") from None
+        doc = load_document(raw, "read image config", limit=MAX_CONFIG_BYTES,
+                            error=InvalidArgument)
         if not isinstance(doc, dict):
             raise InvalidArgument("read image config: not a JSON object")
         self.raw = raw

@@ -19,18 +19,19 @@ NAME_MAX = 255
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
 _DOMAIN_LABEL = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN = rf"(?:{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
-_TAG = r"[\w][\w.-]{0,127}"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"  # ASCII only, as docker
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 _REFERENCE_RE = re.compile(
     rf"^(?P<name>(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*)"
-    rf"(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?$"
+    rf"(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?\Z", re.ASCII
 )
 _ANY_CASE_NAME_RE = re.compile(
     rf"^(?:{_DOMAIN}/)?[a-zA-Z0-9]+(?:(?:[._]|__|[-]+)[a-zA-Z0-9]+)*"
-    rf"(?:/[a-zA-Z0-9]+(?:(?:[._]|__|[-]+)[a-zA-Z0-9]+)*)*(?::{_TAG})?(?:@{_DIGEST})?$"
+    rf"(?:/[a-zA-Z0-9]+(?:(?:[._]|__|[-]+)[a-zA-Z0-9]+)*)*(?::{_TAG})?(?:@{_DIGEST})?\Z",
+    re.ASCII,
 )
-_HEX64_RE = re.compile(r"^[a-f0-9]{64}$")
-_TAG_RE = re.compile(rf"^{_TAG}$")
+_HEX64_RE = re.compile(r"^[a-f0-9]{64}\Z", re.ASCII)
+_TAG_RE = re.compile(rf"^{_TAG}\Z", re.ASCII)
 
 
 class Reference(NamedTuple):

@@ -10,14 +10,14 @@ Scopes are docker's `repository:<path>:<actions>` strings; one request may need 
 from __future__ import annotations
 
 import base64
-import json
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from scow.errors import RegistryUnauthorized
+from scow.errors import InvalidArgument, RegistryUnauthorized
+from scow.oci.jsondoc import load_document
 from scow.registry.credentials import Credentials
 
 # (url, headers) -> (status, body bytes); raises scow errors for transport failures
@@ -182,8 +182,8 @@ class Authenticator:
 
 def _parse_token(body: bytes, host: str) -> tuple[str, float]:
     try:
-        doc = json.loads(body)
-    except ValueError as exc:
+        doc = load_document(body, "token")
+    except InvalidArgument as exc:
         raise RegistryUnauthorized(f"get token for {host}: response is not JSON") from exc
     token = doc.get("token") or doc.get("access_token") if isinstance(doc, dict) else None
     if not isinstance(token, str) or not token:
@@ -197,8 +197,8 @@ def _parse_token(body: bytes, host: str) -> tuple[str, float]:
 def error_text(body: bytes) -> str:
     """A one-line message from a registry or token server error body."""
     try:
-        doc = json.loads(body)
-    except ValueError:
+        doc = load_document(body, "error body")
+    except InvalidArgument:
         return body[:200].decode("utf-8", "replace").strip().splitlines()[0] if body.strip() \
             else ""
     if isinstance(doc, dict):

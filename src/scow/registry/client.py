@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 from scow.errors import (
     BlobNotFound,
@@ -21,12 +21,12 @@ from scow.errors import (
     SizeMismatch,
 )
 from scow.ids import Digest, digest_of, short_id
+from scow.oci.jsondoc import MAX_DOCUMENT_SIZE
 from scow.registry.auth import pull_scope, push_scope
 from scow.registry.credentials import Credentials
 from scow.registry.manifest import (
     ACCEPT_ALL,
     DEFAULT_PLATFORM,
-    MAX_DOCUMENT_SIZE,
     Index,
     InvalidManifest,
     Manifest,
@@ -36,11 +36,18 @@ from scow.registry.manifest import (
     select_platform,
 )
 from scow.registry.reader import CHUNK, BlobReader
-from scow.registry.transport import DEFAULT_USER_AGENT, Session, discard, read_capped
+from scow.registry.transport import (
+    DEFAULT_USER_AGENT,
+    Session,
+    discard,
+    read_capped,
+    resolve_url,
+)
 
 if TYPE_CHECKING:
     import urllib3
 
+MAX_TAG_PAGES = 1000  # distribution serves up to 1000 tags a page: a million tags
 StreamFactory = Callable[[], BinaryIO]  # a fresh stream of the blob from byte 0, each call
 Progress = Callable[[int], None]  # bytes sent so far
 
@@ -67,10 +74,13 @@ def _ref_text(repo: str, ref: str) -> str:
 class RegistryClient:
     def __init__(self, domain: str, *, insecure: bool = False,
                  credentials: Credentials | None = None, ca_file: str | None = None,
-                 user_agent: str = DEFAULT_USER_AGENT, timeout: float = 60.0) -> None:
+                 user_agent: str = DEFAULT_USER_AGENT, timeout: float = 60.0,
+                 deadline: float | None = None) -> None:
+        """`timeout`: seconds a read may wait (blobs); `deadline`: seconds a manifest, config,
+        tag list or token may take in all (default: $SCOW_REGISTRY_DEADLINE, else 60)."""
         self.domain = domain
         self._s = Session(domain, insecure=insecure, ca_file=ca_file, credentials=credentials,
-                          user_agent=user_agent, timeout=timeout)
+                          user_agent=user_agent, timeout=timeout, deadline=deadline)
 
     def close(self) -> None:
         self._s.close()
@@ -87,27 +97,30 @@ class RegistryClient:
 
     def check_login(self) -> None:
         """Raise RegistryUnauthorized unless the credentials are accepted (docker login)."""
+        verb = f"log in to {self._s.host}"
         if self._s.ping() == 401 or self._s.auth.scheme is not None:
-            resp = self._s.request("GET", "/v2/", verb=f"log in to {self._s.host}")
-            if resp.status != 200:
-                raise self._s.fail(resp, f"log in to {self._s.host}")
-            discard(resp)
+            with self._s.bounded(verb):
+                resp = self._s.request("GET", "/v2/", verb=verb)
+                if resp.status != 200:
+                    raise self._s.fail(resp, verb)
+                discard(resp)
 
     # -- manifests ----------------------------------------------------------------------------
     def get_manifest(self, repo: str, ref: str,
                      accept: str = ACCEPT_ALL) -> tuple[bytes, str, Digest]:
         """(bytes, media type, digest) of a manifest or index; by digest it is verified."""
         verb = f"get manifest {_ref_text(repo, ref)}"
-        resp = self._s.request("GET", f"/v2/{repo}/manifests/{ref}", verb=verb,
-                               scopes=[pull_scope(repo)], headers={"Accept": accept})
-        if resp.status != 200:
-            raise self._s.fail(resp, verb, not_found=ManifestNotFound)
-        length = resp.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) > MAX_DOCUMENT_SIZE:
-            discard(resp)
-            raise InvalidManifest(f"{verb}: {length} bytes exceeds the "
-                                  f"{MAX_DOCUMENT_SIZE} byte limit")
-        data = read_capped(resp, MAX_DOCUMENT_SIZE, verb)
+        with self._s.bounded(verb):
+            resp = self._s.request("GET", f"/v2/{repo}/manifests/{ref}", verb=verb,
+                                   scopes=[pull_scope(repo)], headers={"Accept": accept})
+            if resp.status != 200:
+                raise self._s.fail(resp, verb, not_found=ManifestNotFound)
+            length = resp.headers.get("Content-Length", "")
+            if length.isdigit() and int(length) > MAX_DOCUMENT_SIZE:
+                discard(resp)
+                raise InvalidManifest(f"{verb}: {length} bytes exceeds the "
+                                      f"{MAX_DOCUMENT_SIZE} byte limit")
+            data = read_capped(resp, MAX_DOCUMENT_SIZE, verb)
         if len(data) > MAX_DOCUMENT_SIZE:
             raise InvalidManifest(f"{verb}: exceeds the {MAX_DOCUMENT_SIZE} byte limit")
         digest = digest_of(data)
@@ -121,9 +134,10 @@ class RegistryClient:
     def head_manifest(self, repo: str, ref: str) -> tuple[Digest, str] | None:
         """(digest, media type) of what `ref` points at, or None when it does not exist."""
         verb = f"check manifest {_ref_text(repo, ref)}"
-        resp = self._s.request("HEAD", f"/v2/{repo}/manifests/{ref}", verb=verb,
-                               scopes=[pull_scope(repo)], headers={"Accept": ACCEPT_ALL})
-        discard(resp)
+        with self._s.bounded(verb):
+            resp = self._s.request("HEAD", f"/v2/{repo}/manifests/{ref}", verb=verb,
+                                   scopes=[pull_scope(repo)], headers={"Accept": ACCEPT_ALL})
+            discard(resp)
         if resp.status == 404:
             return None
         if resp.status != 200:
@@ -173,18 +187,26 @@ class RegistryClient:
         verb = f"list tags of {repo}"
         path: str | None = f"/v2/{repo}/tags/list"
         tags: list[str] = []
+        seen: set[str] = set()
         while path:
-            resp = self._s.request("GET", path, verb=verb, scopes=[pull_scope(repo)])
-            if resp.status != 200:
-                raise self._s.fail(resp, verb, not_found=NotFound)
+            if path in seen or len(seen) >= MAX_TAG_PAGES:
+                raise InvalidManifest(f"{verb}: the registry's pages never end (a page links "
+                                      f"back, or more than {MAX_TAG_PAGES} pages)")
+            seen.add(path)
+            with self._s.bounded(verb):
+                resp = self._s.request("GET", path, verb=verb, scopes=[pull_scope(repo)])
+                if resp.status != 200:
+                    raise self._s.fail(resp, verb, not_found=NotFound)
+                data = read_capped(resp, MAX_DOCUMENT_SIZE, verb)
             link = resp.headers.get("Link", "")
-            doc = load_json(read_capped(resp, MAX_DOCUMENT_SIZE, verb), "tag list")
+            doc = load_json(data, "tag list")
             page = doc.get("tags") or []
             if not isinstance(page, list) or not all(isinstance(t, str) for t in page):
                 raise InvalidManifest(f"{verb}: 'tags' must be a list of strings")
             tags += page
             path = link.split(";")[0].strip(" <>") if 'rel="next"' in link else None
-            path = urljoin(self._s.url(f"/v2/{repo}/tags/list"), path) if path else None
+            path = resolve_url(self._s.url(f"/v2/{repo}/tags/list"), path,
+                               f"{verb}: next page") if path else None
         return tags
 
     # -- blobs --------------------------------------------------------------------------------
@@ -217,11 +239,12 @@ class RegistryClient:
 
     def fetch_blob(self, repo: str, digest: str, size: int | None = None,
                    max_size: int = MAX_DOCUMENT_SIZE) -> bytes:
-        """A small blob (a config) in memory, returned only once verified."""
+        """A small blob (a config) in memory, returned only once verified, within the
+        session's total deadline."""
         verb = f"get blob {short_id(digest)} from {repo}"
         if size is not None and size > max_size:
             raise InvalidManifest(f"{verb}: {size} bytes exceeds the {max_size} byte limit")
-        with self.open_blob(repo, digest, size) as reader:
+        with self._s.bounded(verb), self.open_blob(repo, digest, size) as reader:
             if reader.size is not None and reader.size > max_size:
                 raise InvalidManifest(f"{verb}: {reader.size} bytes exceeds the limit")
             parts: list[bytes] = []
@@ -259,8 +282,8 @@ class RegistryClient:
         if not location:
             return
         try:
-            resp = self._s.request("DELETE", urljoin(self._s.base_url(), location), verb=verb,
-                                   scopes=[push_scope(repo)])
+            resp = self._s.request("DELETE", resolve_url(self._s.base_url(), location, verb),
+                                   verb=verb, scopes=[push_scope(repo)])
             discard(resp)
         except RegistryUnavailable:
             pass  # the registry expires abandoned sessions

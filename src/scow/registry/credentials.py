@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scow.errors import InternalError, InvalidArgument, NotFound, Unavailable, from_oserror
+from scow.oci.jsondoc import load_document
 from scow.osutil.atomic import atomic_write
 
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
@@ -71,10 +72,8 @@ def load_config(path: str | None = None) -> dict[str, Any]:
         return {}
     except OSError as exc:
         raise from_oserror(f"read {path}", exc) from exc
-    try:
-        doc = json.loads(data) if data.strip() else {}
-    except ValueError as exc:
-        raise InvalidArgument(f"read {path}: not valid JSON: {exc}") from exc
+    doc = load_document(data, f"read {path}", limit=len(data),
+                        error=InvalidArgument) if data.strip() else {}
     if not isinstance(doc, dict):
         raise InvalidArgument(f"read {path}: not a JSON object")
     return doc
@@ -189,9 +188,9 @@ def _helper_get(helper: str, key: str) -> Credentials | None:
     except NotFound:
         return None
     try:
-        doc = json.loads(out)
+        doc = load_document(out, "credential helper answer")
         user, secret = doc["Username"], doc["Secret"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (InvalidArgument, KeyError, TypeError) as exc:
         raise InvalidArgument(f"get credentials from docker-credential-{helper}: "
                               "malformed answer") from exc
     if not isinstance(user, str) or not isinstance(secret, str):

@@ -15,8 +15,8 @@ from typing import Any
 
 from scow.errors import InvalidArgument, NotFound, Unsupported
 from scow.ids import Digest, digest_of
-
-MAX_DOCUMENT_SIZE = 4 * 1024 * 1024  # manifests, indexes and configs
+from scow.oci.jsondoc import MAX_DOCUMENT_SIZE as MAX_DOCUMENT_SIZE  # re-exported
+from scow.oci.jsondoc import load_document
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -157,14 +157,8 @@ def select_platform(index: Index, want: Platform = DEFAULT_PLATFORM) -> Descript
 
 # -- parsing ----------------------------------------------------------------------------------
 def load_json(data: bytes, what: str) -> dict[str, Any]:
-    """`data` as a JSON object, at most MAX_DOCUMENT_SIZE bytes."""
-    if len(data) > MAX_DOCUMENT_SIZE:
-        raise InvalidManifest(f"parse {what}: {len(data)} bytes exceeds the "
-                              f"{MAX_DOCUMENT_SIZE} byte limit")
-    try:
-        doc = json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise InvalidManifest(f"parse {what}: not valid JSON: {exc}") from exc
+    """`data` as a JSON object, at most MAX_DOCUMENT_SIZE bytes and MAX_DEPTH levels deep."""
+    doc = load_document(data, f"parse {what}", error=InvalidManifest)
     if not isinstance(doc, dict):
         raise InvalidManifest(f"parse {what}: not a JSON object")
     return doc
@@ -252,10 +246,42 @@ def parse_config(data: bytes, what: str = "image config") -> dict[str, Any]:
         raise InvalidManifest(f"parse {what}: rootfs.diff_ids must be a list")
     for value in diff_ids:
         _digest(value, what)
-    for key in ("os", "architecture"):
-        if key in doc and not isinstance(doc[key], str):
+    for key in ("os", "architecture", "variant", "os.version", "created", "author"):
+        if doc.get(key) is not None and not isinstance(doc[key], str):
             raise InvalidManifest(f"parse {what}: {key!r} must be a string")
+    config = doc.get("config")
+    if config is not None and not isinstance(config, dict):
+        raise InvalidManifest(f"parse {what}: 'config' must be an object")
+    for key, value in (config or {}).items():
+        _check_config_field(key, value, what)
     return doc
+
+
+# the container config's typed fields (Go's types, as docker unmarshals them)
+_STRINGS = ("Hostname", "Domainname", "User", "WorkingDir", "StopSignal", "Image")
+_STRING_LISTS = ("Cmd", "Entrypoint", "Env", "OnBuild", "Shell")
+_OBJECTS = ("ExposedPorts", "Volumes", "Healthcheck")
+
+
+def _check_config_field(key: str, value: object, what: str) -> None:
+    """Refuse what docker's Go decoder refuses in `config`; a later create or run relies on
+    these types."""
+    if value is None:
+        return
+    if key in _STRINGS:
+        ok = isinstance(value, str)
+    elif key in _STRING_LISTS:
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    elif key in _OBJECTS:
+        ok = isinstance(value, dict)
+    elif key == "Labels":
+        ok = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    elif key == "StopTimeout":
+        ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
+    else:
+        return
+    if not ok:
+        raise InvalidManifest(f"parse {what}: config.{key} has the wrong type")
 
 
 def serialize_manifest(m: Manifest) -> bytes:

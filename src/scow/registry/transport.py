@@ -1,8 +1,10 @@
 """owns: the HTTP side of talking to one registry, on urllib3: the scheme choice (HTTPS; plain
 HTTP only for loopback hosts and registries named insecure), the /v2/ ping that learns the auth
 challenge, Authorization headers per request scope (retry once on a fresh 401), redirects that
-never carry credentials to another host, and the one translation of transport failures and
-registry error bodies into scow errors.
+never carry credentials to another host, token realms that get the credentials only over https
+(or plain http to the registry's own host and port), the total deadline of small answers
+(registry/deadline.py), and the one translation of transport failures and registry error
+bodies into scow errors.
 
 urllib3 (and with it ssl and http.client) is imported here only, when a Session is made.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
@@ -25,6 +28,8 @@ from scow.errors import (
 )
 from scow.registry.auth import Authenticator, error_text
 from scow.registry.credentials import Credentials
+from scow.registry.deadline import DeadlineExceeded, default_deadline, within
+from scow.registry.deadline import install as install_deadlines
 
 if TYPE_CHECKING:
     import urllib3
@@ -98,7 +103,8 @@ class Session:
 
     def __init__(self, domain: str, *, insecure: bool = False, ca_file: str | None = None,
                  credentials: Credentials | None = None,
-                 user_agent: str = DEFAULT_USER_AGENT, timeout: float = 60.0) -> None:
+                 user_agent: str = DEFAULT_USER_AGENT, timeout: float = 60.0,
+                 deadline: float | None = None) -> None:
         import urllib3
 
         self.host = registry_host(domain)
@@ -108,6 +114,8 @@ class Session:
             num_pools=8, maxsize=8, retries=False, ca_certs=ca_file,
             cert_reqs="CERT_NONE" if insecure else "CERT_REQUIRED",
             timeout=urllib3.Timeout(connect=min(timeout, 30.0), read=timeout))
+        install_deadlines(self._pool)
+        self.deadline = default_deadline() if deadline is None else deadline
         self._urllib3 = urllib3
         if insecure:  # the user named this registry insecure: no warning per request
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
@@ -117,6 +125,11 @@ class Session:
 
     def close(self) -> None:
         self._pool.clear()
+
+    def bounded(self, verb: str) -> AbstractContextManager[None]:
+        """A block whose responses must arrive whole within the session's deadline (small
+        documents: manifests, configs, tokens; see registry/deadline.py)."""
+        return within(self.deadline, verb)
 
     # -- ping ---------------------------------------------------------------------------------
     def base_url(self) -> str:
@@ -139,6 +152,8 @@ class Session:
         for scheme in schemes:
             try:
                 status = self._ping_once(f"{scheme}://{self.host}")
+            except DeadlineExceeded:
+                raise  # too slow, whatever the scheme: no time is left for another
             except RegistryUnavailable as exc:
                 first = first or exc
                 continue
@@ -148,9 +163,11 @@ class Session:
         raise first
 
     def _ping_once(self, base: str) -> int:
-        resp = self._raw("GET", base + "/v2/", {"User-Agent": self.user_agent}, None,
-                         verb=f"ping {self.host}")
-        discard(resp)
+        verb = f"ping {self.host}"
+        with self.bounded(verb):
+            resp = self._raw("GET", base + "/v2/", {"User-Agent": self.user_agent}, None,
+                             verb=verb)
+            discard(resp)
         if resp.status == 401:
             self.auth.set_challenge(resp.headers.get("WWW-Authenticate", ""))
             return 401
@@ -195,7 +212,7 @@ class Session:
             if resp.status not in _REDIRECTS or method not in ("GET", "HEAD") or not location:
                 return resp
             discard(resp)
-            target = urljoin(url, location)
+            target = resolve_url(url, location, f"{verb}: redirect")
             if not _same_origin(target, url):
                 hdrs.pop("Authorization", None)
             if urlsplit(target).scheme == "http" and urlsplit(url).scheme == "https" and \
@@ -213,14 +230,21 @@ class Session:
             raise RegistryUnavailable(f"{verb}: {failure_reason(exc)}") from exc
 
     def _get_token(self, url: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        verb = f"get token for {self.host}"
+        url = resolve_url(self.base_url(), url, f"{verb}: realm")
         parts = urlsplit(url)
         if parts.scheme != "https" and not (self.plain_allowed or is_loopback(parts.netloc)):
-            raise RegistryUnauthorized(f"get token for {self.host}: refused plain-http realm "
+            raise RegistryUnauthorized(f"{verb}: refused plain-http realm "
                                        f"{parts.scheme}://{parts.netloc}")
+        if "Authorization" in headers and not realm_may_see_credentials(self.base_url(), url):
+            raise RegistryUnauthorized(
+                f"{verb}: refused to send the credentials of {self.host} to "
+                f"{parts.scheme}://{parts.netloc} over plain http (the realm is another host "
+                "or a downgrade from https; it must use https)")
         hdrs = {"User-Agent": self.user_agent, **headers}
-        verb = f"get token for {self.host}"
-        resp = self._raw("GET", url, hdrs, None, verb=verb)
-        return resp.status, read_capped(resp, 1024 * 1024, verb)
+        with self.bounded(verb):
+            resp = self._raw("GET", url, hdrs, None, verb=verb)
+            return resp.status, read_capped(resp, 1024 * 1024, verb)
 
     def fail(self, resp: urllib3.BaseHTTPResponse, verb: str, *,
              not_found: type[NotFound] = NotFound) -> ScowError:
@@ -254,6 +278,34 @@ def discard(resp: urllib3.BaseHTTPResponse) -> None:
     except Exception:  # noqa: BLE001 - a broken connection is simply not reused
         resp.close()
     resp.release_conn()
+
+
+def resolve_url(base: str, ref: str, what: str) -> str:
+    """`ref` (a realm, a `Location`, a `Link`) resolved against `base`: an http(s) URL with a
+    host and a valid port and no spaces or control characters, else one line naming it."""
+    bad = RegistryUnavailable(f"{what}: not a valid http(s) URL: {ref[:200]!r}")
+    if any(ord(c) <= 32 or ord(c) == 127 for c in ref):
+        raise bad
+    try:
+        url = urljoin(base, ref)
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise bad from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise bad
+    return url
+
+
+def realm_may_see_credentials(base: str, realm: str) -> bool:
+    """A registry's credentials go to its token realm over https, or over plain http only to
+    the registry's own host and port when the registry itself is plain http: never to another
+    host in clear text, never downgraded from an https registry (docker sends them anywhere)."""
+    scheme = urlsplit(realm).scheme
+    if scheme == "https":
+        return True
+    return scheme == "http" and urlsplit(base).scheme == "http" and \
+        _same_origin(realm, base, scheme=False)
 
 
 def _same_origin(a: str, b: str, *, scheme: bool = True) -> bool:

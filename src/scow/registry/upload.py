@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 from scow.errors import DigestMismatch, RegistryUnavailable, ScowError, SizeMismatch
 from scow.ids import short_id
 from scow.registry.auth import push_scope
 from scow.registry.reader import CHUNK
-from scow.registry.transport import Session, discard
+from scow.registry.transport import Session, discard, resolve_url
 
 if TYPE_CHECKING:
     import urllib3
@@ -62,7 +62,7 @@ class Upload:
         location = resp.headers.get("Location")
         if not location:
             raise RegistryUnavailable(f"{self._verb}: registry gave no upload location")
-        return urljoin(current, location)
+        return resolve_url(current, location, f"{self._verb}: upload location")
 
     def _stream(self, stream_factory: Callable[[], BinaryIO]) -> Iterator[bytes]:
         """The blob's bytes, hashed and counted as they go (restarts count from zero)."""

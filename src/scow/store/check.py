@@ -135,6 +135,8 @@ def _orphan_tar_splits(store: Store, found: Findings) -> None:
         cache_id = name.removesuffix(suffix)
         if name.endswith(suffix) and cache_id in known:
             continue
+        if name.startswith(".tmp-") and name[5:].split(suffix + "-")[0] in known:
+            continue  # a tar-split being written: its row's owner or recovery removes it
         path = os.path.join(folder, name)
         found.add("orphan-file", f"layerdb/{name} belongs to no layer",
                   lambda path=path: _unlink(path))  # type: ignore[misc]

@@ -352,8 +352,14 @@ class LayerStore:
         self._abandon_rw(RWLayer(mount_id, ChainID(parent) if parent else None), None)
 
     def drop_unfinished(self, cache_id: str) -> None:
-        """Remove the files and row of a layer left ``incomplete`` or ``removing``."""
+        """Remove the files and row of a layer left ``incomplete`` or ``removing``, with the
+        temp file of a tar-split write its dead owner left (atomic_writer's ``.tmp-...``)."""
         self._remove_files(cache_id)
+        prefix = f".tmp-{os.path.basename(self.tar_split_path(cache_id))}-"
+        for name in os.listdir(self.meta_dir):
+            if name.startswith(prefix):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(self.meta_dir, name))
         with self.db.write() as tx:
             tx.execute("DELETE FROM layers WHERE cache_id = ? AND state != 'ready'", (cache_id,))
 

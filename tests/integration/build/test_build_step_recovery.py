@@ -34,6 +34,9 @@ class _InstantRunc:
     def argv(self, *args: str, log: str | None = None) -> list[str]:
         return ["true"]
 
+    def deleted_if_caller_dies(self, cid: str) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
 
 @contextlib.contextmanager
 def _recovering_after_each_write(mine: Store, other: Store) -> Iterator[list[str]]:

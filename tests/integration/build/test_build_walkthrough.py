@@ -52,7 +52,7 @@ def test_layers_history_and_run(built: Any) -> None:
 def _run(engine: Any, image: str) -> bytes:
     from scow.engine.containers.config import CreateOptions
 
-    cid = engine.containers.create(CreateOptions(image=image))
+    cid = engine.containers.create(CreateOptions(image=image)).id
     try:
         engine.containers.start(cid)
         assert engine.containers.wait(cid) == 0

@@ -103,3 +103,24 @@ def test_volumes_are_records_with_docker_json(bb_engine: Engine) -> None:
     assert v.attrs["Name"] == "data" and v.attrs["Labels"] == {"a": "b"}
     assert [x.name for x in bb_engine.volumes.list()] == ["data"]
     bb_engine.volumes.remove("data")
+
+
+def test_list_rows_carry_dockers_json(bb_engine: Engine) -> None:
+    [row] = bb_engine.images.list_images()
+    assert row.attrs["RepoTags"] == ["bb:1"] and row.attrs["Id"] == row.id
+    assert bb_engine.images.history("bb:1")[0].attrs["Id"] == row.id
+    c = bb_engine.containers.create("bb:1", "true", name="listed")
+    [summary] = bb_engine.containers.list_containers(all=True)
+    assert summary.attrs["Names"] == ["/listed"] and summary.attrs["State"] == "created"
+    assert bb_engine.containers.list(all=True) == [c]
+
+
+def test_run_detached_with_remove_is_auto_remove(bb_engine: Engine) -> None:
+    import time
+
+    c = bb_engine.containers.run("bb:1", "true", detach=True, remove=True)
+    assert isinstance(c, Container) and c.attrs["HostConfig"]["AutoRemove"]
+    deadline = time.monotonic() + 30
+    while bb_engine.containers.exists(c.id) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not bb_engine.containers.exists(c.id)

@@ -180,3 +180,19 @@ def test_stage_planning() -> None:
         plan_build(df, {}, "nope")
     arg = ins.parse_dockerfile("ARG IMG=busybox\nFROM ${IMG}\n")
     assert plan_build(arg, {"IMG": "busybox"}).stages[0].base_image == "busybox"
+
+
+def test_long_lines_and_huge_files_are_refused_at_parse_time(tmp_path: Path) -> None:
+    """BuildKit refuses a line over 65,535 bytes; scow did so only after building it (the
+    image config then went over its limit)."""
+    long = "FROM scratch\n# fine\nLABEL a=" + "x" * (10 << 20) + "\n"
+    with pytest.raises(DockerfileError, match=r"^Dockerfile\.dev:3: dockerfile line greater "
+                                              r"than max allowed size of 65535$"):
+        ins.parse_dockerfile(long, "Dockerfile.dev")
+    ins.parse_dockerfile("FROM scratch\nLABEL a=" + "x" * (ins.MAX_LINE - 8) + "\n")
+    huge = "FROM scratch\n" + "# comment\n" * (ins.MAX_DOCKERFILE_SIZE // 10)
+    with pytest.raises(DockerfileError, match="byte limit"):
+        ins.parse_dockerfile(huge)
+    (tmp_path / "Dockerfile").write_text(huge)
+    with pytest.raises(InvalidArgument, match="Dockerfile is over the"):
+        BuildContext(str(tmp_path)).read_dockerfile()

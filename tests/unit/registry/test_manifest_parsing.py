@@ -82,7 +82,7 @@ def test_index_with_platforms() -> None:
     pytest.param(json.dumps(_manifest(mediaType="text/html")).encode(),
                  "unsupported media type", id="media-type"),
     pytest.param(b" " * (MAX_DOCUMENT_SIZE + 1), "byte limit", id="oversized"),
-    pytest.param(b"[" * 100000 + b"]" * 100000, "not", id="deep-nesting"),
+    pytest.param(b"[" * 100000 + b"]" * 100000, "nested too deeply", id="deep-nesting"),
 ])
 def test_hostile_documents_are_one_line_invalid_argument(data: bytes, text: str) -> None:
     with pytest.raises(InvalidArgument, match=text) as info:
@@ -149,3 +149,23 @@ def test_select_platform_skips_attestations() -> None:
     unknown = Descriptor(DOCKER_MANIFEST, D1, 1, Platform("unknown", "unknown"))
     amd = Descriptor(OCI_MANIFEST, D2, 1, Platform("linux", "amd64"))
     assert select_platform(Index(OCI_INDEX, (unknown, amd))) == amd
+
+
+@pytest.mark.parametrize("config", [
+    {"Cmd": -1}, {"Cmd": ["a", 1]}, {"Entrypoint": True}, {"Env": "A=1"}, {"Labels": "x"},
+    {"Labels": {"a": 1}}, {"ExposedPorts": ["80/tcp"]}, {"Volumes": "/data"}, {"User": 0},
+    {"WorkingDir": []}, {"StopTimeout": "10"}, {"Healthcheck": "none"},
+])
+def test_config_fields_of_the_wrong_type_are_refused(config: dict[str, object]) -> None:
+    """Docker's Go decoder refuses these; scow loaded them and `create` then crashed."""
+    doc = {"rootfs": {"type": "layers", "diff_ids": []}, "config": config}
+    with pytest.raises(InvalidArgument, match=r"config\.\w+ has the wrong type$"):
+        parse_config(json.dumps(doc).encode())
+
+
+def test_config_fields_of_the_right_type_pass() -> None:
+    config = {"Cmd": None, "Entrypoint": ["sh"], "Env": ["A=1"], "Labels": {"a": "b"},
+              "ExposedPorts": {"80/tcp": {}}, "Volumes": {"/d": {}}, "User": "1:1",
+              "StopTimeout": 5, "Unknown": 1}
+    doc = {"rootfs": {"type": "layers", "diff_ids": []}, "config": config}
+    assert parse_config(json.dumps(doc).encode())["config"] == config

@@ -111,7 +111,10 @@ def _context(path: str, dockerfile: str, options: BuildOptions) -> BuildContext 
         if path == "-":
             raise InvalidArgument("invalid argument: can't use stdin for both build context "
                                   "and dockerfile")
-        options.dockerfile, options.dockerfile_text = "-", sys.stdin.buffer.read()
+        from scow.engine.builds.options import MAX_DOCKERFILE_SIZE  # one over: the parser says so
+
+        options.dockerfile = "-"
+        options.dockerfile_text = sys.stdin.buffer.read(MAX_DOCKERFILE_SIZE + 1)
         return Ctx.from_dir(path)
     if dockerfile:
         options.dockerfile = (os.path.abspath(dockerfile) if os.path.exists(dockerfile)

@@ -97,8 +97,10 @@ def _run(runc: Runc, step_id: str, rootfs: str, bundle: str, spec: RunSpec,
                                   daemon=True)
         reader.start()
         try:
-            proc = subprocess.run(runc.argv("run", "--bundle", bundle, step_id, log=log.name),
-                                  stdin=subprocess.DEVNULL, stdout=w, stderr=w)
+            with runc.deleted_if_caller_dies(step_id):  # a killed build takes its step down
+                proc = subprocess.run(runc.argv("run", "--bundle", bundle, step_id,
+                                                log=log.name),
+                                      stdin=subprocess.DEVNULL, stdout=w, stderr=w)
         except OSError as exc:
             raise RuntimeFailure(f"run step: run {runc.path}: {exc.strerror}") from exc
         finally:

@@ -15,8 +15,11 @@ Conflict...).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+
+from scow.errors import NotFound
 
 if TYPE_CHECKING:
     from scow.engine.containers.cp import ArchiveStat
@@ -136,12 +139,18 @@ class Container:
     def start(self) -> None:
         """docker start, then `reload`."""
         self._service.start(self.id)
-        self.reload()
+        self._reload_unless_gone()
 
     def stop(self, *, timeout: float | None = None, signal: str | None = None) -> None:
         """docker stop (the stop signal, then KILL after `timeout` seconds), then `reload`."""
         self._service.stop(self.id, timeout=timeout, signal=signal)
-        self.reload()
+        self._reload_unless_gone()
+
+    def _reload_unless_gone(self) -> None:
+        """After start or stop an auto-removed container may be gone already: the last
+        attrs stay (a later reload raises NotFound)."""
+        with contextlib.suppress(NotFound):
+            self.reload()
 
     def restart(self, *, timeout: float | None = None) -> None:
         """docker restart, then `reload`."""

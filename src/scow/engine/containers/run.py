@@ -67,15 +67,33 @@ def _exec_isolation(host: dict[str, Any]) -> dict[str, Any]:
 class ContainerLifecycle(ContainerBase):
     def start(self, name: str, *, attach: bool = False) -> Started | None:
         """docker start; None when it was already running."""
-        from scow.format.units import parse_size
-        from scow.runtime.monitor import MonitorOptions, start_container
-        from scow.runtime.spec import make_spec, write_bundle
-
         record = self.records.get(name)
         st = self.state(record)
         if st is not None and st.status == "running":
             return None
         self._monitor_gone(record)  # its exit command must not unmount the new run's rootfs
+        with self.start_lock(record.id):  # (and may take the start lock: --rm)
+            return self._start(self.records.get(record.id), attach)
+
+    @contextlib.contextmanager
+    def start_lock(self, container_id: str) -> Iterator[None]:
+        """Held by start from before the mount until the container runs, and by rm (so
+        prune): a removal never sees a starting container as stopped (dockerd's container
+        lock)."""
+        with contextlib.ExitStack() as stack:
+            with contextlib.suppress(FileNotFoundError):  # no folder: the caller finds no record
+                stack.enter_context(flocked(os.path.join(self.folder(container_id),
+                                                         "start.lock")))
+            yield
+
+    def _start(self, record: ContainerRecord, attach: bool) -> Started | None:
+        from scow.format.units import parse_size
+        from scow.runtime.monitor import MonitorOptions, start_container
+        from scow.runtime.spec import make_spec, write_bundle
+
+        st = self.state(record)
+        if st is not None and st.status == "running":
+            return None
         self.cleanup(record)  # a previous run whose monitor died may still hold its mount
         folder = self.folder(record.id)
         mount_id = record.mount_id or ""
@@ -89,8 +107,8 @@ class ContainerLifecycle(ContainerBase):
                 tty=cfg.tty, open_stdin=cfg.open_stdin,
                 log_max_size=parse_size(log["max-size"]) if log.get("max-size") else -1,
                 log_max_file=int(log.get("max-file", "1")),
-                exit_command=(sys.executable, "-m", "scow", "--root", self.store.root, "container",
-                              "cleanup", record.id))
+                exit_command=(sys.executable, "-m", "scow", "--root", self.store.root,
+                              "container", "cleanup", record.id))
             return start_container(folder, record.id, self.runc, opts, attach=attach)
         except BaseException:
             with contextlib.suppress(Exception):

@@ -23,7 +23,14 @@ from scow.engine.containers.inspect import ContainerInspection
 from scow.engine.containers.model import Container
 from scow.engine.containers.records import ContainerSummary
 from scow.engine.containers.run import ContainerLifecycle
-from scow.errors import Conflict, ContainerError, ContainerNotFound, NameInUse, ScowError
+from scow.errors import (
+    Conflict,
+    ContainerError,
+    ContainerNotFound,
+    NameInUse,
+    NotFound,
+    ScowError,
+)
 from scow.ids import random_id, short_id
 from scow.oci.image import rfc3339_nano
 from scow.store.containers import ContainerRecord
@@ -45,7 +52,6 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         from scow.engine.containers import initlayer
         from scow.engine.containers.config import command_of, container_config, host_config
         from scow.engine.images.squash import check_depth
-        from scow.engine.volumes import MountSpec, parse_mount_flag, parse_volume_flag
 
         self.store.recover()
         image_id = self.images.resolve(opts.image)
@@ -53,22 +59,17 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         image = self.store.images.config(image_id)
         container_id = random_id()
         config = container_config(opts, image.config, container_id)
-        mounts = [parse_volume_flag(v) for v in opts.volumes] + \
-            [parse_mount_flag(m) for m in opts.mounts]
-        anonymous = {m.destination for m in mounts if m.kind == "volume" and not m.source}
-        mounts = [MountSpec("volume", random_id(), m.destination, m.read_only)
-                  if m.destination in anonymous else m for m in mounts]
+        mounts = _mount_points(opts)
         path, args = command_of(config)
         doc: dict[str, Any] = {
             "Id": container_id, "Created": rfc3339_nano(), "Path": path, "Args": args,
             "Config": config, "HostConfig": host_config(opts), "Image": image_id,
-            "MountPoints": [_mount_doc(m, m.destination in anonymous) for m in mounts],
-            "Mounted": False,
+            "MountPoints": mounts, "Mounted": False,
         }
         name = self._reserve(container_id, opts.name, image_id, doc)
         doc["Name"] = "/" + name
         record = self.store.images.get(image_id)
-        dests = tuple(m.destination for m in mounts)
+        dests = tuple(m["Destination"] for m in mounts)
         try:
             rw = self.store.layers.create_rw(record.top_layer, container_id,
                                              init=lambda p: initlayer.setup(p, dests))
@@ -184,12 +185,20 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         st = self.state(record)
         if st is not None and st.status == "running":
             if not force:
-                raise Conflict(f"You cannot remove a running container {record.id}. Stop the "
-                               "container before attempting removal or force remove")
-            self.kill_for_removal(record)
-            if self.records.find(record.id) is None:
+                raise _running(record.id)
+            self.kill_for_removal(record)  # not under the start lock: the monitor's exit
+            if self.records.find(record.id) is None:  # command (--rm) takes it
                 return name  # it was run with --rm: its monitor removed it
-        self.records.mark_removing(record.id)
+        with self.start_lock(record.id):  # never while a start is between mount and running
+            record = self.records.get(record.id)  # a --rm monitor may have removed it meanwhile
+            st = self.state(record)
+            if st is not None and st.status == "running":
+                raise _running(record.id)  # started meanwhile
+            self.records.mark_removing(record.id)
+            self._remove_marked(record, volumes)
+        return name
+
+    def _remove_marked(self, record: ContainerRecord, volumes: bool) -> None:
         self.cleanup(record, remove_runtime=True)
         if record.mount_id:
             self.store.layers.remove_rw(record.mount_id)
@@ -200,7 +209,6 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
                 if mount.get("Anonymous"):
                     with contextlib.suppress(Conflict):  # another container mounts it
                         self.volumes.remove(mount["Name"], force=True)
-        return name
 
     def exit_cleanup(self, container_id: str) -> None:
         """What the monitor runs after the container stopped: cleanup, then --rm."""
@@ -225,8 +233,12 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
             state, _, _ = self.status_of(record)
             if state in ("running", "paused"):
                 continue
-            reclaimed += self.sizes(record.id)[0]
-            self.remove(record.id)
+            try:
+                size = self.sizes(record.id)[0]
+                self.remove(record.id)
+            except (NotFound, Conflict):
+                continue  # removed by its --rm monitor, or started meanwhile: moby skips it too
+            reclaimed += size
             removed.append(record.id)
         return removed, reclaimed
 
@@ -260,7 +272,10 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
             stderr: bool = False, **kwargs: Any) -> Container | bytes:
         """docker-py's containers.run: create and start; with `detach` the Container, else
         wait and return its output (stdout; stderr too when asked), raising ContainerError
-        when it exits non-zero. `remove` removes it once it has exited (not detached)."""
+        when it exits non-zero. `remove` removes it once it has exited (detached: docker's
+        --rm, `auto_remove`)."""
+        if detach and remove:
+            kwargs["auto_remove"] = True
         container = self.create(image, command, **kwargs)
         try:
             container.start()
@@ -289,6 +304,19 @@ def command_line(path: str, args: list[str]) -> str:
     return " ".join([path, *shown]) if shown else path
 
 
+def _mount_points(opts: CreateOptions) -> list[dict[str, Any]]:
+    """The MountPoints of `-v` and `--mount`; a volume without a name gets a random one and
+    is marked Anonymous (removed with the container by `rm -v`)."""
+    from scow.engine.volumes import MountSpec, parse_mount_flag, parse_volume_flag
+
+    mounts = [parse_volume_flag(v) for v in opts.volumes] + \
+        [parse_mount_flag(m) for m in opts.mounts]
+    anonymous = {m.destination for m in mounts if m.kind == "volume" and not m.source}
+    mounts = [MountSpec("volume", random_id(), m.destination, m.read_only)
+              if m.destination in anonymous else m for m in mounts]
+    return [_mount_doc(m, m.destination in anonymous) for m in mounts]
+
+
 def _mount_doc(m: Any, anonymous: bool) -> dict[str, Any]:
     return {"Type": m.kind, "Name": m.source if m.kind == "volume" else "",
             "Source": m.source if m.kind == "bind" else "", "Destination": m.destination,
@@ -296,3 +324,8 @@ def _mount_doc(m: Any, anonymous: bool) -> dict[str, Any]:
 
 
 __all__ = ["Container", "ContainerService", "ContainerSummary", "ZERO_TIME"]
+
+
+def _running(container_id: str) -> Conflict:
+    return Conflict(f"You cannot remove a running container {container_id}. Stop the "
+                    "container before attempting removal or force remove")

@@ -3,33 +3,29 @@ legacy ``<id>/layer.tar`` + ``<hex>.json`` layout and docker 25+'s ``blobs/sha25
 driven by ``manifest.json``) or from an OCI image layout in a tar (``index.json``); layers
 plain, gzip or zstd (chosen by their magic bytes); the archive itself may be compressed.
 
-The archive is a container of files, never extracted by its names: each regular entry is
-copied to a numbered file under ``<root>/tmp/<owner>.load-<n>/`` and looked up through a
-name → file map; symlinks and hardlinks are resolved inside that map. Entries or manifest
-paths that leave the archive (absolute, ``..``, symlinks out), JSON documents over 4 MiB,
-blobs whose bytes are not their digest, and layers whose DiffID is not the config's are each
-refused with one line; an image whose layers fail is rolled back (nothing stays registered).
+The archive is a container of files (load_archive.py: read in place, or staged under
+``<root>/tmp`` with only what the manifests name, holes as holes). Entries or manifest paths
+that leave the archive (absolute, ``..``, symlinks out), JSON documents over 4 MiB or nested
+over 100 levels, configs whose fields have the wrong types, blobs whose bytes are not their
+digest or size, and layers whose DiffID is not the config's are each refused with one line; an
+image whose layers fail is rolled back (nothing stays registered).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
-import posixpath
 import shutil
-import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
+from scow.engine.distribution.load_archive import Archive, open_archive, parse_json
 from scow.errors import (
     DigestMismatch,
     IntegrityError,
     MalformedArchive,
-    UnsafeArchive,
-    from_oserror,
 )
 from scow.ids import ChainID, DiffID, ImageID, chain_ids, digest_of, random_id, short_id
 from scow.oci.reference import parse_reference
@@ -38,8 +34,6 @@ from scow.store.store import Store
 if TYPE_CHECKING:
     from scow.engine.distribution.ports import Progress
 
-MAX_JSON = 4 * 1024 * 1024
-_MAX_LINK_HOPS = 16
 IMAGE_NAME = "io.containerd.image.name"
 REF_NAME = "org.opencontainers.image.ref.name"
 
@@ -47,90 +41,17 @@ REF_NAME = "org.opencontainers.image.ref.name"
 @dataclass(frozen=True, slots=True)
 class _Item:
     config: bytes
-    layers: Sequence[tuple[str, str | None]]  # (file on disk, digest its bytes must have)
+    # (archive name, digest its bytes must have, size they must have) of each layer
+    layers: Sequence[tuple[str, str | None, int | None]]
     tags: list[str]
 
 
-class _Archive:
-    """The archive's regular files, copied out by position, looked up by name."""
-
-    def __init__(self, stream: BinaryIO, staging: str) -> None:
-        self.files: dict[str, str] = {}
-        self.links: dict[str, str] = {}
-        self._read(stream, staging)
-
-    def _read(self, stream: BinaryIO, staging: str) -> None:
-        try:
-            tar = tarfile.open(fileobj=stream, mode="r|")
-            for n, member in enumerate(tar):
-                name = _inside(member.name, f"archive entry {member.name!r}")
-                if member.isreg():
-                    path = os.path.join(staging, str(n))
-                    src = tar.extractfile(member)
-                    assert src is not None
-                    with open(path, "wb") as f:
-                        shutil.copyfileobj(src, f, 1 << 20)
-                    self.files[name] = path
-                elif member.issym():
-                    where = posixpath.join(posixpath.dirname(name), member.linkname)
-                    self.links[name] = _inside(where, f"symlink {member.name!r}")
-                elif member.islnk():
-                    self.links[name] = _inside(member.linkname, f"hardlink {member.name!r}")
-        except tarfile.TarError as exc:
-            raise MalformedArchive(f"load: not a valid tar archive: {exc}") from exc
-        except OSError as exc:
-            raise from_oserror("load: read archive", exc) from exc
-
-    def has(self, name: str) -> bool:
-        return name in self.files or name in self.links
-
-    def path(self, name: str, what: str) -> str:
-        """The staged file of `name` (a path from a manifest), following links."""
-        current = _inside(name, f"{what} path {name!r}")
-        for _ in range(_MAX_LINK_HOPS):
-            if current in self.files:
-                return self.files[current]
-            if current not in self.links:
-                raise MalformedArchive(f"load: {what} {name!r} is missing from the archive")
-            current = self.links[current]
-        raise MalformedArchive(f"load: {what} {name!r}: too many levels of links")
-
-    def json(self, name: str, what: str) -> Any:
-        return _parse_json(self.read(name, what), what)
-
-    def read(self, name: str, what: str) -> bytes:
-        path = self.path(name, what)
-        size = os.path.getsize(path)
-        if size > MAX_JSON:
-            raise MalformedArchive(f"load: {what} is too large ({size} bytes, the limit is "
-                                   f"{MAX_JSON})")
-        with open(path, "rb") as f:
-            return f.read()
-
-
-def _inside(name: str, what: str) -> str:
-    """`name` as a clean relative path, refusing one that leaves the archive."""
-    clean = posixpath.normpath(name) if name else "."
-    if name.startswith("/") or clean == ".." or clean.startswith("../"):
-        raise UnsafeArchive(f"load: {what} points outside the archive")
-    return clean
-
-
-def _parse_json(data: bytes, what: str) -> Any:
-    try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedArchive(f"load: {what} is not valid JSON") from exc
-
-
 def load(store: Store, stream: BinaryIO, progress: Progress) -> list[str]:
-    from scow.archive.compression import decompressed
-
     store.recover()
     staging = store.tmp_path(f"load-{random_id()[:12]}")
     try:
         os.makedirs(staging)
-        archive = _Archive(decompressed(stream), staging)
+        archive = open_archive(stream, staging)
         if archive.has("manifest.json"):
             items = _docker_items(archive)
         elif archive.has("index.json"):
@@ -140,14 +61,14 @@ def load(store: Store, stream: BinaryIO, progress: Progress) -> list[str]:
                                    "or index.json)")
         lines: list[str] = []
         for item in items:
-            image_id = _load_image(store, item, progress)
+            image_id = _load_image(store, archive, item, progress)
             lines += _tag(store, image_id, item.tags)
         return lines
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _docker_items(archive: _Archive) -> list[_Item]:
+def _docker_items(archive: Archive) -> list[_Item]:
     doc = archive.json("manifest.json", "manifest.json")
     if not isinstance(doc, list):
         raise MalformedArchive("load: manifest.json must be a list")
@@ -162,7 +83,7 @@ def _docker_items(archive: _Archive) -> list[_Item]:
             raise MalformedArchive("load: manifest.json RepoTags must be a list of strings")
         config = archive.read(entry["Config"], "image config")
         _check_blob_name(entry["Config"], config)
-        layers = [(archive.path(p, "layer"), None) for p in entry["Layers"]]
+        layers = [(archive.resolve(p, "layer"), None, None) for p in entry["Layers"]]
         items.append(_Item(config, layers, tags))
     return items
 
@@ -175,13 +96,13 @@ def _check_blob_name(name: str, data: bytes) -> None:
         raise DigestMismatch(f"load: {name} has digest {short_id(digest_of(data))}")
 
 
-def _oci_items(archive: _Archive) -> list[_Item]:
+def _oci_items(archive: Archive) -> list[_Item]:
     from scow.registry.manifest import Index, parse_descriptor, parse_document, select_platform
 
     index = parse_document(archive.read("index.json", "index.json"), None, "index.json")
     if not isinstance(index, Index):
         raise MalformedArchive("load: index.json is not an image index")
-    raw = _parse_json(archive.read("index.json", "index.json"), "index.json")
+    raw = parse_json(archive.read("index.json", "index.json"), "index.json")
     items = []
     for desc_doc in raw.get("manifests", []):
         desc = parse_descriptor(desc_doc, "index.json")
@@ -195,7 +116,7 @@ def _oci_items(archive: _Archive) -> list[_Item]:
             if isinstance(doc, Index):
                 raise MalformedArchive("load: nested index in index.json")
         config = _oci_blob(archive, doc.config.digest, doc.config.size)
-        layers = [(archive.path(_blob_name(d.digest), "layer"), str(d.digest))
+        layers = [(archive.resolve(_blob_name(d.digest), "layer"), str(d.digest), d.size)
                   for d in doc.layers]
         items.append(_Item(config, layers, _oci_names(annotations)))
     return items
@@ -206,7 +127,7 @@ def _blob_name(digest: str) -> str:
     return f"blobs/{algo}/{hex_part}"
 
 
-def _oci_blob(archive: _Archive, digest: str, size: int) -> bytes:
+def _oci_blob(archive: Archive, digest: str, size: int) -> bytes:
     data = archive.read(_blob_name(digest), f"blob {short_id(digest)}")
     if len(data) != size or digest_of(data) != digest:
         raise DigestMismatch(f"load: blob {short_id(digest)} has digest "
@@ -226,7 +147,7 @@ def _oci_names(annotations: Any) -> list[str]:
     return []
 
 
-def _load_image(store: Store, item: _Item, progress: Progress) -> ImageID:
+def _load_image(store: Store, archive: Archive, item: _Item, progress: Progress) -> ImageID:
     from scow.registry.manifest import parse_config
 
     doc = parse_config(item.config, "image config")
@@ -238,9 +159,10 @@ def _load_image(store: Store, item: _Item, progress: Progress) -> ImageID:
     leases: list[ChainID] = []
     try:
         parent: ChainID | None = None
-        for (path, digest), diff_id, chain in zip(item.layers, diff_ids, chains, strict=True):
+        for layer, diff_id, chain in zip(item.layers, diff_ids, chains, strict=True):
             if store.layers.find(chain) is None:
-                _register(store, path, digest, diff_id, parent, leases, progress)
+                _register(store, archive, layer, diff_id, parent, progress)
+                leases.append(chain)
             else:
                 store.layers.take_lease(chain)
                 leases.append(chain)
@@ -251,32 +173,36 @@ def _load_image(store: Store, item: _Item, progress: Progress) -> ImageID:
             store.layers.release_lease(chain)
 
 
-def _register(store: Store, path: str, digest: str | None, diff_id: DiffID,
-              parent: ChainID | None, leases: list[ChainID], progress: Progress) -> None:
+def _register(store: Store, archive: Archive, layer: tuple[str, str | None, int | None],
+              diff_id: DiffID, parent: ChainID | None, progress: Progress) -> None:
     from scow.archive.compression import decompressed
     from scow.engine.distribution.pull import _Counting
 
+    member, digest, size = layer
+    total = archive.size(member)
+    if size is not None and total != size:
+        raise DigestMismatch(f"load: layer blob {short_id(str(digest))} has {total} bytes, "
+                             f"its descriptor says {size}")
     if digest is not None:
-        got = _file_digest(path)
+        got = _member_digest(archive, member)
         if got != digest:
             raise DigestMismatch(f"load: layer blob {short_id(digest)} has digest "
                                  f"{short_id(got)}")
     row = short_id(diff_id)
-    total = os.path.getsize(path)
-    with open(path, "rb") as f:
+    with archive.open(member, f"layer {row}") as f:
         counted = _Counting(f, lambda n: progress.update(row, "Loading layer", n, total))
         stream = cast(BinaryIO, io.BufferedReader(counted, 1 << 20))
-        layer = store.layers.register(decompressed(stream), parent)
-    leases.append(layer.chain_id)
-    if layer.diff_id != diff_id:
-        raise IntegrityError(f"load: layer {row} has diff ID {short_id(layer.diff_id)}, the "
-                             "image config says otherwise: the archive does not match its "
+        got_layer = store.layers.register(decompressed(stream), parent)
+    if got_layer.diff_id != diff_id:
+        store.layers.release_lease(got_layer.chain_id)
+        raise IntegrityError(f"load: layer {row} has diff ID {short_id(got_layer.diff_id)}, "
+                             "the image config says otherwise: the archive does not match its "
                              "image configuration")
 
 
-def _file_digest(path: str) -> str:
+def _member_digest(archive: Archive, member: str) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with archive.open(member, "layer blob") as f:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return "sha256:" + h.hexdigest()

@@ -4,11 +4,11 @@ container config dict."""
 
 from __future__ import annotations
 
-import json
 import shlex
 from typing import Any
 
 from scow.errors import InvalidArgument
+from scow.oci.jsondoc import load_document
 
 ALLOWED = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD", "USER", "VOLUME",
            "WORKDIR", "STOPSIGNAL")
@@ -59,9 +59,9 @@ def _apply(out: dict[str, Any], keyword: str, rest: str) -> None:
 def _command(rest: str) -> list[str]:
     if rest.startswith("["):
         try:
-            value = json.loads(rest)
-        except ValueError:
-            value = None
+            value = load_document(rest, "parse change")
+        except InvalidArgument:
+            value = None  # not JSON (or nested too deeply): a shell form, as docker
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return value
     return ["/bin/sh", "-c", rest]
@@ -70,10 +70,10 @@ def _command(rest: str) -> list[str]:
 def _list(rest: str) -> list[str]:
     if rest.startswith("["):
         try:
-            value = json.loads(rest)
+            value = load_document(rest, "parse change")
             if isinstance(value, list):
                 return [str(v) for v in value]
-        except ValueError:
+        except InvalidArgument:
             pass
     return rest.split()
 

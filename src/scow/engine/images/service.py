@@ -215,6 +215,7 @@ class ImageService:
         ref = parse_reference(target)
         if ref.digest:
             raise InvalidArgument("refusing to create a tag with a digest reference")
+        self.store.recover()  # a write: what dead processes left goes first (as every writer)
         self._tag(image_id, ref)
 
     def _tag(self, image_id: str, ref: Reference) -> None:

@@ -115,6 +115,8 @@ def _stale_mounts(store: Store, containers: ContainerService, found: Findings) -
 
     home = os.path.realpath(store.driver.home)
     points = [m for m in mounts_under(store.root) if m != os.path.realpath(store.root)]
+    if store.driver.name == "zfs":  # a layer's own dataset is mounted while it exists
+        points = [m for m in points if os.path.dirname(m) != os.path.join(home, "graph")]
     found.counts["mounts"] = len(points)
     if not points:
         return

@@ -23,7 +23,8 @@ from scow.ids import random_id
 from scow.oci.image import rfc3339_nano
 from scow.store.store import Store
 
-_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+", re.ASCII)  # docker's, whole name
+NAME_MAX = 255  # the name is a folder under <root>/volumes
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,10 @@ class VolumeService:
                anonymous: bool = False) -> Volume:
         """docker volume create; an existing volume of that name is returned as it is."""
         name = name or random_id()
-        if not _NAME.match(name):
+        if len(name) > NAME_MAX or not name.isprintable():
+            raise InvalidArgument(f"create volume {name[:40]!r}: a volume name is at most "
+                                  f"{NAME_MAX} printable characters")
+        if not _NAME.fullmatch(name):
             raise InvalidArgument(f'create {name}: "{name}" includes invalid characters for a '
                                   "local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are "
                                   "allowed")
