@@ -54,6 +54,7 @@ class Engine:
 
     @property
     def root(self) -> str:
+        """The store's root folder (`--root`, `SCOW_ROOT`, or the default)."""
         return self.store.root
 
     def runtime(self) -> Runc:
@@ -77,12 +78,15 @@ class Engine:
 
     @property
     def images(self) -> ImageService:
+        """The image service: import, list, history, inspect, tag, remove, prune, and docker-
+        py's images.get/list/pull/push/build/load/save; `layers` reads layers in place."""
         return self._service("images", lambda: ImageService(
             self.store, lambda image_id: self.containers.using_image(image_id),
             distribution=lambda: self.distribution, builds=lambda: self.builds))
 
     @property
     def containers(self) -> ContainerService:
+        """The container service: create, list, inspect, diff, remove containers."""
         from scow.engine.containers import ContainerService
 
         return self._service("containers", lambda: ContainerService(
@@ -90,12 +94,14 @@ class Engine:
 
     @property
     def volumes(self) -> VolumeService:
+        """The volume service: create, list, inspect and remove named volumes."""
         from scow.engine.volumes import VolumeService
 
         return self._service("volumes", lambda: VolumeService(self.store))
 
     @property
     def distribution(self) -> DistributionService:
+        """Moving images: pull, push, login, save and load."""
         from scow.engine.distribution import DistributionService
 
         return self._service("distribution", lambda: DistributionService(
@@ -103,6 +109,8 @@ class Engine:
 
     @property
     def builds(self) -> BuildService:
+        """The build service: build a Dockerfile into an image (`engine.images.build` streams it
+        docker-py's way); also `engine.build`."""
         from scow.engine.builds import BuildService
 
         return self._service("builds", lambda: BuildService(
@@ -112,12 +120,14 @@ class Engine:
 
     @property
     def system(self) -> SystemService:
+        """The system service: info and disk usage of the store."""
         from scow.engine.system import SystemService
 
         return self._service("system", lambda: SystemService(
             self.store, self.settings, self.images, self.containers, self.volumes))
 
     def close(self) -> None:
+        """Close the store (the engine is unusable afterwards); `with Engine() as e:` does it."""
         self.store.close()
 
     def __enter__(self) -> Engine:

@@ -53,6 +53,7 @@ class ContainerBase:
             return self._runc
 
     def folder(self, container_id: str) -> str:
+        """The container's folder, `<root>/containers/<id>`."""
         return os.path.join(self.store.containers_dir(), container_id)
 
     def state(self, record: ContainerRecord) -> ContainerState | None:

@@ -248,6 +248,7 @@ class ArchiveStat(NamedTuple):
 
     @property
     def attrs(self) -> dict[str, object]:
+        """The stat as docker's X-Docker-Container-Path-Stat header holds it."""
         return {"name": self.name, "size": self.size, "mode": self.mode, "mtime": self.mtime,
                 "linkTarget": self.link_target}
 

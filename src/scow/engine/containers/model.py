@@ -98,14 +98,17 @@ class Container:
     # -- typed attributes (from .attrs) -------------------------------------------------------
     @property
     def id(self) -> str:
+        """The full container ID."""
         return str(self.attrs["Id"])
 
     @property
     def short_id(self) -> str:
+        """The first 12 hex digits of the ID."""
         return self.id[:12]
 
     @property
     def name(self) -> str:
+        """The container's name, without docker's leading slash."""
         return str(self.attrs["Name"]).removeprefix("/")
 
     @property
@@ -115,14 +118,17 @@ class Container:
 
     @property
     def image_id(self) -> str:
+        """The ID of the image it was made from."""
         return str(self.attrs["Image"])
 
     @property
     def labels(self) -> dict[str, str]:
+        """Its config's labels."""
         return dict(self.attrs["Config"].get("Labels") or {})
 
     @property
     def exit_code(self) -> int:
+        """The exit code of its last run (0 before it ran); as of the last `reload`."""
         return int(self.attrs["State"]["ExitCode"])
 
     def reload(self) -> None:
@@ -131,10 +137,12 @@ class Container:
 
     # -- verbs ----------------------------------------------------------------------------------
     def start(self) -> None:
+        """docker start, then `reload`."""
         self._service.start(self.id)
         self._reload_unless_gone()
 
     def stop(self, *, timeout: float | None = None, signal: str | None = None) -> None:
+        """docker stop (the stop signal, then KILL after `timeout` seconds), then `reload`."""
         self._service.stop(self.id, timeout=timeout, signal=signal)
         self._reload_unless_gone()
 
@@ -145,16 +153,20 @@ class Container:
             self.reload()
 
     def restart(self, *, timeout: float | None = None) -> None:
+        """docker restart, then `reload`."""
         self._service.restart(self.id, timeout=timeout)
         self.reload()
 
     def kill(self, signal: str = "KILL") -> None:
+        """docker kill with `signal`."""
         self._service.kill(self.id, signal)
 
     def pause(self) -> None:
+        """docker pause."""
         self._service.pause(self.id)
 
     def unpause(self) -> None:
+        """docker unpause."""
         self._service.unpause(self.id)
 
     def wait(self) -> dict[str, Any]:
@@ -183,18 +195,23 @@ class Container:
                  tty: bool = False, user: str = "", workdir: str = "",
                  environment: list[str] | dict[str, str] | None = None, detach: bool = False,
                  demux: bool = False) -> ExecResult:
+        """docker exec: run `cmd` in the running container; an ExecResult (exit code, output;
+        (stdout, stderr) with `demux`)."""
         return self._service.exec_run(self.id, cmd, stdout=stdout, stderr=stderr, tty=tty,
                                       user=user, workdir=workdir, environment=environment,
                                       detach=detach, demux=demux)
 
     def put_archive(self, path: str, data: bytes | BinaryIO) -> bool:
+        """Extract the tar `data` into the folder `path` of the container (docker cp in)."""
         return self._service.put_archive(self.id, path, data)
 
     def get_archive(self, path: str, *, chunk_size: int = 1 << 20
                     ) -> tuple[Iterator[bytes], ArchiveStat]:
+        """`path` of the container as a tar stream (chunks) and its stat (docker cp out)."""
         return self._service.get_archive(self.id, path, chunk_size=chunk_size)
 
     def diff(self) -> list[dict[str, Any]]:
+        """docker diff: [{"Path": ..., "Kind": 0 changed, 1 added, 2 deleted}]."""
         return self._service.diff(self.id)
 
     def export(self, out: BinaryIO | str) -> None:
@@ -211,4 +228,5 @@ class Container:
         return self._service.images.get(image_id)
 
     def remove(self, *, force: bool = False, v: bool = False) -> None:
+        """docker rm (`force` kills a running one first; `v` removes its anonymous volumes)."""
         self._service.remove(self.id, force=force, volumes=v)

@@ -116,6 +116,8 @@ class ContainerLifecycle(ContainerBase):
             raise
 
     def run_config(self, record: ContainerRecord, rootfs: str) -> RunConfig:
+        """What the OCI spec of the container's next run is made from: its config, mounts and
+        isolation, over `rootfs`."""
         from scow.engine.containers.config import isolation
         from scow.runtime.spec import RunConfig
 
@@ -190,6 +192,8 @@ class ContainerLifecycle(ContainerBase):
 
     def stop(self, name: str, *, timeout: float | None = None,
              signal: str | None = None) -> ContainerState | None:
+        """docker stop: the stop signal (the container's, else TERM), then KILL after `timeout`
+        seconds (the container's, else 10); its last state."""
         from scow.runtime.monitor import stop as stop_monitor
 
         record = self.records.get(name)
@@ -211,6 +215,7 @@ class ContainerLifecycle(ContainerBase):
         self.start(name)
 
     def kill(self, name: str, signal: str = "KILL") -> None:
+        """docker kill: send `signal` to the running container; Conflict if it is not running."""
         from scow.runtime.monitor import kill as kill_monitor
 
         record = self.records.get(name)
@@ -222,6 +227,7 @@ class ContainerLifecycle(ContainerBase):
                      signal.upper().removeprefix("SIG"))
 
     def kill_for_removal(self, record: ContainerRecord) -> None:
+        """Kill the container at once and wait for its monitor to go (docker rm -f)."""
         from scow.runtime.monitor import stop as stop_monitor
 
         self._unpause(record)
@@ -229,6 +235,8 @@ class ContainerLifecycle(ContainerBase):
         self._monitor_gone(record)
 
     def wait(self, name: str) -> int:
+        """docker wait: until the container exits (waiting for a created one to run); its exit
+        code."""
         import time
 
         from scow.runtime.monitor import wait as wait_monitor
@@ -241,6 +249,7 @@ class ContainerLifecycle(ContainerBase):
         return code
 
     def pause(self, name: str) -> None:
+        """docker pause: freeze the container's processes; Conflict unless it is running."""
         record = self.records.get(name)
         st = self.state(record)
         if st is None or st.status != "running":
@@ -249,6 +258,7 @@ class ContainerLifecycle(ContainerBase):
         open(os.path.join(self.folder(record.id), "paused"), "w").close()
 
     def unpause(self, name: str) -> None:
+        """docker unpause; Conflict unless the container is paused."""
         record = self.records.get(name)
         if not self._unpause(record):
             raise Conflict(f"Container {record.id} is not paused")
@@ -317,6 +327,8 @@ class ContainerLifecycle(ContainerBase):
 
     def logs(self, name: str, *, follow: bool = False, tail: int | None = None,
              since: str | None = None, until: str | None = None) -> Iterator[LogEntry]:
+        """docker logs: the container's json-file log entries (stream, time, data), following it
+        while it runs with `follow`."""
         from scow.runtime.logs import LOG_FILE, read_logs
 
         record = self.records.get(name)
@@ -329,6 +341,7 @@ class ContainerLifecycle(ContainerBase):
         return read_logs(path, tail=tail, since=since, until=until, follow=follow, stopped=stopped)
 
     def attach(self, name: str) -> AttachConnection:
+        """docker attach: a connection to the running container's stdio (its monitor's socket)."""
         from scow.runtime.attach import AttachConnection
 
         record = self.records.get(name)

@@ -122,6 +122,8 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
     def list_containers(self, *, all: bool = False, size: bool = False,
                         filters: dict[str, list[str]] | None = None, last: int = -1
                         ) -> list[ContainerSummary]:
+        """docker ps: running containers (every one with `all`), with sizes when `size`,
+        filtered as `docker ps --filter`, the `last` created."""
         from scow.engine.containers.filters import matches
 
         records = self.records.all()
@@ -225,6 +227,7 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         self.cleanup(record, remove_runtime=True)
 
     def prune(self) -> tuple[list[str], int]:
+        """docker container prune: remove every stopped container; (IDs, bytes reclaimed)."""
         removed, reclaimed = [], 0
         for record in self.records.all():
             state, _, _ = self.status_of(record)

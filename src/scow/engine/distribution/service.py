@@ -34,13 +34,16 @@ class DistributionService:
 
     @cached_property
     def metadata(self) -> DistributionMetadata:
+        """What the store remembers of registries: which blob came from which repository."""
         return DistributionMetadata(self.store.db)
 
     @cached_property
     def manifests(self) -> ManifestStore:
+        """What the store remembers of manifests pulled and pushed, by repository and digest."""
         return ManifestStore(self.store.db)
 
     def insecure(self, domain: str) -> bool:
+        """Whether `domain` is an insecure registry (plain HTTP allowed) in the settings."""
         return domain in self.settings.insecure_registries
 
     def client(self, domain: str) -> RegistryClient:

@@ -46,24 +46,30 @@ class Image:
 
     @property
     def id(self) -> str:
+        """The image ID, `sha256:<hex>`."""
         return str(self.attrs["Id"])
 
     @property
     def short_id(self) -> str:
+        """The first 12 hex digits of the ID."""
         return self.id.removeprefix("sha256:")[:12]
 
     @property
     def tags(self) -> list[str]:
+        """Its `repo:tag` names (RepoTags)."""
         return list(self.attrs.get("RepoTags") or [])
 
     @property
     def labels(self) -> dict[str, str]:
+        """Its config's labels."""
         return dict((self.attrs.get("Config") or {}).get("Labels") or {})
 
     def reload(self) -> None:
+        """Read `attrs` again from the store."""
         self.attrs = self._service.inspect(self.id)
 
     def history(self) -> list[HistoryRow]:
+        """docker history of the image: one row per history entry, newest first."""
         return self._service.history(self.id)
 
     def tag(self, repository: str, tag: str | None = None) -> bool:

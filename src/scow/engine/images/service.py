@@ -29,6 +29,7 @@ from scow.store.store import Store
 if TYPE_CHECKING:
     from scow.analyze.report import Analysis
     from scow.engine.distribution.ports import Progress
+    from scow.engine.images.layers import ImageLayer
     from scow.engine.images.ports import Builds, Distribution
 
 ProgressCallback = Callable[[dict[str, Any]], None]
@@ -66,6 +67,7 @@ class ImageService:
         return record.id
 
     def find(self, name: str) -> ImageRecord | None:
+        """The record of the image `name` names (as `resolve`), or None."""
         images = self.store.images
         if name.startswith("sha256:") and len(name) == 71:
             return images.find(name)
@@ -115,6 +117,8 @@ class ImageService:
     # -- listing --------------------------------------------------------------------------
     def list_images(self, *, all: bool = False, filters: dict[str, list[str]] | None = None,
              repository: str | None = None) -> list[ImageSummary]:
+        """docker images: the tagged images (every one with `all`), filtered by `dangling`,
+        `reference`, `before`, `since` and `label`, and by `repository`."""
         filters = filters or {}
         check_filters(filters, ("dangling", "reference", "before", "since", "label"))
         refs = self.store.refs.all()
@@ -162,6 +166,7 @@ class ImageService:
 
     # -- history and inspect --------------------------------------------------------------
     def history(self, name: str) -> list[HistoryRow]:
+        """docker history: one row per history entry of the image, newest first."""
         image_id = self.resolve(name)
         config = self.store.images.config(image_id)
         chains = chain_ids(config.diff_ids)
@@ -196,8 +201,16 @@ class ImageService:
         image_id = self.resolve(name)
         return image_inspect(self.store, image_id)
 
+    def layers(self, name: str) -> builtins.list[ImageLayer]:
+        """The image's layers, bottom first, each listing and reading its files without
+        extracting the layer (from its tar-split); see `scow.engine.images.layers`."""
+        from scow.engine.images.layers import image_layers
+
+        return image_layers(self.store, self.resolve(name))
+
     # -- tagging and removal --------------------------------------------------------------
     def tag(self, source: str, target: str) -> None:
+        """docker tag: make `target` name the image `source` names."""
         image_id = self.resolve(source)
         ref = parse_reference(target)
         if ref.digest:

@@ -48,6 +48,7 @@ class Report:
 
     @property
     def repaired(self) -> list[Problem]:
+        """The problems that `--repair` fixed."""
         return [p for p in self.problems if p.repaired]
 
     @property
@@ -59,9 +60,11 @@ class Report:
         return 1 if "repairable" in states else 0
 
     def lines(self) -> list[str]:
+        """One line per problem, as `scow system check` prints them."""
         return [p.line() for p in self.problems]
 
     def summary(self) -> str:
+        """The closing line: no problems found, or how many, what was checked."""
         checked = ", ".join(f"{n} {k}" for k, n in self.counts.items())
         if not self.problems:
             return f"No problems found (checked {checked})"

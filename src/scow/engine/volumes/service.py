@@ -48,10 +48,12 @@ class Volume:
 
     @property
     def id(self) -> str:
+        """docker-py's Volume.id: the volume's name."""
         return self.name
 
     @property
     def attrs(self) -> dict[str, Any]:
+        """docker volume inspect's object for this volume."""
         return {"CreatedAt": rfc3339_nano(self.created), "Driver": "local",
                 "Labels": self.labels, "Mountpoint": self.mountpoint, "Name": self.name,
                 "Options": None, "Scope": "local"}
@@ -65,10 +67,12 @@ class VolumeService:
         self.home = os.path.join(store.root, "volumes")
 
     def path(self, name: str) -> str:
+        """The folder a container sees at the volume's mount point, `volumes/<name>/_data`."""
         return os.path.join(self.home, name, "_data")
 
     def create(self, name: str | None = None, *, labels: dict[str, str] | None = None,
                anonymous: bool = False) -> Volume:
+        """docker volume create; an existing volume of that name is returned as it is."""
         name = name or random_id()
         if len(name) > NAME_MAX or not name.isprintable():
             raise InvalidArgument(f"create volume {name[:40]!r}: a volume name is at most "
@@ -85,18 +89,21 @@ class VolumeService:
         return self.get(name)
 
     def find(self, name: str) -> Volume | None:
+        """The volume `name`, or None."""
         r = self.store.volumes.find(name)
         if r is None:
             return None
         return Volume(r.name, r.created, r.labels, r.anonymous, self.path(r.name))
 
     def get(self, name: str) -> Volume:
+        """The volume `name`; raises VolumeNotFound (NotFound)."""
         volume = self.find(name)
         if volume is None:
             raise VolumeNotFound(f"get {name}: no such volume")
         return volume
 
     def all(self) -> list[Volume]:
+        """Every volume (docker volume ls)."""
         return [Volume(r.name, r.created, r.labels, r.anonymous, self.path(r.name))
                 for r in self.store.volumes.all()]
 
@@ -136,11 +143,13 @@ class VolumeService:
         return removed, reclaimed
 
     def size(self, name: str) -> int:
+        """Bytes used under the volume's `_data` folder."""
         from scow.osutil.fs import dir_size
 
         return dir_size(self.path(name))
 
     def inspect(self, name: str) -> dict[str, Any]:
+        """docker volume inspect's object."""
         return self.get(name).attrs
 
     def list(self) -> builtins.list[Volume]:
