@@ -11,7 +11,7 @@ APT_PACKAGES := runc busybox-static btrfs-progs zfs-fuse docker-registry skopeo 
                 netavark aardvark-dns iptables curl
 STAMP := $(VENV)/.installed
 
-.PHONY: install apt demo test test-full bench lint clean
+.PHONY: install apt demo demo-library test test-full bench lint docs clean
 
 install: $(STAMP)
 
@@ -35,6 +35,9 @@ demo: install
 	bash demo/walkthrough.sh
 	bash demo/walkthrough-zfs.sh
 
+demo-library: install   # the same walkthrough as a Python program against scow.Engine alone
+	$(BIN)/python demo/walkthrough.py
+
 test: install
 	$(BIN)/pytest -q -n 2 -m 'not full'
 
@@ -44,8 +47,11 @@ test-full: install   # the acceptance runs at their full counts (cp race 1,000 c
 bench: install
 	$(BIN)/python -m bench
 
+docs: install   # the library's reference from the docstrings, into build/docs (docs/reference.py)
+	$(BIN)/python docs/reference.py build/docs
+
 lint: install
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests demo docs
 	$(BIN)/mypy
 
 clean:

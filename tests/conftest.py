@@ -74,7 +74,7 @@ def require_driver(name: str) -> None:
 
 @pytest.fixture(params=DRIVERS)
 def engine(request: pytest.FixtureRequest, no_leaked_mounts: Path) -> Iterator[object]:
-    from scow.engine.engine import Engine
+    from scow import Engine
 
     require_driver(request.param)
     eng = Engine(root=str(no_leaked_mounts / "root"), storage_driver=request.param)
@@ -86,7 +86,7 @@ def engine(request: pytest.FixtureRequest, no_leaked_mounts: Path) -> Iterator[o
 
 @pytest.fixture
 def vfs_engine(no_leaked_mounts: Path) -> Iterator[object]:
-    from scow.engine.engine import Engine
+    from scow import Engine
 
     eng = Engine(root=str(no_leaked_mounts / "root"), storage_driver="vfs")
     try:

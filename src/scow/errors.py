@@ -183,6 +183,16 @@ class BuildStepFailed(InternalError):
     pass
 
 
+class ContainerError(InternalError):
+    """A container run by the library (`containers.run`, not detached) exited non-zero, as
+    docker-py's ContainerError: its exit status and its stderr are kept."""
+
+    def __init__(self, message: str, *, exit_status: int, stderr: bytes = b"") -> None:
+        super().__init__(message)
+        self.exit_status = exit_status
+        self.stderr = stderr
+
+
 def category_of(exc: ScowError) -> type[ScowError]:
     for cat in CATEGORIES:
         if isinstance(exc, cat):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tests.tools import require_runc
 
-from scow.engine.engine import Engine
+from scow import Engine
 from scow.osutil import btrfs
 
 pytestmark = pytest.mark.root

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import make_tar
 from tests.tools import require_root, require_runc
 
-from scow.engine.engine import Engine
+from scow import Engine
 from scow.oci.image import history_entry, make_config, rfc3339_nano
 from scow.osutil import mounts
 

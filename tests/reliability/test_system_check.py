@@ -13,8 +13,6 @@ import pytest
 from tests.conftest import make_tar
 from tests.reliability.conftest import mounts_under, ok, scow
 
-from scow.engine.system_check import check
-
 LAYER = make_tar({"etc/": None, "etc/a": b"a" * 1000, "etc/b": b"bbb"})
 
 
@@ -23,12 +21,12 @@ def _image(engine: Any, tag: str = "t:1", content: bytes = LAYER) -> str:
 
 
 def _kinds(engine: Any, **kw: bool) -> list[str]:
-    return sorted({p.kind for p in check(engine, **kw).problems})
+    return sorted({p.kind for p in engine.system.check(**kw).problems})
 
 
 def test_clean_store_is_clean(engine: Any) -> None:
     _image(engine)
-    report = check(engine)
+    report = engine.system.check()
     assert report.exit_code == 0 and report.summary().startswith("No problems found")
 
 
@@ -38,10 +36,10 @@ def test_orphan_folder_and_tar_split_are_repaired(engine: Any) -> None:
     Path(engine.store.layers.tar_split_path("e" * 64)).write_bytes(b"x")
     os.chmod(engine.store.layers.tar_split_path("e" * 64), 0o600)  # as scow writes it
     assert _kinds(engine) == ["orphan-file", "orphan-folder"]
-    assert check(engine).exit_code == 1  # repairable: needs --repair
-    report = check(engine, repair=True)
+    assert engine.system.check().exit_code == 1  # repairable: needs --repair
+    report = engine.system.check(repair=True)
     assert report.exit_code == 0 and len(report.repaired) == 2
-    assert check(engine).exit_code == 0
+    assert engine.system.check().exit_code == 0
     assert not engine.store.driver.exists("f" * 64)
 
 
@@ -49,12 +47,12 @@ def test_dangling_ref_and_unused_layer_and_orphan_blob(engine: Any) -> None:
     image_id = _image(engine)
     with engine.store.db.write() as tx:  # an rmi killed between its steps
         tx.execute("DELETE FROM images WHERE id = ?", (image_id,))
-    report = check(engine)
+    report = engine.system.check()
     assert sorted((p.kind, p.state) for p in report.problems) == [
         ("dangling-ref", "repairable"), ("orphan-blob", "pending"), ("unused-layer", "pending")]
     assert report.exit_code == 1
-    assert check(engine, repair=True).exit_code == 0
-    assert check(engine).exit_code == 0
+    assert engine.system.check(repair=True).exit_code == 0
+    assert engine.system.check().exit_code == 0
     assert engine.store.driver.list_ids() == []
 
 
@@ -63,19 +61,19 @@ def test_interrupted_row_of_dead_owner(engine: Any) -> None:
         tx.execute("INSERT INTO layers(cache_id, state, owner, created) VALUES "
                    "(?, 'incomplete', 'owner-1-dead', 0)", ("a" * 64,))
     engine.store.driver.create("a" * 64, None)
-    report = check(engine)
+    report = engine.system.check()
     assert [(p.kind, p.state) for p in report.problems] == [("interrupted", "pending")]
     assert report.exit_code == 0  # the next write recovers it: the store is sound
     assert report.lines()[0].startswith("pending: interrupted: layers row ")
-    assert check(engine, repair=True).exit_code == 0
-    assert check(engine).exit_code == 0 and engine.store.driver.list_ids() == []
+    assert engine.system.check(repair=True).exit_code == 0
+    assert engine.system.check().exit_code == 0 and engine.store.driver.list_ids() == []
 
 
 def test_missing_layer_folder_is_damage(engine: Any) -> None:
     _image(engine)
     layer = engine.store.layers.all()[0]
     engine.store.driver.remove(layer.cache_id)
-    report = check(engine, repair=True)
+    report = engine.system.check(repair=True)
     assert report.exit_code == 2 and "missing-layer" in {p.kind for p in report.remaining}
     assert engine.images.find("t:1") is not None  # the image is never deleted by a repair
 
@@ -85,8 +83,8 @@ def test_modified_content_found_by_full_check_only(engine: Any) -> None:
     layer = engine.store.layers.all()[0]
     with open(os.path.join(engine.store.driver.layer_path(layer.cache_id), "etc/b"), "wb") as f:
         f.write(b"BBB")
-    assert check(engine, quick=True).exit_code == 0
-    report = check(engine)
+    assert engine.system.check(quick=True).exit_code == 0
+    report = engine.system.check()
     assert report.exit_code == 2 and [p.kind for p in report.problems] == ["corrupt-layer"]
 
 
@@ -95,12 +93,12 @@ def test_corrupt_unused_blob_is_deleted(engine: Any) -> None:
     path.write_bytes(b"junk")
     path.chmod(0o600)  # as scow writes it (a wider mode is a loose-mode finding besides)
     assert _kinds(engine) == ["corrupt-blob"]
-    assert check(engine).exit_code == 1
-    assert check(engine, repair=True).exit_code == 0 and not path.exists()
+    assert engine.system.check().exit_code == 1
+    assert engine.system.check(repair=True).exit_code == 0 and not path.exists()
 
 
 def test_overlay_links(tmp_path: Path, no_leaked_mounts: Path) -> None:
-    from scow.engine.engine import Engine
+    from scow import Engine
 
     with Engine(root=str(no_leaked_mounts / "root"), storage_driver="overlay2") as engine:
         _image(engine)
@@ -110,14 +108,14 @@ def test_overlay_links(tmp_path: Path, no_leaked_mounts: Path) -> None:
         lid = Path(home, cache_id, "link").read_text().strip()
         os.unlink(os.path.join(home, "l", lid))
         assert _kinds(engine) == ["missing-link", "orphan-link"]
-        assert check(engine).exit_code == 1
-        assert check(engine, repair=True).exit_code == 0
-        assert check(engine).exit_code == 0
+        assert engine.system.check().exit_code == 1
+        assert engine.system.check(repair=True).exit_code == 0
+        assert engine.system.check().exit_code == 0
         assert os.readlink(os.path.join(home, "l", lid)) == f"../{cache_id}/diff"
 
 
 def test_stale_mount_is_unmounted(tmp_path: Path, no_leaked_mounts: Path) -> None:
-    from scow.engine.engine import Engine
+    from scow import Engine
 
     root = no_leaked_mounts / "root"
     with Engine(root=str(root), storage_driver="overlay2") as engine:
@@ -126,7 +124,7 @@ def test_stale_mount_is_unmounted(tmp_path: Path, no_leaked_mounts: Path) -> Non
         engine.store.driver.get(rw.mount_id)  # a process that died holding a mount
         kinds = _kinds(engine)
         assert "stale-mount" in kinds
-        check(engine, repair=True)
+        engine.system.check(repair=True)
         assert mounts_under(root) == []
         engine.store.layers.remove_rw(rw.mount_id)
 

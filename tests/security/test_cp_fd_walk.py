@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from scow.archive.writer import write_tree
-from scow.engine.cp_source import open_source, write_source
+from scow.engine.containers.cp_source import open_source, write_source
 from scow.errors import NotFound
 from scow.osutil.at import remove_tree_at
 

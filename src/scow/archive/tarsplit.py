@@ -119,6 +119,15 @@ def entry_names(tar_split: bytes) -> Iterator[tuple[str, int]]:
             yield _entry_name(entry), int(entry.get("size") or 0)
 
 
+def file_entries(tar_split: bytes) -> Iterator[tuple[str, int, bytes]]:
+    """(name as stored, size, CRC-64 of the payload as 8 big-endian bytes) for every FileType
+    entry, in stream order."""
+    for entry in entries(tar_split):
+        if entry["type"] == FILE:
+            crc = base64.b64decode(entry.get("payload") or "")
+            yield _entry_name(entry), int(entry.get("size") or 0), crc
+
+
 def assemble(tar_split: bytes, open_file: Callable[[str], BinaryIO], out: BinaryIO) -> None:
     """Write the original tar: segments verbatim, file payloads from `open_file(name)`."""
     for entry in entries(tar_split):

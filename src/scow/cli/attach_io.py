@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from scow.runtime.attach import AttachConnection
+    from scow.engine.containers.streams import AttachConnection
 
 
 def pump(conn: AttachConnection, *, stdin: bool, tty: bool) -> int | None:
     """Copy the container's output until it exits; its exit code (None if unknown)."""
-    from scow.runtime.attach import STDERR
+    from scow.engine.containers.streams import STDERR
 
     if stdin:
         threading.Thread(target=_feed, args=(conn,), daemon=True).start()

@@ -125,7 +125,7 @@ def print_inspect(ctx: Context, objects: list[dict[str, Any]], fmt: str) -> None
 def to_go(value: Any, key: str = "") -> Any:
     """Plain JSON-like data as Go values: dicts are structs (field order) unless the key
     names a Go map (sorted keys, `map[k:v]`)."""
-    from scow.engine.inspect import GO_MAP_KEYS
+    from scow.engine.images.inspect import GO_MAP_KEYS
     from scow.format.govalue import NIL_MAP, NIL_SLICE, Struct
 
     if isinstance(value, dict):

@@ -1,86 +1,143 @@
-"""owns: `scow.Engine`, the public library API: one store on one root, and the services that
-work on it (images now; containers, build, distribution and system as they arrive).
+"""owns: `scow.Engine`, the public library API and the composition root: one store on one
+root, and one service per noun, each built here with the collaborators it names (the store,
+the settings, the other services it uses, the runtime factory); no service imports `Engine`.
 
     from scow import Engine
     with Engine(root="/tmp/scow", storage_driver="vfs") as engine:
         image_id = engine.images.import_image(open("rootfs.tar", "rb"), reference="base:1")
         print(engine.images.history("base:1"))
+
+Services are made on first use (`scow ps` pays only for the containers service), each once
+even when threads race for it. Thread-safety: one Engine may be used from many threads at
+once, and several Engines may share one root (in one process or many): every write goes
+through the store (SQLite `BEGIN IMMEDIATE` on a connection per thread, flocks for driver
+work), and services hold no mutable state of their own beyond these caches.
 """
 
 from __future__ import annotations
 
-from functools import cached_property
+import os
+import threading
+from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from scow.engine.images import ImageService
 from scow.engine.settings import Settings
 from scow.store.store import Store
 
 if TYPE_CHECKING:
-    from scow.engine.build import BuildService
+    from scow.engine.builds import BuildService
     from scow.engine.containers import ContainerService
     from scow.engine.distribution import DistributionService
     from scow.engine.networks import NetworkService
     from scow.engine.system import SystemService
     from scow.engine.volumes import VolumeService
-    from scow.store.containers import ContainerRecord
+    from scow.runtime.runc import Runc
+
+T = TypeVar("T")
 
 
 class Engine:
+    """scow's engine on one root: `images`, `containers`, `volumes`, `builds` (also
+    `build`), `distribution` and `system`, the services the CLI and the API are thin over."""
+
     def __init__(self, root: str | None = None, storage_driver: str | None = None,
                  runtime: str | None = None) -> None:
         self.settings = Settings.resolve(root, storage_driver, runtime)
         self.store = Store(self.settings.root, driver_name=self.settings.storage_driver)
+        self._lock = threading.RLock()
+        self._services: dict[str, Any] = {}
+        self._runc: Runc | None = None
         self.store.container_reaper = lambda record: self.containers.reap(record)
-        self.store.mount_releaser = lambda record: release_stopped_mount(self, record)
-        self.store.step_reaper = lambda step_id: self.containers.runc.delete(step_id, force=True)
+        self.store.mount_releaser = lambda record: self.containers.release_stopped_mount(record)
+        self.store.step_reaper = lambda step_id: self.runtime().delete(step_id, force=True)
 
     @property
     def root(self) -> str:
+        """The store's root folder (`--root`, `SCOW_ROOT`, or the default)."""
         return self.store.root
 
-    @cached_property
-    def images(self) -> ImageService:
-        return ImageService(self.store, lambda image_id: self.containers.using_image(image_id))
+    def runtime(self) -> Runc:
+        """The OCI runtime (runc, or the one named in the settings), made on first use."""
+        with self._lock:
+            if self._runc is None:
+                from scow.runtime.runc import Runc  # start-up laziness: ps never runs runc
 
-    @cached_property
+                root = os.path.join(self.store.root, "runtime", "runc")
+                os.makedirs(os.path.dirname(root), mode=0o700, exist_ok=True)
+                os.makedirs(root, mode=0o700, exist_ok=True)
+                self._runc = Runc(self.settings.runtime, root)
+            return self._runc
+
+    def _service(self, name: str, make: Callable[[], T]) -> T:
+        with self._lock:
+            if name not in self._services:
+                self._services[name] = make()
+            service: T = self._services[name]
+            return service
+
+    @property
+    def images(self) -> ImageService:
+        """The image service: import, list, history, inspect, tag, remove, prune, and docker-
+        py's images.get/list/pull/push/build/load/save; `layers` reads layers in place."""
+        return self._service("images", lambda: ImageService(
+            self.store, lambda image_id: self.containers.using_image(image_id),
+            distribution=lambda: self.distribution, builds=lambda: self.builds))
+
+    @property
     def containers(self) -> ContainerService:
+        """The container service: create, list, inspect, diff, remove containers."""
         from scow.engine.containers import ContainerService
 
-        return ContainerService(self)
+        return self._service("containers", lambda: ContainerService(
+            self.store, self.images, self.volumes, self.settings, self.runtime,
+            networks=lambda: self.networks))
 
-    @cached_property
+    @property
     def volumes(self) -> VolumeService:
+        """The volume service: create, list, inspect and remove named volumes."""
         from scow.engine.volumes import VolumeService
 
-        return VolumeService(self.store)
+        return self._service("volumes", lambda: VolumeService(self.store))
 
-    @cached_property
+    @property
     def networks(self) -> NetworkService:
+        """The network service: docker's network commands and the default bridge."""
         from scow.engine.networks import NetworkService
 
-        return NetworkService(self)
+        return self._service("networks", lambda: NetworkService(
+            self.store, lambda: self.containers))
 
-    @cached_property
+    @property
     def distribution(self) -> DistributionService:
+        """Moving images: pull, push, login, save and load."""
         from scow.engine.distribution import DistributionService
 
-        return DistributionService(self.store, self.settings)
+        return self._service("distribution", lambda: DistributionService(
+            self.store, self.settings, self.images))
 
-    @cached_property
-    def build(self) -> BuildService:
-        from scow.engine.build import BuildService
+    @property
+    def builds(self) -> BuildService:
+        """The build service: build a Dockerfile into an image (`engine.images.build` streams it
+        docker-py's way); also `engine.build`."""
+        from scow.engine.builds import BuildService
 
-        return BuildService(self)
+        return self._service("builds", lambda: BuildService(
+            self.store, self.images, self.distribution, self.runtime))
 
-    @cached_property
+    build = builds  # the name the CLI used first
+
+    @property
     def system(self) -> SystemService:
+        """The system service: info and disk usage of the store."""
         from scow.engine.system import SystemService
 
-        return SystemService(self)
+        return self._service("system", lambda: SystemService(
+            self.store, self.settings, self.images, self.containers, self.volumes))
 
     def close(self) -> None:
+        """Close the store (the engine is unusable afterwards); `with Engine() as e:` does it."""
         self.store.close()
 
     def __enter__(self) -> Engine:
@@ -89,11 +146,3 @@ class Engine:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
-
-
-def release_stopped_mount(engine: Engine, record: ContainerRecord) -> None:
-    """Store recovery: unmount the rootfs of a container that is neither running nor paused
-    (its start was killed between mounting and running it)."""
-    from scow.engine.system_check import release_stopped_mount as release
-
-    release(engine, record)

@@ -36,7 +36,11 @@ from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import flocked
 
 if TYPE_CHECKING:
-    from scow.engine.containers import ContainerService
+    from typing import TypeAlias
+
+    # the container service (engine/containers/), typed loosely: it holds the network
+    # service, which calls this module, and engine/ has no import cycle
+    ContainerService: TypeAlias = Any
     from scow.network.netavark import Netavark
     from scow.store.containers import ContainerRecord
     from scow.store.networks import NetworkRecord
@@ -138,10 +142,10 @@ def _setup(svc: ContainerService, record: ContainerRecord, names: list[str],
     with host_lock():
         try:
             for name in names:
-                net = svc.engine.networks.get(name)
+                net = svc.networks.get(name)
                 if not bridge_left(net) and not svc.store.networks.endpoints(
                         network_id=net.id):
-                    net = svc.engine.networks.claim(net)  # its first container
+                    net = svc.networks.claim(net)  # its first container
                 settings = networks_of(record.doc).get(name) or {}
                 ip = (settings.get("IPAMConfig") or {}).get("IPv4Address") or ""
                 aliases = _aliases(record, settings)
@@ -175,7 +179,7 @@ def _endpoint(net: NetworkRecord, e: Any, interface: str, mac: str = "") -> Any:
     """netavark's view of an endpoint. The network is named by its bridge (scow-<id>), not
     its user-facing name: netavark names its chains after a hash of the network name, and
     every root has a `bridge` network."""
-    from scow.engine.networks import DEFAULT
+    from scow.engine.network_files import DEFAULT
     from scow.network.netavark import Endpoint, Network
 
     spec = Network(net.bridge, net.id, net.bridge, net.subnet, net.gateway, net.internal,

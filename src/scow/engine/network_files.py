@@ -16,10 +16,24 @@ from typing import TYPE_CHECKING, Any
 from scow.osutil.atomic import atomic_write
 
 if TYPE_CHECKING:
-    from scow.engine.containers import ContainerService
+    from typing import TypeAlias
+
+    # the container service (engine/containers/), typed loosely: it holds the network
+    # service, which calls this module, and engine/ has no import cycle
+    ContainerService: TypeAlias = Any
     from scow.network.netavark import PortMapping
     from scow.store.containers import ContainerRecord
     from scow.store.networks import EndpointRecord, NetworkRecord
+
+DEFAULT = "bridge"  # docker's default network (no names resolved on it)
+
+
+def endpoint_id(container_id: str, network_id: str) -> str:
+    """A stable EndpointID for a container on a network (docker's is random)."""
+    import hashlib
+
+    return hashlib.sha256(f"{container_id}/{network_id}".encode()).hexdigest()
+
 
 HOSTS_HEAD = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
               "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
@@ -64,11 +78,9 @@ def ports_doc(doc: dict[str, Any], ports: list[PortMapping]) -> dict[str, Any]:
 
 def _endpoint_doc(net: NetworkRecord, e: EndpointRecord, mac: str,
                   settings: dict[str, Any]) -> dict[str, Any]:
-    from scow.engine.networks import _endpoint_id
-
     return {"IPAMConfig": settings.get("IPAMConfig"), "Links": None,
             "Aliases": settings.get("Aliases") or None, "MacAddress": mac,
-            "NetworkID": net.id, "EndpointID": _endpoint_id(e.container_id, net.id),
+            "NetworkID": net.id, "EndpointID": endpoint_id(e.container_id, net.id),
             "Gateway": net.gateway, "IPAddress": e.ip,
             "IPPrefixLen": int(net.subnet.split("/")[1]), "IPv6Gateway": "",
             "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "DriverOpts": None,
@@ -125,7 +137,7 @@ def write_etc(svc: ContainerService, record: ContainerRecord,
 
 def write_resolv_conf(svc: ContainerService, record: ContainerRecord, dns_server: str) -> None:
     """Rewritten in place (not replaced): the running container has the file bind-mounted."""
-    text = resolv_conf(record.doc["HostConfig"], dns_server, svc.engine.networks.dns_setting())
+    text = resolv_conf(record.doc["HostConfig"], dns_server, svc.networks.dns_setting())
     path = os.path.join(svc.folder(record.id), "resolv.conf")
     if not os.path.exists(path):
         atomic_write(path, text.encode())

@@ -20,15 +20,17 @@ import re
 import subprocess
 from typing import TYPE_CHECKING, Any
 
+from scow.engine.network_files import DEFAULT, endpoint_id
 from scow.errors import Conflict, Forbidden, InvalidArgument, NotFound, Unsupported
 from scow.ids import random_id
 from scow.oci.image import rfc3339_nano
 from scow.store.networks import NetworkRecord, record_of
 
 if TYPE_CHECKING:
-    from scow.engine.engine import Engine
+    from collections.abc import Callable
 
-DEFAULT = "bridge"
+    from scow.store.store import Store
+
 PSEUDO = {"host": "host", "none": "null"}  # name → driver
 AUTO = "scow.subnet-chosen"  # option of a network whose subnet scow chose (may move when idle)
 DEFAULT_POOLS = (("172.17.0.0/16", 16), ("172.18.0.0/16", 16), ("172.19.0.0/16", 16),
@@ -54,10 +56,16 @@ def bridge_name(network_id: str) -> str:
 
 
 class NetworkService:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.store = engine.store
-        self.records = engine.store.networks
+    def __init__(self, store: Store, containers: Callable[[], Any]) -> None:
+        self.store = store
+        self.records = store.networks
+        self._containers = containers  # the container service (it uses this one too)
+
+    @property
+    def containers(self) -> Any:
+        """The container service (typed loosely: it holds this service too, and engine/ has
+        no import cycle)."""
+        return self._containers()
 
     # -- create ---------------------------------------------------------------------------
     def create(self, name: str, *, subnet: str = "", gateway: str = "", internal: bool = False,
@@ -200,7 +208,7 @@ class NetworkService:
         for e in self.records.endpoints(network_id=r.id):
             rec = self.store.containers.find(e.container_id)
             containers[e.container_id] = {
-                "Name": rec.name if rec else "", "EndpointID": _endpoint_id(e.container_id, r.id),
+                "Name": rec.name if rec else "", "EndpointID": endpoint_id(e.container_id, r.id),
                 "MacAddress": e.mac, "IPv4Address": f"{e.ip}/{r.subnet.split('/')[1]}",
                 "IPv6Address": ""}
         options = {"com.docker.network.bridge.name": r.bridge} if r.name == DEFAULT else {}
@@ -231,7 +239,7 @@ class NetworkService:
         from scow.engine import network_attach
 
         if network_attach.bridge_left(r):
-            network_attach.sweep(self.engine.containers, r)
+            network_attach.sweep(self.containers, r)
 
     def _users(self, r: NetworkRecord) -> list[str]:
         """Containers that name the network (running or not)."""
@@ -260,7 +268,7 @@ class NetworkService:
         from scow.engine import network_attach
 
         r = self.get(ref)
-        svc = self.engine.containers
+        svc = self.containers
         record = svc.records.get(container)
         mode = record.doc["HostConfig"].get("NetworkMode", DEFAULT)
         if mode in ("host", "none") or mode.startswith("container:"):
@@ -283,7 +291,7 @@ class NetworkService:
         from scow.engine import network_attach
 
         r = self.get(ref)
-        svc = self.engine.containers
+        svc = self.containers
         record = svc.records.get(container)
         networks = dict(network_attach.networks_of(record.doc))
         if r.name not in networks:
@@ -293,12 +301,6 @@ class NetworkService:
         network_attach.detach_one(svc, record, r)
         networks.pop(r.name)
         network_attach.set_networks(svc, record.id, networks)
-
-
-def _endpoint_id(container_id: str, network_id: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(f"{container_id}/{network_id}".encode()).hexdigest()
 
 
 def _pseudo(name: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Iterator
 
@@ -73,9 +74,14 @@ class OwnerToken:
         self.folder = folder
         self._fd: int | None = None
         self._name: str | None = None
+        self._lock = threading.Lock()  # one token per process, however many threads ask
 
     @property
     def name(self) -> str:
+        with self._lock:
+            return self._make()
+
+    def _make(self) -> str:
         while self._name is None:
             os.makedirs(self.folder, mode=0o700, exist_ok=True)
             name = f"owner-{os.getpid()}-{os.urandom(4).hex()}"

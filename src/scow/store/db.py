@@ -41,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 
 from scow.errors import InternalError, LockTimeout, NoSpace, Unsupported
@@ -182,32 +183,56 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class Database:
-    """One connection per Database object; use `write()` and `read()` for transactions."""
+    """One connection per thread of each Database object (SQLite connections must not be
+    shared by threads running transactions at once; WAL lets them read while one writes,
+    and `busy_timeout` queues their writes as it queues other processes'); use `write()`
+    and `read()` for transactions."""
 
     def __init__(self, path: str, *, busy_timeout: float = 60.0) -> None:
         self.path = path
+        self.busy_timeout = busy_timeout
         self.upgraded_from = 0  # the version of a root this open migrated (0: none, or new)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
         if not os.path.exists(path):  # born private: SQLite gives -wal and -shm the db file's mode
             with contextlib.suppress(FileExistsError):
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
                                  DB_MODE))
+        conn = self._connect()
         try:
-            self.conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None,
-                                        check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise _translate(exc, f"open metadata database {path}") from exc
-        try:
-            self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=FULL")
             if self._version() != SCHEMA_VERSION:
                 self._migrate()
         except sqlite3.Error as exc:
-            self.conn.close()
+            conn.close()
             raise _translate(exc, f"open metadata database {path}") from exc
         except BaseException:
-            self.conn.close()
+            conn.close()
             raise
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (opened on its first use)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        return conn if conn is not None else self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise _translate(exc, f"open metadata database {self.path}") from exc
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+        except sqlite3.Error as exc:
+            conn.close()
+            raise _translate(exc, f"open metadata database {self.path}") from exc
+        self._local.conn = conn
+        with self._all_lock:
+            self._all.append(conn)
+        return conn
 
     def _version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
@@ -251,7 +276,12 @@ class Database:
             raise _translate(exc, "read metadata") from exc
 
     def close(self) -> None:
-        self.conn.close()
+        """Close every thread's connection (call it when no thread uses this Database)."""
+        with self._all_lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
 
 
 def _translate(exc: sqlite3.Error, verb: str) -> Exception:

@@ -23,6 +23,7 @@ remove.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -57,6 +58,7 @@ class Store:
         self.refs = ReferenceStore(self.db)
         self.containers = ContainerStore(self.db, self.owner)
         self._recovered = False
+        self._recover_lock = threading.Lock()  # threads of one Engine: recovery runs once
         # set by the engine: stops a container whose create or rm was interrupted
         self.container_reaper: Callable[[ContainerRecord], None] | None = None
         # set by the engine: releases the rootfs mount of a container that is not running
@@ -107,11 +109,12 @@ class Store:
     def recover(self) -> list[str]:
         """Once per process, before its first write: roll back what dead processes left
         (store/recovery.py)."""
-        if self._recovered:
-            return []
-        self._recovered = True
-        modes.tighten_if_old(self.root)  # a root made by an older scow: 0711, 0644 scow.db
-        return recovery.recover(self)
+        with self._recover_lock:
+            if self._recovered:
+                return []
+            self._recovered = True
+            modes.tighten_if_old(self.root)  # a root made by an older scow: 0711, 0644 scow.db
+            return recovery.recover(self)
 
     def tmp_path(self, suffix: str) -> str:
         """A staging path in <root>/tmp owned by this process (removed if it dies)."""

@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import make_tar
 from tests.reliability.conftest import mounts_under, ok, scow
 
-from scow.engine.build_run import run_in_container
+from scow.engine.builds.run import run_in_container
 from scow.store.store import Store
 
 SRC = str(Path(__file__).resolve().parents[3] / "src")

@@ -18,10 +18,10 @@ pytestmark = pytest.mark.parametrize("engine", ["overlay2"], indirect=True)
 
 def _read(engine: Any, image: str, path: str) -> bytes:
     """A file of an image's rootfs, read through the engine's own port."""
-    from scow.engine.build import StoreBuildEngine
+    from scow.engine.builds.service import StoreBuildEngine
     from scow.ids import chain_id
 
-    port = StoreBuildEngine(engine)
+    port = StoreBuildEngine(engine.store, engine.images, engine.distribution, engine.runtime)
     try:
         diffs = engine.images.inspect(image)["RootFS"]["Layers"]
         with port.open_rootfs(chain_id(diffs)) as root:

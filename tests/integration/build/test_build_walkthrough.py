@@ -50,14 +50,13 @@ def test_layers_history_and_run(built: Any) -> None:
 
 
 def _run(engine: Any, image: str) -> bytes:
-    from scow.engine import container_run
-    from scow.engine.container_config import CreateOptions
+    from scow.engine.containers.config import CreateOptions
 
-    cid = engine.containers.create(CreateOptions(image=image))
+    cid = engine.containers.create(CreateOptions(image=image)).id
     try:
-        container_run.start(engine.containers, cid)
-        assert container_run.wait(engine.containers, cid) == 0
-        return b"".join(e.data for e in container_run.logs(engine.containers, cid))
+        engine.containers.start(cid)
+        assert engine.containers.wait(cid) == 0
+        return b"".join(e.data for e in engine.containers.logs(cid))
     finally:
         engine.containers.remove(cid, force=True)
 

@@ -58,7 +58,7 @@ def driver(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def machines(tmp_path: Path, driver: str) -> Iterator[Callable[[str], Any]]:
     """machines("a") -> an Engine on <tmp>/a (the same one for the same name)."""
-    from scow.engine.engine import Engine
+    from scow import Engine
 
     made: dict[str, Engine] = {}
 

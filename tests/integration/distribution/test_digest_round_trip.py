@@ -83,7 +83,7 @@ def test_oci_manifest_keeps_its_bytes_in_another_registry(
 
 def test_from_an_index_the_platform_manifest_is_pushed_with_its_digest(
         machines: Any, registry_plain: Any, tmp_path: Path, plain: Any) -> None:
-    from scow.engine.images import go_arch
+    from scow.engine.images.service import go_arch
     from scow.registry.client import RegistryClient
     from scow.registry.manifest import OCI_INDEX, Descriptor, Index, Platform, serialize_index
 

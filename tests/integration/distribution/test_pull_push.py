@@ -201,3 +201,24 @@ def test_lying_config_diff_ids_are_refused(machines: Any, registry_plain: Any,
     assert b.store.layers.all() == []
     assert not tmp_entries(b)
     assert not os.listdir(os.path.join(b.root, "layerdb"))
+
+
+def test_images_pull_and_push_with_a_progress_callback(machines: Any, registry_plain: Any,
+                                                       busybox_tar: Path) -> None:
+    """docker-py's way: images.push/pull by repository and tag, progress as docker's JSON
+    messages to a callback, the pulled Image returned."""
+    from scow.engine.images import Image
+
+    a, b = machines("a"), machines("b")
+    repo = f"{registry_plain.domain}/cb"
+    with open(busybox_tar, "rb") as f:
+        a.images.import_image(f, reference=f"{repo}:2")
+    pushed: list[dict[str, Any]] = []
+    [digest] = a.images.push(repo, "2", progress=pushed.append)
+    assert {"id", "status", "progressDetail"} <= pushed[1].keys()
+    pulled: list[dict[str, Any]] = []
+    image = b.images.pull(repo, "2", progress=pulled.append)
+    assert isinstance(image, Image) and image.tags == [f"{repo}:2"]
+    assert image.attrs["RepoDigests"] == [f"{repo}@{digest}"]
+    assert pulled[0] == {"status": "Pulling from cb", "id": "2"}  # as docker sends it
+    assert {"status": f"Digest: {digest}"} in pulled

@@ -16,12 +16,11 @@ def command() -> Command:
 
 def run(opts: Options, ctx: Context) -> int:
     from scow.cli.attach_io import pump
-    from scow.engine import container_run
 
     svc = ctx.engine.containers
     name = opts.args[0]
-    config = svc.records.get(name).doc["Config"]
-    conn = container_run.attach(svc, name)
+    config = svc.config(name)
+    conn = svc.attach(name)
     code = pump(conn, stdin=not opts.no_stdin and bool(config.get("OpenStdin")),
                 tty=bool(config.get("Tty")))
     return code if code is not None else 0

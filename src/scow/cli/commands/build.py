@@ -14,8 +14,7 @@ from scow.cli.flags import Command, Options, UsageError
 from scow.errors import InvalidArgument, ScowError, Unsupported, from_oserror
 
 if TYPE_CHECKING:
-    from scow.build.context import BuildContext
-    from scow.build.ports import BuildOptions
+    from scow.engine.builds.options import BuildContext, BuildOptions
 
 PROGRESS_MODES = ("auto", "plain", "tty", "quiet", "rawjson")
 
@@ -47,8 +46,7 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.build.ports import BuildOptions
-    from scow.build.progress import make_progress
+    from scow.engine.builds.options import BuildOptions, make_progress
 
     mode = "quiet" if opts.quiet else opts.progress
     if mode not in PROGRESS_MODES:
@@ -87,9 +85,8 @@ def _analysis_warnings(ctx: Context, image_id: str, *, fail: bool) -> int:
     """`scow image analyze`'s findings on the new image as warnings on stderr, BuildKit
     style; with --analyze-ci any finding fails the build (exit 1; the image is kept)."""
     from scow.analyze.report import finding_lines
-    from scow.engine.analyze import analyze_image
 
-    findings = analyze_image(ctx.engine, image_id).findings
+    findings = ctx.engine.images.analyze(image_id).findings
     if not findings:
         return 0
     noun = "warning" if len(findings) == 1 else "warnings"
@@ -106,7 +103,7 @@ def _analysis_warnings(ctx: Context, image_id: str, *, fail: bool) -> int:
 def _context(path: str, dockerfile: str, options: BuildOptions) -> BuildContext | None:
     """The BuildContext for PATH (or None for a lone Dockerfile on stdin); fills in
     `options.dockerfile` / `dockerfile_text`."""
-    from scow.build.context import BuildContext as Ctx
+    from scow.engine.builds.options import BuildContext as Ctx
 
     if "://" in path or path.startswith("git@"):
         raise Unsupported(f"remote build contexts are not supported: {path}")
@@ -114,7 +111,7 @@ def _context(path: str, dockerfile: str, options: BuildOptions) -> BuildContext 
         if path == "-":
             raise InvalidArgument("invalid argument: can't use stdin for both build context "
                                   "and dockerfile")
-        from scow.build.instructions import MAX_DOCKERFILE_SIZE  # one over: the parser says so
+        from scow.engine.builds.options import MAX_DOCKERFILE_SIZE  # one over: the parser says so
 
         options.dockerfile = "-"
         options.dockerfile_text = sys.stdin.buffer.read(MAX_DOCKERFILE_SIZE + 1)
@@ -139,7 +136,7 @@ def _stdin_context(options: BuildOptions, name: str) -> BuildContext | None:
     """``-``: a tar (plain or compressed) is the context; anything else is the Dockerfile."""
     import tarfile
 
-    from scow.build.context import BuildContext as Ctx
+    from scow.engine.builds.options import BuildContext as Ctx
 
     spool: IO[bytes] = tempfile.TemporaryFile(prefix="scow-build-stdin-")
     with spool:
@@ -185,10 +182,9 @@ def _epoch(build_args: dict[str, str]) -> int | None:
 
 
 def _write_iidfile(path: str, image_id: str) -> None:
-    from scow.osutil.atomic import atomic_write
-
     try:
-        atomic_write(path, image_id.encode(), 0o644)
+        with open(path, "w") as f:  # as docker writes it (os.WriteFile)
+            f.write(image_id)
     except OSError as exc:
         raise from_oserror(f"write iidfile {path}", exc) from None
 

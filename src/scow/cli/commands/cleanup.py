@@ -14,7 +14,6 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.engine.container_run import exit_cleanup
 
-    exit_cleanup(ctx.engine.containers, opts.args[0])
+    ctx.engine.containers.exit_cleanup(opts.args[0])
     return 0

@@ -20,10 +20,8 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.engine.container_fs import commit
-
-    image_id = commit(ctx.engine.containers, opts.args[0],
-                      opts.args[1] if len(opts.args) > 1 else None, message=opts.message,
-                      author=opts.author, changes=opts.change, pause=opts.pause)
+    image_id = ctx.engine.containers.commit(
+        opts.args[0], opts.args[1] if len(opts.args) > 1 else None, message=opts.message,
+        author=opts.author, changes=opts.change, pause=opts.pause)
     ctx.out(image_id)
     return 0

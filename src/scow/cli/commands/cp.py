@@ -28,8 +28,6 @@ def _split(arg: str) -> tuple[str | None, str]:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.engine.container_cp import copy_from, copy_in_stream, copy_out_stream, copy_to
-
     (src_c, src), (dst_c, dst) = _split(opts.args[0]), _split(opts.args[1])
     svc = ctx.engine.containers
     if src_c and dst_c:
@@ -38,13 +36,13 @@ def run(opts: Options, ctx: Context) -> int:
     if src_c and dst == "-":
         if sys.stdout.isatty():
             raise InvalidArgument("copy to stdout: refusing to write a tar to a terminal")
-        copy_out_stream(svc, src_c, src, sys.stdout.buffer, follow_link=opts.follow_link)
+        svc.copy_out_stream(src_c, src, sys.stdout.buffer, follow_link=opts.follow_link)
     elif src_c:
-        copy_from(svc, src_c, src, dst, **flags)
+        svc.copy_from(src_c, src, dst, **flags)
     elif dst_c and src == "-":
-        copy_in_stream(svc, dst_c, sys.stdin.buffer, dst)
+        svc.copy_in_stream(dst_c, sys.stdin.buffer, dst)
     elif dst_c:
-        copy_to(svc, dst_c, src, dst, **flags)
+        svc.copy_to(dst_c, src, dst, **flags)
     else:
         raise InvalidArgument("must specify at least one container source")
     return 0

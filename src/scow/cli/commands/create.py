@@ -6,7 +6,7 @@ import sys
 
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
-from scow.engine.container_config import CreateOptions
+from scow.engine.containers.config import CreateOptions
 from scow.errors import ImageNotFound, InvalidArgument
 
 
@@ -130,7 +130,7 @@ def create_container(ctx: Context, opts: Options) -> str:
                                      progress=ProgressWriter(sys.stderr))
         except ImageNotFound:
             raise
-    return engine.containers.create(create)
+    return engine.containers.create(create).id
 
 
 def _familiar(name: str) -> str:

@@ -24,14 +24,11 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.engine import container_run
-
     name, argv = opts.args[0], opts.args[1:]
     try:
-        code = container_run.exec_in(
-            ctx.engine.containers, name, argv, env=opts.env, user=opts.user,
-            workdir=opts.workdir, tty=opts.tty, detach=opts.detach,
-            stdin=sys.stdin.fileno() if opts.interactive else None)
+        code = ctx.engine.containers.exec(
+            name, argv, env=opts.env, user=opts.user, workdir=opts.workdir, tty=opts.tty,
+            detach=opts.detach, stdin=sys.stdin.fileno() if opts.interactive else None)
     except ScowError as exc:
         sys.stderr.write(f"Error: {exc.message}\n")
         return exc.exit_code if exc.exit_code in (126, 127) else (

@@ -18,16 +18,12 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.engine.container_fs import export
-    from scow.osutil.atomic import atomic_writer
-
     svc = ctx.engine.containers
     if opts.output:
-        with atomic_writer(opts.output) as f:
-            export(svc, opts.args[0], f)
+        svc.export(opts.args[0], opts.output)
         return 0
     if sys.stdout.isatty():
         raise InvalidArgument("cowardly refusing to save to a terminal. Use the -o flag or "
                               "redirect")
-    export(svc, opts.args[0], sys.stdout.buffer)
+    svc.export(opts.args[0], sys.stdout.buffer)
     return 0

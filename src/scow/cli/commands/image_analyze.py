@@ -40,7 +40,6 @@ def command() -> Command:
 
 def run(opts: Options, ctx: Context) -> int:
     from scow.analyze import report
-    from scow.engine.analyze import analyze_image
 
     if opts.format not in (None, "", "json"):
         raise InvalidArgument(f'analyze image: unknown format {opts.format!r} (use "json")')
@@ -49,7 +48,7 @@ def run(opts: Options, ctx: Context) -> int:
         from scow.cli.analyze_tui import load_textual
 
         load_textual()  # a missing extra is one line, before any work
-    analysis = analyze_image(ctx.engine, opts.args[0])
+    analysis = ctx.engine.images.analyze(opts.args[0])
     if opts.tui:
         from scow.cli.analyze_tui import browse
 

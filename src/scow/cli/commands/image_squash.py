@@ -21,8 +21,6 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.engine.squash import squash_image
-
-    image_id = squash_image(ctx.engine, opts.args[0], getattr(opts, "from"), opts.tag or None)
+    image_id = ctx.engine.images.squash(opts.args[0], getattr(opts, "from"), opts.tag or None)
     ctx.out(image_id)
     return 0

@@ -17,7 +17,5 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.engine import container_run
-
     svc = ctx.engine.containers
-    return for_each(ctx, opts.args, lambda n: container_run.kill(svc, n, opts.signal))
+    return for_each(ctx, opts.args, lambda n: svc.kill(n, opts.signal))

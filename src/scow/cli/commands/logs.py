@@ -46,16 +46,14 @@ def to_timestamp(value: str) -> str | None:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.engine import container_run
-    from scow.runtime.logs import format_entry
-
     tail = None if opts.tail in ("all", "") else int(opts.tail)
-    entries = container_run.logs(ctx.engine.containers, opts.args[0], follow=opts.follow,
-                                 tail=tail, since=to_timestamp(opts.since),
-                                 until=to_timestamp(opts.until))
+    entries = ctx.engine.containers.logs(opts.args[0], follow=opts.follow, tail=tail,
+                                         since=to_timestamp(opts.since),
+                                         until=to_timestamp(opts.until))
     out, err = sys.stdout.buffer, sys.stderr.buffer
     for entry in entries:
         target = err if entry.stream == "stderr" else out
-        target.write(format_entry(entry, timestamps=opts.timestamps))
+        target.write((entry.time.encode() + b" " + entry.data) if opts.timestamps
+                     else entry.data)
         target.flush()
     return 0

@@ -14,6 +14,4 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.engine import container_run
-
-    return for_each(ctx, opts.args, lambda n: container_run.pause(ctx.engine.containers, n))
+    return for_each(ctx, opts.args, lambda n: ctx.engine.containers.pause(n))

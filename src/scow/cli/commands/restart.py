@@ -17,13 +17,8 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.engine import container_run
-
     svc = ctx.engine.containers
     timeout = None if opts.time < 0 else float(opts.time)
 
-    def restart(name: str) -> None:
-        container_run.stop(svc, name, timeout=timeout, signal=opts.signal or None)
-        container_run.start(svc, name)
-
-    return for_each(ctx, opts.args, restart)
+    return for_each(ctx, opts.args, lambda name: svc.restart(
+        name, timeout=timeout, signal=opts.signal or None))

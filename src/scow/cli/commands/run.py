@@ -31,10 +31,9 @@ def run(opts: Options, ctx: Context) -> int:
     except ScowError as exc:
         return _fail(exc)
     containers = ctx.engine.containers
-    from scow.engine import container_run
 
     try:
-        started = container_run.start(containers, container_id, attach=not opts.detach)
+        started = containers.start(container_id, attach=not opts.detach)
     except Exception as exc:  # docker run: whatever fails before the container runs is 125
         if opts.rm:
             _remove_quietly(ctx, container_id)
@@ -52,9 +51,9 @@ def run(opts: Options, ctx: Context) -> int:
     if started is not None and started.attach is not None:
         code = pump(started.attach, stdin=opts.interactive, tty=opts.tty)
     if code is None:
-        code = container_run.wait(containers, container_id)
+        code = containers.wait(container_id)
     else:  # as `wait`: the mount and the network are released when run returns
-        container_run.wait_released(containers, container_id)
+        containers.wait_released(container_id)
     if opts.rm:
         _wait_removed(ctx, container_id)
     return code
@@ -72,7 +71,7 @@ def _wait_removed(ctx: Context, container_id: str, timeout: float = 30.0) -> Non
     """--rm: the monitor's exit command removes the container; wait for it like docker."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if ctx.engine.store.containers.find(container_id) is None:
+        if not ctx.engine.containers.exists(container_id):
             return
         time.sleep(0.05)
     _remove_quietly(ctx, container_id)

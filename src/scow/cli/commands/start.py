@@ -19,8 +19,6 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.engine import container_run
-
     svc = ctx.engine.containers
     if opts.attach or opts.interactive:
         if len(opts.args) > 1:
@@ -29,18 +27,18 @@ def run(opts: Options, ctx: Context) -> int:
         from scow.cli.attach_io import pump
 
         name = opts.args[0]
-        started = container_run.start(svc, name, attach=True)
-        record = svc.records.get(name)
+        started = svc.start(name, attach=True)
+        config = svc.config(name)
         if started is None or started.attach is None:
-            conn = container_run.attach(svc, name)
+            conn = svc.attach(name)
         else:
             conn = started.attach
-        code = pump(conn, stdin=opts.interactive, tty=bool(record.doc["Config"].get("Tty")))
-        return code if code is not None else container_run.wait(svc, name)
+        code = pump(conn, stdin=opts.interactive, tty=bool(config.get("Tty")))
+        return code if code is not None else svc.wait(name)
     status = 0
     for name in opts.args:
         try:
-            container_run.start(svc, name)
+            svc.start(name)
             ctx.out(name)
         except ScowError as exc:
             sys.stderr.write(f"Error: {exc.message}\n")

@@ -17,9 +17,7 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.engine import container_run
-
     svc = ctx.engine.containers
     timeout = None if opts.time < 0 else float(opts.time)
-    return for_each(ctx, opts.args, lambda n: container_run.stop(
-        svc, n, timeout=timeout, signal=opts.signal or None))
+    return for_each(ctx, opts.args, lambda n: svc.stop(n, timeout=timeout,
+                                                      signal=opts.signal or None))

@@ -38,9 +38,7 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.engine.system_check import check
-
-    report = check(ctx.engine, repair=opts.repair, quick=opts.quick)
+    report = ctx.engine.system.check(repair=opts.repair, quick=opts.quick)
     for line in report.lines():
         ctx.out(line)
     ctx.out(report.summary())

@@ -28,11 +28,9 @@ def warning(opts: Options) -> str:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.engine.prune import system_prune
-
     if not opts.force and not confirm(ctx, warning(opts)):
         return 0
-    result = system_prune(ctx.engine, all=opts.all, volumes=opts.volumes)
+    result = ctx.engine.system.prune(all=opts.all, volumes=opts.volumes)
     output.print_pruned(ctx, [("Deleted Containers:", result.containers),
                               ("Deleted Networks:", result.networks),
                               ("Deleted Volumes:", result.volumes),

@@ -94,20 +94,16 @@ def _inspect(opts: Options, ctx: Context) -> int:
 
 
 def _rm(opts: Options, ctx: Context) -> int:
-    from scow.engine.prune import volume_users
-
-    users = volume_users(ctx.engine)
     return output.for_each(ctx, opts.args, lambda name: ctx.engine.volumes.remove(
-        name, in_use_by=users.get(name), force=opts.force))
+        name, force=opts.force))
 
 
 def _prune(opts: Options, ctx: Context) -> int:
     from scow.cli.commands.image_prune import confirm
-    from scow.engine.prune import prune_volumes
 
     if not opts.force and not confirm(ctx, "WARNING! This will remove anonymous local volumes "
                                       "not used by at least one container."):
         return 0
-    removed, reclaimed = prune_volumes(ctx.engine, all=opts.all)
+    removed, reclaimed = ctx.engine.volumes.prune(all=opts.all)
     output.print_pruned(ctx, [("Deleted Volumes:", removed)], reclaimed)
     return 0

@@ -16,12 +16,10 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    from scow.engine import container_run
-
     status = 0
     for name in opts.args:
         try:
-            ctx.out(str(container_run.wait(ctx.engine.containers, name)))
+            ctx.out(str(ctx.engine.containers.wait(name)))
         except ScowError as exc:
             sys.stderr.write(f"Error: {exc.message}\n")
             status = 1

@@ -1,0 +1,120 @@
+"""owns: one RUN step in a real container: a writable layer on the step's parent chain (with
+its ``-init`` layer), an OCI bundle, ``runc run`` in the foreground with its output streamed,
+and the container's changes (against the init layer) registered as one layer.
+
+Staging, removed after the step (and by the next writer's recovery if this process dies)::
+
+    <root>/tmp/<owner>.build-<id>/config.json, hosts, hostname, resolv.conf   the bundle
+
+The writable layer is a *held* one (store/layers.py `create_held_rw`): its row is
+``incomplete`` under this process's owner token from its first transaction until it is removed,
+so a concurrent scow's recovery leaves it alone. If this process dies mid-step, the next
+writer's recovery deletes the step's runc container (the engine's `step_reaper`, by the step ID
+in the row's label ``build-<step id>``), unmounts and removes the layer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, BinaryIO
+
+from scow.errors import RuntimeFailure
+from scow.ids import ChainID, random_id
+
+if TYPE_CHECKING:
+    from scow.build.ports import RunSpec
+    from scow.runtime.runc import Runc
+    from scow.store.layers import Layer, RWLayer
+    from scow.store.store import Store
+
+HOSTNAME = "buildkitsandbox"
+
+
+class RunOutcome:
+    def __init__(self, exit_code: int, layer: Layer | None) -> None:
+        self.exit_code, self.layer = exit_code, layer
+
+
+def run_in_container(store: Store, runc: Runc, lock: threading.RLock, parent: ChainID | None,
+                     spec: RunSpec, output: Callable[[bytes], None]) -> RunOutcome:
+    """Run `spec` on `parent`; on exit 0 register its changes (leased to this process)."""
+    from scow.engine.containers import initlayer
+
+    step_id = random_id()
+    with lock:
+        rw = store.layers.create_held_rw(parent, f"build-{step_id}", init=initlayer.setup)
+    bundle = store.tmp_path(f"build-{step_id[:12]}")
+    try:
+        os.makedirs(bundle, mode=0o700)
+        with lock:
+            rootfs = store.driver.get(rw.mount_id)
+        try:
+            code = _run(runc, step_id, rootfs, bundle, spec, output)
+        finally:
+            with lock:
+                store.driver.put(rw.mount_id)
+        if code != 0:
+            return RunOutcome(code, None)
+        with lock:
+            return RunOutcome(0, _commit(store, rw, parent, spec.epoch))
+    finally:
+        shutil.rmtree(bundle, ignore_errors=True)
+        with lock:
+            store.layers.remove_rw(rw.mount_id, force=True)
+
+
+def _commit(store: Store, rw: RWLayer, parent: ChainID | None, epoch: int | None) -> Layer:
+    from scow.engine.builds.layers import clamp_mtimes
+    from scow.engine.layer_stream import register_from
+
+    def diff(out: BinaryIO) -> None:
+        store.driver.diff(rw.mount_id, rw.init_id, out)
+
+    produce = diff if epoch is None else clamp_mtimes(diff, epoch)
+    return register_from(store, produce, parent)
+
+
+def _run(runc: Runc, step_id: str, rootfs: str, bundle: str, spec: RunSpec,
+         output: Callable[[bytes], None]) -> int:
+    """``runc run`` the step in the foreground; its exit code (runc's own failures raise)."""
+    from scow.runtime.runc import last_error, translate
+    from scow.runtime.spec import RunConfig, make_spec, write_bundle, write_etc_files
+
+    write_etc_files(bundle, HOSTNAME)
+    cfg = RunConfig(container_id=step_id, cmd=spec.argv, env=spec.env, user=spec.user,
+                    workdir=spec.workdir or "/", hostname=HOSTNAME, network=spec.network)
+    write_bundle(bundle, make_spec(cfg, rootfs, bundle))
+    os.makedirs(runc.root, mode=0o700, exist_ok=True)
+    with tempfile.NamedTemporaryFile(prefix="runc-log-", dir=bundle) as log:
+        r, w = os.pipe()
+        reader = threading.Thread(target=_pump, args=(r, output), name="scow-run-output",
+                                  daemon=True)
+        reader.start()
+        try:
+            with runc.deleted_if_caller_dies(step_id):  # a killed build takes its step down
+                proc = subprocess.run(runc.argv("run", "--bundle", bundle, step_id,
+                                                log=log.name),
+                                      stdin=subprocess.DEVNULL, stdout=w, stderr=w)
+        except OSError as exc:
+            raise RuntimeFailure(f"run step: run {runc.path}: {exc.strerror}") from exc
+        finally:
+            os.close(w)
+            reader.join()
+        failure = last_error(log.name)
+    if proc.returncode != 0 and failure:
+        with contextlib.suppress(Exception):
+            runc.delete(step_id, force=True)
+        raise translate("runc run failed", failure)
+    return proc.returncode
+
+
+def _pump(fd: int, output: Callable[[bytes], None]) -> None:
+    with os.fdopen(fd, "rb", buffering=0) as f:
+        while chunk := f.read(65536):
+            output(chunk)

@@ -1,0 +1,274 @@
+"""owns: `scow build` over the store: ``BuildService.build`` (the API and CLI entry point) and
+``StoreBuildEngine``, the builder's ``BuildEngine`` port made real: local (or pulled) base
+images, RUN in a runc container, COPY/ADD/WORKDIR as layer tars, the build cache, committing
+and tagging the image.
+
+    result = engine.builds.build(BuildContext.from_dir("."), BuildOptions(tags=("app:1",)),
+                                make_progress(sys.stderr, "plain"))
+
+Every layer a build makes or reuses is held by a lease of this process until the image is
+committed; then all are released, so a failed build leaves no layers, and a finished one only
+what its image names. Store access is serialized by one lock (the store's SQLite connection
+is shared); containers of independent stages run in parallel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from scow.build.ports import CopySpec, ImageView, RunResult, RunSpec
+from scow.errors import InvalidArgument, Unavailable
+from scow.ids import ChainID, DiffID, ImageID, chain_id
+
+if TYPE_CHECKING:
+    from scow.build.builder import BuildResult
+    from scow.build.context import BuildContext
+    from scow.build.ports import BuildOptions
+    from scow.build.progress import Progress
+    from scow.engine.builds.cache import BuildCache
+    from scow.engine.distribution import DistributionService
+    from scow.engine.images import ImageService
+    from scow.runtime.runc import Runc
+    from scow.store.layers import Layer
+    from scow.store.store import Store
+
+
+class BuildService:
+    """docker build over the store; built by `Engine` with the store, the image and
+    distribution services (base images, tags) and the runtime factory (RUN steps)."""
+
+    def __init__(self, store: Store, images: ImageService, distribution: DistributionService,
+                 runtime: Callable[[], Runc]) -> None:
+        self.store = store
+        self.images = images
+        self.distribution = distribution
+        self.runtime = runtime
+
+    def build(self, context: BuildContext | None, options: BuildOptions, progress: Progress,
+              *, squash: bool = False) -> BuildResult:
+        """Build the Dockerfile of `options` in `context`; the image is stored and tagged."""
+        from scow.build.builder import build
+
+        port = StoreBuildEngine(self.store, self.images, self.distribution, self.runtime,
+                                epoch=options.epoch)
+        try:
+            if not squash:
+                return build(port, context, options, progress)
+            result = build(port, context, replace(options, tags=()), progress)
+            squashed = self._squash(port, result)
+        finally:
+            port.close()
+        for tag in options.tags:
+            self.images.tag(squashed, tag)
+        return replace(result, image_id=squashed)
+
+    def stream(self, path: str | None = None, *, tag: str | list[str] | None = None,
+               dockerfile: str | None = None, fileobj: BinaryIO | None = None,
+               buildargs: dict[str, str] | None = None, labels: dict[str, str] | None = None,
+               target: str | None = None, nocache: bool = False, squash: bool = False,
+               network_mode: str = "host") -> Iterator[dict[str, Any]]:
+        """docker-py's images.build: build the folder `path` (or the context tar `fileobj`)
+        and yield progress events, {"stream": line} then {"aux": {"ID": image_id}}
+        (builds/events.py); the image is stored and tagged `tag` (one or several)."""
+        from scow.build.context import BuildContext
+        from scow.build.ports import BuildOptions
+        from scow.build.progress import PlainProgress
+        from scow.engine.builds.events import stream_events
+
+        tags = (tag,) if isinstance(tag, str) else tuple(tag or ())
+        options = BuildOptions(dockerfile=dockerfile or "Dockerfile", tags=tags,
+                               target=target, build_args=dict(buildargs or {}),
+                               labels=dict(labels or {}), no_cache=nocache,
+                               network=network_mode)
+
+        def run(lines: Any) -> str:
+            if fileobj is not None:
+                context = BuildContext.from_tar(fileobj, dockerfile)
+            elif path is not None:
+                context = BuildContext.from_dir(path, dockerfile)
+            else:
+                raise InvalidArgument("build: give a path or a fileobj")
+            with context:
+                return self.build(context, options, PlainProgress(lines),
+                                  squash=squash).image_id
+
+        return stream_events(run)
+
+    def _squash(self, port: StoreBuildEngine, result: BuildResult) -> ImageID:
+        """`build --squash`: the layers this build added over its base image, as one."""
+        from scow.engine.images.squash import squash
+
+        diff_ids = json.loads(self.store.images.config_bytes(result.image_id)).get(
+            "rootfs", {}).get("diff_ids") or []
+        base = max((n for n in port.base_layers if diff_ids[:n] == port.base_diff_ids[n]),
+                   default=0)
+        if base >= len(diff_ids):
+            return result.image_id  # nothing new to squash
+        return squash(self.store, result.image_id, base)
+
+
+class StoreBuildEngine:
+    """``scow.build.ports.BuildEngine`` over one Engine's store, for one build."""
+
+    def __init__(self, store: Store, images: ImageService, distribution: DistributionService,
+                 runtime: Callable[[], Runc], *, epoch: int | None = None) -> None:
+        self.store = store
+        self.images = images
+        self.distribution = distribution
+        self.runtime = runtime
+        self.epoch = epoch  # SOURCE_DATE_EPOCH: the mtime of folders WORKDIR creates
+        self.lock = threading.RLock()
+        self.leases: list[ChainID] = []
+        self.local = threading.local()  # .made: (parent, layer) of this thread's last step
+        self.built = 0  # layer steps run (not cache hits) in this build
+        self.base_diff_ids: dict[int, list[str]] = {}  # diff_ids of the images FROM names
+        with self.lock:
+            self.store.recover()
+
+    @property
+    def cache(self) -> BuildCache:
+        from scow.engine.builds.cache import BuildCache
+
+        with self.lock:
+            if not hasattr(self, "_cache"):
+                self._cache = BuildCache(self.store.layers, self.store.build_cache)
+            return self._cache
+
+    def close(self) -> None:
+        """Release every lease this build took (what no image names is deleted)."""
+        with self.lock:
+            leases, self.leases = self.leases, []
+            for chain in reversed(leases):
+                self.store.layers.release_lease(chain)
+
+    # -- images -----------------------------------------------------------------------------
+    def get_image(self, ref: str) -> ImageView:
+        with self.lock:  # a pull writes to the store too: under the store lock
+            record = self.images.find(ref)
+            image_id = record.id if record else self.distribution.ensure_image(ref)
+            config = json.loads(self.store.images.config_bytes(image_id))
+            diffs = config.get("rootfs", {}).get("diff_ids") or []
+            if diffs:
+                self._lease(chain_id(diffs))
+            self.base_diff_ids[len(diffs)] = list(diffs)  # for --squash
+        return ImageView(ImageID(image_id), config)
+
+    @property
+    def base_layers(self) -> list[int]:
+        return list(self.base_diff_ids)
+
+    def commit_image(self, config: bytes) -> ImageID:
+        """Store the image; a build whose every step was a cache hit gives the image such a
+        build gave before (same ID), when it still exists."""
+        doc = json.loads(config)
+        with self.lock:
+            if not self.built:
+                earlier = self.cache.image_lookup(doc, self.store.images)
+                if earlier is not None:
+                    return ImageID(earlier)
+            record = self.store.images.create(config, built_locally=True)
+            self.cache.image_store(doc, record.id, record.top_layer)
+            return record.id
+
+    def tag(self, image_id: ImageID, ref: str) -> None:
+        with self.lock:
+            self.images.tag(image_id, ref)
+
+    # -- steps ------------------------------------------------------------------------------
+    def run_step(self, parent: ChainID | None, spec: RunSpec,
+                 output: Callable[[bytes], None]) -> RunResult:
+        from scow.engine.builds.run import run_in_container
+
+        outcome = run_in_container(self.store, self.runtime(), self.lock, parent,
+                                   spec, output)
+        if outcome.layer is None:
+            return RunResult(outcome.exit_code, None)
+        return RunResult(0, self._made(parent, outcome.layer))
+
+    def copy_step(self, parent: ChainID | None, spec: CopySpec) -> DiffID:
+        from scow.engine.builds.layers import write_copy
+
+        with self.open_rootfs(parent) as rootfs:
+            return self._register(parent, lambda out: write_copy(out, rootfs, spec))
+
+    def mkdir_step(self, parent: ChainID | None, path: str, user: str) -> DiffID:
+        from scow.engine.builds.layers import resolve_owner, write_mkdir
+
+        with self.open_rootfs(parent) as rootfs:
+            owner = resolve_owner(rootfs, user)
+            return self._register(parent, lambda out: write_mkdir(out, rootfs, path, owner,
+                                                                  self.epoch))
+
+    def _register(self, parent: ChainID | None, produce: Callable[[BinaryIO], None]) -> DiffID:
+        from scow.engine.layer_stream import register_from
+
+        with self.lock:
+            layer = register_from(self.store, produce, parent)
+            return self._made(parent, layer)
+
+    def _made(self, parent: ChainID | None, layer: Layer) -> DiffID:
+        with self.lock:
+            self.leases.append(layer.chain_id)
+            self.built += 1
+        self.local.made = (parent, layer)
+        return layer.diff_id
+
+    @contextlib.contextmanager
+    def open_rootfs(self, chain: ChainID | None) -> Iterator[str]:
+        if chain is None:
+            with tempfile.TemporaryDirectory(prefix="scow-scratch-") as empty:
+                yield empty
+            return
+        with self.lock:
+            self._lease(chain)
+            cache_id = self.store.layers.get(chain).cache_id
+            path = self.store.driver.get(cache_id)
+        try:
+            yield path
+        finally:
+            with self.lock:
+                self.store.driver.put(cache_id)
+
+    def _lease(self, chain: str) -> None:
+        self.store.layers.take_lease(chain)
+        self.leases.append(ChainID(chain))
+
+    # -- cache ------------------------------------------------------------------------------
+    def cache_lookup(self, key: str) -> DiffID | None:
+        with self.lock:
+            hit = self.cache.lookup(key)
+            if hit is None:
+                return None
+            self.leases.append(hit[1])
+            return hit[0]
+
+    def cache_store(self, key: str, diff_id: DiffID) -> None:
+        made: tuple[ChainID | None, Layer] | None = getattr(self.local, "made", None)
+        if made is None or made[1].diff_id != diff_id:
+            return
+        with self.lock:
+            self.cache.store(key, made[0], diff_id, made[1].chain_id)
+
+    # -- ADD <url> --------------------------------------------------------------------------
+    def download(self, url: str, dest_dir: str) -> str:
+        import urllib.error
+        import urllib.request
+
+        name = os.path.basename(url.split("?", 1)[0].rstrip("/")) or "download"
+        path = os.path.join(dest_dir, name)
+        try:
+            with urllib.request.urlopen(url, timeout=30) as resp, open(path, "wb") as f:
+                while chunk := resp.read(1 << 20):
+                    f.write(chunk)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            raise Unavailable(f"download {url}: {reason}") from None
+        return path
+

@@ -1,0 +1,97 @@
+"""owns: what every part of the container service shares: its collaborators (the store, the
+image and volume services, the settings and the runtime factory), a container's folder, and
+its run state as `docker ps` shows it. The service is assembled from mixins, one a module, all
+on this base: run.py (lifecycle), fs.py (commit, export), cp.py (archives in and out),
+inspect.py, and service.py (create, list, remove), which puts them together.
+
+    <root>/containers/<id>/        hostname, hosts, resolv.conf (bind-mounted), config.json
+                                   (the OCI bundle), state.json, container.log*, shim files
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from scow.oci.image import parse_time
+
+if TYPE_CHECKING:
+    from scow.engine.images import ImageService
+    from scow.engine.networks import NetworkService
+    from scow.engine.settings import Settings
+    from scow.engine.volumes import VolumeService
+    from scow.runtime.runc import Runc
+    from scow.runtime.state import ContainerState
+    from scow.store.containers import ContainerRecord, ContainerStore
+    from scow.store.store import Store
+
+RuntimeFactory = Callable[[], "Runc"]
+
+
+class ContainerBase:
+    """The collaborators of the container service (see the module doc)."""
+
+    def __init__(self, store: Store, images: ImageService, volumes: VolumeService,
+                 settings: Settings, runtime: RuntimeFactory, *,
+                 networks: Callable[[], NetworkService] | None = None) -> None:
+        self.store = store
+        self._network_service = networks  # scow network: the network service, made on first use
+        self.records: ContainerStore = store.containers
+        self.images = images
+        self.volumes = volumes
+        self.settings = settings
+        self._runtime = runtime
+        self._runc: Runc | None = None
+        self._runc_lock = threading.Lock()
+
+    @property
+    def networks(self) -> NetworkService:
+        """The network service (engine/networks.py), for the container's network at run time."""
+        if self._network_service is None:
+            raise RuntimeError("container service built without a network service")
+        return self._network_service()
+
+    @property
+    def runc(self) -> Runc:
+        """The OCI runtime, made on first use (`ps` never needs it)."""
+        with self._runc_lock:
+            if self._runc is None:
+                self._runc = self._runtime()
+            return self._runc
+
+    def folder(self, container_id: str) -> str:
+        """The container's folder, `<root>/containers/<id>`."""
+        return os.path.join(self.store.containers_dir(), container_id)
+
+    def state(self, record: ContainerRecord) -> ContainerState | None:
+        """The container's run state from its state.json; only a run whose monitor died
+        (a pid recorded, the monitor's lock free) costs more: it is repaired through runc."""
+        from scow.osutil.locks import is_locked
+        from scow.runtime.state import LOCK_FILE, read_state
+
+        folder = self.folder(record.id)
+        st = read_state(folder)
+        if st is None or not st.pid or is_locked(os.path.join(folder, LOCK_FILE)):
+            return st
+        from scow.runtime.monitor import refresh
+
+        return refresh(folder, record.id, self.runc)
+
+    def status_of(self, record: ContainerRecord) -> tuple[str, str, int]:
+        """(State, Status text, exit code) as `docker ps` shows them."""
+        from scow.format.units import human_duration
+
+        st = self.state(record)
+        if st is None:
+            return "created", "Created", 0
+        if st.status == "running":
+            paused = os.path.exists(os.path.join(self.folder(record.id), "paused"))
+            up = "Up " + human_duration(max(0.0, time.time() - parse_time(st.started_at)))
+            return ("paused", up + " (Paused)", 0) if paused else ("running", up, 0)
+        if st.status == "exited":
+            ago = human_duration(max(0.0, time.time() - parse_time(st.finished_at)))
+            return "exited", f"Exited ({st.exit_code}) {ago} ago", st.exit_code
+        return "created", "Created", 0

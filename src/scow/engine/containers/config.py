@@ -1,0 +1,297 @@
+"""owns: how a container's configuration is made from its image and the user's flags
+(docker's create: image config merged with the flags), and the JSON document kept for it
+(the fields of docker's config.v2.json and hostconfig.json that scow uses), and the isolation a
+container asks for: HostConfig ``Privileged``, ``CapAdd``/``CapDrop`` (normalized to ``CAP_``
+names) and ``SecurityOpt`` (``seccomp=unconfined|builtin|<profile JSON>``, a profile path read
+at create as docker's CLI does; ``no-new-privileges[=bool]``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from scow.errors import InvalidArgument
+
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass(frozen=True, slots=True)
+class CreateOptions:
+    image: str
+    cmd: list[str] | None = None
+    entrypoint: list[str] | None = None  # [] resets the image's entrypoint
+    name: str | None = None
+    env: list[str] = field(default_factory=list)
+    workdir: str = ""
+    user: str = ""
+    tty: bool = False
+    stdin_open: bool = False
+    hostname: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    network: str = "bridge"
+    network_aliases: list[str] = field(default_factory=list)
+    ip: str = ""  # --ip: the address on a user network
+    mac_address: str = ""
+    publish: list[str] = field(default_factory=list)  # -p specs
+    publish_all: bool = False
+    dns: list[str] = field(default_factory=list)
+    dns_search: list[str] = field(default_factory=list)
+    dns_options: list[str] = field(default_factory=list)
+    add_hosts: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)  # -v specs
+    mounts: list[str] = field(default_factory=list)  # --mount specs
+    auto_remove: bool = False
+    log_opts: dict[str, str] = field(default_factory=dict)
+    stop_signal: str = ""
+    stop_timeout: int | None = None
+    read_only: bool = False
+    group_add: list[str] = field(default_factory=list)
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    privileged: bool = False
+    security_opt: list[str] = field(default_factory=list)
+
+
+def merge_env(base: list[str], extra: list[str]) -> list[str]:
+    """Image env then flags; a later KEY replaces an earlier one in place (docker)."""
+    out: list[str] = []
+    index: dict[str, int] = {}
+    for item in base + extra:
+        key = item.split("=", 1)[0]
+        if key in index:
+            out[index[key]] = item
+        else:
+            index[key] = len(out)
+            out.append(item)
+    return out
+
+
+def container_config(opts: CreateOptions, image: dict[str, Any], container_id: str
+                     ) -> dict[str, Any]:
+    """docker's container Config for `opts` on an image whose config is `image`."""
+    entrypoint = image.get("Entrypoint") or None
+    cmd = image.get("Cmd") or None
+    if opts.entrypoint is not None:
+        entrypoint = [e for e in opts.entrypoint if e] or None
+        cmd = None  # a new entrypoint resets the image's CMD
+    if opts.cmd:
+        cmd = list(opts.cmd)
+    if not (entrypoint or cmd):
+        raise InvalidArgument("no command specified")
+    env = merge_env(list(image.get("Env") or [DEFAULT_PATH]), opts.env)
+    labels = dict(image.get("Labels") or {})
+    labels.update(opts.labels)
+    return {
+        "Hostname": opts.hostname or container_id[:12],
+        "Domainname": "",
+        "User": opts.user or image.get("User") or "",
+        "AttachStdin": opts.stdin_open and not opts.tty,
+        "AttachStdout": True,
+        "AttachStderr": True,
+        "ExposedPorts": _exposed(image, opts),
+        "Tty": opts.tty,
+        "OpenStdin": opts.stdin_open,
+        "StdinOnce": False,
+        "Env": env,
+        "Cmd": cmd,
+        "Image": opts.image,
+        "Volumes": image.get("Volumes") or None,
+        "WorkingDir": opts.workdir or image.get("WorkingDir") or "",
+        "Entrypoint": entrypoint,
+        "OnBuild": image.get("OnBuild") or None,
+        "Labels": labels,
+        "StopSignal": opts.stop_signal or image.get("StopSignal") or None,
+        "StopTimeout": opts.stop_timeout,
+        **({"MacAddress": _mac(opts.mac_address)} if opts.mac_address else {}),
+    }
+
+
+def _mac(value: str) -> str:
+    """--mac-address: six hex pairs, unicast."""
+    import re
+
+    if not re.fullmatch(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}", value) or \
+            int(value[:2], 16) & 1:
+        raise InvalidArgument(f"{value} is not a valid mac address")
+    return value.lower()
+
+
+def _exposed(image: dict[str, Any], opts: CreateOptions) -> dict[str, Any] | None:
+    """The image's EXPOSE ports plus every published one (docker)."""
+    from scow.network.ports import parse_publish
+
+    out = dict(image.get("ExposedPorts") or {})
+    out.update({k: {} for k in parse_publish(opts.publish)})
+    return out or None
+
+
+def _extra_hosts(items: list[str]) -> list[str] | None:
+    """--add-host HOST:IP (or HOST=IP), checked."""
+    import ipaddress
+
+    out = []
+    for item in items:
+        sep = "=" if "=" in item else ":"
+        name, found, ip = item.partition(sep)
+        ip = ip.strip("[]")
+        if not (found and name):
+            raise InvalidArgument(f"invalid argument {item!r} for \"--add-host\" flag: bad "
+                                  "format for add-host")
+        if ip != "host-gateway":
+            try:
+                ipaddress.ip_address(ip)
+            except ValueError:
+                raise InvalidArgument(f"invalid argument {item!r} for \"--add-host\" flag: "
+                                      f"invalid IP address in add-host: {ip!r}") from None
+        out.append(f"{name}:{ip}")
+    return out or None
+
+
+def _dns(servers: list[str]) -> list[str]:
+    """--dns: IP addresses only (each becomes a resolv.conf line)."""
+    import ipaddress
+
+    for server in servers:
+        try:
+            ipaddress.ip_address(server)
+        except ValueError:
+            raise InvalidArgument(f"{server!r} is not an ip address (--dns)") from None
+    return list(servers)
+
+
+def _words(items: list[str], flag: str) -> list[str]:
+    """--dns-search/--dns-option: one printable word each (no line of their own in
+    resolv.conf)."""
+    for item in items:
+        if not item or not item.isprintable() or any(c.isspace() for c in item):
+            raise InvalidArgument(f"invalid --{flag} value {item!r}")
+    return list(items)
+
+
+def network_host_config(opts: CreateOptions) -> dict[str, Any]:
+    """The network fields of HostConfig."""
+    from scow.network.ports import parse_publish
+
+    mode = "bridge" if opts.network in ("", "default") else opts.network
+    return {"NetworkMode": mode,
+            "PortBindings": parse_publish(opts.publish) or None,
+            "PublishAllPorts": opts.publish_all, "Dns": _dns(opts.dns) or None,
+            "DnsSearch": _words(opts.dns_search, "dns-search") or None,
+            "DnsOptions": _words(opts.dns_options, "dns-option") or None,
+            "ExtraHosts": _extra_hosts(opts.add_hosts)}
+
+
+def host_config(opts: CreateOptions) -> dict[str, Any]:
+    from scow.runtime.capabilities import container_caps, normalize
+
+    cap_add, cap_drop = normalize(opts.cap_add, "CapAdd"), normalize(opts.cap_drop, "CapDrop")
+    security_opt = security_opts(opts.security_opt,
+                                 container_caps(cap_add, cap_drop, privileged=opts.privileged))
+    log_config = {"Type": "json-file", "Config": dict(opts.log_opts)}
+    return {
+        "Binds": list(opts.volumes) or None,
+        "LogConfig": log_config,
+        **network_host_config(opts),  # scow network: NetworkMode, PortBindings, Dns...
+        "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+        "AutoRemove": opts.auto_remove,
+        "GroupAdd": list(opts.group_add) or None,
+        "CapAdd": cap_add or None,
+        "CapDrop": cap_drop or None,
+        "Privileged": opts.privileged,
+        "SecurityOpt": security_opt or None,
+        "ReadonlyRootfs": opts.read_only,
+        "Mounts": list(opts.mounts) or None,
+        "Runtime": "runc",
+        "ShmSize": 67108864,
+    }
+
+
+def security_opts(opts: list[str], caps: list[str]) -> list[str]:
+    """docker's `--security-opt` values checked, a seccomp profile path replaced by the
+    profile's compact JSON (so a later change of the file does not change the container)."""
+    from scow.runtime.seccomp import BUILTIN, UNCONFINED, read_profile, seccomp_section
+
+    out = []
+    for opt in opts:
+        key, sep, value = opt.partition("=")
+        if not sep and key != "no-new-privileges":
+            key, sep, value = opt.partition(":")
+        if key == "no-new-privileges":
+            no_new_privileges(f"{key}{sep and '='}{value}")
+        elif key == "seccomp" and value not in ("", BUILTIN, UNCONFINED):
+            value = value if value.lstrip().startswith("{") else read_profile(value)
+            seccomp_section(value, caps)  # a profile that cannot be used fails here
+        elif key not in ("seccomp", "apparmor", "label") or not value:
+            raise InvalidArgument(f"create container: invalid --security-opt: {opt!r}")
+        out.append(f"{key}={value}" if sep else key)
+    return out
+
+
+def no_new_privileges(opt: str) -> bool:
+    """The value of a `no-new-privileges[=bool]` security option."""
+    _, sep, value = opt.partition("=")
+    flags = {"1": True, "t": True, "true": True, "0": False, "f": False, "false": False}
+    if sep and value.lower() not in flags:
+        raise InvalidArgument(f"create container: invalid --security-opt: {opt!r}")
+    return flags[value.lower()] if sep else True
+
+
+def isolation(host: dict[str, Any], setting: str) -> tuple[bool, bool, str]:
+    """(privileged, no-new-privileges, seccomp profile) of a container whose HostConfig is
+    `host`; `setting` is scow.toml's ``seccomp-profile`` (a path, ``unconfined`` or empty),
+    used when the container names no profile and read now (nothing cached)."""
+    from scow.runtime.seccomp import BUILTIN, UNCONFINED, read_profile
+
+    privileged, nnp, seccomp = bool(host.get("Privileged")), False, None
+    for opt in host.get("SecurityOpt") or []:
+        key, _, value = opt.partition("=")
+        if key == "no-new-privileges":
+            nnp = no_new_privileges(opt)
+        elif key == "seccomp":
+            seccomp = "" if value == BUILTIN else value
+    if seccomp is None:  # privileged: no filter, the setting's file need not be there
+        seccomp = "" if privileged else \
+            setting if setting in ("", UNCONFINED) else read_profile(setting)
+    return privileged, nnp, seccomp
+
+
+def command_of(config: dict[str, Any]) -> tuple[str, list[str]]:
+    """(Path, Args) of the container's process."""
+    argv = list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])
+    return argv[0], argv[1:]
+
+
+# docker-py's keyword arguments of containers.create/run → CreateOptions fields
+_KWARGS = {"name": "name", "entrypoint": "entrypoint", "working_dir": "workdir", "user": "user",
+           "tty": "tty", "stdin_open": "stdin_open", "hostname": "hostname",
+           "labels": "labels", "network_mode": "network", "mounts": "mounts",
+           "auto_remove": "auto_remove", "read_only": "read_only", "cap_add": "cap_add",
+           "cap_drop": "cap_drop", "privileged": "privileged", "security_opt": "security_opt",
+           "stop_signal": "stop_signal", "group_add": "group_add", "log_opts": "log_opts"}
+
+
+def options_of(image: str, command: str | list[str] | None, kwargs: dict[str, Any]
+               ) -> CreateOptions:
+    """CreateOptions from docker-py's create/run arguments (`environment` a list or a dict,
+    `volumes` -v specs or docker-py's {host: {"bind": path, "mode": "rw"}}, a string
+    `command` or `entrypoint` split as a shell would)."""
+    import shlex
+
+    fields: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key in _KWARGS:
+            fields[_KWARGS[key]] = value
+        elif key not in ("environment", "volumes"):
+            raise InvalidArgument(f"create container: unknown argument {key!r}")
+    env = kwargs.get("environment") or []
+    fields["env"] = [f"{k}={v}" for k, v in env.items()] if isinstance(env, dict) else list(env)
+    volumes = kwargs.get("volumes") or []
+    fields["volumes"] = [f"{host}:{v['bind']}:{v.get('mode', 'rw')}"
+                         for host, v in volumes.items()] if isinstance(volumes, dict) \
+        else list(volumes)
+    if isinstance(fields.get("entrypoint"), str):
+        fields["entrypoint"] = shlex.split(fields["entrypoint"])
+    if fields.get("network") in (None, "default", "bridge"):
+        fields["network"] = "host"
+    cmd = shlex.split(command) if isinstance(command, str) else command
+    return CreateOptions(image=image, cmd=list(cmd) if cmd is not None else None, **fields)

@@ -1,0 +1,101 @@
+"""owns: what reads a container's files from outside as a whole: commit (its changes as a new
+image layer) and export (its whole root filesystem as a tar). ``cp`` (both ways) is
+``containers/cp.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, BinaryIO
+
+from scow.engine.containers.base import ContainerBase
+from scow.ids import EMPTY_TAR_DIFF_ID, ImageID
+from scow.oci.image import history_entry, make_config, rfc3339_nano
+from scow.oci.reference import parse_reference
+
+if TYPE_CHECKING:
+    from scow.store.layers import Layer
+
+
+class ContainerFilesystem(ContainerBase):
+    def commit(self, name: str, reference: str | None = None, *,
+               message: str = "", author: str = "", changes: list[str] | None = None,
+               pause: bool = True) -> ImageID:
+        """docker commit: the container's changes (against its init layer) as one new layer."""
+        from scow.engine.images.changes import apply_changes
+
+        record = self.records.get(name)
+        ref = parse_reference(reference) if reference else None
+        image_id = record.image_id
+        image = self.store.images.get(image_id)
+        base = self.store.images.config(image_id)
+        mount_id = record.mount_id or ""
+        self.store.recover()
+        with self._paused(record.id, pause):
+            layer = self._register_from(lambda out: self.store.driver.diff(
+                mount_id, f"{mount_id}-init", out), image.top_layer)
+        try:
+            config = apply_changes(dict(record.doc["Config"]), changes or [])
+            for key in ("Hostname", "Domainname", "AttachStdin", "AttachStdout", "AttachStderr",
+                        "Tty", "OpenStdin", "StdinOnce", "Image", "StopTimeout"):
+                config.pop(key, None)
+            created = rfc3339_nano()
+            empty = layer.diff_id == EMPTY_TAR_DIFF_ID
+            diff_ids: list[str] = [*base.diff_ids, *([] if empty else [layer.diff_id])]
+            history = list(base.get("history") or []) + [history_entry(
+                created, " ".join(record.doc["Config"].get("Cmd") or []), comment=message,
+                author=author, empty_layer=empty)]
+            extra = {k: v for k, v in (("author", author), ("comment", message)) if v}
+            config_bytes = make_config(diff_ids=diff_ids, history=history, config=config,
+                                       created=created, architecture=base.architecture or "amd64",
+                                       extra={"container": record.id, **extra})
+            new = self.store.images.create(config_bytes, parent=image_id, built_locally=True)
+        finally:
+            self.store.layers.release_lease(layer.chain_id)
+        if ref is not None:
+            self.store.refs.add(ref, new.id)
+        return new.id
+
+    @contextlib.contextmanager
+    def _paused(self, container_id: str, pause: bool) -> Iterator[None]:
+        """Pause a running container for the block (docker commit pauses by default)."""
+        record = self.records.get(container_id)
+        st = self.state(record)
+        paused = os.path.exists(os.path.join(self.folder(container_id), "paused"))
+        doit = pause and st is not None and st.status == "running" and not paused
+        if doit:
+            self.runc.pause(container_id)
+        try:
+            yield
+        finally:
+            if doit:
+                self.runc.resume(container_id)
+
+    def _register_from(self, produce: Callable[[BinaryIO], None],
+                       parent: str | None) -> Layer:
+        """Register the tar that `produce` writes, streamed through a pipe (no temp copy)."""
+        from scow.engine.layer_stream import register_from
+
+        return register_from(self.store, produce, parent)
+
+    def export(self, name: str, out: BinaryIO | str) -> None:
+        """docker export: the container's merged root filesystem as one tar, written to `out`
+        (a stream, or a file path written atomically)."""
+        from scow.archive.writer import write_tree
+
+        if isinstance(out, str):
+            from scow.osutil.atomic import atomic_writer
+
+            with atomic_writer(out) as f:
+                self.export(name, f)
+            return
+
+        record = self.records.get(name)
+        mount_id = record.mount_id or ""
+        root = self.store.driver.get(mount_id)
+        try:
+            write_tree(root, out)
+        finally:
+            self.store.driver.put(mount_id)

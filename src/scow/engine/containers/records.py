@@ -1,0 +1,35 @@
+"""owns: the typed records the container service returns (`ContainerSummary`, a row of
+`docker ps`); NamedTuples, as they are on `scow ps`'s start-up path."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+
+class ContainerSummary(NamedTuple):
+    id: str
+    name: str
+    image: str
+    image_id: str
+    command: str
+    created: float
+    state: str  # created | running | paused | exited
+    status: str
+    exit_code: int
+    labels: dict[str, str]
+    mounts: list[str]
+    size_rw: int | None = None
+    size_root_fs: int | None = None
+    ports: str = ""  # docker ps's PORTS (scow network)
+    networks: str = ""
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """docker's JSON of the row (the Engine API's GET /containers/json)."""
+        out: dict[str, Any] = {
+            "Id": self.id, "Names": ["/" + self.name], "Image": self.image,
+            "ImageID": self.image_id, "Command": self.command, "Created": int(self.created),
+            "State": self.state, "Status": self.status, "Labels": dict(self.labels)}
+        if self.size_rw is not None:
+            out["SizeRw"], out["SizeRootFs"] = self.size_rw, self.size_root_fs
+        return out

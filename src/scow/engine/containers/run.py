@@ -1,0 +1,376 @@
+"""owns: running containers: start (mount the rootfs, volumes, the OCI bundle, the monitor),
+stop, kill, wait, restart, pause, exec, logs, attach, and `cleanup`, which the monitor runs
+when the container has stopped (it unmounts the rootfs: mounts are counted on disk, one per
+running container, so a daemonless scow never leaks or stacks them)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from scow.engine.containers.base import ContainerBase
+from scow.engine.containers.config import merge_env
+from scow.errors import Conflict, InvalidArgument
+from scow.osutil.locks import flocked
+from scow.store.containers import ContainerRecord
+
+
+class ExecResult(NamedTuple):
+    """What docker-py's exec_run returns: the exit code (None when detached) and the output
+    (bytes; (stdout, stderr) with demux)."""
+
+    exit_code: int | None
+    output: bytes | tuple[bytes | None, bytes | None]
+
+
+if TYPE_CHECKING:
+    from scow.runtime.attach import AttachConnection
+    from scow.runtime.logs import LogEntry
+    from scow.runtime.monitor import Started
+    from scow.runtime.spec import Mount, RunConfig
+    from scow.runtime.state import ContainerState
+
+
+def _fill_volume(rootfs: str, dest: str, volume: str) -> None:
+    """docker copies the image's content at the mount point into an empty new volume."""
+    from scow.osutil.fs import copy_tree
+    from scow.osutil.openat2 import open_in_root
+
+    root_fd = os.open(rootfs, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fd = open_in_root(root_fd, dest, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    finally:
+        os.close(root_fd)
+    try:
+        copy_tree(f"/proc/self/fd/{fd}/.", volume)  # the contents, owner and mode of the folder
+    finally:
+        os.close(fd)
+
+
+def _exec_isolation(host: dict[str, Any]) -> dict[str, Any]:
+    """The container's capabilities and no-new-privileges, which its exec processes get too
+    (runc applies the container's seccomp filter to them itself)."""
+    from scow.engine.containers.config import isolation
+    from scow.runtime.capabilities import container_caps
+
+    privileged, nnp, _ = isolation(host, "")  # the profile is not needed here
+    caps = container_caps(host.get("CapAdd") or (), host.get("CapDrop") or (),
+                          privileged=privileged)
+    return {"caps": tuple(caps), "no_new_privileges": nnp}
+
+
+class ContainerLifecycle(ContainerBase):
+    def start(self, name: str, *, attach: bool = False) -> Started | None:
+        """docker start; None when it was already running."""
+        record = self.records.get(name)
+        st = self.state(record)
+        if st is not None and st.status == "running":
+            return None
+        self._monitor_gone(record)  # its exit command must not unmount the new run's rootfs
+        with self.start_lock(record.id):  # (and may take the start lock: --rm)
+            return self._start(self.records.get(record.id), attach)
+
+    @contextlib.contextmanager
+    def start_lock(self, container_id: str) -> Iterator[None]:
+        """Held by start from before the mount until the container runs, and by rm (so
+        prune): a removal never sees a starting container as stopped (dockerd's container
+        lock)."""
+        with contextlib.ExitStack() as stack:
+            with contextlib.suppress(FileNotFoundError):  # no folder: the caller finds no record
+                stack.enter_context(flocked(os.path.join(self.folder(container_id),
+                                                         "start.lock")))
+            yield
+
+    def _start(self, record: ContainerRecord, attach: bool) -> Started | None:
+        from scow.format.units import parse_size
+        from scow.runtime.monitor import MonitorOptions, start_container
+        from scow.runtime.spec import make_spec, write_bundle
+
+        st = self.state(record)
+        if st is not None and st.status == "running":
+            return None
+        self.cleanup(record)  # a previous run whose monitor died may still hold its mount
+        folder = self.folder(record.id)
+        mount_id = record.mount_id or ""
+        rootfs = self.store.driver.get(mount_id)
+        self._set_mounted(record.id, True)
+        try:
+            from scow.engine.network_attach import attach as attach_network  # scow network
+
+            netns = attach_network(self, record)
+            cfg = self.run_config(record, rootfs, netns or "")
+            write_bundle(folder, make_spec(cfg, rootfs, folder))
+            log = record.doc["HostConfig"]["LogConfig"]["Config"]
+            opts = MonitorOptions(
+                tty=cfg.tty, open_stdin=cfg.open_stdin,
+                log_max_size=parse_size(log["max-size"]) if log.get("max-size") else -1,
+                log_max_file=int(log.get("max-file", "1")),
+                exit_command=(sys.executable, "-m", "scow", "--root", self.store.root,
+                              "container", "cleanup", record.id))
+            return start_container(folder, record.id, self.runc, opts, attach=attach)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.cleanup(record)
+            raise
+
+    def run_config(self, record: ContainerRecord, rootfs: str, netns: str = "") -> RunConfig:
+        """What the OCI spec of the container's next run is made from: its config, mounts and
+        isolation, over `rootfs`."""
+        from scow.engine.containers.config import isolation
+        from scow.runtime.spec import RunConfig
+
+        doc, config = record.doc, record.doc["Config"]
+        host = doc["HostConfig"]
+        privileged, nnp, seccomp = isolation(host, self.settings.seccomp_profile)
+        return RunConfig(
+            container_id=record.id, entrypoint=tuple(config.get("Entrypoint") or ()),
+            cmd=tuple(config.get("Cmd") or ()), env=tuple(config.get("Env") or ()),
+            user=config.get("User") or "", group_add=tuple(host.get("GroupAdd") or ()),
+            workdir=config.get("WorkingDir") or "/", tty=bool(config.get("Tty")),
+            open_stdin=bool(config.get("OpenStdin")), hostname=config.get("Hostname") or "",
+            network="host" if host.get("NetworkMode") in ("host", "default") else "none",
+            netns=netns,
+            mounts=tuple(self._mounts(record, rootfs)),
+            read_only_rootfs=bool(host.get("ReadonlyRootfs")),
+            cap_add=tuple(host.get("CapAdd") or ()), cap_drop=tuple(host.get("CapDrop") or ()),
+            privileged=privileged, no_new_privileges=nnp, seccomp=seccomp)
+
+    def _mounts(self, record: ContainerRecord, rootfs: str) -> Iterator[Mount]:
+        from scow.runtime.spec import Mount
+
+        for m in record.doc.get("MountPoints", []):
+            if m["Type"] == "tmpfs":
+                yield Mount(m["Destination"], "", "tmpfs", not m["RW"])
+                continue
+            source = m["Source"]
+            if m["Type"] == "volume":
+                fresh = self.volumes.find(m["Name"]) is None
+                volume = self.volumes.create(m["Name"], anonymous=m.get("Anonymous", False))
+                source = volume.mountpoint
+                if fresh or not os.listdir(source):
+                    _fill_volume(rootfs, m["Destination"], source)
+            yield Mount(m["Destination"], source, "bind", not m["RW"])
+
+    def _monitor_gone(self, record: ContainerRecord, timeout: float = 130.0
+                      ) -> None:
+        """Wait until the monitor of a stopped container has run its exit command and exited."""
+        import time
+
+        from scow.runtime.monitor import monitor_running
+
+        folder = self.folder(record.id)
+        deadline = time.monotonic() + timeout
+        while monitor_running(folder) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def _is_mounted(self, container_id: str) -> bool:
+        doc = self.records.doc_of(container_id)
+        return bool(doc and doc.get("Mounted"))
+
+    def _set_mounted(self, container_id: str, mounted: bool) -> None:
+        self.records.patch_doc(container_id, {"Mounted": mounted})
+
+    def cleanup(self, record: ContainerRecord, *,
+                remove_runtime: bool = False) -> None:
+        """Release what a stopped container holds: runc's state and its rootfs mount.
+        Idempotent; run by the monitor's exit command and by start/rm."""
+        folder = self.folder(record.id)
+        if not os.path.isdir(folder):
+            return
+        with flocked(os.path.join(folder, "cleanup.lock")):
+            st = self.state(record)
+            if st is not None and st.status == "running":
+                return
+            from scow.engine.network_attach import detach as detach_network  # scow network
+
+            detach_network(self, record)
+            if self._is_mounted(record.id):
+                self.store.driver.put(record.mount_id or "")
+                self._set_mounted(record.id, False)
+            if remove_runtime or st is not None:
+                with contextlib.suppress(Exception):
+                    if self.runc.state(record.id) is not None:
+                        self.runc.delete(record.id, force=True)
+
+    def stop(self, name: str, *, timeout: float | None = None,
+             signal: str | None = None) -> ContainerState | None:
+        """docker stop: the stop signal (the container's, else TERM), then KILL after `timeout`
+        seconds (the container's, else 10); its last state."""
+        from scow.runtime.monitor import stop as stop_monitor
+
+        record = self.records.get(name)
+        config = record.doc["Config"]
+        if timeout is None:
+            timeout = config.get("StopTimeout") if config.get("StopTimeout") is not None else 10
+        sig = signal or config.get("StopSignal") or "TERM"
+        self._unpause(record)
+        st = stop_monitor(self.folder(record.id), record.id, self.runc, timeout=float(timeout),
+                          signal=sig.removeprefix("SIG"))
+        self._monitor_gone(record)
+        self.cleanup(record)
+        return st
+
+    def restart(self, name: str, *, timeout: float | None = None,
+                signal: str | None = None) -> None:
+        """docker restart: stop (as `stop` does), then start."""
+        self.stop(name, timeout=timeout, signal=signal)
+        self.start(name)
+
+    def kill(self, name: str, signal: str = "KILL") -> None:
+        """docker kill: send `signal` to the running container; Conflict if it is not running."""
+        from scow.runtime.monitor import kill as kill_monitor
+
+        record = self.records.get(name)
+        st = self.state(record)
+        if st is None or st.status != "running":
+            raise Conflict(f"cannot kill container: {name}: container {record.id} is not "
+                           "running")
+        kill_monitor(self.folder(record.id), record.id, self.runc,
+                     signal.upper().removeprefix("SIG"))
+
+    def kill_for_removal(self, record: ContainerRecord) -> None:
+        """Kill the container at once and wait for its monitor to go (docker rm -f)."""
+        from scow.runtime.monitor import stop as stop_monitor
+
+        self._unpause(record)
+        stop_monitor(self.folder(record.id), record.id, self.runc, timeout=0, signal="KILL")
+        self._monitor_gone(record)
+
+    def wait_released(self, name: str) -> None:
+        """Wait until the stopped container's monitor ran its cleanup (rootfs mount and
+        network released), as `wait` does."""
+        record = self.records.find(name)
+        if record is not None:
+            self._monitor_gone(record)
+
+    def wait(self, name: str) -> int:
+        """docker wait: until the container exits (waiting for a created one to run); its exit
+        code."""
+        import time
+
+        from scow.runtime.monitor import wait as wait_monitor
+
+        record = self.records.get(name)
+        while self.state(record) is None:  # docker waits for a created container to run and exit
+            time.sleep(0.1)
+        code = wait_monitor(self.folder(record.id), record.id, self.runc).exit_code
+        self._monitor_gone(record)  # its mount is released when wait returns
+        return code
+
+    def pause(self, name: str) -> None:
+        """docker pause: freeze the container's processes; Conflict unless it is running."""
+        record = self.records.get(name)
+        st = self.state(record)
+        if st is None or st.status != "running":
+            raise Conflict(f"Container {record.id} is not running")
+        self.runc.pause(record.id)
+        open(os.path.join(self.folder(record.id), "paused"), "w").close()
+
+    def unpause(self, name: str) -> None:
+        """docker unpause; Conflict unless the container is paused."""
+        record = self.records.get(name)
+        if not self._unpause(record):
+            raise Conflict(f"Container {record.id} is not paused")
+
+    def _unpause(self, record: ContainerRecord) -> bool:
+        marker = os.path.join(self.folder(record.id), "paused")
+        if not os.path.exists(marker):
+            return False
+        with contextlib.suppress(Exception):
+            self.runc.resume(record.id)
+        os.unlink(marker)
+        return True
+
+    def exec(self, name: str, argv: list[str], *, env: list[str] | None = None,
+                user: str = "", workdir: str = "", tty: bool = False, detach: bool = False,
+                stdin: int | None = None, stdout: int | None = None,
+                stderr: int | None = None) -> int | None:
+        """docker exec: the process's exit code (None when detached); its output goes to the
+        `stdout`/`stderr` fds (this process's own when None)."""
+        from scow.runtime.exec import ExecConfig, exec_process
+
+        record = self.records.get(name)
+        st = self.state(record)
+        if st is None or st.status != "running":
+            raise Conflict(f"Container {record.id} is not running")
+        if os.path.exists(os.path.join(self.folder(record.id), "paused")):
+            raise Conflict(f"Container {record.id} is paused, unpause the container before exec")
+        if not argv:
+            raise InvalidArgument("exec: no command specified")
+        config = record.doc["Config"]
+        cfg = ExecConfig(argv=tuple(argv), env=tuple(merge_env(config.get("Env") or [], env or [])),
+                         **_exec_isolation(record.doc["HostConfig"]),
+                         user=user or config.get("User") or "",
+                         workdir=workdir or config.get("WorkingDir") or "/", tty=tty,
+                         hostname=config.get("Hostname") or "")
+        rootfs = self.store.driver.metadata(record.mount_id or "").get("MergedDir") or \
+            self.store.driver.layer_path(record.mount_id or "")
+        return exec_process(self.runc, record.id, cfg, rootfs, detach=detach, stdin=stdin,
+                            stdout=stdout, stderr=stderr)
+
+    def exec_run(self, name: str, cmd: str | list[str], *, stdout: bool = True,
+                 stderr: bool = True, tty: bool = False, user: str = "", workdir: str = "",
+                 environment: list[str] | dict[str, str] | None = None, detach: bool = False,
+                 demux: bool = False) -> ExecResult:
+        """docker-py's exec_run: run `cmd` in the running container and collect its output
+        (both streams in one, or (stdout, stderr) with `demux`)."""
+        import shlex
+        import tempfile
+
+        argv = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
+        env = [f"{k}={v}" for k, v in environment.items()] if isinstance(environment, dict) \
+            else list(environment or [])
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+            try:
+                code = self.exec(name, argv, env=env, user=user, workdir=workdir, tty=tty,
+                                 detach=detach, stdout=out.fileno() if stdout else null,
+                                 stderr=(err if demux else out).fileno() if stderr else null)
+            finally:
+                os.close(null)
+            out.seek(0)
+            err.seek(0)
+            if demux:
+                return ExecResult(code, (out.read() or None, err.read() or None))
+            return ExecResult(code, out.read())
+
+    def logs(self, name: str, *, follow: bool = False, tail: int | None = None,
+             since: str | None = None, until: str | None = None) -> Iterator[LogEntry]:
+        """docker logs: the container's json-file log entries (stream, time, data), following it
+        while it runs with `follow`."""
+        from scow.runtime.logs import LOG_FILE, read_logs
+
+        record = self.records.get(name)
+        path = os.path.join(self.folder(record.id), LOG_FILE)
+
+        def stopped() -> bool:
+            st = self.state(record)
+            return st is None or st.status != "running"
+
+        return read_logs(path, tail=tail, since=since, until=until, follow=follow, stopped=stopped)
+
+    def attach(self, name: str) -> AttachConnection:
+        """docker attach: a connection to the running container's stdio (its monitor's socket)."""
+        from scow.runtime.attach import AttachConnection
+
+        record = self.records.get(name)
+        st = self.state(record)
+        if st is None or st.status != "running":
+            raise Conflict("You cannot attach to a stopped container, start it first")
+        return AttachConnection(self.folder(record.id))
+
+    def release_stopped_mount(self, record: ContainerRecord) -> None:
+        """Release a container's rootfs mount unless it is running or paused (docker's cleanup)."""
+        if self.status_of(record)[0] in ("running", "paused"):
+            return
+        self.cleanup(record)
+        driver = self.store.driver
+        for _ in range(64):  # killed between mounting and recording it: no Mounted flag
+            if not (record.mount_id and driver.is_mounted(record.mount_id)):
+                break
+            driver.put(record.mount_id)

@@ -1,0 +1,360 @@
+"""owns: the container service: create, look up, list (`ps`), diff, remove and prune
+containers, and the service assembled from the mixins: running them is run.py, commit/export
+fs.py, cp cp.py, inspect inspect.py (all on base.py's collaborators).
+
+A container = its record (store/containers.py) + a writable layer on an ``-init`` layer on the
+image's layers + its folder::
+
+    <root>/containers/<id>/        hostname, hosts, resolv.conf (bind-mounted), config.json
+                                   (the OCI bundle), state.json, container.log*, shim files
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import os
+import shutil
+from typing import TYPE_CHECKING, Any
+
+from scow.engine.containers.cp import ContainerCopy
+from scow.engine.containers.fs import ContainerFilesystem
+from scow.engine.containers.inspect import ContainerInspection
+from scow.engine.containers.model import Container
+from scow.engine.containers.records import ContainerSummary
+from scow.engine.containers.run import ContainerLifecycle
+from scow.engine.network_files import display_ports
+from scow.errors import (
+    Conflict,
+    ContainerError,
+    ContainerNotFound,
+    InvalidArgument,
+    NameInUse,
+    NotFound,
+    ScowError,
+)
+from scow.ids import random_id, short_id
+from scow.oci.image import rfc3339_nano
+from scow.store.containers import ContainerRecord
+
+if TYPE_CHECKING:
+    from scow.engine.containers.config import CreateOptions
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
+                       ContainerInspection):
+    """docker's container verbs (create, start, stop, exec, logs, commit, cp, rm...), each a
+    method; built by `Engine` with the collaborators `ContainerBase` names."""
+
+    # -- create ---------------------------------------------------------------------------
+    def _create(self, opts: CreateOptions) -> str:
+        """docker create: the records, the init and writable layers and the folder."""
+        from scow.engine.containers import initlayer
+        from scow.engine.containers.config import command_of, container_config, host_config
+        from scow.engine.images.squash import check_depth
+
+        self.store.recover()
+        image_id = self.images.resolve(opts.image)
+        check_depth(self.store, image_id, opts.image)
+        image = self.store.images.config(image_id)
+        container_id = random_id()
+        config = container_config(opts, image.config, container_id)
+        mounts = _mount_points(opts)
+        path, args = command_of(config)
+        doc: dict[str, Any] = {
+            "Id": container_id, "Created": rfc3339_nano(), "Path": path, "Args": args,
+            "Config": config, "HostConfig": host_config(opts), "Image": image_id,
+            "MountPoints": mounts, "Mounted": False,
+        }
+        doc["NetworkSettings"] = self._networks(doc, opts)  # scow network
+        name = self._reserve(container_id, opts.name, image_id, doc)
+        doc["Name"] = "/" + name
+        record = self.store.images.get(image_id)
+        dests = tuple(m["Destination"] for m in mounts)
+        try:
+            rw = self.store.layers.create_rw(record.top_layer, container_id,
+                                             init=lambda p: initlayer.setup(p, dests))
+            folder = self.folder(container_id)
+            os.makedirs(folder, mode=0o710, exist_ok=True)
+            from scow.runtime.spec import write_etc_files
+
+            write_etc_files(folder, config["Hostname"])
+            self.records.publish(container_id, rw.mount_id, doc)
+        except BaseException:
+            self._discard(container_id)
+            raise
+        return container_id
+
+    def _networks(self, doc: dict[str, Any], opts: CreateOptions) -> dict[str, Any]:
+        """NetworkSettings at create: the network named by --network (checked to exist),
+        with --network-alias (user networks only, as docker)."""
+        from scow.engine.network_attach import uses_namespace
+
+        mode = doc["HostConfig"]["NetworkMode"]
+        if mode.startswith("container:"):
+            self.records.get(mode.removeprefix("container:"))
+        if not uses_namespace(mode):
+            if opts.network_aliases or opts.ip:
+                raise InvalidArgument("network-scoped alias and --ip are supported only for "
+                                      "containers in user defined networks")
+            return {"Networks": {mode: {}}, "Ports": {}}
+        from scow.engine.networks import check_aliases
+
+        net = self.networks.get(mode)
+        check_aliases(opts.network_aliases)
+        if (opts.network_aliases or opts.ip) and net.name == "bridge":
+            raise InvalidArgument("network-scoped alias and --ip are supported only for "
+                                  "containers in user defined networks")
+        return {"Networks": {net.name: {
+            "Aliases": list(opts.network_aliases) or None, "NetworkID": net.id,
+            "IPAMConfig": {"IPv4Address": opts.ip} if opts.ip else None}}, "Ports": {}}
+
+    def _reserve(self, container_id: str, name: str | None, image_id: str,
+                 doc: dict[str, Any]) -> str:
+        from scow.engine.containers.names import random_name, validate_name
+
+        if name:
+            name = validate_name(name)
+            self.records.reserve(container_id, name, image_id, doc)
+            return name
+        for attempt in range(10):
+            candidate = random_name(attempt)
+            try:
+                self.records.reserve(container_id, candidate, image_id, doc)
+                return candidate
+            except NameInUse:
+                continue
+        raise Conflict("create container: could not find a free random name")
+
+    def _discard(self, container_id: str) -> None:
+        """Remove whatever a failed or interrupted create left (never masks its error)."""
+        with contextlib.suppress(ScowError, OSError):
+            for mount_id in self.store.layers.rw_of_container(container_id):
+                self.store.layers.remove_rw(mount_id)
+            shutil.rmtree(self.folder(container_id), ignore_errors=True)
+            self.records.delete(container_id)
+
+    def exists(self, name: str) -> bool:
+        """Whether a container (finished creating) has this ID, ID prefix or name."""
+        return self.records.find(name) is not None
+
+    def config(self, name: str) -> dict[str, Any]:
+        """The container's Config object (docker's JSON: Image, Cmd, Env, Tty, Labels...)."""
+        config: dict[str, Any] = self.records.get(name).doc["Config"]
+        return dict(config)
+
+    # -- listing --------------------------------------------------------------------------
+    def list_containers(self, *, all: bool = False, size: bool = False,
+                        filters: dict[str, list[str]] | None = None, last: int = -1
+                        ) -> list[ContainerSummary]:
+        """docker ps: running containers (every one with `all`), with sizes when `size`,
+        filtered as `docker ps --filter`, the `last` created."""
+        from scow.engine.containers.filters import matches
+
+        records = self.records.all()
+        out = []
+        for record in records:
+            state, status, code = self.status_of(record)
+            summary = self._summary(record, state, status, code)
+            if not all and state not in ("running", "paused") and last < 0:
+                continue
+            if filters and not matches(self.images, self.store, summary, filters):
+                continue
+            out.append(summary)
+        if last >= 0:
+            out = out[:last]
+        if size:
+            out = [self._with_size(s) for s in out]
+        return out
+
+    def _summary(self, record: ContainerRecord, state: str, status: str,
+                 code: int) -> ContainerSummary:
+        doc = record.doc
+        return ContainerSummary(
+            record.id, record.name, doc["Config"].get("Image", ""), record.image_id,
+            command_line(doc["Path"], doc["Args"]), record.created, state, status, code,
+            doc["Config"].get("Labels") or {},
+            [m["Name"] or m["Source"] for m in doc.get("MountPoints", [])],
+            ports=display_ports((doc.get("NetworkSettings") or {}).get("Ports") or {}),
+            networks=",".join(sorted((doc.get("NetworkSettings") or {}).get("Networks") or {})))
+
+    def _with_size(self, s: ContainerSummary) -> ContainerSummary:
+        rw, root_fs = self.sizes(s.id)
+        return s._replace(size_rw=rw, size_root_fs=root_fs)
+
+    def using_image(self, image_id: str) -> list[tuple[str, bool]]:
+        """(short ID, running) of the containers made from `image_id` (for rmi)."""
+        out = []
+        for record in self.records.using_image(image_id):
+            st = self.state(record) if record.state == "ready" else None
+            out.append((short_id(record.id), bool(st and st.status == "running")))
+        return out
+
+    def diff(self, name: str) -> list[dict[str, Any]]:
+        """docker-py's diff: docker's JSON, [{"Path": ..., "Kind": 0 changed, 1 added,
+        2 deleted}]."""
+        kinds = {"C": 0, "A": 1, "D": 2}
+        return [{"Path": path, "Kind": kinds[kind]} for kind, path in self.changes(name)]
+
+    # -- diff -----------------------------------------------------------------------------
+    def changes(self, name: str) -> list[tuple[str, str]]:
+        """docker diff: (kind, path) against the init layer."""
+        record = self.records.get(name)
+        mount_id = record.mount_id or ""
+        changes = self.store.driver.changes(mount_id, f"{mount_id}-init")
+        return [(c.kind, c.path) for c in changes]
+
+    # -- remove ---------------------------------------------------------------------------
+    def remove(self, name: str, *, force: bool = False, volumes: bool = False) -> str:
+        """docker rm; returns the name as given."""
+        self.store.recover()
+        record = self.records.get(name)
+        st = self.state(record)
+        if st is not None and st.status == "running":
+            if not force:
+                raise _running(record.id)
+            self.kill_for_removal(record)  # not under the start lock: the monitor's exit
+            if self.records.find(record.id) is None:  # command (--rm) takes it
+                return name  # it was run with --rm: its monitor removed it
+        with self.start_lock(record.id):  # never while a start is between mount and running
+            record = self.records.get(record.id)  # a --rm monitor may have removed it meanwhile
+            st = self.state(record)
+            if st is not None and st.status == "running":
+                raise _running(record.id)  # started meanwhile
+            self.records.mark_removing(record.id)
+            self._remove_marked(record, volumes)
+        return name
+
+    def _remove_marked(self, record: ContainerRecord, volumes: bool) -> None:
+        self.cleanup(record, remove_runtime=True)
+        if record.mount_id:
+            self.store.layers.remove_rw(record.mount_id)
+        shutil.rmtree(self.folder(record.id), ignore_errors=True)
+        self.records.delete(record.id)
+        if volumes:
+            for mount in record.doc.get("MountPoints", []):
+                if mount.get("Anonymous"):
+                    with contextlib.suppress(Conflict):  # another container mounts it
+                        self.volumes.remove(mount["Name"], force=True)
+
+    def exit_cleanup(self, container_id: str) -> None:
+        """What the monitor runs after the container stopped: cleanup, then --rm."""
+        record = self.records.find(container_id)
+        if record is None:
+            return
+        self.cleanup(record)
+        if record.doc["HostConfig"].get("AutoRemove"):
+            self.remove(container_id, volumes=True)
+
+    def reap(self, record: ContainerRecord) -> None:
+        """Stop and release what an interrupted create or rm left running (store recovery)."""
+        st = self.state(record) if os.path.isdir(self.folder(record.id)) else None
+        if st is not None and st.status == "running":
+            self.kill_for_removal(record)
+        self.cleanup(record, remove_runtime=True)
+
+    def prune(self) -> tuple[list[str], int]:
+        """docker container prune: remove every stopped container; (IDs, bytes reclaimed)."""
+        removed, reclaimed = [], 0
+        for record in self.records.all():
+            state, _, _ = self.status_of(record)
+            if state in ("running", "paused"):
+                continue
+            try:
+                size = self.sizes(record.id)[0]
+                self.remove(record.id)
+            except (NotFound, Conflict):
+                continue  # removed by its --rm monitor, or started meanwhile: moby skips it too
+            reclaimed += size
+            removed.append(record.id)
+        return removed, reclaimed
+
+    # -- docker-py's object model ------------------------------------------------------------
+    def get(self, name: str) -> Container:
+        """docker-py's containers.get: the Container with this ID, ID prefix or name."""
+        return Container(self, self.inspect(name))
+
+    def list(self, *, all: bool = False, filters: dict[str, builtins.list[str]] | None = None,
+             limit: int = -1) -> builtins.list[Container]:
+        """docker-py's containers.list: running ones (every one with `all`), newest first."""
+        out = []
+        for s in self.list_containers(all=all, filters=filters, last=limit):
+            with contextlib.suppress(ContainerNotFound):  # removed since it was listed
+                out.append(self.get(s.id))
+        return out
+
+    def create(self, image: str | CreateOptions, command: str | builtins.list[str] | None = None,
+               **kwargs: Any) -> Container:
+        """docker create: from `CreateOptions`, or docker-py's way (image, command and
+        keyword arguments: name, environment, entrypoint, working_dir, user, tty,
+        stdin_open, hostname, labels, network_mode, volumes, mounts, auto_remove,
+        read_only, cap_add, cap_drop, privileged, security_opt, stop_signal, group_add)."""
+        from scow.engine.containers.config import options_of
+
+        opts = image if not isinstance(image, str) else options_of(image, command, kwargs)
+        return self.get(self._create(opts))
+
+    def run(self, image: str, command: str | builtins.list[str] | None = None, *,
+            detach: bool = False, remove: bool = False, stdout: bool = True,
+            stderr: bool = False, **kwargs: Any) -> Container | bytes:
+        """docker-py's containers.run: create and start; with `detach` the Container, else
+        wait and return its output (stdout; stderr too when asked), raising ContainerError
+        when it exits non-zero. `remove` removes it once it has exited (detached: docker's
+        --rm, `auto_remove`)."""
+        if detach and remove:
+            kwargs["auto_remove"] = True
+        container = self.create(image, command, **kwargs)
+        try:
+            container.start()
+        except BaseException:
+            with contextlib.suppress(ScowError):
+                container.remove(force=True)
+            raise
+        if detach:
+            return container
+        code = container.wait()["StatusCode"]
+        wanted = {name for name, on in (("stdout", stdout), ("stderr", stderr)) if on}
+        entries = list(self.logs(container.id))
+        if remove:
+            container.remove(force=True)
+        if code:
+            raise ContainerError(
+                f"run container {container.short_id}: command exited with {code}",
+                exit_status=code, stderr=b"".join(e.data for e in entries
+                                                  if e.stream == "stderr"))
+        return b"".join(e.data for e in entries if e.stream in wanted)
+
+
+def command_line(path: str, args: list[str]) -> str:
+    """The COMMAND of `docker ps` (moby quotes arguments that contain spaces)."""
+    shown = [f"'{a}'" if " " in a else a for a in args]
+    return " ".join([path, *shown]) if shown else path
+
+
+def _mount_points(opts: CreateOptions) -> list[dict[str, Any]]:
+    """The MountPoints of `-v` and `--mount`; a volume without a name gets a random one and
+    is marked Anonymous (removed with the container by `rm -v`)."""
+    from scow.engine.volumes import MountSpec, parse_mount_flag, parse_volume_flag
+
+    mounts = [parse_volume_flag(v) for v in opts.volumes] + \
+        [parse_mount_flag(m) for m in opts.mounts]
+    anonymous = {m.destination for m in mounts if m.kind == "volume" and not m.source}
+    mounts = [MountSpec("volume", random_id(), m.destination, m.read_only)
+              if m.destination in anonymous else m for m in mounts]
+    return [_mount_doc(m, m.destination in anonymous) for m in mounts]
+
+
+def _mount_doc(m: Any, anonymous: bool) -> dict[str, Any]:
+    return {"Type": m.kind, "Name": m.source if m.kind == "volume" else "",
+            "Source": m.source if m.kind == "bind" else "", "Destination": m.destination,
+            "RW": not m.read_only, "Anonymous": anonymous}
+
+
+__all__ = ["Container", "ContainerService", "ContainerSummary", "ZERO_TIME"]
+
+
+def _running(container_id: str) -> Conflict:
+    return Conflict(f"You cannot remove a running container {container_id}. Stop the "
+                    "container before attempting removal or force remove")
