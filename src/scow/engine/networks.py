@@ -127,6 +127,8 @@ class NetworkService:
                        "the defaults to assign to the network")
 
     def pools(self) -> list[tuple[str, int]]:
+        """The address pools subnets are chosen from: scow.toml's default-address-pools or
+        docker's defaults, as (base, prefix length)."""
         from scow.engine.settings import read_config
 
         conf = read_config(os.path.join(self.store.root, "scow.toml"))
@@ -180,6 +182,8 @@ class NetworkService:
 
     # -- look up --------------------------------------------------------------------------
     def get(self, ref: str) -> NetworkRecord:
+        """A network by name, ID or unique ID prefix (the default `bridge` made on first
+        use); NotFound otherwise."""
         if ref == DEFAULT:
             return self.default()
         found = self.records.find(ref)
@@ -201,6 +205,7 @@ class NetworkService:
                 "Builtin": r.name == DEFAULT}
 
     def inspect(self, ref: str) -> dict[str, Any]:
+        """docker network inspect's document (the pseudo-networks host and none too)."""
         if ref in PSEUDO:
             return _pseudo(ref)
         r = self.get(ref)
@@ -224,6 +229,8 @@ class NetworkService:
 
     # -- remove ---------------------------------------------------------------------------
     def remove(self, ref: str) -> None:
+        """docker network rm: Forbidden for the pre-defined networks, Conflict while a
+        container names the network."""
         r = None if ref in PSEUDO else self.get(ref)
         if r is None or r.name == DEFAULT:
             raise Forbidden(f"{ref} is a pre-defined network and cannot be removed")
@@ -250,6 +257,7 @@ class NetworkService:
         return out
 
     def prune(self) -> list[str]:
+        """docker network prune: the user networks no container names; their names."""
         removed = []
         for r in self.records.all():
             if r.name != DEFAULT and not self._users(r):
@@ -288,6 +296,7 @@ class NetworkService:
             network_attach.attach_one(svc, svc.records.get(record.id), r.name)
 
     def disconnect(self, ref: str, container: str, *, force: bool = False) -> None:
+        """docker network disconnect: detached now if the container runs, and forgotten."""
         from scow.engine import network_attach
 
         r = self.get(ref)
