@@ -31,6 +31,31 @@ several runs on this machine in the same run; ratios are scow / docker and scow 
 """
 
 MD_TAIL = """
+## Networking (measured apart: bench/network_stack.py, bench/network_start.py)
+
+Every scenario above runs its containers with `--network none` in every engine (scow's
+default is now docker's `bridge`; the scenarios pass `--network none` explicitly, and the
+bench's dockerd runs `--bridge=none`), so the table measures storage and runtime, not
+networking. The network figures, taken on 2026-12-07 on the same 2-core machine while other
+test suites ran on it (absolute times are inflated; compare within a row):
+
+| `run --rm IMAGE true`, median ms | none | bridge | user net | `-p 127.0.0.1::80` |
+|---|---|---|---|---|
+| scow (bench/network_start.py) | 737 | 1187 | 972 | 1081 |
+| docker 20.10 (own dockerd and bridge, iptables on: network_docker.py) | 345 | 441 | 567 | 549 |
+
+| stack (a namespace on a bridge, one port; median of 10) | setup ms | teardown ms |
+|---|---|---|
+| netavark | 128 | 287 |
+| netavark + aardvark-dns | 124 | 311 |
+| CNI bridge + host-local + portmap + firewall | 195 | 318 |
+
+The two rows were taken one after the other. A container on a bridge network costs scow about
+one netavark setup plus one teardown more than `--network none` (0.25-0.45 s here; netavark's
+teardown alone is ~0.3 s, the table below); dockerd keeps its network controller in memory
+and pays ~0.1-0.2 s. Closing that gap needs a faster teardown than netavark 1.4's (or one
+off the `run --rm` path).
+
 ## How to reproduce
 
     make bench                 # everything (under ~30 minutes on 2 cores)

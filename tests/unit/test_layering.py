@@ -13,7 +13,7 @@ LEVELS: dict[str, float] = {
     "osutil": 2,
     "archive": 3,
     "drivers": 4, "blobs": 4,
-    "store": 5, "registry": 5, "runtime": 5,
+    "store": 5, "registry": 5, "runtime": 5, "network": 5,
     "build": 6, "analyze": 6,
     "engine": 7,
     "cli": 8, "api": 8,

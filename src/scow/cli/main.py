@@ -56,9 +56,11 @@ COMMANDS: dict[str, str] = {
     "container inspect": "container_inspect",
     "container cleanup": "cleanup",
     "volume": "volume",
+    "network": "network",
+    "port": "port", "container port": "port",
     "build": "build", "image build": "build", "builder build": "build",
 }
-GROUPS = ("image", "system", "container", "volume", "builder")
+GROUPS = ("image", "system", "container", "volume", "network", "builder")
 SHORT_HELP = [
     ("attach", "Attach local standard input, output, and error streams to a running container"),
     ("build", "Build an image from a Dockerfile"),
@@ -78,6 +80,7 @@ SHORT_HELP = [
     ("login", "Authenticate to a registry"), ("logout", "Log out from a registry"),
     ("logs", "Fetch the logs of a container"),
     ("pause", "Pause all processes within one or more containers"),
+    ("port", "List port mappings or a specific mapping for the container"),
     ("ps", "List containers"),
     ("pull", "Download an image from a registry"), ("push", "Upload an image to a registry"),
     ("restart", "Restart one or more containers"),
@@ -199,7 +202,8 @@ def _top_help(top: Command) -> str:
     lines += [f"  {name:<10}{text}" for name, text in SHORT_HELP]
     lines += ["", "Management Commands:",
               "  container Manage containers", "  image     Manage images",
-              "  system    Manage scow", "  volume    Manage volumes", "",
+              "  network   Manage networks", "  system    Manage scow",
+              "  volume    Manage volumes", "",
               "Global Options:", top.flag_usages(100).rstrip(), "",
               "Run 'scow COMMAND --help' for more information on a command.", ""]
     return "\n".join(lines)
@@ -210,6 +214,8 @@ def _group_help(group: str) -> str:
     subs = sorted({key.split(" ", 1)[1] for key in COMMANDS if key.startswith(group + " ")})
     if group == "volume":
         subs = ["create", "inspect", "ls", "prune", "rm"]
+    if group == "network":
+        subs = ["connect", "create", "disconnect", "inspect", "ls", "prune", "rm"]
     title = "scow" if group == "system" else f"{group}s"
     lines = ["", f"Usage:  scow {group} COMMAND", "", f"Manage {title}", "", "Commands:"]
     lines += [f"  {sub}" for sub in subs if sub != "cleanup"]

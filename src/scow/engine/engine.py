@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from scow.engine.builds import BuildService
     from scow.engine.containers import ContainerService
     from scow.engine.distribution import DistributionService
+    from scow.engine.networks import NetworkService
     from scow.engine.system import SystemService
     from scow.engine.volumes import VolumeService
     from scow.runtime.runc import Runc
@@ -90,7 +91,8 @@ class Engine:
         from scow.engine.containers import ContainerService
 
         return self._service("containers", lambda: ContainerService(
-            self.store, self.images, self.volumes, self.settings, self.runtime))
+            self.store, self.images, self.volumes, self.settings, self.runtime,
+            networks=lambda: self.networks))
 
     @property
     def volumes(self) -> VolumeService:
@@ -98,6 +100,14 @@ class Engine:
         from scow.engine.volumes import VolumeService
 
         return self._service("volumes", lambda: VolumeService(self.store))
+
+    @property
+    def networks(self) -> NetworkService:
+        """The network service: docker's network commands and the default bridge."""
+        from scow.engine.networks import NetworkService
+
+        return self._service("networks", lambda: NetworkService(
+            self.store, lambda: self.containers))
 
     @property
     def distribution(self) -> DistributionService:

@@ -4,7 +4,8 @@
 
 ``scow.toml`` keys: ``storage-driver``, ``runtime``, ``insecure-registries`` (list),
 ``seccomp-profile`` (a docker seccomp profile's path for containers that name none, or
-``unconfined``; unset: docker's default profile; dockerd's ``--seccomp-profile``).
+``unconfined``; unset: docker's default profile; dockerd's ``--seccomp-profile``),
+``default-address-pools`` and ``dns`` (daemon.json's; read by engine/networks.py).
 """
 
 from __future__ import annotations

@@ -81,6 +81,7 @@ class RunConfig:
     open_stdin: bool = False
     hostname: str = ""
     network: str = "none"  # none | host
+    netns: str = ""  # a network namespace to join (scow's bridge networks, container:NAME)
     mounts: tuple[Mount, ...] = ()
     read_only_rootfs: bool = False
     cap_add: tuple[str, ...] = ()
@@ -199,8 +200,11 @@ def _m(dest: str, source: str, kind: str, options: list[str]) -> dict[str, objec
 
 def _linux(cfg: RunConfig, caps: list[str]) -> dict[str, object]:
     kinds = ["pid", "ipc", "uts", "mount"] + ([] if cfg.network == "host" else ["network"])
+    namespaces: list[dict[str, str]] = [{"type": k} for k in kinds]
+    if cfg.netns and cfg.network != "host":
+        namespaces[-1]["path"] = cfg.netns
     out: dict[str, object] = {
-        "namespaces": [{"type": k} for k in kinds],
+        "namespaces": namespaces,
         "resources": {"devices": _device_rules(cfg.privileged)},
         "cgroupsPath": f"/scow/{cfg.container_id}",
     }
@@ -256,14 +260,14 @@ def write_etc_files(container_dir: str, hostname: str) -> None:
     """Write hostname, hosts and resolv.conf into the container folder unless they exist."""
     hosts = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
              f"127.0.1.1\t{hostname}\n" if hostname else "127.0.0.1\tlocalhost\n")
-    files = {"hostname": f"{hostname}\n", "hosts": hosts, "resolv.conf": _resolv_conf()}
+    files = {"hostname": f"{hostname}\n", "hosts": hosts, "resolv.conf": host_resolv_conf()}
     for name, text in files.items():
         path = os.path.join(container_dir, name)
         if not os.path.exists(path):
             atomic_write(path, text.encode())
 
 
-def _resolv_conf() -> str:
+def host_resolv_conf() -> str:
     """The host's resolv.conf without loopback nameservers (docker's rule for none/bridge)."""
     try:
         with open("/etc/resolv.conf", encoding="utf-8", errors="replace") as f:

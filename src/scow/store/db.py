@@ -25,6 +25,8 @@ Tables (all IDs are the full ``sha256:<hex>`` digests or 64-hex random IDs):
 - ``distribution``: which compressed blob in which registry repository carries a layer
   (version 3; store/distribution.py); ``manifests``: pulled images' original manifest bytes
   (version 3; store/manifests.py).
+- ``networks`` and ``endpoints``: user networks and which container holds which address on
+  them (schema version 4; store/networks.py).
 
 Schema versions: ``PRAGMA user_version`` is the number of ``MIGRATIONS`` applied to the
 file. Opening a root runs the missing ones in order (version N → N+1; a new file starts at 0)
@@ -132,6 +134,32 @@ CREATE TABLE IF NOT EXISTS manifests (
   seen REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS manifests_image ON manifests(image_id)"""
+NETWORKS = """
+CREATE TABLE IF NOT EXISTS networks (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  driver TEXT NOT NULL,
+  bridge TEXT NOT NULL UNIQUE,
+  subnet TEXT NOT NULL UNIQUE,
+  gateway TEXT NOT NULL,
+  internal INTEGER NOT NULL DEFAULT 0,
+  labels TEXT NOT NULL DEFAULT '{}',
+  options TEXT NOT NULL DEFAULT '{}',
+  created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS endpoints (
+  container_id TEXT NOT NULL,
+  network_id TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  mac TEXT NOT NULL DEFAULT '',
+  aliases TEXT NOT NULL DEFAULT '[]',
+  state TEXT NOT NULL,
+  owner TEXT,
+  created REAL NOT NULL,
+  PRIMARY KEY (container_id, network_id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS endpoints_ip ON endpoints(network_id, ip);
+"""
 
 
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
@@ -149,6 +177,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _script(SCHEMA),        # 0 → 1: the tables of the first release
     _script(BUILD_CACHE),   # 1 → 2: the build cache (made lazily by the first release)
     _script(DISTRIBUTION),  # 2 → 3: distribution metadata (lazy before) and pulled manifests
+    _script(NETWORKS),      # 3 → 4: networks and container endpoints (store/networks.py)
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

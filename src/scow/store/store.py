@@ -40,6 +40,7 @@ from scow.store.refs import ReferenceStore
 
 if TYPE_CHECKING:
     from scow.store.build_cache import BuildCacheStore
+    from scow.store.networks import NetworkStore
     from scow.store.volumes import VolumeStore
 
 
@@ -81,6 +82,12 @@ class Store:
         from scow.store.volumes import VolumeStore
 
         return VolumeStore(self.db)
+
+    @cached_property
+    def networks(self) -> NetworkStore:
+        from scow.store.networks import NetworkStore
+
+        return NetworkStore(self.db, self.owner)
 
     @cached_property
     def build_cache(self) -> BuildCacheStore:

@@ -25,8 +25,20 @@ def add_create_flags(cmd: Command) -> None:
                metavar="string", default=None)  # type: ignore[arg-type]
     cmd.string_list("volume", "v", "Bind mount a volume", metavar="list")
     cmd.string_list("mount", None, "Attach a filesystem mount to the container", metavar="mount")
-    cmd.string("network", None, "Connect a container to a network (host or none)",
-               metavar="network", default="host")
+    cmd.string("network", None, "Connect a container to a network", metavar="network",
+               default="bridge")
+    cmd.string_list("network-alias", None, "Add network-scoped alias for the container",
+                    metavar="list")
+    cmd.string("ip", None, "IPv4 address (e.g., 172.30.100.104)", metavar="string")
+    cmd.string("mac-address", None, "Container MAC address (e.g., 92:d0:c6:0a:29:33)",
+               metavar="string")
+    cmd.string_list("publish", "p", "Publish a container's port(s) to the host", metavar="list")
+    cmd.bool("publish-all", "P", "Publish all exposed ports to random ports")
+    cmd.string_list("dns", None, "Set custom DNS servers", metavar="list")
+    cmd.string_list("dns-search", None, "Set custom DNS search domains", metavar="list")
+    cmd.string_list("dns-option", None, "Set DNS options", metavar="list")
+    cmd.string_list("add-host", None, "Add a custom host-to-IP mapping (host:ip)",
+                    metavar="list")
     cmd.string("hostname", "h", "Container host name", metavar="string")
     cmd.string_list("label", "l", "Set meta data on a container", metavar="list")
     cmd.string_list("log-opt", None, "Log driver options", metavar="list")
@@ -96,7 +108,11 @@ def options_from(opts: Options) -> CreateOptions:
         log_opts=_pairs(opts.log_opt), stop_signal=opts.stop_signal,
         stop_timeout=opts.stop_timeout if opts.stop_timeout >= 0 else None,
         read_only=opts.read_only, group_add=opts.group_add, cap_add=opts.cap_add,
-        cap_drop=opts.cap_drop, privileged=opts.privileged, security_opt=opts.security_opt)
+        cap_drop=opts.cap_drop, privileged=opts.privileged, security_opt=opts.security_opt,
+        network_aliases=opts.network_alias, ip=opts.ip,
+        mac_address=opts.mac_address, publish=opts.publish,
+        publish_all=opts.publish_all, dns=opts.dns, dns_search=opts.dns_search,
+        dns_options=opts.dns_option, add_hosts=opts.add_host)
 
 
 def create_container(ctx: Context, opts: Options) -> str:

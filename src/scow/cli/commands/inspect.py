@@ -23,8 +23,9 @@ def run(opts: Options, ctx: Context) -> int:
     engine = ctx.engine
     containers = [lambda n: engine.containers.inspect(n, size=opts.size)]
     getters = {"container": containers, "image": [engine.images.inspect],
-               "volume": [engine.volumes.inspect],
-               "": containers + [engine.images.inspect, engine.volumes.inspect]}
+               "volume": [engine.volumes.inspect], "network": [engine.networks.inspect],
+               "": containers + [engine.images.inspect, engine.networks.inspect,
+                                 engine.volumes.inspect]}
     if opts.type not in getters:
         raise InvalidArgument(f'"{opts.type}" is not a valid value for --type')
     return inspect_objects(ctx, opts.args, opts.format, getters[opts.type])

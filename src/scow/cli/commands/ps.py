@@ -50,14 +50,14 @@ class ContainerRow:
                                   ensure_ascii=False)
         self.CreatedAt = output.created_at(s.created)
         self.RunningFor = output.since(s.created)
-        self.Ports = ""
+        self.Ports = s.ports
         self.State = s.state
         self.Status = s.status
         self.Names = s.name
         self.Labels = ",".join(f"{k}={v}" for k, v in sorted(s.labels.items()))
         self.Mounts = ",".join(s.mounts)
         self.LocalVolumes = str(len(s.mounts))
-        self.Networks = ""
+        self.Networks = s.networks
         self.Size = _size(s)
         self._labels = s.labels
 

@@ -52,6 +52,8 @@ def run(opts: Options, ctx: Context) -> int:
         code = pump(started.attach, stdin=opts.interactive, tty=opts.tty)
     if code is None:
         code = containers.wait(container_id)
+    else:  # as `wait`: the mount and the network are released when run returns
+        containers.wait_released(container_id)
     if opts.rm:
         _wait_removed(ctx, container_id)
     return code

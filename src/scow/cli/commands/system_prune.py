@@ -18,7 +18,8 @@ def command() -> Command:
 
 
 def warning(opts: Options) -> str:
-    lines = ["WARNING! This will remove:", "  - all stopped containers"]
+    lines = ["WARNING! This will remove:", "  - all stopped containers",
+             "  - all networks not used by at least one container"]
     if opts.volumes:
         lines.append("  - all anonymous volumes not used by at least one container")
     lines.append("  - all images without at least one container associated to them"
@@ -31,6 +32,7 @@ def run(opts: Options, ctx: Context) -> int:
         return 0
     result = ctx.engine.system.prune(all=opts.all, volumes=opts.volumes)
     output.print_pruned(ctx, [("Deleted Containers:", result.containers),
+                              ("Deleted Networks:", result.networks),
                               ("Deleted Volumes:", result.volumes),
                               ("Deleted Images:", image_lines(result.images))], result.reclaimed)
     return 0

@@ -20,6 +20,7 @@ from scow.oci.image import parse_time
 
 if TYPE_CHECKING:
     from scow.engine.images import ImageService
+    from scow.engine.networks import NetworkService
     from scow.engine.settings import Settings
     from scow.engine.volumes import VolumeService
     from scow.runtime.runc import Runc
@@ -34,8 +35,10 @@ class ContainerBase:
     """The collaborators of the container service (see the module doc)."""
 
     def __init__(self, store: Store, images: ImageService, volumes: VolumeService,
-                 settings: Settings, runtime: RuntimeFactory) -> None:
+                 settings: Settings, runtime: RuntimeFactory, *,
+                 networks: Callable[[], NetworkService] | None = None) -> None:
         self.store = store
+        self._network_service = networks  # scow network: the network service, made on first use
         self.records: ContainerStore = store.containers
         self.images = images
         self.volumes = volumes
@@ -43,6 +46,13 @@ class ContainerBase:
         self._runtime = runtime
         self._runc: Runc | None = None
         self._runc_lock = threading.Lock()
+
+    @property
+    def networks(self) -> NetworkService:
+        """The network service (engine/networks.py), for the container's network at run time."""
+        if self._network_service is None:
+            raise RuntimeError("container service built without a network service")
+        return self._network_service()
 
     @property
     def runc(self) -> Runc:

@@ -28,7 +28,16 @@ class CreateOptions:
     stdin_open: bool = False
     hostname: str = ""
     labels: dict[str, str] = field(default_factory=dict)
-    network: str = "host"
+    network: str = "bridge"
+    network_aliases: list[str] = field(default_factory=list)
+    ip: str = ""  # --ip: the address on a user network
+    mac_address: str = ""
+    publish: list[str] = field(default_factory=list)  # -p specs
+    publish_all: bool = False
+    dns: list[str] = field(default_factory=list)
+    dns_search: list[str] = field(default_factory=list)
+    dns_options: list[str] = field(default_factory=list)
+    add_hosts: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)  # -v specs
     mounts: list[str] = field(default_factory=list)  # --mount specs
     auto_remove: bool = False
@@ -79,7 +88,7 @@ def container_config(opts: CreateOptions, image: dict[str, Any], container_id: s
         "AttachStdin": opts.stdin_open and not opts.tty,
         "AttachStdout": True,
         "AttachStderr": True,
-        "ExposedPorts": image.get("ExposedPorts") or None,
+        "ExposedPorts": _exposed(image, opts),
         "Tty": opts.tty,
         "OpenStdin": opts.stdin_open,
         "StdinOnce": False,
@@ -93,7 +102,83 @@ def container_config(opts: CreateOptions, image: dict[str, Any], container_id: s
         "Labels": labels,
         "StopSignal": opts.stop_signal or image.get("StopSignal") or None,
         "StopTimeout": opts.stop_timeout,
+        **({"MacAddress": _mac(opts.mac_address)} if opts.mac_address else {}),
     }
+
+
+def _mac(value: str) -> str:
+    """--mac-address: six hex pairs, unicast."""
+    import re
+
+    if not re.fullmatch(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}", value) or \
+            int(value[:2], 16) & 1:
+        raise InvalidArgument(f"{value} is not a valid mac address")
+    return value.lower()
+
+
+def _exposed(image: dict[str, Any], opts: CreateOptions) -> dict[str, Any] | None:
+    """The image's EXPOSE ports plus every published one (docker)."""
+    from scow.network.ports import parse_publish
+
+    out = dict(image.get("ExposedPorts") or {})
+    out.update({k: {} for k in parse_publish(opts.publish)})
+    return out or None
+
+
+def _extra_hosts(items: list[str]) -> list[str] | None:
+    """--add-host HOST:IP (or HOST=IP), checked."""
+    import ipaddress
+
+    out = []
+    for item in items:
+        sep = "=" if "=" in item else ":"
+        name, found, ip = item.partition(sep)
+        ip = ip.strip("[]")
+        if not (found and name):
+            raise InvalidArgument(f"invalid argument {item!r} for \"--add-host\" flag: bad "
+                                  "format for add-host")
+        if ip != "host-gateway":
+            try:
+                ipaddress.ip_address(ip)
+            except ValueError:
+                raise InvalidArgument(f"invalid argument {item!r} for \"--add-host\" flag: "
+                                      f"invalid IP address in add-host: {ip!r}") from None
+        out.append(f"{name}:{ip}")
+    return out or None
+
+
+def _dns(servers: list[str]) -> list[str]:
+    """--dns: IP addresses only (each becomes a resolv.conf line)."""
+    import ipaddress
+
+    for server in servers:
+        try:
+            ipaddress.ip_address(server)
+        except ValueError:
+            raise InvalidArgument(f"{server!r} is not an ip address (--dns)") from None
+    return list(servers)
+
+
+def _words(items: list[str], flag: str) -> list[str]:
+    """--dns-search/--dns-option: one printable word each (no line of their own in
+    resolv.conf)."""
+    for item in items:
+        if not item or not item.isprintable() or any(c.isspace() for c in item):
+            raise InvalidArgument(f"invalid --{flag} value {item!r}")
+    return list(items)
+
+
+def network_host_config(opts: CreateOptions) -> dict[str, Any]:
+    """The network fields of HostConfig."""
+    from scow.network.ports import parse_publish
+
+    mode = "bridge" if opts.network in ("", "default") else opts.network
+    return {"NetworkMode": mode,
+            "PortBindings": parse_publish(opts.publish) or None,
+            "PublishAllPorts": opts.publish_all, "Dns": _dns(opts.dns) or None,
+            "DnsSearch": _words(opts.dns_search, "dns-search") or None,
+            "DnsOptions": _words(opts.dns_options, "dns-option") or None,
+            "ExtraHosts": _extra_hosts(opts.add_hosts)}
 
 
 def host_config(opts: CreateOptions) -> dict[str, Any]:
@@ -106,7 +191,7 @@ def host_config(opts: CreateOptions) -> dict[str, Any]:
     return {
         "Binds": list(opts.volumes) or None,
         "LogConfig": log_config,
-        "NetworkMode": opts.network,
+        **network_host_config(opts),  # scow network: NetworkMode, PortBindings, Dns...
         "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
         "AutoRemove": opts.auto_remove,
         "GroupAdd": list(opts.group_add) or None,

@@ -46,7 +46,7 @@ class ContainerInspection(ContainerBase):
                           "Mode": "", "RW": m["RW"], "Propagation": ""}
                          for m in doc.get("MountPoints", [])]
         out["Config"] = doc["Config"]
-        out["NetworkSettings"] = {"Networks": {doc["HostConfig"]["NetworkMode"]: {}}}
+        out["NetworkSettings"] = network_settings(doc)  # scow network
         return out
 
     def inspect_state(self, record: ContainerRecord) -> dict[str, Any]:
@@ -72,3 +72,30 @@ class ContainerInspection(ContainerBase):
         image = self.store.images.find(record.image_id)
         base = self.store.layers.size(image.top_layer) if image else 0
         return rw, base + rw
+
+
+def network_settings(doc: dict[str, Any]) -> dict[str, Any]:
+    """docker inspect's NetworkSettings (the first network's address also at the top level,
+    as docker does for the default network)."""
+    ns = doc.get("NetworkSettings") or {}
+    networks = ns.get("Networks") or {doc["HostConfig"]["NetworkMode"]: {}}
+    first = networks.get("bridge") or {}
+    out = {"Bridge": "", "SandboxID": "", "SandboxKey": ns.get("SandboxKey", ""),
+           "Ports": ns.get("Ports") or {}, "HairpinMode": False,
+           "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
+           "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
+           "EndpointID": first.get("EndpointID", ""), "Gateway": first.get("Gateway", ""),
+           "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+           "IPAddress": first.get("IPAddress", ""), "IPPrefixLen": first.get("IPPrefixLen", 0),
+           "IPv6Gateway": "", "MacAddress": first.get("MacAddress", "")}
+    out["Networks"] = {name: _endpoint_fields(n) for name, n in networks.items()}
+    return out
+
+
+def _endpoint_fields(n: dict[str, Any]) -> dict[str, Any]:
+    fields = {"IPAMConfig": None, "Links": None, "Aliases": None, "MacAddress": "",
+              "NetworkID": "", "EndpointID": "", "Gateway": "", "IPAddress": "",
+              "IPPrefixLen": 0, "IPv6Gateway": "", "GlobalIPv6Address": "",
+              "GlobalIPv6PrefixLen": 0, "DriverOpts": None, "DNSNames": None}
+    fields.update(n)
+    return fields

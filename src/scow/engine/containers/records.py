@@ -20,6 +20,8 @@ class ContainerSummary(NamedTuple):
     mounts: list[str]
     size_rw: int | None = None
     size_root_fs: int | None = None
+    ports: str = ""  # docker ps's PORTS (scow network)
+    networks: str = ""
 
     @property
     def attrs(self) -> dict[str, Any]:

@@ -100,7 +100,10 @@ class ContainerLifecycle(ContainerBase):
         rootfs = self.store.driver.get(mount_id)
         self._set_mounted(record.id, True)
         try:
-            cfg = self.run_config(record, rootfs)
+            from scow.engine.network_attach import attach as attach_network  # scow network
+
+            netns = attach_network(self, record)
+            cfg = self.run_config(record, rootfs, netns or "")
             write_bundle(folder, make_spec(cfg, rootfs, folder))
             log = record.doc["HostConfig"]["LogConfig"]["Config"]
             opts = MonitorOptions(
@@ -115,7 +118,7 @@ class ContainerLifecycle(ContainerBase):
                 self.cleanup(record)
             raise
 
-    def run_config(self, record: ContainerRecord, rootfs: str) -> RunConfig:
+    def run_config(self, record: ContainerRecord, rootfs: str, netns: str = "") -> RunConfig:
         """What the OCI spec of the container's next run is made from: its config, mounts and
         isolation, over `rootfs`."""
         from scow.engine.containers.config import isolation
@@ -131,6 +134,7 @@ class ContainerLifecycle(ContainerBase):
             workdir=config.get("WorkingDir") or "/", tty=bool(config.get("Tty")),
             open_stdin=bool(config.get("OpenStdin")), hostname=config.get("Hostname") or "",
             network="host" if host.get("NetworkMode") in ("host", "default") else "none",
+            netns=netns,
             mounts=tuple(self._mounts(record, rootfs)),
             read_only_rootfs=bool(host.get("ReadonlyRootfs")),
             cap_add=tuple(host.get("CapAdd") or ()), cap_drop=tuple(host.get("CapDrop") or ()),
@@ -182,6 +186,9 @@ class ContainerLifecycle(ContainerBase):
             st = self.state(record)
             if st is not None and st.status == "running":
                 return
+            from scow.engine.network_attach import detach as detach_network  # scow network
+
+            detach_network(self, record)
             if self._is_mounted(record.id):
                 self.store.driver.put(record.mount_id or "")
                 self._set_mounted(record.id, False)
@@ -233,6 +240,13 @@ class ContainerLifecycle(ContainerBase):
         self._unpause(record)
         stop_monitor(self.folder(record.id), record.id, self.runc, timeout=0, signal="KILL")
         self._monitor_gone(record)
+
+    def wait_released(self, name: str) -> None:
+        """Wait until the stopped container's monitor ran its cleanup (rootfs mount and
+        network released), as `wait` does."""
+        record = self.records.find(name)
+        if record is not None:
+            self._monitor_gone(record)
 
     def wait(self, name: str) -> int:
         """docker wait: until the container exits (waiting for a created one to run); its exit

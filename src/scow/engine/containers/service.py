@@ -23,10 +23,12 @@ from scow.engine.containers.inspect import ContainerInspection
 from scow.engine.containers.model import Container
 from scow.engine.containers.records import ContainerSummary
 from scow.engine.containers.run import ContainerLifecycle
+from scow.engine.network_files import display_ports
 from scow.errors import (
     Conflict,
     ContainerError,
     ContainerNotFound,
+    InvalidArgument,
     NameInUse,
     NotFound,
     ScowError,
@@ -66,6 +68,7 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
             "Config": config, "HostConfig": host_config(opts), "Image": image_id,
             "MountPoints": mounts, "Mounted": False,
         }
+        doc["NetworkSettings"] = self._networks(doc, opts)  # scow network
         name = self._reserve(container_id, opts.name, image_id, doc)
         doc["Name"] = "/" + name
         record = self.store.images.get(image_id)
@@ -83,6 +86,30 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
             self._discard(container_id)
             raise
         return container_id
+
+    def _networks(self, doc: dict[str, Any], opts: CreateOptions) -> dict[str, Any]:
+        """NetworkSettings at create: the network named by --network (checked to exist),
+        with --network-alias (user networks only, as docker)."""
+        from scow.engine.network_attach import uses_namespace
+
+        mode = doc["HostConfig"]["NetworkMode"]
+        if mode.startswith("container:"):
+            self.records.get(mode.removeprefix("container:"))
+        if not uses_namespace(mode):
+            if opts.network_aliases or opts.ip:
+                raise InvalidArgument("network-scoped alias and --ip are supported only for "
+                                      "containers in user defined networks")
+            return {"Networks": {mode: {}}, "Ports": {}}
+        from scow.engine.networks import check_aliases
+
+        net = self.networks.get(mode)
+        check_aliases(opts.network_aliases)
+        if (opts.network_aliases or opts.ip) and net.name == "bridge":
+            raise InvalidArgument("network-scoped alias and --ip are supported only for "
+                                  "containers in user defined networks")
+        return {"Networks": {net.name: {
+            "Aliases": list(opts.network_aliases) or None, "NetworkID": net.id,
+            "IPAMConfig": {"IPv4Address": opts.ip} if opts.ip else None}}, "Ports": {}}
 
     def _reserve(self, container_id: str, name: str | None, image_id: str,
                  doc: dict[str, Any]) -> str:
@@ -149,7 +176,9 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
             record.id, record.name, doc["Config"].get("Image", ""), record.image_id,
             command_line(doc["Path"], doc["Args"]), record.created, state, status, code,
             doc["Config"].get("Labels") or {},
-            [m["Name"] or m["Source"] for m in doc.get("MountPoints", [])])
+            [m["Name"] or m["Source"] for m in doc.get("MountPoints", [])],
+            ports=display_ports((doc.get("NetworkSettings") or {}).get("Ports") or {}),
+            networks=",".join(sorted((doc.get("NetworkSettings") or {}).get("Networks") or {})))
 
     def _with_size(self, s: ContainerSummary) -> ContainerSummary:
         rw, root_fs = self.sizes(s.id)

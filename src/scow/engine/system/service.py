@@ -64,6 +64,7 @@ class DiskUsage:
 class PruneResult:
     containers: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)  # scow network
     images: list[dict[str, str]] = field(default_factory=list)  # {"Untagged"|"Deleted": ...}
     reclaimed: int = 0
 
@@ -86,6 +87,7 @@ class SystemService:
         result = PruneResult()
         result.containers, reclaimed = self.containers.prune()
         result.reclaimed += reclaimed
+        result.networks = self.containers.networks.prune()  # docker: unused user networks
         if volumes:
             result.volumes, reclaimed = self.volumes.prune()
             result.reclaimed += reclaimed
