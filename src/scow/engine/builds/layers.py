@@ -210,60 +210,21 @@ def clamp_mtimes(produce: Callable[[BinaryIO], None],
     def clamped(out: BinaryIO) -> None:
         from scow.archive.tarstream import LayerReader
         from scow.archive.writer import TarWriter
+        from scow.engine.layer_stream import piped
 
         writer = TarWriter(out)
-        source = _pipe_from(produce)
-        reader = LayerReader(source, tar_split=False)  # type: ignore[arg-type]
-        for entry in reader.entries():
-            h = entry.header
-            if h.mtime > epoch:
-                h = replace(h, mtime=epoch)
-            writer.add(h, entry if h.kind is Kind.REG and h.size else None)  # type: ignore[arg-type]
-        reader.finish()
-        while source.read(1 << 16):  # the producer's trailing padding; joins its thread
-            pass
+        with piped(produce) as source:
+            reader = LayerReader(source, tar_split=False)
+            for entry in reader.entries():
+                h = entry.header
+                if h.mtime > epoch:
+                    h = replace(h, mtime=epoch)
+                writer.add(h, entry if h.kind is Kind.REG and h.size else None)  # type: ignore[arg-type]
+            reader.finish()
+            while source.read(1 << 16):  # the producer's trailing padding
+                pass
         writer.close()
 
     return clamped
 
-
-def _pipe_from(produce: Callable[[BinaryIO], None]) -> _Joined:
-    """A readable stream of what `produce` writes in a thread; its error ends the stream
-    early (the reader then fails on a truncated tar, and the error is re-raised)."""
-    import threading
-
-    r, w = os.pipe()
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            with os.fdopen(w, "wb", buffering=1 << 20) as out:
-                produce(out)
-        except BaseException as exc:  # noqa: BLE001 - handed to the reader
-            failure.append(exc)
-
-    thread = threading.Thread(target=run, name="scow-diff-src", daemon=True)
-    thread.start()
-    return _Joined(os.fdopen(r, "rb", buffering=1 << 20), thread, failure)
-
-
-class _Joined:
-    def __init__(self, f: BinaryIO, thread: object, failure: list[BaseException]) -> None:
-        self.f, self.thread, self.failure = f, thread, failure
-
-    def read(self, n: int = -1) -> bytes:
-        if self.f.closed:
-            return b""
-        data = self.f.read(n)
-        if not data:
-            self.thread.join()  # type: ignore[attr-defined]
-            self.f.close()
-            if self.failure:
-                raise self.failure[0]
-        return data
-
-    def readinto(self, buf: bytearray | memoryview) -> int:
-        data = self.read(len(buf))
-        memoryview(buf)[:len(data)] = data
-        return len(data)
 

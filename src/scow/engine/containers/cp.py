@@ -26,12 +26,11 @@ import contextlib
 import os
 import posixpath
 import stat
-import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from scow.engine.containers.base import ContainerBase
-from scow.errors import InvalidArgument, NotFound, ScowError, from_oserror
+from scow.errors import InvalidArgument, NotFound, from_oserror
 
 if TYPE_CHECKING:
     from scow.engine.containers.cp_source import Source
@@ -99,32 +98,12 @@ def _through_pipe(produce: Callable[[BinaryIO], None], dest_fd: int) -> None:
     """Extract under `dest_fd` the tar that `produce` writes in a thread (no temp copy)."""
     from scow.archive.extract import apply_layer
     from scow.archive.tarstream import LayerReader
+    from scow.engine.layer_stream import piped
 
-    r, w = os.pipe()
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            with os.fdopen(w, "wb", buffering=1 << 20) as out:
-                produce(out)
-        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
-            failure.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        with os.fdopen(r, "rb", buffering=1 << 20) as stream:
-            reader = LayerReader(stream, tar_split=False)
-            apply_layer(dest_fd, reader.entries(), whiteouts="none")
-            reader.finish()
-    except ScowError:
-        thread.join()  # the read end is closed: the writer stops at once (EPIPE)
-        if failure and isinstance(failure[0], ScowError):
-            raise failure[0] from None  # the cause; the reader only saw a cut stream
-        raise
-    thread.join()
-    if failure:
-        raise failure[0]
+    with piped(produce) as stream:
+        reader = LayerReader(stream, tar_split=False)
+        apply_layer(dest_fd, reader.entries(), whiteouts="none")
+        reader.finish()
 
 
 class ContainerCopy(ContainerBase):
