@@ -17,12 +17,14 @@ import os
 import shutil
 from typing import TYPE_CHECKING, Any
 
+from scow.engine.containers.admin import ContainerAdmin
 from scow.engine.containers.cp import ContainerCopy
 from scow.engine.containers.fs import ContainerFilesystem
 from scow.engine.containers.inspect import ContainerInspection
 from scow.engine.containers.model import Container
 from scow.engine.containers.records import ContainerSummary
 from scow.engine.containers.run import ContainerLifecycle
+from scow.engine.containers.stats import ContainerStatistics
 from scow.engine.network_files import display_ports
 from scow.errors import (
     Conflict,
@@ -44,7 +46,7 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
 class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
-                       ContainerInspection):
+                       ContainerInspection, ContainerAdmin, ContainerStatistics):
     """docker's container verbs (create, start, stop, exec, logs, commit, cp, rm...), each a
     method; built by `Engine` with the collaborators `ContainerBase` names."""
 
