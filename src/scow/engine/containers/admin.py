@@ -8,7 +8,7 @@ import subprocess
 
 from scow.engine.containers.base import ContainerBase
 from scow.engine.containers.names import validate_name
-from scow.errors import Conflict, InvalidArgument, Unavailable
+from scow.errors import Conflict, InvalidArgument, NameInUse, Unavailable
 
 
 class ContainerAdmin(ContainerBase):
@@ -21,11 +21,19 @@ class ContainerAdmin(ContainerBase):
         from now on, running or not; the name is unique on the root."""
         if not name or not new_name:
             raise InvalidArgument("Neither old nor new names may be empty")
-        new = validate_name(new_name)
         record = self.records.get(name)
+        new = new_name.removeprefix("/")
         if record.name == new:
             raise InvalidArgument("Renaming a container with the same name as its current name")
-        self.records.rename(record.id, new)
+        prefix = "Error when allocating new name: "  # moby's order and wording (rename.go)
+        try:
+            valid = validate_name("/" + new)
+        except InvalidArgument as exc:
+            raise InvalidArgument(prefix + exc.message) from None
+        try:
+            self.records.rename(record.id, valid)
+        except NameInUse as exc:
+            raise NameInUse(prefix + exc.message) from None
 
     def top(self, name: str, ps_args: list[str] | None = None
             ) -> tuple[list[str], list[list[str]]]:
