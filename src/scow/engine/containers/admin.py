@@ -4,11 +4,14 @@ lists them (the host's `ps` with the user's options, rows kept whose PID runc li
 
 from __future__ import annotations
 
-import subprocess
+from typing import TYPE_CHECKING
 
 from scow.engine.containers.base import ContainerBase
 from scow.engine.containers.names import validate_name
 from scow.errors import Conflict, InvalidArgument, NameInUse, Unavailable
+
+if TYPE_CHECKING:
+    import subprocess
 
 
 class ContainerAdmin(ContainerBase):
@@ -55,6 +58,8 @@ class ContainerAdmin(ContainerBase):
 
 
 def _ps(args: list[str], container_id: str) -> subprocess.CompletedProcess[str]:
+    import subprocess  # not on `ps`'s start-up path
+
     try:
         return subprocess.run(["ps", *args], capture_output=True, text=True, check=False)
     except OSError as exc:

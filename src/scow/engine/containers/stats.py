@@ -8,10 +8,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from scow.engine.containers.base import ContainerBase
-from scow.runtime import cgroups
+
+if TYPE_CHECKING:  # the module is loaded by `stats` only: `ps` must not pay for it
+    from scow.runtime import cgroups
 
 
 class ContainerStats(NamedTuple):
@@ -52,6 +54,8 @@ class ContainerStatistics(ContainerBase):
     def _samples(self, targets: list[str] | None, all: bool
                  ) -> dict[str, tuple[str, cgroups.Sample | None, int]]:
         """container ID → (name, its sample or None when not running, host CPU ns)."""
+        from scow.runtime import cgroups
+
         host_cpu, memory = cgroups.host_cpu_ns(), cgroups.host_memory()
         records = [self.records.get(t) for t in targets] if targets is not None \
             else self.records.all()
@@ -66,6 +70,8 @@ class ContainerStatistics(ContainerBase):
 
 
 def _sample(pid: int, host_memory: int) -> cgroups.Sample | None:
+    from scow.runtime import cgroups
+
     try:
         sample = cgroups.read_sample(cgroups.cgroup_dirs(pid), host_memory)
         rx, tx = cgroups.net_io(pid)
