@@ -79,7 +79,9 @@ def _create(opts: Options, ctx: Context) -> int:
 
 
 def _ls(opts: Options, ctx: Context) -> int:
-    volumes = ctx.engine.volumes.all()
+    from scow.cli.filters import parse_filters
+
+    volumes = ctx.engine.volumes.all(filters=parse_filters(opts.filter))
     if opts.quiet:
         ctx.stdout.write("".join(f"{v.name}\n" for v in volumes))
         return 0
