@@ -160,7 +160,8 @@ def _dispatch(argv: list[str]) -> int:
         return 0
     name, rest = _command_words(words)
     if name is None:
-        raise UsageError(f"'{' '.join(words[:2])}' is not a scow command.", "scow")
+        typed = " ".join(words[:2]) if words[0] in GROUPS else words[0]
+        raise UsageError(f"'{typed}' is not a scow command.", "scow")
     import importlib
 
     module = importlib.import_module(f"scow.cli.commands.{COMMANDS[name]}")
