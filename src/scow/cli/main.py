@@ -168,8 +168,8 @@ def _dispatch(argv: list[str]) -> int:
     cmd: Command = module.command()
     cmd.name, cmd.path = name, f"scow {name}"
     cmd_opts = cmd.parse(rest)
-    for warning in cmd_opts.warnings:  # pflag's "Flag --x has been deprecated, ..."
-        sys.stderr.write(warning + "\n")
+    for warning in cmd_opts.warnings:  # pflag's "Flag --x has been deprecated, ..." on the
+        sys.stdout.write(warning + "\n")  # command's output, as the docker CLI prints it
     if cmd_opts.help:
         sys.stdout.write(cmd.help_text())
         return 0

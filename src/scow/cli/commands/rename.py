@@ -13,5 +13,15 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    ctx.engine.containers.rename(opts.args[0].strip(), opts.args[1].strip())
+    import sys
+
+    from scow.errors import ScowError
+
+    old, new = opts.args[0].strip(), opts.args[1].strip()
+    try:
+        ctx.engine.containers.rename(old, new)
+    except ScowError as exc:  # the docker CLI: the daemon's error, then its own line
+        sys.stderr.write(f"Error: {exc.message}\n")
+        sys.stderr.write(f"Error: failed to rename container named {old}\n")
+        return 1
     return 0
