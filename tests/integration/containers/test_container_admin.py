@@ -83,3 +83,22 @@ def test_stop_timeout_and_deprecated_time(one: Scow) -> None:
     assert "-t, --timeout int" in help_text and "--time " not in help_text
     one("start", "s1")
     assert one("restart", "-t", "0", "s1").stdout == "s1\n"
+
+
+def test_stats_stream_redraws_each_second(one: Scow) -> None:
+    import subprocess
+    import time
+
+    from tests.integration.containers.kit import env
+
+    one("run", "-d", "--name", "live", "bb:1", "sleep", "300")
+    proc = subprocess.Popen(one.argv("stats", "--format", "{{.Name}} {{.PIDs}}"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+    try:
+        time.sleep(3.5)
+    finally:
+        proc.terminate()  # the stats process this test started, by its own handle
+        out, err = proc.communicate(timeout=10)
+    frames = out.decode().split("\033[2J\033[H")
+    assert frames[0] == "" and len(frames) >= 3, (out, err)
+    assert all(frame == "live 1\n" for frame in frames[1:]), frames

@@ -146,6 +146,8 @@ def _port(value: str, ports: list[str]) -> bool:
 def _ancestor_ids(images: ImageService, store: Store, names: list[str]) -> set[str]:
     """The images `names` name and every image built on them (docker's ancestor filter:
     unknown images match nothing)."""
+    if not names:
+        return set()
     wanted: set[str] = {r.id for r in map(images.find, names) if r is not None}
     if not wanted:
         return set()
