@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from scow.errors import InvalidArgument
-
-if TYPE_CHECKING:
-    from scow.engine.volumes.service import Volume
 
 KEYS = ("dangling", "driver", "label", "name")
 _BOOLS = {"true": True, "1": True, "false": False, "0": False}
@@ -27,12 +23,13 @@ def check(filters: dict[str, list[str]]) -> None:
         raise InvalidArgument(f"Invalid filter 'dangling={values}'")
 
 
-def matches(volume: Volume, filters: dict[str, list[str]], in_use: bool) -> bool:
-    """Whether `volume` passes every key (and one of the key's values)."""
+def matches(name: str, labels: dict[str, str], filters: dict[str, list[str]],
+            in_use: bool) -> bool:
+    """Whether the volume `name` passes every key (and one of the key's values)."""
     tests: dict[str, Callable[[str], bool]] = {
-        "name": lambda v: _search(v, volume.name),
+        "name": lambda v: _search(v, name),
         "driver": lambda v: _search(v, "local"),
-        "label": lambda v: _label(v, volume.labels),
+        "label": lambda v: _label(v, labels),
         "dangling": lambda v: _BOOLS[v] != in_use,
     }
     return all(any(test(v) for v in filters[key]) for key, test in tests.items()

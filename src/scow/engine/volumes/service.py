@@ -113,7 +113,8 @@ class VolumeService:
 
         volume_filters.check(filters)
         users = self.users()
-        return [v for v in volumes if volume_filters.matches(v, filters, v.name in users)]
+        return [v for v in volumes if volume_filters.matches(v.name, v.labels, filters,
+                                                          v.name in users)]
 
     def remove(self, name: str, *, force: bool = False) -> None:
         """docker volume rm: refused (Conflict) while a container mounts it; `force` only
