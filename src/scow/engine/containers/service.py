@@ -17,12 +17,14 @@ import os
 import shutil
 from typing import TYPE_CHECKING, Any
 
+from scow.engine.containers.admin import ContainerAdmin
 from scow.engine.containers.cp import ContainerCopy
 from scow.engine.containers.fs import ContainerFilesystem
 from scow.engine.containers.inspect import ContainerInspection
 from scow.engine.containers.model import Container
 from scow.engine.containers.records import ContainerSummary
 from scow.engine.containers.run import ContainerLifecycle
+from scow.engine.containers.stats import ContainerStatistics
 from scow.engine.network_files import display_ports
 from scow.errors import (
     Conflict,
@@ -44,7 +46,7 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
 class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
-                       ContainerInspection):
+                       ContainerInspection, ContainerAdmin, ContainerStatistics):
     """docker's container verbs (create, start, stop, exec, logs, commit, cp, rm...), each a
     method; built by `Engine` with the collaborators `ContainerBase` names."""
 
@@ -151,8 +153,10 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
                         ) -> list[ContainerSummary]:
         """docker ps: running containers (every one with `all`), with sizes when `size`,
         filtered as `docker ps --filter`, the `last` created."""
-        from scow.engine.containers.filters import matches
+        from scow.engine.containers.filters import ContainerFilter
 
+        check = ContainerFilter(self.images, self.store, filters, self._health) \
+            if filters else None
         records = self.records.all()
         out = []
         for record in records:
@@ -160,7 +164,7 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
             summary = self._summary(record, state, status, code)
             if not all and state not in ("running", "paused") and last < 0:
                 continue
-            if filters and not matches(self.images, self.store, summary, filters):
+            if check is not None and not check.match(summary, record):
                 continue
             out.append(summary)
         if last >= 0:
@@ -173,12 +177,26 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
                  code: int) -> ContainerSummary:
         doc = record.doc
         return ContainerSummary(
-            record.id, record.name, doc["Config"].get("Image", ""), record.image_id,
+            record.id, record.name, self._image_shown(doc["Config"].get("Image", ""),
+                                                      record.image_id), record.image_id,
             command_line(doc["Path"], doc["Args"]), record.created, state, status, code,
             doc["Config"].get("Labels") or {},
             [m["Name"] or m["Source"] for m in doc.get("MountPoints", [])],
             ports=display_ports((doc.get("NetworkSettings") or {}).get("Ports") or {}),
             networks=",".join(sorted((doc.get("NetworkSettings") or {}).get("Networks") or {})))
+
+    def _health(self, record: ContainerRecord) -> str:
+        """State.Health.Status of the container's inspect document, "none" without one."""
+        health = self.inspect_state(record).get("Health") or {}
+        return str(health.get("Status") or "none")
+
+    def _image_shown(self, image: str, image_id: str) -> str:
+        """docker ps's IMAGE: the name the container was made from while it still names the
+        same image, else the image's ID (moby's refreshImage)."""
+        if not image or image == image_id:
+            return image_id
+        found = self.images.find(image)
+        return image if found is not None and found.id == image_id else image_id
 
     def _with_size(self, s: ContainerSummary) -> ContainerSummary:
         rw, root_fs = self.sizes(s.id)
