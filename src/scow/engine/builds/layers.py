@@ -3,9 +3,12 @@ context or another rootfs, ``--chown``/``--chmod``, local tars unpacked safely),
 ``mkdir -p``, and clamping a RUN diff's mtimes to SOURCE_DATE_EPOCH.
 
 Layers are written moby-style with ``scow.archive.writer.TarWriter``: whole-second mtimes, no
-atime/ctime, numeric owners. COPY'd files are owned by root unless ``--chown`` says otherwise;
-folders created on the way are 0755. With an epoch, no mtime in the layer is later than it and
-folders the step creates get exactly it, so two builds of one context give the same DiffIDs.
+atime/ctime, numeric owners. Files one COPY copies that are hard links of each other (same
+device and inode in the source) stay hard links in the layer, as BuildKit keeps them: the
+first name carries the content, the others are tar hard-link entries. COPY'd files are owned
+by root unless ``--chown`` says otherwise; folders created on the way are 0755. With an epoch,
+no mtime in the layer is later than it and folders the step creates get exactly it, so two
+builds of one context give the same DiffIDs.
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ class LayerTar:
         self.writer, self.rootfs, self.epoch, self.owner = writer, rootfs, epoch, owner
         self.now = int(time.time()) if epoch is None else epoch
         self.dirs: set[str] = set()
+        self.links: dict[tuple[int, int], str] = {}  # (st_dev, st_ino) → first name written
 
     def mtime(self, value: float) -> int:
         whole = int(value)
@@ -127,7 +131,11 @@ def _copy_entry(layer: LayerTar, entry: CopyEntry, name: str, chmod: int | None)
         layer.add(replace(h, kind=Kind.DIR))
     elif stat.S_ISLNK(st.st_mode):
         layer.add(replace(h, kind=Kind.SYMLINK, mode=0o777, linkname=os.readlink(entry.src)))
+    elif stat.S_ISREG(st.st_mode) and st.st_nlink > 1 and (st.st_dev, st.st_ino) in layer.links:
+        layer.add(replace(h, kind=Kind.HARDLINK, linkname=layer.links[st.st_dev, st.st_ino]))
     elif stat.S_ISREG(st.st_mode):
+        if st.st_nlink > 1:
+            layer.links[st.st_dev, st.st_ino] = name
         fd = os.open(entry.src, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         with os.fdopen(fd, "rb") as f:
             layer.add(replace(h, size=os.fstat(fd).st_size), f)
