@@ -10,7 +10,7 @@ import os
 import posixpath
 import tarfile
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
 
@@ -76,21 +76,62 @@ def plan_copy(state: StageState, ctx: StepContext, c: ins.Copy, env: Mapping[str
             if is_url(src):
                 entries.append(_download(ctx, c, src, tmp, sums))
                 continue
-            if "://" in src or src.startswith("git@"):
-                raise Unsupported(f"{c.name} {src}: git and other remote sources are not "
-                                  "supported")
-            dir_like |= has_wildcards(src)
-            for name, real in root.expand(src):
-                walked = root.walk(real, name)
-                is_dir = os.path.isdir(os.path.join(root.root, real))
-                dir_like |= is_dir
-                extract = c.is_add and not is_dir and _is_archive(
-                    os.path.join(root.root, real))
-                dir_like |= extract
-                entries.extend(CopyEntry(e.abs, e.rel, e.kind, extract) for e in walked)
-                sums.append(root.checksum(real, name))
+            _check_local(c, src)
+            dir_like |= _local(root, c, src, entries, sums)
         yield _spec(state, ctx, c, env, entries, dir_like), multi_checksum(sums or ["empty"]), \
             shown + [expand_word(c.dest, env, ctx.escape)]
+
+
+def _check_local(c: ins.Copy, src: str) -> None:
+    if "://" in src or src.startswith("git@"):
+        raise Unsupported(f"{c.name} {src}: git and other remote sources are not supported")
+    if c.checksum is not None:
+        raise InvalidArgument(f"checksum can't be specified for non-HTTP(S) sources: {src}")
+
+
+def _local(root: SourceRoot, c: ins.Copy, src: str, entries: list[CopyEntry],
+           sums: list[str]) -> bool:
+    """Add the entries of one context/stage source; True when they go into a folder."""
+    dir_like = has_wildcards(src) or c.parents
+    skip = _excluder(c.excludes)
+    for name, real in root.expand(src):
+        walked = [e for e in root.walk(real, name) if not skip(e.rel)]
+        is_dir = os.path.isdir(os.path.join(root.root, real))
+        extract = c.is_add and not is_dir and _is_archive(os.path.join(root.root, real))
+        dir_like |= is_dir or extract
+        prefix = _parents_prefix(name, is_dir) if c.parents else ""
+        entries.extend(CopyEntry(e.abs, posixpath.join(prefix, e.rel) if prefix else e.rel,
+                                 e.kind, extract) for e in walked)
+        sums.append(root.checksum(real, name) + (f"@{prefix}" if prefix else ""))
+    if c.excludes:
+        sums.append("exclude:" + ",".join(c.excludes))
+    return dir_like
+
+
+def _excluder(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """``--exclude``: .dockerignore patterns matched against each entry's path relative to
+    its source (a folder's contents, or a file's own name), as BuildKit's copy does."""
+    if not patterns:
+        return lambda rel: False
+    from e2b_dockerfile_utils import PatternMatcher
+
+    try:
+        matcher = PatternMatcher(list(patterns))
+    except ValueError as exc:
+        raise InvalidArgument(f"--exclude: {exc}") from None
+    return lambda rel: bool(matcher.matches(rel))
+
+
+def _parents_prefix(name: str, is_dir: bool) -> str:
+    """``COPY --parents``: where under the destination a source lands, its path as named,
+    from after a ``/./`` pivot if there is one (BuildKit), without the file's own name."""
+    path = "/" + name.lstrip("/")
+    if "/./" in path:
+        path = path.rsplit("/./", 1)[1]
+    path = posixpath.normpath(path.lstrip("/")).lstrip("/")
+    if path == ".":
+        return ""
+    return path if is_dir else posixpath.dirname(path)
 
 
 def _spec(state: StageState, ctx: StepContext, c: ins.Copy, env: Mapping[str, str],
@@ -130,10 +171,26 @@ def _download(ctx: StepContext, c: ins.Copy, url: str, tmp: str, sums: list[str]
         raise InvalidArgument(f"source can't be a URL for {c.name}")
     path = ctx.engine.download(url, tmp)
     name = posixpath.basename(url.split("?", 1)[0].rstrip("/")) or os.path.basename(path)
+    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        sums.append("file:" + hashlib.sha256(f.read()).hexdigest())
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    if c.checksum is not None:
+        _verify_checksum(c.checksum, "sha256:" + digest.hexdigest())
+    sums.append("file:" + digest.hexdigest())
     os.chmod(path, 0o600)
     return CopyEntry(path, name, "file")
+
+
+def _verify_checksum(expected: str, actual: str) -> None:
+    """``ADD --checksum=sha256:<hex>``: BuildKit's check of a URL's content."""
+    algo, _, hexdigest = expected.partition(":")
+    if algo != "sha256" or len(hexdigest) != 64 or not all(
+            ch in "0123456789abcdef" for ch in hexdigest):
+        raise InvalidArgument(f"invalid checksum digest format {expected!r}: want "
+                              "sha256:<64 hex digits>")
+    if expected != actual:
+        raise InvalidArgument(f"digest mismatch {actual}: {expected}")
 
 
 def _is_archive(path: str) -> bool:

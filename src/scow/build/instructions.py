@@ -109,6 +109,7 @@ class Copy(Instruction):
     excludes: tuple[str, ...] = ()
     keep_git_dir: bool = False
     checksum: str | None = None
+    parents: bool = False  # COPY --parents: keep the sources' paths under the destination
 
     @property
     def is_add(self) -> bool:

@@ -74,7 +74,7 @@ class CopySpec:
     chown: str | None = None
     chmod: int | None = None
     epoch: int | None = None
-    link: bool = False  # --link: accepted; an engine may build the layer independently
+    link: bool = False  # --link: the layer is written without looking at the parent rootfs
 
 
 class BuildEngine(Protocol):

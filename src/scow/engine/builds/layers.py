@@ -92,29 +92,34 @@ class LayerTar:
         self.dirs.add(name)
 
     def add(self, h: TarHeader, data: BinaryIO | None = None) -> None:
+        if h.kind is Kind.DIR and h.name in self.dirs:
+            return  # a folder two sources both hold: once
         self.parents(h.name)
         self.writer.add(h, data)
         if h.kind is Kind.DIR:
             self.dirs.add(h.name)
 
 
-def write_copy(out: BinaryIO, rootfs: str, spec: CopySpec) -> None:
-    """The layer of one COPY/ADD on the rootfs mounted at `rootfs`."""
+def write_copy(out: BinaryIO, rootfs: str, spec: CopySpec, base: str | None = None) -> None:
+    """The layer of one COPY/ADD on the rootfs mounted at `rootfs`; `base` (default
+    `rootfs`) is the tree looked at for folders that exist (an empty one for ``--link``)."""
     from scow.archive.writer import TarWriter
 
+    base = rootfs if base is None else base
     writer = TarWriter(out)
-    layer = LayerTar(writer, rootfs, spec.epoch, resolve_owner(rootfs, spec.chown))
+    layer = LayerTar(writer, base, spec.epoch, resolve_owner(rootfs, spec.chown))
     dest = spec.dest.strip("/")
-    into = spec.dest_is_dir or is_dir_in(rootfs, spec.dest)
+    into = spec.dest_is_dir or is_dir_in(base, spec.dest)
     if into and dest:
         layer.parents(dest + "/x")
         layer.folder(dest)
-    for entry in spec.entries:
+    names = [posixpath.join(dest, e.rel) if into else dest for e in spec.entries]
+    last = {name: i for i, name in enumerate(names)}  # two sources, one name: the later wins
+    for i, (entry, name) in enumerate(zip(spec.entries, names, strict=True)):
         if entry.extract:
             _extract(layer, entry.src, dest)
-            continue
-        name = posixpath.join(dest, entry.rel) if into else dest
-        _copy_entry(layer, entry, name, spec.chmod)
+        elif last[name] == i or entry.kind == "dir":
+            _copy_entry(layer, entry, name, spec.chmod)
     writer.close()
 
 

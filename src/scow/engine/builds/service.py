@@ -195,8 +195,12 @@ class StoreBuildEngine:
     def copy_step(self, parent: ChainID | None, spec: CopySpec) -> DiffID:
         from scow.engine.builds.layers import write_copy
 
-        with self.open_rootfs(parent) as rootfs:
-            return self._register(parent, lambda out: write_copy(out, rootfs, spec))
+        with contextlib.ExitStack() as stack:
+            rootfs = stack.enter_context(self.open_rootfs(parent))
+            # --link: the layer is written as on an empty rootfs (owner names still come
+            # from the parent's passwd/group), so its bytes do not depend on the base
+            base = stack.enter_context(self.open_rootfs(None)) if spec.link else rootfs
+            return self._register(parent, lambda out: write_copy(out, rootfs, spec, base))
 
     def mkdir_step(self, parent: ChainID | None, path: str, user: str) -> DiffID:
         from scow.engine.builds.layers import resolve_owner, write_mkdir
