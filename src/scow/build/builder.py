@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from scow.build import checks
 from scow.build import dispatch as d
 from scow.build import instructions as ins
 from scow.build.context import BuildContext
@@ -35,21 +36,71 @@ class BuildResult:
     image_id: ImageID
     image: dict[str, Any]  # the committed config JSON
     built_stages: tuple[int, ...]
+    warnings: tuple[checks.LintWarning, ...] = ()  # frontend checks (printed after a build)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """``build --check``: the warnings, and the Dockerfile they point into."""
+
+    warnings: tuple[checks.LintWarning, ...]
+    filename: str
+    text: str
+
+
+def check(engine: BuildEngine, context: BuildContext | None,
+          options: BuildOptions) -> CheckResult:
+    """Run the frontend checks on the Dockerfile without building it."""
+    text, name = _read(context, options)
+    df = ins.parse_dockerfile(text, name, unique_stages=False)
+    config = checks.check_config(text, options.build_args.get("BUILDKIT_DOCKERFILE_CHECK"))
+    meta = resolve_meta_args(df.meta_args, options.build_args, df.escape)
+    plan = plan_build(df, meta, options.target)
+    return CheckResult(tuple(_lint(engine, df, plan, config)), name, text)
+
+
+def _read(context: BuildContext | None, options: BuildOptions) -> tuple[str, str]:
+    """The Dockerfile's text and name; a ``# syntax=`` of another frontend is refused."""
+    raw = options.dockerfile_text
+    if raw is None:
+        if context is None:
+            raise DockerfileError("read dockerfile: no build context and no Dockerfile given")
+        raw = context.read_dockerfile(options.dockerfile)
+    ins.check_bounds(raw)
+    text = raw.decode("utf-8", errors="replace")
+    name = "Dockerfile" if options.dockerfile == "-" else os.path.basename(options.dockerfile)
+    checks.check_syntax(text, name)
+    return text, name
+
+
+def _lint(engine: BuildEngine, df: ins.Dockerfile, plan: BuildPlan,
+          config: checks.CheckConfig) -> list[checks.LintWarning]:
+    def base_env(index: int) -> list[str] | None:
+        ref = plan.stages[index].base_image
+        if ref is None or ref == "scratch":
+            return None
+        try:
+            env = engine.get_image(ref).config.get("config", {}).get("Env")
+        except ScowError:
+            return None  # the build says why, at the FROM line
+        return list(env or [])
+
+    return checks.run_checks(df, config, base_env)
 
 
 def build(engine: BuildEngine, context: BuildContext | None, options: BuildOptions,
           progress: Progress) -> BuildResult:
     """Build `options.target` (or the last stage) of the Dockerfile; return the image."""
     started = time.monotonic()
-    text = options.dockerfile_text
-    if text is None:
-        if context is None:
-            raise DockerfileError("read dockerfile: no build context and no Dockerfile given")
-        text = context.read_dockerfile(options.dockerfile)
-    name = "Dockerfile" if options.dockerfile == "-" else os.path.basename(options.dockerfile)
+    text, name = _read(context, options)
     df = ins.parse_dockerfile(text, name)
+    config = checks.check_config(text, options.build_args.get("BUILDKIT_DOCKERFILE_CHECK"))
     meta = resolve_meta_args(df.meta_args, options.build_args, df.escape)
     plan = plan_build(df, meta, options.target)
+    warnings = _lint(engine, df, plan, config)
+    if config.error and warnings:
+        rules = ", ".join(sorted({w.rule for w in warnings}))
+        raise DockerfileError(f"{name}: lint violation found for rules: {rules}")
     created = _rfc3339(options.epoch)
     runner = _Runner(engine, context, options, progress, df, plan, meta, created)
     for wave in plan.waves:
@@ -72,7 +123,7 @@ def build(engine: BuildEngine, context: BuildContext | None, options: BuildOptio
             engine.tag(image_id, tag)
             vertex.log(f"naming to {normalize_ref(tag)}\n".encode())
     progress.finish(time.monotonic() - started)
-    return BuildResult(image_id, image, plan.needed)
+    return BuildResult(image_id, image, plan.needed, tuple(warnings))
 
 
 def normalize_ref(ref: str) -> str:

@@ -40,9 +40,36 @@ def command() -> Command:
     cmd.string_list("tag", "t", "Name and optionally a tag (format: \"name:tag\")",
                     metavar="stringArray")
     cmd.string("target", None, "Set the target build stage to build", metavar="string")
+    _check_flags(cmd)
     cmd.bool("analyze-ci", None, "Fail (exit 1) when `scow image analyze` has findings on the "
              "new image (they are printed as warnings after every build)")
     return cmd
+
+
+# -- frontend checks (BuildKit's build checks) ---------------------------------------------
+def _check_flags(cmd: Command) -> None:
+    cmd.bool("check", None, "Run the Dockerfile's build checks instead of building (exit 1 "
+             "when any warns)")
+
+
+def _run_check(ctx: Context, context: BuildContext | None, options: BuildOptions) -> int:
+    from scow.engine.builds.options import format_check
+
+    try:
+        found = ctx.engine.build.check(context, options)
+    finally:
+        if context is not None:
+            context.close()
+    ctx.stdout.write(format_check(list(found.warnings), found.filename, found.text))
+    return 1 if found.warnings else 0
+
+
+def _print_warnings(ctx: Context, warnings: tuple[object, ...]) -> None:
+    from scow.engine.builds.options import LintWarning, format_summary
+
+    if warnings:
+        ctx.stderr.write("\n" + format_summary([w for w in warnings
+                                                if isinstance(w, LintWarning)]))
 
 
 def run(opts: Options, ctx: Context) -> int:
@@ -62,6 +89,8 @@ def run(opts: Options, ctx: Context) -> int:
         labels=_pairs(opts.label, "label"), no_cache=opts.no_cache, network=network,
         epoch=_epoch(build_args))
     context = _context(opts.args[0], opts.file, options)
+    if opts.check:
+        return _run_check(ctx, context, options)
     progress = make_progress(ctx.stderr, "plain" if mode == "rawjson" else mode)
     try:
         result = ctx.engine.build.build(context, options, progress, squash=opts.squash)
@@ -72,6 +101,8 @@ def run(opts: Options, ctx: Context) -> int:
     finally:
         if context is not None:
             context.close()
+    if mode != "quiet":
+        _print_warnings(ctx, result.warnings)
     if opts.iidfile:
         _write_iidfile(opts.iidfile, result.image_id)
     if opts.quiet:

@@ -28,7 +28,7 @@ from scow.errors import InvalidArgument, Unavailable
 from scow.ids import ChainID, DiffID, ImageID, chain_id
 
 if TYPE_CHECKING:
-    from scow.build.builder import BuildResult
+    from scow.build.builder import BuildResult, CheckResult
     from scow.build.context import BuildContext
     from scow.build.ports import BuildOptions
     from scow.build.progress import Progress
@@ -68,6 +68,17 @@ class BuildService:
         for tag in options.tags:
             self.images.tag(squashed, tag)
         return replace(result, image_id=squashed)
+
+    def check(self, context: BuildContext | None, options: BuildOptions) -> CheckResult:
+        """`build --check`: BuildKit's frontend checks on the Dockerfile, nothing built (base
+        images are looked up, and pulled when missing, for the UndefinedVar rule)."""
+        from scow.build.builder import check
+
+        port = StoreBuildEngine(self.store, self.images, self.distribution, self.runtime)
+        try:
+            return check(port, context, options)
+        finally:
+            port.close()
 
     def stream(self, path: str | None = None, *, tag: str | list[str] | None = None,
                dockerfile: str | None = None, fileobj: BinaryIO | None = None,
