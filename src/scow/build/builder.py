@@ -24,7 +24,7 @@ from scow.build.context import BuildContext
 from scow.build.plan import BuildPlan, plan_build
 from scow.build.ports import BuildEngine, BuildOptions
 from scow.build.progress import Progress, Vertex
-from scow.build.shell import ArgScope, platform_args, resolve_meta_args
+from scow.build.shell import ArgScope, check_platform, expand_word, platform_args, resolve_meta_args
 from scow.errors import BuildStepFailed, DockerfileError, ScowError
 from scow.ids import ChainID, ImageID, chain_id
 
@@ -92,6 +92,8 @@ def build(engine: BuildEngine, context: BuildContext | None, options: BuildOptio
           progress: Progress) -> BuildResult:
     """Build `options.target` (or the last stage) of the Dockerfile; return the image."""
     started = time.monotonic()
+    if options.platform:
+        check_platform(options.platform)
     text, name = _read(context, options)
     df = ins.parse_dockerfile(text, name)
     config = checks.check_config(text, options.build_args.get("BUILDKIT_DOCKERFILE_CHECK"))
@@ -187,6 +189,13 @@ class _Runner:
     def _from(self, stage: ins.Stage, label: str, current: list[Vertex]) -> d.StageState:
         plan = self.plan.stages[stage.index]
         args = ArgScope({**platform_args(), **self.meta}, self.options.build_args)
+        if stage.from_.platform is not None:
+            try:
+                check_platform(expand_word(stage.from_.platform, {**platform_args(),
+                                                                  **self.meta}),
+                               "FROM --platform")
+            except ScowError as exc:
+                raise _located(exc, self.df.filename, stage.from_.line) from None
         if plan.base_stage is not None:
             with self.lock:
                 state = self.states[plan.base_stage].clone()
@@ -233,7 +242,8 @@ class _Runner:
             engine=self.engine, context=self.context.source if self.context else None,
             escape=self.df.escape, created=self.created, epoch=self.options.epoch,
             no_cache=self.options.no_cache, network=self.options.network,
-            stage_chain=lambda ref: self._stage_chain(ref, index), step=step, output=output)
+            stage_chain=lambda ref: self._stage_chain(ref, index), step=step, output=output,
+            run_extras=self.options.run_extras)
 
     def _stage_chain(self, ref: str, before: int) -> tuple[bool, ChainID | None]:
         found = self.plan.stage_ref(ref, before)

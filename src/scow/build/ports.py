@@ -29,6 +29,21 @@ class ImageView:
         return [DiffID(d) for d in self.config.get("rootfs", {}).get("diff_ids", [])]
 
 
+# -- RUN options from build flags (--add-host, --shm-size, --ulimit) -------------------------
+@dataclass(frozen=True)
+class RunExtras:
+    """What ``docker build --add-host/--shm-size/--ulimit`` give every RUN step."""
+
+    add_hosts: tuple[tuple[str, str], ...] = ()  # (name, ip) lines added to /etc/hosts
+    shm_size: int | None = None  # bytes of /dev/shm; None: 64 MiB
+    ulimits: tuple[tuple[str, int, int], ...] = ()  # (docker name, soft, hard)
+
+    def cache_part(self) -> dict[str, Any]:
+        """For a RUN's cache key (nothing when no flag was given: keys stay as before)."""
+        return {} if self == RunExtras() else {"extras": [list(self.add_hosts),
+                                                          self.shm_size, list(self.ulimits)]}
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """One RUN: argv executed in a container on the parent rootfs."""
@@ -39,6 +54,7 @@ class RunSpec:
     workdir: str  # absolute; created if missing
     network: str = "host"  # "host" | "none" (scow's build default is host)
     epoch: int | None = None  # SOURCE_DATE_EPOCH: clamp mtimes of the new layer to it
+    extras: RunExtras = RunExtras()  # --add-host, --shm-size, --ulimit
 
 
 @dataclass(frozen=True)
@@ -127,3 +143,6 @@ class BuildOptions:
     no_cache: bool = False
     network: str = "host"
     epoch: int | None = None  # SOURCE_DATE_EPOCH
+    run_extras: RunExtras = RunExtras()  # --add-host, --shm-size, --ulimit for RUN steps
+    pull: bool = False  # --pull: pull every base image, even one the store has
+    platform: str | None = None  # --platform: only this machine's is accepted

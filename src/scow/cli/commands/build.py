@@ -14,7 +14,7 @@ from scow.cli.flags import Command, Options, UsageError
 from scow.errors import InvalidArgument, ScowError, Unsupported, from_oserror
 
 if TYPE_CHECKING:
-    from scow.engine.builds.options import BuildContext, BuildOptions
+    from scow.engine.builds.options import BuildContext, BuildOptions, RunExtras
 
 PROGRESS_MODES = ("auto", "plain", "tty", "quiet", "rawjson")
 
@@ -33,17 +33,62 @@ def command() -> Command:
     cmd.bool("no-cache", None, "Do not use cache when building the image")
     cmd.string("progress", None, "Set type of progress output (\"auto\", \"plain\", \"tty\", "
                "\"quiet\")", default="auto", metavar="string")
-    cmd.bool("pull", None, "Always attempt to pull all referenced images (ignored: local "
-             "images are used, missing ones pulled)")
     cmd.bool("quiet", "q", "Suppress the build output and print image ID on success")
     cmd.bool("squash", None, "Squash newly built layers into a single new layer")
     cmd.string_list("tag", "t", "Name and optionally a tag (format: \"name:tag\")",
                     metavar="stringArray")
     cmd.string("target", None, "Set the target build stage to build", metavar="string")
     _check_flags(cmd)
+    _run_flags(cmd)
     cmd.bool("analyze-ci", None, "Fail (exit 1) when `scow image analyze` has findings on the "
              "new image (they are printed as warnings after every build)")
     return cmd
+
+
+# -- RUN step flags, --platform and --pull ---------------------------------------------------
+def _run_flags(cmd: Command) -> None:
+    cmd.string_list("add-host", None, "Add a custom host-to-IP mapping (\"host:ip\")",
+                    metavar="list")
+    cmd.string("shm-size", None, "Size of \"/dev/shm\" in RUN steps", metavar="bytes")
+    cmd.string_list("ulimit", None, "Ulimit options for RUN steps (never above this "
+                    "process's hard limits)", metavar="ulimit")
+    cmd.string("platform", None, "Set the target platform for the build (this machine's only)",
+               metavar="string")
+    cmd.bool("pull", None, "Always attempt to pull all referenced images")
+
+
+def _run_extras(opts: Options) -> RunExtras:
+    from scow.engine.builds.options import RunExtras
+    from scow.format.units import parse_size
+
+    hosts = []
+    for item in opts.add_host:
+        name, sep, ip = item.partition("=" if "=" in item else ":")
+        if not (sep and name and ip) or ip == "host-gateway":
+            raise InvalidArgument(f"invalid argument {item!r} for \"--add-host\" flag: want "
+                                  "host:ip (host-gateway is not supported by scow build)")
+        hosts.append((name, ip.strip("[]")))
+    shm = parse_size(opts.shm_size) if opts.shm_size else None
+    if shm is not None and shm <= 0:
+        raise InvalidArgument(f"invalid argument {opts.shm_size!r} for \"--shm-size\" flag")
+    return RunExtras(tuple(hosts), shm, tuple(_ulimit(u) for u in opts.ulimit))
+
+
+_ULIMITS = ("nofile", "nproc", "core", "memlock", "stack", "fsize")
+
+
+def _ulimit(item: str) -> tuple[str, int, int]:
+    """docker's ``name=soft[:hard]``."""
+    name, _, values = item.partition("=")
+    soft, _, hard = values.partition(":")
+    try:
+        numbers = int(soft), int(hard or soft)
+    except ValueError:
+        numbers = (-1, -1)
+    if name not in _ULIMITS or min(numbers) < 0 or numbers[0] > numbers[1]:
+        raise InvalidArgument(f"invalid argument {item!r} for \"--ulimit\" flag: want "
+                              f"name=soft[:hard], name one of {', '.join(_ULIMITS)}")
+    return name, numbers[0], numbers[1]
 
 
 # -- frontend checks (BuildKit's build checks) ---------------------------------------------
@@ -88,6 +133,8 @@ def run(opts: Options, ctx: Context) -> int:
         tags=tuple(opts.tag), target=opts.target or None, build_args=build_args,
         labels=_pairs(opts.label, "label"), no_cache=opts.no_cache, network=network,
         epoch=_epoch(build_args))
+    options.run_extras, options.pull = _run_extras(opts), opts.pull
+    options.platform = opts.platform or None
     context = _context(opts.args[0], opts.file, options)
     if opts.check:
         return _run_check(ctx, context, options)

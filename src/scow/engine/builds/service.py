@@ -57,7 +57,7 @@ class BuildService:
         from scow.build.builder import build
 
         port = StoreBuildEngine(self.store, self.images, self.distribution, self.runtime,
-                                epoch=options.epoch)
+                                epoch=options.epoch, pull=options.pull)
         try:
             if not squash:
                 return build(port, context, options, progress)
@@ -129,7 +129,8 @@ class StoreBuildEngine:
     """``scow.build.ports.BuildEngine`` over one Engine's store, for one build."""
 
     def __init__(self, store: Store, images: ImageService, distribution: DistributionService,
-                 runtime: Callable[[], Runc], *, epoch: int | None = None) -> None:
+                 runtime: Callable[[], Runc], *, epoch: int | None = None,
+                 pull: bool = False) -> None:
         self.store = store
         self.images = images
         self.distribution = distribution
@@ -140,6 +141,8 @@ class StoreBuildEngine:
         self.local = threading.local()  # .made: (parent, layer) of this thread's last step
         self.built = 0  # layer steps run (not cache hits) in this build
         self.base_diff_ids: dict[int, list[str]] = {}  # diff_ids of the images FROM names
+        self.pull = pull  # --pull: each base image pulled once per build, even when present
+        self.pulled: dict[str, str] = {}
         with self.lock:
             self.store.recover()
 
@@ -162,8 +165,13 @@ class StoreBuildEngine:
     # -- images -----------------------------------------------------------------------------
     def get_image(self, ref: str) -> ImageView:
         with self.lock:  # a pull writes to the store too: under the store lock
-            record = self.images.find(ref)
-            image_id = record.id if record else self.distribution.ensure_image(ref)
+            if self.pull:
+                if ref not in self.pulled:
+                    self.pulled[ref] = self.distribution.pull(ref)
+                image_id = self.pulled[ref]
+            else:
+                record = self.images.find(ref)
+                image_id = record.id if record else self.distribution.ensure_image(ref)
             config = json.loads(self.store.images.config_bytes(image_id))
             diffs = config.get("rootfs", {}).get("diff_ids") or []
             if diffs:
