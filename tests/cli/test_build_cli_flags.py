@@ -57,3 +57,33 @@ def test_platform(setup: tuple[Path, Path]) -> None:  # noqa: F811
     proc = scow(root, "build", "-q", "-f", "Dockerfile.fp", ".", cwd=ctx, check=False)
     assert proc.returncode != 0
     assert f"Dockerfile.fp:2: FROM --platform={other}: " in proc.stderr.decode()
+
+
+def test_output_local_and_tar(setup: tuple[Path, Path], tmp_path: Path) -> None:  # noqa: F811
+    import io
+    import tarfile
+
+    root, ctx = setup
+    (ctx / "Dockerfile.out").write_text(
+        "FROM busybox:base AS build\nRUN mkdir /out && echo made > /out/artifact && "
+        "ln -s artifact /out/link\n"
+        "FROM scratch\nCOPY --from=build --chown=1000:1000 /out/ /\n")
+    before = scow(root, "images", "-q", "--all").stdout
+    dest = tmp_path / "dest"
+    scow(root, "build", "-q", "-o", f"type=local,dest={dest}", "-f", "Dockerfile.out", ".",
+         cwd=ctx)
+    assert sorted(p.name for p in dest.iterdir()) == ["artifact", "link"]
+    assert (dest / "artifact").read_text() == "made\n"
+    assert (dest / "artifact").stat().st_uid == 1000 and (dest / "link").is_symlink()
+    tar_file = tmp_path / "out.tar"
+    scow(root, "build", "-q", "--output", f"type=tar,dest={tar_file}", "-f", "Dockerfile.out",
+         ".", cwd=ctx)
+    with tarfile.open(tar_file) as tar:
+        assert sorted(tar.getnames()) == ["artifact", "link"]
+        assert tar.getmember("artifact").uid == 1000
+    proc = scow(root, "build", "-q", "-o", "-", "-f", "Dockerfile.out", ".", cwd=ctx)
+    with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
+        assert tar.extractfile("artifact").read() == b"made\n"  # type: ignore[union-attr]
+    assert scow(root, "images", "-q", "--all").stdout == before  # no image was made
+    proc = scow(root, "build", "-o", "type=registry", ".", cwd=ctx, check=False)
+    assert proc.returncode != 0 and b"invalid output" in proc.stderr

@@ -112,11 +112,25 @@ def build(engine: BuildEngine, context: BuildContext | None, options: BuildOptio
             with ThreadPoolExecutor(max_workers=len(wave)) as pool:
                 for future in [pool.submit(runner.build_stage, i) for i in wave]:
                     future.result()
-    image = runner.states[plan.target].image
+    state = runner.states[plan.target]
+    image_id = _export(engine, options, state, created, progress)
+    progress.finish(time.monotonic() - started)
+    return BuildResult(image_id, state.image, plan.needed, tuple(warnings))
+
+
+def _export(engine: BuildEngine, options: BuildOptions, state: d.StageState, created: str,
+            progress: Progress) -> ImageID:
+    """Commit and tag the target's image; or, with ``-o type=local|tar``, write its
+    filesystem there instead (no image: the returned ID is empty)."""
+    image = state.image
     if options.labels:
         labels = image.setdefault("config", {}).get("Labels") or {}
         image["config"]["Labels"] = {**labels, **options.labels}
     image["created"] = created
+    if options.output is not None:
+        with progress.vertex(f"exporting to {options.output.type}"):
+            engine.export_rootfs(state.chain, options.output)
+        return ImageID("")
     blob = json.dumps(image, sort_keys=True, separators=(",", ":")).encode()
     with progress.vertex("exporting to image") as vertex:
         image_id = engine.commit_image(blob)
@@ -124,8 +138,7 @@ def build(engine: BuildEngine, context: BuildContext | None, options: BuildOptio
         for tag in options.tags:
             engine.tag(image_id, tag)
             vertex.log(f"naming to {normalize_ref(tag)}\n".encode())
-    progress.finish(time.monotonic() - started)
-    return BuildResult(image_id, image, plan.needed, tuple(warnings))
+    return image_id
 
 
 def normalize_ref(ref: str) -> str:

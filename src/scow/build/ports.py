@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from scow.ids import ChainID, DiffID, ImageID
 
@@ -93,6 +93,17 @@ class CopySpec:
     link: bool = False  # --link: the layer is written without looking at the parent rootfs
 
 
+# -- -o/--output ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OutputSpec:
+    """``-o type=local,dest=DIR`` or ``type=tar,dest=FILE|-``: the target stage's filesystem
+    written there instead of an image (``stream`` is the open file for ``dest=-``)."""
+
+    type: str  # "local" | "tar"
+    dest: str
+    stream: BinaryIO | None = None
+
+
 class BuildEngine(Protocol):
     def get_image(self, ref: str) -> ImageView:
         """The local image `ref` (pulling it is the engine's choice); NotFound otherwise."""
@@ -129,6 +140,9 @@ class BuildEngine(Protocol):
     def tag(self, image_id: ImageID, ref: str) -> None:
         """Point the reference `ref` (``name[:tag]``) at `image_id`."""
 
+    def export_rootfs(self, chain: ChainID | None, output: OutputSpec) -> None:
+        """Write the filesystem of `chain` as `output` says (``-o type=local|tar``)."""
+
 
 @dataclass
 class BuildOptions:
@@ -146,3 +160,4 @@ class BuildOptions:
     run_extras: RunExtras = RunExtras()  # --add-host, --shm-size, --ulimit for RUN steps
     pull: bool = False  # --pull: pull every base image, even one the store has
     platform: str | None = None  # --platform: only this machine's is accepted
+    output: OutputSpec | None = None  # -o type=local|tar (None: an image, as today)

@@ -14,7 +14,7 @@ from scow.cli.flags import Command, Options, UsageError
 from scow.errors import InvalidArgument, ScowError, Unsupported, from_oserror
 
 if TYPE_CHECKING:
-    from scow.engine.builds.options import BuildContext, BuildOptions, RunExtras
+    from scow.engine.builds.options import BuildContext, BuildOptions, OutputSpec, RunExtras
 
 PROGRESS_MODES = ("auto", "plain", "tty", "quiet", "rawjson")
 
@@ -55,6 +55,34 @@ def _run_flags(cmd: Command) -> None:
     cmd.string("platform", None, "Set the target platform for the build (this machine's only)",
                metavar="string")
     cmd.bool("pull", None, "Always attempt to pull all referenced images")
+    cmd.string_list("output", "o", "Output destination (format: \"type=local,dest=path\", "
+                    "\"type=tar,dest=file|-\"; type=image|docker: an image, the default)",
+                    metavar="stringArray")
+
+
+def _output(items: list[str]) -> OutputSpec | None:
+    """docker's ``-o``: ``type=local,dest=DIR``, ``type=tar,dest=FILE|-``, a bare path
+    (``-o DIR`` = local, ``-o -`` = tar to stdout), ``type=image|docker`` (the default)."""
+    from scow.engine.builds.options import OutputSpec
+
+    if not items:
+        return None
+    if len(items) > 1:
+        raise InvalidArgument("-o/--output: only one output is supported")
+    item = items[0]
+    if "=" not in item:
+        fields = {"type": "tar" if item == "-" else "local", "dest": item}
+    else:
+        fields = dict(f.partition("=")[::2] for f in item.split(","))
+    kind, dest = fields.get("type", ""), fields.get("dest", "")
+    if kind in ("image", "docker"):
+        return None
+    if kind not in ("local", "tar") or not dest:
+        raise InvalidArgument(f"invalid output {item!r}: want type=local,dest=DIR, "
+                              "type=tar,dest=FILE|- or type=image")
+    if kind == "local" and dest == "-":
+        raise InvalidArgument("invalid output: type=local needs a folder, not -")
+    return OutputSpec(kind, dest, sys.stdout.buffer if dest == "-" else None)
 
 
 def _run_extras(opts: Options) -> RunExtras:
@@ -135,6 +163,10 @@ def run(opts: Options, ctx: Context) -> int:
         epoch=_epoch(build_args))
     options.run_extras, options.pull = _run_extras(opts), opts.pull
     options.platform = opts.platform or None
+    options.output = _output(opts.output)
+    if options.output is not None and opts.squash:
+        raise InvalidArgument("--squash needs an image: it cannot be used with -o "
+                              f"type={options.output.type}")
     context = _context(opts.args[0], opts.file, options)
     if opts.check:
         return _run_check(ctx, context, options)
@@ -150,6 +182,8 @@ def run(opts: Options, ctx: Context) -> int:
             context.close()
     if mode != "quiet":
         _print_warnings(ctx, result.warnings)
+    if not result.image_id:
+        return 0  # -o type=local|tar: no image
     if opts.iidfile:
         _write_iidfile(opts.iidfile, result.image_id)
     if opts.quiet:

@@ -7,8 +7,8 @@ They are the builder's own (scow.build), named here so no caller reaches below t
 from scow.build.checks import LintWarning, format_check, format_summary
 from scow.build.context import BuildContext
 from scow.build.instructions import MAX_DOCKERFILE_SIZE
-from scow.build.ports import BuildOptions, RunExtras
+from scow.build.ports import BuildOptions, OutputSpec, RunExtras
 from scow.build.progress import Progress, make_progress
 
-__all__ = ["MAX_DOCKERFILE_SIZE", "BuildContext", "BuildOptions", "LintWarning", "Progress",
-           "RunExtras", "format_check", "format_summary", "make_progress"]
+__all__ = ["MAX_DOCKERFILE_SIZE", "BuildContext", "BuildOptions", "LintWarning", "OutputSpec",
+           "Progress", "RunExtras", "format_check", "format_summary", "make_progress"]

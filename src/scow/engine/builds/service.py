@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from scow.build.ports import CopySpec, ImageView, RunResult, RunSpec
+from scow.build.ports import CopySpec, ImageView, OutputSpec, RunResult, RunSpec
 from scow.errors import InvalidArgument, Unavailable
 from scow.ids import ChainID, DiffID, ImageID, chain_id
 
@@ -199,6 +199,13 @@ class StoreBuildEngine:
     def tag(self, image_id: ImageID, ref: str) -> None:
         with self.lock:
             self.images.tag(image_id, ref)
+
+    def export_rootfs(self, chain: ChainID | None, output: OutputSpec) -> None:
+        """``-o type=local|tar``: the filesystem of `chain` written there (builds/export.py)."""
+        from scow.engine.builds.export import export
+
+        with self.open_rootfs(chain) as rootfs:
+            export(rootfs, output)
 
     # -- steps ------------------------------------------------------------------------------
     def run_step(self, parent: ChainID | None, spec: RunSpec,
