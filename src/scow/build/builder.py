@@ -98,7 +98,7 @@ def build(engine: BuildEngine, context: BuildContext | None, options: BuildOptio
     df = ins.parse_dockerfile(text, name)
     config = checks.check_config(text, options.build_args.get("BUILDKIT_DOCKERFILE_CHECK"))
     meta = resolve_meta_args(df.meta_args, options.build_args, df.escape)
-    plan = plan_build(df, meta, options.target)
+    plan = plan_build(df, meta, options.target, options.build_contexts)
     warnings = _lint(engine, df, plan, config)
     if config.error and warnings:
         rules = ", ".join(sorted({w.rule for w in warnings}))
@@ -254,9 +254,15 @@ class _Runner:
         return d.StepContext(
             engine=self.engine, context=self.context.source if self.context else None,
             escape=self.df.escape, created=self.created, epoch=self.options.epoch,
-            no_cache=self.options.no_cache, network=self.options.network,
+            no_cache=self._no_cache(index), network=self.options.network,
             stage_chain=lambda ref: self._stage_chain(ref, index), step=step, output=output,
-            run_extras=self.options.run_extras)
+            run_extras=self.options.run_extras, contexts=self.options.build_contexts)
+
+    def _no_cache(self, index: int) -> bool:
+        """--no-cache, or --no-cache-filter naming this stage (by name or index)."""
+        name = self.df.stages[index].name
+        wanted = {f.lower() for f in self.options.no_cache_filter}
+        return self.options.no_cache or name in wanted or str(index) in wanted
 
     def _stage_chain(self, ref: str, before: int) -> tuple[bool, ChainID | None]:
         found = self.plan.stage_ref(ref, before)

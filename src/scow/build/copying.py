@@ -158,7 +158,14 @@ def _source_root(ctx: StepContext, c: ins.Copy, env: Mapping[str, str],
             raise InvalidArgument(f"{c.name} needs a build context, but none was given")
         return ctx.context
     ref = expand_word(c.from_, env, ctx.escape)
-    is_stage, chain = ctx.stage_chain(ref)
+    named = ctx.contexts.get(ref)
+    if named is not None and not named.startswith("docker-image://"):
+        if not os.path.isdir(named):
+            raise InvalidArgument(f"build context {ref!r}: {named} is not a folder")
+        return SourceRoot(named, strict=True)  # --build-context name=path
+    is_stage, chain = (False, None) if named is not None else ctx.stage_chain(ref)
+    if named is not None:
+        ref = named.removeprefix("docker-image://")
     if not is_stage:
         image = ctx.engine.get_image(ref)
         chain = chain_id(image.diff_ids) if image.diff_ids else None

@@ -11,7 +11,7 @@ import json
 import posixpath
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +73,7 @@ class StepContext:
     output: Callable[[bytes], None]
     onbuild_dispatch: Callable[[StageState, ins.Instruction], None] | None = None
     run_extras: RunExtras = RunExtras()  # --add-host, --shm-size, --ulimit
+    contexts: Mapping[str, str] = field(default_factory=dict)  # --build-context name → value
     tmp_dirs: list[tempfile.TemporaryDirectory[str]] = field(default_factory=list)
 
 

@@ -161,3 +161,6 @@ class BuildOptions:
     pull: bool = False  # --pull: pull every base image, even one the store has
     platform: str | None = None  # --platform: only this machine's is accepted
     output: OutputSpec | None = None  # -o type=local|tar (None: an image, as today)
+    no_cache_filter: tuple[str, ...] = ()  # --no-cache-filter: stages built without cache
+    build_contexts: Mapping[str, str] = field(default_factory=dict)  # --build-context
+    # name → a folder, or docker-image://ref; FROM name and COPY --from=name use it

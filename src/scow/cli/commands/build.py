@@ -40,6 +40,7 @@ def command() -> Command:
     cmd.string("target", None, "Set the target build stage to build", metavar="string")
     _check_flags(cmd)
     _run_flags(cmd)
+    _stage_flags(cmd)
     cmd.bool("analyze-ci", None, "Fail (exit 1) when `scow image analyze` has findings on the "
              "new image (they are printed as warnings after every build)")
     return cmd
@@ -119,6 +120,28 @@ def _ulimit(item: str) -> tuple[str, int, int]:
     return name, numbers[0], numbers[1]
 
 
+# -- --no-cache-filter, --build-context ------------------------------------------------------
+def _stage_flags(cmd: Command) -> None:
+    cmd.string_list("no-cache-filter", None, "Do not cache specified stages",
+                    metavar="stringArray")
+    cmd.string_list("build-context", None, "Additional build contexts (e.g., "
+                    "name=path or name=docker-image://ref)", metavar="stringArray")
+
+
+def _build_contexts(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not (sep and name and value):
+            raise InvalidArgument(f"invalid argument {item!r} for \"--build-context\" flag: "
+                                  "want name=path or name=docker-image://ref")
+        if "://" in value and not value.startswith("docker-image://"):
+            raise Unsupported(f"--build-context {item}: only folders and docker-image:// "
+                              "are supported")
+        out[name] = value if "://" in value else os.path.abspath(value)
+    return out
+
+
 # -- frontend checks (BuildKit's build checks) ---------------------------------------------
 def _check_flags(cmd: Command) -> None:
     cmd.bool("check", None, "Run the Dockerfile's build checks instead of building (exit 1 "
@@ -164,6 +187,8 @@ def run(opts: Options, ctx: Context) -> int:
     options.run_extras, options.pull = _run_extras(opts), opts.pull
     options.platform = opts.platform or None
     options.output = _output(opts.output)
+    options.no_cache_filter = tuple(opts.no_cache_filter)
+    options.build_contexts = _build_contexts(opts.build_context)
     if options.output is not None and opts.squash:
         raise InvalidArgument("--squash needs an image: it cannot be used with -o "
                               f"type={options.output.type}")
