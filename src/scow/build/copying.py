@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from scow.build import instructions as ins
 from scow.build.context import SourceRoot, entry_hash, has_wildcards, multi_checksum
+from scow.build.gitsource import GitRef, parse_git_ref
 from scow.build.ports import CopyEntry, CopySpec
 from scow.build.shell import expand_word
 from scow.errors import InvalidArgument, Unsupported
@@ -73,6 +74,10 @@ def plan_copy(state: StageState, ctx: StepContext, c: ins.Copy, env: Mapping[str
                 continue
             src = expand_word(raw, env, ctx.escape)
             shown.append(src)
+            git = parse_git_ref(src)
+            if git is not None:
+                dir_like |= _git(ctx, c, git, tmp, entries, sums)
+                continue
             if is_url(src):
                 entries.append(_download(ctx, c, src, tmp, sums))
                 continue
@@ -80,6 +85,26 @@ def plan_copy(state: StageState, ctx: StepContext, c: ins.Copy, env: Mapping[str
             dir_like |= _local(root, c, src, entries, sums)
         yield _spec(state, ctx, c, env, entries, dir_like), multi_checksum(sums or ["empty"]), \
             shown + [expand_word(c.dest, env, ctx.escape)]
+
+
+def _git(ctx: StepContext, c: ins.Copy, git: GitRef, tmp: str, entries: list[CopyEntry],
+         sums: list[str]) -> bool:
+    """ADD of a git source: the checkout (or its ``:subdir``), ``.git`` only with
+    ``--keep-git-dir``, copied into the destination folder."""
+    if not c.is_add:
+        raise InvalidArgument(f"source can't be a git ref for {c.name}")
+    if c.checksum is not None:
+        raise Unsupported("ADD --checksum of a git source is not supported")
+    path, commit = ctx.engine.fetch_git(git.remote, git.ref, tmp)
+    root = SourceRoot(path, strict=True)
+    real = root.relpath(root.resolve(git.subdir))
+    if not os.path.isdir(os.path.join(path, real)):
+        raise InvalidArgument(f"git {git.remote}: {git.subdir!r} is not a folder of {commit}")
+    at_top, skip = real in ("", "."), _excluder(c.excludes)
+    entries.extend(CopyEntry(e.abs, e.rel, e.kind) for e in root.walk(real) if not skip(e.rel)
+                   and (c.keep_git_dir or not at_top or e.rel.split("/", 1)[0] != ".git"))
+    sums.append(f"git:{commit}:{git.subdir}:{c.keep_git_dir}:{','.join(c.excludes)}")
+    return True
 
 
 def _check_local(c: ins.Copy, src: str) -> None:

@@ -126,6 +126,10 @@ class BuildEngine(Protocol):
         """Fetch `url` into `dest_dir` (ADD <url>); return the file's path. Unavailable when
         offline, with the URL in the message."""
 
+    def fetch_git(self, remote: str, ref: str | None, dest_dir: str) -> tuple[str, str]:
+        """Check out `ref` (None: HEAD) of the git repository `remote` under `dest_dir`
+        (ADD <git source>); return (the checkout's folder, its commit ID)."""
+
     def cache_lookup(self, key: str) -> DiffID | None:
         """A layer an earlier build made for this cache key, still present on the parent
         the key names; None when there is none."""

@@ -286,6 +286,12 @@ class StoreBuildEngine:
         with self.lock:
             self.cache.store(key, made[0], diff_id, made[1].chain_id)
 
+    # -- ADD <git source> -------------------------------------------------------------------
+    def fetch_git(self, remote: str, ref: str | None, dest_dir: str) -> tuple[str, str]:
+        from scow.engine.builds.git import checkout
+
+        return checkout(remote, ref, dest_dir)
+
     # -- ADD <url> --------------------------------------------------------------------------
     def download(self, url: str, dest_dir: str) -> str:
         import urllib.error
