@@ -174,3 +174,15 @@ def test_add_checksum_of_a_url(built: Any, http_file: str) -> None:
     with pytest.raises(ScowError) as failed:
         build(f"FROM busybox:base\nADD --checksum={HELLO_SUM} Dockerfile /d\n")
     assert "checksum can't be specified for non-HTTP(S) sources" in str(failed.value)
+
+
+def test_hard_links_are_part_of_the_cache_key(built: Any) -> None:
+    engine, ctx, build = built
+    (ctx / "d").mkdir()
+    (ctx / "d" / "one").write_text("same\n")
+    (ctx / "d" / "two").write_text("same\n")  # two files, one content
+    text = "FROM busybox:base\nCOPY d/ /d/\nRUN stat -c %h /d/one > /out\n"
+    assert _run_out(build, engine, text, "lk:1") == "1\n"
+    (ctx / "d" / "two").unlink()
+    (ctx / "d" / "two").hardlink_to(ctx / "d" / "one")  # now linked: not the cached layer
+    assert _run_out(build, engine, text, "lk:2") == "2\n"
