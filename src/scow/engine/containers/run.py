@@ -138,7 +138,22 @@ class ContainerLifecycle(ContainerBase):
             mounts=tuple(self._mounts(record, rootfs)),
             read_only_rootfs=bool(host.get("ReadonlyRootfs")),
             cap_add=tuple(host.get("CapAdd") or ()), cap_drop=tuple(host.get("CapDrop") or ()),
-            privileged=privileged, no_new_privileges=nnp, seccomp=seccomp)
+            privileged=privileged, no_new_privileges=nnp, seccomp=seccomp,
+            **self._resources(host))
+
+    def _resources(self, host: dict[str, Any]) -> dict[str, Any]:
+        """RunConfig's ulimits, HostConfig and ipc/pid/uts namespaces to join."""
+        from scow.engine.containers.resources import namespace_paths, ulimits_of
+
+        def pid_of(name: str) -> int:
+            other = self.records.get(name)
+            st = self.state(other)
+            if st is None or st.status != "running" or not st.pid:
+                raise Conflict(f"cannot join namespace of a non running container: {name}")
+            return int(st.pid)
+
+        return {"ulimits": ulimits_of(host), "host_config": host,
+                "namespace_paths": namespace_paths(host, pid_of)}
 
     def _mounts(self, record: ContainerRecord, rootfs: str) -> Iterator[Mount]:
         from scow.runtime.spec import Mount

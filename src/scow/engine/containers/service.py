@@ -72,7 +72,8 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         name = self._reserve(container_id, opts.name, image_id, doc)
         doc["Name"] = "/" + name
         record = self.store.images.get(image_id)
-        files = tuple(m["Destination"] for m in mounts if _file_bind(m))
+        files = tuple(m["Destination"] for m in mounts if _file_bind(m)) + \
+            (("/sbin/docker-init",) if opts.init else ())  # --init's bind mount point
         dests = tuple(m["Destination"] for m in mounts if not _file_bind(m))
         try:
             rw = self.store.layers.create_rw(record.top_layer, container_id,
