@@ -161,9 +161,12 @@ def device(dev: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
     return node, rule
 
 
-def update(runc_argv: list[str], container_id: str, host: dict[str, Any]) -> None:
+def update(runc_argv: list[str], container_id: str, host: dict[str, Any], *,
+           pids_unlimited: bool = False) -> None:
     """`runc update` of a running container to `host`'s memory/cpu/pids/blockIO."""
     doc = linux_resources(host)
+    if pids_unlimited:
+        doc["pids"] = {"limit": -1}  # runc writes "max"
     proc = subprocess.run([*runc_argv, "update", "--resources", "-", container_id],
                           input=json.dumps(doc), capture_output=True, text=True)
     if proc.returncode != 0:

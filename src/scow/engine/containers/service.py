@@ -23,6 +23,7 @@ from scow.engine.containers.inspect import ContainerInspection
 from scow.engine.containers.model import Container
 from scow.engine.containers.records import ContainerSummary
 from scow.engine.containers.run import ContainerLifecycle
+from scow.engine.containers.update import ContainerUpdate
 from scow.engine.network_files import display_ports
 from scow.errors import (
     Conflict,
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
-class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
+class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem, ContainerCopy,
                        ContainerInspection):
     """docker's container verbs (create, start, stop, exec, logs, commit, cp, rm...), each a
     method; built by `Engine` with the collaborators `ContainerBase` names."""
