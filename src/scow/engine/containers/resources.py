@@ -7,12 +7,11 @@ changes to them. What this host cannot apply is refused (runtime/resources.check
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from scow.errors import InvalidArgument
 
-if TYPE_CHECKING:
-    from scow.engine.containers.config import CreateOptions
+CreateOptions = Any  # config.CreateOptions (config imports this module: no import back)
 
 MIN_MEMORY = 6 * 1024 * 1024  # moby's linuxMinMemory
 _ULIMITS = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile",
