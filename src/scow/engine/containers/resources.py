@@ -210,7 +210,7 @@ def _uts(opts: CreateOptions) -> str:
         raise InvalidArgument("--uts: invalid UTS mode")
     if opts.uts == "host" and opts.hostname:
         raise InvalidArgument("Conflicting options: hostname and the UTS mode")
-    return opts.uts
+    return str(opts.uts)
 
 
 def sysctls(items: dict[str, str], network: str) -> dict[str, str]:
