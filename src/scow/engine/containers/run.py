@@ -53,15 +53,19 @@ def _fill_volume(rootfs: str, dest: str, volume: str) -> None:
 
 
 def _exec_isolation(host: dict[str, Any]) -> dict[str, Any]:
-    """The container's capabilities and no-new-privileges, which its exec processes get too
-    (runc applies the container's seccomp filter to them itself)."""
+    """The container's capabilities, no-new-privileges and rlimits, which its exec processes
+    get too (runc applies the container's seccomp filter to them itself)."""
     from scow.engine.containers.config import isolation
     from scow.runtime.capabilities import container_caps
+
+    from scow.engine.containers.resources import ulimits_of
+    from scow.runtime.spec import rlimits
 
     privileged, nnp, _ = isolation(host, "")  # the profile is not needed here
     caps = container_caps(host.get("CapAdd") or (), host.get("CapDrop") or (),
                           privileged=privileged)
-    return {"caps": tuple(caps), "no_new_privileges": nnp}
+    return {"caps": tuple(caps), "no_new_privileges": nnp,
+            "rlimits": tuple(rlimits(ulimits_of(host)))}
 
 
 class ContainerLifecycle(ContainerBase):

@@ -29,6 +29,27 @@ def parse_restart_policy(text: str) -> dict[str, Any]:
     return {"Name": name, "MaximumRetryCount": retries}
 
 
+_KWARGS = {"mem_limit": "Memory", "memswap_limit": "MemorySwap",
+           "mem_reservation": "MemoryReservation", "nano_cpus": "NanoCpus",
+           "cpu_shares": "CpuShares", "cpu_period": "CpuPeriod", "cpu_quota": "CpuQuota",
+           "cpuset_cpus": "CpusetCpus", "cpuset_mems": "CpusetMems",
+           "pids_limit": "PidsLimit", "blkio_weight": "BlkioWeight"}
+
+
+def resources_of(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """HostConfig fields from docker-py's update arguments ("512m" sizes parsed)."""
+    from scow.format.units import parse_size
+
+    out = {}
+    for key, value in kwargs.items():
+        if key not in _KWARGS:
+            raise InvalidArgument(f"update container: unknown argument {key!r}")
+        if key.startswith("mem") and isinstance(value, str):
+            value = -1 if value == "-1" else parse_size(value)
+        out[_KWARGS[key]] = value
+    return out
+
+
 class ContainerUpdate(ContainerBase):
     def update(self, name: str, resources: dict[str, Any] | None = None,
                restart_policy: dict[str, Any] | str | None = None) -> list[str]:
