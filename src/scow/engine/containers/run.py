@@ -56,9 +56,8 @@ def _exec_isolation(host: dict[str, Any]) -> dict[str, Any]:
     """The container's capabilities, no-new-privileges and rlimits, which its exec processes
     get too (runc applies the container's seccomp filter to them itself)."""
     from scow.engine.containers.config import isolation
-    from scow.runtime.capabilities import container_caps
-
     from scow.engine.containers.resources import ulimits_of
+    from scow.runtime.capabilities import container_caps
     from scow.runtime.spec import rlimits
 
     privileged, nnp, _ = isolation(host, "")  # the profile is not needed here
