@@ -128,9 +128,8 @@ def _mounts(spec: dict[str, Any], host: dict[str, Any], namespaces: dict[str, st
     ipc = host.get("IpcMode") or "private"
     if ipc == "none":
         mounts.remove(shm)
-    elif namespaces.get("ipc") == "" or ipc.startswith("container:"):
-        shm.update(type="bind", source=host.get("ShmPath") or "/dev/shm",
-                   options=["rbind", "rprivate"])
+    elif ipc == "host":
+        shm.update(type="bind", source="/dev/shm", options=["rbind", "rprivate"])
     elif host.get("ShmSize"):
         shm["options"] = [o for o in shm["options"] if not o.startswith("size=")] + \
             [f"size={host['ShmSize'] // 1024}k"]

@@ -215,3 +215,14 @@ DEFAULTS = {  # docker 20.10's HostConfig of `docker create IMAGE` (cgroup v1)
     "MemorySwap": 0, "MemorySwappiness": None, "OomKillDisable": False, "PidsLimit": None,
     "Ulimits": [], "BlkioWeightDevice": [], "DeviceCgroupRules": None, "CpuCount": 0,
     "OomScoreAdj": 0}
+
+
+def test_join_another_containers_ipc_and_pid_namespaces(one: Scow) -> None:
+    one("run", "-d", "--name", "donor", "--ipc", "shareable", "bb:1", "sleep", "60")
+    one("run", "-d", "--name", "private", "bb:1", "sleep", "60")
+    donor = one.out("exec", "donor", "readlink", "/proc/self/ns/ipc").strip()
+    out = one.out("run", "--rm", "--ipc", "container:donor", "--pid", "container:donor",
+                  "bb:1", "sh", "-c", "readlink /proc/self/ns/ipc; cat /proc/1/comm")
+    assert out.split() == [donor, "sleep"]
+    proc = one("run", "--rm", "--ipc", "container:private", "bb:1", "true", check=False)
+    assert proc.returncode == 125 and "non-shareable IPC" in proc.stderr

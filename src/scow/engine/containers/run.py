@@ -150,6 +150,10 @@ class ContainerLifecycle(ContainerBase):
 
         def pid_of(name: str) -> int:
             other = self.records.get(name)
+            if (host.get("IpcMode") or "").startswith("container:") and \
+                    other.doc["HostConfig"].get("IpcMode") not in ("shareable", "host"):
+                raise Conflict("non-shareable IPC (hint: use IpcMode:shareable for the donor "
+                               "container)")
             st = self.state(other)
             if st is None or st.status != "running" or not st.pid:
                 raise Conflict(f"cannot join namespace of a non running container: {name}")
