@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "pause": "pause", "container pause": "pause",
     "unpause": "unpause", "container unpause": "unpause",
     "wait": "wait", "container wait": "wait",
+    "update": "update", "container update": "update",
     "rm": "rm", "container rm": "rm", "container remove": "rm",
     "ps": "ps", "container ls": "ps", "container list": "ps", "container ps": "ps",
     "exec": "exec", "container exec": "exec",
@@ -97,6 +98,7 @@ SHORT_HELP = [
     ("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"),
     ("top", "Display the running processes of a container"),
     ("unpause", "Unpause all processes within one or more containers"),
+    ("update", "Update configuration of one or more containers"),
     ("version", "Show the scow version information"),
     ("wait", "Block until one or more containers stop, then print their exit codes"),
 ]

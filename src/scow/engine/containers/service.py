@@ -25,6 +25,7 @@ from scow.engine.containers.model import Container
 from scow.engine.containers.records import ContainerSummary
 from scow.engine.containers.run import ContainerLifecycle
 from scow.engine.containers.stats import ContainerStatistics
+from scow.engine.containers.update import ContainerUpdate
 from scow.engine.network_files import display_ports
 from scow.errors import (
     Conflict,
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
-class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
+class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem, ContainerCopy,
                        ContainerInspection, ContainerAdmin, ContainerStatistics):
     """docker's container verbs (create, start, stop, exec, logs, commit, cp, rm...), each a
     method; built by `Engine` with the collaborators `ContainerBase` names."""
@@ -74,10 +75,12 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         name = self._reserve(container_id, opts.name, image_id, doc)
         doc["Name"] = "/" + name
         record = self.store.images.get(image_id)
-        dests = tuple(m["Destination"] for m in mounts)
+        files = tuple(m["Destination"] for m in mounts if _file_bind(m)) + \
+            (("/sbin/docker-init",) if opts.init else ())  # --init's bind mount point
+        dests = tuple(m["Destination"] for m in mounts if not _file_bind(m))
         try:
             rw = self.store.layers.create_rw(record.top_layer, container_id,
-                                             init=lambda p: initlayer.setup(p, dests))
+                                             init=lambda p: initlayer.setup(p, dests, files))
             folder = self.folder(container_id)
             os.makedirs(folder, mode=0o710, exist_ok=True)
             from scow.runtime.spec import write_etc_files
@@ -362,6 +365,12 @@ def _mount_points(opts: CreateOptions) -> list[dict[str, Any]]:
     mounts = [MountSpec("volume", random_id(), m.destination, m.read_only)
               if m.destination in anonymous else m for m in mounts]
     return [_mount_doc(m, m.destination in anonymous) for m in mounts]
+
+
+def _file_bind(m: dict[str, Any]) -> bool:
+    """A bind of a host file (not a folder): its mount point is a file (runc's rule)."""
+    return m["Type"] == "bind" and os.path.exists(m["Source"]) and \
+        not os.path.isdir(m["Source"])
 
 
 def _mount_doc(m: Any, anonymous: bool) -> dict[str, Any]:
