@@ -9,7 +9,10 @@ flock on <container_dir>/shim.lock while it lives, and then:
      writes state.json "running" and reports {"ok": true};
   3. copies output to container.log (json-file) and to attach.sock clients, input from the
      clients to the container's stdin; collects the exit status (it is the subreaper);
-  4. writes state.json "exited" with exit code and finish time, runs `runc delete`, runs the
+  4. decides by the restart policy (scow.runtime.restart) whether to run it again: then
+     writes "restarting", waits the back-off, `runc delete`s and creates and starts it again
+     (the rootfs stays mounted, the log and the attach clients stay); else
+  5. writes state.json "exited" with exit code and finish time, runs `runc delete`, runs the
      exit command (an argv from shim.json), and exits.
 Configuration: <container_dir>/shim.json, written by monitor.start_container.
 """
@@ -27,10 +30,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from typing import Any
 
 from scow.errors import ScowError
-from scow.runtime import attach
+from scow.runtime import attach, restart
 from scow.runtime.logs import LOG_FILE, JsonFileWriter
 from scow.runtime.runc import Runc
 from scow.runtime.state import LOCK_FILE, ContainerState, rfc3339nano, write_state
@@ -46,6 +50,7 @@ class Shim:
         self.cid: str = self.cfg["id"]
         self.runc = Runc(self.cfg["runc"], self.cfg["runc_root"])
         self.ready_fd = ready_fd
+        self.started = time.monotonic()
         self.state = ContainerState(shim_pid=os.getpid())
         self.outputs: dict[int, str] = {}  # fd -> stream name
         self.stdin_fd: int | None = None
@@ -129,7 +134,39 @@ class Shim:
     def start(self) -> None:
         self.runc.start(self.cid)
         self.state = self.state._replace(status="running", started_at=rfc3339nano())
+        self.started = time.monotonic()
         write_state(self.cdir, self.state)
+
+    def restart_delay(self, manager: restart.RestartManager, exit_code: int) -> float | None:
+        """The restart policy's decision on this exit (None: give up)."""
+        return manager.should_restart(restart.read_policy(self.cdir), exit_code,
+                                      restart.manually_stopped(self.cdir),
+                                      time.monotonic() - self.started)
+
+    def restart(self, exit_code: int, delay: float) -> bool:
+        """Back off, then run the container again; False when a stop came meanwhile (or
+        the new run failed to start: its error is recorded)."""
+        self.state = self.state.exited(exit_code)._replace(
+            status="restarting", restart_count=self.state.restart_count + 1)
+        write_state(self.cdir, self.state)
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline:
+            if restart.manually_stopped(self.cdir):
+                return False
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+        if restart.manually_stopped(self.cdir):
+            return False
+        try:
+            self.runc.delete(self.cid, force=True)
+            if self.master is not None:
+                os.close(self.master)
+                self.master = None
+            self.create()
+            self.start()
+        except Exception as exc:  # noqa: BLE001 - recorded; the monitor gives up
+            self.state = self.state._replace(error=str(exc))
+            return False
+        return True
 
     def serve(self) -> int:
         """Pump output/input until the container exits; returns its exit code."""
@@ -137,6 +174,8 @@ class Shim:
         logw = self.logw
         listener = self.listener
         sel.register(listener, selectors.EVENT_READ, "listen")
+        for conn in self.clients:
+            sel.register(conn, selectors.EVENT_READ, "client")
         for fd in self.outputs:
             os.set_blocking(fd, False)
             sel.register(fd, selectors.EVENT_READ, "out")
@@ -158,12 +197,9 @@ class Shim:
                     status = _wait_status(self.state.pid)
                 else:
                     self._client_input(sel, key.fileobj)  # type: ignore[arg-type]
-        logw.close()
-        listener.close()
-        try:
-            os.unlink(os.path.join(self.cdir, attach.SOCKET))
-        except OSError:
-            pass
+        os.close(pidfd)
+        sel.close()
+        logw.flush_partial()
         return status if status is not None else 137
 
     def _accept(self, sel: selectors.BaseSelector, listener: socket.socket) -> None:
@@ -219,7 +255,13 @@ class Shim:
             conn.close()
 
     def finish(self, exit_code: int, error: str = "") -> None:
-        self.state = self.state.exited(exit_code, error)
+        self.logw.close()
+        self.listener.close()
+        try:
+            os.unlink(os.path.join(self.cdir, attach.SOCKET))
+        except OSError:
+            pass
+        self.state = self.state.exited(exit_code, error or self.state.error)
         write_state(self.cdir, self.state)
         for c in self.clients:
             try:
@@ -340,7 +382,14 @@ def run(cdir: str, ready_fd: int, go_fd: int) -> int:
         return 1
     shim.report({"ok": True, "started_at": shim.state.started_at})
     os.close(ready_fd)
-    shim.finish(shim.serve())
+    shim.ready_fd = -1
+    manager = restart.RestartManager()
+    code = shim.serve()
+    while (delay := shim.restart_delay(manager, code)) is not None:
+        if not shim.restart(code, delay):
+            break
+        code = shim.serve()
+    shim.finish(code)
     return 0
 
 

@@ -48,6 +48,8 @@ def add_create_flags(cmd: Command) -> None:
     cmd.string_list("cap-drop", None, "Drop Linux capabilities", metavar="list")
     cmd.bool("privileged", None, "Give extended privileges to this container")
     cmd.string_list("security-opt", None, "Security Options", metavar="list")
+    cmd.string("restart", None, "Restart policy to apply when a container exits",
+               metavar="string", default="no")
     cmd.string("stop-signal", None, "Signal to stop the container", metavar="string")
     cmd.int("stop-timeout", None, "Timeout (in seconds) to stop a container", default=-1)
     cmd.string("platform", None, "Set platform if server is multi-platform capable",
@@ -112,7 +114,7 @@ def options_from(opts: Options) -> CreateOptions:
         network_aliases=opts.network_alias, ip=opts.ip,
         mac_address=opts.mac_address, publish=opts.publish,
         publish_all=opts.publish_all, dns=opts.dns, dns_search=opts.dns_search,
-        dns_options=opts.dns_option, add_hosts=opts.add_host)
+        dns_options=opts.dns_option, add_hosts=opts.add_host, restart=opts.restart)
 
 
 def create_container(ctx: Context, opts: Options) -> str:

@@ -91,6 +91,9 @@ class ContainerBase:
             paused = os.path.exists(os.path.join(self.folder(record.id), "paused"))
             up = "Up " + human_duration(max(0.0, time.time() - parse_time(st.started_at)))
             return ("paused", up + " (Paused)", 0) if paused else ("running", up, 0)
+        if st.status == "restarting":  # between two runs of a restart policy
+            ago = human_duration(max(0.0, time.time() - parse_time(st.finished_at)))
+            return "restarting", f"Restarting ({st.exit_code}) {ago} ago", st.exit_code
         if st.status == "exited":
             ago = human_duration(max(0.0, time.time() - parse_time(st.finished_at)))
             return "exited", f"Exited ({st.exit_code}) {ago} ago", st.exit_code

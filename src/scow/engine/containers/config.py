@@ -50,6 +50,7 @@ class CreateOptions:
     cap_drop: list[str] = field(default_factory=list)
     privileged: bool = False
     security_opt: list[str] = field(default_factory=list)
+    restart: str = ""  # --restart no|always|unless-stopped|on-failure[:N]
 
 
 def merge_env(base: list[str], extra: list[str]) -> list[str]:
@@ -192,7 +193,7 @@ def host_config(opts: CreateOptions) -> dict[str, Any]:
         "Binds": list(opts.volumes) or None,
         "LogConfig": log_config,
         **network_host_config(opts),  # scow network: NetworkMode, PortBindings, Dns...
-        "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+        "RestartPolicy": restart_policy(opts),
         "AutoRemove": opts.auto_remove,
         "GroupAdd": list(opts.group_add) or None,
         "CapAdd": cap_add or None,
@@ -204,6 +205,16 @@ def host_config(opts: CreateOptions) -> dict[str, Any]:
         "Runtime": "runc",
         "ShmSize": 67108864,
     }
+
+
+def restart_policy(opts: CreateOptions) -> dict[str, Any]:
+    """HostConfig.RestartPolicy from --restart (docker's checks; none with --rm)."""
+    from scow.runtime.restart import parse_policy
+
+    policy = parse_policy(opts.restart or "no")
+    if opts.auto_remove and policy["Name"] != "no":
+        raise InvalidArgument("Conflicting options: --restart and --rm")
+    return policy
 
 
 def security_opts(opts: list[str], caps: list[str]) -> list[str]:
@@ -267,7 +278,8 @@ _KWARGS = {"name": "name", "entrypoint": "entrypoint", "working_dir": "workdir",
            "labels": "labels", "network_mode": "network", "mounts": "mounts",
            "auto_remove": "auto_remove", "read_only": "read_only", "cap_add": "cap_add",
            "cap_drop": "cap_drop", "privileged": "privileged", "security_opt": "security_opt",
-           "stop_signal": "stop_signal", "group_add": "group_add", "log_opts": "log_opts"}
+           "stop_signal": "stop_signal", "group_add": "group_add", "log_opts": "log_opts",
+           "restart_policy": "restart"}
 
 
 def options_of(image: str, command: str | list[str] | None, kwargs: dict[str, Any]
@@ -289,6 +301,9 @@ def options_of(image: str, command: str | list[str] | None, kwargs: dict[str, An
     fields["volumes"] = [f"{host}:{v['bind']}:{v.get('mode', 'rw')}"
                          for host, v in volumes.items()] if isinstance(volumes, dict) \
         else list(volumes)
+    policy = fields.get("restart")
+    if isinstance(policy, dict):  # docker-py: {"Name": ..., "MaximumRetryCount": N}
+        fields["restart"] = f"{policy.get('Name') or 'no'}:{policy.get('MaximumRetryCount') or 0}"
     if isinstance(fields.get("entrypoint"), str):
         fields["entrypoint"] = shlex.split(fields["entrypoint"])
     if fields.get("network") in (None, "default", "bridge"):

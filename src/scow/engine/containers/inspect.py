@@ -30,7 +30,7 @@ class ContainerInspection(ContainerBase):
             "HostnamePath": os.path.join(folder, "hostname"),
             "HostsPath": os.path.join(folder, "hosts"),
             "LogPath": os.path.join(folder, "container.log"),
-            "Name": "/" + record.name, "RestartCount": 0, "Driver": driver.name,
+            "Name": "/" + record.name, "RestartCount": self._restart_count(record), "Driver": driver.name,
             "Platform": "linux", "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "",
             "ExecIDs": None, "HostConfig": doc["HostConfig"],
             "GraphDriver": {"Data": driver.metadata(mount_id) if mount_id else None,
@@ -58,11 +58,17 @@ class ContainerInspection(ContainerBase):
             return {"Status": "created", "Running": False, "Paused": False, "Restarting": False,
                     "OOMKilled": False, "Dead": False, "Pid": 0, "ExitCode": 0, "Error": "",
                     "StartedAt": zero, "FinishedAt": zero}
-        running = st.status == "running"
-        return {"Status": "paused" if running and paused else st.status, "Running": running,
-                "Paused": running and paused, "Restarting": False, "OOMKilled": False,
+        running, restarting = st.status == "running", st.status == "restarting"
+        return {"Status": "paused" if running and paused else st.status,
+                "Running": running or restarting, "Paused": running and paused,
+                "Restarting": restarting, "OOMKilled": False,
                 "Dead": False, "Pid": st.pid if running else 0, "ExitCode": st.exit_code,
                 "Error": st.error, "StartedAt": st.started_at, "FinishedAt": st.finished_at}
+
+    def _restart_count(self, record: ContainerRecord) -> int:
+        """How many times the monitor restarted the container since it was started."""
+        st = self.state(record)
+        return st.restart_count if st is not None else 0
 
     def sizes(self, name: str) -> tuple[int, int]:
         """(SizeRw, SizeRootFs): what the writable layer adds over the init layer, and that

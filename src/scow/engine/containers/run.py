@@ -69,7 +69,7 @@ class ContainerLifecycle(ContainerBase):
         """docker start; None when it was already running."""
         record = self.records.get(name)
         st = self.state(record)
-        if st is not None and st.status == "running":
+        if st is not None and st.status in ("running", "restarting"):
             return None
         self._monitor_gone(record)  # its exit command must not unmount the new run's rootfs
         with self.start_lock(record.id):  # (and may take the start lock: --rm)
@@ -88,11 +88,11 @@ class ContainerLifecycle(ContainerBase):
 
     def _start(self, record: ContainerRecord, attach: bool) -> Started | None:
         from scow.format.units import parse_size
-        from scow.runtime.monitor import MonitorOptions, start_container
+        from scow.runtime.monitor import MonitorOptions, start_container, write_restart_policy
         from scow.runtime.spec import make_spec, write_bundle
 
         st = self.state(record)
-        if st is not None and st.status == "running":
+        if st is not None and st.status in ("running", "restarting"):
             return None
         self.cleanup(record)  # a previous run whose monitor died may still hold its mount
         folder = self.folder(record.id)
@@ -105,6 +105,7 @@ class ContainerLifecycle(ContainerBase):
             netns = attach_network(self, record)
             cfg = self.run_config(record, rootfs, netns or "")
             write_bundle(folder, make_spec(cfg, rootfs, folder))
+            write_restart_policy(folder, record.doc["HostConfig"].get("RestartPolicy") or {})
             log = record.doc["HostConfig"]["LogConfig"]["Config"]
             opts = MonitorOptions(
                 tty=cfg.tty, open_stdin=cfg.open_stdin,
@@ -184,8 +185,8 @@ class ContainerLifecycle(ContainerBase):
             return
         with flocked(os.path.join(folder, "cleanup.lock")):
             st = self.state(record)
-            if st is not None and st.status == "running":
-                return
+            if st is not None and st.status in ("running", "restarting"):
+                return  # restarting: the monitor runs it again on the same mount
             from scow.engine.network_attach import detach as detach_network  # scow network
 
             detach_network(self, record)
@@ -366,7 +367,7 @@ class ContainerLifecycle(ContainerBase):
 
     def release_stopped_mount(self, record: ContainerRecord) -> None:
         """Release a container's rootfs mount unless it is running or paused (docker's cleanup)."""
-        if self.status_of(record)[0] in ("running", "paused"):
+        if self.status_of(record)[0] in ("running", "paused", "restarting"):
             return
         self.cleanup(record)
         driver = self.store.driver

@@ -158,7 +158,7 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         for record in records:
             state, status, code = self.status_of(record)
             summary = self._summary(record, state, status, code)
-            if not all and state not in ("running", "paused") and last < 0:
+            if not all and state not in ("running", "paused", "restarting") and last < 0:
                 continue
             if filters and not matches(self.images, self.store, summary, filters):
                 continue
@@ -212,7 +212,7 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         self.store.recover()
         record = self.records.get(name)
         st = self.state(record)
-        if st is not None and st.status == "running":
+        if st is not None and st.status in ("running", "restarting"):
             if not force:
                 raise _running(record.id)
             self.kill_for_removal(record)  # not under the start lock: the monitor's exit
@@ -221,7 +221,7 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         with self.start_lock(record.id):  # never while a start is between mount and running
             record = self.records.get(record.id)  # a --rm monitor may have removed it meanwhile
             st = self.state(record)
-            if st is not None and st.status == "running":
+            if st is not None and st.status in ("running", "restarting"):
                 raise _running(record.id)  # started meanwhile
             self.records.mark_removing(record.id)
             self._remove_marked(record, volumes)
@@ -251,7 +251,7 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
     def reap(self, record: ContainerRecord) -> None:
         """Stop and release what an interrupted create or rm left running (store recovery)."""
         st = self.state(record) if os.path.isdir(self.folder(record.id)) else None
-        if st is not None and st.status == "running":
+        if st is not None and st.status in ("running", "restarting"):
             self.kill_for_removal(record)
         self.cleanup(record, remove_runtime=True)
 
@@ -260,7 +260,7 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         removed, reclaimed = [], 0
         for record in self.records.all():
             state, _, _ = self.status_of(record)
-            if state in ("running", "paused"):
+            if state in ("running", "paused", "restarting"):
                 continue
             try:
                 size = self.sizes(record.id)[0]
