@@ -58,3 +58,26 @@ def test_restart_flag_checked(one: Scow) -> None:
         assert proc.returncode != 0 and text in proc.stderr, proc.stderr
     proc = one("run", "--rm", "--restart", "always", "bb:1", "true", check=False)
     assert proc.returncode == 125 and "Conflicting options: --restart and --rm" in proc.stderr
+
+
+def test_restart_policies_after_a_reboot(one: Scow) -> None:
+    """`start --restart-policies` (the boot unit's command) starts `always` and
+    `unless-stopped` containers again, except an `unless-stopped` one the user stopped."""
+    import os
+    import signal
+
+    one("run", "-d", "--name", "us", "--restart", "unless-stopped", "bb:1", "sleep", "1000")
+    one("run", "-d", "--name", "stopped", "--restart", "unless-stopped", "bb:1", "sleep", "1000")
+    one("run", "-d", "--name", "never", "bb:1", "sleep", "1000")
+    one("stop", "-t", "0", "stopped")
+    for name in ("us", "never"):  # a reboot: the monitor and the container are gone
+        state = one.state(name)
+        pid = one.inspect(name)["State"]["Pid"]
+        os.kill(state["shim_pid"], signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda n=name: one.status(n) == "exited", 10)  # type: ignore[misc]
+    assert one.out("start", "--restart-policies") == "us\n"
+    assert one.status("us") == "running"
+    assert one.status("stopped") == "exited" and one.status("never") == "exited"
+    proc = one("start", check=False)
+    assert proc.returncode == 1 and "requires at least 1 argument" in proc.stderr

@@ -119,6 +119,26 @@ class ContainerLifecycle(ContainerBase):
                 self.cleanup(record)
             raise
 
+    def start_restart_policies(self) -> list[tuple[str, str]]:
+        """Start every stopped container whose restart policy asks for it when the host (or
+        scow's API service) starts: `always`, and `unless-stopped` unless the user stopped
+        it (docker's daemon restore). (name, "" or the error) of each one tried."""
+        from scow.runtime.restart import manually_stopped, restart_at_boot
+
+        tried = []
+        for record in self.records.all():
+            policy = record.doc["HostConfig"].get("RestartPolicy") or {}
+            st = self.state(record)
+            if st is None or st.status != "exited" or \
+                    not restart_at_boot(policy, manually_stopped(self.folder(record.id))):
+                continue
+            try:
+                self.start(record.id)
+                tried.append((record.name, ""))
+            except Exception as exc:  # noqa: BLE001 - one container's failure stops no other
+                tried.append((record.name, str(exc)))
+        return tried
+
     def run_config(self, record: ContainerRecord, rootfs: str, netns: str = "") -> RunConfig:
         """What the OCI spec of the container's next run is made from: its config, mounts and
         isolation, over `rootfs`."""
