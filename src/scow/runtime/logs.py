@@ -3,6 +3,7 @@
     <container_dir>/container.log     newest entries, one JSON object a line:
         {"log":"hi\\n","stream":"stdout","time":"2026-11-29T09:15:13.786102607Z"}
     <container_dir>/container.log.1   the previous file, ... up to container.log.<max_file-1>
+                                      (container.log.<i>.gz with `compress`)
 
 Like moby's loggerutils: before a write, when the current file has reached `max_size` bytes,
 container.log.<i> moves to .<i+1> (the oldest falls off) and container.log to .1; with
@@ -35,8 +36,10 @@ class LogEntry:
 class JsonFileWriter:
     """Append container output to `path` as json-file lines, rotating at `max_size`."""
 
-    def __init__(self, path: str, *, max_size: int = -1, max_file: int = 1) -> None:
+    def __init__(self, path: str, *, max_size: int = -1, max_file: int = 1,
+                 compress: bool = False) -> None:
         self.path = path
+        self.compress = compress
         self.max_size = max_size
         self.max_file = max(1, max_file)
         self._f = _open(path, os.O_APPEND)  # lives as long as the writer
@@ -75,17 +78,33 @@ class JsonFileWriter:
     def _rotate(self) -> None:
         self._f.close()
         if self.max_file > 1:
+            gz = ".gz" if self.compress else ""
             for i in range(self.max_file - 1, 1, -1):
-                older = f"{self.path}.{i - 1}"
+                older = f"{self.path}.{i - 1}{gz}"
                 if os.path.exists(older):
-                    os.replace(older, f"{self.path}.{i}")
+                    os.replace(older, f"{self.path}.{i}{gz}")
             os.replace(self.path, f"{self.path}.1")
+            if self.compress:
+                _gzip(f"{self.path}.1")
         self._f = _open(self.path, os.O_TRUNC)
         self._size = 0
 
     def close(self) -> None:
         self.flush_partial()
         self._f.close()
+
+
+def _gzip(path: str) -> None:
+    """`path` → `path`.gz (moby compresses a file once it is rotated)."""
+    import gzip
+    import shutil
+
+    with open(path, "rb") as src, open(os.open(path + ".gz.tmp", os.O_WRONLY | os.O_CREAT
+                                               | os.O_TRUNC | os.O_CLOEXEC, LOG_MODE),
+                                       "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb") as dst:
+        shutil.copyfileobj(src, dst)
+    os.replace(path + ".gz.tmp", path + ".gz")
+    os.unlink(path)
 
 
 def _open(path: str, flag: int) -> BinaryIO:
@@ -106,8 +125,11 @@ def _files(path: str) -> list[str]:
     """The log files, oldest first."""
     rotated = []
     i = 1
-    while os.path.exists(f"{path}.{i}"):
-        rotated.append(f"{path}.{i}")
+    while True:
+        name = next((n for n in (f"{path}.{i}", f"{path}.{i}.gz") if os.path.exists(n)), None)
+        if name is None:
+            break
+        rotated.append(name)
         i += 1
     return [*reversed(rotated), path]
 
@@ -127,7 +149,7 @@ def read_logs(path: str, *, tail: int | None = None, since: str | None = None,
     offset = 0
     for name in _files(path):
         try:
-            with open(name, "rb") as f:
+            with _read(name) as f:
                 for line in f:
                     if not line.endswith(b"\n"):
                         break  # a line being written: the follower reads it whole
@@ -142,6 +164,14 @@ def read_logs(path: str, *, tail: int | None = None, since: str | None = None,
         yield from entries
     if follow:
         yield from _follow(path, offset, keep, stopped, poll)
+
+
+def _read(name: str) -> BinaryIO:
+    if name.endswith(".gz"):
+        import gzip
+
+        return gzip.open(name, "rb")  # type: ignore[return-value]
+    return open(name, "rb")  # noqa: SIM115
 
 
 def _follow(path: str, offset: int, keep: Callable[[LogEntry], bool],

@@ -51,6 +51,10 @@ class MonitorOptions:
     open_stdin: bool = False
     log_max_size: int = -1  # bytes; -1 = never rotate
     log_max_file: int = 1
+    log_compress: bool = False  # gzip the rotated files
+    log_driver: str = "json-file"  # see scow.runtime.logdriver
+    log_tag: str = ""  # journald's SYSLOG_IDENTIFIER (default: the short ID)
+    name: str = ""  # the container's name (journald's CONTAINER_NAME)
     exit_command: tuple[str, ...] = ()  # run by the monitor once the container has stopped
 
 
@@ -65,6 +69,8 @@ def start_container(container_dir: str, container_id: str, runc: Runc,
     cfg = {"id": container_id, "bundle": container_dir, "runc": runc.path,
            "runc_root": runc.root, "tty": opts.tty, "stdin": opts.open_stdin,
            "log_max_size": opts.log_max_size, "log_max_file": opts.log_max_file,
+           "log_compress": opts.log_compress, "log_driver": opts.log_driver,
+           "log_tag": opts.log_tag, "name": opts.name,
            "exit_command": list(opts.exit_command)}
     atomic_write(os.path.join(container_dir, "shim.json"), json.dumps(cfg).encode(), 0o600)
     restart.clear_manually_stopped(container_dir)

@@ -35,7 +35,8 @@ from typing import Any
 
 from scow.errors import ScowError
 from scow.runtime import attach, restart
-from scow.runtime.logs import LOG_FILE, JsonFileWriter
+from scow.runtime.logdriver import LogWriter, open_writer
+from scow.runtime.logs import LOG_FILE
 from scow.runtime.runc import Runc
 from scow.runtime.state import LOCK_FILE, ContainerState, rfc3339nano, write_state
 
@@ -57,9 +58,7 @@ class Shim:
         self.master: int | None = None
         self.clients: dict[socket.socket, attach.FrameReader] = {}
         self.listener = attach.listen(cdir)  # before the caller may connect
-        self.logw = JsonFileWriter(os.path.join(cdir, LOG_FILE),  # exists before the start
-                                   max_size=int(self.cfg["log_max_size"]),
-                                   max_file=int(self.cfg["log_max_file"]))
+        self.logw = open_writer(self.cfg, os.path.join(cdir, LOG_FILE))  # before the start
 
     def report(self, msg: dict[str, Any]) -> None:
         try:
@@ -208,7 +207,7 @@ class Shim:
         self.clients[conn] = attach.FrameReader()
         sel.register(conn, selectors.EVENT_READ, "client")
 
-    def _pump(self, sel: selectors.BaseSelector, fd: int, logw: JsonFileWriter) -> None:
+    def _pump(self, sel: selectors.BaseSelector, fd: int, logw: LogWriter) -> None:
         stream = self.outputs[fd]
         try:
             data = os.read(fd, 65536)

@@ -41,6 +41,7 @@ def add_create_flags(cmd: Command) -> None:
                     metavar="list")
     cmd.string("hostname", "h", "Container host name", metavar="string")
     cmd.string_list("label", "l", "Set meta data on a container", metavar="list")
+    cmd.string("log-driver", None, "Logging driver for the container", metavar="string")
     cmd.string_list("log-opt", None, "Log driver options", metavar="list")
     cmd.bool("read-only", None, "Mount the container's root filesystem as read only")
     cmd.string_list("group-add", None, "Add additional groups to join", metavar="list")
@@ -114,7 +115,8 @@ def options_from(opts: Options) -> CreateOptions:
         network_aliases=opts.network_alias, ip=opts.ip,
         mac_address=opts.mac_address, publish=opts.publish,
         publish_all=opts.publish_all, dns=opts.dns, dns_search=opts.dns_search,
-        dns_options=opts.dns_option, add_hosts=opts.add_host, restart=opts.restart)
+        dns_options=opts.dns_option, add_hosts=opts.add_host, restart=opts.restart,
+        log_driver=opts.log_driver)
 
 
 def create_container(ctx: Context, opts: Options) -> str:

@@ -42,6 +42,7 @@ class CreateOptions:
     mounts: list[str] = field(default_factory=list)  # --mount specs
     auto_remove: bool = False
     log_opts: dict[str, str] = field(default_factory=dict)
+    log_driver: str = ""  # --log-driver; "": scow.toml's log-driver, else json-file
     stop_signal: str = ""
     stop_timeout: int | None = None
     read_only: bool = False
@@ -207,6 +208,22 @@ def host_config(opts: CreateOptions) -> dict[str, Any]:
     }
 
 
+def log_config(opts: CreateOptions, default_driver: str, default_opts: dict[str, str]
+               ) -> dict[str, Any]:
+    """HostConfig.LogConfig: the driver and options asked for, scow.toml's `log-driver` (and
+    its `log-opts` under options not given, for that driver only) otherwise; checked as
+    dockerd's mergeAndVerifyLogConfig."""
+    from scow.runtime.logdriver import check_log_config
+
+    default = default_driver or "json-file"
+    driver = opts.log_driver or default
+    config = dict(opts.log_opts)
+    if driver == default:
+        config = {**default_opts, **config}
+    check_log_config(driver, config)
+    return {"Type": driver, "Config": config}
+
+
 def restart_policy(opts: CreateOptions) -> dict[str, Any]:
     """HostConfig.RestartPolicy from --restart (docker's checks; none with --rm)."""
     from scow.runtime.restart import parse_policy
@@ -279,7 +296,7 @@ _KWARGS = {"name": "name", "entrypoint": "entrypoint", "working_dir": "workdir",
            "auto_remove": "auto_remove", "read_only": "read_only", "cap_add": "cap_add",
            "cap_drop": "cap_drop", "privileged": "privileged", "security_opt": "security_opt",
            "stop_signal": "stop_signal", "group_add": "group_add", "log_opts": "log_opts",
-           "restart_policy": "restart"}
+           "restart_policy": "restart", "log_driver": "log_driver"}
 
 
 def options_of(image: str, command: str | list[str] | None, kwargs: dict[str, Any]

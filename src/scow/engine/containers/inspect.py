@@ -29,8 +29,9 @@ class ContainerInspection(ContainerBase):
             "ResolvConfPath": os.path.join(folder, "resolv.conf"),
             "HostnamePath": os.path.join(folder, "hostname"),
             "HostsPath": os.path.join(folder, "hosts"),
-            "LogPath": os.path.join(folder, "container.log"),
-            "Name": "/" + record.name, "RestartCount": self._restart_count(record), "Driver": driver.name,
+            "LogPath": os.path.join(folder, "container.log") if _file_logs(doc) else "",
+            "Name": "/" + record.name, "RestartCount": self._restart_count(record),
+            "Driver": driver.name,
             "Platform": "linux", "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "",
             "ExecIDs": None, "HostConfig": doc["HostConfig"],
             "GraphDriver": {"Data": driver.metadata(mount_id) if mount_id else None,
@@ -78,6 +79,11 @@ class ContainerInspection(ContainerBase):
         image = self.store.images.find(record.image_id)
         base = self.store.layers.size(image.top_layer) if image else 0
         return rw, base + rw
+
+
+def _file_logs(doc: dict[str, Any]) -> bool:
+    return (doc["HostConfig"].get("LogConfig") or {}).get("Type", "json-file") in (
+        "json-file", "local")
 
 
 def network_settings(doc: dict[str, Any]) -> dict[str, Any]:

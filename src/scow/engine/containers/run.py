@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from scow.engine.containers.base import ContainerBase
 from scow.engine.containers.config import merge_env
-from scow.errors import Conflict, InvalidArgument
+from scow.errors import Conflict, InvalidArgument, Unsupported
 from scow.osutil.locks import flocked
 from scow.store.containers import ContainerRecord
 
@@ -64,6 +64,19 @@ def _exec_isolation(host: dict[str, Any]) -> dict[str, Any]:
     return {"caps": tuple(caps), "no_new_privileges": nnp}
 
 
+def _log_options(log: dict[str, Any], name: str) -> dict[str, Any]:
+    """MonitorOptions' log fields for HostConfig.LogConfig (checked again: a journald that
+    went away since the create is refused here)."""
+    from scow.runtime.logdriver import check_log_config, rotation
+
+    driver, config = log.get("Type") or "json-file", log.get("Config") or {}
+    check_log_config(driver, config)
+    size, files, compress = rotation(driver, config) if driver in ("json-file", "local") \
+        else (-1, 1, False)
+    return {"log_driver": driver, "log_max_size": size, "log_max_file": files,
+            "log_compress": compress, "log_tag": config.get("tag", ""), "name": name}
+
+
 class ContainerLifecycle(ContainerBase):
     def start(self, name: str, *, attach: bool = False) -> Started | None:
         """docker start; None when it was already running."""
@@ -87,7 +100,6 @@ class ContainerLifecycle(ContainerBase):
             yield
 
     def _start(self, record: ContainerRecord, attach: bool) -> Started | None:
-        from scow.format.units import parse_size
         from scow.runtime.monitor import MonitorOptions, start_container, write_restart_policy
         from scow.runtime.spec import make_spec, write_bundle
 
@@ -106,11 +118,9 @@ class ContainerLifecycle(ContainerBase):
             cfg = self.run_config(record, rootfs, netns or "")
             write_bundle(folder, make_spec(cfg, rootfs, folder))
             write_restart_policy(folder, record.doc["HostConfig"].get("RestartPolicy") or {})
-            log = record.doc["HostConfig"]["LogConfig"]["Config"]
             opts = MonitorOptions(
                 tty=cfg.tty, open_stdin=cfg.open_stdin,
-                log_max_size=parse_size(log["max-size"]) if log.get("max-size") else -1,
-                log_max_file=int(log.get("max-file", "1")),
+                **_log_options(record.doc["HostConfig"]["LogConfig"], record.name),
                 exit_command=(sys.executable, "-m", "scow", "--root", self.store.root,
                               "container", "cleanup", record.id))
             return start_container(folder, record.id, self.runc, opts, attach=attach)
@@ -364,9 +374,13 @@ class ContainerLifecycle(ContainerBase):
              since: str | None = None, until: str | None = None) -> Iterator[LogEntry]:
         """docker logs: the container's json-file log entries (stream, time, data), following it
         while it runs with `follow`."""
+        from scow.runtime.logdriver import READABLE
         from scow.runtime.logs import LOG_FILE, read_logs
 
         record = self.records.get(name)
+        if (record.doc["HostConfig"].get("LogConfig") or {}).get("Type", "json-file") \
+                not in READABLE:
+            raise Unsupported("configured logging driver does not support reading")
         path = os.path.join(self.folder(record.id), LOG_FILE)
 
         def stopped() -> bool:

@@ -52,7 +52,12 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
     def _create(self, opts: CreateOptions) -> str:
         """docker create: the records, the init and writable layers and the folder."""
         from scow.engine.containers import initlayer
-        from scow.engine.containers.config import command_of, container_config, host_config
+        from scow.engine.containers.config import (
+            command_of,
+            container_config,
+            host_config,
+            log_config,
+        )
         from scow.engine.images.squash import check_depth
 
         self.store.recover()
@@ -69,6 +74,8 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
             "MountPoints": mounts, "Mounted": False,
         }
         doc["NetworkSettings"] = self._networks(doc, opts)  # scow network
+        doc["HostConfig"]["LogConfig"] = log_config(opts, self.settings.log_driver,
+                                                    self.settings.log_opts)
         name = self._reserve(container_id, opts.name, image_id, doc)
         doc["Name"] = "/" + name
         record = self.store.images.get(image_id)
