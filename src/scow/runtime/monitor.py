@@ -55,6 +55,7 @@ class MonitorOptions:
     log_driver: str = "json-file"  # see scow.runtime.logdriver
     log_tag: str = ""  # journald's SYSLOG_IDENTIFIER (default: the short ID)
     name: str = ""  # the container's name (journald's CONTAINER_NAME)
+    healthcheck: dict[str, object] | None = None  # Config.Healthcheck (see runtime.health)
     exit_command: tuple[str, ...] = ()  # run by the monitor once the container has stopped
 
 
@@ -70,7 +71,7 @@ def start_container(container_dir: str, container_id: str, runc: Runc,
            "runc_root": runc.root, "tty": opts.tty, "stdin": opts.open_stdin,
            "log_max_size": opts.log_max_size, "log_max_file": opts.log_max_file,
            "log_compress": opts.log_compress, "log_driver": opts.log_driver,
-           "log_tag": opts.log_tag, "name": opts.name,
+           "log_tag": opts.log_tag, "name": opts.name, "healthcheck": opts.healthcheck,
            "exit_command": list(opts.exit_command)}
     atomic_write(os.path.join(container_dir, "shim.json"), json.dumps(cfg).encode(), 0o600)
     restart.clear_manually_stopped(container_dir)

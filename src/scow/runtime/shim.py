@@ -7,8 +7,9 @@ flock on <container_dir>/shim.lock while it lives, and then:
      runc hands it over a console socket); reports {"pid": N} (or {"error", "kind"}) on READY;
   2. waits for "start" on GO (EOF = abort: the container is deleted), runs `runc start`,
      writes state.json "running" and reports {"ok": true};
-  3. copies output to container.log (json-file) and to attach.sock clients, input from the
-     clients to the container's stdin; collects the exit status (it is the subreaper);
+  3. copies output to the log driver's writer and to attach.sock clients, input from the
+     clients to the container's stdin; runs the health check's probes in a thread
+     (scow.runtime.health); collects the exit status (it is the subreaper);
   4. decides by the restart policy (scow.runtime.restart) whether to run it again: then
      writes "restarting", waits the back-off, `runc delete`s and creates and starts it again
      (the rootfs stays mounted, the log and the attach clients stay); else
@@ -35,6 +36,7 @@ from typing import Any
 
 from scow.errors import ScowError
 from scow.runtime import attach, restart
+from scow.runtime.health import HealthMonitor, probe_argv
 from scow.runtime.logdriver import LogWriter, open_writer
 from scow.runtime.logs import LOG_FILE
 from scow.runtime.runc import Runc
@@ -52,6 +54,7 @@ class Shim:
         self.runc = Runc(self.cfg["runc"], self.cfg["runc_root"])
         self.ready_fd = ready_fd
         self.started = time.monotonic()
+        self.health: HealthMonitor | None = None
         self.state = ContainerState(shim_pid=os.getpid())
         self.outputs: dict[int, str] = {}  # fd -> stream name
         self.stdin_fd: int | None = None
@@ -135,6 +138,14 @@ class Shim:
         self.state = self.state._replace(status="running", started_at=rfc3339nano())
         self.started = time.monotonic()
         write_state(self.cdir, self.state)
+        if probe_argv(self.cfg.get("healthcheck")):
+            self.health = HealthMonitor(self.cdir, self.cid, self.runc, self.cfg["healthcheck"])
+            self.health.start()
+
+    def stop_health(self) -> None:
+        if self.health is not None:
+            self.health.stop()
+            self.health = None
 
     def restart_delay(self, manager: restart.RestartManager, exit_code: int) -> float | None:
         """The restart policy's decision on this exit (None: give up)."""
@@ -145,6 +156,7 @@ class Shim:
     def restart(self, exit_code: int, delay: float) -> bool:
         """Back off, then run the container again; False when a stop came meanwhile (or
         the new run failed to start: its error is recorded)."""
+        self.stop_health()
         self.state = self.state.exited(exit_code)._replace(
             status="restarting", restart_count=self.state.restart_count + 1)
         write_state(self.cdir, self.state)
@@ -182,10 +194,11 @@ class Shim:
         sel.register(pidfd, selectors.EVENT_READ, "exit")
         status: int | None = None
         while status is None or self.outputs:
-            timeout = 0.5 if status is not None else None
-            events = sel.select(timeout)
+            events = sel.select(0.5 if status is not None else 1.0)
             if not events and status is not None:
                 break  # output fds held open by a stray process: stop waiting
+            if status is None:
+                self.reap_orphans()
             for key, _ in events:
                 if key.data == "listen":
                     self._accept(sel, listener)
@@ -200,6 +213,24 @@ class Shim:
         sel.close()
         logw.flush_partial()
         return status if status is not None else 137
+
+    def reap_orphans(self) -> None:
+        """Reap the processes orphaned to this subreaper (runc exec's intermediate children,
+        a probe's process): a pid namespace's init cannot exit while one of its processes
+        is an unreaped zombie. Never while a probe's runc runs (its exit is subprocess's)."""
+        lock = self.health.busy if self.health is not None else None
+        if lock is not None and not lock.acquire(blocking=False):
+            return
+        try:
+            for pid in _children():
+                if pid != self.state.pid:
+                    try:
+                        os.waitpid(pid, os.WNOHANG)
+                    except ChildProcessError:
+                        pass
+        finally:
+            if lock is not None:
+                lock.release()
 
     def _accept(self, sel: selectors.BaseSelector, listener: socket.socket) -> None:
         conn, _ = listener.accept()
@@ -254,6 +285,7 @@ class Shim:
             conn.close()
 
     def finish(self, exit_code: int, error: str = "") -> None:
+        self.stop_health()
         self.logw.close()
         self.listener.close()
         try:
@@ -276,6 +308,17 @@ class Shim:
         if argv:
             subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=120, check=False)
+
+
+def _children() -> list[int]:
+    out = []
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/children", encoding="ascii") as f:
+                out += [int(p) for p in f.read().split()]
+        except OSError:
+            pass
+    return out
 
 
 def _wait_status(pid: int) -> int:

@@ -6,7 +6,7 @@ import sys
 
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
-from scow.engine.containers.config import CreateOptions
+from scow.engine.containers.config import CreateOptions, HealthOptions
 from scow.errors import ImageNotFound, InvalidArgument
 
 
@@ -49,6 +49,7 @@ def add_create_flags(cmd: Command) -> None:
     cmd.string_list("cap-drop", None, "Drop Linux capabilities", metavar="list")
     cmd.bool("privileged", None, "Give extended privileges to this container")
     cmd.string_list("security-opt", None, "Security Options", metavar="list")
+    add_health_flags(cmd)
     cmd.string("restart", None, "Restart policy to apply when a container exits",
                metavar="string", default="no")
     cmd.string("stop-signal", None, "Signal to stop the container", metavar="string")
@@ -57,6 +58,27 @@ def add_create_flags(cmd: Command) -> None:
                metavar="string")
     cmd.string("pull", None, 'Pull image before creating ("always", "missing", "never")',
                metavar="string", default="missing")
+
+
+def add_health_flags(cmd: Command) -> None:
+    cmd.string("health-cmd", None, "Command to run to check health", metavar="string")
+    cmd.duration("health-interval", None, "Time between running the check (ms|s|m|h) "
+                  "(default 0s)")
+    cmd.int("health-retries", None, "Consecutive failures needed to report unhealthy")
+    cmd.duration("health-start-interval", None, "Time between running the check during the "
+                  "start period (ms|s|m|h) (default 0s)")
+    cmd.duration("health-start-period", None, "Start period for the container to initialize "
+                  "before starting health-retries countdown (ms|s|m|h) (default 0s)")
+    cmd.duration("health-timeout", None, "Maximum time to allow one check to run (ms|s|m|h) "
+                  "(default 0s)")
+    cmd.bool("no-healthcheck", None, "Disable any container-specified HEALTHCHECK")
+
+
+def _health(opts: Options) -> HealthOptions:
+    return HealthOptions(cmd=opts.health_cmd, interval=opts.health_interval,
+                         timeout=opts.health_timeout, start_period=opts.health_start_period,
+                         start_interval=opts.health_start_interval,
+                         retries=opts.health_retries, disable=opts.no_healthcheck)
 
 
 def command() -> Command:
@@ -116,7 +138,7 @@ def options_from(opts: Options) -> CreateOptions:
         mac_address=opts.mac_address, publish=opts.publish,
         publish_all=opts.publish_all, dns=opts.dns, dns_search=opts.dns_search,
         dns_options=opts.dns_option, add_hosts=opts.add_host, restart=opts.restart,
-        log_driver=opts.log_driver)
+        log_driver=opts.log_driver, health=_health(opts))
 
 
 def create_container(ctx: Context, opts: Options) -> str:

@@ -52,6 +52,54 @@ class CreateOptions:
     privileged: bool = False
     security_opt: list[str] = field(default_factory=list)
     restart: str = ""  # --restart no|always|unless-stopped|on-failure[:N]
+    health: HealthOptions | None = None  # --health-*, --no-healthcheck
+
+
+@dataclass(frozen=True, slots=True)
+class HealthOptions:
+    """docker's --health-* flags (durations in seconds; 0 = the image's, else docker's
+    default) and --no-healthcheck."""
+
+    cmd: str = ""
+    interval: float = 0.0
+    timeout: float = 0.0
+    start_period: float = 0.0
+    start_interval: float = 0.0
+    retries: int = 0
+    disable: bool = False
+
+
+def healthcheck(health: HealthOptions | None, image: dict[str, Any]) -> dict[str, Any] | None:
+    """Config.Healthcheck: the flags (docker's CLI checks) over the image's HEALTHCHECK, a
+    field left 0 taken from the image (dockerd's merge)."""
+    base = image.get("Healthcheck") or None
+    if health is None:
+        return dict(base) if base else None
+    durations = {"Interval": health.interval, "Timeout": health.timeout,
+                 "StartPeriod": health.start_period, "StartInterval": health.start_interval}
+    given = bool(health.cmd) or health.retries != 0 or any(durations.values())
+    if health.disable:
+        if given:
+            raise InvalidArgument("--no-healthcheck conflicts with --health-* options")
+        return {"Test": ["NONE"]}
+    if not given:
+        return dict(base) if base else None
+    flags = {"Interval": "interval", "Timeout": "timeout", "StartPeriod": "start-period",
+             "StartInterval": "start-interval"}
+    for key, value in durations.items():
+        if value < 0:
+            raise InvalidArgument(f"--health-{flags[key]} cannot be negative")
+    if health.retries < 0:
+        raise InvalidArgument("--health-retries cannot be negative")
+    out: dict[str, Any] = {"Test": ["CMD-SHELL", health.cmd] if health.cmd else None,
+                           **{k: int(round(v * 1e9)) for k, v in durations.items()},
+                           "Retries": health.retries}
+    for key, value in (base or {}).items():
+        if not out.get(key):
+            out[key] = value
+    if not out["Test"]:
+        out.pop("Test")
+    return out
 
 
 def merge_env(base: list[str], extra: list[str]) -> list[str]:
@@ -96,6 +144,7 @@ def container_config(opts: CreateOptions, image: dict[str, Any], container_id: s
         "StdinOnce": False,
         "Env": env,
         "Cmd": cmd,
+        **_health_field(opts, image),
         "Image": opts.image,
         "Volumes": image.get("Volumes") or None,
         "WorkingDir": opts.workdir or image.get("WorkingDir") or "",
@@ -106,6 +155,11 @@ def container_config(opts: CreateOptions, image: dict[str, Any], container_id: s
         "StopTimeout": opts.stop_timeout,
         **({"MacAddress": _mac(opts.mac_address)} if opts.mac_address else {}),
     }
+
+
+def _health_field(opts: CreateOptions, image: dict[str, Any]) -> dict[str, Any]:
+    check = healthcheck(opts.health, image)
+    return {"Healthcheck": check} if check else {}
 
 
 def _mac(value: str) -> str:

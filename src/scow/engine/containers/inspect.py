@@ -60,11 +60,20 @@ class ContainerInspection(ContainerBase):
                     "OOMKilled": False, "Dead": False, "Pid": 0, "ExitCode": 0, "Error": "",
                     "StartedAt": zero, "FinishedAt": zero}
         running, restarting = st.status == "running", st.status == "restarting"
-        return {"Status": "paused" if running and paused else st.status,
+        return self._with_health(record, {"Status": "paused" if running and paused else st.status,
                 "Running": running or restarting, "Paused": running and paused,
                 "Restarting": restarting, "OOMKilled": False,
                 "Dead": False, "Pid": st.pid if running else 0, "ExitCode": st.exit_code,
-                "Error": st.error, "StartedAt": st.started_at, "FinishedAt": st.finished_at}
+                "Error": st.error, "StartedAt": st.started_at, "FinishedAt": st.finished_at})
+
+    def _with_health(self, record: ContainerRecord, state: dict[str, Any]) -> dict[str, Any]:
+        """State.Health (docker's, last in State) of a container with a health check."""
+        from scow.runtime.health import probe_argv, read_health
+
+        if probe_argv(record.doc["Config"].get("Healthcheck")):
+            state["Health"] = read_health(self.folder(record.id)) or {
+                "Status": "starting", "FailingStreak": 0, "Log": []}
+        return state
 
     def _restart_count(self, record: ContainerRecord) -> int:
         """How many times the monitor restarted the container since it was started."""

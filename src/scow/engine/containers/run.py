@@ -121,6 +121,7 @@ class ContainerLifecycle(ContainerBase):
             opts = MonitorOptions(
                 tty=cfg.tty, open_stdin=cfg.open_stdin,
                 **_log_options(record.doc["HostConfig"]["LogConfig"], record.name),
+                healthcheck=record.doc["Config"].get("Healthcheck"),
                 exit_command=(sys.executable, "-m", "scow", "--root", self.store.root,
                               "container", "cleanup", record.id))
             return start_container(folder, record.id, self.runc, opts, attach=attach)
