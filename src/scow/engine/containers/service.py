@@ -196,7 +196,8 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         out = []
         for record in self.records.using_image(image_id):
             st = self.state(record) if record.state == "ready" else None
-            out.append((short_id(record.id), bool(st and st.status == "running")))
+            out.append((short_id(record.id),
+                        bool(st and st.status in ("running", "restarting"))))
         return out
 
     def diff(self, name: str) -> list[dict[str, Any]]:
