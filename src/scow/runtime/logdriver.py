@@ -3,9 +3,10 @@ their options checked with dockerd's texts, and the writer the monitor feeds.
 
     json-file  <container_dir>/container.log[.N[.gz]] (scow.runtime.logs); max-size, max-file,
                compress (rotated files gzipped, as moby)
-    local      the same files and format as json-file (docker writes protobuf frames under
-               local-logs/; scow does not), with docker's local defaults: max-size 20m,
-               max-file 5; compress is accepted and applied as for json-file
+    local      <container_dir>/local-logs/container.log[.N[.gz]], docker's protobuf frames
+               (scow.runtime.locallog), docker's local defaults: max-size 20m, max-file 5;
+               compress gzips rotated files as json-file's (docker's default for local is
+               compress=true; scow's is false)
     none       nothing kept; `logs` refuses ("configured logging driver does not support
                reading")
     journald   entries sent to the journal's socket (/run/systemd/journal/socket) with
@@ -180,6 +181,20 @@ def open_writer(cfg: dict[str, Any], log_path: str) -> LogWriter:
         return NoneWriter()
     if driver == "journald":
         return JournaldWriter(cfg["id"], cfg.get("name") or "", cfg.get("log_tag") or "")
-    return JsonFileWriter(log_path, max_size=int(cfg["log_max_size"]),
-                          max_file=int(cfg["log_max_file"]),
-                          compress=bool(cfg.get("log_compress")))
+    writer = JsonFileWriter
+    if driver == "local":
+        from scow.runtime.locallog import LocalFileWriter
+
+        writer = LocalFileWriter
+    return writer(log_path, max_size=int(cfg["log_max_size"]),
+                  max_file=int(cfg["log_max_file"]), compress=bool(cfg.get("log_compress")))
+
+
+def log_file(container_dir: str, driver: str) -> str:
+    """Where a file driver's current log file is."""
+    from scow.runtime.locallog import LOCAL_DIR
+    from scow.runtime.logs import LOG_FILE
+
+    if driver == "local":
+        return os.path.join(container_dir, LOCAL_DIR, LOG_FILE)
+    return os.path.join(container_dir, LOG_FILE)

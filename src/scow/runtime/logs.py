@@ -63,12 +63,16 @@ class JsonFileWriter:
             self._entry(stream, buf, None)
         self._partial.clear()
 
-    def _entry(self, stream: str, data: bytes, now: str | None) -> None:
+    def encode(self, stream: str, data: bytes, now: str | None) -> bytes:
+        """One entry as stored (a json-file line; scow.runtime.locallog overrides it)."""
         from scow.runtime.state import rfc3339nano
 
-        line = json.dumps({"log": data.decode("utf-8", "replace"), "stream": stream,
+        return json.dumps({"log": data.decode("utf-8", "replace"), "stream": stream,
                            "time": now or rfc3339nano()}, ensure_ascii=False,
                           separators=(",", ":")).encode() + b"\n"
+
+    def _entry(self, stream: str, data: bytes, now: str | None) -> None:
+        line = self.encode(stream, data, now)
         if self.max_size > 0 and self._size >= self.max_size:
             self._rotate()
         self._f.write(line)
@@ -113,6 +117,15 @@ def _open(path: str, flag: int) -> BinaryIO:
     return open(fd, "ab" if flag == os.O_APPEND else "wb")  # noqa: SIM115
 
 
+Splitter = Callable[[bytes], tuple[list[LogEntry], bytes]]
+
+
+def json_split(buf: bytes) -> tuple[list[LogEntry], bytes]:
+    """The whole json-file lines of `buf` parsed (bad ones skipped), and the rest."""
+    *lines, rest = buf.split(b"\n")
+    return [e for e in map(_parse, lines) if e is not None], rest
+
+
 def _parse(line: bytes) -> LogEntry | None:
     try:
         raw = json.loads(line)
@@ -137,9 +150,10 @@ def _files(path: str) -> list[str]:
 def read_logs(path: str, *, tail: int | None = None, since: str | None = None,
               until: str | None = None, follow: bool = False,
               stopped: Callable[[], bool] = lambda: True,
-              poll: float = 0.1) -> Iterator[LogEntry]:
-    """Entries of a json-file log (and its rotated files); with `follow`, new entries until
-    `stopped()` turns true. `since`/`until` are RFC3339Nano strings (compared in UTC)."""
+              poll: float = 0.1, split: Splitter = json_split) -> Iterator[LogEntry]:
+    """Entries of a json-file log (and its rotated files; another format with `split`); with
+    `follow`, new entries until `stopped()` turns true. `since`/`until` are RFC3339Nano
+    strings (compared in UTC)."""
 
     def keep(e: LogEntry) -> bool:
         return (since is None or _ts(e.time) >= _ts(since)) and (
@@ -150,20 +164,19 @@ def read_logs(path: str, *, tail: int | None = None, since: str | None = None,
     for name in _files(path):
         try:
             with _read(name) as f:
-                for line in f:
-                    if not line.endswith(b"\n"):
-                        break  # a line being written: the follower reads it whole
-                    e = _parse(line)
-                    if e is not None and keep(e):
-                        entries.append(e)
-                    if name == path:
-                        offset += len(line)
+                pending, size = b"", 0
+                while chunk := f.read(1 << 16):
+                    size += len(chunk)
+                    found, pending = split(pending + chunk)
+                    entries.extend(e for e in found if keep(e))
+                if name == path:  # an entry being written: the follower reads it whole
+                    offset = size - len(pending)
         except FileNotFoundError:
             continue
     if tail != 0:
         yield from entries
     if follow:
-        yield from _follow(path, offset, keep, stopped, poll)
+        yield from _follow(path, offset, keep, stopped, poll, split)
 
 
 def _read(name: str) -> BinaryIO:
@@ -175,7 +188,7 @@ def _read(name: str) -> BinaryIO:
 
 
 def _follow(path: str, offset: int, keep: Callable[[LogEntry], bool],
-            stopped: Callable[[], bool], poll: float) -> Iterator[LogEntry]:
+            stopped: Callable[[], bool], poll: float, split: Splitter) -> Iterator[LogEntry]:
     """Entries appended to `path` after `offset`, across rotations, until `stopped()`."""
     while True:
         try:
@@ -193,12 +206,8 @@ def _follow(path: str, offset: int, keep: Callable[[LogEntry], bool],
             done = stopped()  # read once more after the container stopped
             chunk = f.read()
             if chunk:
-                pending += chunk
-                *lines, pending = pending.split(b"\n")
-                for line in lines:
-                    e = _parse(line)
-                    if e is not None and keep(e):
-                        yield e
+                found, pending = split(pending + chunk)
+                yield from (e for e in found if keep(e))
                 continue
             if done:
                 return

@@ -37,8 +37,7 @@ from typing import Any
 from scow.errors import ScowError
 from scow.runtime import attach, restart
 from scow.runtime.health import HealthMonitor, probe_argv
-from scow.runtime.logdriver import LogWriter, open_writer
-from scow.runtime.logs import LOG_FILE
+from scow.runtime.logdriver import LogWriter, log_file, open_writer
 from scow.runtime.runc import Runc
 from scow.runtime.state import LOCK_FILE, ContainerState, rfc3339nano, write_state
 
@@ -61,7 +60,7 @@ class Shim:
         self.master: int | None = None
         self.clients: dict[socket.socket, attach.FrameReader] = {}
         self.listener = attach.listen(cdir)  # before the caller may connect
-        self.logw = open_writer(self.cfg, os.path.join(cdir, LOG_FILE))  # before the start
+        self.logw = open_writer(self.cfg, log_file(cdir, self.cfg.get("log_driver") or ""))
 
     def report(self, msg: dict[str, Any]) -> None:
         try:

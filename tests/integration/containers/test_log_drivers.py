@@ -94,3 +94,34 @@ def test_journal_entry_format() -> None:
     assert journal_entry({"MESSAGE": b"hi", "PRIORITY": b"6"}) == b"MESSAGE=hi\nPRIORITY=6\n"
     assert journal_entry({"MESSAGE": b"a\nb"}) == \
         b"MESSAGE\n" + (3).to_bytes(8, "little") + b"a\nb\n"
+
+
+def test_local_driver_writes_docker_frames(one: Scow) -> None:
+    from scow.runtime.locallog import local_split
+
+    one("run", "--name", "loc", "--log-driver", "local", "--log-opt", "max-size=1k",
+        "--log-opt", "max-file=2", "bb:1", "sh", "-c",
+        "for i in $(seq 1 100); do echo line-$i; done; echo err >&2; printf tail")
+    folder = one.root / "containers" / one.full_id("loc") / "local-logs"
+    assert sorted(os.listdir(folder)) == ["container.log", "container.log.1"]
+    data = (folder / "container.log").read_bytes()
+    size = int.from_bytes(data[:4], "big")
+    assert data[4 + size:8 + size] == data[:4]  # the size again after the entry
+    entries, rest = local_split(data)
+    assert rest == b"" and entries[-1].data == b"tail" and entries[-1].stream == "stdout"
+    assert entries[-2].data == b"err\n" and entries[-2].stream == "stderr"
+    out = one("logs", "loc")
+    assert out.stdout.endswith("line-100\ntail") and out.stderr == "err\n"
+    assert one.inspect("loc")["LogPath"] == ""
+
+
+def test_local_frames_round_trip() -> None:
+    from scow.runtime.locallog import encode_entry, local_split
+
+    frames = encode_entry("stdout", b"hello\n", 1_700_000_000_123_456_789) + \
+        encode_entry("stderr", b"part", 5)
+    entries, rest = local_split(frames + frames[:6])
+    assert rest == frames[:6]  # a frame being written waits for the rest
+    assert [(e.stream, e.data, e.time) for e in entries] == [
+        ("stdout", b"hello\n", "2023-11-14T22:13:20.123456789Z"),
+        ("stderr", b"part", "1970-01-01T00:00:00.000000005Z")]

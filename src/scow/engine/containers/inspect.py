@@ -91,8 +91,8 @@ class ContainerInspection(ContainerBase):
 
 
 def _file_logs(doc: dict[str, Any]) -> bool:
-    return (doc["HostConfig"].get("LogConfig") or {}).get("Type", "json-file") in (
-        "json-file", "local")
+    return bool((doc["HostConfig"].get("LogConfig") or {}).get("Type", "json-file") ==
+                "json-file")
 
 
 def network_settings(doc: dict[str, Any]) -> dict[str, Any]:

@@ -375,20 +375,22 @@ class ContainerLifecycle(ContainerBase):
              since: str | None = None, until: str | None = None) -> Iterator[LogEntry]:
         """docker logs: the container's json-file log entries (stream, time, data), following it
         while it runs with `follow`."""
-        from scow.runtime.logdriver import READABLE
-        from scow.runtime.logs import LOG_FILE, read_logs
+        from scow.runtime.locallog import local_split
+        from scow.runtime.logdriver import READABLE, log_file
+        from scow.runtime.logs import json_split, read_logs
 
         record = self.records.get(name)
-        if (record.doc["HostConfig"].get("LogConfig") or {}).get("Type", "json-file") \
-                not in READABLE:
+        driver = (record.doc["HostConfig"].get("LogConfig") or {}).get("Type", "json-file")
+        if driver not in READABLE:
             raise Unsupported("configured logging driver does not support reading")
-        path = os.path.join(self.folder(record.id), LOG_FILE)
+        path = log_file(self.folder(record.id), driver)
 
         def stopped() -> bool:
             st = self.state(record)
             return st is None or st.status != "running"
 
-        return read_logs(path, tail=tail, since=since, until=until, follow=follow, stopped=stopped)
+        return read_logs(path, tail=tail, since=since, until=until, follow=follow, stopped=stopped,
+                         split=local_split if driver == "local" else json_split)
 
     def attach(self, name: str) -> AttachConnection:
         """docker attach: a connection to the running container's stdio (its monitor's socket)."""
