@@ -81,3 +81,19 @@ def test_restart_policies_after_a_reboot(one: Scow) -> None:
     assert one.status("stopped") == "exited" and one.status("never") == "exited"
     proc = one("start", check=False)
     assert proc.returncode == 1 and "requires at least 1 argument" in proc.stderr
+
+
+def test_stop_during_back_off(one: Scow) -> None:
+    one("run", "-d", "--name", "bo", "--restart", "unless-stopped", "bb:1", "sh", "-c",
+        "exit 4")
+    wait_for(lambda: one.inspect("bo")["RestartCount"] >= 6, 30)  # back-off: 3.2 s next
+    wait_for(lambda: one.inspect("bo")["State"]["Restarting"], 10)
+    began = time.monotonic()
+    one("stop", "bo")
+    assert time.monotonic() - began < 3
+    state = one.inspect("bo")["State"]
+    assert state["Status"] == "exited" and state["ExitCode"] == 4 and not state["Restarting"]
+    count = one.inspect("bo")["RestartCount"]
+    time.sleep(1)
+    assert one.inspect("bo")["RestartCount"] == count
+    assert one.out("start", "--restart-policies") == ""  # stopped by the user

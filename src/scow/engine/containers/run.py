@@ -259,7 +259,7 @@ class ContainerLifecycle(ContainerBase):
 
         record = self.records.get(name)
         st = self.state(record)
-        if st is None or st.status != "running":
+        if st is None or st.status not in ("running", "restarting"):  # restarting: it gives up
             raise Conflict(f"cannot kill container: {name}: container {record.id} is not "
                            "running")
         kill_monitor(self.folder(record.id), record.id, self.runc,
