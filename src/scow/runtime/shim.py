@@ -134,7 +134,8 @@ class Shim:
 
     def start(self) -> None:
         self.runc.start(self.cid)
-        self.state = self.state._replace(status="running", started_at=rfc3339nano())
+        self.state = self.state._replace(status="running", started_at=rfc3339nano(),
+                                         exit_code=0, error="")
         self.started = time.monotonic()
         write_state(self.cdir, self.state)
         if probe_argv(self.cfg.get("healthcheck")):
