@@ -3,7 +3,9 @@
 (the fields of docker's config.v2.json and hostconfig.json that scow uses), and the isolation a
 container asks for: HostConfig ``Privileged``, ``CapAdd``/``CapDrop`` (normalized to ``CAP_``
 names) and ``SecurityOpt`` (``seccomp=unconfined|builtin|<profile JSON>``, a profile path read
-at create as docker's CLI does; ``no-new-privileges[=bool]``)."""
+at create as docker's CLI does; ``no-new-privileges[=bool]``); and the monitor's part of it:
+``RestartPolicy`` (--restart), ``Config.Healthcheck`` (--health-*, merged over the image's)
+and ``LogConfig`` (--log-driver/--log-opt over scow.toml's defaults)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """owns: running containers: start (mount the rootfs, volumes, the OCI bundle, the monitor),
-stop, kill, wait, restart, pause, exec, logs, attach, and `cleanup`, which the monitor runs
+stop, kill, wait, restart, pause, exec, logs, attach, starting the containers whose restart
+policy asks for it after a reboot, and `cleanup`, which the monitor runs
 when the container has stopped (it unmounts the rootfs: mounts are counted on disk, one per
 running container, so a daemonless scow never leaks or stacks them)."""
 
