@@ -1,8 +1,9 @@
 """owns: what every part of the container service shares: its collaborators (the store, the
 image and volume services, the settings and the runtime factory), a container's folder, and
 its run state as `docker ps` shows it (with the health check's status). The service is
-assembled from mixins, one a module, all on this base: run.py (lifecycle), fs.py (commit, export), cp.py (archives in and out),
-inspect.py, and service.py (create, list, remove), which puts them together.
+assembled from mixins, one a module, all on this base: run.py (lifecycle), fs.py (commit,
+export), cp.py (archives in and out), inspect.py, and service.py (create, list, remove),
+which puts them together.
 
     <root>/containers/<id>/        hostname, hosts, resolv.conf (bind-mounted), config.json
                                    (the OCI bundle), state.json, container.log*, shim files
