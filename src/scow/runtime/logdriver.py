@@ -190,6 +190,17 @@ def open_writer(cfg: dict[str, Any], log_path: str) -> LogWriter:
                   max_file=int(cfg["log_max_file"]), compress=bool(cfg.get("log_compress")))
 
 
+def monitor_fields(log: dict[str, Any], name: str) -> dict[str, Any]:
+    """MonitorOptions' log fields for a HostConfig.LogConfig (checked again: a journald that
+    went away since the create is refused at start)."""
+    driver, config = log.get("Type") or "json-file", log.get("Config") or {}
+    check_log_config(driver, config)
+    size, files, compress = rotation(driver, config) if driver in ("json-file", "local") \
+        else (-1, 1, False)
+    return {"log_driver": driver, "log_max_size": size, "log_max_file": files,
+            "log_compress": compress, "log_tag": config.get("tag", ""), "name": name}
+
+
 def log_file(container_dir: str, driver: str) -> str:
     """Where a file driver's current log file is."""
     from scow.runtime.locallog import LOCAL_DIR

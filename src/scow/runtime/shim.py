@@ -38,6 +38,7 @@ from scow.errors import ScowError
 from scow.runtime import attach, restart
 from scow.runtime.health import HealthMonitor, probe_argv
 from scow.runtime.logdriver import LogWriter, log_file, open_writer
+from scow.runtime.reaper import reap_orphans
 from scow.runtime.runc import Runc
 from scow.runtime.state import LOCK_FILE, ContainerState, rfc3339nano, write_state
 
@@ -197,8 +198,8 @@ class Shim:
             events = sel.select(0.5 if status is not None else 1.0)
             if not events and status is not None:
                 break  # output fds held open by a stray process: stop waiting
-            if status is None:
-                self.reap_orphans()
+            if status is None:  # see scow.runtime.reaper
+                reap_orphans(self.state.pid, self.health.busy if self.health else None)
             for key, _ in events:
                 if key.data == "listen":
                     self._accept(sel, listener)
@@ -213,24 +214,6 @@ class Shim:
         sel.close()
         logw.flush_partial()
         return status if status is not None else 137
-
-    def reap_orphans(self) -> None:
-        """Reap the processes orphaned to this subreaper (runc exec's intermediate children,
-        a probe's process): a pid namespace's init cannot exit while one of its processes
-        is an unreaped zombie. Never while a probe's runc runs (its exit is subprocess's)."""
-        lock = self.health.busy if self.health is not None else None
-        if lock is not None and not lock.acquire(blocking=False):
-            return
-        try:
-            for pid in _children():
-                if pid != self.state.pid:
-                    try:
-                        os.waitpid(pid, os.WNOHANG)
-                    except ChildProcessError:
-                        pass
-        finally:
-            if lock is not None:
-                lock.release()
 
     def _accept(self, sel: selectors.BaseSelector, listener: socket.socket) -> None:
         conn, _ = listener.accept()
@@ -308,17 +291,6 @@ class Shim:
         if argv:
             subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=120, check=False)
-
-
-def _children() -> list[int]:
-    out = []
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{tid}/children", encoding="ascii") as f:
-                out += [int(p) for p in f.read().split()]
-        except OSError:
-            pass
-    return out
 
 
 def _wait_status(pid: int) -> int:

@@ -88,6 +88,7 @@ def test_scow_toml_log_defaults(one: Scow) -> None:
     (one.root / "scow.toml").write_text('log-opts = "x"\n')
     proc = one("create", "bb:1", "true", check=False)
     assert proc.returncode != 0 and "log-opts: not a table of strings" in proc.stderr
+    (one.root / "scow.toml").unlink()  # the fixture's rm -f reads it too
 
 
 def test_journal_entry_format() -> None:

@@ -65,19 +65,6 @@ def _exec_isolation(host: dict[str, Any]) -> dict[str, Any]:
     return {"caps": tuple(caps), "no_new_privileges": nnp}
 
 
-def _log_options(log: dict[str, Any], name: str) -> dict[str, Any]:
-    """MonitorOptions' log fields for HostConfig.LogConfig (checked again: a journald that
-    went away since the create is refused here)."""
-    from scow.runtime.logdriver import check_log_config, rotation
-
-    driver, config = log.get("Type") or "json-file", log.get("Config") or {}
-    check_log_config(driver, config)
-    size, files, compress = rotation(driver, config) if driver in ("json-file", "local") \
-        else (-1, 1, False)
-    return {"log_driver": driver, "log_max_size": size, "log_max_file": files,
-            "log_compress": compress, "log_tag": config.get("tag", ""), "name": name}
-
-
 class ContainerLifecycle(ContainerBase):
     def start(self, name: str, *, attach: bool = False) -> Started | None:
         """docker start; None when it was already running."""
@@ -101,6 +88,7 @@ class ContainerLifecycle(ContainerBase):
             yield
 
     def _start(self, record: ContainerRecord, attach: bool) -> Started | None:
+        from scow.runtime.logdriver import monitor_fields
         from scow.runtime.monitor import MonitorOptions, start_container, write_restart_policy
         from scow.runtime.spec import make_spec, write_bundle
 
@@ -121,7 +109,7 @@ class ContainerLifecycle(ContainerBase):
             write_restart_policy(folder, record.doc["HostConfig"].get("RestartPolicy") or {})
             opts = MonitorOptions(
                 tty=cfg.tty, open_stdin=cfg.open_stdin,
-                **_log_options(record.doc["HostConfig"]["LogConfig"], record.name),
+                **monitor_fields(record.doc["HostConfig"]["LogConfig"], record.name),
                 healthcheck=record.doc["Config"].get("Healthcheck"),
                 exit_command=(sys.executable, "-m", "scow", "--root", self.store.root,
                               "container", "cleanup", record.id))
