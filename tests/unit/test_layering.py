@@ -16,7 +16,7 @@ LEVELS: dict[str, float] = {
     "store": 5, "registry": 5, "runtime": 5, "network": 5,
     "build": 6, "analyze": 6,
     "engine": 7,
-    "cli": 8, "api": 8,
+    "api": 7.5, "cli": 8,  # the CLI starts the API server (system service)
 }
 
 
