@@ -85,18 +85,25 @@ class _Pipe:
         return self.loop.run_in_executor(None, target)
 
 
-async def stream_messages(request: web.Request, work: Callable[[Emit], None]
+async def stream_messages(request: web.Request, work: Callable[[Emit], None], *,
+                          hold: Callable[[dict[str, Any]], bool] = lambda m: False
                           ) -> web.StreamResponse:
-    """Run `work(emit)` in a thread and stream what it emits as a jsonmessage stream."""
+    """Run `work(emit)` in a thread and stream what it emits as a jsonmessage stream. The
+    first messages for which `hold` is true wait for one that is not: a failure before it
+    is a plain HTTP error (dockerd's pull answers a missing tag with a 404, not a stream)."""
     pipe = _Pipe(asyncio.get_running_loop())
     task = pipe.run(lambda: work(pipe.put))
-    first = await pipe.queue.get()
+    held: list[object] = []
+    while isinstance(first := await pipe.queue.get(), dict) and hold(first):
+        held.append(first)
     if isinstance(first, BaseException):
         await task
         raise first
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     response.enable_chunked_encoding()
     await response.prepare(request)
+    for message in held:
+        await response.write(encode(cast(dict[str, Any], message)))
     item = first
     while item is not _END:
         if isinstance(item, BaseException):

@@ -63,7 +63,8 @@ async def _pull(request: web.Request, image: str, tag: str) -> web.StreamRespons
     def work(emit: Emit) -> None:
         with operation(engine) as op:
             op.images.pull(image, tag or None, progress=emit)
-    return await stream_messages(request, work)
+    return await stream_messages(
+        request, work, hold=lambda m: str(m.get("status", "")).startswith("Pulling from"))
 
 
 async def _import(request: web.Request) -> web.StreamResponse:

@@ -1,0 +1,159 @@
+"""The image, build, volume, network and system routes driven by the docker CLI 28 and
+docker-py against `scow system service` (a subprocess on a temp socket and root)."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+from tests.api.conftest import Service
+from tests.integration.conftest import start_registry
+
+
+def context_tar(dockerfile: str) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        data = dockerfile.encode()
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_version_negotiation(service: Service) -> None:
+    status, headers, body = service.request("HEAD", "/_ping")
+    assert status == 200 and body == b""
+    assert headers["Api-Version"] == "1.41" and headers["Ostype"] == "linux"
+    assert headers["Docker-Experimental"] == "false"
+    assert headers["Cache-Control"] == "no-cache, no-store, must-revalidate"
+    assert service.request("GET", "/v1.41/_ping")[2] == b"OK"
+    status, _, body = service.request("GET", "/v1.11/version")
+    assert status == 400 and b"client version 1.11 is too old" in body
+    out = service.docker("version").stdout
+    assert "1.41 (downgraded from" in out
+    client = service.client()
+    try:
+        assert client.api_version == "1.41"
+        assert client.version()["ApiVersion"] == "1.41"
+        assert client.info()["Images"] == len(client.images(all=True))
+    finally:
+        client.close()
+
+
+def test_images_with_the_docker_cli(service: Service) -> None:
+    out = service.docker("image", "ls", "--filter", "reference=base*").stdout
+    assert out.splitlines()[1].split()[:2] == ["base", "1"]
+    image_id = service.docker("image", "inspect", "--format", "{{.Id}}", "base:1").stdout
+    assert image_id.strip().startswith("sha256:")
+    service.docker("tag", "base:1", "127.0.0.1:5000/team/base:2")
+    out = service.docker("image", "inspect", "--format", "{{json .RepoTags}}",
+                         "127.0.0.1:5000/team/base:2").stdout
+    assert json.loads(out) == ["127.0.0.1:5000/team/base:2", "base:1"] or \
+        sorted(json.loads(out)) == ["127.0.0.1:5000/team/base:2", "base:1"]
+    assert "Imported from -" in service.docker("history", "base:1").stdout
+    out = service.docker("rmi", "127.0.0.1:5000/team/base:2").stdout
+    assert out.strip() == "Untagged: 127.0.0.1:5000/team/base:2"
+    bad = service.docker("image", "inspect", "nothere", check=False)
+    assert bad.returncode == 1 and "No such image: nothere" in bad.stderr
+
+
+def test_build_streams_the_classic_builder(service: Service) -> None:
+    client = service.client()
+    try:
+        tar = context_tar("FROM base:1\nRUN echo built > /x\nLABEL a=b\n")
+        events = list(client.build(fileobj=io.BytesIO(tar), custom_context=True,
+                                   tag="app:1", decode=True, rm=True))
+        streams = "".join(e.get("stream", "") for e in events)
+        assert "Step 1/" in streams and "Successfully tagged app:1" in streams
+        image_id = next(e["aux"]["ID"] for e in events if "aux" in e)
+        assert f"Successfully built {image_id[7:19]}" in streams
+        assert client.inspect_image("app:1")["Config"]["Labels"] == {"a": "b"}
+        bad = context_tar("FROM base:1\nRUN exit 3\n")
+        events = list(client.build(fileobj=io.BytesIO(bad), custom_context=True,
+                                   decode=True))
+        assert "error" in events[-1] and events[-1]["errorDetail"]["message"]
+        unknown = service.request("POST", "/build?remote=https://example.invalid/x.git")
+        assert unknown[0] == 400 and b"remote" in unknown[2]
+    finally:
+        client.close()
+    out = service.docker("build", "-q", "-t", "app:2", "-", input=tar.replace(
+        b"echo built", b"echo again")).stdout
+    assert out.strip().startswith("sha256:")
+
+
+def test_save_load_and_rmi(service: Service, tmp_path: Path) -> None:
+    archive = tmp_path / "base.tar"
+    service.docker("save", "-o", str(archive), "base:1")
+    out = service.docker("rmi", "base:1").stdout
+    assert "Untagged: base:1" in out and "Deleted: sha256:" in out
+    assert service.docker("load", "-i", str(archive)).stdout.strip() == "Loaded image: base:1"
+    client = service.client()
+    try:
+        data = b"".join(client.get_image("base:1"))
+        client.remove_image("base:1")
+        assert any("Loaded image: base:1" in m.get("stream", "") for m in client.load_image(data))
+        assert client.inspect_image("base:1")["RepoTags"] == ["base:1"]
+        with pytest.raises(Exception, match="No such image"):
+            client.remove_image("base:9")
+    finally:
+        client.close()
+
+
+def test_pull_and_push_through_a_registry(service: Service, tmp_path: Path) -> None:
+    (tmp_path / "registry").mkdir()
+    registry = start_registry(tmp_path / "registry")
+    try:
+        name = f"{registry.domain}/team/base"
+        service.docker("tag", "base:1", f"{name}:1")
+        out = service.docker("push", f"{name}:1").stdout
+        assert "digest: sha256:" in out
+        service.docker("rmi", f"{name}:1")
+        service.docker("pull", f"{name}:1")
+        digests = service.docker("image", "inspect", "--format", "{{json .RepoDigests}}",
+                                 f"{name}:1").stdout
+        assert f"{name}@sha256:" in digests
+        missing = service.docker("pull", f"{name}:nope", check=False)
+        assert missing.returncode == 1
+        assert missing.stderr.startswith("Error response from daemon: ") and not missing.stdout
+    finally:
+        registry.stop()
+
+
+def test_volumes_and_networks(service: Service) -> None:
+    import docker
+
+    client = docker.DockerClient(base_url=f"unix://{service.sock}", version="auto")
+    try:
+        volume = client.volumes.create("data", labels={"k": "v"})
+        assert volume.name == "data"
+        assert [v.name for v in client.volumes.list(filters={"label": "k=v"})] == ["data"]
+        assert client.volumes.list(filters={"name": "nothing"}) == []
+        volume.remove()
+        with pytest.raises(docker.errors.NotFound):
+            client.volumes.get("data")
+        net = client.networks.create("backend", labels={"tier": "db"})
+        assert client.networks.get("backend").id == net.id
+        names = {n.name for n in client.networks.list()}
+        assert {"backend", "bridge", "host", "none"} <= names
+        assert [n.name for n in client.networks.list(filters={"label": "tier=db"})] == [
+            "backend"]
+        net.remove()
+        with pytest.raises(docker.errors.NotFound):
+            client.networks.get("backend")
+        assert client.df()["Images"][0]["RepoTags"] == ["base:1"]
+    finally:
+        client.close()
+    assert service.docker("volume", "create", "v2").stdout.strip() == "v2"
+    assert "v2" in service.docker("volume", "ls", "-q").stdout
+    service.docker("volume", "rm", "v2")
+
+
+def test_events_stream_until(service: Service) -> None:
+    started = time.monotonic()
+    status, _, body = service.request("GET", f"/events?until={int(time.time()) + 1}")
+    assert status == 200 and body == b""
+    assert time.monotonic() - started < 5
