@@ -206,8 +206,11 @@ async def images_get(request: web.Request) -> web.StreamResponse:
 async def _save(request: web.Request, names: list[str]) -> web.StreamResponse:
     engine = _engine(request)
     await run_blocking(lambda: [engine.images.resolve(n) for n in names])  # 404 before 200
-    return await stream_bytes(request, lambda out: engine.images.save(names, out),
-                              "application/x-tar")
+
+    def work(out: BinaryIO) -> None:
+        with operation(engine) as op:  # save leases the layers it reads
+            op.images.save(names, out)
+    return await stream_bytes(request, work, "application/x-tar")
 
 
 @routes.delete("/images/{name:.+}")
