@@ -147,6 +147,13 @@ def test_volumes_and_networks(service: Service) -> None:
         assert client.df()["Images"][0]["RepoTags"] == ["base:1"]
     finally:
         client.close()
+    bad = service.docker("volume", "create", "x", check=False)  # docker's rule: 2+ characters
+    assert bad.stderr.startswith('Error response from daemon: create x: "x" includes invalid')
+    service.docker("network", "create", "--label", "a=b", "front")
+    assert service.docker("network", "inspect", "-f", "{{.Labels.a}}", "front").stdout == "b\n"
+    refused = service.docker("network", "create", "--ipv6", "v6", check=False)
+    assert refused.stderr == ("Error response from daemon: create network: EnableIPv6 is not "
+                              "supported by scow\n")
     assert service.docker("volume", "create", "v2").stdout.strip() == "v2"
     assert "v2" in service.docker("volume", "ls", "-q").stdout
     service.docker("volume", "rm", "v2")

@@ -15,6 +15,7 @@ from scow.api.app import ENGINE
 from scow.api.blocking import Emit, body_file, stream_messages
 from scow.api.operations import operation, run_operation
 from scow.api.params import json_map, qbool
+from scow.api.responses import json_response
 from scow.errors import InvalidArgument
 
 routes = web.RouteTableDef()
@@ -107,4 +108,4 @@ async def build_prune(request: web.Request) -> web.Response:
 
     await run_operation(request, lambda op: BuildCache(op.store.layers,
                                                        op.store.build_cache).prune())
-    return web.json_response({"CachesDeleted": None, "SpaceReclaimed": 0})
+    return json_response({"CachesDeleted": None, "SpaceReclaimed": 0})

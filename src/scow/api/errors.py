@@ -5,12 +5,12 @@ with their one-line text (the service logs their traceback with --debug)."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from scow.api.responses import json_response
 from scow.errors import ScowError
 
 log = logging.getLogger("scow.api")
@@ -18,8 +18,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def error_response(status: int, message: str) -> web.Response:
-    return web.Response(status=status, text=json.dumps({"message": message}) + "\n",
-                        content_type="application/json")
+    return json_response({"message": message}, status)
 
 
 def status_of(exc: BaseException) -> int:

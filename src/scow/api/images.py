@@ -13,6 +13,7 @@ from scow.api.app import ENGINE
 from scow.api.blocking import Emit, body_file, run_blocking, stream_bytes, stream_messages
 from scow.api.operations import operation, run_operation
 from scow.api.params import filters, qbool, registry_auth
+from scow.api.responses import json_response
 from scow.engine.engine import Engine
 from scow.errors import InvalidArgument, Unsupported
 
@@ -39,7 +40,7 @@ async def images_list(request: web.Request) -> web.Response:
     if "filter" in request.query:  # API < 1.41's name filter
         wanted.setdefault("reference", []).append(request.query["filter"])
     body = await run_blocking(list_body, _engine(request), qbool(request.query, "all"), wanted)
-    return web.json_response(body)
+    return json_response(body)
 
 
 @routes.post("/images/create")
@@ -157,19 +158,19 @@ async def images_prune(request: web.Request) -> web.Response:
     all_unused = any(v.lower() in ("false", "0") for v in dangling)
     records, reclaimed = await run_operation(
         request, lambda op: op.images.prune(all=all_unused, filters=wanted))
-    return web.json_response({"ImagesDeleted": records or None, "SpaceReclaimed": reclaimed})
+    return json_response({"ImagesDeleted": records or None, "SpaceReclaimed": reclaimed})
 
 
 @routes.get("/images/{name:.+}/json")
 async def images_inspect(request: web.Request) -> web.Response:
     body = await run_blocking(_engine(request).images.inspect, request.match_info["name"])
-    return web.json_response(body)
+    return json_response(body)
 
 
 @routes.get("/images/{name:.+}/history")
 async def images_history(request: web.Request) -> web.Response:
     rows = await run_blocking(_engine(request).images.history, request.match_info["name"])
-    return web.json_response([row.attrs for row in rows])
+    return json_response([row.attrs for row in rows])
 
 
 @routes.post("/images/{name:.+}/tag")
@@ -219,4 +220,4 @@ async def images_remove(request: web.Request) -> web.Response:
     prune = not qbool(request.query, "noprune")
     records = await run_operation(request,
                                   lambda op: op.images.remove(name, force=force, prune=prune))
-    return web.json_response(records)
+    return json_response(records)

@@ -13,13 +13,14 @@ from scow.api.app import ENGINE
 from scow.api.blocking import run_blocking
 from scow.api.operations import run_operation
 from scow.api.params import filters
+from scow.api.responses import json_response
 from scow.engine.engine import Engine
 from scow.errors import InvalidArgument
 
 routes = web.RouteTableDef()
 PREDEFINED = ("bridge", "host", "none")
 # create-body fields that are fine at these values (docker's defaults)
-DEFAULTS: dict[str, Any] = {"CheckDuplicate": None, "Attachable": False, "Ingress": False,
+DEFAULTS: dict[str, Any] = {"Attachable": False, "Ingress": False,
                             "EnableIPv6": False, "Options": {}, "ConfigOnly": False,
                             "Scope": "", "ConfigFrom": None}
 
@@ -54,10 +55,16 @@ def list_body(engine: Engine, wanted: dict[str, list[str]]) -> list[dict[str, An
 @routes.get("/networks")
 async def networks_list(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
-    return web.json_response(await run_blocking(list_body, engine, filters(request.query)))
+    return json_response(await run_blocking(list_body, engine, filters(request.query)))
+
+
+USED = ("Driver", "Internal", "Labels", "IPAM", "CheckDuplicate")  # duplicates: always checked
 
 
 def create_args(body: dict[str, Any]) -> dict[str, Any]:
+    for key in body:
+        if key not in USED and key not in DEFAULTS:
+            raise InvalidArgument(f"create network: {key} is not supported by scow")
     for key, default in DEFAULTS.items():
         if key in body and body[key] not in (default, None, {}):
             raise InvalidArgument(f"create network: {key} is not supported by scow")
@@ -83,7 +90,7 @@ async def networks_create(request: web.Request) -> web.Response:
     args = create_args({k: v for k, v in body.items() if k != "Name"})
     name = body["Name"]
     network_id = await run_operation(request, lambda op: op.networks.create(name, **args))
-    return web.json_response({"Id": network_id, "Warning": ""}, status=201)
+    return json_response({"Id": network_id, "Warning": ""}, status=201)
 
 
 @routes.post("/networks/prune")
@@ -91,13 +98,13 @@ async def networks_prune(request: web.Request) -> web.Response:
     if filters(request.query):
         raise InvalidArgument("prune networks: filters are not supported")
     removed = await run_operation(request, lambda op: op.networks.prune())
-    return web.json_response({"NetworksDeleted": removed or None})
+    return json_response({"NetworksDeleted": removed or None})
 
 
 @routes.get("/networks/{name}")
 async def networks_inspect(request: web.Request) -> web.Response:
     body = await run_blocking(request.app[ENGINE].networks.inspect, request.match_info["name"])
-    return web.json_response(body)
+    return json_response(body)
 
 
 @routes.delete("/networks/{name}")

@@ -18,6 +18,7 @@ from scow import __version__
 from scow.api.app import API_VERSION, ENGINE, MIN_API_VERSION
 from scow.api.blocking import run_blocking
 from scow.api.params import filters
+from scow.api.responses import json_response
 from scow.engine.engine import Engine
 from scow.errors import InvalidArgument
 
@@ -52,7 +53,7 @@ def version_body() -> dict[str, Any]:
 
 @routes.get("/version")
 async def version(request: web.Request) -> web.Response:
-    return web.json_response(version_body())
+    return json_response(version_body())
 
 
 def info_body(engine: Engine) -> dict[str, Any]:
@@ -91,7 +92,7 @@ def _mem_total() -> int:
 
 @routes.get("/info")
 async def info(request: web.Request) -> web.Response:
-    return web.json_response(await run_blocking(info_body, request.app[ENGINE]))
+    return json_response(await run_blocking(info_body, request.app[ENGINE]))
 
 
 def df_body(engine: Engine) -> dict[str, Any]:
@@ -113,7 +114,7 @@ def df_body(engine: Engine) -> dict[str, Any]:
 
 @routes.get("/system/df")
 async def system_df(request: web.Request) -> web.Response:
-    return web.json_response(await run_blocking(df_body, request.app[ENGINE]))
+    return json_response(await run_blocking(df_body, request.app[ENGINE]))
 
 
 @routes.post("/auth")
@@ -123,7 +124,7 @@ async def auth(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     await run_blocking(engine.distribution.login, server, body.get("username", ""),
                        body.get("password", ""))
-    return web.json_response({"Status": "Login Succeeded", "IdentityToken": ""})
+    return json_response({"Status": "Login Succeeded", "IdentityToken": ""})
 
 
 async def event_source(engine: Engine, query: dict[str, list[str]]

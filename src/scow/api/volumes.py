@@ -11,6 +11,7 @@ from scow.api.app import ENGINE
 from scow.api.blocking import run_blocking
 from scow.api.operations import run_operation
 from scow.api.params import filters, qbool
+from scow.api.responses import json_response
 from scow.engine.engine import Engine
 from scow.errors import InvalidArgument, Unsupported
 
@@ -46,7 +47,7 @@ def list_body(engine: Engine, wanted: dict[str, list[str]]) -> dict[str, Any]:
 @routes.get("/volumes")
 async def volumes_list(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
-    return web.json_response(await run_blocking(list_body, engine, filters(request.query)))
+    return json_response(await run_blocking(list_body, engine, filters(request.query)))
 
 
 @routes.post("/volumes/create")
@@ -61,7 +62,7 @@ async def volumes_create(request: web.Request) -> web.Response:
         raise InvalidArgument("create volume: DriverOpts is not supported by scow")
     name, labels = body.get("Name") or None, body.get("Labels") or {}
     volume = await run_operation(request, lambda op: op.volumes.create(name, labels=labels))
-    return web.json_response(volume.attrs, status=201)
+    return json_response(volume.attrs, status=201)
 
 
 @routes.post("/volumes/prune")
@@ -72,14 +73,14 @@ async def volumes_prune(request: web.Request) -> web.Response:
         raise InvalidArgument(f"prune volumes: filter {next(iter(wanted))!r} is not supported")
     removed, reclaimed = await run_operation(request,
                                              lambda op: op.volumes.prune(all=all_volumes))
-    return web.json_response({"VolumesDeleted": removed or None,
+    return json_response({"VolumesDeleted": removed or None,
                               "SpaceReclaimed": reclaimed})
 
 
 @routes.get("/volumes/{name}")
 async def volumes_inspect(request: web.Request) -> web.Response:
     body = await run_blocking(request.app[ENGINE].volumes.inspect, request.match_info["name"])
-    return web.json_response(body)
+    return json_response(body)
 
 
 @routes.delete("/volumes/{name}")
