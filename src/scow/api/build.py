@@ -21,13 +21,16 @@ from scow.errors import InvalidArgument
 routes = web.RouteTableDef()
 _STEP = re.compile(r"^#\d+ \[(?:[^\]\s]+ )?(\d+)/(\d+)\] (.*)$")
 _LOG = re.compile(r"^#\d+ \d+\.\d+ (.*)$")
-# accepted and meaningless here: scow's builder makes no intermediate containers or images
-IGNORED = ("rm", "forcerm", "version", "q", "t", "dockerfile", "buildargs", "labels", "target",
-           "nocache", "networkmode", "platform", "session", "buildid", "outputs", "cachefrom",
-           "squash", "pull", "shmsize", "memory", "memswap", "cpushares", "cpusetcpus",
-           "cpuperiod", "cpuquota", "cgroupparent", "ulimits", "isolation", "extrahosts")
+# accepted: used, or meaningless here (scow's builder makes no intermediate containers: rm,
+# forcerm; session/buildid belong to BuildKit's protocol)
+USED = ("rm", "forcerm", "version", "q", "t", "dockerfile", "buildargs", "labels", "target",
+        "nocache", "networkmode", "session", "buildid", "squash", "pull")
 UNSUPPORTED = {"remote": "a remote (git or URL) context"}
-_ZERO_OK = ("shmsize", "memory", "memswap", "cpushares", "cpuperiod", "cpuquota")
+# refused unless at their default (empty, 0, false)
+DEFAULT_ONLY = ("shmsize", "memory", "memswap", "cpushares", "cpusetcpus", "cpusetmems",
+                "cpuperiod", "cpuquota", "cgroupparent", "ulimits", "isolation", "extrahosts",
+                "cachefrom", "outputs", "platform", "securityopt")
+_EMPTY = ("", "0", "-1", "[]", "{}", "null", "false", "default")
 
 
 class ClassicStream:
@@ -64,11 +67,13 @@ def build_options(query: Any) -> dict[str, Any]:
     for name in query:
         if name in UNSUPPORTED:
             raise InvalidArgument(f"build: {name}: {UNSUPPORTED[name]} is not supported")
-        if name not in IGNORED:
+        if name not in USED and name not in DEFAULT_ONLY:
             raise InvalidArgument(f"build: unknown option {name!r}")
-    for name in _ZERO_OK:
-        if query.get(name, "0") not in ("", "0", "-1"):
+        if name in DEFAULT_ONLY and query[name].strip().lower() not in _EMPTY:
             raise InvalidArgument(f"build: {name} is not supported by scow's builder")
+    if qbool(query, "pull"):
+        raise InvalidArgument("build: pull (always pull the base images) is not supported by "
+                              "scow's builder; pull them first")
     return {"tag": [t for t in query.getall("t", []) if t] or None,
             "dockerfile": query.get("dockerfile") or None,
             "buildargs": json_map(query, "buildargs"), "labels": json_map(query, "labels"),
