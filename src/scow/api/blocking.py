@@ -11,12 +11,15 @@ import asyncio
 import functools
 import io
 import json
+import logging
 from collections.abc import Callable
 from typing import Any, BinaryIO, TypeVar, cast
 
 from aiohttp import web
 
 from scow.errors import ScowError
+
+log = logging.getLogger("scow.api")
 
 T = TypeVar("T")
 Emit = Callable[[dict[str, Any]], None]
@@ -148,6 +151,10 @@ async def stream_bytes(request: web.Request, work: Callable[[BinaryIO], None],
         await response.write(cast(bytes, item))
         item = await pipe.queue.get()
     await task
-    if not isinstance(item, BaseException):
-        await response.write_eof()  # a failure mid-tar: the client sees a cut stream
+    if isinstance(item, BaseException):
+        log.warning("%s %s: cut the stream: %s", request.method, request.path, item)
+        if request.transport is not None:
+            request.transport.abort()  # the client sees a cut stream, never a short tar
+        return response
+    await response.write_eof()
     return response

@@ -42,6 +42,10 @@ def run(opts: Options, ctx: Context) -> int:
             raise
         raise Unavailable("system service: aiohttp is not installed (pip install "
                           "'scow[daemon]')") from None
+    if ctx.debug:  # each failed request's traceback, and aiohttp's own messages
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
     path = socket_path(opts.socket)
     asyncio.run(serve(ctx.engine, path, float(opts.time)))
     return 0
