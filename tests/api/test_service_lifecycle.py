@@ -96,19 +96,49 @@ def test_idle_timeout_and_time_zero(tmp_path: Path) -> None:
 
 
 def test_sigterm_finishes_the_request_in_flight(service: Service) -> None:
-    answer: list[tuple[int, bytes]] = []
-
-    def slow() -> None:  # an events stream that ends by itself in 2 s
-        status, _, body = service.request("GET", f"/events?until={int(time.time()) + 2}")
-        answer.append((status, body))
-
-    worker = threading.Thread(target=slow)
-    worker.start()
-    time.sleep(0.5)
-    service.proc.send_signal(signal.SIGTERM)
-    worker.join(20)
-    assert answer == [(200, b"")]
+    archive = service.request("GET", "/images/base:1/get")[2]
+    service.request("DELETE", "/images/base:1")
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(str(service.sock))
+        s.sendall(b"POST /images/load?quiet=1 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                  b"Connection: close\r\n\r\n" % len(archive))
+        s.sendall(archive[:len(archive) // 2])
+        time.sleep(0.5)
+        service.proc.send_signal(signal.SIGTERM)
+        time.sleep(1)
+        assert service.proc.poll() is None  # still finishing the load
+        s.sendall(archive[len(archive) // 2:])
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 ") and b"Loaded image: base:1" in answer
     assert service.proc.wait(20) == 0
+    assert service.scow("images", "--format", "{{.Repository}}:{{.Tag}}").stdout == "base:1\n"
+
+
+def test_an_events_stream_ends_with_its_client_or_the_service(tmp_path: Path) -> None:
+    svc = Service(tmp_path / "root", tmp_path / "s.sock", idle=1)
+    try:
+        with socket.socket(socket.AF_UNIX) as s:  # a client that follows, then goes
+            s.connect(str(svc.sock))
+            s.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert s.recv(100).startswith(b"HTTP/1.1 200 ")
+            time.sleep(1.5)
+            assert svc.proc.poll() is None  # not idle while the stream is open
+        svc.proc.wait(10)  # idle once it is gone
+    finally:
+        svc.stop()
+    svc = Service(tmp_path / "root", tmp_path / "t.sock", idle=0)
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(str(svc.sock))
+            s.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert s.recv(100).startswith(b"HTTP/1.1 200 ")
+            started = time.monotonic()
+            svc.proc.send_signal(signal.SIGTERM)
+            assert svc.proc.wait(10) == 0 and time.monotonic() - started < 5
+    finally:
+        svc.stop()
 
 
 def test_systemd_units_verify(tmp_path: Path) -> None:

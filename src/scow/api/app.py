@@ -4,6 +4,7 @@ does), the headers every answer carries, and the list of route modules."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import platform
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 API_VERSION = "1.41"  # docker 20.10's, the one engine-api-trace.md documents
 MIN_API_VERSION = "1.12"
 ENGINE: web.AppKey[Engine] = web.AppKey("engine")
+# set when the service stops: endless streams (events) end so that shutdown is not held up
+STOPPING: web.AppKey[asyncio.Event] = web.AppKey("stopping", asyncio.Event)
 # the route modules, each with `routes = web.RouteTableDef()`; the order matters where paths
 # overlap (`/images/json` before `/images/{name}/json`). E2's containers and exec join here.
 ROUTE_MODULES = ("system", "images", "build", "volumes", "networks", "containers", "exec")
@@ -55,6 +58,10 @@ async def _headers(request: web.Request, response: web.StreamResponse) -> None:
     response.headers["Server"] = server_header()
 
 
+async def _stopping(app: web.Application) -> None:
+    app[STOPPING].set()
+
+
 def route_tables() -> list[web.RouteTableDef]:
     tables = []
     for name in ROUTE_MODULES:
@@ -73,6 +80,8 @@ def make_app(engine: Engine) -> web.Application:
     app = web.Application(middlewares=[error_middleware, version_middleware],
                           client_max_size=0)
     app[ENGINE] = engine
+    app[STOPPING] = asyncio.Event()
+    app.on_shutdown.append(_stopping)
     app.on_response_prepare.append(_headers)
     for table in route_tables():
         for route in table:

@@ -43,10 +43,12 @@ class _RawBody(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    async def _read(self, n: int) -> bytes:
+        return await self.content.read(n)
+
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
-        coro = self.content.read(len(view))
-        data = asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+        data = asyncio.run_coroutine_threadsafe(self._read(len(view)), self.loop).result()
         view[:len(data)] = data
         return len(data)
 

@@ -2,7 +2,7 @@
 where that group exists; or the one systemd passes, LISTEN_FDS), the worker threads engine
 work runs on, the idle timeout (no connection and no request in flight for `idle` seconds;
 0: never) and the graceful stop on SIGTERM/SIGINT (stop accepting, finish what is in flight,
-exit)."""
+exit; up to SHUTDOWN_TIMEOUT)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from scow.api.app import make_app
+from scow.api.app import STOPPING, make_app
 from scow.errors import InvalidArgument
 
 if TYPE_CHECKING:
@@ -107,10 +107,22 @@ async def serve(engine: Engine, path: str, idle: float) -> None:
             if idle > 0 and _idle_for(runner, activity) >= idle:
                 break
     finally:
-        await runner.cleanup()  # stops accepting, then waits for the requests in flight
+        await _drain(app, site, activity)
+        await runner.cleanup()
         if sock.family == socket.AF_UNIX and not os.environ.get("LISTEN_FDS"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
+
+
+async def _drain(app: web.Application, site: web.BaseSite, activity: Activity) -> None:
+    """Stop accepting, end the endless streams, and let the requests in flight finish
+    (aiohttp's own shutdown stops reading request bodies at once: an upload in flight
+    would never complete)."""
+    await site.stop()
+    app[STOPPING].set()
+    deadline = time.monotonic() + SHUTDOWN_TIMEOUT
+    while activity.in_flight and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
 
 
 def _idle_for(runner: web.AppRunner, activity: Activity) -> float:

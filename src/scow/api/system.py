@@ -5,6 +5,7 @@ client closes: `event_source` is the one function to replace)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -15,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from scow import __version__
-from scow.api.app import API_VERSION, ENGINE, MIN_API_VERSION
+from scow.api.app import API_VERSION, ENGINE, MIN_API_VERSION, STOPPING
 from scow.api.blocking import run_blocking
 from scow.api.params import filters
 from scow.api.responses import json_response
@@ -140,18 +141,29 @@ async def event_source(engine: Engine, query: dict[str, list[str]]
 @routes.get("/events")
 async def events(request: web.Request) -> web.StreamResponse:
     wanted = filters(request.query)
+    deadline = _seconds_until(request.query.get("until", ""))
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     response.enable_chunked_encoding()
     await response.prepare(request)
-    until = request.query.get("until", "")
-    source = event_source(request.app[ENGINE], wanted)
-    try:
-        async with asyncio.timeout(_seconds_until(until)):
-            async for event in source:
-                await response.write(json.dumps(event).encode() + b"\n")
-    except TimeoutError:
-        pass  # `until` reached: the stream ends as dockerd's
+    follow = asyncio.ensure_future(_follow(request, wanted, response))
+    stopping = request.app[STOPPING]
+    started = time.monotonic()
+    while not follow.done():
+        await asyncio.wait([follow], timeout=0.25)
+        transport = request.transport
+        gone = transport is None or transport.is_closing()
+        late = deadline is not None and time.monotonic() - started >= deadline
+        if gone or late or stopping.is_set():
+            follow.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await follow
     return response
+
+
+async def _follow(request: web.Request, wanted: dict[str, list[str]],
+                  response: web.StreamResponse) -> None:
+    async for event in event_source(request.app[ENGINE], wanted):
+        await response.write(json.dumps(event).encode() + b"\n")
 
 
 def _seconds_until(until: str) -> float | None:
