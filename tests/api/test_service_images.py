@@ -168,3 +168,43 @@ def test_events_stream_until(service: Service) -> None:
     status, _, body = service.request("GET", f"/events?until={int(time.time()) + 1}")
     assert status == 200 and body == b""
     assert time.monotonic() - started < 5
+
+
+def test_import_from_a_url_and_bad_auth(service: Service, busybox_tar: Path) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    data = busybox_tar.read_bytes()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            self.send_response(200 if self.path == "/rootfs.tar" else 404)
+            self.send_header("Content-Length", str(len(data) if self.path == "/rootfs.tar"
+                                                   else 0))
+            self.end_headers()
+            if self.path == "/rootfs.tar":
+                self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        status, _, body = service.request(
+            "POST", f"/images/create?fromSrc={url}/rootfs.tar&repo=fromurl&tag=2")
+        assert status == 200 and json.loads(body)["status"].startswith("sha256:")
+        out = service.docker("history", "--format", "{{.Comment}}", "fromurl:2").stdout
+        assert out.strip() == f"Imported from {url}/rootfs.tar"
+        status, _, body = service.request(
+            "POST", f"/images/create?fromSrc={url}/missing.tar&repo=nope")
+        assert status == 400 and b"HTTP 404" in body
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    status, _, body = service.request("POST", "/images/create?fromImage=x&tag=1",
+                                      headers={"X-Registry-Auth": "!!!"})
+    assert status == 400 and b"decode X-Registry-Auth" in body

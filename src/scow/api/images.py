@@ -103,7 +103,9 @@ def _download(url: str) -> BinaryIO:
     except urllib3.exceptions.HTTPError as exc:
         raise InvalidArgument(f"import {url}: {exc}") from None
     if response.status != 200:
+        response.release_conn()
         raise InvalidArgument(f"import {url}: HTTP {response.status}")
+    response.auto_close = False  # read at the end gives b"", as a file's
     return cast(BinaryIO, response)
 
 
