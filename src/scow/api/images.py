@@ -105,7 +105,7 @@ def _download(url: str) -> BinaryIO:
     if response.status != 200:
         response.release_conn()
         raise InvalidArgument(f"import {url}: HTTP {response.status}")
-    response.auto_close = False  # read at the end gives b"", as a file's
+    response.auto_close = False  # type: ignore[attr-defined]  # then reads at the end give b""
     return cast(BinaryIO, response)
 
 
