@@ -68,7 +68,8 @@ def test_build_streams_the_classic_builder(service: Service) -> None:
         events = list(client.build(fileobj=io.BytesIO(tar), custom_context=True,
                                    tag="app:1", decode=True, rm=True))
         streams = "".join(e.get("stream", "") for e in events)
-        assert "Step 1/" in streams and "Successfully tagged app:1" in streams
+        assert "Step 1/2 : FROM base:1\n" in streams
+        assert "Successfully tagged app:1" in streams
         image_id = next(e["aux"]["ID"] for e in events if "aux" in e)
         assert f"Successfully built {image_id[7:19]}" in streams
         assert client.inspect_image("app:1")["Config"]["Labels"] == {"a": "b"}

@@ -20,6 +20,7 @@ from scow.errors import InvalidArgument
 
 routes = web.RouteTableDef()
 _STEP = re.compile(r"^#\d+ \[(?:[^\]\s]+ )?(\d+)/(\d+)\] (.*)$")
+_FAMILIAR_FROM = re.compile(r"^FROM docker\.io/library/")
 _LOG = re.compile(r"^#\d+ \d+\.\d+ (.*)$")
 # accepted: used, or meaningless here (scow's builder makes no intermediate containers: rm,
 # forcerm; session/buildid belong to BuildKit's protocol)
@@ -45,7 +46,8 @@ class ClassicStream:
             return
         for line in str(event["stream"]).splitlines():
             if step := _STEP.match(line):
-                self.emit({"stream": f"Step {step[1]}/{step[2]} : {step[3]}"})
+                text = _FAMILIAR_FROM.sub("FROM ", step[3])  # as the Dockerfile says it
+                self.emit({"stream": f"Step {step[1]}/{step[2]} : {text}"})
                 self.emit({"stream": "\n"})
             elif log := _LOG.match(line):
                 if not log[1].startswith(("writing image ", "naming to ")):
