@@ -85,6 +85,7 @@ def test_build_streams_the_classic_builder(service: Service) -> None:
             assert status == 400 and named in body, (query, body)
     finally:
         client.close()
+    assert service.docker("builder", "prune", "-f").stdout == "Total reclaimed space: 0B\n"
     out = service.docker("build", "-q", "-t", "app:2", "-", input=tar.replace(
         b"echo built", b"echo again")).stdout
     assert out.strip().startswith("sha256:")
