@@ -122,6 +122,12 @@ def test_pull_and_push_through_a_registry(service: Service, tmp_path: Path) -> N
         digests = service.docker("image", "inspect", "--format", "{{json .RepoDigests}}",
                                  f"{name}:1").stdout
         assert f"{name}@sha256:" in digests
+        service.docker("tag", "base:1", f"{name}:2")
+        service.docker("push", f"{name}:2")
+        service.docker("rmi", f"{name}:1", f"{name}:2")
+        service.docker("pull", "-a", name)
+        tags = service.docker("image", "ls", "--format", "{{.Tag}}", name).stdout.split()
+        assert sorted(tags) == ["1", "2"]
         missing = service.docker("pull", f"{name}:nope", check=False)
         assert missing.returncode == 1
         assert missing.stderr.startswith("Error response from daemon: ") and not missing.stdout

@@ -15,6 +15,7 @@ from scow.api.operations import operation, run_operation
 from scow.api.params import filters, qbool, registry_auth
 from scow.api.responses import json_response
 from scow.engine.engine import Engine
+from scow.engine.images.naming import ref_matches
 from scow.errors import InvalidArgument, Unsupported
 
 routes = web.RouteTableDef()
@@ -25,11 +26,17 @@ def _engine(request: web.Request) -> Engine:
 
 
 def list_body(engine: Engine, all: bool, wanted: dict[str, list[str]]) -> list[dict[str, Any]]:
+    patterns = wanted.get("reference", [])
     out = []
     for s in engine.images.list_images(all=all, filters=wanted):
+        tags, digests = s.repo_tags, s.repo_digests
+        if patterns:  # dockerd lists only the names that match (one CLI row per name)
+            tags = [t for t in tags if any(ref_matches(p, t) for p in patterns)]
+            digests = [d for d in digests
+                       if any(ref_matches(p, d.split("@", 1)[0]) for p in patterns)]
         out.append({"Containers": -1, "Created": int(s.created), "Id": s.id,
                     "Labels": s.labels or None, "ParentId": s.parent,
-                    "RepoDigests": s.repo_digests or None, "RepoTags": s.repo_tags or None,
+                    "RepoDigests": digests or None, "RepoTags": tags or None,
                     "SharedSize": -1, "Size": s.size, "VirtualSize": s.size})
     return out
 
@@ -60,10 +67,12 @@ async def _pull(request: web.Request, image: str, tag: str) -> web.StreamRespons
         image, tag = f"{image}@{tag}", ""
     elif tag and ":" in image.rsplit("/", 1)[-1]:
         raise InvalidArgument(f"pull {image}: give the tag once (in fromImage or in tag)")
+    # dockerd: no tag anywhere pulls every tag of the repository (`docker pull -a`)
+    all_tags = not tag and ":" not in image.rsplit("/", 1)[-1] and "@" not in image
 
     def work(emit: Emit) -> None:
         with operation(engine) as op:
-            op.images.pull(image, tag or None, progress=emit)
+            op.images.pull(image, tag or None, all_tags=all_tags, progress=emit)
     return await stream_messages(
         request, work, hold=lambda m: str(m.get("status", "")).startswith("Pulling from"))
 
