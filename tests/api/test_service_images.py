@@ -216,3 +216,32 @@ def test_import_from_a_url_and_bad_auth(service: Service, busybox_tar: Path) -> 
     status, _, body = service.request("POST", "/images/create?fromImage=x&tag=1",
                                       headers={"X-Registry-Auth": "!!!"})
     assert status == 400 and b"decode X-Registry-Auth" in body
+
+
+def test_login_and_push_with_basic_auth(service: Service, tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.integration.conftest import PASSWORD, USER, make_cert
+    from tests.tools import require_tool
+
+    htpasswd = require_tool("htpasswd", package="apache2-utils")
+    home = tmp_path / "registry"
+    home.mkdir()
+    users = home / "htpasswd"
+    users.write_bytes(subprocess.run([htpasswd, "-Bbn", USER, PASSWORD], capture_output=True,
+                                     check=True).stdout)
+    registry = start_registry(home, cert=make_cert(home),
+                              auth={"htpasswd": {"realm": "scow-test", "path": str(users)}})
+    # TLS with a self-signed certificate: named insecure in the root's settings, which each
+    # operation of the service reads afresh
+    (service.root / "scow.toml").write_text(f'insecure-registries = ["{registry.domain}"]\n')
+    try:
+        bad = service.docker("login", "-u", USER, "-p", "wrong", registry.domain, check=False)
+        assert bad.returncode == 1 and "Error response from daemon" in bad.stderr
+        out = service.docker("login", "-u", USER, "-p", PASSWORD, registry.domain).stdout
+        assert "Login Succeeded" in out
+        service.docker("tag", "base:1", f"{registry.domain}/private/base:1")
+        assert "digest: sha256:" in service.docker("push",
+                                                   f"{registry.domain}/private/base:1").stdout
+    finally:
+        registry.stop()

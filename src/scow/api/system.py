@@ -18,6 +18,7 @@ from aiohttp import web
 from scow import __version__
 from scow.api.app import API_VERSION, ENGINE, MIN_API_VERSION, STOPPING
 from scow.api.blocking import run_blocking
+from scow.api.operations import run_operation
 from scow.api.params import filters
 from scow.api.responses import json_response
 from scow.engine.engine import Engine
@@ -122,9 +123,8 @@ async def system_df(request: web.Request) -> web.Response:
 async def auth(request: web.Request) -> web.Response:
     body = await request.json() if request.can_read_body else {}
     server = body.get("serveraddress") or None
-    engine = request.app[ENGINE]
-    await run_blocking(engine.distribution.login, server, body.get("username", ""),
-                       body.get("password", ""))
+    username, password = body.get("username", ""), body.get("password", "")
+    await run_operation(request, lambda op: op.distribution.login(server, username, password))
     return json_response({"Status": "Login Succeeded", "IdentityToken": ""})
 
 
