@@ -101,7 +101,8 @@ def test_save_load_and_rmi(service: Service, tmp_path: Path) -> None:
     try:
         data = b"".join(client.get_image("base:1"))
         client.remove_image("base:1")
-        assert any("Loaded image: base:1" in m.get("stream", "") for m in client.load_image(data))
+        messages = list(client.load_image(data))  # read to the end: the response is closed
+        assert {"stream": "Loaded image: base:1\n"} in messages
         assert client.inspect_image("base:1")["RepoTags"] == ["base:1"]
         with pytest.raises(Exception, match="No such image"):
             client.remove_image("base:9")
