@@ -155,3 +155,38 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
                            str(tmp_path / "scow.service")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "scow" not in proc.stderr or "warning" not in proc.stderr.lower(), proc.stderr
+
+
+def _rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def test_a_save_to_a_client_that_stops_reading(service: Service) -> None:
+    """The save waits for the client instead of buffering the tar in memory, and its
+    operation ends (token released) once the client goes."""
+    import os as _os
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("big.bin")
+        info.size = 96 << 20
+        tar.addfile(info, io.BytesIO(_os.urandom(info.size)))
+    status, _, body = service.request("POST", "/images/create?fromSrc=-&repo=big&tag=1",
+                                      body=buf.getvalue())
+    assert status == 200, body
+    del buf
+    before = _rss_kb(service.proc.pid)
+    with socket.socket(socket.AF_UNIX) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(str(service.sock))
+        s.sendall(b"GET /images/big:1/get HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(20).startswith(b"HTTP/1.1 200")
+        time.sleep(3)
+        grown = _rss_kb(service.proc.pid) - before
+    assert grown < 48 << 10, f"the service grew by {grown} kB for an unread save"
+    deadline = time.monotonic() + 10
+    while service.owner_tokens() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    check_clean(service)

@@ -12,6 +12,7 @@ import functools
 import io
 import json
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any, BinaryIO, TypeVar, cast
 
@@ -70,24 +71,46 @@ def error_message(exc: BaseException) -> dict[str, Any]:
 
 
 class _Pipe:
-    """Items from a worker thread to the loop; `_END` (or an exception) closes it."""
+    """Items from a worker thread to the loop, at most `slots` in flight (a slow client
+    slows the worker down instead of filling memory); `_END` or an exception closes it.
+    Once the reader is gone (`close`), the worker's next `put` raises ConnectionResetError,
+    so its operation fails and cleans up instead of blocking forever."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, slots: int = 64) -> None:
         self.loop = loop
         self.queue: asyncio.Queue[object] = asyncio.Queue()
+        self.free = threading.Semaphore(slots)
+        self.closed = False
 
     def put(self, item: object) -> None:
+        while not self.free.acquire(timeout=0.5):
+            if self.closed:
+                break
+        if self.closed:
+            raise ConnectionResetError("the client went away")
         self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+
+    async def get(self) -> object:
+        item = await self.queue.get()
+        if item is not _END and not isinstance(item, BaseException):
+            self.free.release()
+        return item
+
+    def close(self) -> None:
+        self.closed = True
 
     def run(self, work: Callable[[], None]) -> asyncio.Future[None]:
         def target() -> None:
             try:
                 work()
             except BaseException as exc:  # noqa: BLE001 - handed to the loop
-                self.put(exc)
+                self._end(exc)
             else:
-                self.put(_END)
+                self._end(_END)
         return self.loop.run_in_executor(None, target)
+
+    def _end(self, item: object) -> None:
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
 
 
 async def stream_messages(request: web.Request, work: Callable[[Emit], None], *,
@@ -98,24 +121,27 @@ async def stream_messages(request: web.Request, work: Callable[[Emit], None], *,
     is a plain HTTP error (dockerd's pull answers a missing tag with a 404, not a stream)."""
     pipe = _Pipe(asyncio.get_running_loop())
     task = pipe.run(lambda: work(pipe.put))
-    held: list[object] = []
-    while isinstance(first := await pipe.queue.get(), dict) and hold(first):
-        held.append(first)
-    if isinstance(first, BaseException):
-        await task
-        raise first
-    response = web.StreamResponse(headers={"Content-Type": "application/json"})
-    response.enable_chunked_encoding()
-    await response.prepare(request)
-    for message in held:
-        await response.write(encode(cast(dict[str, Any], message)))
-    item = first
-    while item is not _END:
-        if isinstance(item, BaseException):
-            await response.write(encode(error_message(item)))
-            break
-        await response.write(encode(cast(dict[str, Any], item)))
-        item = await pipe.queue.get()
+    try:
+        held: list[object] = []
+        while isinstance(first := await pipe.get(), dict) and hold(first):
+            held.append(first)
+        if isinstance(first, BaseException):
+            await task
+            raise first
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for message in held:
+            await response.write(encode(cast(dict[str, Any], message)))
+        item = first
+        while item is not _END:
+            if isinstance(item, BaseException):
+                await response.write(encode(error_message(item)))
+                break
+            await response.write(encode(cast(dict[str, Any], item)))
+            item = await pipe.get()
+    finally:
+        pipe.close()
     await task
     await response.write_eof()
     return response
@@ -141,17 +167,20 @@ async def stream_bytes(request: web.Request, work: Callable[[BinaryIO], None],
     """Run `work(out)` in a thread and stream what it writes to `out`."""
     pipe = _Pipe(asyncio.get_running_loop())
     task = pipe.run(lambda: work(cast(BinaryIO, _QueueWriter(pipe))))
-    first = await pipe.queue.get()
-    if isinstance(first, BaseException):
-        await task
-        raise first
-    response = web.StreamResponse(headers={"Content-Type": content_type})
-    response.enable_chunked_encoding()
-    await response.prepare(request)
-    item = first
-    while item is not _END and not isinstance(item, BaseException):
-        await response.write(cast(bytes, item))
-        item = await pipe.queue.get()
+    try:
+        first = await pipe.get()
+        if isinstance(first, BaseException):
+            await task
+            raise first
+        response = web.StreamResponse(headers={"Content-Type": content_type})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        item = first
+        while item is not _END and not isinstance(item, BaseException):
+            await response.write(cast(bytes, item))
+            item = await pipe.get()
+    finally:
+        pipe.close()
     await task
     if isinstance(item, BaseException):
         log.warning("%s %s: cut the stream: %s", request.method, request.path, item)
