@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory apt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,tui]'
+	$(BIN)/pip install -q -e '.[test,tui,daemon]'
 	$(BIN)/python -m compileall -q src/scow   # an editable install compiles nothing itself
 	touch $(STAMP)
 

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "info": "info", "system info": "info",
     "system df": "system_df",
     "system check": "system_check", "system prune": "system_prune",
+    "system service": "system_service",
     "version": "version",
     "pull": "pull", "image pull": "pull", "push": "push", "image push": "push",
     "save": "save", "image save": "save", "load": "load", "image load": "load",
