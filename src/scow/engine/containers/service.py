@@ -18,6 +18,7 @@ import shutil
 from typing import TYPE_CHECKING, Any
 
 from scow.engine.containers.cp import ContainerCopy
+from scow.engine.containers.execs import ContainerExecs
 from scow.engine.containers.fs import ContainerFilesystem
 from scow.engine.containers.inspect import ContainerInspection
 from scow.engine.containers.model import Container
@@ -44,7 +45,7 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
 class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
-                       ContainerInspection):
+                       ContainerInspection, ContainerExecs):
     """docker's container verbs (create, start, stop, exec, logs, commit, cp, rm...), each a
     method; built by `Engine` with the collaborators `ContainerBase` names."""
 

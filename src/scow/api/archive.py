@@ -1,0 +1,65 @@
+"""owns: /containers/{id}/archive (docker cp): GET a tar of a path, PUT a tar into a folder,
+HEAD its stat; the stat as base64 JSON in `X-Docker-Container-Path-Stat`."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from typing import Any
+
+from aiohttp import web
+
+from scow.api.app import ENGINE
+from scow.api.blocking import run_blocking
+from scow.errors import InvalidArgument
+
+routes = web.RouteTableDef()
+
+
+def _path(request: web.Request) -> str:
+    path = request.query.get("path", "")
+    if not path:
+        raise InvalidArgument("archive: path is required")
+    return path
+
+
+def _stat_header(attrs: dict[str, Any]) -> dict[str, str]:
+    value = base64.b64encode(json.dumps(attrs).encode()).decode()
+    return {"X-Docker-Container-Path-Stat": value}
+
+
+@routes.get("/containers/{id}/archive", allow_head=False)
+async def get_archive(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    chunks, st = await run_blocking(engine.containers.get_archive, request.match_info["id"],
+                                    _path(request))
+    response = web.StreamResponse(headers={"Content-Type": "application/x-tar",
+                                           **_stat_header(st.attrs)})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    it = iter(chunks)
+    while (chunk := await run_blocking(next, it, b"")):
+        await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+@routes.head("/containers/{id}/archive")
+async def stat_archive(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    chunks, st = await run_blocking(engine.containers.get_archive, request.match_info["id"],
+                                    _path(request))
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
+    return web.Response(status=200, headers=_stat_header(st.attrs))
+
+
+@routes.put("/containers/{id}/archive")
+async def put_archive(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    data = await request.read()
+    await run_blocking(engine.containers.put_archive, request.match_info["id"],
+                       _path(request), io.BytesIO(data))
+    return web.Response(status=200)

@@ -1,0 +1,124 @@
+"""docker-py (the real SDK) against the container and exec routes on a temp socket."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_run_attached_returns_output(client: Any) -> None:
+    out = client.containers.run("bb:1", ["sh", "-c", "echo hi; echo err >&2"],
+                                network_mode="none", remove=True)
+    assert out == b"hi\n"
+
+
+def test_run_detached_logs_and_wait(client: Any) -> None:
+    c = client.containers.run("bb:1", ["sh", "-c", "echo one; echo two >&2; exit 3"],
+                              network_mode="none", detach=True)
+    assert c.wait()["StatusCode"] == 3
+    assert c.logs() == b"one\ntwo\n"
+    assert c.logs(stderr=False) == b"one\n"
+    c.remove()
+
+
+def test_missing_image_is_404(client: Any) -> None:
+    import docker
+
+    with pytest.raises(docker.errors.ImageNotFound):
+        client.api.create_container("nope:1", ["true"])
+
+
+def test_unknown_host_config_field_refused(client: Any) -> None:
+    import docker
+
+    with pytest.raises(docker.errors.APIError) as exc:
+        client.api.create_container("bb:1", ["true"], host_config={"OomScoreAdj": 5})
+    assert exc.value.status_code == 400
+    assert "HostConfig.OomScoreAdj" in str(exc.value)
+
+
+def test_exec_run_demux_and_exit_code(client: Any) -> None:
+    c = client.containers.run("bb:1", ["sleep", "60"], network_mode="none", detach=True)
+    try:
+        res = c.exec_run(["sh", "-c", "echo out; echo err >&2; exit 4"], demux=True)
+        assert res.exit_code == 4
+        assert res.output == (b"out\n", b"err\n")
+        res = c.exec_run("echo both")
+        assert (res.exit_code, res.output) == (0, b"both\n")
+    finally:
+        c.remove(force=True)
+
+
+def test_exec_with_stdin_half_close(client: Any) -> None:
+    c = client.containers.run("bb:1", ["sleep", "60"], network_mode="none", detach=True)
+    try:
+        eid = client.api.exec_create(c.id, ["cat"], stdin=True)["Id"]
+        sock = client.api.exec_start(eid, socket=True)
+        raw = sock._sock
+        raw.sendall(b"hello\n")
+        raw.shutdown(1)  # half-close: the end of cat's stdin, output must still come
+        data = b""
+        while chunk := raw.recv(4096):
+            data += chunk
+        sock.close()
+        raw.close()
+        assert data == b"\x01\x00\x00\x00\x00\x00\x00\x06hello\n"
+        assert client.api.exec_inspect(eid)["ExitCode"] == 0
+    finally:
+        c.remove(force=True)
+
+
+def test_attach_with_stdin_before_start(client: Any) -> None:
+    cid = client.api.create_container("bb:1", ["cat"], stdin_open=True,
+                                      host_config={"NetworkMode": "none"})["Id"]
+    try:
+        sock = client.api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stream": 1})
+        client.api.start(cid)
+        raw = sock._sock
+        raw.sendall(b"ping\n")
+        raw.shutdown(1)
+        data = b""
+        while chunk := raw.recv(4096):
+            data += chunk
+        sock.close()
+        raw.close()
+        assert data == b"\x01\x00\x00\x00\x00\x00\x00\x05ping\n"
+        assert client.api.wait(cid)["StatusCode"] == 0
+    finally:
+        client.api.remove_container(cid, force=True)
+
+
+def test_put_and_get_archive(client: Any) -> None:
+    c = client.containers.create("bb:1", ["true"], network_mode="none")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("f.txt")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"abc"))
+    assert c.put_archive("/tmp", buf.getvalue())
+    chunks, stat = c.get_archive("/tmp/f.txt")
+    with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as tar:
+        member = tar.extractfile("f.txt")
+        assert member is not None and member.read() == b"abc"
+    assert stat["name"] == "f.txt" and stat["size"] == 3
+    c.remove()
+
+
+def test_commit_and_prune(client: Any) -> None:
+    c = client.containers.run("bb:1", ["sh", "-c", "echo x > /made"], network_mode="none",
+                              detach=True)
+    c.wait()
+    assert {"Path": "/made", "Kind": 1} in c.diff()
+    image_id = client.api.commit(c.id, "committed", "1")["Id"]  # image inspect is not here
+    assert image_id.startswith("sha256:")
+    out = client.containers.run("committed:1", ["cat", "/made"], network_mode="none",
+                                remove=True)
+    assert out == b"x\n"
+    pruned = client.containers.prune()
+    assert c.id in pruned["ContainersDeleted"]
+    assert client.containers.list(all=True) == []
