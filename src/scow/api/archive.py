@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import stat
 from typing import Any
 
 from aiohttp import web
@@ -24,7 +25,20 @@ def _path(request: web.Request) -> str:
     return path
 
 
+# unix file type and mode bits → Go's os.FileMode bits, which docker's header carries
+_GO_TYPE = {stat.S_IFDIR: 1 << 31, stat.S_IFLNK: 1 << 27, stat.S_IFIFO: 1 << 25,
+            stat.S_IFSOCK: 1 << 24, stat.S_IFBLK: 1 << 26, stat.S_IFCHR: (1 << 26) | (1 << 21)}
+_GO_BITS = ((stat.S_ISUID, 1 << 23), (stat.S_ISGID, 1 << 22), (stat.S_ISVTX, 1 << 20))
+
+
+def go_mode(mode: int) -> int:
+    """A unix st_mode as Go's os.FileMode (the CLI tests `mode & ModeDir`)."""
+    out = (mode & 0o777) | _GO_TYPE.get(stat.S_IFMT(mode), 0)
+    return out | sum(go for bit, go in _GO_BITS if mode & bit)
+
+
 def _stat_header(attrs: dict[str, Any]) -> dict[str, str]:
+    attrs = {**attrs, "mode": go_mode(int(attrs["mode"]))}
     value = base64.b64encode(json.dumps(attrs).encode()).decode()
     return {"X-Docker-Container-Path-Stat": value}
 

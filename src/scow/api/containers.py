@@ -7,6 +7,7 @@ attach in hijack.py, exec in exec.py."""
 from __future__ import annotations
 
 
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -151,8 +152,9 @@ async def wait(request: web.Request) -> web.StreamResponse:
     response.enable_chunked_encoding()
     await response.prepare(request)
     code = await in_thread(_wait, engine, info, condition)
-    await response.write(json.dumps({"Error": None, "StatusCode": code}).encode() + b"\n")
-    await response.write_eof()
+    with contextlib.suppress(ConnectionError):  # the CLI's `run -d` drops the connection
+        await response.write(json.dumps({"Error": None, "StatusCode": code}).encode() + b"\n")
+        await response.write_eof()
     return response
 
 
