@@ -4,7 +4,6 @@ version prefix (`/v1.41/...`) stripped so routes are on bare paths, dockerd's he
 
 from __future__ import annotations
 
-
 from aiohttp import web
 
 from scow.engine import Engine

@@ -6,7 +6,6 @@ attach in hijack.py, exec in exec.py."""
 
 from __future__ import annotations
 
-
 import contextlib
 import json
 from collections.abc import Callable

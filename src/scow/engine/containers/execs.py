@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scow.engine.containers.base import ContainerBase
 from scow.errors import Conflict, InvalidArgument, NotFound
@@ -45,6 +45,12 @@ class ExecRecord:
 
 
 class ContainerExecs(ContainerBase):
+    if TYPE_CHECKING:  # run.py's, in the assembled service
+        def exec(self, name: str, argv: list[str], *, env: list[str] | None = None,
+                 user: str = "", workdir: str = "", tty: bool = False, detach: bool = False,
+                 stdin: int | None = None, stdout: int | None = None,
+                 stderr: int | None = None) -> int | None: ...
+
     _exec_lock = threading.Lock()  # guards every service's records (held only briefly)
 
     @property
