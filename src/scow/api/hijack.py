@@ -148,6 +148,36 @@ def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None)
         future.set_result(result)
 
 
+class _StdinForward:
+    """The client's bytes to the container's stdin, kept until the connection is there;
+    the client's half-close closes the stdin."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.conn: AttachConnection | None = None
+        self.early: list[bytes] = []
+        self.ended = False
+
+    def data(self, data: bytes) -> None:
+        if self.enabled and self.conn is not None:
+            self.conn.send_stdin(data)
+        elif self.enabled:
+            self.early.append(data)
+
+    def eof(self) -> None:
+        self.ended = True
+        if self.enabled and self.conn is not None:
+            self.conn.close_stdin()
+
+    def connected(self, conn: AttachConnection) -> None:
+        self.conn = conn
+        if self.enabled:
+            for data in self.early:
+                conn.send_stdin(data)
+            if self.ended:
+                conn.close_stdin()
+
+
 @routes.post("/containers/{id}/attach")
 async def attach(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
@@ -155,40 +185,17 @@ async def attach(request: web.Request) -> web.StreamResponse:
     info = await run_blocking(engine.containers.inspect, request.match_info["id"])
     cid, tty = info["Id"], bool(info["Config"].get("Tty"))
     wanted = {k for k, on in ((1, qbool(q, "stdout")), (STDERR, qbool(q, "stderr"))) if on}
-    use_stdin = qbool(q, "stdin") and bool(info["Config"].get("OpenStdin"))
-    conn_box: list[AttachConnection] = []
-    early: list[bytes] = []
-    ended = [False]
-
-    def on_data(data: bytes) -> None:
-        if not use_stdin:
-            return
-        if conn_box:
-            conn_box[0].send_stdin(data)
-        else:
-            early.append(data)
-
-    def on_eof() -> None:
-        ended[0] = True
-        if use_stdin and conn_box:
-            conn_box[0].close_stdin()
-
-    response, out = await hijack(request, on_data, on_eof)
+    stdin = _StdinForward(qbool(q, "stdin") and bool(info["Config"].get("OpenStdin")))
+    response, out = await hijack(request, stdin.data, stdin.eof)
     if qbool(q, "logs"):
         await _send_logs(engine, cid, out, tty, wanted)
-    if not qbool(q, "stream") and "stream" in q:
-        out.close()
-        return response
-    conn = await _connect(request, cid, bool(info["State"].get("Running")))
+    conn = None
+    if qbool(q, "stream") or "stream" not in q:
+        conn = await _connect(request, cid, bool(info["State"].get("Running")))
     if conn is None:
         out.close()
         return response
-    conn_box.append(conn)
-    if use_stdin:
-        for data in early:
-            conn.send_stdin(data)
-        if ended[0]:
-            conn.close_stdin()
+    stdin.connected(conn)
     try:
         await in_thread(lambda: pump_frames(conn.frames(), out, tty=tty, wanted=wanted))
     finally:
