@@ -122,3 +122,53 @@ def test_commit_and_prune(client: Any) -> None:
     pruned = client.containers.prune()
     assert c.id in pruned["ContainersDeleted"]
     assert client.containers.list(all=True) == []
+
+
+def test_lifecycle_verbs(client: Any) -> None:
+    import docker
+
+    c = client.containers.run("bb:1", ["sleep", "60"], network_mode="none", detach=True)
+    try:
+        c.pause()
+        c.reload()
+        assert c.status == "paused"
+        c.unpause()
+        c.kill()
+        assert c.wait()["StatusCode"] == 137
+        c.start()
+        c.reload()
+        assert c.status == "running"
+        c.restart(timeout=0)
+        c.reload()
+        assert c.status == "running"
+        c.stop(timeout=0)
+        c.reload()
+        assert c.attrs["State"]["ExitCode"] == 137
+        listed = client.api.containers(all=True, filters={"name": "nosuch"})
+        assert listed == []
+        assert [x["Id"] for x in client.api.containers(all=True, size=True)] == [c.id]
+        with pytest.raises(docker.errors.APIError) as exc:
+            client.api.top(c.id)
+        assert exc.value.status_code in (200, 409, 501)
+    finally:
+        c.remove(force=True)
+    with pytest.raises(docker.errors.NotFound):
+        client.api.inspect_container(c.id)
+
+
+def test_logs_timestamps_and_tail(client: Any) -> None:
+    c = client.containers.run("bb:1", ["sh", "-c", "echo a; echo b; echo c"],
+                              network_mode="none", detach=True)
+    c.wait()
+    assert c.logs(tail=1) == b"c\n"
+    stamped = c.logs(timestamps=True).splitlines()
+    assert len(stamped) == 3 and stamped[0].endswith(b"Z a")
+    c.remove()
+
+
+def test_tty_logs_are_raw(client: Any) -> None:
+    c = client.containers.run("bb:1", ["echo", "tty"], network_mode="none", tty=True,
+                              detach=True)
+    c.wait()
+    assert client.api.logs(c.id) == b"tty\r\n"  # no 8-byte frame headers with a tty
+    c.remove()
