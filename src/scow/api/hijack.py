@@ -10,6 +10,7 @@ library's `start(attach=True)` and hands the connection over, so no output is mi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
 import threading
 from collections.abc import Callable, Iterator
@@ -160,14 +161,16 @@ class _StdinForward:
 
     def data(self, data: bytes) -> None:
         if self.enabled and self.conn is not None:
-            self.conn.send_stdin(data)
+            with contextlib.suppress(OSError):  # the container has gone
+                self.conn.send_stdin(data)
         elif self.enabled:
             self.early.append(data)
 
     def eof(self) -> None:
         self.ended = True
         if self.enabled and self.conn is not None:
-            self.conn.close_stdin()
+            with contextlib.suppress(OSError):
+                self.conn.close_stdin()
 
     def connected(self, conn: AttachConnection) -> None:
         self.conn = conn
