@@ -172,3 +172,26 @@ def test_tty_logs_are_raw(client: Any) -> None:
     c.wait()
     assert client.api.logs(c.id) == b"tty\r\n"  # no 8-byte frame headers with a tty
     c.remove()
+
+
+@pytest.mark.parametrize("body", [b"[]", b'{"Image": "bb:1", "HostConfig": "x"}',
+                                  b'{"Image": "bb:1", "HostConfig": {"PortBindings": 3}}',
+                                  b'{"Image": "bb:1", "HostConfig": {"Mounts": [1]}}',
+                                  b"{not json"])
+def test_hostile_create_body_is_400(client: Any, body: bytes) -> None:
+    res = client.api._post(client.api._url("/containers/create"), data=body,
+                           headers={"Content-Type": "application/json"})
+    assert res.status_code == 400, res.text
+    assert set(res.json()) == {"message"}
+
+
+def test_start_attach_of_exited_container_waits_for_next_exit(client: Any) -> None:
+    c = client.containers.run("bb:1", ["sh", "-c", "sleep 0.5; exit 7"], network_mode="none",
+                              detach=True)
+    assert c.wait()["StatusCode"] == 7
+    res = client.api._post(client.api._url("/containers/{0}/wait", c.id),
+                           params={"condition": "next-exit"}, stream=True)
+    c.start()
+    assert res.json()["StatusCode"] == 7
+    res.close()
+    c.remove()

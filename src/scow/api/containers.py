@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -159,12 +160,12 @@ async def wait(request: web.Request) -> web.StreamResponse:
 
 def _wait(engine: Engine, info: dict[str, Any], condition: str) -> int:
     """(worker thread) the exit code once `condition` holds."""
-    import time
-
     state = info["State"]
-    if condition == "not-running" and not state.get("Running") and state.get("StartedAt",
-                                                                               "").startswith("0"):
-        return int(state.get("ExitCode") or 0)  # created: not running already
+    if not state.get("Running"):
+        if condition == "not-running":
+            return int(state.get("ExitCode") or 0)  # created or exited: not running already
+        if not _next_start(engine, info["Id"], state.get("StartedAt", "")):
+            return int(state.get("ExitCode") or 0)  # removed before it ran again
     try:
         code = engine.containers.wait(info["Id"])
     except NotFound:
@@ -175,6 +176,19 @@ def _wait(engine: Engine, info: dict[str, Any], condition: str) -> int:
                 break
             time.sleep(0.05)
     return code
+
+
+def _next_start(engine: Engine, cid: str, started_at: str) -> bool:
+    """(worker thread) Wait until the stopped container runs again (next-exit, removed:
+    the CLI waits before it starts); False when it was removed first."""
+    while True:
+        try:
+            state = engine.containers.inspect(cid)["State"]
+        except NotFound:
+            return False
+        if state.get("Running") or state.get("StartedAt", "") != started_at:
+            return True
+        time.sleep(0.05)
 
 
 @routes.post("/containers/{id}/resize")

@@ -118,7 +118,12 @@ def _apply(table: dict[str, Convert], section: str, body: dict[str, Any],
                 continue
             _refuse(f"{section}{key}", value)
         elif value not in (None,):
-            for option, got in convert(value).items():
+            try:
+                converted = convert(value)
+            except (AttributeError, TypeError, ValueError):
+                raise InvalidArgument(f"create container: {section}{key}: invalid value "
+                                      f"{value!r}") from None
+            for option, got in converted.items():
                 if option in ("volumes",) and option in out:
                     out[option] = out[option] + got
                 else:
@@ -131,6 +136,9 @@ def create_options(body: dict[str, Any], name: str | None) -> CreateOptions:
         raise InvalidArgument("create container: Config.Image is required")
     host = body.get("HostConfig") or {}
     networking = body.get("NetworkingConfig") or {}
+    for section, value in (("HostConfig", host), ("NetworkingConfig", networking)):
+        if not isinstance(value, dict):
+            raise InvalidArgument(f"create container: {section}: want a JSON object")
     fields: dict[str, Any] = {}
     config = {k: v for k, v in body.items() if k not in ("HostConfig", "NetworkingConfig")}
     _apply(CONFIG, "Config.", config, fields)
