@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+import time
 from typing import Any
 
 import pytest
@@ -195,3 +196,33 @@ def test_start_attach_of_exited_container_waits_for_next_exit(client: Any) -> No
     assert res.json()["StatusCode"] == 7
     res.close()
     c.remove()
+
+
+def test_exec_tty_and_attach_logs(client: Any) -> None:
+    c = client.containers.run("bb:1", ["sh", "-c", "echo early; sleep 60"],
+                              network_mode="none", detach=True)
+    try:
+        res = c.exec_run(["sh", "-c", "echo t; echo e >&2"], tty=True)
+        assert (res.exit_code, res.output) == (0, b"t\r\ne\r\n")  # one pty, raw
+        for _ in range(50):
+            if c.logs():
+                break
+            time.sleep(0.1)
+        assert client.api.attach(c.id, logs=True, stream=False) == b"early\n"
+        since = client.api.logs(c.id, since=int(time.time()) + 5)
+        assert since == b""
+    finally:
+        c.remove(force=True)
+
+
+def test_attach_waiting_for_start_is_dropped_with_its_client(client: Any) -> None:
+    cid = client.api.create_container("bb:1", ["echo", "x"],
+                                      host_config={"NetworkMode": "none"})["Id"]
+    sock = client.api.attach_socket(cid, params={"stdout": 1, "stream": 1})
+    sock._sock.close()
+    sock.close()
+    time.sleep(0.3)
+    client.api.start(cid)  # no attach left to hand the connection to: a plain start
+    assert client.api.wait(cid)["StatusCode"] == 0
+    assert client.api.logs(cid) == b"x\n"
+    client.api.remove_container(cid)

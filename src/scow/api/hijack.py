@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import struct
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from aiohttp import web
@@ -191,10 +191,12 @@ async def attach(request: web.Request) -> web.StreamResponse:
     stdin = _StdinForward(qbool(q, "stdin") and bool(info["Config"].get("OpenStdin")))
     response, out = await hijack(request, stdin.data, stdin.eof)
     if qbool(q, "logs"):
-        await _send_logs(engine, cid, out, tty, wanted)
+        await asyncio.sleep(0.05)  # docker-py reads the socket unbuffered after http.client
+        await _send_logs(engine, cid, out, tty, wanted)  # read the 101: not in one segment
     conn = None
     if qbool(q, "stream") or "stream" not in q:
-        conn = await _connect(request, cid, bool(info["State"].get("Running")))
+        conn = await _until_closed(out, _connect(request, cid, bool(info["State"]
+                                                               .get("Running"))))
     if conn is None:
         out.close()
         return response
@@ -205,6 +207,20 @@ async def attach(request: web.Request) -> web.StreamResponse:
         conn.close()
         out.close()
     return response
+
+
+async def _until_closed(out: Hijacked, waiting: Coroutine[Any, Any, AttachConnection | None]
+                        ) -> AttachConnection | None:
+    """What `waiting` gives, or None once the client has gone (an attach that waited for a
+    start which never came must not stay registered)."""
+    connect = asyncio.ensure_future(waiting)
+    closed = asyncio.ensure_future(out.stream.closed.wait())
+    await asyncio.wait({connect, closed}, return_when=asyncio.FIRST_COMPLETED)
+    closed.cancel()
+    if not connect.done():
+        connect.cancel()
+        return None
+    return connect.result()
 
 
 async def _connect(request: web.Request, cid: str, running: bool) -> AttachConnection | None:

@@ -15,6 +15,7 @@ from scow.api.blocking import run_blocking
 from scow.api.hijack import frame
 from scow.api.params import qbool, qint
 from scow.engine.containers.streams import STDERR, STDOUT
+from scow.errors import InvalidArgument
 
 routes = web.RouteTableDef()
 _END = object()
@@ -64,7 +65,15 @@ async def logs(request: web.Request) -> web.StreamResponse:
 
 
 def _time(value: str | None) -> str | None:
-    """since/until: unix seconds (docker sends "0" for none) or what the library reads."""
+    """since/until: unix seconds with an optional fraction, as the CLI and docker-py send
+    them ("0": none), as the RFC3339Nano UTC time the library compares."""
+    import datetime
+    import re
+
     if not value or value == "0":
         return None
-    return value
+    m = re.fullmatch(r"(\d{1,12})(?:\.(\d{1,9}))?", value)
+    if m is None:
+        raise InvalidArgument(f"invalid time {value!r}: want unix seconds")
+    day = datetime.datetime.fromtimestamp(int(m[1]), datetime.UTC)
+    return day.strftime("%Y-%m-%dT%H:%M:%S.") + (m[2] or "").ljust(9, "0") + "Z"
