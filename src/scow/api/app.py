@@ -28,6 +28,7 @@ def make_app(engine: Engine) -> web.Application:
     app = web.Application(middlewares=[errors.middleware], client_max_size=0)
     app[ENGINE] = engine
     app[hijack.PENDING] = {}
+    app[hijack.EXIT_CODES] = {}
     for path in ("/_ping", "/{version:v[0-9.]+}/_ping"):
         app.router.add_route("*", path, _ping)
     for path in ("/version", "/{version:v[0-9.]+}/version"):

@@ -17,10 +17,10 @@ from aiohttp import web
 from scow.api.app import ENGINE
 from scow.api.blocking import run_blocking, stream_bytes
 from scow.api.create_body import create_options
-from scow.api.hijack import PENDING, in_thread, start_attached
+from scow.api.hijack import EXIT_CODES, PENDING, in_thread, start_attached
 from scow.api.params import filters, qbool, qint
 from scow.engine import Engine
-from scow.errors import ImageNotFound, InvalidArgument, NotFound, Unsupported
+from scow.errors import ImageNotFound, InternalError, InvalidArgument, NotFound, Unsupported
 
 routes = web.RouteTableDef()
 
@@ -151,31 +151,41 @@ async def wait(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     response.enable_chunked_encoding()
     await response.prepare(request)
-    code = await in_thread(_wait, engine, info, condition)
+    code = await in_thread(_wait, engine, info, condition, request.app[EXIT_CODES])
     with contextlib.suppress(ConnectionError):  # the CLI's `run -d` drops the connection
         await response.write(json.dumps({"Error": None, "StatusCode": code}).encode() + b"\n")
         await response.write_eof()
     return response
 
 
-def _wait(engine: Engine, info: dict[str, Any], condition: str) -> int:
+def _wait(engine: Engine, info: dict[str, Any], condition: str, exits: dict[str, int]) -> int:
     """(worker thread) the exit code once `condition` holds."""
-    state = info["State"]
+    state, cid = info["State"], info["Id"]
     if not state.get("Running"):
         if condition == "not-running":
             return int(state.get("ExitCode") or 0)  # created or exited: not running already
-        if not _next_start(engine, info["Id"], state.get("StartedAt", "")):
-            return int(state.get("ExitCode") or 0)  # removed before it ran again
+        if not _next_start(engine, cid, state.get("StartedAt", "")):
+            return _removed_code(cid, exits, state)
     try:
-        code = engine.containers.wait(info["Id"])
-    except NotFound:
-        return int(state.get("ExitCode") or 0)  # removed meanwhile (--rm)
+        code = engine.containers.wait(cid)
+    except (NotFound, InternalError):  # --rm removed it (and its state) before we looked
+        return _removed_code(cid, exits, state)
     if condition == "removed":
         for _ in range(600):
-            if not engine.containers.exists(info["Id"]):
+            if not engine.containers.exists(cid):
                 break
             time.sleep(0.05)
     return code
+
+
+def _removed_code(cid: str, exits: dict[str, int], state: dict[str, Any]) -> int:
+    """The exit code of a container removed at its exit: its attach saw it (the EXIT frame
+    comes before the removal; the attach's pump may still be finishing)."""
+    for _ in range(40):
+        if cid in exits:
+            return exits.pop(cid)
+        time.sleep(0.05)
+    return int(state.get("ExitCode") or 0)
 
 
 def _next_start(engine: Engine, cid: str, started_at: str) -> bool:

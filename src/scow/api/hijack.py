@@ -26,6 +26,8 @@ from scow.engine.containers.streams import STDERR, AttachConnection
 routes = web.RouteTableDef()
 PENDING: web.AppKey[dict[str, list[asyncio.Future[AttachConnection | None]]]] = \
     web.AppKey("pending_attach", dict)
+# exit codes seen by attaches (the EXIT frame), for a wait whose container --rm removed
+EXIT_CODES: web.AppKey[dict[str, int]] = web.AppKey("exit_codes", dict)
 _HEADER = struct.Struct(">BxxxI")
 
 
@@ -204,6 +206,8 @@ async def attach(request: web.Request) -> web.StreamResponse:
     try:
         await in_thread(lambda: pump_frames(conn.frames(), out, tty=tty, wanted=wanted))
     finally:
+        if conn.exit_code is not None:
+            request.app[EXIT_CODES][cid] = conn.exit_code
         conn.close()
         out.close()
     return response
