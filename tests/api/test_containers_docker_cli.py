@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tarfile
 import time
 from pathlib import Path
 
@@ -59,5 +60,9 @@ def test_cp_both_ways(service: Service, tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "back.txt").read_text() == "hello\n"
     assert b"A /tmp/h.txt" in docker(service, "diff", "c1").stdout
+    res = docker(service, "export", "-o", str(tmp_path / "c1.tar"), "c1")
+    assert res.returncode == 0, res.stderr
+    with tarfile.open(tmp_path / "c1.tar") as tar:
+        assert "tmp/h.txt" in tar.getnames()
     res = docker(service, "inspect", "nosuch")
     assert res.returncode == 1

@@ -68,7 +68,8 @@ async def list_containers(request: web.Request) -> web.Response:
         item = row.attrs
         if item.get("SizeRw") == 0:
             del item["SizeRw"]  # dockerd omits it when 0
-        item.update({"Ports": [], "Mounts": [], "HostConfig": {"NetworkMode": "default"}})
+        item.update({"Ports": [], "Mounts": [],
+                     "HostConfig": {"NetworkMode": row.networks or "default"}})
         out.append(item)
     return web.json_response(out)
 
