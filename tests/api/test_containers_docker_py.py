@@ -226,3 +226,22 @@ def test_attach_waiting_for_start_is_dropped_with_its_client(client: Any) -> Non
     assert client.api.wait(cid)["StatusCode"] == 0
     assert client.api.logs(cid) == b"x\n"
     client.api.remove_container(cid)
+
+
+def test_many_pending_waits_leave_the_service_answering(client: Any) -> None:
+    """Waits (every `docker run` holds one) run on threads of their own: the shared pool's
+    few threads stay free for other requests."""
+    ids = [client.api.create_container("bb:1", ["sleep", "30"],
+                                       host_config={"NetworkMode": "none"})["Id"]
+           for _ in range(8)]
+    waits = [client.api._post(client.api._url("/containers/{0}/wait", cid),
+                              params={"condition": "next-exit"}, stream=True) for cid in ids]
+    try:
+        started = time.monotonic()
+        assert len(client.api.containers(all=True)) == 8
+        assert time.monotonic() - started < 10
+    finally:
+        for res in waits:
+            res.close()
+        for cid in ids:
+            client.api.remove_container(cid, force=True)

@@ -199,7 +199,7 @@ def _next_start(engine: Engine, cid: str, started_at: str) -> bool:
             return False
         if state.get("Running") or state.get("StartedAt", "") != started_at:
             return True
-        time.sleep(0.05)
+        time.sleep(0.1)
 
 
 @routes.post("/containers/{id}/resize")

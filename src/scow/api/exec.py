@@ -18,7 +18,7 @@ from scow.api.app import ENGINE
 from scow.api.blocking import run_blocking
 from scow.api.hijack import Hijacked, frame, hijack, in_thread
 from scow.engine import Engine
-from scow.errors import InvalidArgument
+from scow.errors import InternalError, InvalidArgument
 
 routes = web.RouteTableDef()
 
@@ -61,7 +61,7 @@ async def resize(request: web.Request) -> web.Response:
     rec = await run_blocking(request.app[ENGINE].containers.exec_inspect,
                              request.match_info["id"])
     if not rec.running:
-        raise InvalidArgument("cannot resize a stopped container: unknown")
+        raise InternalError("cannot resize a stopped container: unknown")  # as dockerd
     return web.Response(status=200)  # scow's exec pty keeps its size
 
 
