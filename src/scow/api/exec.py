@@ -78,7 +78,12 @@ async def start(request: web.Request) -> web.StreamResponse:
     writer = _StdinWriter(stdin_w if rec.attach[0] else -1)
     if not rec.attach[0]:
         os.close(stdin_w)
-    response, out = await hijack(request, writer.write, writer.close)
+    try:
+        response, out = await hijack(request, writer.write, writer.close)
+    except BaseException:
+        writer.close()
+        os.close(stdin_r)
+        raise
     try:
         await in_thread(_run, engine, exec_id, rec.tty, bool(body.get("Tty")), stdin_r,
                         rec.attach, out)
