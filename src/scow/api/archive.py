@@ -3,8 +3,8 @@ HEAD its stat; the stat as base64 JSON in `X-Docker-Container-Path-Stat`."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
-import io
 import json
 import stat
 from typing import Any
@@ -13,6 +13,7 @@ from aiohttp import web
 
 from scow.api.app import ENGINE
 from scow.api.blocking import run_blocking
+from scow.api.hijack import in_thread
 from scow.errors import InvalidArgument
 
 routes = web.RouteTableDef()
@@ -73,7 +74,22 @@ async def stat_archive(request: web.Request) -> web.Response:
 @routes.put("/containers/{id}/archive")
 async def put_archive(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
-    data = await request.read()
-    await run_blocking(engine.containers.put_archive, request.match_info["id"],
-                       _path(request), io.BytesIO(data))
+    body = _BodyReader(request, asyncio.get_running_loop())
+    await in_thread(engine.containers.put_archive, request.match_info["id"], _path(request),
+                    body)  # its own thread: it waits on the loop for the body's bytes
     return web.Response(status=200)
+
+
+class _BodyReader:
+    """The request body as a blocking binary file for a worker thread (a tar of any size
+    streams through, never held whole in memory)."""
+
+    def __init__(self, request: web.Request, loop: asyncio.AbstractEventLoop) -> None:
+        self.content, self.loop = request.content, loop
+
+    def read(self, size: int = -1) -> bytes:
+        coro = self.content.read(size if size is not None and size >= 0 else -1)
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def readable(self) -> bool:
+        return True
