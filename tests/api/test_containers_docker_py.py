@@ -245,3 +245,22 @@ def test_many_pending_waits_leave_the_service_answering(client: Any) -> None:
             res.close()
         for cid in ids:
             client.api.remove_container(cid, force=True)
+
+
+def test_put_archive_hostile_tar_is_refused(client: Any) -> None:
+    import docker
+
+    c = client.containers.create("bb:1", ["true"], network_mode="none")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("../../../../escaped")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    try:
+        with pytest.raises(docker.errors.APIError) as exc:
+            c.put_archive("/tmp", buf.getvalue())
+        assert exc.value.status_code == 400
+        with pytest.raises(docker.errors.APIError):
+            c.put_archive("/tmp", b"not a tar at all" * 64)
+    finally:
+        c.remove()
