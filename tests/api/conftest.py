@@ -71,7 +71,9 @@ def service(no_leaked_mounts: Path, busybox_tar: Path) -> Iterator[Service]:
         yield svc
     finally:
         svc.stop()
-        print(svc.log.read_text(errors="replace"))  # shown when the test failed
+        log = svc.log.read_text(errors="replace")
+        print(log)  # shown when the test failed
+        assert "Traceback" not in log, "the service logged a traceback"
         with Engine(root=str(root), storage_driver="vfs") as eng:
             for c in eng.containers.list(all=True):
                 eng.containers.remove(c.id, force=True)
