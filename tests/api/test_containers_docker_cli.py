@@ -66,3 +66,20 @@ def test_cp_both_ways(service: Service, tmp_path: Path) -> None:
         assert "tmp/h.txt" in tar.getnames()
     res = docker(service, "inspect", "nosuch")
     assert res.returncode == 1
+
+
+def test_debian_cli_20_10_reads_errors_and_runs(service: Service) -> None:
+    """Debian's docker.io CLI 20.10 decodes an error body only when Content-Type is exactly
+    application/json (no charset)."""
+    exe = require_tool("docker-20.10", package="docker.io", also=("/usr/bin/docker",))
+    env = dict(os.environ, DOCKER_HOST=service.url, DOCKER_CONFIG=str(service.root.parent))
+
+    def run(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([exe, *args], capture_output=True, env=env, timeout=60,
+                              check=False)
+
+    res = run("create", "--network", "none", "--name", "x", "bb:1", "true")
+    assert res.returncode != 0
+    assert b"Invalid container name" in res.stderr and b'{"message"' not in res.stderr
+    res = run("run", "--rm", "--network", "none", "bb:1", "echo", "hi")
+    assert (res.returncode, res.stdout) == (0, b"hi\n")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -17,4 +18,6 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
     try:
         return await handler(request)
     except ScowError as exc:
-        return web.json_response({"message": str(exc)}, status=exc.http_status)
+        # exactly application/json (no charset): docker CLI 20.10 compares the header
+        body = json.dumps({"message": str(exc)}).encode()
+        return web.Response(body=body, status=exc.http_status, content_type="application/json")
