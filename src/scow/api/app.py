@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+from types import ModuleType
 import platform
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -62,17 +63,10 @@ async def _stopping(app: web.Application) -> None:
     app[STOPPING].set()
 
 
-def route_tables() -> list[web.RouteTableDef]:
-    tables = []
-    for name in ROUTE_MODULES:
-        try:
-            module = importlib.import_module(f"scow.api.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"scow.api.{name}":
-                raise
-            continue  # a route module another branch adds
-        tables.append(module.routes)
-    return tables
+def route_modules() -> list[ModuleType]:
+    """The route modules; each has `routes` (a RouteTableDef) and may have `init_app(app)`
+    for the state it keeps on the application."""
+    return [importlib.import_module(f"scow.api.{name}") for name in ROUTE_MODULES]
 
 
 def make_app(engine: Engine) -> web.Application:
@@ -83,8 +77,10 @@ def make_app(engine: Engine) -> web.Application:
     app[STOPPING] = asyncio.Event()
     app.on_shutdown.append(_stopping)
     app.on_response_prepare.append(_headers)
-    for table in route_tables():
-        for route in table:
+    for module in route_modules():
+        if hasattr(module, "init_app"):
+            module.init_app(app)
+        for route in module.routes:
             assert isinstance(route, web.RouteDef)
             for prefix in ("", "/v{api_version:[0-9]+(?:\\.[0-9]+)*}"):
                 web.RouteDef(route.method, prefix + route.path, route.handler,

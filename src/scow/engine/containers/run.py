@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from scow.engine.containers.base import ContainerBase
 from scow.engine.containers.config import merge_env
-from scow.errors import Conflict, InvalidArgument, Unsupported
+from scow.errors import Conflict, ContainerNotFound, InvalidArgument, Unsupported
 from scow.osutil.locks import flocked
 from scow.store.containers import ContainerRecord
 
@@ -300,6 +300,8 @@ class ContainerLifecycle(ContainerBase):
 
         record = self.records.get(name)
         while self.state(record) is None:  # docker waits for a created container to run and exit
+            if self.records.find(record.id) is None:  # it ran and --rm removed it meanwhile
+                raise ContainerNotFound(f"No such container: {name}")
             time.sleep(0.1)
         code = wait_monitor(self.folder(record.id), record.id, self.runc).exit_code
         self._monitor_gone(record)  # its mount is released when wait returns

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from scow.engine.containers.admin import ContainerAdmin
 from scow.engine.containers.cp import ContainerCopy
+from scow.engine.containers.execs import ContainerExecs
 from scow.engine.containers.fs import ContainerFilesystem
 from scow.engine.containers.inspect import ContainerInspection
 from scow.engine.containers.model import Container
@@ -47,7 +48,7 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
 class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem, ContainerCopy,
-                       ContainerInspection, ContainerAdmin, ContainerStatistics):
+                       ContainerInspection, ContainerAdmin, ContainerStatistics, ContainerExecs):
     """docker's container verbs (create, start, stop, exec, logs, commit, cp, rm...), each a
     method; built by `Engine` with the collaborators `ContainerBase` names."""
 
