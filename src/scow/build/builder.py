@@ -182,7 +182,8 @@ class _Runner:
             engine=self.engine, context=self.context.source if self.context else None,
             escape=self.df.escape, created=self.created, epoch=self.options.epoch,
             no_cache=self.options.no_cache, network=self.options.network,
-            stage_chain=lambda ref: self._stage_chain(ref, index), step=step, output=output)
+            stage_chain=lambda ref: self._stage_chain(ref, index), step=step, output=output,
+            allow=tuple(self.options.allow))
 
     def _stage_chain(self, ref: str, before: int) -> tuple[bool, ChainID | None]:
         found = self.plan.stage_ref(ref, before)

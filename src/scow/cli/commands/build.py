@@ -42,7 +42,27 @@ def command() -> Command:
     cmd.string("target", None, "Set the target build stage to build", metavar="string")
     cmd.bool("analyze-ci", None, "Fail (exit 1) when `scow image analyze` has findings on the "
              "new image (they are printed as warnings after every build)")
+    _mount_flags(cmd)
     return cmd
+
+
+# -- RUN --mount sources and entitlements (--secret, --ssh, --allow) ------------------------
+def _mount_flags(cmd: Command) -> None:
+    cmd.string_list("secret", None, "Secret to expose to the build (format: "
+                    "\"id=mysecret[,src=/local/secret]\" or \"id=x,env=VAR\")",
+                    metavar="stringArray")
+    cmd.string_list("ssh", None, "SSH agent socket to expose to the build (format: "
+                    "\"default|<id>[=<socket>]\")", metavar="stringArray")
+    cmd.string_list("allow", None, "Allow extra privileged entitlement (network.host, "
+                    "security.insecure)", metavar="stringArray")
+
+
+def _mount_options(opts: Options, options: BuildOptions) -> None:
+    from scow.engine.builds.options import parse_allow, parse_secret, parse_ssh
+
+    options.secrets = tuple(parse_secret(v) for v in opts.secret)
+    options.ssh = tuple(parse_ssh(v) for v in opts.ssh)
+    options.allow = parse_allow(opts.allow)
 
 
 def run(opts: Options, ctx: Context) -> int:
@@ -61,6 +81,7 @@ def run(opts: Options, ctx: Context) -> int:
         tags=tuple(opts.tag), target=opts.target or None, build_args=build_args,
         labels=_pairs(opts.label, "label"), no_cache=opts.no_cache, network=network,
         epoch=_epoch(build_args))
+    _mount_options(opts, options)
     context = _context(opts.args[0], opts.file, options)
     progress = make_progress(ctx.stderr, "plain" if mode == "rawjson" else mode)
     try:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from scow.build.ports import CopySpec, ImageView, RunResult, RunSpec
+from scow.build.ports import CopySpec, ImageView, RunResult, RunSpec, Secret, SshSource
 from scow.errors import InvalidArgument, Unavailable
 from scow.ids import ChainID, DiffID, ImageID, chain_id
 
@@ -58,6 +58,7 @@ class BuildService:
 
         port = StoreBuildEngine(self.store, self.images, self.distribution, self.runtime,
                                 epoch=options.epoch)
+        port.secrets, port.ssh = tuple(options.secrets), tuple(options.ssh)
         try:
             if not squash:
                 return build(port, context, options, progress)
@@ -129,6 +130,8 @@ class StoreBuildEngine:
         self.local = threading.local()  # .made: (parent, layer) of this thread's last step
         self.built = 0  # layer steps run (not cache hits) in this build
         self.base_diff_ids: dict[int, list[str]] = {}  # diff_ids of the images FROM names
+        self.secrets: tuple[Secret, ...] = ()  # --secret: read by RUN --mount=type=secret
+        self.ssh: tuple[SshSource, ...] = ()  # --ssh
         with self.lock:
             self.store.recover()
 
@@ -184,10 +187,14 @@ class StoreBuildEngine:
     # -- steps ------------------------------------------------------------------------------
     def run_step(self, parent: ChainID | None, spec: RunSpec,
                  output: Callable[[bytes], None]) -> RunResult:
+        from scow.engine.builds.mounts import StepMounts
         from scow.engine.builds.run import run_in_container
 
-        outcome = run_in_container(self.store, self.runtime(), self.lock, parent,
-                                   spec, output)
+        with contextlib.ExitStack() as stack:
+            mounts = StepMounts(self, stack)
+            mounts.prepare(spec.mounts)
+            outcome = run_in_container(self.store, self.runtime(), self.lock, parent,
+                                       spec, output, mounts)
         if outcome.layer is None:
             return RunResult(outcome.exit_code, None)
         return RunResult(0, self._made(parent, outcome.layer))
