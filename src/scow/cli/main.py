@@ -59,6 +59,7 @@ COMMANDS: dict[str, str] = {
     "network": "network",
     "port": "port", "container port": "port",
     "build": "build", "image build": "build", "builder build": "build",
+    "builder prune": "builder_prune",
 }
 GROUPS = ("image", "system", "container", "volume", "network", "builder")
 SHORT_HELP = [

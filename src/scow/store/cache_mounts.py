@@ -33,6 +33,7 @@ from scow.errors import InvalidArgument
 @dataclass(frozen=True)
 class CacheMount:
     id: str
+    key: str  # the folder's name (sha256 of the ID): what `builder prune` lists
     size: int  # bytes of all its instances
     last_used: float
     in_use: bool
@@ -89,7 +90,7 @@ class CacheMountStore:
                 used = os.stat(os.path.join(folder, "id")).st_mtime
             except OSError:
                 continue
-            out.append(CacheMount(cache_id, _size(folder), used, _busy(folder)))
+            out.append(CacheMount(cache_id, name, _size(folder), used, _busy(folder)))
         return sorted(out, key=lambda c: c.last_used)
 
     def remove(self, cache_id: str) -> int:

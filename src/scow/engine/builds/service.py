@@ -102,6 +102,21 @@ class BuildService:
 
         return stream_events(run)
 
+    def prune(self, *, all: bool = False) -> tuple[list[str], int]:
+        """`builder prune`: remove the cache mounts no step holds and the step cache's rows
+        whose layer is gone (every row with `all`); (removed IDs, bytes reclaimed)."""
+        removed, reclaimed = [], 0
+        for mount in self.store.cache_mounts.list():
+            freed = self.store.cache_mounts.remove(mount.id)
+            if freed or not mount.in_use:
+                removed.append(mount.key)
+                reclaimed += freed
+        if all:
+            self.store.build_cache.clear()
+        else:
+            self.store.build_cache.prune()
+        return removed, reclaimed
+
     def _squash(self, port: StoreBuildEngine, result: BuildResult) -> ImageID:
         """`build --squash`: the layers this build added over its base image, as one."""
         from scow.engine.images.squash import squash
