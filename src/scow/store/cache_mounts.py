@@ -79,6 +79,10 @@ class CacheMountStore:
             finally:
                 os.close(fd)
 
+    def data_path(self, cache_id: str) -> str:
+        """The shared instance's folder of `cache_id` (it may not exist yet)."""
+        return os.path.join(self._folder(cache_id), "data")
+
     def list(self) -> list[CacheMount]:
         """Every cache mount on the root, oldest use first."""
         out = []
