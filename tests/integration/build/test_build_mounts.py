@@ -191,3 +191,41 @@ def test_bad_mounts_are_one_line_errors(built: Any) -> None:
         with pytest.raises(ScowError) as failed:
             build(f"FROM busybox:base\nRUN {line} true\n")
         assert want in str(failed.value) and "\n" not in str(failed.value)
+
+
+def test_secret_env_never_on_disk_during_the_step(built: Any, tmp_path: Path,
+                                                  monkeypatch: Any) -> None:
+    """While the step runs (its bundle is staged under the root), nothing under the root
+    holds the value of an ``env=`` secret: the spec with it is on /dev/shm."""
+    import threading
+    import time
+
+    engine, _, build = built
+    value = b"envsecret-" + os.urandom(8).hex().encode()
+    monkeypatch.setenv("SCOW_TEST_ENV_SECRET", value.decode())
+    seen: list[str] = []
+    stop = threading.Event()
+    scans = [0]
+
+    def scan() -> None:
+        while not stop.is_set():
+            for path in Path(engine.store.root).rglob("*"):
+                try:
+                    if path.is_file() and not path.is_symlink() and value in path.read_bytes():
+                        seen.append(str(path))
+                except OSError:
+                    pass
+            scans[0] += 1
+            time.sleep(0.1)
+
+    scanner = threading.Thread(target=scan)
+    scanner.start()
+    try:
+        build("FROM busybox:base\nRUN --mount=type=secret,id=s,env=S "
+              "test -n \"$S\" && sleep 2 && echo done > /done\n", tags=("se:1",),
+              secrets=(Secret("s", env="SCOW_TEST_ENV_SECRET"),))
+    finally:
+        stop.set()
+        scanner.join()
+    assert _read(engine, "se:1", "/done") == b"done\n"
+    assert scans[0] > 3 and seen == []

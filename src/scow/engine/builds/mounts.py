@@ -9,7 +9,9 @@ Where the content comes from, and where it never goes::
     cache    <root>/cachemounts/ (store/cache_mounts.py), seeded from ``from`` when new
     tmpfs    runc's tmpfs (``size=``)
     secret   a file in a private folder on /dev/shm (memory), removed after the step; the
-             value is read from `Secret` (file or variable) only here
+             value is read from `Secret` (file or variable) only here. With ``env=`` the
+             value is in the process env, so the step's config.json is written there too
+             (the bundle's config.json is a symlink to it)
     ssh      the agent socket (``--ssh``), bind-mounted
 
 None of it is in the step's layer: mounts are not part of the rootfs runc diffs.
@@ -120,7 +122,7 @@ class StepMounts:
             self.env.append(f"{m.env}={value.decode('utf-8', 'surrogateescape')}")
         if not m.target:
             return
-        path = os.path.join(self._secrets(), f"{len(self.entries)}")
+        path = os.path.join(self.secrets_dir(), f"{len(self.entries)}")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(value)
@@ -128,7 +130,9 @@ class StepMounts:
         os.chmod(path, m.mode if m.mode is not None else 0o400)
         self._add(m.target, path, "bind", ["rbind", "rprivate", "ro"])
 
-    def _secrets(self) -> str:
+    def secrets_dir(self) -> str:
+        """A private folder in memory (/dev/shm) for secret files and a spec holding a
+        secret's value (``env=``), removed with the step."""
         if not self._secret_dir:
             shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
             self._secret_dir = self.stack.enter_context(tempfile.TemporaryDirectory(

@@ -103,7 +103,11 @@ def _run(runc: Runc, step_id: str, rootfs: str, bundle: str, spec: RunSpec,
     oci = make_spec(cfg, rootfs, bundle)
     if mounts:
         oci["mounts"] = [*cast(list[object], oci["mounts"]), *mounts.entries]
-    write_bundle(bundle, oci)
+    if mounts and mounts.env:  # a secret's value in the env: the spec stays in memory
+        shm = write_bundle(mounts.secrets_dir(), oci)
+        os.symlink(os.path.join(shm, "config.json"), os.path.join(bundle, "config.json"))
+    else:
+        write_bundle(bundle, oci)
     os.makedirs(runc.root, mode=0o700, exist_ok=True)
     with tempfile.NamedTemporaryFile(prefix="runc-log-", dir=bundle) as log:
         r, w = os.pipe()
