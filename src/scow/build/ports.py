@@ -46,6 +46,8 @@ class RunMount:
     source_dir: str = ""
     source_chain: ChainID | None = None
     has_source: bool = False  # bind (always) or cache with ``from``
+    only: tuple[str, ...] | None = None  # a context folder with .dockerignore'd entries:
+    # the visible ones (paths under ``source``); the engine mounts a copy of just these
     id: str = ""
     sharing: str = "shared"
     mode: int | None = None

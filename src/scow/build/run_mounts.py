@@ -10,6 +10,7 @@ content; a secret or an SSH socket only its ID and target, never its value.
 
 from __future__ import annotations
 
+import os
 import posixpath
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -18,10 +19,11 @@ from scow.build import instructions as ins
 from scow.build.ports import RunMount
 from scow.build.runmount import Mount
 from scow.build.shell import expand_word
-from scow.errors import Forbidden, InvalidArgument
+from scow.errors import Forbidden, InvalidArgument, NotFound
 from scow.ids import chain_id
 
 if TYPE_CHECKING:
+    from scow.build.context import SourceRoot
     from scow.build.dispatch import StageState, StepContext
 
 _DEFAULT_MODES = {"cache": 0o755, "secret": 0o400, "ssh": 0o600}
@@ -77,35 +79,48 @@ def _resolve(m: Mount, target: str, env: Mapping[str, str], ctx: StepContext,
                          uid=m.uid or 0, gid=m.gid or 0, required=m.required)
         return mount, {**base, "id": mount.id}
     source = expand_word(m.source, env, ctx.escape) if m.source else ""
-    src_dir, chain, digest = _source(m, source, ctx) if (m.from_ or m.type == "bind") \
-        else ("", None, "")
+    src_dir, chain, digest, only = _source(m, source, ctx) if (m.from_ or m.type == "bind") \
+        else ("", None, "", None)
     has_source = m.type == "bind" or bool(m.from_)
     if m.type == "bind":
         mount = RunMount("bind", target, m.readonly, source=source, source_dir=src_dir,
-                         source_chain=chain, has_source=True)
+                         source_chain=chain, has_source=True, only=only)
         return mount, {**base, "source": digest}
     mount = RunMount("cache", target, m.readonly, source=source, source_dir=src_dir,
-                     source_chain=chain, has_source=has_source, id=ident or target,
+                     source_chain=chain, has_source=has_source, only=only,
+                     id=ident or target,
                      sharing=m.sharing or "shared", mode=mode, uid=m.uid or 0, gid=m.gid or 0)
     return mount, {**base, "id": mount.id, "sharing": mount.sharing, "mode": mode,
                    "uid": mount.uid, "gid": mount.gid, "from": digest}
 
 
-def _source(m: Mount, source: str, ctx: StepContext) -> tuple[str, Any, str]:
-    """(host folder, chain, key digest) of a bind's or cache's ``from``."""
+def _source(m: Mount, source: str, ctx: StepContext,
+            ) -> tuple[str, Any, str, tuple[str, ...] | None]:
+    """(host folder, chain, key digest, visible entries) of a bind's or cache's ``from``."""
     if not m.from_:
-        if ctx.context is None:
+        root = ctx.context
+        if root is None:
             raise InvalidArgument("RUN --mount=type=bind needs a build context, but none "
                                   "was given")
-        real = ctx.context.relpath(ctx.context.resolve(source.lstrip("/") or "."))
-        if not posixpath.exists(posixpath.join(ctx.context.root, real)):
-            raise InvalidArgument(f'RUN --mount: "/{source.strip("/")}": not found')
-        return ctx.context.root, None, "context:" + ctx.context.checksum(real)
+        real = root.relpath(root.resolve(source.lstrip("/") or "."))
+        top = os.path.join(root.root, real)
+        if not os.path.lexists(top) or root.excluded(real):
+            raise NotFound(f'RUN --mount: "/{source.strip("/")}": not found')
+        return root.root, None, "context:" + root.checksum(real), _visible(root, real, top)
     is_stage, chain = ctx.stage_chain(m.from_)
     if not is_stage:
         image = ctx.engine.get_image(m.from_)
         chain = chain_id(image.diff_ids) if image.diff_ids else None
-    return "", chain, f"layers:{chain}:{source}"
+    return "", chain, f"layers:{chain}:{source}", None
+
+
+def _visible(root: SourceRoot, real: str, top: str) -> tuple[str, ...] | None:
+    """The entries of a context folder .dockerignore leaves, when it hides any."""
+    if root.ignore is None or not os.path.isdir(top):
+        return None
+    entries = root.walk(real)
+    total = sum(len(dirs) + len(files) for _, dirs, files in os.walk(top))
+    return None if len(entries) == total else tuple(e.rel for e in entries)
 
 
 def run_network(c: ins.Run, ctx: StepContext) -> str:

@@ -5,7 +5,8 @@ to create, removed from its rootfs before the diff (as BuildKit's mount stubs cl
 Where the content comes from, and where it never goes::
 
     bind     the context folder or a stage/image rootfs (a read-only driver mount); a
-             read-write bind gets a private copy in <root>/tmp, dropped after the step
+             read-write bind gets a private copy in <root>/tmp/<owner>.bind-*, dropped after
+             the step (or by the next writer's recovery)
     cache    <root>/cachemounts/ (store/cache_mounts.py), seeded from ``from`` when new
     tmpfs    runc's tmpfs (``size=``)
     secret   a file in a private folder on /dev/shm (memory), removed after the step; the
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from scow.build.ports import RunMount, Secret, SshSource
 from scow.errors import InvalidArgument, NotFound
-from scow.ids import ChainID
+from scow.ids import ChainID, random_id
 
 if TYPE_CHECKING:
     from scow.store.store import Store
@@ -84,11 +85,14 @@ class StepMounts:
 
     def _bind(self, m: RunMount) -> None:
         path = self._source_path(m)
-        if not m.readonly:  # writes are discarded: the step gets its own copy
-            tmp = self.stack.enter_context(tempfile.TemporaryDirectory(
-                prefix="bind-", dir=self.engine.store.tmp))
+        if not m.readonly or m.only is not None:  # rw writes are discarded: a copy
+            tmp = self.engine.store.tmp_path(f"bind-{random_id()[:12]}")  # owned staging
+            os.makedirs(tmp, mode=0o700)
+            self.stack.callback(shutil.rmtree, tmp, True)
             copy = os.path.join(tmp, "src")
-            if os.path.isdir(path):
+            if m.only is not None:
+                _copy_only(path, copy, m.only)
+            elif os.path.isdir(path):
                 shutil.copytree(path, copy, symlinks=True)
             else:
                 shutil.copy2(path, copy)
@@ -147,6 +151,22 @@ class StepMounts:
                 raise NotFound(f"ssh agent {m.id}: not found (build with --ssh {m.id})")
             return
         self._add(m.target, sock, "bind", ["rbind", "rprivate", "rw"])
+
+
+def _copy_only(src: str, dest: str, only: tuple[str, ...]) -> None:
+    """Copy the entries `only` (paths under `src`, parents listed first) of folder `src`."""
+    os.mkdir(dest)
+    shutil.copystat(src, dest)
+    for rel in only:
+        s, d = os.path.join(src, rel), os.path.join(dest, rel)
+        os.makedirs(os.path.dirname(d), exist_ok=True)
+        if os.path.islink(s):
+            os.symlink(os.readlink(s), d)
+        elif os.path.isdir(s):
+            os.makedirs(d, exist_ok=True)
+            shutil.copystat(s, d)
+        elif os.path.isfile(s):
+            shutil.copy2(s, d)
 
 
 def read_secret(secrets: tuple[Secret, ...], secret_id: str) -> bytes | None:
