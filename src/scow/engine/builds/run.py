@@ -96,8 +96,8 @@ def _run(runc: Runc, step_id: str, rootfs: str, bundle: str, spec: RunSpec,
     from scow.runtime.spec import RunConfig, make_spec, write_bundle, write_etc_files
 
     write_etc_files(bundle, HOSTNAME)
-    env = spec.env + tuple(mounts.env if mounts else ())
-    cfg = RunConfig(container_id=step_id, cmd=spec.argv, env=env, user=spec.user,
+    cfg = RunConfig(container_id=step_id, cmd=spec.argv,
+                    env=spec.env + tuple(mounts.env if mounts else ()), user=spec.user,
                     workdir=spec.workdir or "/", hostname=HOSTNAME, network=spec.network,
                     privileged=spec.privileged)
     oci = make_spec(cfg, rootfs, bundle)
