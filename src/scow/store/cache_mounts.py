@@ -14,7 +14,8 @@ On-disk layout (modes in store/modes.py)::
 Sharing (BuildKit's): ``shared`` steps use ``data/`` at the same time (a shared flock);
 ``locked`` waits for an exclusive flock of it; ``private`` takes the first instance nobody
 holds, making a new one when all are busy. A new instance is made (and seeded by ``init``)
-under an exclusive flock, then the lock is taken as asked. Prune removes what no step holds.
+under an exclusive flock, then the lock goes back to what was asked. Prune removes what no
+step holds.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import fcntl
 import hashlib
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -56,24 +58,25 @@ class CacheMountStore:
         folder = self._folder(cache_id)
         os.makedirs(folder, mode=0o700, exist_ok=True)
         os.chmod(self.dir, 0o700)
-        with open(os.path.join(folder, "id"), "w", encoding="utf-8") as f:
-            f.write(cache_id)
+        _write_id(os.path.join(folder, "id"), cache_id)
         n = 0
         while True:
             suffix = f".{n}" if n else ""
             fd = os.open(os.path.join(folder, "lock" + suffix), os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                flags = fcntl.LOCK_EX | (fcntl.LOCK_NB if sharing == "private" else 0)
+                mode = {"shared": fcntl.LOCK_SH, "locked": fcntl.LOCK_EX,
+                        "private": fcntl.LOCK_EX | fcntl.LOCK_NB}[sharing]
                 try:
-                    fcntl.flock(fd, flags)
+                    fcntl.flock(fd, mode)
                 except BlockingIOError:
                     n += 1
                     continue
                 data = os.path.join(folder, "data" + suffix)
                 if not os.path.isdir(data):
-                    _make(data, init)
-                if sharing == "shared":
-                    fcntl.flock(fd, fcntl.LOCK_SH)
+                    fcntl.flock(fd, fcntl.LOCK_EX)  # made by one, under an exclusive lock
+                    if not os.path.isdir(data):
+                        _make(data, init)
+                    fcntl.flock(fd, mode & ~fcntl.LOCK_NB)
                 yield data
                 return
             finally:
@@ -113,6 +116,18 @@ class CacheMountStore:
             shutil.rmtree(folder, ignore_errors=True)
             return size
         return 0
+
+
+def _write_id(path: str, cache_id: str) -> None:
+    """Write the ID once (atomically: a concurrent `list` never reads half of it); later
+    uses only touch it (its mtime is the last use)."""
+    if os.path.exists(path):
+        os.utime(path)
+        return
+    staging = f"{path}.{os.getpid()}.{threading.get_ident()}"
+    with open(staging, "w", encoding="utf-8") as f:
+        f.write(cache_id)
+    os.replace(staging, path)
 
 
 def _make(data: str, init: Callable[[str], None]) -> None:
