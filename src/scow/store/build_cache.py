@@ -43,3 +43,8 @@ class BuildCacheStore:
                              "chain_id NOT IN (SELECT chain_id FROM layers WHERE "
                              "state = 'ready')")
             return int(cur.rowcount)
+
+    def clear(self) -> int:
+        """Drop every row (``builder prune -a``); returns how many."""
+        with self.db.write() as tx:
+            return int(tx.execute("DELETE FROM build_cache").rowcount)

@@ -10,6 +10,7 @@ On-disk layout::
     <root>/containers/<id>/        per-container folders
     <root>/locks/owner-<pid>-<r>   live processes' owner tokens (flocked while alive)
     <root>/tmp/                    staging; stale entries removed by the next writer
+    <root>/cachemounts/            RUN --mount=type=cache folders (store/cache_mounts.py)
 
 The modes of all of it (root 0710, scow.db 0600, ...) are store/modes.py's table.
 
@@ -40,6 +41,7 @@ from scow.store.refs import ReferenceStore
 
 if TYPE_CHECKING:
     from scow.store.build_cache import BuildCacheStore
+    from scow.store.cache_mounts import CacheMountStore
     from scow.store.networks import NetworkStore
     from scow.store.volumes import VolumeStore
 
@@ -94,6 +96,13 @@ class Store:
         from scow.store.build_cache import BuildCacheStore
 
         return BuildCacheStore(self.db)
+
+    @cached_property
+    def cache_mounts(self) -> CacheMountStore:
+        """RUN --mount=type=cache folders (store/cache_mounts.py)."""
+        from scow.store.cache_mounts import CacheMountStore
+
+        return CacheMountStore(self.root)
 
     @property
     def tmp(self) -> str:

@@ -43,6 +43,7 @@ def command() -> Command:
     _stage_flags(cmd)
     cmd.bool("analyze-ci", None, "Fail (exit 1) when `scow image analyze` has findings on the "
              "new image (they are printed as warnings after every build)")
+    _mount_flags(cmd)
     return cmd
 
 
@@ -168,6 +169,25 @@ def _print_warnings(ctx: Context, warnings: tuple[object, ...]) -> None:
                                                 if isinstance(w, LintWarning)]))
 
 
+# -- RUN --mount sources and entitlements (--secret, --ssh, --allow) ------------------------
+def _mount_flags(cmd: Command) -> None:
+    cmd.string_list("secret", None, "Secret to expose to the build (format: "
+                    "\"id=mysecret[,src=/local/secret]\" or \"id=x,env=VAR\")",
+                    metavar="stringArray")
+    cmd.string_list("ssh", None, "SSH agent socket to expose to the build (format: "
+                    "\"default|<id>[=<socket>]\")", metavar="stringArray")
+    cmd.string_list("allow", None, "Allow extra privileged entitlement (network.host, "
+                    "security.insecure)", metavar="stringArray")
+
+
+def _mount_options(opts: Options, options: BuildOptions) -> None:
+    from scow.engine.builds.options import parse_allow, parse_secret, parse_ssh
+
+    options.secrets = tuple(parse_secret(v) for v in opts.secret)
+    options.ssh = tuple(parse_ssh(v) for v in opts.ssh)
+    options.allow = parse_allow(opts.allow)
+
+
 def run(opts: Options, ctx: Context) -> int:
     from scow.engine.builds.options import BuildOptions, make_progress
 
@@ -192,6 +212,7 @@ def run(opts: Options, ctx: Context) -> int:
     if options.output is not None and opts.squash:
         raise InvalidArgument("--squash needs an image: it cannot be used with -o "
                               f"type={options.output.type}")
+    _mount_options(opts, options)
     context = _context(opts.args[0], opts.file, options)
     if opts.check:
         return _run_check(ctx, context, options)

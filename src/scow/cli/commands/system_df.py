@@ -51,8 +51,16 @@ def summary(usage: DiskUsage) -> list[UsageRow]:
                  sum(1 for c in usage.containers if c.running), rw, rw_idle),
         UsageRow("Local Volumes", len(usage.volumes), sum(1 for v in usage.volumes if v.links),
                  vol, vol_idle),
-        UsageRow("Build Cache", 0, 0, 0, 0),
+        _build_cache_row(usage),
     ]
+
+
+def _build_cache_row(usage: DiskUsage) -> UsageRow:
+    """The cache mounts (their size; in use while a RUN step holds one)."""
+    cache = usage.build_cache
+    size = sum(c.size for c in cache)
+    idle = sum(c.size for c in cache if not c.in_use)
+    return UsageRow("Build Cache", len(cache), sum(1 for c in cache if c.in_use), size, idle)
 
 
 def run(opts: Options, ctx: Context) -> int:

@@ -23,7 +23,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from scow.build.ports import CopySpec, ImageView, OutputSpec, RunResult, RunSpec
+from scow.build.ports import (
+    CopySpec,
+    ImageView,
+    OutputSpec,
+    RunResult,
+    RunSpec,
+    Secret,
+    SshSource,
+)
 from scow.errors import InvalidArgument, Unavailable
 from scow.ids import ChainID, DiffID, ImageID, chain_id
 
@@ -58,6 +66,7 @@ class BuildService:
 
         port = StoreBuildEngine(self.store, self.images, self.distribution, self.runtime,
                                 epoch=options.epoch, pull=options.pull)
+        port.secrets, port.ssh = tuple(options.secrets), tuple(options.ssh)
         try:
             if not squash:
                 return build(port, context, options, progress)
@@ -112,6 +121,21 @@ class BuildService:
 
         return stream_events(run)
 
+    def prune(self, *, all: bool = False) -> tuple[list[str], int]:
+        """`builder prune`: remove the cache mounts no step holds and the step cache's rows
+        whose layer is gone (every row with `all`); (removed IDs, bytes reclaimed)."""
+        removed, reclaimed = [], 0
+        for mount in self.store.cache_mounts.list():
+            freed = self.store.cache_mounts.remove(mount.id)
+            if freed or not mount.in_use:
+                removed.append(mount.key)
+                reclaimed += freed
+        if all:
+            self.store.build_cache.clear()
+        else:
+            self.store.build_cache.prune()
+        return removed, reclaimed
+
     def _squash(self, port: StoreBuildEngine, result: BuildResult) -> ImageID:
         """`build --squash`: the layers this build added over its base image, as one."""
         from scow.engine.images.squash import squash
@@ -143,6 +167,8 @@ class StoreBuildEngine:
         self.base_diff_ids: dict[int, list[str]] = {}  # diff_ids of the images FROM names
         self.pull = pull  # --pull: each base image pulled once per build, even when present
         self.pulled: dict[str, str] = {}
+        self.secrets: tuple[Secret, ...] = ()  # --secret: read by RUN --mount=type=secret
+        self.ssh: tuple[SshSource, ...] = ()  # --ssh
         with self.lock:
             self.store.recover()
 
@@ -210,10 +236,14 @@ class StoreBuildEngine:
     # -- steps ------------------------------------------------------------------------------
     def run_step(self, parent: ChainID | None, spec: RunSpec,
                  output: Callable[[bytes], None]) -> RunResult:
+        from scow.engine.builds.mounts import StepMounts
         from scow.engine.builds.run import run_in_container
 
-        outcome = run_in_container(self.store, self.runtime(), self.lock, parent,
-                                   spec, output)
+        with contextlib.ExitStack() as stack:
+            mounts = StepMounts(self, stack)
+            mounts.prepare(spec.mounts)
+            outcome = run_in_container(self.store, self.runtime(), self.lock, parent,
+                                       spec, output, mounts)
         if outcome.layer is None:
             return RunResult(outcome.exit_code, None)
         return RunResult(0, self._made(parent, outcome.layer))

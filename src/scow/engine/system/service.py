@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from scow import __version__
 from scow.ids import chain_ids
+from scow.store.cache_mounts import CacheMount
 from scow.store.layers import Layer
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class DiskUsage:
     containers: list[ContainerUsage]
     volumes: list[VolumeUsage]
     logs_size: int
+    build_cache: list[CacheMount] = field(default_factory=list)  # RUN --mount=type=cache
 
 
 @dataclass
@@ -152,7 +154,8 @@ class SystemService:
             images.append(ImageUsage(s.id, s.repo_tags, s.created, s.size, shared, len(using)))
         total = sum(layers[c].size for c in used if c in layers)
         containers, logs = self._containers()
-        return DiskUsage(total, images, containers, self._volumes(), logs)
+        return DiskUsage(total, images, containers, self._volumes(), logs,
+                         self.store.cache_mounts.list())
 
     def _containers(self) -> tuple[list[ContainerUsage], int]:
         out, logs = [], 0
