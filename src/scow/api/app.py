@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from types import ModuleType
 import platform
 from collections.abc import Awaitable, Callable
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from aiohttp import web

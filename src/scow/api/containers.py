@@ -17,7 +17,7 @@ from aiohttp import web
 from scow.api.app import ENGINE
 from scow.api.blocking import run_blocking, stream_bytes
 from scow.api.create_body import create_options
-from scow.api.hijack import EXIT_CODES, PENDING, in_thread, init_app, start_attached
+from scow.api.hijack import EXIT_CODES, PENDING, in_thread, start_attached
 from scow.api.params import filters, qbool, qint
 from scow.engine import Engine
 from scow.errors import ImageNotFound, InternalError, InvalidArgument, NotFound, Unsupported
