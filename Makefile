@@ -29,6 +29,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test,tui]'
 	$(BIN)/python -m compileall -q src/scow   # an editable install compiles nothing itself
+	$(BIN)/python scripts/write_launcher.py $(VENV) src   # `scow` as python -I -S (start-up)
 	touch $(STAMP)
 
 demo: install
