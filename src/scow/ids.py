@@ -11,9 +11,14 @@ import hashlib
 import os
 import re
 from collections.abc import Iterable
-from typing import NewType
 
 from scow.errors import InvalidDigest
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import NewType
+else:
+    from scow.typeshim import NewType
 
 Digest = NewType("Digest", str)  # "sha256:<hex>"
 DiffID = NewType("DiffID", str)  # digest of the uncompressed layer tar

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
 from scow.cli.context import Context
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT_HELP = ("Format output using a custom template:\n'table':            Print output in "
                "table format with column headers (default)\n'table TEMPLATE':   Print output in "

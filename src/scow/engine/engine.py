@@ -20,11 +20,16 @@ import os
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from scow.engine.images import ImageService
 from scow.engine.settings import Settings
 from scow.store.store import Store
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+else:
+    from scow.typeshim import TypeVar
 
 if TYPE_CHECKING:
     from scow.engine.builds import BuildService

@@ -11,9 +11,14 @@
 from __future__ import annotations
 
 import os
-from typing import Any, NamedTuple
 
 from scow.errors import InvalidArgument
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 
 class Settings(NamedTuple):

@@ -6,9 +6,14 @@ default tag, and the familiar form docker prints (``busybox:latest``).
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
 from scow.errors import InvalidReference
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 DEFAULT_DOMAIN = "docker.io"
 LEGACY_DOMAIN = "index.docker.io"

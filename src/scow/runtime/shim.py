@@ -27,13 +27,16 @@ import socket
 import subprocess
 import sys
 import tempfile
-from typing import Any
 
 from scow.errors import ScowError
 from scow.runtime import attach
 from scow.runtime.logs import LOG_FILE, JsonFileWriter
 from scow.runtime.runc import Runc
 from scow.runtime.state import LOCK_FILE, ContainerState, rfc3339nano, write_state
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 _PR_SET_CHILD_SUBREAPER = 36
 

@@ -16,11 +16,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from typing import Any, NamedTuple
 
 from scow.errors import ContainerNotFound, InvalidArgument, NameInUse
 from scow.osutil.locks import OwnerToken
 from scow.store.db import Database
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 
 class ContainerRecord(NamedTuple):

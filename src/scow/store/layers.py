@@ -28,7 +28,6 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from typing import BinaryIO, NamedTuple
 
 from scow.drivers.base import Driver
 from scow.errors import IntegrityError, LayerInUse, LayerNotFound, ScowError, from_oserror
@@ -37,6 +36,12 @@ from scow.osutil import faults
 from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import OwnerToken
 from scow.store.db import Database
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import BinaryIO, NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 
 class Layer(NamedTuple):

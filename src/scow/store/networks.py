@@ -22,11 +22,16 @@ import ipaddress
 import json
 import sqlite3
 import time
-from typing import Any, NamedTuple
 
 from scow.errors import Conflict, InvalidArgument, NotFound
 from scow.osutil.locks import OwnerToken
 from scow.store.db import Database
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 
 class NetworkRecord(NamedTuple):

@@ -31,7 +31,6 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
 
 from scow.blobs.store import BlobStore
 from scow.drivers.base import Driver
@@ -41,6 +40,12 @@ from scow.osutil.locks import OwnerToken
 from scow.store.containers import ContainerRecord, ContainerStore
 from scow.store.db import Database
 from scow.store.layers import _REFS_SQL, LayerStore
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+else:
+    from scow.typeshim import Protocol
 
 STEP_PREFIX = "build-"  # label of a build step's held writable layer: build-<step id>
 

@@ -26,7 +26,6 @@ import os
 import threading
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from scow.blobs.store import BlobStore
 from scow.drivers.base import Driver
@@ -37,6 +36,8 @@ from scow.store.db import Database
 from scow.store.images import ImageStore
 from scow.store.layers import LayerStore
 from scow.store.refs import ReferenceStore
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 
 if TYPE_CHECKING:
     from scow.store.build_cache import BuildCacheStore

@@ -9,13 +9,18 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from scow.engine.containers.base import ContainerBase
 from scow.engine.containers.config import merge_env
 from scow.errors import Conflict, InvalidArgument
 from scow.osutil.locks import flocked
 from scow.store.containers import ContainerRecord
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 
 class ExecResult(NamedTuple):

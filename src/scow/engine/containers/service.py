@@ -15,7 +15,6 @@ import builtins
 import contextlib
 import os
 import shutil
-from typing import TYPE_CHECKING, Any
 
 from scow.engine.containers.admin import ContainerAdmin
 from scow.engine.containers.cp import ContainerCopy
@@ -38,6 +37,10 @@ from scow.errors import (
 from scow.ids import random_id, short_id
 from scow.oci.image import rfc3339_nano
 from scow.store.containers import ContainerRecord
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:
     from scow.engine.containers.config import CreateOptions

@@ -16,12 +16,15 @@ import os
 import re
 import shutil
 from dataclasses import dataclass
-from typing import Any
 
 from scow.errors import Conflict, InvalidArgument, VolumeNotFound
 from scow.ids import random_id
 from scow.oci.image import rfc3339_nano
 from scow.store.store import Store
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 _NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+", re.ASCII)  # docker's, whole name
 NAME_MAX = 255  # the name is a folder under <root>/volumes
