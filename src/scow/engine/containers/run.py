@@ -11,7 +11,6 @@ import sys
 from collections.abc import Iterator
 
 from scow.engine.containers.base import ContainerBase
-from scow.engine.containers.config import merge_env
 from scow.errors import Conflict, InvalidArgument
 from scow.osutil.locks import flocked
 from scow.store.containers import ContainerRecord
@@ -297,6 +296,7 @@ class ContainerLifecycle(ContainerBase):
                 stderr: int | None = None) -> int | None:
         """docker exec: the process's exit code (None when detached); its output goes to the
         `stdout`/`stderr` fds (this process's own when None)."""
+        from scow.engine.containers.config import merge_env
         from scow.runtime.exec import ExecConfig, exec_process
 
         record = self.records.get(name)

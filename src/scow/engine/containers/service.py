@@ -14,7 +14,6 @@ from __future__ import annotations
 import builtins
 import contextlib
 import os
-import shutil
 
 from scow.engine.containers.admin import ContainerAdmin
 from scow.engine.containers.cp import ContainerCopy
@@ -36,6 +35,7 @@ from scow.errors import (
 )
 from scow.ids import random_id, short_id
 from scow.oci.image import rfc3339_nano
+from scow.osutil.at import remove_tree_quietly
 from scow.store.containers import ContainerRecord
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
@@ -138,7 +138,7 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         with contextlib.suppress(ScowError, OSError):
             for mount_id in self.store.layers.rw_of_container(container_id):
                 self.store.layers.remove_rw(mount_id)
-            shutil.rmtree(self.folder(container_id), ignore_errors=True)
+            remove_tree_quietly(self.folder(container_id))
             self.records.delete(container_id)
 
     def exists(self, name: str) -> bool:
@@ -252,7 +252,7 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         self.cleanup(record, remove_runtime=True)
         if record.mount_id:
             self.store.layers.remove_rw(record.mount_id)
-        shutil.rmtree(self.folder(record.id), ignore_errors=True)
+        remove_tree_quietly(self.folder(record.id))
         self.records.delete(record.id)
         if volumes:
             for mount in record.doc.get("MountPoints", []):
