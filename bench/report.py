@@ -101,6 +101,8 @@ def _line(r: Row) -> str:
     limit = f"{_fmt(r.limit)} ({r.limit_what})" if r.limit is not None else ""
     extra = [f"{k}: {_fmt(v)}" for k, v in r.values.items()
              if k not in ("scow", "docker", "podman")]
+    if r.ratio("floor") is not None:  # scenario 9: how far from a cold `python3 -I -c pass`
+        extra.append(f"scow/floor: {_fmt(r.ratio('floor'))}")
     note = "; ".join(x for x in (", ".join(extra), r.note) if x)
     cells = [str(r.scenario), r.what, r.unit, _fmt(r.values.get("scow")),
              _fmt(r.values.get("docker")), _fmt(r.values.get("podman")),
