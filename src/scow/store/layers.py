@@ -24,7 +24,6 @@ any driver work; the row is made ``ready`` in a second short transaction. Deleti
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -395,6 +394,8 @@ def _open_in_layer(base: str, name: str) -> BinaryIO:
 
 class _HashingWriter:
     def __init__(self, out: BinaryIO) -> None:
+        import hashlib  # here, not at the top: it loads OpenSSL (start-up)
+
         self.out = out
         self.hash = hashlib.sha256()
 
