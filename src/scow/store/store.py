@@ -22,8 +22,8 @@ remove.
 
 from __future__ import annotations
 
+import _thread  # threading's own primitives: threading costs ~1 ms of a cold start
 import os
-import threading
 from collections.abc import Callable
 from functools import cached_property
 
@@ -59,7 +59,7 @@ class Store:
         self.refs = ReferenceStore(self.db)
         self.containers = ContainerStore(self.db, self.owner)
         self._recovered = False
-        self._recover_lock = threading.Lock()  # threads of one Engine: recovery runs once
+        self._recover_lock = _thread.allocate_lock()  # threads of one Engine: recovery runs once
         # set by the engine: stops a container whose create or rm was interrupted
         self.container_reaper: Callable[[ContainerRecord], None] | None = None
         # set by the engine: releases the rootfs mount of a container that is not running
