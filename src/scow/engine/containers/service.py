@@ -162,11 +162,12 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
             if filters else None
         records = self.records.all()
         out = []
+        self._shown: dict[tuple[str, str], str] = {}  # an image named by many containers
         for record in records:
             state, status, code = self.status_of(record)
-            summary = self._summary(record, state, status, code)
             if not all and state not in ("running", "paused") and last < 0:
-                continue
+                continue  # not listed: no summary made
+            summary = self._summary(record, state, status, code)
             if check is not None and not check.match(summary, record):
                 continue
             out.append(summary)
@@ -198,8 +199,14 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         same image, else the image's ID (moby's refreshImage)."""
         if not image or image == image_id:
             return image_id
+        memo: dict[tuple[str, str], str] | None = getattr(self, "_shown", None)
+        if memo is not None and (image, image_id) in memo:
+            return memo[image, image_id]
         found = self.images.find(image)
-        return image if found is not None and found.id == image_id else image_id
+        shown = image if found is not None and found.id == image_id else image_id
+        if memo is not None:
+            memo[image, image_id] = shown
+        return shown
 
     def _with_size(self, s: ContainerSummary) -> ContainerSummary:
         rw, root_fs = self.sizes(s.id)
