@@ -35,6 +35,7 @@ class _NamedTupleMeta(type):
         cls = namedtuple(name, fields, defaults=defaults,  # type: ignore[misc]
                          module=str(ns.get("__module__")))
         cls.__qualname__ = str(ns.get("__qualname__", name))
+        cls.__annotations__ = dict(ns.get("__annotations__", {}))  # type: ignore[call-overload]
         for key, value in ns.items():
             if key not in _SKIP and key not in fields:
                 setattr(cls, key, value)

@@ -43,10 +43,13 @@ FORBIDDEN = {"typing", "argparse", "asyncio", "ssl", "http", "urllib", "urllib3"
 HEAVY = {"dataclasses", "inspect", "ast", "tempfile", "random", "socket"}
 NO_RUNTIME = HEAVY | {"shutil", "subprocess", "ctypes", "scow.runtime.runc",
                       "scow.runtime.monitor", "scow.runtime.spec", "scow.network"}
+# listing loads no OpenSSL (hashlib), datetime (the sqlite3 package), threading, platform
+LISTING = NO_RUNTIME | {"hashlib", "datetime", "threading", "platform", "signal",
+                        "scow.drivers.select", "scow.osutil.fs"}
 FORBIDDEN_BY_COMMAND: dict[str, set[str]] = {
-    "ps": NO_RUNTIME | {"scow.drivers.select", "scow.osutil.fs"},
-    "images": NO_RUNTIME | {"scow.drivers.select", "scow.osutil.fs", "scow.engine.containers"},
-    "inspect": HEAVY | {"subprocess", "scow.runtime.runc", "scow.engine.networks"},
+    "ps": LISTING,
+    "images": LISTING | {"scow.engine.containers"},
+    "inspect": HEAVY | {"subprocess", "hashlib", "scow.runtime.runc", "scow.engine.networks"},
     "create": {"random", "tempfile", "socket", "subprocess", "scow.runtime.runc",
                "scow.runtime.monitor", "scow.engine.networks"},
     "start": set(), "exec": {"scow.runtime.monitor"},

@@ -34,6 +34,7 @@ def test_namedtuple_fields_defaults_methods(base: type) -> None:
     assert p._replace(y="b") == (2, "b") and point._fields == ("x", "y")
     assert point._field_defaults == {"y": "a"} and point.__doc__ == "A point."
     assert repr(p) == "Point(x=2, y='a')" and isinstance(p, tuple)
+    assert list(point.__annotations__) == ["x", "y"]
     assert point.__module__ == __name__ and "_make.<locals>.Point" in point.__qualname__
     with pytest.raises(AttributeError):
         p.x = 3

@@ -13,8 +13,8 @@ are being deleted. The store's ``recover`` finishes or rolls back rows whose own
 
 from __future__ import annotations
 
+import _sqlite3 as sqlite3  # the C module: the sqlite3 package only adds datetime (start-up)
 import json
-import sqlite3
 import time
 
 from scow.errors import ContainerNotFound, InvalidArgument, NameInUse

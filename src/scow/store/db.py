@@ -38,10 +38,10 @@ EXISTS``), so a table another part of scow already made lazily is not an error.
 
 from __future__ import annotations
 
+import _sqlite3 as sqlite3  # the C module: the sqlite3 package only adds datetime (start-up)
 import _thread  # threading's own primitives: threading costs ~1 ms of a cold start
 import contextlib
 import os
-import sqlite3
 from collections.abc import Callable, Iterator
 
 from scow.errors import InternalError, LockTimeout, NoSpace, Unsupported

@@ -18,9 +18,9 @@ longer runs, is a leftover the engine tears down (engine/networks.py). The uniqu
 
 from __future__ import annotations
 
+import _sqlite3 as sqlite3  # the C module: the sqlite3 package only adds datetime (start-up)
 import ipaddress
 import json
-import sqlite3
 import time
 
 from scow.errors import Conflict, InvalidArgument, NotFound
