@@ -24,12 +24,13 @@ apt:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml scripts/write_launcher.py
 	@$(MAKE) --no-print-directory apt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test,tui,daemon]'
 	$(BIN)/python -m compileall -q src/scow   # an editable install compiles nothing itself
+	$(BIN)/python scripts/write_launcher.py $(VENV) src   # `scow` as python -I -S (start-up)
 	touch $(STAMP)
 
 demo: install

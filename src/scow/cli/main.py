@@ -166,9 +166,8 @@ def _dispatch(argv: list[str]) -> int:
     if name is None:
         typed = " ".join(words[:2]) if words[0] in GROUPS else words[0]
         raise UsageError(f"'{typed}' is not a scow command.", "scow")
-    import importlib
-
-    module = importlib.import_module(f"scow.cli.commands.{COMMANDS[name]}")
+    __import__(f"scow.cli.commands.{COMMANDS[name]}")  # not importlib: one module less
+    module = sys.modules[f"scow.cli.commands.{COMMANDS[name]}"]
     cmd: Command = module.command()
     cmd.name, cmd.path = name, f"scow {name}"
     cmd_opts = cmd.parse(rest)

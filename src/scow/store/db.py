@@ -38,10 +38,10 @@ EXISTS``), so a table another part of scow already made lazily is not an error.
 
 from __future__ import annotations
 
+import _sqlite3 as sqlite3  # the C module: the sqlite3 package only adds datetime (start-up)
+import _thread  # threading's own primitives: threading costs ~1 ms of a cold start
 import contextlib
 import os
-import sqlite3
-import threading
 from collections.abc import Callable, Iterator
 
 from scow.errors import InternalError, LockTimeout, NoSpace, Unsupported
@@ -192,9 +192,9 @@ class Database:
         self.path = path
         self.busy_timeout = busy_timeout
         self.upgraded_from = 0  # the version of a root this open migrated (0: none, or new)
-        self._local = threading.local()
+        self._local = _thread._local()
         self._all: list[sqlite3.Connection] = []
-        self._all_lock = threading.Lock()
+        self._all_lock = _thread.allocate_lock()
         if not os.path.exists(path):  # born private: SQLite gives -wal and -shm the db file's mode
             with contextlib.suppress(FileExistsError):
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
@@ -281,7 +281,7 @@ class Database:
             conns, self._all = self._all, []
         for conn in conns:
             conn.close()
-        self._local = threading.local()
+        self._local = _thread._local()
 
 
 def _translate(exc: sqlite3.Error, verb: str) -> Exception:

@@ -24,11 +24,9 @@ any driver work; the row is made ``ready`` in a second short transaction. Deleti
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import time
 from collections.abc import Callable
-from typing import BinaryIO, NamedTuple
 
 from scow.drivers.base import Driver
 from scow.errors import IntegrityError, LayerInUse, LayerNotFound, ScowError, from_oserror
@@ -37,6 +35,12 @@ from scow.osutil import faults
 from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import OwnerToken
 from scow.store.db import Database
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import BinaryIO, NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 
 class Layer(NamedTuple):
@@ -390,6 +394,8 @@ def _open_in_layer(base: str, name: str) -> BinaryIO:
 
 class _HashingWriter:
     def __init__(self, out: BinaryIO) -> None:
+        import hashlib  # here, not at the top: it loads OpenSSL (start-up)
+
         self.out = out
         self.hash = hashlib.sha256()
 

@@ -44,9 +44,14 @@ import contextlib
 import os
 import stat
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
 
 from scow.errors import from_oserror
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 ROOT_MODE = 0o710
 DB_MODE = 0o600

@@ -23,11 +23,10 @@ remove.
 
 from __future__ import annotations
 
+import _thread  # threading's own primitives: threading costs ~1 ms of a cold start
 import os
-import threading
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from scow.blobs.store import BlobStore
 from scow.drivers.base import Driver
@@ -38,6 +37,8 @@ from scow.store.db import Database
 from scow.store.images import ImageStore
 from scow.store.layers import LayerStore
 from scow.store.refs import ReferenceStore
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 
 if TYPE_CHECKING:
     from scow.store.build_cache import BuildCacheStore
@@ -60,7 +61,7 @@ class Store:
         self.refs = ReferenceStore(self.db)
         self.containers = ContainerStore(self.db, self.owner)
         self._recovered = False
-        self._recover_lock = threading.Lock()  # threads of one Engine: recovery runs once
+        self._recover_lock = _thread.allocate_lock()  # threads of one Engine: recovery runs once
         # set by the engine: stops a container whose create or rm was interrupted
         self.container_reaper: Callable[[ContainerRecord], None] | None = None
         # set by the engine: releases the rootfs mount of a container that is not running

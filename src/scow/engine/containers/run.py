@@ -10,13 +10,17 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from scow.engine.containers.base import ContainerBase
-from scow.engine.containers.config import merge_env
 from scow.errors import Conflict, ContainerNotFound, InvalidArgument, Unsupported
 from scow.osutil.locks import flocked
 from scow.store.containers import ContainerRecord
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 
 class ExecResult(NamedTuple):
@@ -337,6 +341,7 @@ class ContainerLifecycle(ContainerBase):
                 stderr: int | None = None) -> int | None:
         """docker exec: the process's exit code (None when detached); its output goes to the
         `stdout`/`stderr` fds (this process's own when None)."""
+        from scow.engine.containers.config import merge_env
         from scow.runtime.exec import ExecConfig, exec_process
 
         record = self.records.get(name)
