@@ -7,8 +7,9 @@ and tagging the image.
                                 make_progress(sys.stderr, "plain"))
 
 Every layer a build makes or reuses is held by a lease of this process until the image is
-committed; then all are released, so a failed build leaves no layers, and a finished one only
-what its image names. Store access is serialized by one lock (the store's SQLite connection
+committed; then all are released, so a failed build leaves only what its image names and the
+build cache holds (each finished step's row holds its layer, intermediate stages' included, so
+a rebuild reuses them); then the cache's size/age policy runs (gc.py). Store access is serialized by one lock (the store's SQLite connection
 is shared); containers of independent stages run in parallel.
 """
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from scow.build.ports import BuildOptions
     from scow.build.progress import Progress
     from scow.engine.builds.cache import BuildCache
+    from scow.engine.builds.gc import CacheUsage, PruneReport
     from scow.engine.distribution import DistributionService
     from scow.engine.images import ImageService
     from scow.runtime.runc import Runc
@@ -60,14 +62,37 @@ class BuildService:
                                 epoch=options.epoch, pull=options.pull)
         try:
             if not squash:
-                return build(port, context, options, progress)
-            result = build(port, context, replace(options, tags=()), progress)
-            squashed = self._squash(port, result)
+                result = build(port, context, options, progress)
+            else:
+                result = build(port, context, replace(options, tags=()), progress)
+                squashed = self._squash(port, result)
         finally:
             port.close()
+        self.collect_cache()
+        if not squash:
+            return result
         for tag in options.tags:
             self.images.tag(squashed, tag)
         return replace(result, image_id=squashed)
+
+    def collect_cache(self) -> None:
+        """The build cache's size/age policy (gc.py), after a build."""
+        from scow.engine.builds.gc import collect
+
+        collect(self.store)
+
+    def prune_cache(self, *, all: bool = False, until: float | None = None,
+                    keep_storage: int | None = None) -> PruneReport:
+        """`builder prune`: release build cache records (gc.py ``prune``)."""
+        from scow.engine.builds.gc import prune
+
+        return prune(self.store, all=all, until=until, keep_storage=keep_storage)
+
+    def cache_usage(self) -> list[CacheUsage]:
+        """The build cache's records for `system df`."""
+        from scow.engine.builds.gc import usage
+
+        return usage(self.store)
 
     def check(self, context: BuildContext | None, options: BuildOptions) -> CheckResult:
         """`build --check`: BuildKit's frontend checks on the Dockerfile, nothing built (base
