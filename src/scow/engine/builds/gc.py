@@ -144,7 +144,8 @@ def _remove(store: Store, chosen: list[CacheRecord]) -> PruneReport:
 
 def _image_chains(store: Store) -> set[str]:
     """Every layer of an image's chain (a container stands on an image's top layer)."""
-    parents = {layer.chain_id: layer.parent for layer in store.layers.all()}
+    parents: dict[str, str | None] = {layer.chain_id: layer.parent
+                                      for layer in store.layers.all()}
     tops = [i.top_layer for i in store.images.all()]
     out: set[str] = set()
     for top in tops:

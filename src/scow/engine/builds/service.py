@@ -7,10 +7,11 @@ and tagging the image.
                                 make_progress(sys.stderr, "plain"))
 
 Every layer a build makes or reuses is held by a lease of this process until the image is
-committed; then all are released, so a failed build leaves only what its image names and the
+committed; then all are released, so even a failed build leaves only what its image names and the
 build cache holds (each finished step's row holds its layer, intermediate stages' included, so
-a rebuild reuses them); then the cache's size/age policy runs (gc.py). Store access is serialized by one lock (the store's SQLite connection
-is shared); containers of independent stages run in parallel.
+a rebuild reuses them); then the cache's size/age policy runs (gc.py).
+Store access is serialized by one lock (the store's SQLite connection is shared); containers
+of independent stages run in parallel.
 """
 
 from __future__ import annotations
