@@ -62,6 +62,7 @@ COMMANDS: dict[str, str] = {
     "rename": "rename", "container rename": "rename",
     "stats": "stats", "container stats": "stats",
     "build": "build", "image build": "build", "builder build": "build",
+    "builder prune": "builder_prune",
 }
 GROUPS = ("image", "system", "container", "volume", "network", "builder")
 SHORT_HELP = [
