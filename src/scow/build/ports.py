@@ -168,3 +168,6 @@ class BuildOptions:
     no_cache_filter: tuple[str, ...] = ()  # --no-cache-filter: stages built without cache
     build_contexts: Mapping[str, str] = field(default_factory=dict)  # --build-context
     # name → a folder, or docker-image://ref; FROM name and COPY --from=name use it
+    # --cache-from / --cache-to as typed (engine/builds/remote_cache.py parses them)
+    cache_from: tuple[str, ...] = ()
+    cache_to: tuple[str, ...] = ()

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scow.errors import InvalidArgument
+from scow.osutil import faults
 
 if TYPE_CHECKING:
     from scow.store.build_cache import CacheRecord
@@ -137,6 +138,7 @@ def _remove(store: Store, chosen: list[CacheRecord]) -> PruneReport:
     sizes = {layer.chain_id: layer.size for layer in store.layers.all()}
     report = PruneReport(ids=[r.key for r in chosen])
     chains = store.build_cache.remove(report.ids)
+    faults.point("build_cache.prune.after_rows")  # a kill here: recovery frees the layers
     for chain in sorted(set(chains), key=chains.index, reverse=True):  # newest rows first
         report.reclaimed += sum(sizes.get(c, 0) for c in store.layers.release(chain))
     return report

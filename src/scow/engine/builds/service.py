@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from scow.build.progress import Progress
     from scow.engine.builds.cache import BuildCache
     from scow.engine.builds.gc import CacheUsage, PruneReport
+    from scow.engine.builds.remote_cache import Imported, Record
     from scow.engine.distribution import DistributionService
     from scow.engine.images import ImageService
     from scow.runtime.runc import Runc
@@ -58,15 +59,18 @@ class BuildService:
               *, squash: bool = False) -> BuildResult:
         """Build the Dockerfile of `options` in `context`; the image is stored and tagged."""
         from scow.build.builder import build
+        from scow.engine.builds import cache_io
 
         port = StoreBuildEngine(self.store, self.images, self.distribution, self.runtime,
                                 epoch=options.epoch, pull=options.pull)
         try:
+            cache_io.prepare(port, options)
             if not squash:
                 result = build(port, context, options, progress)
             else:
                 result = build(port, context, replace(options, tags=()), progress)
                 squashed = self._squash(port, result)
+            cache_io.export(port, options, result)
         finally:
             port.close()
         self.collect_cache()
@@ -169,6 +173,9 @@ class StoreBuildEngine:
         self.base_diff_ids: dict[int, list[str]] = {}  # diff_ids of the images FROM names
         self.pull = pull  # --pull: each base image pulled once per build, even when present
         self.pulled: dict[str, str] = {}
+        self.imported: Imported | None = None  # --cache-from records
+        self.used: dict[str, Record] = {}  # keys this build hit or stored, for --cache-to
+        self.inline = False  # --cache-to type=inline: the cache config in the image config
         with self.lock:
             self.store.recover()
 
@@ -214,6 +221,8 @@ class StoreBuildEngine:
         build gave before (same ID), when it still exists."""
         doc = json.loads(config)
         with self.lock:
+            if self.inline:
+                config = self._with_inline_cache(doc)
             if not self.built:
                 earlier = self.cache.image_lookup(doc, self.store.images)
                 if earlier is not None:
@@ -221,6 +230,14 @@ class StoreBuildEngine:
             record = self.store.images.create(config, built_locally=True)
             self.cache.image_store(doc, record.id, record.top_layer)
             return record.id
+
+    def _with_inline_cache(self, doc: dict[str, Any]) -> bytes:
+        from scow.engine.builds.remote_cache import INLINE_KEY, in_image, inline_value
+
+        diffs = doc.get("rootfs", {}).get("diff_ids") or []
+        doc[INLINE_KEY] = inline_value(in_image(list(self.used.values()), diffs, "min"),
+                                       self.store)
+        return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
     def tag(self, image_id: ImageID, ref: str) -> None:
         with self.lock:
@@ -299,10 +316,11 @@ class StoreBuildEngine:
     # -- cache ------------------------------------------------------------------------------
     def cache_lookup(self, key: str) -> DiffID | None:
         with self.lock:
-            hit = self.cache.lookup(key)
+            hit = self.cache.lookup(key) or self._imported(key)
             if hit is None:
                 return None
             self.leases.append(hit[1])
+            self._used(key, hit[0], hit[1])
             return hit[0]
 
     def cache_store(self, key: str, diff_id: DiffID) -> None:
@@ -311,6 +329,26 @@ class StoreBuildEngine:
             return
         with self.lock:
             self.cache.store(key, made[0], diff_id, made[1].chain_id)
+            self._used(key, diff_id, made[1].chain_id)
+
+    # -- --cache-from / --cache-to (remote_cache.py) ----------------------------------------
+    def _imported(self, key: str) -> tuple[DiffID, ChainID] | None:
+        """A key of a ``--cache-from`` source: its chain in the store, held by a cache row
+        and leased like a local hit."""
+        from scow.engine.builds.remote_cache import materialize
+
+        found = self.imported.find(key) if self.imported is not None else None
+        hit = materialize(self.store, *found, self.leases.append) if found else None
+        if hit is None:
+            return None
+        self.cache.store(key, self.store.layers.get(hit[1]).parent, hit[0], hit[1])
+        self.store.layers.take_lease(hit[1])
+        return hit
+
+    def _used(self, key: str, diff_id: DiffID, chain: ChainID) -> None:
+        from scow.engine.builds.remote_cache import Record
+
+        self.used[key] = Record(key, self.store.layers.get(chain).parent, diff_id, chain)
 
     # -- ADD <git source> -------------------------------------------------------------------
     def fetch_git(self, remote: str, ref: str | None, dest_dir: str) -> tuple[str, str]:
