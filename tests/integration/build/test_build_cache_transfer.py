@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from tests.integration.build.test_build_steps import _read
 
-from scow.errors import InvalidArgument, Unsupported
+from scow.errors import InvalidArgument
 
 pytestmark = pytest.mark.parametrize("engine", ["overlay2"], indirect=True)
 
@@ -102,8 +102,33 @@ def test_inline_cache_through_a_registry(built: Any, empty: Any, registry_plain:
     assert _read(empty, "warm:2", "/seen") == _read(engine, app, "/seen")
 
 
+def test_registry_cache_manifest_mode_max(built: Any, empty: Any, registry_plain: Any) -> None:
+    """A CI job: --cache-to type=registry,mode=max pushes BuildKit's cache index; a job on an
+    empty store with --cache-from type=registry pulls only what its keys need."""
+    engine, ctx, _ = built
+    base, cache = f"{registry_plain.domain}/base:1", f"{registry_plain.domain}/app:buildcache"
+    engine.images.tag("busybox:base", base)
+    engine.distribution.push(base)
+    text = STAGED.format(base=base)
+    first, _ = _build(engine, ctx, text, tags=("app:1",),
+                      cache_to=(f"type=registry,ref={cache},mode=max",))
+    from scow.oci.reference import parse_reference
+
+    ref = parse_reference(cache)
+    with engine.distribution.client(ref.domain) as client:
+        data, media_type, _ = client.get_manifest(ref.path, "buildcache")
+    kinds = [d["mediaType"] for d in json.loads(data)["manifests"]]
+    assert media_type == "application/vnd.oci.image.index.v1+json"
+    assert "application/vnd.buildkit.cacheconfig.v0" in kinds
+    again, log = _build(empty, ctx, text, tags=("warm:1",),
+                        cache_from=(f"type=registry,ref={cache}",))
+    assert log.count("CACHED") == 3, log  # the builder stage too (mode=max): nothing re-run
+    assert _read(empty, "warm:1", "/seen") == _read(engine, "app:1", "/seen")
+    assert again.image["rootfs"] == first.image["rootfs"]
+
+
 @pytest.mark.parametrize(("flag", "value", "error"), [
-    ("cache_to", "type=registry,ref=x/y", Unsupported),
+    ("cache_to", "type=registry", InvalidArgument),
     ("cache_to", "type=s3", InvalidArgument),
     ("cache_from", "type=local", InvalidArgument),
     ("cache_to", "type=local,dest=/tmp/x,mode=all", InvalidArgument),

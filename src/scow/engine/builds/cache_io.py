@@ -29,9 +29,24 @@ def prepare(port: StoreBuildEngine, options: BuildOptions) -> None:
         if spec.type == "local":
             port.imported.add(*read_local(spec.attrs["src"]))
             continue
+        if spec.type == "registry" and _cache_manifest(port, spec.attrs["ref"]):
+            continue
         config = _image_cache(port, spec.attrs["ref"])
         if config is not None:
             port.imported.add(config, None)
+
+
+def _cache_manifest(port: StoreBuildEngine, ref: str) -> bool:
+    """A registry cache manifest at `ref` is imported (its blobs fetched lazily): True."""
+    from scow.engine.builds.registry_cache import pull_config
+
+    try:
+        found = pull_config(port.distribution, ref)
+    except NotFound:
+        return False
+    if found is not None and port.imported is not None:
+        port.imported.add(*found)
+    return found is not None
 
 
 def _image_cache(port: StoreBuildEngine, ref: str) -> dict[str, object] | None:
@@ -50,13 +65,17 @@ def _image_cache(port: StoreBuildEngine, ref: str) -> dict[str, object] | None:
 
 
 def export(port: StoreBuildEngine, options: BuildOptions, result: BuildResult) -> None:
-    """``--cache-to type=local,dest=``: write the layout (inline went into the image)."""
+    """``--cache-to type=local,dest=`` (the layout) and ``type=registry,ref=`` (pushed);
+    inline went into the image config at commit."""
+    from scow.engine.builds.registry_cache import push
     from scow.engine.builds.remote_cache import in_image, parse_spec, write_local
 
     diffs = list(result.image.get("rootfs", {}).get("diff_ids") or [])
     for text in options.cache_to:
         spec = parse_spec(text, "--cache-to")
-        if spec.type == "local":
-            records = in_image(list(port.used.values()), diffs, spec.attrs.get("mode", "min"))
-            with port.lock:
+        records = in_image(list(port.used.values()), diffs, spec.attrs.get("mode", "min"))
+        with port.lock:
+            if spec.type == "local":
                 write_local(spec.attrs["dest"], records, port.store)
+            elif spec.type == "registry":
+                push(port.distribution, spec.attrs["ref"], records, port.store)

@@ -24,14 +24,16 @@ and a build cache row then holds it (store/build_cache.py).
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import hashlib
 import json
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from scow.errors import InvalidArgument, Unsupported
+from scow.errors import InvalidArgument
 from scow.ids import ChainID, DiffID, chain_id
 
 if TYPE_CHECKING:
@@ -42,6 +44,7 @@ INLINE_KEY = "moby.buildkit.cache.v0"
 LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 INDEX = "application/vnd.oci.image.index.v1+json"
 UNCOMPRESSED = "containerd.io/uncompressed"
+Opener = Callable[[str], contextlib.AbstractContextManager[BinaryIO]]
 
 
 @dataclass(frozen=True)
@@ -67,10 +70,8 @@ def parse_spec(text: str, flag: str) -> CacheSpec:
             ("--cache-from", "registry"): "ref"}
     if kind not in ("local", "registry", "inline"):
         raise InvalidArgument(f"{flag} {text}: type must be local, registry or inline")
-    if (flag, kind) == ("--cache-to", "registry"):
-        raise Unsupported(f"{flag} type=registry: push the image built with "
-                          "--cache-to type=inline instead (a separate cache manifest is not "
-                          "pushed yet)")
+    if (flag, kind) == ("--cache-to", "registry") and not attrs.get("ref"):
+        raise InvalidArgument(f"{flag} {text}: ref= is missing")
     if (flag, kind) == ("--cache-from", "inline"):
         raise InvalidArgument(f"{flag} type=inline: name the image with type=registry,ref=")
     if (flag, kind) in need and not attrs.get(need[flag, kind]):
@@ -180,24 +181,24 @@ def _write(path: str, data: bytes) -> None:
 
 
 class Imported:
-    """The records of every ``--cache-from``, by key; `layers` as in the config; `blob_dir`
-    where the layout's blobs are (None: the store must have the chains, as after a pull)."""
+    """The records of every ``--cache-from``; each source with an opener of its layer blobs
+    (gunzipped; None: the store must have the chains, as after pulling an image)."""
 
     def __init__(self) -> None:
-        self.sources: list[tuple[dict[str, Any], str | None]] = []
+        self.sources: list[tuple[dict[str, Any], Opener | None]] = []
 
-    def add(self, config: dict[str, Any], blob_dir: str | None) -> None:
+    def add(self, config: dict[str, Any], opener: Opener | None) -> None:
         if not isinstance(config.get("layers"), list) or \
                 not isinstance(config.get("records"), list):
             raise InvalidArgument("import build cache: not a buildkit cacheconfig.v0")
-        self.sources.append((config, blob_dir))
+        self.sources.append((config, opener))
 
-    def find(self, key: str) -> tuple[list[dict[str, Any]], str | None] | None:
-        """The layers, base first, of the record `key`, and where their blobs are."""
-        for config, blob_dir in self.sources:
+    def find(self, key: str) -> tuple[list[dict[str, Any]], Opener | None] | None:
+        """The layers, base first, of the record `key`, and the opener of their blobs."""
+        for config, opener in self.sources:
             for rec in config["records"]:
                 if isinstance(rec, dict) and rec.get("digest") == key and rec.get("layers"):
-                    return _chain_of(config["layers"], rec["layers"][-1].get("layer")), blob_dir
+                    return _chain_of(config["layers"], rec["layers"][-1].get("layer")), opener
         return None
 
 
@@ -214,29 +215,50 @@ def _chain_of(layers: list[Any], index: Any) -> list[dict[str, Any]]:
     return out[::-1]
 
 
-def read_local(src: str) -> tuple[dict[str, Any], str]:
-    """``--cache-from type=local,src=``: the cache config of the layout and its blob folder."""
+def read_local(src: str) -> tuple[dict[str, Any], Opener]:
+    """``--cache-from type=local,src=``: the cache config of the layout and an opener of its
+    layer blobs (each checked against its digest before it is read)."""
     blob_dir = os.path.join(src, "blobs", "sha256")
     try:
         with open(os.path.join(src, "index.json"), "rb") as f:
             top = json.load(f)["manifests"][0]
         index = json.loads(_blob(blob_dir, top["digest"]))
         conf = next(d for d in index["manifests"] if d.get("mediaType") == CACHE_CONFIG)
-        return json.loads(_blob(blob_dir, conf["digest"])), blob_dir
+        config = json.loads(_blob(blob_dir, conf["digest"]))
     except (OSError, ValueError, KeyError, IndexError, TypeError, StopIteration) as exc:
         raise InvalidArgument(f"import build cache {src}: not a buildkit cache layout "
                               f"({type(exc).__name__})") from None
 
+    @contextlib.contextmanager
+    def opener(digest: str) -> Iterator[BinaryIO]:
+        try:
+            path = _checked(blob_dir, digest)
+            with open(path, "rb") as f, gzip.GzipFile(fileobj=f) as gz:
+                yield gz  # type: ignore[misc]
+        except (OSError, ValueError) as exc:
+            raise InvalidArgument(f"import build cache: blob {digest}: {exc}") from None
+
+    return config, opener
+
 
 def _blob(blob_dir: str, digest: str) -> bytes:
+    with open(_checked(blob_dir, digest), "rb") as f:
+        return f.read()
+
+
+def _checked(blob_dir: str, digest: str) -> str:
+    """The path of blob `digest`, once its content was hashed to that digest."""
     algo, _, hexd = str(digest).partition(":")
     if algo != "sha256" or len(hexd) != 64 or not all(c in "0123456789abcdef" for c in hexd):
         raise ValueError(f"bad digest {digest!r}")
-    with open(os.path.join(blob_dir, hexd), "rb") as f:
-        data = f.read()
-    if hashlib.sha256(data).hexdigest() != hexd:
+    path = os.path.join(blob_dir, hexd)
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    if h.hexdigest() != hexd:
         raise ValueError(f"blob {digest} does not match its digest")
-    return data
+    return path
 
 
 def read_inline(image_config: dict[str, Any]) -> dict[str, Any] | None:
@@ -250,11 +272,11 @@ def read_inline(image_config: dict[str, Any]) -> dict[str, Any] | None:
     return out if isinstance(out, dict) else None
 
 
-def materialize(store: Store, layers: list[dict[str, Any]], blob_dir: str | None,
+def materialize(store: Store, layers: list[dict[str, Any]], opener: Opener | None,
                 lease: Any) -> tuple[DiffID, ChainID] | None:
-    """The chain of `layers` in the store (registered from `blob_dir` where missing); each
+    """The chain of `layers` in the store (registered from `opener`'s blobs where missing); each
     layer registered is passed to `lease` (it comes leased to this process). None when a
-    layer is neither in the store nor in `blob_dir`."""
+    layer is neither in the store nor openable."""
     parent: ChainID | None = None
     diffs: list[str] = []
     for layer in layers:
@@ -264,24 +286,13 @@ def materialize(store: Store, layers: list[dict[str, Any]], blob_dir: str | None
         diffs.append(diff)
         chain = ChainID(chain_id(diffs))
         if store.layers.find(chain) is None:
-            if blob_dir is None:
+            if opener is None:
                 return None
-            registered = _register(store, blob_dir, str(layer.get("blob")), parent)
+            with opener(str(layer.get("blob"))) as stream:
+                registered = store.layers.register(stream, parent).chain_id
             if registered != chain:
                 raise InvalidArgument(f"import build cache: layer {layer.get('blob')} is not "
                                       f"{diff}")
             lease(chain)
         parent = chain
     return None if parent is None else (DiffID(diffs[-1]), parent)
-
-
-def _register(store: Store, blob_dir: str, digest: str, parent: ChainID | None) -> ChainID:
-    try:
-        data = _blob(blob_dir, digest)
-    except (OSError, ValueError) as exc:
-        raise InvalidArgument(f"import build cache: blob {digest}: {exc}") from None
-    import io
-
-    with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
-        return store.layers.register(gz, parent).chain_id  # type: ignore[arg-type]
-
