@@ -63,7 +63,8 @@ def policy(root: str) -> GCPolicy:
     from scow.format.units import parse_duration, parse_size
 
     path = os.path.join(root, "scow.toml")
-    table = read_config(path).get("builder", {}).get("gc", {})
+    builder = read_config(path).get("builder", {})
+    table = builder.get("gc", {}) if isinstance(builder, dict) else None
     if not isinstance(table, dict):
         raise InvalidArgument(f"read {path}: builder.gc: not a table")
     try:
