@@ -37,6 +37,7 @@ def test_builder_prune_frees_what_the_cache_holds(root: Path) -> None:
     scow(root, "rmi", "art:1", "busybox:base")
     line = _cache_line(root)
     assert line[2] == "2" and line[5] == line[4]  # rmi freed neither: both reclaimable
+    assert scow(root, "system", "check").returncode == 0  # held layers are not "unused"
     verbose = scow(root, "system", "df", "-v").stdout.decode()
     assert "regular" in verbose.split("Build cache usage:")[1]
     refused = scow(root, "builder", "prune", "-f", "--filter", "id=x", check=False)

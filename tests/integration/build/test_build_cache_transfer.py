@@ -150,3 +150,27 @@ def test_hostile_layout_is_one_line_error(built: Any, tmp_path: Path) -> None:
     with pytest.raises(InvalidArgument) as failed:
         _build(engine, ctx, "FROM busybox:base\n", cache_from=(f"type=local,src={bad}",))
     assert "not a buildkit cache layout" in str(failed.value)
+
+
+def test_tampered_layer_blob_is_refused_and_leaves_nothing(built: Any, empty: Any,
+                                                          tmp_path: Path,
+                                                          busybox_tar: Path) -> None:
+    engine, ctx, _ = built
+    text = STAGED.format(base="busybox:base")
+    dest = tmp_path / "cache"
+    _build(engine, ctx, text, cache_to=(f"type=local,dest={dest},mode=max",))
+    with open(busybox_tar, "rb") as f:
+        empty.images.import_image(f, reference="busybox:base")
+    before = {layer.chain_id for layer in empty.store.layers.all()}
+    config = json.loads((dest / "index.json").read_text())["manifests"][0]
+    index = json.loads((dest / "blobs/sha256" / config["digest"][7:]).read_text())
+    for layer in index["manifests"]:  # the base's too: the store has it, it is not read
+        if layer["mediaType"].endswith("gzip"):
+            (dest / "blobs/sha256" / layer["digest"][7:]).write_bytes(b"\x1f\x8b not it")
+    with pytest.raises(InvalidArgument) as failed:
+        _build(empty, ctx, text, cache_from=(f"type=local,src={dest}",))
+    assert "does not match its digest" in str(failed.value)
+    assert "\n" not in str(failed.value)
+    assert not empty.store.db.query("SELECT * FROM leases")
+    empty.builds.prune_cache(all=True)
+    assert {layer.chain_id for layer in empty.store.layers.all()} == before

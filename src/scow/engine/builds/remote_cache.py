@@ -290,9 +290,9 @@ def materialize(store: Store, layers: list[dict[str, Any]], opener: Opener | Non
                 return None
             with opener(str(layer.get("blob"))) as stream:
                 registered = store.layers.register(stream, parent).chain_id
+            lease(registered)  # released with the build's leases, whatever follows
             if registered != chain:
                 raise InvalidArgument(f"import build cache: layer {layer.get('blob')} is not "
                                       f"{diff}")
-            lease(chain)
         parent = chain
     return None if parent is None else (DiffID(diffs[-1]), parent)
