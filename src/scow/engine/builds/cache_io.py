@@ -5,14 +5,29 @@ it) and the exports written after it. The format is remote_cache.py's."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING, Protocol
 
 from scow.errors import NotFound
 
 if TYPE_CHECKING:
     from scow.build.builder import BuildResult
     from scow.build.ports import BuildOptions
-    from scow.engine.builds.service import StoreBuildEngine
+    from scow.engine.builds.remote_cache import Imported, Record
+    from scow.engine.distribution import DistributionService
+    from scow.engine.images import ImageService
+    from scow.store.store import Store
+
+
+class StoreBuildEngine(Protocol):
+    """What this module uses of service.py's StoreBuildEngine (named here: no import cycle)."""
+    lock: threading.RLock
+    store: Store
+    images: ImageService
+    distribution: DistributionService
+    imported: Imported | None
+    used: dict[str, Record]
+    inline: bool
 
 
 def prepare(port: StoreBuildEngine, options: BuildOptions) -> None:
