@@ -100,6 +100,11 @@ def test_inline_cache_through_a_registry(built: Any, empty: Any, registry_plain:
     plain, log = _build(empty, ctx, text, tags=("warm:2",), cache_from=(app,))
     assert log.count("CACHED") == 2, log  # the classic builder's --cache-from IMAGE
     assert _read(empty, "warm:2", "/seen") == _read(engine, app, "/seen")
+    for ref in ("warm:2", app):
+        empty.images.remove(ref)
+    empty.builds.prune_cache(all=True)
+    events = list(empty.builds.stream(str(ctx), tag="warm:3", cache_from=[app]))  # docker-py
+    assert "".join(e.get("stream", "") for e in events).count("CACHED") == 2, events
 
 
 def test_registry_cache_manifest_mode_max(built: Any, empty: Any, registry_plain: Any) -> None:

@@ -55,11 +55,13 @@ def _cache_manifest(port: StoreBuildEngine, ref: str) -> bool:
     """A registry cache manifest at `ref` is imported (its blobs fetched lazily): True."""
     from scow.engine.builds.registry_cache import pull_config
 
+    if port.imported is None:
+        return False
     try:
-        found = pull_config(port.distribution, ref)
+        found = pull_config(port.distribution, ref, port.imported.closers)
     except NotFound:
         return False
-    if found is not None and port.imported is not None:
+    if found is not None:
         port.imported.add(*found)
     return found is not None
 

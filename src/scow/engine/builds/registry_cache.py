@@ -47,15 +47,17 @@ def push(distribution: DistributionService, ref_text: str, records: list[Record]
             client.put_manifest(ref.path, ref.tag or "latest", index_bytes, top["mediaType"])
 
 
-def pull_config(distribution: DistributionService,
-                ref_text: str) -> tuple[dict[str, Any], Opener] | None:
+def pull_config(distribution: DistributionService, ref_text: str,
+                closers: list[Callable[[], None]]) -> tuple[dict[str, Any], Opener] | None:
     """The cache config of the cache manifest `ref_text` and an opener of its layer blobs
-    (gunzipped); None when `ref_text` is not a cache manifest (an image: its inline cache)."""
+    (gunzipped; the client's close goes to `closers`); None when `ref_text` is not a cache
+    manifest (an image: its inline cache)."""
     from scow.engine.builds.remote_cache import CACHE_CONFIG
     from scow.oci.reference import parse_reference
 
     ref = parse_reference(ref_text)
     client = distribution.client(ref.domain)
+    closers.append(client.close)
     data, _, _ = client.get_manifest(ref.path, ref.digest or ref.tag or "latest")
     try:
         doc = json.loads(data)
@@ -64,7 +66,6 @@ def pull_config(distribution: DistributionService,
     except (ValueError, AttributeError):
         raise InvalidArgument(f"import build cache {ref_text}: manifest is not JSON") from None
     if conf is None:
-        client.close()
         return None
     config = json.loads(client.fetch_blob(ref.path, str(conf["digest"]), conf.get("size")))
 

@@ -186,6 +186,12 @@ class Imported:
 
     def __init__(self) -> None:
         self.sources: list[tuple[dict[str, Any], Opener | None]] = []
+        self.closers: list[Callable[[], None]] = []  # registry clients kept for lazy blobs
+
+    def close(self) -> None:
+        closers, self.closers = self.closers, []
+        for close in closers:
+            close()
 
     def add(self, config: dict[str, Any], opener: Opener | None) -> None:
         if not isinstance(config.get("layers"), list) or \

@@ -114,10 +114,12 @@ class BuildService:
                dockerfile: str | None = None, fileobj: BinaryIO | None = None,
                buildargs: dict[str, str] | None = None, labels: dict[str, str] | None = None,
                target: str | None = None, nocache: bool = False, squash: bool = False,
-               network_mode: str = "host") -> Iterator[dict[str, Any]]:
+               network_mode: str = "host",
+               cache_from: list[str] | None = None) -> Iterator[dict[str, Any]]:
         """docker-py's images.build: build the folder `path` (or the context tar `fileobj`)
         and yield progress events, {"stream": line} then {"aux": {"ID": image_id}}
-        (builds/events.py); the image is stored and tagged `tag` (one or several)."""
+        (builds/events.py); the image is stored and tagged `tag` (one or several);
+        `cache_from`: images whose inline build cache is used (remote_cache.py)."""
         from scow.build.context import BuildContext
         from scow.build.ports import BuildOptions
         from scow.build.progress import PlainProgress
@@ -128,6 +130,7 @@ class BuildService:
                                target=target, build_args=dict(buildargs or {}),
                                labels=dict(labels or {}), no_cache=nocache,
                                network=network_mode)
+        options.cache_from = tuple(cache_from or ())  # docker-py's cache_from: images
 
         def run(lines: Any) -> str:
             if fileobj is not None:
@@ -194,6 +197,8 @@ class StoreBuildEngine:
             leases, self.leases = self.leases, []
             for chain in reversed(leases):
                 self.store.layers.release_lease(chain)
+            if self.imported is not None:
+                self.imported.close()
 
     # -- images -----------------------------------------------------------------------------
     def get_image(self, ref: str) -> ImageView:
