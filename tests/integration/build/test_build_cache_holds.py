@@ -74,3 +74,13 @@ def test_gc_policy_from_scow_toml(built: Any) -> None:
     (root / "scow.toml").write_text('[builder.gc]\nenabled = false\n')
     build(SCRATCH, tags=("scr:2",), no_cache=True)
     assert len(_cache_only(engine)) == 2
+
+
+def test_a_bad_policy_fails_before_building(built: Any) -> None:
+    from scow.errors import InvalidArgument
+
+    engine, _, build = built
+    (Path(engine.store.root) / "scow.toml").write_text('[builder.gc]\nkeep-storage = "x"\n')
+    with pytest.raises(InvalidArgument):
+        build(SCRATCH, tags=("scr:1",))
+    assert engine.images.find("scr:1") is None

@@ -60,7 +60,9 @@ class BuildService:
         """Build the Dockerfile of `options` in `context`; the image is stored and tagged."""
         from scow.build.builder import build
         from scow.engine.builds import cache_io
+        from scow.engine.builds.gc import policy
 
+        policy(self.store.root)  # a bad [builder.gc] fails the build before, not after, it
         port = StoreBuildEngine(self.store, self.images, self.distribution, self.runtime,
                                 epoch=options.epoch, pull=options.pull)
         try:
