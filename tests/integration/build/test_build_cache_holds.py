@@ -84,3 +84,22 @@ def test_a_bad_policy_fails_before_building(built: Any) -> None:
     with pytest.raises(InvalidArgument):
         build(SCRATCH, tags=("scr:1",))
     assert engine.images.find("scr:1") is None
+
+
+def test_keep_storage_is_what_stays(built: Any) -> None:
+    """--keep-storage counts what the layers really take: a parent step's row frees nothing
+    while its child's row holds the chain, so rows go until the layers fit."""
+    engine, _, build = built
+    build(SCRATCH, tags=("scr:1",))
+    shared = {u.id for u in engine.builds.cache_usage() if u.shared}
+
+    def cache_only() -> int:
+        images = {c for i in engine.store.images.all()
+                  for c in (layer.chain_id for layer in engine.store.layers.chain(i.top_layer))}
+        return sum(la.size for la in engine.store.layers.all() if la.chain_id not in images)
+
+    total = cache_only()
+    assert total > 0
+    report = engine.builds.prune_cache(keep_storage=total - 1)
+    assert cache_only() <= total - 1 and report.reclaimed == total - cache_only()
+    assert not set(report.ids) & shared

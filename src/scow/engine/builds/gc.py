@@ -106,9 +106,16 @@ def prune(store: Store, *, all: bool = False, until: float | None = None,
     records = store.build_cache.records()
     chosen = [r for r in records if (all or r.chain_id not in shared)
               and (until is None or r.last_used < until)]
-    if keep_storage is not None:
-        chosen = _over(chosen, records, shared, keep_storage)
-    return _remove(store, chosen)
+    if keep_storage is None:
+        return _remove(store, chosen)
+    report = PruneReport()
+    for record in chosen:  # one at a time: a parent step's row frees nothing until its child's
+        if _cache_only(store, shared) <= keep_storage:
+            break
+        done = _remove(store, [record])
+        report.ids += done.ids
+        report.reclaimed += done.reclaimed
+    return report
 
 
 def collect(store: Store) -> PruneReport:
@@ -122,17 +129,10 @@ def collect(store: Store) -> PruneReport:
     return PruneReport(report.ids + more.ids, report.reclaimed + more.reclaimed)
 
 
-def _over(chosen: list[CacheRecord], records: list[CacheRecord], shared: set[str],
-          keep: int) -> list[CacheRecord]:
-    total = sum(r.size for r in records if r.chain_id not in shared)
-    out = []
-    for r in chosen:
-        if total <= keep:
-            break
-        out.append(r)
-        if r.chain_id not in shared:
-            total -= r.size
-    return out
+def _cache_only(store: Store, shared: set[str]) -> int:
+    """The size of the ready layers no image stands on (held by the cache, or by a running
+    build's leases)."""
+    return sum(layer.size for layer in store.layers.all() if layer.chain_id not in shared)
 
 
 def _remove(store: Store, chosen: list[CacheRecord]) -> PruneReport:
