@@ -100,7 +100,8 @@ def usage(store: Store) -> list[CacheUsage]:
 def prune(store: Store, *, all: bool = False, until: float | None = None,
           keep_storage: int | None = None) -> PruneReport:
     """Drop records, least recently used first: those whose layer no image uses (every one
-    with `all`), last used before `until`, until the cache-only size is `keep_storage`."""
+    with `all`), last used before `until`; with `keep_storage`, only records no image shares
+    and only until the cache-only layers fit it."""
     store.recover()
     shared = _image_chains(store)
     records = store.build_cache.records()
@@ -110,6 +111,8 @@ def prune(store: Store, *, all: bool = False, until: float | None = None,
         return _remove(store, chosen)
     report = PruneReport()
     for record in chosen:  # one at a time: a parent step's row frees nothing until its child's
+        if record.chain_id in shared:
+            continue  # its layer is an image's: removing the row frees nothing
         if _cache_only(store, shared) <= keep_storage:
             break
         done = _remove(store, [record])
