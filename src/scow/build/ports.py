@@ -220,3 +220,6 @@ class BuildOptions:
     secrets: tuple[Secret, ...] = ()
     ssh: tuple[SshSource, ...] = ()
     allow: tuple[str, ...] = ()  # "network.host", "security.insecure"
+    # --cache-from / --cache-to as typed (engine/builds/remote_cache.py parses them)
+    cache_from: tuple[str, ...] = ()
+    cache_to: tuple[str, ...] = ()

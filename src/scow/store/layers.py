@@ -13,8 +13,9 @@ ChainID(L0..n) = sha256("<ChainID(L0..n-1)> <DiffID(Ln)>"); the cache ID naming 
 folder is random. The same ChainID is stored once.
 
 References are derived, never stored as counters that can drift: a layer is in use while a ready
-or incomplete child layer, an image (its top layer), a container's rw layer or a live lease
-names it. ``release`` deletes what nothing uses, walking down the chain (moby's cascade).
+or incomplete child layer, an image (its top layer), a container's rw layer, a live lease or
+a build cache step row (store/build_cache.py) names it. ``release`` deletes what nothing
+uses, walking down the chain (moby's cascade).
 
 Crash safety: a row marked ``incomplete`` with this process's owner token is committed before
 any driver work; the row is made ``ready`` in a second short transaction. Deletion marks the row
@@ -64,7 +65,8 @@ _REFS_SQL = """SELECT
  (SELECT count(*) FROM layers WHERE parent = ?1 AND state IN ('incomplete', 'ready'))
  + (SELECT count(*) FROM images WHERE top_layer = ?1)
  + (SELECT count(*) FROM rw_layers WHERE parent = ?1 AND state != 'removing')
- + (SELECT count(*) FROM leases WHERE chain_id = ?1)"""
+ + (SELECT count(*) FROM leases WHERE chain_id = ?1)
+ + (SELECT count(*) FROM build_cache WHERE chain_id = ?1 AND key NOT LIKE 'image:%')"""
 
 
 class LayerStore:

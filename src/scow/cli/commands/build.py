@@ -41,10 +41,20 @@ def command() -> Command:
     _check_flags(cmd)
     _run_flags(cmd)
     _stage_flags(cmd)
+    _cache_flags(cmd)
     cmd.bool("analyze-ci", None, "Fail (exit 1) when `scow image analyze` has findings on the "
              "new image (they are printed as warnings after every build)")
     _mount_flags(cmd)
     return cmd
+
+
+# -- --cache-from / --cache-to (engine/builds/remote_cache.py) ------------------------------
+def _cache_flags(cmd: Command) -> None:
+    cmd.string_list("cache-from", None, "External cache sources (e.g. \"user/app:cache\", "
+                    "\"type=local,src=path/to/dir\", \"type=registry,ref=user/app\")",
+                    metavar="stringArray")
+    cmd.string_list("cache-to", None, "Cache export destinations (e.g. \"type=inline\", "
+                    "\"type=local,dest=path/to/dir\")", metavar="stringArray")
 
 
 # -- RUN step flags, --platform and --pull ---------------------------------------------------
@@ -209,6 +219,7 @@ def run(opts: Options, ctx: Context) -> int:
     options.output = _output(opts.output)
     options.no_cache_filter = tuple(opts.no_cache_filter)
     options.build_contexts = _build_contexts(opts.build_context)
+    options.cache_from, options.cache_to = tuple(opts.cache_from), tuple(opts.cache_to)
     if options.output is not None and opts.squash:
         raise InvalidArgument("--squash needs an image: it cannot be used with -o "
                               f"type={options.output.type}")

@@ -1,7 +1,8 @@
 """owns: the system service: `info` facts, `system df` usage figures, `system prune` (stopped
 containers, then unused volumes when asked, then dangling images — all unused ones with
 `all` — in the order docker's daemon prunes them, so the images the removed containers used
-become unused in the same run) and `system check` (check.py)."""
+become unused in the same run, then the build cache: the records no image shares, all with
+`all`, as docker's) and `system check` (check.py)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,7 @@ class PruneResult:
     volumes: list[str] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)  # scow network
     images: list[dict[str, str]] = field(default_factory=list)  # {"Untagged"|"Deleted": ...}
+    build_cache: list[str] = field(default_factory=list)  # record keys (engine/builds/gc.py)
     reclaimed: int = 0
 
 
@@ -95,7 +97,15 @@ class SystemService:
             result.reclaimed += reclaimed
         result.images, reclaimed = self.images.prune(all=all)
         result.reclaimed += reclaimed
+        self._prune_build_cache(result, all=all)
         return result
+
+    def _prune_build_cache(self, result: PruneResult, *, all: bool) -> None:
+        from scow.engine.builds.gc import prune, prune_mounts
+
+        report, mounts = prune(self.store, all=all), prune_mounts(self.store)
+        result.build_cache = report.ids + mounts.ids
+        result.reclaimed += report.reclaimed + mounts.reclaimed
 
     def check(self, *, repair: bool = False, quick: bool = False) -> Report:
         """scow system check [--repair] [--quick] (check.py has the exit rule)."""
