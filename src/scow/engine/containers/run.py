@@ -89,7 +89,7 @@ class ContainerLifecycle(ContainerBase):
     def _start(self, record: ContainerRecord, attach: bool) -> Started | None:
         from scow.format.units import parse_size
         from scow.runtime.monitor import MonitorOptions, start_container
-        from scow.runtime.spec import make_spec, write_bundle
+        from scow.runtime.spec import make_spec, write_bundle, write_etc_files
 
         st = self.state(record)
         if st is not None and st.status == "running":
@@ -97,6 +97,7 @@ class ContainerLifecycle(ContainerBase):
         self.cleanup(record)  # a previous run whose monitor died may still hold its mount
         folder = self.folder(record.id)
         mount_id = record.mount_id or ""
+        write_etc_files(folder, record.doc["Config"].get("Hostname", ""))  # if lost: again
         rootfs = self.store.driver.get(mount_id)
         self._set_mounted(record.id, True)
         try:
