@@ -136,3 +136,16 @@ def test_inspect_container(sc: Scow) -> None:
     assert "SizeRw" not in sc.inspect("seen")
     assert sc.out("inspect", "--format", "{{.State.Running}} {{.Config.Image}}",
                   "seen") == "true bb:1\n"
+
+
+def test_start_writes_again_the_etc_files_a_power_loss_took(one: Scow) -> None:
+    """create writes hostname, hosts and resolv.conf without fsync; a power loss can leave
+    them missing or empty (created, data not yet on disk), and the next start writes them."""
+    one("create", "--name", "lost", "--network", "none", "--hostname", "box", "bb:1", "sh", "-c",
+        "cat /etc/hostname /etc/hosts")
+    folder = one.root / "containers" / one.full_id("lost")
+    (folder / "hostname").write_bytes(b"")  # what delayed allocation can leave
+    (folder / "hosts").unlink()
+    out = one.out("start", "-a", "lost")
+    assert out.splitlines()[0] == "box"
+    assert "127.0.1.1\tbox" in out
