@@ -10,7 +10,8 @@ flock on <container_dir>/shim.lock while it lives, and then:
   3. copies output to container.log (json-file) and to attach.sock clients, input from the
      clients to the container's stdin; collects the exit status (it is the subreaper);
   4. writes state.json "exited" with exit code and finish time, runs `runc delete`, runs the
-     exit command (an argv from shim.json), and exits.
+     exit command (an argv from shim.json) unless the attached `run` waiting for it did the
+     exit work itself (runtime/exit_claim.py), and exits.
 Configuration: <container_dir>/shim.json, written by monitor.start_container.
 """
 
@@ -30,7 +31,7 @@ import tempfile
 from typing import Any
 
 from scow.errors import ScowError
-from scow.runtime import attach
+from scow.runtime import attach, exit_claim
 from scow.runtime.logs import LOG_FILE, JsonFileWriter
 from scow.runtime.runc import Runc
 from scow.runtime.state import LOCK_FILE, ContainerState, rfc3339nano, write_state
@@ -232,7 +233,9 @@ class Shim:
         except Exception:  # noqa: BLE001 - the record is best-effort once the process is gone
             pass
         argv = self.cfg.get("exit_command") or []
-        if argv:
+        if argv and exit_claim.done_by_waiter(self.cdir):
+            sys.stderr.write("exit work done by the waiting run\n")
+        elif argv:
             subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=120, check=False)
 

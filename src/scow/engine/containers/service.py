@@ -266,6 +266,23 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         if record.doc["HostConfig"].get("AutoRemove"):
             self.remove(container_id, volumes=True)
 
+    def finish_attached(self, container_id: str) -> int:
+        """The exit work of an attached `run`, done by the waiting process itself (under its
+        `claim_exit`) instead of by the monitor's exit command: wait for the exit, release
+        the mount and network, remove the container for --rm; its exit code."""
+        from scow.runtime.monitor import wait as wait_monitor
+
+        record = self.records.get(container_id)
+        folder = self.folder(record.id)
+        code = wait_monitor(folder, record.id, self.runc).exit_code
+        self.cleanup(record)
+        if record.doc["HostConfig"].get("AutoRemove"):
+            self.remove(record.id, volumes=True)
+        from scow.runtime.exit_claim import mark_done
+
+        mark_done(folder)
+        return code
+
     def reap(self, record: ContainerRecord) -> None:
         """Stop and release what an interrupted create or rm left running (store recovery)."""
         st = self.state(record) if os.path.isdir(self.folder(record.id)) else None
