@@ -286,6 +286,17 @@ def host_resolv_conf() -> str:
     return "\n".join(keep) + "\n"
 
 
+def bundle_rootfs(container_dir: str) -> str | None:
+    """root.path of <container_dir>/config.json (the rootfs of the container's current run);
+    None when there is no readable bundle."""
+    try:
+        with open(os.path.join(container_dir, "config.json"), "rb") as f:
+            path = json.loads(f.read())["root"]["path"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return path if isinstance(path, str) and os.path.isabs(path) else None
+
+
 def write_bundle(container_dir: str, spec: dict[str, object]) -> str:
     """Write `spec` as <container_dir>/config.json atomically; returns the bundle folder."""
     atomic_write(os.path.join(container_dir, "config.json"),

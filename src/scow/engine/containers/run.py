@@ -316,10 +316,18 @@ class ContainerLifecycle(ContainerBase):
                          user=user or config.get("User") or "",
                          workdir=workdir or config.get("WorkingDir") or "/", tty=tty,
                          hostname=config.get("Hostname") or "")
-        rootfs = self.store.driver.metadata(record.mount_id or "").get("MergedDir") or \
-            self.store.driver.layer_path(record.mount_id or "")
+        rootfs = self._running_rootfs(record)
         return exec_process(self.runc, record.id, cfg, rootfs, detach=detach, stdin=stdin,
                             stdout=stdout, stderr=stderr)
+
+    def _running_rootfs(self, record: ContainerRecord) -> str:
+        """The running container's rootfs as its bundle names it (no driver to open for an
+        exec); the driver's answer for a bundle that does not say."""
+        from scow.runtime.spec import bundle_rootfs
+
+        return bundle_rootfs(self.folder(record.id)) or (
+            self.store.driver.metadata(record.mount_id or "").get("MergedDir")
+            or self.store.driver.layer_path(record.mount_id or ""))
 
     def exec_run(self, name: str, cmd: str | list[str], *, stdout: bool = True,
                  stderr: bool = True, tty: bool = False, user: str = "", workdir: str = "",
