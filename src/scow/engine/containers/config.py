@@ -118,11 +118,19 @@ def _mac(value: str) -> str:
 
 def _exposed(image: dict[str, Any], opts: CreateOptions) -> dict[str, Any] | None:
     """The image's EXPOSE ports plus every published one (docker)."""
+    out = dict(image.get("ExposedPorts") or {})
+    out.update({k: {} for k in _port_bindings(opts)})
+    return out or None
+
+
+def _port_bindings(opts: CreateOptions) -> dict[str, list[dict[str, str]]]:
+    """PortBindings of the -p flags; without any, the parser (and its socket and ipaddress
+    imports) is not loaded: most creates publish nothing."""
+    if not opts.publish:
+        return {}
     from scow.network.ports import parse_publish
 
-    out = dict(image.get("ExposedPorts") or {})
-    out.update({k: {} for k in parse_publish(opts.publish)})
-    return out or None
+    return parse_publish(opts.publish)
 
 
 def _extra_hosts(items: list[str]) -> list[str] | None:
@@ -170,11 +178,9 @@ def _words(items: list[str], flag: str) -> list[str]:
 
 def network_host_config(opts: CreateOptions) -> dict[str, Any]:
     """The network fields of HostConfig."""
-    from scow.network.ports import parse_publish
-
     mode = "bridge" if opts.network in ("", "default") else opts.network
     return {"NetworkMode": mode,
-            "PortBindings": parse_publish(opts.publish) or None,
+            "PortBindings": _port_bindings(opts) or None,
             "PublishAllPorts": opts.publish_all, "Dns": _dns(opts.dns) or None,
             "DnsSearch": _words(opts.dns_search, "dns-search") or None,
             "DnsOptions": _words(opts.dns_options, "dns-option") or None,
