@@ -135,6 +135,8 @@ def _port_bindings(opts: CreateOptions) -> dict[str, list[dict[str, str]]]:
 
 def _extra_hosts(items: list[str]) -> list[str] | None:
     """--add-host HOST:IP (or HOST=IP), checked."""
+    if not items:
+        return None
     import ipaddress
 
     out = []
@@ -157,6 +159,8 @@ def _extra_hosts(items: list[str]) -> list[str] | None:
 
 def _dns(servers: list[str]) -> list[str]:
     """--dns: IP addresses only (each becomes a resolv.conf line)."""
+    if not servers:
+        return []  # ipaddress (its constants are built on import) is not loaded
     import ipaddress
 
     for server in servers:
