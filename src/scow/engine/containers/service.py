@@ -170,7 +170,9 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         if last >= 0:
             out = out[:last]
         if size:
-            out = [self._with_size(s) for s in out]
+            by_id = {r.id: r for r in records}
+            bases: dict[str, int] = {}  # image ID -> its layers' size, once per image
+            out = [self._with_size(s, by_id[s.id], bases) for s in out]
         return out
 
     def _summary(self, record: ContainerRecord, state: str, status: str,
@@ -198,9 +200,16 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         found = self.images.find(image)
         return image if found is not None and found.id == image_id else image_id
 
-    def _with_size(self, s: ContainerSummary) -> ContainerSummary:
-        rw, root_fs = self.sizes(s.id)
-        return s._replace(size_rw=rw, size_root_fs=root_fs)
+    def _with_size(self, s: ContainerSummary, record: ContainerRecord,
+                   bases: dict[str, int]) -> ContainerSummary:
+        """`sizes` of a listed record: its upper folder walked once, no second read of the
+        record, the image's size looked up once per image."""
+        mount_id = record.mount_id or ""
+        rw = self.store.driver.diff_size(mount_id, f"{mount_id}-init")
+        if record.image_id not in bases:
+            image = self.store.images.find(record.image_id)
+            bases[record.image_id] = self.store.layers.size(image.top_layer) if image else 0
+        return s._replace(size_rw=rw, size_root_fs=bases[record.image_id] + rw)
 
     def using_image(self, image_id: str) -> list[tuple[str, bool]]:
         """(short ID, running) of the containers made from `image_id` (for rmi)."""
