@@ -15,7 +15,6 @@ from scow.engine.containers.base import ContainerBase
 from scow.engine.containers.config import merge_env
 from scow.errors import Conflict, InvalidArgument
 from scow.osutil.locks import flocked
-from scow.runtime import exit_claim
 from scow.store.containers import ContainerRecord
 
 
@@ -97,7 +96,9 @@ class ContainerLifecycle(ContainerBase):
             return None
         self.cleanup(record)  # a previous run whose monitor died may still hold its mount
         folder = self.folder(record.id)
-        exit_claim.clear(folder)  # a done mark no monitor consumed is not this run's
+        from scow.runtime.exit_claim import clear
+
+        clear(folder)  # a done mark no monitor consumed is not this run's
         mount_id = record.mount_id or ""
         write_etc_files(folder, record.doc["Config"].get("Hostname", ""))  # if lost: again
         rootfs = self.store.driver.get(mount_id)
@@ -247,7 +248,9 @@ class ContainerLifecycle(ContainerBase):
     def claim_exit(self, container_id: str) -> contextlib.AbstractContextManager[None]:
         """Held by an attached `run` from before the start until `finish_attached` returns:
         the monitor then leaves the exit work to it (runtime/exit_claim.py)."""
-        return exit_claim.claimed(self.folder(container_id))
+        from scow.runtime.exit_claim import claimed
+
+        return claimed(self.folder(container_id))
 
     def wait_released(self, name: str) -> None:
         """Wait until the stopped container's monitor ran its cleanup (rootfs mount and
