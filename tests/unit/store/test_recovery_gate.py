@@ -73,3 +73,10 @@ def test_a_dead_owners_staging_entry_starts_recovery(store: Store, tmp_path: Pat
     assert recovery.needs_recovery(store)
     store.recover()
     assert not staged.exists()
+
+
+def test_a_container_layer_of_no_container_starts_recovery(store: Store) -> None:
+    with store.db.write() as tx:
+        tx.execute("INSERT INTO rw_layers VALUES (?, NULL, ?, 'ready', NULL, 0)",
+                   ("d" * 64, "e" * 64))
+    assert recovery.needs_recovery(store)
