@@ -10,11 +10,11 @@ LONG = """Check the store for consistency and optionally repair it.
 
 Each problem is reported as one of:
   pending     the normal leftover of a scow that died (an interrupted row, a stale lease or
-              staging entry, an unused layer, the mount of a dead build step); the next
-              scow command that writes recovers it on its own
+              staging entry, an unused layer, the mount of a stopped container or a dead build
+              step); the next scow command that writes recovers it on its own
   repairable  something only --repair fixes (an orphan folder, file, link or blob, a dangling
-              reference, loose file modes, network leftovers, the mount of a stopped
-              container); no image, container or volume is lost
+              reference, loose file modes, network leftovers); no image, container or
+              volume is lost
   damaged     what no repair can undo (a layer whose folder or content is gone)
 
 Exit status:

@@ -8,12 +8,11 @@ engine knows — which mounts under the root belong to running containers — an
 The exit rule (shared by every check, including the security and network ones):
 
 - 0: the store is sound. Nothing was found, or only *pending* leftovers of processes that died
-  (interrupted rows, stale leases and staging entries, unused layers, mounts of dead build
-  steps), which the next scow command that writes recovers on its own; or `--repair` fixed
-  everything that was not pending.
+  (interrupted rows, stale leases and staging entries, unused layers, mounts of stopped
+  containers or dead build steps), which the next scow command that writes recovers on its own;
+  or `--repair` fixed everything that was not pending.
 - 1: something needs `--repair`: a *repairable* problem (orphans, loose file modes, network
-  leftovers, the mount of a stopped container whose monitor died) is there (after a
-  `--repair`: one whose repair failed).
+  leftovers) is there (after a `--repair`: one whose repair failed).
 - 2: something is *damaged*: no repair can undo it; the user decides.
 
 `--repair` runs the fix of every finding (recovery for the pending ones), checks again and
@@ -162,12 +161,13 @@ def _stale_mounts(store: Store, containers: ContainerService, found: Findings) -
                                                                             "paused"):
             continue
         what = f"container {record.id[:12]}" if record else (f"layer {id[:12]}" if id else "?")
-        # recovery releases a dead owner's layer by itself; a stopped container's mount only
-        # along a recovery that a dead owner's row starts (store/recovery.py): --repair
+        # pending: the monitor's exit command releases a stopped container's mount (a killed
+        # monitor's: the next recovery a dead owner's row starts, rm, start or --repair);
+        # recovery releases a dead owner's layer by itself
         found.add("stale-mount", f"{point} ({what}) is mounted but no running container uses it",
                   lambda id=id, record=record, point=point:  # type: ignore[misc]
                   _unmount(store, containers, id, record, point),
-                  pending=id in dead_steps)
+                  pending=record is not None or id in dead_steps)
 
 
 def _unmount(store: Store, containers: ContainerService, id: str, record: object,
