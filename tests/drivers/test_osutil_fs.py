@@ -83,3 +83,45 @@ def test_backing_filesystem_and_d_type(tmp_path: os.PathLike[str]) -> None:
         assert mounts.fs_type_of(top) == "tmpfs"
     finally:
         syscalls.umount2(top, syscalls.MNT_DETACH)
+
+
+def _reference_size(top: str) -> int:
+    """moby's directory.Size, written plainly (os.walk + lstat): what dir_size must equal."""
+    total, seen = 0, set()
+    for folder, dirs, files in os.walk(top):
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
+            st = os.lstat(os.path.join(folder, name))
+            if st.st_nlink > 1 and (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            total += st.st_size
+    return total
+
+
+def test_dir_size_nested_links_sparse_and_deep(tmp_path: os.PathLike[str]) -> None:
+    top = os.fspath(tmp_path)
+    make_tree(top)
+    deep = top
+    for i in range(fs._MAX_OPEN_DIRS + 20):  # deeper than the descriptors it keeps open
+        deep = os.path.join(deep, f"d{i % 3}")
+        os.mkdir(deep)
+        with open(os.path.join(deep, "f"), "wb") as f:
+            f.write(b"x" * i)
+    os.link(os.path.join(top, "a/f"), os.path.join(deep, "same-inode"))
+    with open(os.path.join(top, "a/b/sparse"), "wb") as f:
+        f.truncate(1 << 30)  # st_size counts, as docker's walk counts it
+    os.symlink("a", os.path.join(top, "dirlink"))  # a link to a folder is not followed
+    for i in range(300):
+        os.mkdir(os.path.join(top, f"wide{i}"))
+    expected = _reference_size(top)
+    assert expected > 1 << 30
+    assert fs.dir_size(top) == expected
+    assert fs.dir_size(os.path.join(top, "missing")) == 0
+
+
+def test_dir_size_walks_without_leaking_descriptors(tmp_path: os.PathLike[str]) -> None:
+    before = len(os.listdir("/proc/self/fd"))
+    for i in range(50):
+        os.makedirs(os.path.join(tmp_path, f"x{i}", "y"))
+    assert fs.dir_size(os.fspath(tmp_path)) == 0
+    assert len(os.listdir("/proc/self/fd")) == before

@@ -56,7 +56,13 @@ def plan_copy(state: StageState, ctx: StepContext, c: ins.Copy, env: Mapping[str
     """Yield (spec, checksum, words shown in history) with any rootfs kept open meanwhile."""
     with ExitStack() as stack:
         root = _source_root(ctx, c, env, stack)
-        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="scow-copy-"))
+        tmps: list[str] = []
+
+        def tmp() -> str:  # made on first use: a COPY of context files needs none
+            if not tmps:
+                tmps.append(stack.enter_context(tempfile.TemporaryDirectory(prefix="scow-copy-")))
+            return tmps[0]
+
         entries: list[CopyEntry] = []
         sums: list[str] = []
         shown: list[str] = []
@@ -64,7 +70,7 @@ def plan_copy(state: StageState, ctx: StepContext, c: ins.Copy, env: Mapping[str
         for raw in c.sources:
             doc = _heredoc_for(c, raw)
             if doc is not None:
-                path = os.path.join(tmp, f"heredoc-{len(sums)}")
+                path = os.path.join(tmp(), f"heredoc-{len(sums)}")
                 with open(path, "w", encoding="utf-8") as f:
                     f.write(_expand_heredoc(doc, env, ctx.escape))
                 os.chmod(path, 0o644)
@@ -76,10 +82,10 @@ def plan_copy(state: StageState, ctx: StepContext, c: ins.Copy, env: Mapping[str
             shown.append(src)
             git = parse_git_ref(src)
             if git is not None:
-                dir_like |= _git(ctx, c, git, tmp, entries, sums)
+                dir_like |= _git(ctx, c, git, tmp(), entries, sums)
                 continue
             if is_url(src):
-                entries.append(_download(ctx, c, src, tmp, sums))
+                entries.append(_download(ctx, c, src, tmp(), sums))
                 continue
             _check_local(c, src)
             dir_like |= _local(root, c, src, entries, sums)

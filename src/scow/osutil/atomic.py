@@ -47,6 +47,20 @@ def atomic_write(path: str, data: bytes, mode: int = 0o644) -> None:
         f.write(data)
 
 
+def write_new(path: str, data: bytes, mode: int = 0o644, *, durable: bool = True) -> None:
+    """Create `path`, which must not exist, with `data`: for a file in a folder that is itself
+    new and not yet published (no reader can see a partial file, so no temp name and rename;
+    a killed writer leaves a folder its intent row rolls back). `durable` fsyncs the file;
+    the caller fsyncs the folder once for all its new entries."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    try:
+        os.write(fd, data)
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def rename_durably(src: str, dst: str) -> None:
     """Rename `src` to `dst` (files or folders) and fsync both parent folders."""
     os.replace(src, dst)

@@ -209,28 +209,50 @@ def copy_xattrs(src: str, dst: str) -> None:
 
 
 # -- sizes and removal -------------------------------------------------------------------------
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_MAX_OPEN_DIRS = 128  # deeper folders are walked by path (bounded descriptors)
+
+
 def dir_size(path: str) -> int:
     """Bytes under `path` as moby's directory.Size counts them: st_size of every non-folder
-    (symlinks: the target's length), hardlinked inodes once; vanished files are skipped."""
-    total = 0
+    (symlinks: the target's length), hardlinked inodes once; vanished files are skipped.
+
+    One pass: each folder is read once with scandir on its descriptor; a folder is known by
+    its d_type (no stat), every other entry is stat'ed once, relative to its folder's
+    descriptor (fstatat: no path walk from / per entry). At most `_MAX_OPEN_DIRS` folders
+    are open at once, one per level."""
     seen: set[tuple[int, int]] = set()
-    stack = [path]
-    while stack:
-        folder = stack.pop()
-        try:
-            it = os.scandir(folder)
-        except FileNotFoundError:
-            continue
-        with it:
+    try:
+        fd = os.open(path, _DIR_FLAGS)
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    return _size_under(fd, path, seen, 1)
+
+
+def _size_under(fd: int, path: str, seen: set[tuple[int, int]], depth: int) -> int:
+    """dir_size of the open folder `fd` (closed here); `path` names it for deep levels."""
+    total = 0
+    folders: list[str] = []
+    try:
+        with os.scandir(fd) as it:
             for entry in it:
                 try:
-                    st = entry.stat(follow_symlinks=False)
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.name)
+                    else:
+                        total += size_once(entry.stat(follow_symlinks=False), seen)
                 except FileNotFoundError:
                     continue
-                if stat.S_ISDIR(st.st_mode):
-                    stack.append(entry.path)
-                    continue
-                total += size_once(st, seen)
+        for name in folders:
+            sub = os.path.join(path, name)
+            try:
+                child = (os.open(name, _DIR_FLAGS, dir_fd=fd) if depth < _MAX_OPEN_DIRS
+                         else os.open(sub, _DIR_FLAGS))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            total += _size_under(child, sub, seen, depth + 1)
+    finally:
+        os.close(fd)
     return total
 
 

@@ -14,7 +14,8 @@ flock on <container_dir>/shim.lock while it lives, and then:
      writes "restarting", waits the back-off, `runc delete`s and creates and starts it again
      (the rootfs stays mounted, the log and the attach clients stay); else
   5. writes state.json "exited" with exit code and finish time, runs `runc delete`, runs the
-     exit command (an argv from shim.json), and exits.
+     exit command (an argv from shim.json) unless the attached `run` waiting for it did the
+     exit work itself (runtime/exit_claim.py), and exits.
 Configuration: <container_dir>/shim.json, written by monitor.start_container.
 """
 
@@ -34,7 +35,7 @@ import tempfile
 import time
 
 from scow.errors import ScowError
-from scow.runtime import attach, restart
+from scow.runtime import attach, exit_claim, restart
 from scow.runtime.health import HealthMonitor, probe_argv
 from scow.runtime.logdriver import LogWriter, log_file, open_writer
 from scow.runtime.reaper import reap_orphans
@@ -294,7 +295,9 @@ class Shim:
         except Exception:  # noqa: BLE001 - the record is best-effort once the process is gone
             pass
         argv = self.cfg.get("exit_command") or []
-        if argv:
+        if argv and exit_claim.done_by_waiter(self.cdir):
+            sys.stderr.write("exit work done by the waiting run\n")
+        elif argv:
             subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=120, check=False)
 

@@ -26,7 +26,7 @@ import stat
 from dataclasses import dataclass, field
 
 from scow.errors import InvalidArgument
-from scow.osutil.atomic import atomic_write
+from scow.osutil.atomic import atomic_write, write_new
 from scow.runtime.capabilities import DEFAULT_CAPS, container_caps
 from scow.runtime.seccomp import seccomp_section
 from scow.runtime.user import resolve_user
@@ -283,14 +283,21 @@ def host_devices(top: str = "/dev") -> list[dict[str, object]]:
 
 
 def write_etc_files(container_dir: str, hostname: str) -> None:
-    """Write hostname, hosts and resolv.conf into the container folder unless they exist."""
+    """Write hostname, hosts and resolv.conf into the container folder unless they exist
+    with content. Not fsynced: create writes them, and every start writes again what a power
+    loss took (a missing or empty file; none of the three is ever empty)."""
     hosts = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
              f"127.0.1.1\t{hostname}\n" if hostname else "127.0.0.1\tlocalhost\n")
     files = {"hostname": f"{hostname}\n", "hosts": hosts, "resolv.conf": host_resolv_conf()}
     for name, text in files.items():
         path = os.path.join(container_dir, name)
-        if not os.path.exists(path):
-            atomic_write(path, text.encode())
+        try:
+            if os.stat(path).st_size > 0:
+                continue
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        write_new(path, text.encode(), durable=False)
 
 
 def host_resolv_conf() -> str:
@@ -303,6 +310,17 @@ def host_resolv_conf() -> str:
     keep = [ln for ln in lines if not (ln.startswith("nameserver") and
                                        (" 127." in ln or " ::1" in ln))]
     return "\n".join(keep) + "\n"
+
+
+def bundle_rootfs(container_dir: str) -> str | None:
+    """root.path of <container_dir>/config.json (the rootfs of the container's current run);
+    None when there is no readable bundle."""
+    try:
+        with open(os.path.join(container_dir, "config.json"), "rb") as f:
+            path = json.loads(f.read())["root"]["path"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return path if isinstance(path, str) and os.path.isabs(path) else None
 
 
 def write_bundle(container_dir: str, spec: dict[str, object]) -> str:

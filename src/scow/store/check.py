@@ -94,8 +94,7 @@ def check_store(store: Store, *, quick: bool = False, quiet: bool | None = None)
 
 
 def _rerun_recover(store: Store) -> None:
-    store._recovered = False
-    store.recover()
+    store.recover(full=True)
 
 
 def _interrupted(store: Store, found: Findings) -> None:

@@ -265,23 +265,34 @@ class Database:
         self.upgraded_from = version
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE); commits on success, rolls back on error."""
+    def write(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE); commits on success, rolls back on error.
+
+        Not `durable`: the commit does not fsync the WAL (synchronous=NORMAL for it), for
+        rows a power loss may take because recovery rebuilds them, such as a live process's
+        lease (after a power loss no process is live). The next durable commit makes it
+        durable too: the WAL is one file, synced up to its end."""
+        if not durable:
+            self.conn.execute("PRAGMA synchronous=NORMAL")
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise _translate(exc, "begin metadata transaction") from exc
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        try:
-            self.conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            with contextlib.suppress(sqlite3.Error):
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _translate(exc, "begin metadata transaction") from exc
+            try:
+                yield self.conn
+            except BaseException:
                 self.conn.execute("ROLLBACK")
-            raise _translate(exc, "commit metadata transaction") from exc
+                raise
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+                raise _translate(exc, "commit metadata transaction") from exc
+        finally:
+            if not durable:
+                self.conn.execute("PRAGMA synchronous=FULL")
 
     def query(self, sql: str, args: tuple[object, ...] = ()) -> list[sqlite3.Row]:
         try:

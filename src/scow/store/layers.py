@@ -191,18 +191,27 @@ class LayerStore:
 
     # -- leases and release ---------------------------------------------------------------
     def take_lease(self, chain: str) -> None:
-        with self.db.write() as tx:
+        """Hold `chain` for this process (not durable: a power loss ends every holder)."""
+        with self.db.write(durable=False) as tx:
             if not tx.execute("SELECT 1 FROM layers WHERE chain_id = ? AND state = 'ready'",
                               (chain,)).fetchall():
                 raise LayerNotFound(f"hold layer {short_id(chain)}: not found")
             tx.execute("INSERT INTO leases VALUES (?, ?, ?)", (self.owner.name, chain, time.time()))
 
     def release_lease(self, chain: str) -> list[ChainID]:
-        """Drop one of this process's leases on `chain`; deletes what is then unused."""
-        with self.db.write() as tx:
+        """Drop one of this process's leases on `chain`; deletes what is then unused.
+
+        The lease goes in a commit that is not durable (a lease a power loss brings back
+        has a dead owner: recovery drops it); a layer that goes with it is marked
+        ``removing`` durably before its files go."""
+        with self.db.write(durable=False) as tx:
             tx.execute("DELETE FROM leases WHERE rowid IN (SELECT rowid FROM leases "
                        "WHERE owner = ? AND chain_id = ? LIMIT 1)", (self.owner.name, chain))
             doomed = self._mark_unused(tx, chain)
+        if doomed:
+            with self.db.write() as tx:  # a durable commit: the marks above are on disk
+                tx.executemany("UPDATE layers SET owner = ? WHERE cache_id = ?",
+                               [(self.owner.name, d.cache_id) for d in doomed])
         return self._delete(doomed)
 
     def release(self, chain: str | None) -> list[ChainID]:

@@ -69,8 +69,45 @@ class Recoverable(Protocol):
     def layers(self) -> LayerStore: ...
 
 
-def recover(store: Recoverable) -> list[str]:
-    """Everything above, in order; returns one line per thing recovered or left."""
+_IN_FLIGHT_SQL = """SELECT owner FROM containers WHERE state != 'ready'
+ UNION SELECT owner FROM layers WHERE state != 'ready'
+ UNION SELECT owner FROM rw_layers WHERE state != 'ready'
+ UNION SELECT owner FROM leases"""
+
+# Ready layers nothing references (what an rmi killed between its two transactions leaves):
+# one indexed query over the leaves, where `unused_ready_layers` asks once per layer; or a
+# ready container layer whose container row is gone.
+_UNUSED_SQL = """SELECT 1 FROM layers AS l WHERE l.state = 'ready'
+ AND NOT EXISTS (SELECT 1 FROM layers WHERE parent = l.chain_id AND state != 'removing')
+ AND NOT EXISTS (SELECT 1 FROM images WHERE top_layer = l.chain_id)
+ AND NOT EXISTS (SELECT 1 FROM rw_layers WHERE parent = l.chain_id AND state != 'removing')
+ AND NOT EXISTS (SELECT 1 FROM leases WHERE chain_id = l.chain_id)
+ UNION ALL SELECT 1 FROM rw_layers WHERE state = 'ready'
+ AND owner_container NOT IN (SELECT id FROM containers) LIMIT 1"""
+
+
+def needs_recovery(store: Recoverable) -> bool:
+    """Whether a dead owner left work behind, without a scan of the owner tokens: the owners
+    of unfinished rows and leases (one query; live ones are processes at work now, so this
+    probes O(work in flight) tokens, never every token), the owners of <root>/tmp entries
+    (work in flight too), ready layers nothing references and container layers of no
+    container."""
+    owners = {r[0] for r in store.db.query(_IN_FLIGHT_SQL)}
+    if any(is_dead(store, owner) for owner in owners):
+        return True
+    return bool(stale_tmp(store)) or bool(store.db.query(_UNUSED_SQL))
+
+
+def recover(store: Recoverable, *, full: bool = False) -> list[str]:
+    """Everything above, in order, when `needs_recovery` finds a dead owner's work (or
+    `full`: `system check --repair`); returns one line per thing recovered or left.
+
+    A root with nothing to recover costs one query and one listdir of <root>/tmp: the scans
+    of step 5 (every container's mount, every blob) and the owner-token reaping of step 6
+    run only along a recovery (a dead owner's leftover rootfs mount or config blob waits for
+    the next one, or for `system check --repair`)."""
+    if not full and not needs_recovery(store):
+        return []
     done = recover_containers(store)
     done += recover_layers(store)
     done += recover_unreferenced(store)

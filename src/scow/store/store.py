@@ -116,15 +116,15 @@ class Store:
         os.makedirs(path, mode=0o710, exist_ok=True)
         return path
 
-    def recover(self) -> list[str]:
+    def recover(self, *, full: bool = False) -> list[str]:
         """Once per process, before its first write: roll back what dead processes left
-        (store/recovery.py)."""
+        (store/recovery.py; `full`: every step, even when no dead owner's work is found)."""
         with self._recover_lock:
-            if self._recovered:
+            if self._recovered and not full:
                 return []
             self._recovered = True
             modes.tighten_if_old(self.root)  # a root made by an older scow: 0711, 0644 scow.db
-            return recovery.recover(self)
+            return recovery.recover(self, full=full)
 
     def tmp_path(self, suffix: str) -> str:
         """A staging path in <root>/tmp owned by this process (removed if it dies)."""

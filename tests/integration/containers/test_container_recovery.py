@@ -136,3 +136,53 @@ def test_inspect_container(sc: Scow) -> None:
     assert "SizeRw" not in sc.inspect("seen")
     assert sc.out("inspect", "--format", "{{.State.Running}} {{.Config.Image}}",
                   "seen") == "true bb:1\n"
+
+
+def test_start_writes_again_the_etc_files_a_power_loss_took(one: Scow) -> None:
+    """create writes hostname, hosts and resolv.conf without fsync; a power loss can leave
+    them missing or empty (created, data not yet on disk), and the next start writes them."""
+    one("create", "--name", "lost", "--network", "none", "--hostname", "box", "bb:1", "sh", "-c",
+        "cat /etc/hostname /etc/hosts")
+    folder = one.root / "containers" / one.full_id("lost")
+    (folder / "hostname").write_bytes(b"")  # what delayed allocation can leave
+    (folder / "hosts").unlink()
+    out = one.out("start", "-a", "lost")
+    assert out.splitlines()[0] == "box"
+    assert "127.0.1.1\tbox" in out
+
+
+def test_attached_run_does_its_exit_work_itself(one: Scow) -> None:
+    """The waiting `run` releases the mount and removes a --rm container itself; the monitor
+    then finds the work done and runs no exit command (exactly one of them does it)."""
+    proc = one("run", "--network", "none", "--name", "kept", "bb:1", "sh", "-c", "exit 3",
+               check=False)
+    assert proc.returncode == 3
+    folder = one.root / "containers" / one.full_id("kept")
+    state = one.state("kept")
+    wait_for(lambda: not pid_alive(state["shim_pid"]), what="the monitor to exit")
+    assert (folder / "shim.log").read_text().count("exit work done by the waiting run") == 1
+    assert not (folder / "exit.done").exists()
+    if one.driver == "overlay2":
+        assert not _mounted(one)
+    assert one("run", "--rm", "--network", "none", "bb:1", "true").returncode == 0
+    assert one.out("ps", "-aq") == one.out("ps", "-aq", "--filter", "name=kept")
+
+
+def test_killed_run_rm_is_removed_by_the_monitor(one: Scow) -> None:
+    """A `run --rm` killed while it waits: its claim goes with it, the monitor's exit command
+    does the work and the container is removed."""
+    import subprocess
+
+    from tests.integration.containers.kit import env
+
+    proc = subprocess.Popen(one.argv("run", "--rm", "--network", "none", "--name", "brief",
+                                     "bb:1", "sleep", "1"),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env())
+    wait_for(lambda: one.out("ps", "-q", "--filter", "name=brief") != "",
+             what="the container to run")
+    proc.kill()
+    proc.wait()
+    wait_for(lambda: one.out("ps", "-aq", "--filter", "name=brief") == "", timeout=30,
+             what="the monitor to remove the container")
+    assert not _mounted(one)

@@ -4,8 +4,8 @@ be run)."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
-import time
 
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
@@ -34,33 +34,32 @@ def run(opts: Options, ctx: Context) -> int:
     except ScowError as exc:
         return _fail(exc)
     containers = ctx.engine.containers
+    with contextlib.ExitStack() as claim:
+        if not opts.detach:  # the exit work is this process's, not the monitor's (below)
+            claim.enter_context(containers.claim_exit(container_id))
+        try:
+            started = containers.start(container_id, attach=not opts.detach)
+        except Exception as exc:  # docker run: whatever fails before the container runs is 125
+            claim.close()  # a monitor that did start does its own exit work
+            if opts.rm:
+                _remove_quietly(ctx, container_id)
+            if isinstance(exc, ScowError):
+                return _fail(exc)
+            if ctx.debug:
+                raise
+            return _fail(InternalError(f"internal error: {type(exc).__name__}: {exc}"))
+        if opts.detach:
+            ctx.out(container_id)
+            return 0
+        from scow.cli.attach_io import pump
 
-    try:
-        started = containers.start(container_id, attach=not opts.detach)
-    except Exception as exc:  # docker run: whatever fails before the container runs is 125
-        if opts.rm:
-            _remove_quietly(ctx, container_id)
-        if isinstance(exc, ScowError):
-            return _fail(exc)
-        if ctx.debug:
-            raise
-        return _fail(InternalError(f"internal error: {type(exc).__name__}: {exc}"))
-    if opts.detach:
-        ctx.out(container_id)
-        return 0
-    from scow.cli.attach_io import pump
-
-    code = None
-    if started is not None and started.attach is not None:
-        code = pump(started.attach, stdin=_attaches_stdin(opts), tty=opts.tty,
-                    streams=_streams(opts))
-    if code is None:
-        code = containers.wait(container_id)
-    else:  # as `wait`: the mount and the network are released when run returns
-        containers.wait_released(container_id)
-    if opts.rm:
-        _wait_removed(ctx, container_id)
-    return code
+        code = None
+        if started is not None and started.attach is not None:
+            code = pump(started.attach, stdin=_attaches_stdin(opts), tty=opts.tty,
+                        streams=_streams(opts))
+        # the exit work (mount, network, --rm) is done here, as docker's run returns after it
+        done = containers.finish_attached(container_id)
+        return done if code is None else code
 
 
 def _attaches_stdin(opts: Options) -> bool:
@@ -81,16 +80,6 @@ def _fail(exc: ScowError) -> int:
     if code == 125:
         sys.stderr.write("See 'scow run --help'.\n")
     return code
-
-
-def _wait_removed(ctx: Context, container_id: str, timeout: float = 30.0) -> None:
-    """--rm: the monitor's exit command removes the container; wait for it like docker."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not ctx.engine.containers.exists(container_id):
-            return
-        time.sleep(0.05)
-    _remove_quietly(ctx, container_id)
 
 
 def _remove_quietly(ctx: Context, container_id: str) -> None:

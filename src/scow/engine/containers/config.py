@@ -203,15 +203,24 @@ def _mac(value: str) -> str:
 def _exposed(image: dict[str, Any], opts: CreateOptions) -> dict[str, Any] | None:
     """The image's EXPOSE ports plus every published one (docker)."""
     out = dict(image.get("ExposedPorts") or {})
-    if opts.publish:  # scow.network.ports loads socket: only for -p (start-up)
-        from scow.network.ports import parse_publish
-
-        out.update({k: {} for k in parse_publish(opts.publish)})
+    out.update({k: {} for k in _port_bindings(opts)})
     return out or None
+
+
+def _port_bindings(opts: CreateOptions) -> dict[str, list[dict[str, str]]]:
+    """PortBindings of the -p flags; without any, the parser (and its socket and ipaddress
+    imports) is not loaded: most creates publish nothing."""
+    if not opts.publish:
+        return {}
+    from scow.network.ports import parse_publish
+
+    return parse_publish(opts.publish)
 
 
 def _extra_hosts(items: list[str]) -> list[str] | None:
     """--add-host HOST:IP (or HOST=IP), checked."""
+    if not items:
+        return None
     import ipaddress
 
     out = []
@@ -234,6 +243,8 @@ def _extra_hosts(items: list[str]) -> list[str] | None:
 
 def _dns(servers: list[str]) -> list[str]:
     """--dns: IP addresses only (each becomes a resolv.conf line)."""
+    if not servers:
+        return []  # ipaddress (its constants are built on import) is not loaded
     import ipaddress
 
     for server in servers:
@@ -257,19 +268,11 @@ def network_host_config(opts: CreateOptions) -> dict[str, Any]:
     """The network fields of HostConfig."""
     mode = "bridge" if opts.network in ("", "default") else opts.network
     return {"NetworkMode": mode,
-            "PortBindings": _port_bindings(opts.publish),
+            "PortBindings": _port_bindings(opts) or None,
             "PublishAllPorts": opts.publish_all, "Dns": _dns(opts.dns) or None,
             "DnsSearch": _words(opts.dns_search, "dns-search") or None,
             "DnsOptions": _words(opts.dns_options, "dns-option") or None,
             "ExtraHosts": _extra_hosts(opts.add_hosts)}
-
-
-def _port_bindings(publish: list[str]) -> dict[str, Any] | None:
-    if not publish:  # scow.network.ports loads socket: only for -p (start-up)
-        return None
-    from scow.network.ports import parse_publish
-
-    return parse_publish(publish) or None
 
 
 def host_config(opts: CreateOptions) -> dict[str, Any]:

@@ -95,16 +95,21 @@ class ContainerLifecycle(ContainerBase):
             yield
 
     def _start(self, record: ContainerRecord, attach: bool) -> Started | None:
+        from scow.format.units import parse_size
         from scow.runtime.logdriver import monitor_fields
         from scow.runtime.monitor import MonitorOptions, start_container, write_restart_policy
-        from scow.runtime.spec import make_spec, write_bundle
+        from scow.runtime.spec import make_spec, write_bundle, write_etc_files
 
         st = self.state(record)
         if st is not None and st.status in ("running", "restarting"):
             return None
         self.cleanup(record)  # a previous run whose monitor died may still hold its mount
         folder = self.folder(record.id)
+        from scow.runtime.exit_claim import clear
+
+        clear(folder)  # a done mark no monitor consumed is not this run's
         mount_id = record.mount_id or ""
+        write_etc_files(folder, record.doc["Config"].get("Hostname", ""))  # if lost: again
         rootfs = self.store.driver.get(mount_id)
         self._set_mounted(record.id, True)
         try:
@@ -288,6 +293,13 @@ class ContainerLifecycle(ContainerBase):
         stop_monitor(self.folder(record.id), record.id, self.runc, timeout=0, signal="KILL")
         self._monitor_gone(record)
 
+    def claim_exit(self, container_id: str) -> contextlib.AbstractContextManager[None]:
+        """Held by an attached `run` from before the start until `finish_attached` returns:
+        the monitor then leaves the exit work to it (runtime/exit_claim.py)."""
+        from scow.runtime.exit_claim import claimed
+
+        return claimed(self.folder(container_id))
+
     def wait_released(self, name: str) -> None:
         """Wait until the stopped container's monitor ran its cleanup (rootfs mount and
         network released), as `wait` does."""
@@ -358,10 +370,18 @@ class ContainerLifecycle(ContainerBase):
                          user=user or config.get("User") or "",
                          workdir=workdir or config.get("WorkingDir") or "/", tty=tty,
                          hostname=config.get("Hostname") or "")
-        rootfs = self.store.driver.metadata(record.mount_id or "").get("MergedDir") or \
-            self.store.driver.layer_path(record.mount_id or "")
+        rootfs = self._running_rootfs(record)
         return exec_process(self.runc, record.id, cfg, rootfs, detach=detach, stdin=stdin,
                             stdout=stdout, stderr=stderr)
+
+    def _running_rootfs(self, record: ContainerRecord) -> str:
+        """The running container's rootfs as its bundle names it (no driver to open for an
+        exec); the driver's answer for a bundle that does not say."""
+        from scow.runtime.spec import bundle_rootfs
+
+        return bundle_rootfs(self.folder(record.id)) or (
+            self.store.driver.metadata(record.mount_id or "").get("MergedDir")
+            or self.store.driver.layer_path(record.mount_id or ""))
 
     def exec_run(self, name: str, cmd: str | list[str], *, stdout: bool = True,
                  stderr: bool = True, tty: bool = False, user: str = "", workdir: str = "",

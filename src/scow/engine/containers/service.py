@@ -185,7 +185,9 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
         if last >= 0:
             out = out[:last]
         if size:
-            out = [self._with_size(s) for s in out]
+            by_id = {r.id: r for r in records}
+            bases: dict[str, int] = {}  # image ID -> its layers' size, once per image
+            out = [self._with_size(s, by_id[s.id], bases) for s in out]
         return out
 
     def _summary(self, record: ContainerRecord, state: str, status: str,
@@ -219,9 +221,16 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
             memo[image, image_id] = shown
         return shown
 
-    def _with_size(self, s: ContainerSummary) -> ContainerSummary:
-        rw, root_fs = self.sizes(s.id)
-        return s._replace(size_rw=rw, size_root_fs=root_fs)
+    def _with_size(self, s: ContainerSummary, record: ContainerRecord,
+                   bases: dict[str, int]) -> ContainerSummary:
+        """`sizes` of a listed record: its upper folder walked once, no second read of the
+        record, the image's size looked up once per image."""
+        mount_id = record.mount_id or ""
+        rw = self.store.driver.diff_size(mount_id, f"{mount_id}-init")
+        if record.image_id not in bases:
+            image = self.store.images.find(record.image_id)
+            bases[record.image_id] = self.store.layers.size(image.top_layer) if image else 0
+        return s._replace(size_rw=rw, size_root_fs=bases[record.image_id] + rw)
 
     def using_image(self, image_id: str) -> list[tuple[str, bool]]:
         """(short ID, running) of the containers made from `image_id` (for rmi)."""
@@ -287,6 +296,23 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
         self.cleanup(record)
         if record.doc["HostConfig"].get("AutoRemove"):
             self.remove(container_id, volumes=True)
+
+    def finish_attached(self, container_id: str) -> int:
+        """The exit work of an attached `run`, done by the waiting process itself (under its
+        `claim_exit`) instead of by the monitor's exit command: wait for the exit, release
+        the mount and network, remove the container for --rm; its exit code."""
+        from scow.runtime.monitor import wait as wait_monitor
+
+        record = self.records.get(container_id)
+        folder = self.folder(record.id)
+        code = wait_monitor(folder, record.id, self.runc).exit_code
+        self.cleanup(record)
+        if record.doc["HostConfig"].get("AutoRemove"):
+            self.remove(record.id, volumes=True)
+        from scow.runtime.exit_claim import mark_done
+
+        mark_done(folder)
+        return code
 
     def reap(self, record: ContainerRecord) -> None:
         """Stop and release what an interrupted create or rm left running (store recovery)."""

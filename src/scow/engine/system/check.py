@@ -161,7 +161,9 @@ def _stale_mounts(store: Store, containers: ContainerService, found: Findings) -
                 "running", "paused", "restarting"):  # restarting: the monitor keeps the mount
             continue
         what = f"container {record.id[:12]}" if record else (f"layer {id[:12]}" if id else "?")
-        # recovery releases a stopped container's mount and a dead owner's layer by itself
+        # pending: the monitor's exit command releases a stopped container's mount (a killed
+        # monitor's: the next recovery a dead owner's row starts, rm, start or --repair);
+        # recovery releases a dead owner's layer by itself
         found.add("stale-mount", f"{point} ({what}) is mounted but no running container uses it",
                   lambda id=id, record=record, point=point:  # type: ignore[misc]
                   _unmount(store, containers, id, record, point),
