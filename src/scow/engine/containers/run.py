@@ -95,7 +95,6 @@ class ContainerLifecycle(ContainerBase):
             yield
 
     def _start(self, record: ContainerRecord, attach: bool) -> Started | None:
-        from scow.format.units import parse_size
         from scow.runtime.logdriver import monitor_fields
         from scow.runtime.monitor import MonitorOptions, start_container, write_restart_policy
         from scow.runtime.spec import make_spec, write_bundle, write_etc_files
