@@ -48,6 +48,9 @@ class MonitorOptions:
     log_max_size: int = -1  # bytes; -1 = never rotate
     log_max_file: int = 1
     exit_command: tuple[str, ...] = ()  # run by the monitor once the container has stopped
+    # the event log: the monitor appends the container's `die` to it
+    events_root: str = ""  # the store's root ("" = write no events)
+    event_attributes: tuple[tuple[str, str], ...] = ()  # the container's labels, image, name
 
 
 def start_container(container_dir: str, container_id: str, runc: Runc,
@@ -61,7 +64,8 @@ def start_container(container_dir: str, container_id: str, runc: Runc,
     cfg = {"id": container_id, "bundle": container_dir, "runc": runc.path,
            "runc_root": runc.root, "tty": opts.tty, "stdin": opts.open_stdin,
            "log_max_size": opts.log_max_size, "log_max_file": opts.log_max_file,
-           "exit_command": list(opts.exit_command)}
+           "exit_command": list(opts.exit_command),
+           "events_root": opts.events_root, "event_attributes": dict(opts.event_attributes)}
     atomic_write(os.path.join(container_dir, "shim.json"), json.dumps(cfg).encode(), 0o600)
     ready_r, ready_w = os.pipe()
     go_r, go_w = os.pipe()

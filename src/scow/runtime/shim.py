@@ -27,6 +27,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from typing import Any
 
 from scow.errors import ScowError
@@ -46,6 +47,7 @@ class Shim:
         self.cid: str = self.cfg["id"]
         self.runc = Runc(self.cfg["runc"], self.cfg["runc_root"])
         self.ready_fd = ready_fd
+        self.started = 0.0  # monotonic time of `runc start`
         self.state = ContainerState(shim_pid=os.getpid())
         self.outputs: dict[int, str] = {}  # fd -> stream name
         self.stdin_fd: int | None = None
@@ -128,6 +130,7 @@ class Shim:
 
     def start(self) -> None:
         self.runc.start(self.cid)
+        self.started = time.monotonic()
         self.state = self.state._replace(status="running", started_at=rfc3339nano())
         write_state(self.cdir, self.state)
 
@@ -221,6 +224,7 @@ class Shim:
     def finish(self, exit_code: int, error: str = "") -> None:
         self.state = self.state.exited(exit_code, error)
         write_state(self.cdir, self.state)
+        self._log_die(exit_code)
         for c in self.clients:
             try:
                 c.sendall(attach.frame(attach.EXIT, str(exit_code).encode()))
@@ -235,6 +239,21 @@ class Shim:
         if argv:
             subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=120, check=False)
+
+
+    def _log_die(self, exit_code: int) -> None:
+        """Append docker's `die` of the container to the root's event log (the monitor is the
+        one process that sees every exit, whoever caused it)."""
+        root = self.cfg.get("events_root") or ""
+        if not root:
+            return
+        from scow.events import EventLog, make_event
+
+        attrs = dict(self.cfg.get("event_attributes") or {})
+        attrs["exitCode"] = str(exit_code)
+        if self.started:  # docker 23+: how long the process ran, in whole seconds
+            attrs["execDuration"] = str(max(0, int(time.monotonic() - self.started)))
+        EventLog(root).append(make_event("container", "die", self.cid, attrs))
 
 
 def _wait_status(pid: int) -> int:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from scow.blobs.store import BlobStore
 from scow.drivers.base import Driver
+from scow.events.log import EventLog
 from scow.osutil.locks import OwnerToken
 from scow.store import modes, recovery
 from scow.store.containers import ContainerRecord, ContainerStore
@@ -66,6 +67,12 @@ class Store:
         # set by the engine: deletes the runc container of a build step (by its step ID)
         # whose scow died, before its held writable layer is removed
         self.step_reaper: Callable[[str], None] | None = None
+
+    @cached_property
+    def events(self) -> EventLog:
+        """The root's event log (<root>/events/, scow/events/log.py): every change is
+        appended there by the engine and by container monitors."""
+        return EventLog(self.root)
 
     @cached_property
     def driver(self) -> Driver:

@@ -56,6 +56,8 @@ class ContainerFilesystem(ContainerBase):
             self.store.layers.release_lease(layer.chain_id)
         if ref is not None:
             self.store.refs.add(ref, new.id)
+        self.event(record, "commit", {"comment": message, "imageID": new.id,
+                                      "imageRef": str(ref) if ref is not None else ""})
         return new.id
 
     @contextlib.contextmanager
@@ -99,3 +101,4 @@ class ContainerFilesystem(ContainerBase):
             write_tree(root, out)
         finally:
             self.store.driver.put(mount_id)
+        self.event(record, "export")

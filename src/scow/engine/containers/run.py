@@ -29,7 +29,7 @@ class ExecResult(NamedTuple):
 if TYPE_CHECKING:
     from scow.runtime.attach import AttachConnection
     from scow.runtime.logs import LogEntry
-    from scow.runtime.monitor import Started
+    from scow.runtime.monitor import MonitorOptions, Started
     from scow.runtime.spec import Mount, RunConfig
     from scow.runtime.state import ContainerState
 
@@ -62,6 +62,26 @@ def _exec_isolation(host: dict[str, Any]) -> dict[str, Any]:
     caps = container_caps(host.get("CapAdd") or (), host.get("CapDrop") or (),
                           privileged=privileged)
     return {"caps": tuple(caps), "no_new_privileges": nnp}
+
+
+def _exec_event_id(argv: list[str]) -> tuple[str, str]:
+    """A new exec ID and the command as docker's exec_create/exec_start actions show it."""
+    from scow.ids import random_id
+
+    return random_id(), " ".join(argv)
+
+
+def _signal_number(name: str) -> str:
+    """docker's `signal` attribute: the number ("15") of a name, "SIGTERM" or "15"."""
+    import signal as signals
+
+    text = name.upper().removeprefix("SIG")
+    if text.isdigit():
+        return text
+    try:
+        return str(int(signals.Signals["SIG" + text]))
+    except KeyError:
+        return text
 
 
 class ContainerLifecycle(ContainerBase):
@@ -112,11 +132,26 @@ class ContainerLifecycle(ContainerBase):
                 log_max_file=int(log.get("max-file", "1")),
                 exit_command=(sys.executable, "-m", "scow", "--root", self.store.root,
                               "container", "cleanup", record.id))
-            return start_container(folder, record.id, self.runc, opts, attach=attach)
+            opts = self._with_events(opts, record)
+            if attach:
+                self.event(record, "attach")
+            started = start_container(folder, record.id, self.runc, opts, attach=attach)
         except BaseException:
             with contextlib.suppress(Exception):
                 self.cleanup(record)
             raise
+        self.volume_events(record, "mount")
+        self.event(record, "start")
+        return started
+
+    def _with_events(self, opts: MonitorOptions, record: ContainerRecord) -> MonitorOptions:
+        """The monitor writes the container's `die` to the root's event log."""
+        from dataclasses import replace
+
+        from scow.engine.events import container_attributes
+
+        return replace(opts, events_root=self.store.root,
+                       event_attributes=tuple(container_attributes(record).items()))
 
     def run_config(self, record: ContainerRecord, rootfs: str, netns: str = "") -> RunConfig:
         """What the OCI spec of the container's next run is made from: its config, mounts and
@@ -192,6 +227,7 @@ class ContainerLifecycle(ContainerBase):
             if self._is_mounted(record.id):
                 self.store.driver.put(record.mount_id or "")
                 self._set_mounted(record.id, False)
+                self.volume_events(record, "unmount")
             if remove_runtime or st is not None:
                 with contextlib.suppress(Exception):
                     if self.runc.state(record.id) is not None:
@@ -209,10 +245,15 @@ class ContainerLifecycle(ContainerBase):
             timeout = config.get("StopTimeout") if config.get("StopTimeout") is not None else 10
         sig = signal or config.get("StopSignal") or "TERM"
         self._unpause(record)
+        running = self.state(record)
+        if running is not None and running.status == "running":
+            self.event(record, "kill", {"signal": _signal_number(sig)})
         st = stop_monitor(self.folder(record.id), record.id, self.runc, timeout=float(timeout),
                           signal=sig.removeprefix("SIG"))
         self._monitor_gone(record)
         self.cleanup(record)
+        if running is not None and running.status == "running":
+            self.event(record, "stop")  # docker: none for a container that was not running
         return st
 
     def restart(self, name: str, *, timeout: float | None = None,
@@ -220,6 +261,7 @@ class ContainerLifecycle(ContainerBase):
         """docker restart: stop (as `stop` does), then start."""
         self.stop(name, timeout=timeout, signal=signal)
         self.start(name)
+        self.event(self.records.get(name), "restart")
 
     def kill(self, name: str, signal: str = "KILL") -> None:
         """docker kill: send `signal` to the running container; Conflict if it is not running."""
@@ -230,6 +272,7 @@ class ContainerLifecycle(ContainerBase):
         if st is None or st.status != "running":
             raise Conflict(f"cannot kill container: {name}: container {record.id} is not "
                            "running")
+        self.event(record, "kill", {"signal": _signal_number(signal)})
         kill_monitor(self.folder(record.id), record.id, self.runc,
                      signal.upper().removeprefix("SIG"))
 
@@ -238,6 +281,7 @@ class ContainerLifecycle(ContainerBase):
         from scow.runtime.monitor import stop as stop_monitor
 
         self._unpause(record)
+        self.event(record, "kill", {"signal": _signal_number("KILL")})
         stop_monitor(self.folder(record.id), record.id, self.runc, timeout=0, signal="KILL")
         self._monitor_gone(record)
 
@@ -270,12 +314,14 @@ class ContainerLifecycle(ContainerBase):
             raise Conflict(f"Container {record.id} is not running")
         self.runc.pause(record.id)
         open(os.path.join(self.folder(record.id), "paused"), "w").close()
+        self.event(record, "pause")
 
     def unpause(self, name: str) -> None:
         """docker unpause; Conflict unless the container is paused."""
         record = self.records.get(name)
         if not self._unpause(record):
             raise Conflict(f"Container {record.id} is not paused")
+        self.event(record, "unpause")
 
     def _unpause(self, record: ContainerRecord) -> bool:
         marker = os.path.join(self.folder(record.id), "paused")
@@ -310,8 +356,14 @@ class ContainerLifecycle(ContainerBase):
                          hostname=config.get("Hostname") or "")
         rootfs = self.store.driver.metadata(record.mount_id or "").get("MergedDir") or \
             self.store.driver.layer_path(record.mount_id or "")
-        return exec_process(self.runc, record.id, cfg, rootfs, detach=detach, stdin=stdin,
+        exec_id, shown = _exec_event_id(argv)
+        self.event(record, f"exec_create: {shown}", {"execID": exec_id})
+        self.event(record, f"exec_start: {shown}", {"execID": exec_id})
+        code = exec_process(self.runc, record.id, cfg, rootfs, detach=detach, stdin=stdin,
                             stdout=stdout, stderr=stderr)
+        if code is not None:
+            self.event(record, "exec_die", {"execID": exec_id, "exitCode": code})
+        return code
 
     def exec_run(self, name: str, cmd: str | list[str], *, stdout: bool = True,
                  stderr: bool = True, tty: bool = False, user: str = "", workdir: str = "",
@@ -362,7 +414,9 @@ class ContainerLifecycle(ContainerBase):
         st = self.state(record)
         if st is None or st.status != "running":
             raise Conflict("You cannot attach to a stopped container, start it first")
-        return AttachConnection(self.folder(record.id))
+        conn = AttachConnection(self.folder(record.id))
+        self.event(record, "attach")
+        return conn
 
     def release_stopped_mount(self, record: ContainerRecord) -> None:
         """Release a container's rootfs mount unless it is running or paused (docker's cleanup)."""

@@ -85,6 +85,7 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         except BaseException:
             self._discard(container_id)
             raise
+        self.event(self.records.get(container_id), "create")
         return container_id
 
     def _networks(self, doc: dict[str, Any], opts: CreateOptions) -> dict[str, Any]:
@@ -225,6 +226,7 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
                 raise _running(record.id)  # started meanwhile
             self.records.mark_removing(record.id)
             self._remove_marked(record, volumes)
+        self.event(record, "destroy")
         return name
 
     def _remove_marked(self, record: ContainerRecord, volumes: bool) -> None:
@@ -269,6 +271,9 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
                 continue  # removed by its --rm monitor, or started meanwhile: moby skips it too
             reclaimed += size
             removed.append(record.id)
+        from scow.engine.events import prune_event
+
+        prune_event(self.store, "container", reclaimed)
         return removed, reclaimed
 
     # -- docker-py's object model ------------------------------------------------------------
