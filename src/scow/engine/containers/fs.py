@@ -56,8 +56,9 @@ class ContainerFilesystem(ContainerBase):
             self.store.layers.release_lease(layer.chain_id)
         if ref is not None:
             self.store.refs.add(ref, new.id)
+            self.images.event(new.id, "tag", ref.familiar())
         self.event(record, "commit", {"comment": message, "imageID": new.id,
-                                      "imageRef": str(ref) if ref is not None else ""})
+                                      "imageRef": ref.familiar() if ref is not None else ""})
         return new.id
 
     @contextlib.contextmanager
