@@ -39,6 +39,8 @@ def test_concurrent_processes_write_whole_lines(tmp_path: Path) -> None:
     _spawn(tmp_path, 4, 300, 64 << 20)
     lines = (tmp_path / "events" / "events.log").read_bytes().splitlines()
     assert len(lines) == 1200
+    assert (tmp_path / "events").stat().st_mode & 0o777 == 0o700  # store/modes.py's table
+    assert (tmp_path / "events" / "events.log").stat().st_mode & 0o777 == 0o600
     ids = [json.loads(line)["Actor"]["ID"] for line in lines]  # every line parses
     for k in range(4):  # each writer's events in its own order
         mine = [i for i in ids if i.startswith(f"w{k}-")]
