@@ -65,10 +65,11 @@ def _exec_isolation(host: dict[str, Any]) -> dict[str, Any]:
 
 
 def _exec_event_id(argv: list[str]) -> tuple[str, str]:
-    """A new exec ID and the command as docker's exec_create/exec_start actions show it."""
+    """A new exec ID and the command as docker's exec_create/exec_start actions show it:
+    the entrypoint, a space, the arguments (`exec_create: true ` has a trailing space)."""
     from scow.ids import random_id
 
-    return random_id(), " ".join(argv)
+    return random_id(), f"{argv[0]} {' '.join(argv[1:])}"
 
 
 def _signal_number(name: str) -> str:

@@ -110,9 +110,9 @@ class ImageService:
         finally:
             self.store.layers.release_lease(layer.chain_id)
         faults.point("images.import.after_image")
-        self.event(record.id, "import", record.id)
         if ref is not None:
             self._tag(record.id, ref)
+        self.event(record.id, "import", record.id)  # docker: after the tag
         return record.id
 
     # -- listing --------------------------------------------------------------------------
