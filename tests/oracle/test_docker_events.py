@@ -77,9 +77,13 @@ def test_same_events_as_docker(dockerd: dict[str, str], busybox_tar: Path,
 
 RUN = (("run", "-d", "--network", "none", "--name", "evrun", "-l", "a=b", "evimg:1", "sh", "-c",
         "trap 'exit 0' TERM; while :; do sleep 0.1; done"),
+       ("stop", "-t", "1", "evrun"), ("run", "-d", "--network", "none", "--name", "evkill",
+                                      "evimg:1", "sleep", "60"),
+       ("stop", "-t", "1", "evkill"),  # sleep as PID 1 ignores TERM: kill 15, kill 9, die
+       ("start", "evrun"),
        ("pause", "evrun"), ("unpause", "evrun"), ("exec", "evrun", "true"),
        ("exec", "evrun", "sh", "-c", "exit 2"), ("stop", "evrun"), ("start", "evrun"),
-       ("kill", "evrun"), ("rm", "evrun"))
+       ("kill", "evrun"), ("rm", "evrun"), ("rm", "evkill"))
 
 
 def test_same_container_events_as_docker(dockerd: dict[str, str], busybox_tar: Path,

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -173,12 +173,15 @@ def kill(container_dir: str, container_id: str, runc: Runc, signal: str = "KILL"
 
 
 def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 10.0,
-         signal: str = "TERM") -> ContainerState:
-    """docker stop: `signal`, then SIGKILL to every process after `timeout` seconds."""
+         signal: str = "TERM", on_kill: Callable[[str], None] | None = None) -> ContainerState:
+    """docker stop: `signal`, then SIGKILL to every process after `timeout` seconds;
+    `on_kill(signal)` is called before each signal is sent (docker's `kill` events)."""
     state = refresh(container_dir, container_id, runc)
     if state is None or state.status != "running":
         return state or ContainerState(status="exited")
+    notify = on_kill or (lambda _: None)
     try:
+        notify(signal)
         runc.kill(container_id, signal)
         if (runc.state(container_id) or {}).get("status") == "paused":
             runc.resume(container_id)  # docker stop of a paused container: thaw to deliver
@@ -187,6 +190,7 @@ def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 
     state = wait(container_dir, container_id, runc, timeout)
     if state.status != "exited":
         try:
+            notify("KILL")
             runc.kill(container_id, "KILL", all_processes=True)
         except ScowError:
             pass

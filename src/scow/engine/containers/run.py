@@ -247,10 +247,9 @@ class ContainerLifecycle(ContainerBase):
         sig = signal or config.get("StopSignal") or "TERM"
         self._unpause(record)
         running = self.state(record)
-        if running is not None and running.status == "running":
-            self.event(record, "kill", {"signal": _signal_number(sig)})
         st = stop_monitor(self.folder(record.id), record.id, self.runc, timeout=float(timeout),
-                          signal=sig.removeprefix("SIG"))
+                          signal=sig.removeprefix("SIG"), on_kill=lambda s: self.event(
+                              record, "kill", {"signal": _signal_number(s)}))
         self._monitor_gone(record)
         self.cleanup(record)
         if running is not None and running.status == "running":
