@@ -21,9 +21,11 @@ def select(log: EventLog, *, since: int | None = None, until: int | None = None,
            stop: Callable[[], bool] | None = None) -> Iterator[dict[str, Any]]:
     """The events of `log` that match docker's `filters`, with since <= timeNano <= until
     (nanoseconds); past events only unless `follow` (then live ones until `until` passes or
-    `stop()`). docker: a `since`/`until` in the future waits for it; without follow and until
-    the replay ends at now."""
+    `stop()`; with neither since nor until, only new ones, as `docker events`). An `until` in
+    the future waits for it; without follow and until the replay ends at now."""
     wanted = parse_filters(filters)
+    if follow and since is None and until is None:
+        since = time.time_ns()  # docker: a plain follower sees no past event
     end = until if until is not None else (None if follow else time.time_ns())
 
     def done() -> bool:
