@@ -8,7 +8,8 @@ BIN := $(VENV)/bin
 APT_PACKAGES := runc busybox-static btrfs-progs zfs-fuse docker-registry skopeo umoci attr e2fsprogs \
                 golang-github-docker-docker-dev golang-go \
                 util-linux iproute2 tar gzip zstd apache2-utils openssl gcc libc6-dev \
-                netavark aardvark-dns iptables curl
+                netavark aardvark-dns iptables curl \
+                tini
 STAMP := $(VENV)/.installed
 
 .PHONY: install apt demo demo-library test test-full bench lint docs clean

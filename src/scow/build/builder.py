@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from scow.build import checks
 from scow.build import dispatch as d
 from scow.build import instructions as ins
 from scow.build.context import BuildContext
 from scow.build.plan import BuildPlan, plan_build
 from scow.build.ports import BuildEngine, BuildOptions
 from scow.build.progress import Progress, Vertex
-from scow.build.shell import ArgScope, platform_args, resolve_meta_args
+from scow.build.shell import ArgScope, check_platform, expand_word, platform_args, resolve_meta_args
 from scow.errors import BuildStepFailed, DockerfileError, ScowError
 from scow.ids import ChainID, ImageID, chain_id
 
@@ -35,21 +36,73 @@ class BuildResult:
     image_id: ImageID
     image: dict[str, Any]  # the committed config JSON
     built_stages: tuple[int, ...]
+    warnings: tuple[checks.LintWarning, ...] = ()  # frontend checks (printed after a build)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """``build --check``: the warnings, and the Dockerfile they point into."""
+
+    warnings: tuple[checks.LintWarning, ...]
+    filename: str
+    text: str
+
+
+def check(engine: BuildEngine, context: BuildContext | None,
+          options: BuildOptions) -> CheckResult:
+    """Run the frontend checks on the Dockerfile without building it."""
+    text, name = _read(context, options)
+    df = ins.parse_dockerfile(text, name, unique_stages=False)
+    config = checks.check_config(text, options.build_args.get("BUILDKIT_DOCKERFILE_CHECK"))
+    meta = resolve_meta_args(df.meta_args, options.build_args, df.escape)
+    plan = plan_build(df, meta, options.target)
+    return CheckResult(tuple(_lint(engine, df, plan, config)), name, text)
+
+
+def _read(context: BuildContext | None, options: BuildOptions) -> tuple[str, str]:
+    """The Dockerfile's text and name; a ``# syntax=`` of another frontend is refused."""
+    raw = options.dockerfile_text
+    if raw is None:
+        if context is None:
+            raise DockerfileError("read dockerfile: no build context and no Dockerfile given")
+        raw = context.read_dockerfile(options.dockerfile)
+    ins.check_bounds(raw)
+    text = raw.decode("utf-8", errors="replace")
+    name = "Dockerfile" if options.dockerfile == "-" else os.path.basename(options.dockerfile)
+    checks.check_syntax(text, name)
+    return text, name
+
+
+def _lint(engine: BuildEngine, df: ins.Dockerfile, plan: BuildPlan,
+          config: checks.CheckConfig) -> list[checks.LintWarning]:
+    def base_env(index: int) -> list[str] | None:
+        ref = plan.stages[index].base_image
+        if ref is None or ref == "scratch":
+            return None
+        try:
+            env = engine.get_image(ref).config.get("config", {}).get("Env")
+        except ScowError:
+            return None  # the build says why, at the FROM line
+        return list(env or [])
+
+    return checks.run_checks(df, config, base_env)
 
 
 def build(engine: BuildEngine, context: BuildContext | None, options: BuildOptions,
           progress: Progress) -> BuildResult:
     """Build `options.target` (or the last stage) of the Dockerfile; return the image."""
     started = time.monotonic()
-    text = options.dockerfile_text
-    if text is None:
-        if context is None:
-            raise DockerfileError("read dockerfile: no build context and no Dockerfile given")
-        text = context.read_dockerfile(options.dockerfile)
-    name = "Dockerfile" if options.dockerfile == "-" else os.path.basename(options.dockerfile)
+    if options.platform:
+        check_platform(options.platform)
+    text, name = _read(context, options)
     df = ins.parse_dockerfile(text, name)
+    config = checks.check_config(text, options.build_args.get("BUILDKIT_DOCKERFILE_CHECK"))
     meta = resolve_meta_args(df.meta_args, options.build_args, df.escape)
-    plan = plan_build(df, meta, options.target)
+    plan = plan_build(df, meta, options.target, options.build_contexts)
+    warnings = _lint(engine, df, plan, config)
+    if config.error and warnings:
+        rules = ", ".join(sorted({w.rule for w in warnings}))
+        raise DockerfileError(f"{name}: lint violation found for rules: {rules}")
     created = _rfc3339(options.epoch)
     runner = _Runner(engine, context, options, progress, df, plan, meta, created)
     for wave in plan.waves:
@@ -59,11 +112,25 @@ def build(engine: BuildEngine, context: BuildContext | None, options: BuildOptio
             with ThreadPoolExecutor(max_workers=len(wave)) as pool:
                 for future in [pool.submit(runner.build_stage, i) for i in wave]:
                     future.result()
-    image = runner.states[plan.target].image
+    state = runner.states[plan.target]
+    image_id = _export(engine, options, state, created, progress)
+    progress.finish(time.monotonic() - started)
+    return BuildResult(image_id, state.image, plan.needed, tuple(warnings))
+
+
+def _export(engine: BuildEngine, options: BuildOptions, state: d.StageState, created: str,
+            progress: Progress) -> ImageID:
+    """Commit and tag the target's image; or, with ``-o type=local|tar``, write its
+    filesystem there instead (no image: the returned ID is empty)."""
+    image = state.image
     if options.labels:
         labels = image.setdefault("config", {}).get("Labels") or {}
         image["config"]["Labels"] = {**labels, **options.labels}
     image["created"] = created
+    if options.output is not None:
+        with progress.vertex(f"exporting to {options.output.type}"):
+            engine.export_rootfs(state.chain, options.output)
+        return ImageID("")
     blob = json.dumps(image, sort_keys=True, separators=(",", ":")).encode()
     with progress.vertex("exporting to image") as vertex:
         image_id = engine.commit_image(blob)
@@ -71,8 +138,7 @@ def build(engine: BuildEngine, context: BuildContext | None, options: BuildOptio
         for tag in options.tags:
             engine.tag(image_id, tag)
             vertex.log(f"naming to {normalize_ref(tag)}\n".encode())
-    progress.finish(time.monotonic() - started)
-    return BuildResult(image_id, image, plan.needed)
+    return image_id
 
 
 def normalize_ref(ref: str) -> str:
@@ -136,6 +202,13 @@ class _Runner:
     def _from(self, stage: ins.Stage, label: str, current: list[Vertex]) -> d.StageState:
         plan = self.plan.stages[stage.index]
         args = ArgScope({**platform_args(), **self.meta}, self.options.build_args)
+        if stage.from_.platform is not None:
+            try:
+                check_platform(expand_word(stage.from_.platform, {**platform_args(),
+                                                                  **self.meta}),
+                               "FROM --platform")
+            except ScowError as exc:
+                raise _located(exc, self.df.filename, stage.from_.line) from None
         if plan.base_stage is not None:
             with self.lock:
                 state = self.states[plan.base_stage].clone()
@@ -181,8 +254,15 @@ class _Runner:
         return d.StepContext(
             engine=self.engine, context=self.context.source if self.context else None,
             escape=self.df.escape, created=self.created, epoch=self.options.epoch,
-            no_cache=self.options.no_cache, network=self.options.network,
-            stage_chain=lambda ref: self._stage_chain(ref, index), step=step, output=output)
+            no_cache=self._no_cache(index), network=self.options.network,
+            stage_chain=lambda ref: self._stage_chain(ref, index), step=step, output=output,
+            run_extras=self.options.run_extras, contexts=self.options.build_contexts)
+
+    def _no_cache(self, index: int) -> bool:
+        """--no-cache, or --no-cache-filter naming this stage (by name or index)."""
+        name = self.df.stages[index].name
+        wanted = {f.lower() for f in self.options.no_cache_filter}
+        return self.options.no_cache or name in wanted or str(index) in wanted
 
     def _stage_chain(self, ref: str, before: int) -> tuple[bool, ChainID | None]:
         found = self.plan.stage_ref(ref, before)

@@ -156,9 +156,15 @@ class SourceRoot:
         if not os.path.isdir(top) or os.path.islink(top):
             return "file:" + entry_hash(top, rel)
         hashes = [entry_hash(top, rel.rstrip("/") + "/")]
+        links: dict[tuple[int, int], str] = {}  # hard links are copied as links: in the sum
         for entry in self.walk(real):
             name = self.relpath(entry.abs) + ("/" if entry.kind == "dir" else "")
             hashes.append(entry_hash(entry.abs, name))
+            st = os.lstat(entry.abs)
+            if entry.kind == "file" and st.st_nlink > 1:
+                first = links.setdefault((st.st_dev, st.st_ino), name)
+                if first != name:
+                    hashes.append(hashlib.sha256(f"link {name} {first}".encode()).hexdigest())
         return "dir:" + hashlib.sha256(",".join(sorted(hashes)).encode()).hexdigest()
 
 

@@ -11,13 +11,13 @@ import json
 import posixpath
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from scow.build import instructions as ins
 from scow.build.context import SourceRoot
-from scow.build.ports import BuildEngine, RunSpec
+from scow.build.ports import BuildEngine, RunExtras, RunSpec
 from scow.build.shell import ArgScope, expand_word, expand_words
 from scow.errors import BuildStepFailed, InvalidArgument, Unsupported
 from scow.ids import ChainID, DiffID, chain_id
@@ -72,6 +72,8 @@ class StepContext:
     step: Callable[[str, Callable[[], bool]], None]  # (label, work→cached?) progress vertex
     output: Callable[[bytes], None]
     onbuild_dispatch: Callable[[StageState, ins.Instruction], None] | None = None
+    run_extras: RunExtras = RunExtras()  # --add-host, --shm-size, --ulimit
+    contexts: Mapping[str, str] = field(default_factory=dict)  # --build-context name → value
     tmp_dirs: list[tempfile.TemporaryDirectory[str]] = field(default_factory=list)
 
 
@@ -331,7 +333,7 @@ def dispatch_run(state: StageState, ctx: StepContext, c: ins.Run, label: str) ->
         if not any(e.partition("=")[0] == key for e in env):
             env.append(f"{key}={value}")
     spec = RunSpec(tuple(argv), tuple(env), state.config.get("User") or "",
-                   state.config.get("WorkingDir") or "/", network, ctx.epoch)
+                   state.config.get("WorkingDir") or "/", network, ctx.epoch, ctx.run_extras)
     parent = state.chain
 
     def work() -> DiffID:
@@ -343,7 +345,7 @@ def dispatch_run(state: StageState, ctx: StepContext, c: ins.Run, label: str) ->
         return result.diff_id
 
     _layer_step(state, ctx, label, {"cmd": created_by, "config": state.config,
-                                    "network": network}, work)
+                                    "network": network, **ctx.run_extras.cache_part()}, work)
     commit_history(state, ctx, created_by + " # buildkit", True)
 
 

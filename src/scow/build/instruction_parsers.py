@@ -126,7 +126,8 @@ def _copy(node: Any, flags: Flags, c: dict[str, Any], escape: str, fn: str) -> i
                     from_=flag_str(flags, "from"), chown=flag_str(flags, "chown"), chmod=chmod,
                     link=bool(flags.get("link", False)), excludes=flag_list(flags, "exclude"),
                     keep_git_dir=bool(flags.get("keep-git-dir", False)),
-                    checksum=flag_str(flags, "checksum"))
+                    checksum=flag_str(flags, "checksum"),
+                    parents=bool(flags.get("parents", False)))
 
 
 def _volume(node: Any, flags: Flags, c: dict[str, Any], escape: str, fn: str) -> ins.Instruction:

@@ -109,6 +109,7 @@ class Copy(Instruction):
     excludes: tuple[str, ...] = ()
     keep_git_dir: bool = False
     checksum: str | None = None
+    parents: bool = False  # COPY --parents: keep the sources' paths under the destination
 
     @property
     def is_add(self) -> bool:
@@ -181,8 +182,10 @@ _SYNTAX_RE = re.compile(r"^#\s*syntax\s*=\s*(.+?)\s*$", re.IGNORECASE)
 _E2B_PREFIX_RE = re.compile(r"^Dockerfile parse error(?: on line \d+)?: ")
 
 
-def parse_dockerfile(text: str | bytes, filename: str = "Dockerfile") -> Dockerfile:
-    """Parse a whole Dockerfile into stages; raise DockerfileError naming file and line."""
+def parse_dockerfile(text: str | bytes, filename: str = "Dockerfile", *,
+                     unique_stages: bool = True) -> Dockerfile:
+    """Parse a whole Dockerfile into stages; raise DockerfileError naming file and line
+    (`unique_stages=False`: two stages of one name are left to ``build --check``)."""
     from e2b_dockerfile_utils import DockerfileSyntaxError, parse_dockerfile_ast
 
     check_bounds(text.encode() if isinstance(text, str) else text, filename)
@@ -209,7 +212,8 @@ def parse_dockerfile(text: str | bytes, filename: str = "Dockerfile") -> Dockerf
     if not groups:
         raise _error(filename, parsed[-1].line, "no build stage in current context")
     stages = [Stage(i, f.stage_name, f, tuple(body)) for i, (f, body) in enumerate(groups)]
-    _check_stage_names(stages, filename)
+    if unique_stages:
+        _check_stage_names(stages, filename)
     return Dockerfile(filename, tuple(meta), tuple(stages), _syntax_of(text), ast.escape_token,
                       tuple(f"{filename}:{w.line}: {w.message}" for w in ast.warnings))
 

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from scow.build.instructions import Copy, Dockerfile, Onbuild, Stage
 from scow.build.shell import expand_word
-from scow.errors import DockerfileError, InvalidArgument
+from scow.errors import DockerfileError, InvalidArgument, Unsupported
+
+DOCKER_IMAGE = "docker-image://"
 
 
 @dataclass(frozen=True)
@@ -35,15 +37,24 @@ class BuildPlan:
 
 
 def plan_build(df: Dockerfile, meta_env: Mapping[str, str], target: str | None = None,
-               ) -> BuildPlan:
-    """Resolve FROM and COPY --from against stages; pick the target and what it needs."""
+               contexts: Mapping[str, str] | None = None) -> BuildPlan:
+    """Resolve FROM and COPY --from against stages; pick the target and what it needs.
+    `contexts` (``--build-context``): a FROM naming one uses its ``docker-image://`` image,
+    even over a stage of that name (BuildKit)."""
     plans: list[StagePlan] = []
     for stage in df.stages:
         image = expand_word(stage.from_.image, meta_env, df.escape)
         if not image:
             raise DockerfileError(f"{df.filename}:{stage.from_.line}: base name "
                                   f"({stage.from_.image}) should not be blank")
-        base = _stage_ref(plans, image, stage.index)
+        named = (contexts or {}).get(image)
+        if named is not None:
+            if not named.startswith(DOCKER_IMAGE):
+                raise Unsupported(f"{df.filename}:{stage.from_.line}: FROM {image}: a build "
+                                  "context folder as a base is not supported (use "
+                                  "docker-image:// or COPY --from)")
+            image = named[len(DOCKER_IMAGE):]
+        base = None if named is not None else _stage_ref(plans, image, stage.index)
         deps = set() if base is None else {base}
         deps |= _copy_from_deps(df, stage, plans, meta_env)
         plans.append(StagePlan(stage.index, stage.name, base,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from scow.ids import ChainID, DiffID, ImageID
 
@@ -29,6 +29,21 @@ class ImageView:
         return [DiffID(d) for d in self.config.get("rootfs", {}).get("diff_ids", [])]
 
 
+# -- RUN options from build flags (--add-host, --shm-size, --ulimit) -------------------------
+@dataclass(frozen=True)
+class RunExtras:
+    """What ``docker build --add-host/--shm-size/--ulimit`` give every RUN step."""
+
+    add_hosts: tuple[tuple[str, str], ...] = ()  # (name, ip) lines added to /etc/hosts
+    shm_size: int | None = None  # bytes of /dev/shm; None: 64 MiB
+    ulimits: tuple[tuple[str, int, int], ...] = ()  # (docker name, soft, hard)
+
+    def cache_part(self) -> dict[str, Any]:
+        """For a RUN's cache key (nothing when no flag was given: keys stay as before)."""
+        return {} if self == RunExtras() else {"extras": [list(self.add_hosts),
+                                                          self.shm_size, list(self.ulimits)]}
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """One RUN: argv executed in a container on the parent rootfs."""
@@ -39,6 +54,7 @@ class RunSpec:
     workdir: str  # absolute; created if missing
     network: str = "host"  # "host" | "none" (scow's build default is host)
     epoch: int | None = None  # SOURCE_DATE_EPOCH: clamp mtimes of the new layer to it
+    extras: RunExtras = RunExtras()  # --add-host, --shm-size, --ulimit
 
 
 @dataclass(frozen=True)
@@ -74,7 +90,18 @@ class CopySpec:
     chown: str | None = None
     chmod: int | None = None
     epoch: int | None = None
-    link: bool = False  # --link: accepted; an engine may build the layer independently
+    link: bool = False  # --link: the layer is written without looking at the parent rootfs
+
+
+# -- -o/--output ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OutputSpec:
+    """``-o type=local,dest=DIR`` or ``type=tar,dest=FILE|-``: the target stage's filesystem
+    written there instead of an image (``stream`` is the open file for ``dest=-``)."""
+
+    type: str  # "local" | "tar"
+    dest: str
+    stream: BinaryIO | None = None
 
 
 class BuildEngine(Protocol):
@@ -99,6 +126,10 @@ class BuildEngine(Protocol):
         """Fetch `url` into `dest_dir` (ADD <url>); return the file's path. Unavailable when
         offline, with the URL in the message."""
 
+    def fetch_git(self, remote: str, ref: str | None, dest_dir: str) -> tuple[str, str]:
+        """Check out `ref` (None: HEAD) of the git repository `remote` under `dest_dir`
+        (ADD <git source>); return (the checkout's folder, its commit ID)."""
+
     def cache_lookup(self, key: str) -> DiffID | None:
         """A layer an earlier build made for this cache key, still present on the parent
         the key names; None when there is none."""
@@ -112,6 +143,9 @@ class BuildEngine(Protocol):
 
     def tag(self, image_id: ImageID, ref: str) -> None:
         """Point the reference `ref` (``name[:tag]``) at `image_id`."""
+
+    def export_rootfs(self, chain: ChainID | None, output: OutputSpec) -> None:
+        """Write the filesystem of `chain` as `output` says (``-o type=local|tar``)."""
 
 
 @dataclass
@@ -127,3 +161,10 @@ class BuildOptions:
     no_cache: bool = False
     network: str = "host"
     epoch: int | None = None  # SOURCE_DATE_EPOCH
+    run_extras: RunExtras = RunExtras()  # --add-host, --shm-size, --ulimit for RUN steps
+    pull: bool = False  # --pull: pull every base image, even one the store has
+    platform: str | None = None  # --platform: only this machine's is accepted
+    output: OutputSpec | None = None  # -o type=local|tar (None: an image, as today)
+    no_cache_filter: tuple[str, ...] = ()  # --no-cache-filter: stages built without cache
+    build_contexts: Mapping[str, str] = field(default_factory=dict)  # --build-context
+    # name → a folder, or docker-image://ref; FROM name and COPY --from=name use it

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from scow.build.instructions import Arg
-from scow.errors import InvalidArgument
+from scow.errors import InvalidArgument, Unsupported
 
 PROXY_ARGS = frozenset(
     k for base in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY")
@@ -61,6 +61,21 @@ def platform_args() -> dict[str, str]:
     return {"BUILDPLATFORM": plat, "BUILDOS": "linux", "BUILDARCH": arch, "BUILDVARIANT": "",
             "TARGETPLATFORM": plat, "TARGETOS": "linux", "TARGETARCH": arch,
             "TARGETVARIANT": ""}
+
+
+def check_platform(value: str, what: str = "--platform") -> None:
+    """Accept `value` (``linux/amd64``, ``amd64``, ``linux/x86_64``, comma lists) only when
+    each names this machine's platform: scow runs RUN steps natively, with no emulation."""
+    host = platform_args()["TARGETPLATFORM"]
+    aliases = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64"}
+    for item in (v.strip() for v in value.split(",")):
+        parts = item.lower().split("/")
+        if len(parts) == 1:
+            parts = ["linux", *parts]
+        parts[1] = aliases.get(parts[1], parts[1])
+        if "/".join(parts[:2]) != host:
+            raise Unsupported(f"{what}={item}: scow builds for this machine's platform "
+                              f"({host}) only; other platforms would need emulation")
 
 
 def parse_build_args(items: Iterable[str], environ: Mapping[str, str]) -> dict[str, str]:

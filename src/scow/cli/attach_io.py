@@ -14,8 +14,10 @@ if TYPE_CHECKING:
     from scow.engine.containers.streams import AttachConnection
 
 
-def pump(conn: AttachConnection, *, stdin: bool, tty: bool) -> int | None:
-    """Copy the container's output until it exits; its exit code (None if unknown)."""
+def pump(conn: AttachConnection, *, stdin: bool, tty: bool,
+         streams: frozenset[str] = frozenset({"stdout", "stderr"})) -> int | None:
+    """Copy the container's output until it exits; its exit code (None if unknown).
+    `streams`: the output streams shown (`-a/--attach`), the others dropped."""
     from scow.engine.containers.streams import STDERR
 
     if stdin:
@@ -25,6 +27,8 @@ def pump(conn: AttachConnection, *, stdin: bool, tty: bool) -> int | None:
         if tty:
             _resize(conn)
         for kind, payload in conn.frames():
+            if ("stderr" if kind == STDERR else "stdout") not in streams:
+                continue
             target = err if kind == STDERR else out
             target.write(payload)
             target.flush()

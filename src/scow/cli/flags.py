@@ -338,8 +338,10 @@ class Command:
         """docker's `--help` page; `width` is the terminal's (default: stdin's, else 80)."""
         out = ["", f"Usage:  {self.usage}", "", (self.long or self.short).strip()]
         if self.aliases:
-            names = [f"{self.prog} {a}" for a in self.aliases if a != self.name]
-            out += ["", "Aliases:", "  " + ", ".join([*names, self.path])]
+            names = [f"{self.prog} {a}" for a in self.aliases]  # cobra: path, then aliases
+            if self.name not in self.aliases:
+                names.append(self.path)
+            out += ["", "Aliases:", "  " + ", ".join(names)]
         if self.example:
             out += ["", "Examples:", self.example]
         flags = self.flag_usages((width or _terminal_width()) - 1).rstrip()

@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "pause": "pause", "container pause": "pause",
     "unpause": "unpause", "container unpause": "unpause",
     "wait": "wait", "container wait": "wait",
+    "update": "update", "container update": "update",
     "rm": "rm", "container rm": "rm", "container remove": "rm",
     "ps": "ps", "container ls": "ps", "container list": "ps", "container ps": "ps",
     "exec": "exec", "container exec": "exec",
@@ -59,6 +60,9 @@ COMMANDS: dict[str, str] = {
     "volume": "volume",
     "network": "network",
     "port": "port", "container port": "port",
+    "top": "top", "container top": "top",
+    "rename": "rename", "container rename": "rename",
+    "stats": "stats", "container stats": "stats",
     "build": "build", "image build": "build", "builder build": "build",
 }
 GROUPS = ("image", "system", "container", "volume", "network", "builder")
@@ -86,13 +90,17 @@ SHORT_HELP = [
     ("ps", "List containers"),
     ("pull", "Download an image from a registry"), ("push", "Upload an image to a registry"),
     ("restart", "Restart one or more containers"),
+    ("rename", "Rename a container"),
     ("rm", "Remove one or more containers"), ("rmi", "Remove one or more images"),
     ("run", "Create and run a new container from an image"),
     ("save", "Save one or more images to a tar archive (streamed to STDOUT by default)"),
     ("start", "Start one or more stopped containers"),
+    ("stats", "Display a live stream of container(s) resource usage statistics"),
     ("stop", "Stop one or more running containers"),
     ("tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"),
+    ("top", "Display the running processes of a container"),
     ("unpause", "Unpause all processes within one or more containers"),
+    ("update", "Update configuration of one or more containers"),
     ("version", "Show the scow version information"),
     ("wait", "Block until one or more containers stop, then print their exit codes"),
 ]
@@ -151,18 +159,21 @@ def _dispatch(argv: list[str]) -> int:
     if opts.help or not words or words[0] == "help":
         sys.stdout.write(_top_help(top))
         return 0
-    name, rest = _command_words(words)
-    if name is None and words[0] in GROUPS and (len(words) == 1 or words[1] in ("-h", "--help")):
+    if words[0] in GROUPS and (len(words) == 1 or words[1] in ("-h", "--help")):
         sys.stdout.write(_group_help(words[0]))
         return 0
+    name, rest = _command_words(words)
     if name is None:
-        raise UsageError(f"'{' '.join(words[:2])}' is not a scow command.", "scow")
+        typed = " ".join(words[:2]) if words[0] in GROUPS else words[0]
+        raise UsageError(f"'{typed}' is not a scow command.", "scow")
     import importlib
 
     module = importlib.import_module(f"scow.cli.commands.{COMMANDS[name]}")
     cmd: Command = module.command()
     cmd.name, cmd.path = name, f"scow {name}"
     cmd_opts = cmd.parse(rest)
+    for warning in cmd_opts.warnings:  # pflag's "Flag --x has been deprecated, ..." on the
+        sys.stdout.write(warning + "\n")  # command's output, as the docker CLI prints it
     if cmd_opts.help:
         sys.stdout.write(cmd.help_text())
         return 0
@@ -212,17 +223,11 @@ def _top_help(top: Command) -> str:
 
 
 def _group_help(group: str) -> str:
-    """`scow image` alone: the group's commands, as docker's management commands show."""
-    subs = sorted({key.split(" ", 1)[1] for key in COMMANDS if key.startswith(group + " ")})
-    if group == "volume":
-        subs = ["create", "inspect", "ls", "prune", "rm"]
-    if group == "network":
-        subs = ["connect", "create", "disconnect", "inspect", "ls", "prune", "rm"]
-    title = "scow" if group == "system" else f"{group}s"
-    lines = ["", f"Usage:  scow {group} COMMAND", "", f"Manage {title}", "", "Commands:"]
-    lines += [f"  {sub}" for sub in subs if sub != "cleanup"]
-    lines += ["", f"Run 'scow {group} COMMAND --help' for more information on a command.", ""]
-    return "\n".join(lines)
+    """`scow image` alone or with --help: the group's commands, as docker's management
+    commands show them (cli/groups.py)."""
+    from scow.cli.groups import group_help
+
+    return group_help(group, COMMANDS)
 
 
 def _quiet_stdout() -> None:

@@ -37,6 +37,7 @@ class ExecConfig:
     hostname: str = ""
     caps: tuple[str, ...] = DEFAULT_CAPS  # the container's (docker: exec gets those)
     no_new_privileges: bool = False  # the container's
+    rlimits: tuple[dict[str, object], ...] = ()  # the container's (--ulimit), as moby's exec
 
 
 def process_spec(cfg: ExecConfig, rootfs: str) -> dict[str, object]:
@@ -50,6 +51,7 @@ def process_spec(cfg: ExecConfig, rootfs: str) -> dict[str, object]:
         "user": {"uid": user.uid, "gid": user.gid, "additionalGids": list(user.additional_gids)},
         "capabilities": {"bounding": caps, "effective": eff, "permitted": eff},
         "noNewPrivileges": cfg.no_new_privileges,
+        **({"rlimits": list(cfg.rlimits)} if cfg.rlimits else {}),
     }
 
 

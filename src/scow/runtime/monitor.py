@@ -4,6 +4,7 @@
     <container_dir>/shim.log        the monitor's own stderr (tracebacks, for debugging)
     <container_dir>/state.json      see scow.runtime.state
     <container_dir>/attach.sock     see scow.runtime.attach
+    <container_dir>/restart-policy.json  {"Name": ..., "MaximumRetryCount": N} (update)
 
 `start_container` spawns `python -m scow.runtime.shim`, which outlives the caller. A monitor
 that died (kill -9) is detected by its free flock on shim.lock: `refresh` then kills what is
@@ -215,3 +216,15 @@ def monitor_running(container_dir: str) -> bool:
 
 __all__: Sequence[str] = ("Started", "MonitorOptions", "start_container", "refresh", "wait",
                           "kill", "stop", "remove", "monitor_running")
+
+
+RESTART_POLICY_FILE = "restart-policy.json"
+
+
+def write_restart_policy(container_dir: str, policy: dict[str, object]) -> None:
+    """Write <container_dir>/restart-policy.json ({"Name": ..., "MaximumRetryCount": N}),
+    which the monitor reads at each exit (so `update --restart` reaches a running one)."""
+    doc = {"Name": policy.get("Name") or "no",
+           "MaximumRetryCount": int(str(policy.get("MaximumRetryCount") or 0))}
+    atomic_write(os.path.join(container_dir, RESTART_POLICY_FILE), json.dumps(doc).encode(),
+                 0o600)

@@ -222,7 +222,10 @@ class Shim:
             conn.close()
 
     def finish(self, exit_code: int, error: str = "") -> None:
-        self.state = self.state.exited(exit_code, error)
+        from scow.runtime.resources import oom_killed
+
+        self.state = self.state.exited(exit_code, error)._replace(
+            oom_killed=oom_killed(self.cid))  # read before runc delete removes the cgroup
         write_state(self.cdir, self.state)
         self._log_die(exit_code)
         for c in self.clients:

@@ -45,8 +45,6 @@ _ALLOWED_DEVICES = (  # (type, major, minor) with rwm access, as moby's DefaultL
 )
 # runc's devices.HostDevices skips these folders of /dev (and /dev/console)
 _NOT_DEVICES = frozenset({"pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev"})
-_RLIMITS = {"nofile": "RLIMIT_NOFILE", "nproc": "RLIMIT_NPROC", "core": "RLIMIT_CORE",
-            "memlock": "RLIMIT_MEMLOCK", "stack": "RLIMIT_STACK", "fsize": "RLIMIT_FSIZE"}
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,7 @@ class Mount:
 
 @dataclass(frozen=True)
 class Ulimit:
-    name: str  # docker's names: nofile, nproc, core, memlock, stack, fsize
+    name: str  # docker's names: nofile, nproc, core, memlock, stack, fsize...
     soft: int
     hard: int
 
@@ -92,6 +90,9 @@ class RunConfig:
     ulimits: tuple[Ulimit, ...] = ()
     shm_size: int = 64 << 20
     extra: dict[str, str] = field(default_factory=dict)  # reserved (annotations)
+    # HostConfig's resources, devices, sysctls, tmpfs, IpcMode, init (runtime/resources.py)
+    host_config: dict[str, object] = field(default_factory=dict)
+    namespace_paths: dict[str, str] = field(default_factory=dict)  # ipc/pid/uts: path|"" host
 
     @property
     def argv(self) -> list[str]:
@@ -119,7 +120,7 @@ def make_spec(cfg: RunConfig, rootfs: str, container_dir: str) -> dict[str, obje
         "rlimits": rlimits(cfg.ulimits),
         "noNewPrivileges": cfg.no_new_privileges,
     }
-    return {
+    spec: dict[str, object] = {
         "ociVersion": "1.0.2-dev",
         "process": process,
         "root": {"path": os.path.abspath(rootfs), "readonly": cfg.read_only_rootfs},
@@ -127,6 +128,11 @@ def make_spec(cfg: RunConfig, rootfs: str, container_dir: str) -> dict[str, obje
         "mounts": _mounts(cfg, container_dir),
         "linux": _linux(cfg, caps),
     }
+    if cfg.host_config or cfg.namespace_paths:
+        from scow.runtime.resources import apply_host
+
+        apply_host(spec, cfg.host_config, cfg.namespace_paths)
+    return spec
 
 
 def process_env(env: tuple[str, ...] | list[str], *, hostname: str, tty: bool,
@@ -154,16 +160,36 @@ def _capabilities(caps: list[str], uid: int) -> dict[str, list[str]]:
 
 
 def rlimits(ulimits: tuple[Ulimit, ...]) -> list[dict[str, object]]:
-    """OCI rlimits for `--ulimit`, clamped to this process's limits (they cannot be raised)."""
+    """OCI rlimits for `--ulimit`; a hard limit above this process's is refused as runc
+    would fail it (an unprivileged runtime cannot raise it), never lowered silently."""
     out: list[dict[str, object]] = []
     for u in ulimits:
-        kind = _RLIMITS.get(u.name)
-        if kind is None:
+        kind = f"RLIMIT_{u.name.upper()}"
+        number = getattr(resource, kind, None)
+        if number is None:
             raise InvalidArgument(f"create container: unknown ulimit {u.name!r}")
-        cur_soft, cur_hard = resource.getrlimit(getattr(resource, kind))
-        hard = u.hard if cur_hard == resource.RLIM_INFINITY else min(u.hard, cur_hard)
-        out.append({"type": kind, "hard": hard, "soft": min(u.soft, hard)})
+        cur_hard = resource.getrlimit(number)[1]
+        if cur_hard != resource.RLIM_INFINITY and (u.hard > cur_hard or u.hard < 0) and \
+                not _can_raise(number, u.hard):
+            raise InvalidArgument(f"create container: error setting rlimit type {number}: "
+                                  f"operation not permitted (--ulimit {u.name}: hard limit "
+                                  f"{u.hard} is above this host's {cur_hard})")
+        out.append({"type": kind, "hard": u.hard, "soft": u.soft})
     return out
+
+
+def _can_raise(number: int, hard: int) -> bool:
+    """Whether this process may raise the hard limit `number` to `hard` (CAP_SYS_RESOURCE
+    and, for nofile, fs.nr_open), tried on a child so nothing here changes."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child only reports
+        try:
+            soft = resource.getrlimit(number)[0]
+            resource.setrlimit(number, (soft, hard))
+        except (OSError, ValueError):
+            os._exit(1)
+        os._exit(0)
+    return os.waitpid(pid, 0)[1] == 0
 
 
 def _mounts(cfg: RunConfig, container_dir: str) -> list[dict[str, object]]:

@@ -43,6 +43,7 @@ class ContainerState(NamedTuple):
     error: str = ""
     started_at: str = ZERO_TIME
     finished_at: str = ZERO_TIME
+    oom_killed: bool = False  # the memory cgroup's OOM killer killed a process (docker)
 
     @property
     def running(self) -> bool:

@@ -46,11 +46,22 @@ class ContainerStore:
                            (container_id, name, image_id, time.time(), self.owner.name,
                             json.dumps(doc)))
         except sqlite3.IntegrityError:
-            rows = self.db.query("SELECT id FROM containers WHERE name = ?", (name,))
-            other = rows[0][0] if rows else "?"
-            raise NameInUse(f'Conflict. The container name "/{name}" is already in use by '
-                            f'container "{other}". You have to remove (or rename) that container '
-                            "to be able to reuse that name.") from None
+            raise self._name_in_use(name) from None
+
+    def rename(self, container_id: str, name: str) -> None:
+        """Give the container `name` (unique: NameInUse names the container holding it)."""
+        try:
+            with self.db.write() as tx:
+                tx.execute("UPDATE containers SET name = ? WHERE id = ?", (name, container_id))
+        except sqlite3.IntegrityError:
+            raise self._name_in_use(name) from None
+
+    def _name_in_use(self, name: str) -> NameInUse:
+        rows = self.db.query("SELECT id FROM containers WHERE name = ?", (name,))
+        other = rows[0][0] if rows else "?"
+        return NameInUse(f'Conflict. The container name "/{name}" is already in use by '
+                         f'container "{other}". You have to remove (or rename) that container '
+                         "to be able to reuse that name.")
 
     def publish(self, container_id: str, mount_id: str, doc: dict[str, Any]) -> None:
         with self.db.write() as tx:

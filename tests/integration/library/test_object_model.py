@@ -124,3 +124,19 @@ def test_run_detached_with_remove_is_auto_remove(bb_engine: Engine) -> None:
     while bb_engine.containers.exists(c.id) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not bb_engine.containers.exists(c.id)
+
+
+def test_resources_in_docker_py_shape(bb_engine: Engine) -> None:
+    c = bb_engine.containers.run("bb:1", ["sleep", "30"], detach=True, mem_limit="64m",
+                                 nano_cpus=500_000_000, pids_limit=50, init=True,
+                                 ulimits=[{"Name": "nofile", "Soft": 100, "Hard": 200}])
+    host = c.attrs["HostConfig"]
+    assert (host["Memory"], host["NanoCpus"], host["PidsLimit"], host["Init"]) == \
+        (64 << 20, 500_000_000, 50, True)
+    assert c.exec_run("sh -c 'ulimit -n; ulimit -Hn'").output.split() == [b"100", b"200"]
+    assert c.update(mem_limit="100m", memswap_limit="200m",
+                    restart_policy={"Name": "always"}) == {"Warnings": None}
+    limit = c.exec_run("cat /sys/fs/cgroup/memory/memory.limit_in_bytes").output
+    assert int(limit) == 100 << 20 and c.attrs["HostConfig"]["RestartPolicy"]["Name"] == "always"
+    with pytest.raises(InvalidArgument, match="Minimum memory limit allowed is 6MB"):
+        bb_engine.containers.create("bb:1", ["true"], mem_limit=1024)

@@ -55,10 +55,13 @@ def test_binds_and_entrypoint(rootfs: str) -> None:
     assert any(m["destination"] == "/scratch" and m["type"] == "tmpfs" for m in s["mounts"])
 
 
-def test_rlimits_never_exceed_ours(rootfs: str) -> None:
+def test_rlimits_above_ours_are_refused_never_lowered(rootfs: str) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    limits = spec(rootfs, ulimits=(Ulimit("nofile", 10**9, 10**9),))["process"]["rlimits"]
-    assert limits == [{"type": "RLIMIT_NOFILE", "hard": hard, "soft": hard}]
+    with pytest.raises(InvalidArgument, match="error setting rlimit type 7: operation not "
+                                              "permitted"):  # above fs.nr_open: nobody can
+        spec(rootfs, ulimits=(Ulimit("nofile", 10**12, 10**12),))
+    limits = spec(rootfs, ulimits=(Ulimit("nofile", soft, hard),))["process"]["rlimits"]
+    assert limits == [{"type": "RLIMIT_NOFILE", "hard": hard, "soft": soft}]
 
 
 def test_bad_input_is_one_line_errors(rootfs: str) -> None:

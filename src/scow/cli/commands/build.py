@@ -14,7 +14,7 @@ from scow.cli.flags import Command, Options, UsageError
 from scow.errors import InvalidArgument, ScowError, Unsupported, from_oserror
 
 if TYPE_CHECKING:
-    from scow.engine.builds.options import BuildContext, BuildOptions
+    from scow.engine.builds.options import BuildContext, BuildOptions, OutputSpec, RunExtras
 
 PROGRESS_MODES = ("auto", "plain", "tty", "quiet", "rawjson")
 
@@ -33,16 +33,139 @@ def command() -> Command:
     cmd.bool("no-cache", None, "Do not use cache when building the image")
     cmd.string("progress", None, "Set type of progress output (\"auto\", \"plain\", \"tty\", "
                "\"quiet\")", default="auto", metavar="string")
-    cmd.bool("pull", None, "Always attempt to pull all referenced images (ignored: local "
-             "images are used, missing ones pulled)")
     cmd.bool("quiet", "q", "Suppress the build output and print image ID on success")
     cmd.bool("squash", None, "Squash newly built layers into a single new layer")
     cmd.string_list("tag", "t", "Name and optionally a tag (format: \"name:tag\")",
                     metavar="stringArray")
     cmd.string("target", None, "Set the target build stage to build", metavar="string")
+    _check_flags(cmd)
+    _run_flags(cmd)
+    _stage_flags(cmd)
     cmd.bool("analyze-ci", None, "Fail (exit 1) when `scow image analyze` has findings on the "
              "new image (they are printed as warnings after every build)")
     return cmd
+
+
+# -- RUN step flags, --platform and --pull ---------------------------------------------------
+def _run_flags(cmd: Command) -> None:
+    cmd.string_list("add-host", None, "Add a custom host-to-IP mapping (\"host:ip\")",
+                    metavar="list")
+    cmd.string("shm-size", None, "Size of \"/dev/shm\" in RUN steps", metavar="bytes")
+    cmd.string_list("ulimit", None, "Ulimit options for RUN steps (never above this "
+                    "process's hard limits)", metavar="ulimit")
+    cmd.string("platform", None, "Set the target platform for the build (this machine's only)",
+               metavar="string")
+    cmd.bool("pull", None, "Always attempt to pull all referenced images")
+    cmd.string_list("output", "o", "Output destination (format: \"type=local,dest=path\", "
+                    "\"type=tar,dest=file|-\"; type=image|docker: an image, the default)",
+                    metavar="stringArray")
+
+
+def _output(items: list[str]) -> OutputSpec | None:
+    """docker's ``-o``: ``type=local,dest=DIR``, ``type=tar,dest=FILE|-``, a bare path
+    (``-o DIR`` = local, ``-o -`` = tar to stdout), ``type=image|docker`` (the default)."""
+    from scow.engine.builds.options import OutputSpec
+
+    if not items:
+        return None
+    if len(items) > 1:
+        raise InvalidArgument("-o/--output: only one output is supported")
+    item = items[0]
+    if "=" not in item:
+        fields = {"type": "tar" if item == "-" else "local", "dest": item}
+    else:
+        fields = dict(f.partition("=")[::2] for f in item.split(","))
+    kind, dest = fields.get("type", ""), fields.get("dest", "")
+    if kind in ("image", "docker"):
+        return None
+    if kind not in ("local", "tar") or not dest:
+        raise InvalidArgument(f"invalid output {item!r}: want type=local,dest=DIR, "
+                              "type=tar,dest=FILE|- or type=image")
+    if kind == "local" and dest == "-":
+        raise InvalidArgument("invalid output: type=local needs a folder, not -")
+    return OutputSpec(kind, dest, sys.stdout.buffer if dest == "-" else None)
+
+
+def _run_extras(opts: Options) -> RunExtras:
+    from scow.engine.builds.options import RunExtras
+    from scow.format.units import parse_size
+
+    hosts = []
+    for item in opts.add_host:
+        name, sep, ip = item.partition("=" if "=" in item else ":")
+        if not (sep and name and ip) or ip == "host-gateway":
+            raise InvalidArgument(f"invalid argument {item!r} for \"--add-host\" flag: want "
+                                  "host:ip (host-gateway is not supported by scow build)")
+        hosts.append((name, ip.strip("[]")))
+    shm = parse_size(opts.shm_size) if opts.shm_size else None
+    if shm is not None and shm <= 0:
+        raise InvalidArgument(f"invalid argument {opts.shm_size!r} for \"--shm-size\" flag")
+    return RunExtras(tuple(hosts), shm, tuple(_ulimit(u) for u in opts.ulimit))
+
+
+_ULIMITS = ("nofile", "nproc", "core", "memlock", "stack", "fsize")
+
+
+def _ulimit(item: str) -> tuple[str, int, int]:
+    """docker's ``name=soft[:hard]``."""
+    name, _, values = item.partition("=")
+    soft, _, hard = values.partition(":")
+    try:
+        numbers = int(soft), int(hard or soft)
+    except ValueError:
+        numbers = (-1, -1)
+    if name not in _ULIMITS or min(numbers) < 0 or numbers[0] > numbers[1]:
+        raise InvalidArgument(f"invalid argument {item!r} for \"--ulimit\" flag: want "
+                              f"name=soft[:hard], name one of {', '.join(_ULIMITS)}")
+    return name, numbers[0], numbers[1]
+
+
+# -- --no-cache-filter, --build-context ------------------------------------------------------
+def _stage_flags(cmd: Command) -> None:
+    cmd.string_list("no-cache-filter", None, "Do not cache specified stages",
+                    metavar="stringArray")
+    cmd.string_list("build-context", None, "Additional build contexts (e.g., "
+                    "name=path or name=docker-image://ref)", metavar="stringArray")
+
+
+def _build_contexts(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not (sep and name and value):
+            raise InvalidArgument(f"invalid argument {item!r} for \"--build-context\" flag: "
+                                  "want name=path or name=docker-image://ref")
+        if "://" in value and not value.startswith("docker-image://"):
+            raise Unsupported(f"--build-context {item}: only folders and docker-image:// "
+                              "are supported")
+        out[name] = value if "://" in value else os.path.abspath(value)
+    return out
+
+
+# -- frontend checks (BuildKit's build checks) ---------------------------------------------
+def _check_flags(cmd: Command) -> None:
+    cmd.bool("check", None, "Run the Dockerfile's build checks instead of building (exit 1 "
+             "when any warns)")
+
+
+def _run_check(ctx: Context, context: BuildContext | None, options: BuildOptions) -> int:
+    from scow.engine.builds.options import format_check
+
+    try:
+        found = ctx.engine.build.check(context, options)
+    finally:
+        if context is not None:
+            context.close()
+    ctx.stdout.write(format_check(list(found.warnings), found.filename, found.text))
+    return 1 if found.warnings else 0
+
+
+def _print_warnings(ctx: Context, warnings: tuple[object, ...]) -> None:
+    from scow.engine.builds.options import LintWarning, format_summary
+
+    if warnings:
+        ctx.stderr.write("\n" + format_summary([w for w in warnings
+                                                if isinstance(w, LintWarning)]))
 
 
 def run(opts: Options, ctx: Context) -> int:
@@ -61,7 +184,17 @@ def run(opts: Options, ctx: Context) -> int:
         tags=tuple(opts.tag), target=opts.target or None, build_args=build_args,
         labels=_pairs(opts.label, "label"), no_cache=opts.no_cache, network=network,
         epoch=_epoch(build_args))
+    options.run_extras, options.pull = _run_extras(opts), opts.pull
+    options.platform = opts.platform or None
+    options.output = _output(opts.output)
+    options.no_cache_filter = tuple(opts.no_cache_filter)
+    options.build_contexts = _build_contexts(opts.build_context)
+    if options.output is not None and opts.squash:
+        raise InvalidArgument("--squash needs an image: it cannot be used with -o "
+                              f"type={options.output.type}")
     context = _context(opts.args[0], opts.file, options)
+    if opts.check:
+        return _run_check(ctx, context, options)
     progress = make_progress(ctx.stderr, "plain" if mode == "rawjson" else mode)
     try:
         result = ctx.engine.build.build(context, options, progress, squash=opts.squash)
@@ -72,6 +205,10 @@ def run(opts: Options, ctx: Context) -> int:
     finally:
         if context is not None:
             context.close()
+    if mode != "quiet":
+        _print_warnings(ctx, result.warnings)
+    if not result.image_id:
+        return 0  # -o type=local|tar: no image
     if opts.iidfile:
         _write_iidfile(opts.iidfile, result.image_id)
     if opts.quiet:

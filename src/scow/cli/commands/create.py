@@ -54,6 +54,9 @@ def add_create_flags(cmd: Command) -> None:
                metavar="string")
     cmd.string("pull", None, 'Pull image before creating ("always", "missing", "never")',
                metavar="string", default="missing")
+    from scow.cli.commands.create_resources import add_resource_flags
+
+    add_resource_flags(cmd)  # --memory, --cpus, --ulimit, --init, --cidfile...
 
 
 def command() -> Command:
@@ -98,12 +101,15 @@ def options_from(opts: Options) -> CreateOptions:
         env += _env_file(path)
     for item in opts.env:  # `-e KEY` takes KEY's value from the environment, as docker
         env.append(item if "=" in item else f"{item}={os.environ.get(item, '')}")
+    from scow.cli.commands.create_resources import label_file_labels, resource_options
+
     entrypoint = None if opts.entrypoint is None else ([opts.entrypoint] if opts.entrypoint
                                                        else [])
     return CreateOptions(
         image=opts.args[0], cmd=opts.args[1:] or None, entrypoint=entrypoint,
         name=opts.name or None, env=env, workdir=opts.workdir, user=opts.user, tty=opts.tty,
-        stdin_open=opts.interactive, hostname=opts.hostname, labels=_pairs(opts.label),
+        stdin_open=opts.interactive, hostname=opts.hostname,
+        labels={**label_file_labels(opts.label_file), **_pairs(opts.label)},
         network=opts.network, volumes=opts.volume, mounts=opts.mount, auto_remove=opts.rm,
         log_opts=_pairs(opts.log_opt), stop_signal=opts.stop_signal,
         stop_timeout=opts.stop_timeout if opts.stop_timeout >= 0 else None,
@@ -112,11 +118,14 @@ def options_from(opts: Options) -> CreateOptions:
         network_aliases=opts.network_alias, ip=opts.ip,
         mac_address=opts.mac_address, publish=opts.publish,
         publish_all=opts.publish_all, dns=opts.dns, dns_search=opts.dns_search,
-        dns_options=opts.dns_option, add_hosts=opts.add_host)
+        dns_options=opts.dns_option, add_hosts=opts.add_host, **resource_options(opts))
 
 
 def create_container(ctx: Context, opts: Options) -> str:
     """Create, pulling the image first when it is missing (docker's "Unable to find")."""
+    from scow.cli.commands.create_resources import check_cidfile, write_cidfile
+
+    check_cidfile(opts.cidfile)
     create = options_from(opts)
     engine = ctx.engine
     if opts.pull == "always" or (opts.pull == "missing"
@@ -130,7 +139,9 @@ def create_container(ctx: Context, opts: Options) -> str:
                                      progress=ProgressWriter(sys.stderr))
         except ImageNotFound:
             raise
-    return engine.containers.create(create).id
+    container_id = engine.containers.create(create).id
+    write_cidfile(opts.cidfile, container_id)
+    return container_id
 
 
 def _familiar(name: str) -> str:

@@ -8,6 +8,7 @@ from scow.cli import output
 from scow.cli.commands.image_inspect import inspect_objects
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
+from scow.cli.groups import VERBS as VERBS_HELP
 
 VERBS = ("create", "ls", "inspect", "rm", "prune", "connect", "disconnect")
 USAGE = {"create": ("scow network create [OPTIONS] NETWORK", (1, 1)),
@@ -18,6 +19,8 @@ USAGE = {"create": ("scow network create [OPTIONS] NETWORK", (1, 1)),
          "connect": ("scow network connect [OPTIONS] NETWORK CONTAINER", (2, 2)),
          "disconnect": ("scow network disconnect [OPTIONS] NETWORK CONTAINER", (2, 2))}
 
+ALIASES = {"ls": ("network ls", "network list"), "rm": ("network rm", "network remove")}
+
 
 def command() -> Command:
     return Command("network", usage="scow network COMMAND", short="Manage networks",
@@ -26,7 +29,8 @@ def command() -> Command:
 
 def _sub(verb: str) -> Command:
     usage, args = USAGE[verb]
-    cmd = Command(f"network {verb}", usage=usage, short=f"{verb} networks", args=args)
+    cmd = Command(f"network {verb}", usage=usage, short=dict(VERBS_HELP["network"])[verb],
+                  args=args, aliases=ALIASES.get(verb, ()))
     if verb == "create":
         cmd.string("driver", "d", "Driver to manage the Network", metavar="string",
                    default="bridge")

@@ -26,6 +26,9 @@ def command() -> Command:
 def run(opts: Options, ctx: Context) -> int:
     from scow.cli.commands.create import create_container
 
+    if opts.tty and _attaches_stdin(opts) and not opts.detach and not sys.stdin.isatty():
+        sys.stderr.write("the input device is not a TTY\n")  # docker's CheckTty
+        return 1
     try:
         container_id = create_container(ctx, opts)
     except ScowError as exc:
@@ -49,7 +52,8 @@ def run(opts: Options, ctx: Context) -> int:
 
     code = None
     if started is not None and started.attach is not None:
-        code = pump(started.attach, stdin=opts.interactive, tty=opts.tty)
+        code = pump(started.attach, stdin=_attaches_stdin(opts), tty=opts.tty,
+                    streams=_streams(opts))
     if code is None:
         code = containers.wait(container_id)
     else:  # as `wait`: the mount and the network are released when run returns
@@ -57,6 +61,18 @@ def run(opts: Options, ctx: Context) -> int:
     if opts.rm:
         _wait_removed(ctx, container_id)
     return code
+
+
+def _attaches_stdin(opts: Options) -> bool:
+    """-i, or -a stdin (docker: -a without stdin leaves stdin detached)."""
+    attach = {a.lower() for a in opts.attach}
+    return "stdin" in attach if attach else opts.interactive
+
+
+def _streams(opts: Options) -> frozenset[str]:
+    """The output streams `-a/--attach` selects (both when none is named)."""
+    attach = frozenset(a.lower() for a in opts.attach) - {"stdin"}
+    return attach if opts.attach else frozenset({"stdout", "stderr"})
 
 
 def _fail(exc: ScowError) -> int:

@@ -12,12 +12,15 @@ def command() -> Command:
                   short="Stop one or more running containers",
                   aliases=("container stop", "stop"), args=(1, None))
     cmd.string("signal", "s", "Signal to send to the container", metavar="string")
-    cmd.int("time", "t", "Seconds to wait before killing the container", default=-1)
+    cmd.int("timeout", "t", "Seconds to wait before killing the container")
+    cmd.int("time", None, "Seconds to wait before killing the container (deprecated: use "
+            "--timeout)", dest="timeout", deprecated="use --timeout instead")
     return cmd
 
 
 def run(opts: Options, ctx: Context) -> int:
     svc = ctx.engine.containers
-    timeout = None if opts.time < 0 else float(opts.time)
+    given = opts.changed("timeout") or opts.changed("time")
+    timeout = float(opts.timeout) if given else None
     return for_each(ctx, opts.args, lambda n: svc.stop(n, timeout=timeout,
                                                       signal=opts.signal or None))

@@ -11,7 +11,7 @@ from scow.engine.system import DiskUsage
 
 
 def command() -> Command:
-    cmd = Command("system df", usage="scow system df [OPTIONS]", short="Show docker disk usage",
+    cmd = Command("system df", usage="scow system df [OPTIONS]", short="Show scow disk usage",
                   args=(0, 0))
     cmd.string("format", None, "Format output using a custom template", metavar="string")
     cmd.bool("verbose", "v", "Show detailed information on space usage")

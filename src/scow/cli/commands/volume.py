@@ -8,8 +8,11 @@ from scow.cli import output
 from scow.cli.commands.image_inspect import inspect_objects
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
+from scow.cli.groups import VERBS as VERBS_HELP
 
 VERBS = ("create", "ls", "list", "inspect", "rm", "remove", "prune")
+
+ALIASES = {"ls": ("volume ls", "volume list"), "rm": ("volume rm", "volume remove")}
 
 
 def command() -> Command:
@@ -25,7 +28,8 @@ def _sub(verb: str) -> Command:
              "prune": "scow volume prune [OPTIONS]"}[verb]
     args = {"create": (0, 1), "ls": (0, 0), "inspect": (1, None), "rm": (1, None),
             "prune": (0, 0)}[verb]
-    cmd = Command(f"volume {verb}", usage=usage, short=f"{verb} volumes", args=args)
+    cmd = Command(f"volume {verb}", usage=usage, short=dict(VERBS_HELP["volume"])[verb],
+                  args=args, aliases=ALIASES.get(verb, ()))
     if verb == "create":
         cmd.string("driver", "d", "Specify volume driver name", metavar="string",
                    default="local")
@@ -75,7 +79,9 @@ def _create(opts: Options, ctx: Context) -> int:
 
 
 def _ls(opts: Options, ctx: Context) -> int:
-    volumes = ctx.engine.volumes.all()
+    from scow.cli.filters import parse_filters
+
+    volumes = ctx.engine.volumes.all(filters=parse_filters(opts.filter))
     if opts.quiet:
         ctx.stdout.write("".join(f"{v.name}\n" for v in volumes))
         return 0

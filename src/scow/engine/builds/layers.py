@@ -3,9 +3,12 @@ context or another rootfs, ``--chown``/``--chmod``, local tars unpacked safely),
 ``mkdir -p``, and clamping a RUN diff's mtimes to SOURCE_DATE_EPOCH.
 
 Layers are written moby-style with ``scow.archive.writer.TarWriter``: whole-second mtimes, no
-atime/ctime, numeric owners. COPY'd files are owned by root unless ``--chown`` says otherwise;
-folders created on the way are 0755. With an epoch, no mtime in the layer is later than it and
-folders the step creates get exactly it, so two builds of one context give the same DiffIDs.
+atime/ctime, numeric owners. Files one COPY copies that are hard links of each other (same
+device and inode in the source) stay hard links in the layer, as BuildKit keeps them: the
+first name carries the content, the others are tar hard-link entries. COPY'd files are owned
+by root unless ``--chown`` says otherwise; folders created on the way are 0755. With an epoch,
+no mtime in the layer is later than it and folders the step creates get exactly it, so two
+builds of one context give the same DiffIDs.
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ class LayerTar:
         self.writer, self.rootfs, self.epoch, self.owner = writer, rootfs, epoch, owner
         self.now = int(time.time()) if epoch is None else epoch
         self.dirs: set[str] = set()
+        self.links: dict[tuple[int, int], str] = {}  # (st_dev, st_ino) → first name written
 
     def mtime(self, value: float) -> int:
         whole = int(value)
@@ -88,29 +92,34 @@ class LayerTar:
         self.dirs.add(name)
 
     def add(self, h: TarHeader, data: BinaryIO | None = None) -> None:
+        if h.kind is Kind.DIR and h.name in self.dirs:
+            return  # a folder two sources both hold: once
         self.parents(h.name)
         self.writer.add(h, data)
         if h.kind is Kind.DIR:
             self.dirs.add(h.name)
 
 
-def write_copy(out: BinaryIO, rootfs: str, spec: CopySpec) -> None:
-    """The layer of one COPY/ADD on the rootfs mounted at `rootfs`."""
+def write_copy(out: BinaryIO, rootfs: str, spec: CopySpec, base: str | None = None) -> None:
+    """The layer of one COPY/ADD on the rootfs mounted at `rootfs`; `base` (default
+    `rootfs`) is the tree looked at for folders that exist (an empty one for ``--link``)."""
     from scow.archive.writer import TarWriter
 
+    base = rootfs if base is None else base
     writer = TarWriter(out)
-    layer = LayerTar(writer, rootfs, spec.epoch, resolve_owner(rootfs, spec.chown))
+    layer = LayerTar(writer, base, spec.epoch, resolve_owner(rootfs, spec.chown))
     dest = spec.dest.strip("/")
-    into = spec.dest_is_dir or is_dir_in(rootfs, spec.dest)
+    into = spec.dest_is_dir or is_dir_in(base, spec.dest)
     if into and dest:
         layer.parents(dest + "/x")
         layer.folder(dest)
-    for entry in spec.entries:
+    names = [posixpath.join(dest, e.rel) if into else dest for e in spec.entries]
+    last = {name: i for i, name in enumerate(names)}  # two sources, one name: the later wins
+    for i, (entry, name) in enumerate(zip(spec.entries, names, strict=True)):
         if entry.extract:
             _extract(layer, entry.src, dest)
-            continue
-        name = posixpath.join(dest, entry.rel) if into else dest
-        _copy_entry(layer, entry, name, spec.chmod)
+        elif last[name] == i or entry.kind == "dir":
+            _copy_entry(layer, entry, name, spec.chmod)
     writer.close()
 
 
@@ -127,7 +136,11 @@ def _copy_entry(layer: LayerTar, entry: CopyEntry, name: str, chmod: int | None)
         layer.add(replace(h, kind=Kind.DIR))
     elif stat.S_ISLNK(st.st_mode):
         layer.add(replace(h, kind=Kind.SYMLINK, mode=0o777, linkname=os.readlink(entry.src)))
+    elif stat.S_ISREG(st.st_mode) and st.st_nlink > 1 and (st.st_dev, st.st_ino) in layer.links:
+        layer.add(replace(h, kind=Kind.HARDLINK, linkname=layer.links[st.st_dev, st.st_ino]))
     elif stat.S_ISREG(st.st_mode):
+        if st.st_nlink > 1:
+            layer.links[st.st_dev, st.st_ino] = name
         fd = os.open(entry.src, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         with os.fdopen(fd, "rb") as f:
             layer.add(replace(h, size=os.fstat(fd).st_size), f)

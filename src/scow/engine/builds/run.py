@@ -30,6 +30,7 @@ from scow.ids import ChainID, random_id
 if TYPE_CHECKING:
     from scow.build.ports import RunSpec
     from scow.runtime.runc import Runc
+    from scow.runtime.spec import RunConfig as _RunConfig
     from scow.store.layers import Layer, RWLayer
     from scow.store.store import Store
 
@@ -89,6 +90,7 @@ def _run(runc: Runc, step_id: str, rootfs: str, bundle: str, spec: RunSpec,
     write_etc_files(bundle, HOSTNAME)
     cfg = RunConfig(container_id=step_id, cmd=spec.argv, env=spec.env, user=spec.user,
                     workdir=spec.workdir or "/", hostname=HOSTNAME, network=spec.network)
+    cfg = _with_extras(cfg, bundle, spec)
     write_bundle(bundle, make_spec(cfg, rootfs, bundle))
     os.makedirs(runc.root, mode=0o700, exist_ok=True)
     with tempfile.NamedTemporaryFile(prefix="runc-log-", dir=bundle) as log:
@@ -112,6 +114,21 @@ def _run(runc: Runc, step_id: str, rootfs: str, bundle: str, spec: RunSpec,
             runc.delete(step_id, force=True)
         raise translate("runc run failed", failure)
     return proc.returncode
+
+
+def _with_extras(cfg: _RunConfig, bundle: str, spec: RunSpec) -> _RunConfig:
+    """``build --add-host`` lines in the step's /etc/hosts, ``--shm-size``, ``--ulimit``
+    (clamped by the runtime spec to this process's hard limits)."""
+    from dataclasses import replace
+
+    from scow.runtime.spec import Ulimit
+
+    extras = spec.extras
+    if extras.add_hosts:
+        with open(os.path.join(bundle, "hosts"), "a", encoding="utf-8") as f:
+            f.writelines(f"{ip}\t{name}\n" for name, ip in extras.add_hosts)
+    ulimits = tuple(Ulimit(name, soft, hard) for name, soft, hard in extras.ulimits)
+    return replace(cfg, ulimits=ulimits, shm_size=extras.shm_size or cfg.shm_size)
 
 
 def _pump(fd: int, output: Callable[[bytes], None]) -> None:

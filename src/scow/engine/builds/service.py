@@ -23,12 +23,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from scow.build.ports import CopySpec, ImageView, RunResult, RunSpec
+from scow.build.ports import CopySpec, ImageView, OutputSpec, RunResult, RunSpec
 from scow.errors import InvalidArgument, Unavailable
 from scow.ids import ChainID, DiffID, ImageID, chain_id
 
 if TYPE_CHECKING:
-    from scow.build.builder import BuildResult
+    from scow.build.builder import BuildResult, CheckResult
     from scow.build.context import BuildContext
     from scow.build.ports import BuildOptions
     from scow.build.progress import Progress
@@ -57,7 +57,7 @@ class BuildService:
         from scow.build.builder import build
 
         port = StoreBuildEngine(self.store, self.images, self.distribution, self.runtime,
-                                epoch=options.epoch)
+                                epoch=options.epoch, pull=options.pull)
         try:
             if not squash:
                 return build(port, context, options, progress)
@@ -68,6 +68,17 @@ class BuildService:
         for tag in options.tags:
             self.images.tag(squashed, tag)
         return replace(result, image_id=squashed)
+
+    def check(self, context: BuildContext | None, options: BuildOptions) -> CheckResult:
+        """`build --check`: BuildKit's frontend checks on the Dockerfile, nothing built (base
+        images are looked up, and pulled when missing, for the UndefinedVar rule)."""
+        from scow.build.builder import check
+
+        port = StoreBuildEngine(self.store, self.images, self.distribution, self.runtime)
+        try:
+            return check(port, context, options)
+        finally:
+            port.close()
 
     def stream(self, path: str | None = None, *, tag: str | list[str] | None = None,
                dockerfile: str | None = None, fileobj: BinaryIO | None = None,
@@ -118,7 +129,8 @@ class StoreBuildEngine:
     """``scow.build.ports.BuildEngine`` over one Engine's store, for one build."""
 
     def __init__(self, store: Store, images: ImageService, distribution: DistributionService,
-                 runtime: Callable[[], Runc], *, epoch: int | None = None) -> None:
+                 runtime: Callable[[], Runc], *, epoch: int | None = None,
+                 pull: bool = False) -> None:
         self.store = store
         self.images = images
         self.distribution = distribution
@@ -129,6 +141,8 @@ class StoreBuildEngine:
         self.local = threading.local()  # .made: (parent, layer) of this thread's last step
         self.built = 0  # layer steps run (not cache hits) in this build
         self.base_diff_ids: dict[int, list[str]] = {}  # diff_ids of the images FROM names
+        self.pull = pull  # --pull: each base image pulled once per build, even when present
+        self.pulled: dict[str, str] = {}
         with self.lock:
             self.store.recover()
 
@@ -151,8 +165,13 @@ class StoreBuildEngine:
     # -- images -----------------------------------------------------------------------------
     def get_image(self, ref: str) -> ImageView:
         with self.lock:  # a pull writes to the store too: under the store lock
-            record = self.images.find(ref)
-            image_id = record.id if record else self.distribution.ensure_image(ref)
+            if self.pull:
+                if ref not in self.pulled:
+                    self.pulled[ref] = self.distribution.pull(ref)
+                image_id = self.pulled[ref]
+            else:
+                record = self.images.find(ref)
+                image_id = record.id if record else self.distribution.ensure_image(ref)
             config = json.loads(self.store.images.config_bytes(image_id))
             diffs = config.get("rootfs", {}).get("diff_ids") or []
             if diffs:
@@ -181,6 +200,13 @@ class StoreBuildEngine:
         with self.lock:
             self.images.tag(image_id, ref)
 
+    def export_rootfs(self, chain: ChainID | None, output: OutputSpec) -> None:
+        """``-o type=local|tar``: the filesystem of `chain` written there (builds/export.py)."""
+        from scow.engine.builds.export import export
+
+        with self.open_rootfs(chain) as rootfs:
+            export(rootfs, output)
+
     # -- steps ------------------------------------------------------------------------------
     def run_step(self, parent: ChainID | None, spec: RunSpec,
                  output: Callable[[bytes], None]) -> RunResult:
@@ -195,8 +221,12 @@ class StoreBuildEngine:
     def copy_step(self, parent: ChainID | None, spec: CopySpec) -> DiffID:
         from scow.engine.builds.layers import write_copy
 
-        with self.open_rootfs(parent) as rootfs:
-            return self._register(parent, lambda out: write_copy(out, rootfs, spec))
+        with contextlib.ExitStack() as stack:
+            rootfs = stack.enter_context(self.open_rootfs(parent))
+            # --link: the layer is written as on an empty rootfs (owner names still come
+            # from the parent's passwd/group), so its bytes do not depend on the base
+            base = stack.enter_context(self.open_rootfs(None)) if spec.link else rootfs
+            return self._register(parent, lambda out: write_copy(out, rootfs, spec, base))
 
     def mkdir_step(self, parent: ChainID | None, path: str, user: str) -> DiffID:
         from scow.engine.builds.layers import resolve_owner, write_mkdir
@@ -255,6 +285,12 @@ class StoreBuildEngine:
             return
         with self.lock:
             self.cache.store(key, made[0], diff_id, made[1].chain_id)
+
+    # -- ADD <git source> -------------------------------------------------------------------
+    def fetch_git(self, remote: str, ref: str | None, dest_dir: str) -> tuple[str, str]:
+        from scow.engine.builds.git import checkout
+
+        return checkout(remote, ref, dest_dir)
 
     # -- ADD <url> --------------------------------------------------------------------------
     def download(self, url: str, dest_dir: str) -> str:

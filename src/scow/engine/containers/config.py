@@ -50,6 +50,29 @@ class CreateOptions:
     cap_drop: list[str] = field(default_factory=list)
     privileged: bool = False
     security_opt: list[str] = field(default_factory=list)
+    # resources and runtime flags (HostConfig fields made in engine/containers/resources.py)
+    memory: int = 0  # bytes (--memory)
+    memory_swap: int = 0  # bytes, -1 unlimited (--memory-swap)
+    memory_reservation: int = 0
+    kernel_memory: int = 0  # refused: deprecated
+    nano_cpus: int = 0  # --cpus * 1e9
+    cpu_shares: int = 0
+    cpu_period: int = 0
+    cpu_quota: int = 0
+    cpuset_cpus: str = ""
+    cpuset_mems: str = ""
+    pids_limit: int | None = None
+    oom_kill_disable: bool | None = None
+    blkio_weight: int = 0
+    ulimits: list[Any] = field(default_factory=list)  # "nofile=1024:2048" or docker's dicts
+    shm_size: int | None = None  # bytes (docker's default 64 MiB)
+    sysctls: dict[str, str] = field(default_factory=dict)
+    tmpfs: list[str] = field(default_factory=list)  # PATH[:OPTIONS]
+    devices: list[str] = field(default_factory=list)  # HOST[:CONTAINER[:rwm]]
+    ipc: str = ""  # private | shareable | host | none | container:NAME
+    pid: str = ""  # host | container:NAME
+    uts: str = ""  # host
+    init: bool | None = None
 
 
 def merge_env(base: list[str], extra: list[str]) -> list[str]:
@@ -182,6 +205,7 @@ def network_host_config(opts: CreateOptions) -> dict[str, Any]:
 
 
 def host_config(opts: CreateOptions) -> dict[str, Any]:
+    from scow.engine.containers.resources import resources_host_config
     from scow.runtime.capabilities import container_caps, normalize
 
     cap_add, cap_drop = normalize(opts.cap_add, "CapAdd"), normalize(opts.cap_drop, "CapDrop")
@@ -202,7 +226,7 @@ def host_config(opts: CreateOptions) -> dict[str, Any]:
         "ReadonlyRootfs": opts.read_only,
         "Mounts": list(opts.mounts) or None,
         "Runtime": "runc",
-        "ShmSize": 67108864,
+        **resources_host_config(opts),  # Memory, NanoCpus, Ulimits, ShmSize, IpcMode...
     }
 
 
@@ -267,7 +291,16 @@ _KWARGS = {"name": "name", "entrypoint": "entrypoint", "working_dir": "workdir",
            "labels": "labels", "network_mode": "network", "mounts": "mounts",
            "auto_remove": "auto_remove", "read_only": "read_only", "cap_add": "cap_add",
            "cap_drop": "cap_drop", "privileged": "privileged", "security_opt": "security_opt",
-           "stop_signal": "stop_signal", "group_add": "group_add", "log_opts": "log_opts"}
+           "stop_signal": "stop_signal", "group_add": "group_add", "log_opts": "log_opts",
+           **{"mem_limit": "memory", "memswap_limit": "memory_swap",  # resources
+              "mem_reservation": "memory_reservation", "kernel_memory": "kernel_memory",
+              "nano_cpus": "nano_cpus", "cpu_shares": "cpu_shares", "cpu_period": "cpu_period",
+              "cpu_quota": "cpu_quota", "cpuset_cpus": "cpuset_cpus",
+              "cpuset_mems": "cpuset_mems", "pids_limit": "pids_limit",
+              "oom_kill_disable": "oom_kill_disable", "blkio_weight": "blkio_weight",
+              "ulimits": "ulimits", "shm_size": "shm_size", "sysctls": "sysctls",
+              "tmpfs": "tmpfs", "devices": "devices", "ipc_mode": "ipc", "pid_mode": "pid",
+              "uts_mode": "uts", "init": "init"}}
 
 
 def options_of(image: str, command: str | list[str] | None, kwargs: dict[str, Any]
@@ -289,6 +322,13 @@ def options_of(image: str, command: str | list[str] | None, kwargs: dict[str, An
     fields["volumes"] = [f"{host}:{v['bind']}:{v.get('mode', 'rw')}"
                          for host, v in volumes.items()] if isinstance(volumes, dict) \
         else list(volumes)
+    for key in ("memory", "memory_swap", "memory_reservation", "shm_size"):
+        if isinstance(fields.get(key), str):  # docker-py: "512m"
+            from scow.format.units import parse_size
+
+            fields[key] = parse_size(fields[key])
+    if isinstance(fields.get("tmpfs"), dict):
+        fields["tmpfs"] = [f"{k}:{v}" if v else k for k, v in fields["tmpfs"].items()]
     if isinstance(fields.get("entrypoint"), str):
         fields["entrypoint"] = shlex.split(fields["entrypoint"])
     if fields.get("network") in (None, "default", "bridge"):

@@ -18,13 +18,15 @@ FILES = ("/.dockerenv", "/etc/resolv.conf", "/etc/hosts", "/etc/hostname", "/dev
 SYMLINKS = {"/etc/mtab": "/proc/mounts"}
 
 
-def setup(root: str, extra_dirs: tuple[str, ...] = ()) -> None:
-    """Fill the init layer mounted at `root`; `extra_dirs` are volume mount points."""
+def setup(root: str, extra_dirs: tuple[str, ...] = (),
+          extra_files: tuple[str, ...] = ()) -> None:
+    """Fill the init layer mounted at `root`; `extra_dirs` are volume mount points,
+    `extra_files` the mount points of single-file binds (an empty file, as runc makes one)."""
     root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         for path in DIRS + tuple(extra_dirs):
             _ensure(root_fd, path, "dir")
-        for path in FILES:
+        for path in FILES + tuple(extra_files):
             _ensure(root_fd, path, "file")
         for path, target in SYMLINKS.items():
             _ensure(root_fd, path, "symlink", target)

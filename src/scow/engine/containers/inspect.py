@@ -7,6 +7,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from scow.engine.containers.base import ContainerBase
+from scow.engine.containers.resources import DEFAULTS as HOST_DEFAULTS
 
 if TYPE_CHECKING:
     from scow.store.containers import ContainerRecord
@@ -32,7 +33,7 @@ class ContainerInspection(ContainerBase):
             "LogPath": os.path.join(folder, "container.log"),
             "Name": "/" + record.name, "RestartCount": 0, "Driver": driver.name,
             "Platform": "linux", "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "",
-            "ExecIDs": None, "HostConfig": doc["HostConfig"],
+            "ExecIDs": None, "HostConfig": {**HOST_DEFAULTS, **doc["HostConfig"]},
             "GraphDriver": {"Data": driver.metadata(mount_id) if mount_id else None,
                             "Name": driver.name},
         }
@@ -60,7 +61,7 @@ class ContainerInspection(ContainerBase):
                     "StartedAt": zero, "FinishedAt": zero}
         running = st.status == "running"
         return {"Status": "paused" if running and paused else st.status, "Running": running,
-                "Paused": running and paused, "Restarting": False, "OOMKilled": False,
+                "Paused": running and paused, "Restarting": False, "OOMKilled": st.oom_killed,
                 "Dead": False, "Pid": st.pid if running else 0, "ExitCode": st.exit_code,
                 "Error": st.error, "StartedAt": st.started_at, "FinishedAt": st.finished_at}
 

@@ -51,6 +51,9 @@ class ContainerVerbs(Protocol):
 
     def unpause(self, name: str) -> None: ...
 
+    def update(self, name: str, resources: dict[str, Any] | None = None,
+               restart_policy: dict[str, Any] | str | None = None) -> list[str]: ...
+
     def wait(self, name: str) -> int: ...
 
     def logs(self, name: str, *, follow: bool = False, tail: int | None = None,
@@ -168,6 +171,17 @@ class Container:
     def unpause(self) -> None:
         """docker unpause."""
         self._service.unpause(self.id)
+
+    def update(self, **kwargs: Any) -> dict[str, Any]:
+        """docker-py's update: mem_limit, memswap_limit, mem_reservation, nano_cpus,
+        cpu_shares, cpu_period, cpu_quota, cpuset_cpus, cpuset_mems, pids_limit, blkio_weight
+        (sizes as ints or "512m"), restart_policy ({"Name": ..., "MaximumRetryCount": N})."""
+        from scow.engine.containers.update import resources_of
+
+        policy = kwargs.pop("restart_policy", None)
+        warnings = self._service.update(self.id, resources_of(kwargs), policy)
+        self.reload()
+        return {"Warnings": warnings or None}
 
     def wait(self) -> dict[str, Any]:
         """Until it exits: docker-py's {"StatusCode": exit code, "Error": None}."""

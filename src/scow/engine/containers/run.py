@@ -53,15 +53,18 @@ def _fill_volume(rootfs: str, dest: str, volume: str) -> None:
 
 
 def _exec_isolation(host: dict[str, Any]) -> dict[str, Any]:
-    """The container's capabilities and no-new-privileges, which its exec processes get too
-    (runc applies the container's seccomp filter to them itself)."""
+    """The container's capabilities, no-new-privileges and rlimits, which its exec processes
+    get too (runc applies the container's seccomp filter to them itself)."""
     from scow.engine.containers.config import isolation
+    from scow.engine.containers.resources import ulimits_of
     from scow.runtime.capabilities import container_caps
+    from scow.runtime.spec import rlimits
 
     privileged, nnp, _ = isolation(host, "")  # the profile is not needed here
     caps = container_caps(host.get("CapAdd") or (), host.get("CapDrop") or (),
                           privileged=privileged)
-    return {"caps": tuple(caps), "no_new_privileges": nnp}
+    return {"caps": tuple(caps), "no_new_privileges": nnp,
+            "rlimits": tuple(rlimits(ulimits_of(host)))}
 
 
 def _exec_event_id(argv: list[str]) -> tuple[str, str]:
@@ -174,7 +177,26 @@ class ContainerLifecycle(ContainerBase):
             mounts=tuple(self._mounts(record, rootfs)),
             read_only_rootfs=bool(host.get("ReadonlyRootfs")),
             cap_add=tuple(host.get("CapAdd") or ()), cap_drop=tuple(host.get("CapDrop") or ()),
-            privileged=privileged, no_new_privileges=nnp, seccomp=seccomp)
+            privileged=privileged, no_new_privileges=nnp, seccomp=seccomp,
+            **self._resources(host))
+
+    def _resources(self, host: dict[str, Any]) -> dict[str, Any]:
+        """RunConfig's ulimits, HostConfig and ipc/pid/uts namespaces to join."""
+        from scow.engine.containers.resources import namespace_paths, ulimits_of
+
+        def pid_of(name: str) -> int:
+            other = self.records.get(name)
+            if (host.get("IpcMode") or "").startswith("container:") and \
+                    other.doc["HostConfig"].get("IpcMode") not in ("shareable", "host"):
+                raise Conflict("non-shareable IPC (hint: use IpcMode:shareable for the donor "
+                               "container)")
+            st = self.state(other)
+            if st is None or st.status != "running" or not st.pid:
+                raise Conflict(f"cannot join namespace of a non running container: {name}")
+            return int(st.pid)
+
+        return {"ulimits": ulimits_of(host), "host_config": host,
+                "namespace_paths": namespace_paths(host, pid_of)}
 
     def _mounts(self, record: ContainerRecord, rootfs: str) -> Iterator[Mount]:
         from scow.runtime.spec import Mount

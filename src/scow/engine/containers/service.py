@@ -17,12 +17,15 @@ import os
 import shutil
 from typing import TYPE_CHECKING, Any
 
+from scow.engine.containers.admin import ContainerAdmin
 from scow.engine.containers.cp import ContainerCopy
 from scow.engine.containers.fs import ContainerFilesystem
 from scow.engine.containers.inspect import ContainerInspection
 from scow.engine.containers.model import Container
 from scow.engine.containers.records import ContainerSummary
 from scow.engine.containers.run import ContainerLifecycle
+from scow.engine.containers.stats import ContainerStatistics
+from scow.engine.containers.update import ContainerUpdate
 from scow.engine.network_files import display_ports
 from scow.errors import (
     Conflict,
@@ -43,8 +46,8 @@ if TYPE_CHECKING:
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
-class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
-                       ContainerInspection):
+class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem, ContainerCopy,
+                       ContainerInspection, ContainerAdmin, ContainerStatistics):
     """docker's container verbs (create, start, stop, exec, logs, commit, cp, rm...), each a
     method; built by `Engine` with the collaborators `ContainerBase` names."""
 
@@ -72,10 +75,12 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
         name = self._reserve(container_id, opts.name, image_id, doc)
         doc["Name"] = "/" + name
         record = self.store.images.get(image_id)
-        dests = tuple(m["Destination"] for m in mounts)
+        files = tuple(m["Destination"] for m in mounts if _file_bind(m)) + \
+            (("/sbin/docker-init",) if opts.init else ())  # --init's bind mount point
+        dests = tuple(m["Destination"] for m in mounts if not _file_bind(m))
         try:
             rw = self.store.layers.create_rw(record.top_layer, container_id,
-                                             init=lambda p: initlayer.setup(p, dests))
+                                             init=lambda p: initlayer.setup(p, dests, files))
             folder = self.folder(container_id)
             os.makedirs(folder, mode=0o710, exist_ok=True)
             from scow.runtime.spec import write_etc_files
@@ -152,8 +157,10 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
                         ) -> list[ContainerSummary]:
         """docker ps: running containers (every one with `all`), with sizes when `size`,
         filtered as `docker ps --filter`, the `last` created."""
-        from scow.engine.containers.filters import matches
+        from scow.engine.containers.filters import ContainerFilter
 
+        check = ContainerFilter(self.images, self.store, filters, self._health) \
+            if filters else None
         records = self.records.all()
         out = []
         for record in records:
@@ -161,7 +168,7 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
             summary = self._summary(record, state, status, code)
             if not all and state not in ("running", "paused") and last < 0:
                 continue
-            if filters and not matches(self.images, self.store, summary, filters):
+            if check is not None and not check.match(summary, record):
                 continue
             out.append(summary)
         if last >= 0:
@@ -174,12 +181,26 @@ class ContainerService(ContainerLifecycle, ContainerFilesystem, ContainerCopy,
                  code: int) -> ContainerSummary:
         doc = record.doc
         return ContainerSummary(
-            record.id, record.name, doc["Config"].get("Image", ""), record.image_id,
+            record.id, record.name, self._image_shown(doc["Config"].get("Image", ""),
+                                                      record.image_id), record.image_id,
             command_line(doc["Path"], doc["Args"]), record.created, state, status, code,
             doc["Config"].get("Labels") or {},
             [m["Name"] or m["Source"] for m in doc.get("MountPoints", [])],
             ports=display_ports((doc.get("NetworkSettings") or {}).get("Ports") or {}),
             networks=",".join(sorted((doc.get("NetworkSettings") or {}).get("Networks") or {})))
+
+    def _health(self, record: ContainerRecord) -> str:
+        """State.Health.Status of the container's inspect document, "none" without one."""
+        health = self.inspect_state(record).get("Health") or {}
+        return str(health.get("Status") or "none")
+
+    def _image_shown(self, image: str, image_id: str) -> str:
+        """docker ps's IMAGE: the name the container was made from while it still names the
+        same image, else the image's ID (moby's refreshImage)."""
+        if not image or image == image_id:
+            return image_id
+        found = self.images.find(image)
+        return image if found is not None and found.id == image_id else image_id
 
     def _with_size(self, s: ContainerSummary) -> ContainerSummary:
         rw, root_fs = self.sizes(s.id)
@@ -349,6 +370,12 @@ def _mount_points(opts: CreateOptions) -> list[dict[str, Any]]:
     mounts = [MountSpec("volume", random_id(), m.destination, m.read_only)
               if m.destination in anonymous else m for m in mounts]
     return [_mount_doc(m, m.destination in anonymous) for m in mounts]
+
+
+def _file_bind(m: dict[str, Any]) -> bool:
+    """A bind of a host file (not a folder): its mount point is a file (runc's rule)."""
+    return m["Type"] == "bind" and os.path.exists(m["Source"]) and \
+        not os.path.isdir(m["Source"])
 
 
 def _mount_doc(m: Any, anonymous: bool) -> dict[str, Any]:

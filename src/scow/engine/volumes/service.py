@@ -110,10 +110,19 @@ class VolumeService:
             raise VolumeNotFound(f"get {name}: no such volume")
         return volume
 
-    def all(self) -> list[Volume]:
-        """Every volume (docker volume ls)."""
-        return [Volume(r.name, r.created, r.labels, r.anonymous, self.path(r.name))
-                for r in self.store.volumes.all()]
+    def all(self, *, filters: dict[str, builtins.list[str]] | None = None) -> list[Volume]:
+        """Every volume (docker volume ls), those passing `filters` when given (name,
+        driver, label, dangling: engine/volumes/filters.py)."""
+        volumes = [Volume(r.name, r.created, r.labels, r.anonymous, self.path(r.name))
+                   for r in self.store.volumes.all()]
+        if not filters:
+            return volumes
+        from scow.engine.volumes import filters as volume_filters
+
+        volume_filters.check(filters)
+        users = self.users()
+        return [v for v in volumes if volume_filters.matches(v.name, v.labels, filters,
+                                                          v.name in users)]
 
     def remove(self, name: str, *, force: bool = False) -> None:
         """docker volume rm: refused (Conflict) while a container mounts it; `force` only

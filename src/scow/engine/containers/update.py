@@ -1,0 +1,112 @@
+"""owns: docker update: a container's resources (`--memory`, `--cpus`, `--pids-limit`...)
+and restart policy changed in its stored HostConfig, and, while it runs, in its cgroups by
+`runc update`; the restart policy also written for its monitor
+(runtime/monitor.write_restart_policy)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scow.engine.containers.base import ContainerBase
+from scow.errors import Conflict, InvalidArgument
+
+
+def parse_restart_policy(text: str) -> dict[str, Any]:
+    """docker's --restart: no | always | unless-stopped | on-failure[:N]."""
+    name, sep, count = text.partition(":")
+    if name not in ("no", "always", "unless-stopped", "on-failure"):
+        raise InvalidArgument(f"invalid restart policy '{name}'")
+    try:
+        retries = int(count) if sep else 0
+    except ValueError:
+        raise InvalidArgument("invalid restart policy format: maximum retry count must be an "
+                              "integer") from None
+    if sep and name != "on-failure":
+        raise InvalidArgument(f"maximum retry count cannot be used with restart policy "
+                              f"'{name}'")
+    if retries < 0:
+        raise InvalidArgument("maximum retry count cannot be negative")
+    return {"Name": name, "MaximumRetryCount": retries}
+
+
+_KWARGS = {"mem_limit": "Memory", "memswap_limit": "MemorySwap",
+           "mem_reservation": "MemoryReservation", "nano_cpus": "NanoCpus",
+           "cpu_shares": "CpuShares", "cpu_period": "CpuPeriod", "cpu_quota": "CpuQuota",
+           "cpuset_cpus": "CpusetCpus", "cpuset_mems": "CpusetMems",
+           "pids_limit": "PidsLimit", "blkio_weight": "BlkioWeight"}
+
+
+def resources_of(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """HostConfig fields from docker-py's update arguments ("512m" sizes parsed)."""
+    from scow.format.units import parse_size
+
+    out = {}
+    for key, value in kwargs.items():
+        if key not in _KWARGS:
+            raise InvalidArgument(f"update container: unknown argument {key!r}")
+        if key.startswith("mem") and isinstance(value, str):
+            value = -1 if value == "-1" else parse_size(value)
+        out[_KWARGS[key]] = value
+    return out
+
+
+class ContainerUpdate(ContainerBase):
+    def update(self, name: str, resources: dict[str, Any] | None = None,
+               restart_policy: dict[str, Any] | str | None = None) -> list[str]:
+        """docker update NAME: `resources` HostConfig fields (Memory, MemorySwap,
+        MemoryReservation, NanoCpus, CpuShares, CpuPeriod, CpuQuota, CpusetCpus, CpusetMems,
+        PidsLimit, BlkioWeight) and/or a restart policy (a dict or docker's --restart text);
+        the warnings (none today)."""
+        from scow.engine.containers.resources import UPDATABLE, verify
+        from scow.runtime.resources import check_host
+
+        record = self.records.get(name)
+        changes = dict(resources or {})
+        unknown = set(changes) - set(UPDATABLE)
+        if unknown:
+            raise InvalidArgument(f"update container: unknown resource {sorted(unknown)[0]!r}")
+        if not changes and restart_policy is None:
+            raise InvalidArgument("you must provide one or more flags when using this command")
+        host = dict(record.doc["HostConfig"])
+        merged = _merge(host, changes, record.id)
+        verify(merged, update=True)
+        check_host(merged)
+        if restart_policy is not None:
+            policy = parse_restart_policy(restart_policy) if isinstance(restart_policy, str) \
+                else dict(restart_policy)
+            if host.get("AutoRemove") and policy["Name"] != "no":
+                raise InvalidArgument("Restart policy cannot be updated because AutoRemove is "
+                                      "enabled for the container")
+            merged["RestartPolicy"] = policy
+        st = self.state(record)
+        if changes and st is not None and st.status == "running":
+            from scow.runtime.resources import update
+
+            unlimited = "PidsLimit" in changes and (changes["PidsLimit"] or 0) <= 0
+            update(self.runc.argv(), record.id, merged, pids_unlimited=unlimited)
+        self.records.patch_doc(record.id, {"HostConfig": merged})
+        if restart_policy is not None:
+            from scow.runtime.monitor import write_restart_policy
+
+            write_restart_policy(self.folder(record.id), merged["RestartPolicy"])
+        return []
+
+
+def _merge(host: dict[str, Any], changes: dict[str, Any], container_id: str
+           ) -> dict[str, Any]:
+    """`host` with `changes` (moby's daemon/update_linux rules for memory and swap)."""
+    out = dict(host)
+    memory = changes.get("Memory") or 0
+    if memory and memory > (host.get("MemorySwap") or 0) > 0 and not changes.get("MemorySwap"):
+        raise Conflict(f"Cannot update container {container_id}: Memory limit should be "
+                       "smaller than already set memoryswap limit, update the memoryswap at "
+                       "the same time")
+    for key, value in changes.items():
+        if key == "PidsLimit":
+            out[key] = value if value and value > 0 else None
+        elif value or key in ("CpusetCpus", "CpusetMems"):
+            out[key] = value
+    return out
+
+
+__all__ = ["ContainerUpdate", "parse_restart_policy"]
