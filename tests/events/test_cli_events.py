@@ -156,3 +156,21 @@ def test_lifecycle_actions_and_attributes(bb: Scow, tmp_path: Path) -> None:
               for e in _json_events(bb, "-f", "type=image")]
     assert images[-3:-1] == [("tag", "snap:1"), ("untag", images[-1][1])]
     assert images[-1][0] == "delete"
+
+
+def test_rename_top_update_and_oom(bb: Scow) -> None:
+    bb("run", "-d", "--name", "old", "bb:1", "sleep", "60")
+    bb("rename", "old", "new")
+    bb("top", "new")
+    bb("update", "--memory", "64m", "--memory-swap", "64m", "new")
+    bb("rm", "-f", "new")
+    hog = "x=aaaaaaaa; while true; do x=$x$x; done"
+    proc = bb("run", "--name", "hog", "-m", "16m", "--memory-swap", "16m", "bb:1", "sh", "-c",
+              hog, check=False, timeout=120)
+    assert proc.returncode == 137, proc.stderr
+    rows = bb.out("events", "--since", "0", "--until", "0s", "-f", "type=container",
+                  "--format", "{{.Action}} {{.Actor.Attributes.name}} "
+                  "{{.Actor.Attributes.oldName}}").splitlines()
+    assert rows[2:5] == ["rename new /old", "top new <no value>", "update new <no value>"]
+    hog_rows = [r.split()[0] for r in rows if " hog " in r]
+    assert hog_rows == ["create", "attach", "start", "oom", "die"]  # docker: oom before die

@@ -253,10 +253,13 @@ class Shim:
         from scow.events import EventLog, make_event
 
         attrs = dict(self.cfg.get("event_attributes") or {})
+        log = EventLog(root)
+        if self.state.oom_killed:  # docker: `oom` (from the runtime's OOM event) before `die`
+            log.append(make_event("container", "oom", self.cid, attrs))
         attrs["exitCode"] = str(exit_code)
         if self.started:  # docker 23+: how long the process ran, in whole seconds
             attrs["execDuration"] = str(max(0, int(time.monotonic() - self.started)))
-        EventLog(root).append(make_event("container", "die", self.cid, attrs))
+        log.append(make_event("container", "die", self.cid, attrs))
 
 
 def _wait_status(pid: int) -> int:
