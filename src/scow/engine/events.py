@@ -70,6 +70,27 @@ def prune_event(store: Store, type_: str, reclaimed: int) -> None:
     store.events.append(make_event(type_, "prune", "", {"reclaimed": str(reclaimed)}))
 
 
+def exec_action(argv: list[str]) -> tuple[str, str]:
+    """A new exec ID and the command as docker's exec_create/exec_start actions show it:
+    the entrypoint, a space, the arguments (`exec_create: true ` has a trailing space)."""
+    from scow.ids import random_id
+
+    return random_id(), f"{argv[0]} {' '.join(argv[1:])}"
+
+
+def signal_number(name: str) -> str:
+    """docker's `signal` attribute: the number ("15") of a name, "SIGTERM" or "15"."""
+    import signal as signals
+
+    text = name.upper().removeprefix("SIG")
+    if text.isdigit():
+        return text
+    try:
+        return str(int(signals.Signals["SIG" + text]))
+    except KeyError:
+        return text
+
+
 def read_events(store: Store, *, since: str | int | float | None = None,
                 until: str | int | float | None = None,
                 filters: Mapping[str, Any] | None = None, follow: bool = False,

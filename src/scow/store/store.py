@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING
 
 from scow.blobs.store import BlobStore
 from scow.drivers.base import Driver
-from scow.events.log import EventLog
 from scow.osutil.locks import OwnerToken
 from scow.store import modes, recovery
 from scow.store.containers import ContainerRecord, ContainerStore
@@ -40,6 +39,7 @@ from scow.store.layers import LayerStore
 from scow.store.refs import ReferenceStore
 
 if TYPE_CHECKING:
+    from scow.events.log import EventLog
     from scow.store.build_cache import BuildCacheStore
     from scow.store.networks import NetworkStore
     from scow.store.volumes import VolumeStore
@@ -72,6 +72,8 @@ class Store:
     def events(self) -> EventLog:
         """The root's event log (<root>/events/, scow/events/log.py): every change is
         appended there by the engine and by container monitors."""
+        from scow.events.log import EventLog  # start-up laziness: `ps` writes no event
+
         return EventLog(self.root)
 
     @cached_property

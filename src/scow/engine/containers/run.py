@@ -67,25 +67,10 @@ def _exec_isolation(host: dict[str, Any]) -> dict[str, Any]:
             "rlimits": tuple(rlimits(ulimits_of(host)))}
 
 
-def _exec_event_id(argv: list[str]) -> tuple[str, str]:
-    """A new exec ID and the command as docker's exec_create/exec_start actions show it:
-    the entrypoint, a space, the arguments (`exec_create: true ` has a trailing space)."""
-    from scow.ids import random_id
+def _signal(name: str) -> str:
+    from scow.engine.events import signal_number  # start-up laziness (see engine/events.py)
 
-    return random_id(), f"{argv[0]} {' '.join(argv[1:])}"
-
-
-def _signal_number(name: str) -> str:
-    """docker's `signal` attribute: the number ("15") of a name, "SIGTERM" or "15"."""
-    import signal as signals
-
-    text = name.upper().removeprefix("SIG")
-    if text.isdigit():
-        return text
-    try:
-        return str(int(signals.Signals["SIG" + text]))
-    except KeyError:
-        return text
+    return signal_number(name)
 
 
 class ContainerLifecycle(ContainerBase):
@@ -271,7 +256,7 @@ class ContainerLifecycle(ContainerBase):
         running = self.state(record)
         st = stop_monitor(self.folder(record.id), record.id, self.runc, timeout=float(timeout),
                           signal=sig.removeprefix("SIG"), on_kill=lambda s: self.event(
-                              record, "kill", {"signal": _signal_number(s)}))
+                              record, "kill", {"signal": _signal(s)}))
         self._monitor_gone(record)
         self.cleanup(record)
         if running is not None and running.status == "running":
@@ -294,7 +279,7 @@ class ContainerLifecycle(ContainerBase):
         if st is None or st.status != "running":
             raise Conflict(f"cannot kill container: {name}: container {record.id} is not "
                            "running")
-        self.event(record, "kill", {"signal": _signal_number(signal)})
+        self.event(record, "kill", {"signal": _signal(signal)})
         kill_monitor(self.folder(record.id), record.id, self.runc,
                      signal.upper().removeprefix("SIG"))
 
@@ -303,7 +288,7 @@ class ContainerLifecycle(ContainerBase):
         from scow.runtime.monitor import stop as stop_monitor
 
         self._unpause(record)
-        self.event(record, "kill", {"signal": _signal_number("KILL")})
+        self.event(record, "kill", {"signal": _signal("KILL")})
         stop_monitor(self.folder(record.id), record.id, self.runc, timeout=0, signal="KILL")
         self._monitor_gone(record)
 
@@ -378,7 +363,9 @@ class ContainerLifecycle(ContainerBase):
                          hostname=config.get("Hostname") or "")
         rootfs = self.store.driver.metadata(record.mount_id or "").get("MergedDir") or \
             self.store.driver.layer_path(record.mount_id or "")
-        exec_id, shown = _exec_event_id(argv)
+        from scow.engine.events import exec_action
+
+        exec_id, shown = exec_action(argv)
         self.event(record, f"exec_create: {shown}", {"execID": exec_id})
         self.event(record, f"exec_start: {shown}", {"execID": exec_id})
         code = exec_process(self.runc, record.id, cfg, rootfs, detach=detach, stdin=stdin,
