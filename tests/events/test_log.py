@@ -115,6 +115,7 @@ def test_append_never_raises_and_cuts_huge_attributes(tmp_path: Path) -> None:
     blocked = tmp_path / "file"
     blocked.write_text("")
     EventLog(str(blocked)).append(make_event("container", "die", "c", {}))  # not a folder
+    (tmp_path / "r").mkdir()
     log = EventLog(str(tmp_path / "r"))
     log.append(make_event("container", "create", "c", {"big": "y" * 10000, "name": "n"}))
     raw = (tmp_path / "r" / "events" / "events.log").read_bytes()
@@ -208,3 +209,10 @@ def test_time_values_are_dockers(monkeypatch: pytest.MonkeyPatch) -> None:
     for bad in ("yesterday", "2023-13-45", "10 minutes"):
         with pytest.raises(InvalidArgument, match="^parse time"):
             parse_time(bad)
+
+
+def test_a_missing_root_is_not_made_again(tmp_path: Path) -> None:
+    log = EventLog(str(tmp_path / "gone"))
+    log.append(make_event("container", "die", "c", {"exitCode": "0"}))
+    assert not (tmp_path / "gone").exists()
+    assert list(log.read()) == []

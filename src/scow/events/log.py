@@ -68,8 +68,14 @@ class EventLog:
         try:
             return os.open(self.path, flags, 0o600)
         except FileNotFoundError:
-            os.makedirs(self.folder, mode=0o700, exist_ok=True)
+            self._make_folder()
             return os.open(self.path, flags, 0o600)
+
+    def _make_folder(self) -> None:
+        """<root>/events, never the root itself: a monitor outliving its root (removed by
+        hand) must not make it again."""
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(self.folder, 0o700)
 
     def _rotate(self) -> None:
         with self._locked(fcntl.LOCK_EX):
@@ -78,7 +84,7 @@ class EventLog:
 
     @contextlib.contextmanager
     def _locked(self, how: int) -> Iterator[None]:
-        os.makedirs(self.folder, mode=0o700, exist_ok=True)
+        self._make_folder()
         fd = os.open(os.path.join(self.folder, LOCK_FILE),
                      os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
@@ -91,9 +97,12 @@ class EventLog:
              stop: Callable[[], bool] | None = None) -> Iterator[Event]:
         """The events in the log, oldest first; with `follow`, then every new one as it is
         written, until `stop()` is true (checked every poll) or the caller stops iterating."""
-        with self._locked(fcntl.LOCK_SH):  # no rotation between reading .1 and the current file
-            old = _open_read(self.path + ".1")
-            cur = _open_read(self.path)
+        try:
+            with self._locked(fcntl.LOCK_SH):  # no rotation between opening .1 and the current
+                old = _open_read(self.path + ".1")
+                cur = _open_read(self.path)
+        except FileNotFoundError:  # no root (any more): no event
+            return
         if old is not None:
             with old:
                 yield from _lines(old)
