@@ -174,3 +174,20 @@ def test_rename_top_update_and_oom(bb: Scow) -> None:
     assert rows[2:5] == ["rename new /old", "top new <no value>", "update new <no value>"]
     hog_rows = [r.split()[0] for r in rows if " hog " in r]
     assert hog_rows == ["create", "attach", "start", "oom", "die"]  # docker: oom before die
+
+
+def test_restart_policy_and_health_events(bb: Scow) -> None:
+    bb("run", "-d", "--name", "rp", "--restart", "on-failure:2", "bb:1", "sh", "-c", "exit 1")
+    bb("run", "-d", "--name", "hc", "--health-cmd", "true", "--health-interval", "1s",
+       "bb:1", "sleep", "30")
+
+    def actions(name: str) -> list[str]:
+        return bb.out("events", "--since", "0", "--until", "0s", "-f", f"container={name}",
+                      "--format", "{{.Action}}").split("\n")[:-1]
+
+    wait_for(lambda: actions("rp").count("die") == 3, timeout=60, what="three exits of rp")
+    assert actions("rp") == ["create", "start", "die", "start", "die", "start", "die"]
+    wait_for(lambda: "health_status: healthy" in actions("hc"), timeout=30, what="healthy")
+    assert actions("hc")[:2] == ["create", "start"]
+    assert bb.out("events", "--since", "0", "--until", "0s", "-f", "event=health_status",
+                  "--format", "{{.Actor.Attributes.name}}").startswith("hc\n")

@@ -5,7 +5,9 @@
 ``scow.toml`` keys: ``storage-driver``, ``runtime``, ``insecure-registries`` (list),
 ``seccomp-profile`` (a docker seccomp profile's path for containers that name none, or
 ``unconfined``; unset: docker's default profile; dockerd's ``--seccomp-profile``),
-``default-address-pools`` and ``dns`` (daemon.json's; read by engine/networks.py).
+``default-address-pools`` and ``dns`` (daemon.json's; read by engine/networks.py),
+``log-driver`` and ``log-opts`` (a table of strings; daemon.json's: the driver of containers
+created without ``--log-driver``, and options for that driver).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ class Settings(NamedTuple):
     runtime: str
     insecure_registries: tuple[str, ...] = ()
     seccomp_profile: str = ""
+    log_driver: str = ""
+    log_opts: dict[str, str] = {}  # noqa: RUF012 - never mutated (a NamedTuple default)
 
     @classmethod
     def resolve(cls, root: str | None = None, storage_driver: str | None = None,
@@ -39,7 +43,18 @@ class Settings(NamedTuple):
                                   "not a string")
         if seccomp not in ("", "unconfined"):  # a relative path is relative to the root
             seccomp = os.path.join(root, seccomp)
-        return cls(root, driver, str(rt), insecure, seccomp)
+        log_driver, log_opts = _log_defaults(conf, os.path.join(root, "scow.toml"))
+        return cls(root, driver, str(rt), insecure, seccomp, log_driver, log_opts)
+
+
+def _log_defaults(conf: dict[str, Any], path: str) -> tuple[str, dict[str, str]]:
+    """scow.toml's log-driver and log-opts (daemon.json's keys), type-checked."""
+    driver, opts = conf.get("log-driver", ""), conf.get("log-opts", {})
+    if not isinstance(driver, str):
+        raise InvalidArgument(f"read {path}: log-driver: not a string")
+    if not isinstance(opts, dict) or not all(isinstance(v, str) for v in opts.values()):
+        raise InvalidArgument(f"read {path}: log-opts: not a table of strings")
+    return driver, dict(opts)
 
 
 def default_root() -> str:

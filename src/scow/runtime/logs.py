@@ -3,6 +3,7 @@
     <container_dir>/container.log     newest entries, one JSON object a line:
         {"log":"hi\\n","stream":"stdout","time":"2026-11-29T09:15:13.786102607Z"}
     <container_dir>/container.log.1   the previous file, ... up to container.log.<max_file-1>
+                                      (container.log.<i>.gz with `compress`)
 
 Like moby's loggerutils: before a write, when the current file has reached `max_size` bytes,
 container.log.<i> moves to .<i+1> (the oldest falls off) and container.log to .1; with
@@ -35,8 +36,10 @@ class LogEntry:
 class JsonFileWriter:
     """Append container output to `path` as json-file lines, rotating at `max_size`."""
 
-    def __init__(self, path: str, *, max_size: int = -1, max_file: int = 1) -> None:
+    def __init__(self, path: str, *, max_size: int = -1, max_file: int = 1,
+                 compress: bool = False) -> None:
         self.path = path
+        self.compress = compress
         self.max_size = max_size
         self.max_file = max(1, max_file)
         self._f = _open(path, os.O_APPEND)  # lives as long as the writer
@@ -60,12 +63,16 @@ class JsonFileWriter:
             self._entry(stream, buf, None)
         self._partial.clear()
 
-    def _entry(self, stream: str, data: bytes, now: str | None) -> None:
+    def encode(self, stream: str, data: bytes, now: str | None) -> bytes:
+        """One entry as stored (a json-file line; scow.runtime.locallog overrides it)."""
         from scow.runtime.state import rfc3339nano
 
-        line = json.dumps({"log": data.decode("utf-8", "replace"), "stream": stream,
+        return json.dumps({"log": data.decode("utf-8", "replace"), "stream": stream,
                            "time": now or rfc3339nano()}, ensure_ascii=False,
                           separators=(",", ":")).encode() + b"\n"
+
+    def _entry(self, stream: str, data: bytes, now: str | None) -> None:
+        line = self.encode(stream, data, now)
         if self.max_size > 0 and self._size >= self.max_size:
             self._rotate()
         self._f.write(line)
@@ -75,11 +82,14 @@ class JsonFileWriter:
     def _rotate(self) -> None:
         self._f.close()
         if self.max_file > 1:
+            gz = ".gz" if self.compress else ""
             for i in range(self.max_file - 1, 1, -1):
-                older = f"{self.path}.{i - 1}"
+                older = f"{self.path}.{i - 1}{gz}"
                 if os.path.exists(older):
-                    os.replace(older, f"{self.path}.{i}")
+                    os.replace(older, f"{self.path}.{i}{gz}")
             os.replace(self.path, f"{self.path}.1")
+            if self.compress:
+                _gzip(f"{self.path}.1")
         self._f = _open(self.path, os.O_TRUNC)
         self._size = 0
 
@@ -88,10 +98,32 @@ class JsonFileWriter:
         self._f.close()
 
 
+def _gzip(path: str) -> None:
+    """`path` → `path`.gz (moby compresses a file once it is rotated)."""
+    import gzip
+    import shutil
+
+    with open(path, "rb") as src, open(os.open(path + ".gz.tmp", os.O_WRONLY | os.O_CREAT
+                                               | os.O_TRUNC | os.O_CLOEXEC, LOG_MODE),
+                                       "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb") as dst:
+        shutil.copyfileobj(src, dst)
+    os.replace(path + ".gz.tmp", path + ".gz")
+    os.unlink(path)
+
+
 def _open(path: str, flag: int) -> BinaryIO:
     """A log file opened for writing, born 0640 as docker's json-file logs."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | flag, LOG_MODE)
     return open(fd, "ab" if flag == os.O_APPEND else "wb")  # noqa: SIM115
+
+
+Splitter = Callable[[bytes], tuple[list[LogEntry], bytes]]
+
+
+def json_split(buf: bytes) -> tuple[list[LogEntry], bytes]:
+    """The whole json-file lines of `buf` parsed (bad ones skipped), and the rest."""
+    *lines, rest = buf.split(b"\n")
+    return [e for e in map(_parse, lines) if e is not None], rest
 
 
 def _parse(line: bytes) -> LogEntry | None:
@@ -106,8 +138,11 @@ def _files(path: str) -> list[str]:
     """The log files, oldest first."""
     rotated = []
     i = 1
-    while os.path.exists(f"{path}.{i}"):
-        rotated.append(f"{path}.{i}")
+    while True:
+        name = next((n for n in (f"{path}.{i}", f"{path}.{i}.gz") if os.path.exists(n)), None)
+        if name is None:
+            break
+        rotated.append(name)
         i += 1
     return [*reversed(rotated), path]
 
@@ -115,9 +150,10 @@ def _files(path: str) -> list[str]:
 def read_logs(path: str, *, tail: int | None = None, since: str | None = None,
               until: str | None = None, follow: bool = False,
               stopped: Callable[[], bool] = lambda: True,
-              poll: float = 0.1) -> Iterator[LogEntry]:
-    """Entries of a json-file log (and its rotated files); with `follow`, new entries until
-    `stopped()` turns true. `since`/`until` are RFC3339Nano strings (compared in UTC)."""
+              poll: float = 0.1, split: Splitter = json_split) -> Iterator[LogEntry]:
+    """Entries of a json-file log (and its rotated files; another format with `split`); with
+    `follow`, new entries until `stopped()` turns true. `since`/`until` are RFC3339Nano
+    strings (compared in UTC)."""
 
     def keep(e: LogEntry) -> bool:
         return (since is None or _ts(e.time) >= _ts(since)) and (
@@ -127,25 +163,32 @@ def read_logs(path: str, *, tail: int | None = None, since: str | None = None,
     offset = 0
     for name in _files(path):
         try:
-            with open(name, "rb") as f:
-                for line in f:
-                    if not line.endswith(b"\n"):
-                        break  # a line being written: the follower reads it whole
-                    e = _parse(line)
-                    if e is not None and keep(e):
-                        entries.append(e)
-                    if name == path:
-                        offset += len(line)
+            with _read(name) as f:
+                pending, size = b"", 0
+                while chunk := f.read(1 << 16):
+                    size += len(chunk)
+                    found, pending = split(pending + chunk)
+                    entries.extend(e for e in found if keep(e))
+                if name == path:  # an entry being written: the follower reads it whole
+                    offset = size - len(pending)
         except FileNotFoundError:
             continue
     if tail != 0:
         yield from entries
     if follow:
-        yield from _follow(path, offset, keep, stopped, poll)
+        yield from _follow(path, offset, keep, stopped, poll, split)
+
+
+def _read(name: str) -> BinaryIO:
+    if name.endswith(".gz"):
+        import gzip
+
+        return gzip.open(name, "rb")  # type: ignore[return-value]
+    return open(name, "rb")  # noqa: SIM115
 
 
 def _follow(path: str, offset: int, keep: Callable[[LogEntry], bool],
-            stopped: Callable[[], bool], poll: float) -> Iterator[LogEntry]:
+            stopped: Callable[[], bool], poll: float, split: Splitter) -> Iterator[LogEntry]:
     """Entries appended to `path` after `offset`, across rotations, until `stopped()`."""
     while True:
         try:
@@ -163,12 +206,8 @@ def _follow(path: str, offset: int, keep: Callable[[LogEntry], bool],
             done = stopped()  # read once more after the container stopped
             chunk = f.read()
             if chunk:
-                pending += chunk
-                *lines, pending = pending.split(b"\n")
-                for line in lines:
-                    e = _parse(line)
-                    if e is not None and keep(e):
-                        yield e
+                found, pending = split(pending + chunk)
+                yield from (e for e in found if keep(e))
                 continue
             if done:
                 return

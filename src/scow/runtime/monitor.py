@@ -4,11 +4,13 @@
     <container_dir>/shim.log        the monitor's own stderr (tracebacks, for debugging)
     <container_dir>/state.json      see scow.runtime.state
     <container_dir>/attach.sock     see scow.runtime.attach
-    <container_dir>/restart-policy.json  {"Name": ..., "MaximumRetryCount": N} (update)
+    <container_dir>/restart-policy.json, manual-stop   see scow.runtime.restart
 
 `start_container` spawns `python -m scow.runtime.shim`, which outlives the caller. A monitor
 that died (kill -9) is detected by its free flock on shim.lock: `refresh` then kills what is
 left of the container, deletes it from runc and records it as exited (137, "monitor died").
+`stop`, `kill` and `remove` record that the user stopped the run (no restart policy applies
+to it then); `start_container` forgets that.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import scow
 from scow.errors import Conflict, ContainerRunning, InternalError, RuntimeFailure, ScowError
 from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import is_locked
+from scow.runtime import restart
 from scow.runtime.runc import Runc, rebuild_error
 from scow.runtime.state import LOCK_FILE, ContainerState, read_state, write_state
 
@@ -48,6 +51,11 @@ class MonitorOptions:
     open_stdin: bool = False
     log_max_size: int = -1  # bytes; -1 = never rotate
     log_max_file: int = 1
+    log_compress: bool = False  # gzip the rotated files
+    log_driver: str = "json-file"  # see scow.runtime.logdriver
+    log_tag: str = ""  # journald's SYSLOG_IDENTIFIER (default: the short ID)
+    name: str = ""  # the container's name (journald's CONTAINER_NAME)
+    healthcheck: dict[str, object] | None = None  # Config.Healthcheck (see runtime.health)
     exit_command: tuple[str, ...] = ()  # run by the monitor once the container has stopped
     # the event log: the monitor appends the container's `die` to it
     events_root: str = ""  # the store's root ("" = write no events)
@@ -65,9 +73,12 @@ def start_container(container_dir: str, container_id: str, runc: Runc,
     cfg = {"id": container_id, "bundle": container_dir, "runc": runc.path,
            "runc_root": runc.root, "tty": opts.tty, "stdin": opts.open_stdin,
            "log_max_size": opts.log_max_size, "log_max_file": opts.log_max_file,
+           "log_compress": opts.log_compress, "log_driver": opts.log_driver,
+           "log_tag": opts.log_tag, "name": opts.name, "healthcheck": opts.healthcheck,
            "exit_command": list(opts.exit_command),
            "events_root": opts.events_root, "event_attributes": dict(opts.event_attributes)}
     atomic_write(os.path.join(container_dir, "shim.json"), json.dumps(cfg).encode(), 0o600)
+    restart.clear_manually_stopped(container_dir)
     ready_r, ready_w = os.pipe()
     go_r, go_w = os.pipe()
     try:
@@ -130,15 +141,19 @@ def _reply(fd: int, timeout: float, verb: str) -> dict[str, object]:
 def refresh(container_dir: str, container_id: str, runc: Runc) -> ContainerState | None:
     """The container's state, repaired first when its monitor is gone (kill -9, crash)."""
     state = read_state(container_dir)
-    if state is None or not state.pid or is_locked(os.path.join(container_dir, LOCK_FILE)):
+    if not _may_be_alive(state) or is_locked(os.path.join(container_dir, LOCK_FILE)):
         return state  # never ran (pid 0: exited, or a failed start) or watched by a monitor
     state = read_state(container_dir)  # the monitor may have finished in between
-    if state is None or not state.pid:
+    if state is None or not _may_be_alive(state):
         return state
     _force_remove(container_id, runc)
     state = state.exited(137, "container monitor died")
     write_state(container_dir, state)
     return state
+
+
+def _may_be_alive(state: ContainerState | None) -> bool:
+    return state is not None and (bool(state.pid) or state.status == "restarting")
 
 
 def _force_remove(container_id: str, runc: Runc) -> None:
@@ -168,9 +183,11 @@ def wait(container_dir: str, container_id: str, runc: Runc,
 
 def kill(container_dir: str, container_id: str, runc: Runc, signal: str = "KILL") -> None:
     state = refresh(container_dir, container_id, runc)
-    if state is None or state.status != "running":
+    if state is None or state.status not in ("running", "restarting"):
         raise Conflict(f"kill container {container_id[:12]}: container is not running")
-    runc.kill(container_id, signal)
+    restart.mark_manually_stopped(container_dir)
+    if state.status == "running":
+        runc.kill(container_id, signal)
 
 
 def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 10.0,
@@ -178,8 +195,9 @@ def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 
     """docker stop: `signal`, then SIGKILL to every process after `timeout` seconds;
     `on_kill(signal)` is called before each signal is sent (docker's `kill` events)."""
     state = refresh(container_dir, container_id, runc)
-    if state is None or state.status != "running":
+    if state is None or state.status not in ("running", "restarting"):
         return state or ContainerState(status="exited")
+    restart.mark_manually_stopped(container_dir)  # a restarting one gives up at once
     notify = on_kill or (lambda _: None)
     try:
         notify(signal)
@@ -214,17 +232,11 @@ def monitor_running(container_dir: str) -> bool:
     return is_locked(os.path.join(container_dir, LOCK_FILE))
 
 
-__all__: Sequence[str] = ("Started", "MonitorOptions", "start_container", "refresh", "wait",
-                          "kill", "stop", "remove", "monitor_running")
-
-
-RESTART_POLICY_FILE = "restart-policy.json"
-
-
 def write_restart_policy(container_dir: str, policy: dict[str, object]) -> None:
-    """Write <container_dir>/restart-policy.json ({"Name": ..., "MaximumRetryCount": N}),
-    which the monitor reads at each exit (so `update --restart` reaches a running one)."""
-    doc = {"Name": policy.get("Name") or "no",
-           "MaximumRetryCount": int(str(policy.get("MaximumRetryCount") or 0))}
-    atomic_write(os.path.join(container_dir, RESTART_POLICY_FILE), json.dumps(doc).encode(),
-                 0o600)
+    """Record the container's restart policy ({"Name", "MaximumRetryCount"}, checked as
+    dockerd does); its monitor reads it at the next exit of the process."""
+    restart.write_policy(container_dir, policy)
+
+
+__all__: Sequence[str] = ("Started", "MonitorOptions", "start_container", "refresh", "wait",
+                          "kill", "stop", "remove", "monitor_running", "write_restart_policy")

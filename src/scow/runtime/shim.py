@@ -7,9 +7,13 @@ flock on <container_dir>/shim.lock while it lives, and then:
      runc hands it over a console socket); reports {"pid": N} (or {"error", "kind"}) on READY;
   2. waits for "start" on GO (EOF = abort: the container is deleted), runs `runc start`,
      writes state.json "running" and reports {"ok": true};
-  3. copies output to container.log (json-file) and to attach.sock clients, input from the
-     clients to the container's stdin; collects the exit status (it is the subreaper);
-  4. writes state.json "exited" with exit code and finish time, runs `runc delete`, runs the
+  3. copies output to the log driver's writer and to attach.sock clients, input from the
+     clients to the container's stdin; runs the health check's probes in a thread
+     (scow.runtime.health); collects the exit status (it is the subreaper);
+  4. decides by the restart policy (scow.runtime.restart) whether to run it again: then
+     writes "restarting", waits the back-off, `runc delete`s and creates and starts it again
+     (the rootfs stays mounted, the log and the attach clients stay); else
+  5. writes state.json "exited" with exit code and finish time, runs `runc delete`, runs the
      exit command (an argv from shim.json), and exits.
 Configuration: <container_dir>/shim.json, written by monitor.start_container.
 """
@@ -31,8 +35,11 @@ import time
 from typing import Any
 
 from scow.errors import ScowError
-from scow.runtime import attach
-from scow.runtime.logs import LOG_FILE, JsonFileWriter
+from scow.runtime import attach, restart
+from scow.runtime.eventlog import log_event
+from scow.runtime.health import HealthMonitor, probe_argv
+from scow.runtime.logdriver import LogWriter, log_file, open_writer
+from scow.runtime.reaper import reap_orphans
 from scow.runtime.runc import Runc
 from scow.runtime.state import LOCK_FILE, ContainerState, rfc3339nano, write_state
 
@@ -47,16 +54,15 @@ class Shim:
         self.cid: str = self.cfg["id"]
         self.runc = Runc(self.cfg["runc"], self.cfg["runc_root"])
         self.ready_fd = ready_fd
-        self.started = 0.0  # monotonic time of `runc start`
+        self.started = time.monotonic()
+        self.health: HealthMonitor | None = None
         self.state = ContainerState(shim_pid=os.getpid())
         self.outputs: dict[int, str] = {}  # fd -> stream name
         self.stdin_fd: int | None = None
         self.master: int | None = None
         self.clients: dict[socket.socket, attach.FrameReader] = {}
         self.listener = attach.listen(cdir)  # before the caller may connect
-        self.logw = JsonFileWriter(os.path.join(cdir, LOG_FILE),  # exists before the start
-                                   max_size=int(self.cfg["log_max_size"]),
-                                   max_file=int(self.cfg["log_max_file"]))
+        self.logw = open_writer(self.cfg, log_file(cdir, self.cfg.get("log_driver") or ""))
 
     def report(self, msg: dict[str, Any]) -> None:
         try:
@@ -130,9 +136,52 @@ class Shim:
 
     def start(self) -> None:
         self.runc.start(self.cid)
+        self.state = self.state._replace(status="running", started_at=rfc3339nano(),
+                                         exit_code=0, error="")
         self.started = time.monotonic()
-        self.state = self.state._replace(status="running", started_at=rfc3339nano())
         write_state(self.cdir, self.state)
+        if probe_argv(self.cfg.get("healthcheck")):
+            self.health = HealthMonitor(self.cdir, self.cid, self.runc, self.cfg["healthcheck"])
+            self.health.start()
+
+    def stop_health(self) -> None:
+        if self.health is not None:
+            self.health.stop()
+            self.health = None
+
+    def restart_delay(self, manager: restart.RestartManager, exit_code: int) -> float | None:
+        """The restart policy's decision on this exit (None: give up)."""
+        return manager.should_restart(restart.read_policy(self.cdir), exit_code,
+                                      restart.manually_stopped(self.cdir),
+                                      time.monotonic() - self.started)
+
+    def restart(self, exit_code: int, delay: float) -> bool:
+        """Back off, then run the container again; False when a stop came meanwhile (or
+        the new run failed to start: its error is recorded)."""
+        self.stop_health()
+        self._log_die(exit_code)  # docker: each exit is a `die`, each new run a `start`
+        self.state = self.state.exited(exit_code)._replace(
+            status="restarting", restart_count=self.state.restart_count + 1)
+        write_state(self.cdir, self.state)
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline:
+            if restart.manually_stopped(self.cdir):
+                return False
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+        if restart.manually_stopped(self.cdir):
+            return False
+        try:
+            self.runc.delete(self.cid, force=True)
+            if self.master is not None:
+                os.close(self.master)
+                self.master = None
+            self.create()
+            self.start()
+        except Exception as exc:  # noqa: BLE001 - recorded; the monitor gives up
+            self.state = self.state._replace(error=str(exc))
+            return False
+        log_event(self.cdir, "start")
+        return True
 
     def serve(self) -> int:
         """Pump output/input until the container exits; returns its exit code."""
@@ -140,6 +189,8 @@ class Shim:
         logw = self.logw
         listener = self.listener
         sel.register(listener, selectors.EVENT_READ, "listen")
+        for conn in self.clients:
+            sel.register(conn, selectors.EVENT_READ, "client")
         for fd in self.outputs:
             os.set_blocking(fd, False)
             sel.register(fd, selectors.EVENT_READ, "out")
@@ -147,10 +198,11 @@ class Shim:
         sel.register(pidfd, selectors.EVENT_READ, "exit")
         status: int | None = None
         while status is None or self.outputs:
-            timeout = 0.5 if status is not None else None
-            events = sel.select(timeout)
+            events = sel.select(0.5 if status is not None else 1.0)
             if not events and status is not None:
                 break  # output fds held open by a stray process: stop waiting
+            if status is None:  # see scow.runtime.reaper
+                reap_orphans(self.state.pid, self.health.busy if self.health else None)
             for key, _ in events:
                 if key.data == "listen":
                     self._accept(sel, listener)
@@ -161,12 +213,9 @@ class Shim:
                     status = _wait_status(self.state.pid)
                 else:
                     self._client_input(sel, key.fileobj)  # type: ignore[arg-type]
-        logw.close()
-        listener.close()
-        try:
-            os.unlink(os.path.join(self.cdir, attach.SOCKET))
-        except OSError:
-            pass
+        os.close(pidfd)
+        sel.close()
+        logw.flush_partial()
         return status if status is not None else 137
 
     def _accept(self, sel: selectors.BaseSelector, listener: socket.socket) -> None:
@@ -175,7 +224,7 @@ class Shim:
         self.clients[conn] = attach.FrameReader()
         sel.register(conn, selectors.EVENT_READ, "client")
 
-    def _pump(self, sel: selectors.BaseSelector, fd: int, logw: JsonFileWriter) -> None:
+    def _pump(self, sel: selectors.BaseSelector, fd: int, logw: LogWriter) -> None:
         stream = self.outputs[fd]
         try:
             data = os.read(fd, 65536)
@@ -224,7 +273,14 @@ class Shim:
     def finish(self, exit_code: int, error: str = "") -> None:
         from scow.runtime.resources import oom_killed
 
-        self.state = self.state.exited(exit_code, error)._replace(
+        self.stop_health()
+        self.logw.close()
+        self.listener.close()
+        try:
+            os.unlink(os.path.join(self.cdir, attach.SOCKET))
+        except OSError:
+            pass
+        self.state = self.state.exited(exit_code, error or self.state.error)._replace(
             oom_killed=oom_killed(self.cid))  # read before runc delete removes the cgroup
         write_state(self.cdir, self.state)
         self._log_die(exit_code)
@@ -247,19 +303,12 @@ class Shim:
     def _log_die(self, exit_code: int) -> None:
         """Append docker's `die` of the container to the root's event log (the monitor is the
         one process that sees every exit, whoever caused it)."""
-        root = self.cfg.get("events_root") or ""
-        if not root:
-            return
-        from scow.events import EventLog, make_event
-
-        attrs = dict(self.cfg.get("event_attributes") or {})
-        log = EventLog(root)
         if self.state.oom_killed:  # docker: `oom` (from the runtime's OOM event) before `die`
-            log.append(make_event("container", "oom", self.cid, attrs))
-        attrs["exitCode"] = str(exit_code)
+            log_event(self.cdir, "oom")
+        extra = {"exitCode": str(exit_code)}
         if self.started:  # docker 23+: how long the process ran, in whole seconds
-            attrs["execDuration"] = str(max(0, int(time.monotonic() - self.started)))
-        log.append(make_event("container", "die", self.cid, attrs))
+            extra["execDuration"] = str(max(0, int(time.monotonic() - self.started)))
+        log_event(self.cdir, "die", extra)
 
 
 def _wait_status(pid: int) -> int:
@@ -365,7 +414,14 @@ def run(cdir: str, ready_fd: int, go_fd: int) -> int:
         return 1
     shim.report({"ok": True, "started_at": shim.state.started_at})
     os.close(ready_fd)
-    shim.finish(shim.serve())
+    shim.ready_fd = -1
+    manager = restart.RestartManager()
+    code = shim.serve()
+    while (delay := shim.restart_delay(manager, code)) is not None:
+        if not shim.restart(code, delay):
+            break
+        code = shim.serve()
+    shim.finish(code)
     return 0
 
 

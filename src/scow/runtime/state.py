@@ -1,13 +1,16 @@
 """owns: <container_dir>/state.json, the monitor's record of one run of a container.
 
-    <container_dir>/state.json   {"status": "created|running|exited", "pid": 4242,
+    <container_dir>/state.json   {"status": "created|running|restarting|exited", "pid": 4242,
                                   "shim_pid": 4240, "exit_code": 0, "error": "",
                                   "started_at": "2026-11-29T09:15:13.786102607Z",
-                                  "finished_at": "0001-01-01T00:00:00Z"}
+                                  "finished_at": "0001-01-01T00:00:00Z",
+                                  "restart_count": 0}
     <container_dir>/shim.lock    flocked by the live monitor for its whole life
 
 `pid` is non-zero exactly while a process may exist ("created" after runc create, "running");
 a failed start leaves "created" with pid 0, `error` and docker's exit code (127, 126, 128).
+"restarting" (pid 0, the last exit code and finish time) is the monitor's back-off between two
+runs of a container with a restart policy; `restart_count` counts the runs since the start.
 The monitor (shim) is the only writer while it lives; once its lock is free, whoever finds a
 state with a pid repairs it (see monitor.refresh). Writes are atomic.
 """
@@ -36,7 +39,7 @@ def rfc3339nano(ns: int | None = None) -> str:
 
 
 class ContainerState(NamedTuple):
-    status: str = "created"  # created | running | exited
+    status: str = "created"  # created | running | restarting | exited
     pid: int = 0
     shim_pid: int = 0
     exit_code: int = 0
@@ -44,6 +47,7 @@ class ContainerState(NamedTuple):
     started_at: str = ZERO_TIME
     finished_at: str = ZERO_TIME
     oom_killed: bool = False  # the memory cgroup's OOM killer killed a process (docker)
+    restart_count: int = 0
 
     @property
     def running(self) -> bool:

@@ -6,7 +6,7 @@ import sys
 
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
-from scow.engine.containers.config import CreateOptions
+from scow.engine.containers.config import CreateOptions, HealthOptions
 from scow.errors import ImageNotFound, InvalidArgument
 
 
@@ -41,6 +41,7 @@ def add_create_flags(cmd: Command) -> None:
                     metavar="list")
     cmd.string("hostname", "h", "Container host name", metavar="string")
     cmd.string_list("label", "l", "Set meta data on a container", metavar="list")
+    cmd.string("log-driver", None, "Logging driver for the container", metavar="string")
     cmd.string_list("log-opt", None, "Log driver options", metavar="list")
     cmd.bool("read-only", None, "Mount the container's root filesystem as read only")
     cmd.string_list("group-add", None, "Add additional groups to join", metavar="list")
@@ -48,6 +49,9 @@ def add_create_flags(cmd: Command) -> None:
     cmd.string_list("cap-drop", None, "Drop Linux capabilities", metavar="list")
     cmd.bool("privileged", None, "Give extended privileges to this container")
     cmd.string_list("security-opt", None, "Security Options", metavar="list")
+    add_health_flags(cmd)
+    cmd.string("restart", None, "Restart policy to apply when a container exits",
+               metavar="string", default="no")
     cmd.string("stop-signal", None, "Signal to stop the container", metavar="string")
     cmd.int("stop-timeout", None, "Timeout (in seconds) to stop a container", default=-1)
     cmd.string("platform", None, "Set platform if server is multi-platform capable",
@@ -57,6 +61,27 @@ def add_create_flags(cmd: Command) -> None:
     from scow.cli.commands.create_resources import add_resource_flags
 
     add_resource_flags(cmd)  # --memory, --cpus, --ulimit, --init, --cidfile...
+
+
+def add_health_flags(cmd: Command) -> None:
+    cmd.string("health-cmd", None, "Command to run to check health", metavar="string")
+    cmd.duration("health-interval", None, "Time between running the check (ms|s|m|h) "
+                  "(default 0s)")
+    cmd.int("health-retries", None, "Consecutive failures needed to report unhealthy")
+    cmd.duration("health-start-interval", None, "Time between running the check during the "
+                  "start period (ms|s|m|h) (default 0s)")
+    cmd.duration("health-start-period", None, "Start period for the container to initialize "
+                  "before starting health-retries countdown (ms|s|m|h) (default 0s)")
+    cmd.duration("health-timeout", None, "Maximum time to allow one check to run (ms|s|m|h) "
+                  "(default 0s)")
+    cmd.bool("no-healthcheck", None, "Disable any container-specified HEALTHCHECK")
+
+
+def _health(opts: Options) -> HealthOptions:
+    return HealthOptions(cmd=opts.health_cmd, interval=opts.health_interval,
+                         timeout=opts.health_timeout, start_period=opts.health_start_period,
+                         start_interval=opts.health_start_interval,
+                         retries=opts.health_retries, disable=opts.no_healthcheck)
 
 
 def command() -> Command:
@@ -118,7 +143,8 @@ def options_from(opts: Options) -> CreateOptions:
         network_aliases=opts.network_alias, ip=opts.ip,
         mac_address=opts.mac_address, publish=opts.publish,
         publish_all=opts.publish_all, dns=opts.dns, dns_search=opts.dns_search,
-        dns_options=opts.dns_option, add_hosts=opts.add_host, **resource_options(opts))
+        dns_options=opts.dns_option, add_hosts=opts.add_host, restart=opts.restart,
+        log_driver=opts.log_driver, health=_health(opts), **resource_options(opts))
 
 
 def create_container(ctx: Context, opts: Options) -> str:

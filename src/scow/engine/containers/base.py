@@ -1,8 +1,9 @@
 """owns: what every part of the container service shares: its collaborators (the store, the
 image and volume services, the settings and the runtime factory), a container's folder, and
-its run state as `docker ps` shows it. The service is assembled from mixins, one a module, all
-on this base: run.py (lifecycle), fs.py (commit, export), cp.py (archives in and out),
-inspect.py, and service.py (create, list, remove), which puts them together.
+its run state as `docker ps` shows it (with the health check's status). The service is
+assembled from mixins, one a module, all on this base: run.py (lifecycle), fs.py (commit,
+export), cp.py (archives in and out), inspect.py, and service.py (create, list, remove),
+which puts them together.
 
     <root>/containers/<id>/        hostname, hosts, resolv.conf (bind-mounted), config.json
                                    (the OCI bundle), state.json, container.log*, shim files
@@ -80,6 +81,16 @@ class ContainerBase:
 
         return refresh(folder, record.id, self.runc)
 
+    def health_status(self, record: ContainerRecord) -> str:
+        """starting | healthy | unhealthy as its monitor last recorded, or none (no health
+        check); what `ps --filter health=` matches."""
+        from scow.runtime.health import probe_argv, read_health
+
+        if not probe_argv(record.doc["Config"].get("Healthcheck")):
+            return "none"
+        health = read_health(self.folder(record.id))
+        return str(health["Status"]) if health else "starting"
+
     def status_of(self, record: ContainerRecord) -> tuple[str, str, int]:
         """(State, Status text, exit code) as `docker ps` shows them."""
         from scow.format.units import human_duration
@@ -90,7 +101,15 @@ class ContainerBase:
         if st.status == "running":
             paused = os.path.exists(os.path.join(self.folder(record.id), "paused"))
             up = "Up " + human_duration(max(0.0, time.time() - parse_time(st.started_at)))
-            return ("paused", up + " (Paused)", 0) if paused else ("running", up, 0)
+            if paused:
+                return "paused", up + " (Paused)", 0
+            health = self.health_status(record)
+            suffix = {"starting": " (health: starting)", "healthy": " (healthy)",
+                      "unhealthy": " (unhealthy)"}.get(health, "")
+            return "running", up + suffix, 0
+        if st.status == "restarting":  # between two runs of a restart policy
+            ago = human_duration(max(0.0, time.time() - parse_time(st.finished_at)))
+            return "restarting", f"Restarting ({st.exit_code}) {ago} ago", st.exit_code
         if st.status == "exited":
             ago = human_duration(max(0.0, time.time() - parse_time(st.finished_at)))
             return "exited", f"Exited ({st.exit_code}) {ago} ago", st.exit_code

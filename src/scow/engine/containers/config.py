@@ -3,7 +3,9 @@
 (the fields of docker's config.v2.json and hostconfig.json that scow uses), and the isolation a
 container asks for: HostConfig ``Privileged``, ``CapAdd``/``CapDrop`` (normalized to ``CAP_``
 names) and ``SecurityOpt`` (``seccomp=unconfined|builtin|<profile JSON>``, a profile path read
-at create as docker's CLI does; ``no-new-privileges[=bool]``)."""
+at create as docker's CLI does; ``no-new-privileges[=bool]``); and the monitor's part of it:
+``RestartPolicy`` (--restart), ``Config.Healthcheck`` (--health-*, merged over the image's)
+and ``LogConfig`` (--log-driver/--log-opt over scow.toml's defaults)."""
 
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ class CreateOptions:
     mounts: list[str] = field(default_factory=list)  # --mount specs
     auto_remove: bool = False
     log_opts: dict[str, str] = field(default_factory=dict)
+    log_driver: str = ""  # --log-driver; "": scow.toml's log-driver, else json-file
     stop_signal: str = ""
     stop_timeout: int | None = None
     read_only: bool = False
@@ -73,6 +76,55 @@ class CreateOptions:
     pid: str = ""  # host | container:NAME
     uts: str = ""  # host
     init: bool | None = None
+    restart: str = ""  # --restart no|always|unless-stopped|on-failure[:N]
+    health: HealthOptions | None = None  # --health-*, --no-healthcheck
+
+
+@dataclass(frozen=True, slots=True)
+class HealthOptions:
+    """docker's --health-* flags (durations in seconds; 0 = the image's, else docker's
+    default) and --no-healthcheck."""
+
+    cmd: str = ""
+    interval: float = 0.0
+    timeout: float = 0.0
+    start_period: float = 0.0
+    start_interval: float = 0.0
+    retries: int = 0
+    disable: bool = False
+
+
+def healthcheck(health: HealthOptions | None, image: dict[str, Any]) -> dict[str, Any] | None:
+    """Config.Healthcheck: the flags (docker's CLI checks) over the image's HEALTHCHECK, a
+    field left 0 taken from the image (dockerd's merge)."""
+    base = image.get("Healthcheck") or None
+    if health is None:
+        return dict(base) if base else None
+    durations = {"Interval": health.interval, "Timeout": health.timeout,
+                 "StartPeriod": health.start_period, "StartInterval": health.start_interval}
+    given = bool(health.cmd) or health.retries != 0 or any(durations.values())
+    if health.disable:
+        if given:
+            raise InvalidArgument("--no-healthcheck conflicts with --health-* options")
+        return {"Test": ["NONE"]}
+    if not given:
+        return dict(base) if base else None
+    flags = {"Interval": "interval", "Timeout": "timeout", "StartPeriod": "start-period",
+             "StartInterval": "start-interval"}
+    for key, value in durations.items():
+        if value < 0:
+            raise InvalidArgument(f"--health-{flags[key]} cannot be negative")
+    if health.retries < 0:
+        raise InvalidArgument("--health-retries cannot be negative")
+    out: dict[str, Any] = {"Test": ["CMD-SHELL", health.cmd] if health.cmd else None,
+                           **{k: int(round(v * 1e9)) for k, v in durations.items()},
+                           "Retries": health.retries}
+    for key, value in (base or {}).items():
+        if not out.get(key):
+            out[key] = value
+    if not out["Test"]:
+        out.pop("Test")
+    return out
 
 
 def merge_env(base: list[str], extra: list[str]) -> list[str]:
@@ -117,6 +169,7 @@ def container_config(opts: CreateOptions, image: dict[str, Any], container_id: s
         "StdinOnce": False,
         "Env": env,
         "Cmd": cmd,
+        **_health_field(opts, image),
         "Image": opts.image,
         "Volumes": image.get("Volumes") or None,
         "WorkingDir": opts.workdir or image.get("WorkingDir") or "",
@@ -127,6 +180,11 @@ def container_config(opts: CreateOptions, image: dict[str, Any], container_id: s
         "StopTimeout": opts.stop_timeout,
         **({"MacAddress": _mac(opts.mac_address)} if opts.mac_address else {}),
     }
+
+
+def _health_field(opts: CreateOptions, image: dict[str, Any]) -> dict[str, Any]:
+    check = healthcheck(opts.health, image)
+    return {"Healthcheck": check} if check else {}
 
 
 def _mac(value: str) -> str:
@@ -216,7 +274,7 @@ def host_config(opts: CreateOptions) -> dict[str, Any]:
         "Binds": list(opts.volumes) or None,
         "LogConfig": log_config,
         **network_host_config(opts),  # scow network: NetworkMode, PortBindings, Dns...
-        "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+        "RestartPolicy": restart_policy(opts),
         "AutoRemove": opts.auto_remove,
         "GroupAdd": list(opts.group_add) or None,
         "CapAdd": cap_add or None,
@@ -228,6 +286,32 @@ def host_config(opts: CreateOptions) -> dict[str, Any]:
         "Runtime": "runc",
         **resources_host_config(opts),  # Memory, NanoCpus, Ulimits, ShmSize, IpcMode...
     }
+
+
+def log_config(opts: CreateOptions, default_driver: str, default_opts: dict[str, str]
+               ) -> dict[str, Any]:
+    """HostConfig.LogConfig: the driver and options asked for, scow.toml's `log-driver` (and
+    its `log-opts` under options not given, for that driver only) otherwise; checked as
+    dockerd's mergeAndVerifyLogConfig."""
+    from scow.runtime.logdriver import check_log_config
+
+    default = default_driver or "json-file"
+    driver = opts.log_driver or default
+    config = dict(opts.log_opts)
+    if driver == default:
+        config = {**default_opts, **config}
+    check_log_config(driver, config)
+    return {"Type": driver, "Config": config}
+
+
+def restart_policy(opts: CreateOptions) -> dict[str, Any]:
+    """HostConfig.RestartPolicy from --restart (docker's checks; none with --rm)."""
+    from scow.runtime.restart import parse_policy
+
+    policy = parse_policy(opts.restart or "no")
+    if opts.auto_remove and policy["Name"] != "no":
+        raise InvalidArgument("Conflicting options: --restart and --rm")
+    return policy
 
 
 def security_opts(opts: list[str], caps: list[str]) -> list[str]:
@@ -300,7 +384,8 @@ _KWARGS = {"name": "name", "entrypoint": "entrypoint", "working_dir": "workdir",
               "oom_kill_disable": "oom_kill_disable", "blkio_weight": "blkio_weight",
               "ulimits": "ulimits", "shm_size": "shm_size", "sysctls": "sysctls",
               "tmpfs": "tmpfs", "devices": "devices", "ipc_mode": "ipc", "pid_mode": "pid",
-              "uts_mode": "uts", "init": "init"}}
+              "uts_mode": "uts", "init": "init"},
+           "restart_policy": "restart", "log_driver": "log_driver"}
 
 
 def options_of(image: str, command: str | list[str] | None, kwargs: dict[str, Any]
@@ -329,6 +414,9 @@ def options_of(image: str, command: str | list[str] | None, kwargs: dict[str, An
             fields[key] = parse_size(fields[key])
     if isinstance(fields.get("tmpfs"), dict):
         fields["tmpfs"] = [f"{k}:{v}" if v else k for k, v in fields["tmpfs"].items()]
+    policy = fields.get("restart")
+    if isinstance(policy, dict):  # docker-py: {"Name": ..., "MaximumRetryCount": N}
+        fields["restart"] = f"{policy.get('Name') or 'no'}:{policy.get('MaximumRetryCount') or 0}"
     if isinstance(fields.get("entrypoint"), str):
         fields["entrypoint"] = shlex.split(fields["entrypoint"])
     if fields.get("network") in (None, "default", "bridge"):

@@ -30,8 +30,9 @@ class ContainerInspection(ContainerBase):
             "ResolvConfPath": os.path.join(folder, "resolv.conf"),
             "HostnamePath": os.path.join(folder, "hostname"),
             "HostsPath": os.path.join(folder, "hosts"),
-            "LogPath": os.path.join(folder, "container.log"),
-            "Name": "/" + record.name, "RestartCount": 0, "Driver": driver.name,
+            "LogPath": os.path.join(folder, "container.log") if _file_logs(doc) else "",
+            "Name": "/" + record.name, "RestartCount": self._restart_count(record),
+            "Driver": driver.name,
             "Platform": "linux", "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "",
             "ExecIDs": None, "HostConfig": {**HOST_DEFAULTS, **doc["HostConfig"]},
             "GraphDriver": {"Data": driver.metadata(mount_id) if mount_id else None,
@@ -59,11 +60,26 @@ class ContainerInspection(ContainerBase):
             return {"Status": "created", "Running": False, "Paused": False, "Restarting": False,
                     "OOMKilled": False, "Dead": False, "Pid": 0, "ExitCode": 0, "Error": "",
                     "StartedAt": zero, "FinishedAt": zero}
-        running = st.status == "running"
-        return {"Status": "paused" if running and paused else st.status, "Running": running,
-                "Paused": running and paused, "Restarting": False, "OOMKilled": st.oom_killed,
+        running, restarting = st.status == "running", st.status == "restarting"
+        return self._with_health(record, {"Status": "paused" if running and paused else st.status,
+                "Running": running or restarting, "Paused": running and paused,
+                "Restarting": restarting, "OOMKilled": st.oom_killed,
                 "Dead": False, "Pid": st.pid if running else 0, "ExitCode": st.exit_code,
-                "Error": st.error, "StartedAt": st.started_at, "FinishedAt": st.finished_at}
+                "Error": st.error, "StartedAt": st.started_at, "FinishedAt": st.finished_at})
+
+    def _with_health(self, record: ContainerRecord, state: dict[str, Any]) -> dict[str, Any]:
+        """State.Health (docker's, last in State) of a container with a health check."""
+        from scow.runtime.health import probe_argv, read_health
+
+        if probe_argv(record.doc["Config"].get("Healthcheck")):
+            state["Health"] = read_health(self.folder(record.id)) or {
+                "Status": "starting", "FailingStreak": 0, "Log": []}
+        return state
+
+    def _restart_count(self, record: ContainerRecord) -> int:
+        """How many times the monitor restarted the container since it was started."""
+        st = self.state(record)
+        return st.restart_count if st is not None else 0
 
     def sizes(self, name: str) -> tuple[int, int]:
         """(SizeRw, SizeRootFs): what the writable layer adds over the init layer, and that
@@ -73,6 +89,11 @@ class ContainerInspection(ContainerBase):
         image = self.store.images.find(record.image_id)
         base = self.store.layers.size(image.top_layer) if image else 0
         return rw, base + rw
+
+
+def _file_logs(doc: dict[str, Any]) -> bool:
+    return bool((doc["HostConfig"].get("LogConfig") or {}).get("Type", "json-file") ==
+                "json-file")
 
 
 def network_settings(doc: dict[str, Any]) -> dict[str, Any]:

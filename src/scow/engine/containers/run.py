@@ -1,5 +1,6 @@
 """owns: running containers: start (mount the rootfs, volumes, the OCI bundle, the monitor),
-stop, kill, wait, restart, pause, exec, logs, attach, and `cleanup`, which the monitor runs
+stop, kill, wait, restart, pause, exec, logs, attach, starting the containers whose restart
+policy asks for it after a reboot, and `cleanup`, which the monitor runs
 when the container has stopped (it unmounts the rootfs: mounts are counted on disk, one per
 running container, so a daemonless scow never leaks or stacks them)."""
 
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from scow.engine.containers.base import ContainerBase
 from scow.engine.containers.config import merge_env
-from scow.errors import Conflict, InvalidArgument
+from scow.errors import Conflict, InvalidArgument, Unsupported
 from scow.osutil.locks import flocked
 from scow.store.containers import ContainerRecord
 
@@ -78,7 +79,7 @@ class ContainerLifecycle(ContainerBase):
         """docker start; None when it was already running."""
         record = self.records.get(name)
         st = self.state(record)
-        if st is not None and st.status == "running":
+        if st is not None and st.status in ("running", "restarting"):
             return None
         self._monitor_gone(record)  # its exit command must not unmount the new run's rootfs
         with self.start_lock(record.id):  # (and may take the start lock: --rm)
@@ -96,12 +97,12 @@ class ContainerLifecycle(ContainerBase):
             yield
 
     def _start(self, record: ContainerRecord, attach: bool) -> Started | None:
-        from scow.format.units import parse_size
-        from scow.runtime.monitor import MonitorOptions, start_container
+        from scow.runtime.logdriver import monitor_fields
+        from scow.runtime.monitor import MonitorOptions, start_container, write_restart_policy
         from scow.runtime.spec import make_spec, write_bundle
 
         st = self.state(record)
-        if st is not None and st.status == "running":
+        if st is not None and st.status in ("running", "restarting"):
             return None
         self.cleanup(record)  # a previous run whose monitor died may still hold its mount
         folder = self.folder(record.id)
@@ -114,11 +115,11 @@ class ContainerLifecycle(ContainerBase):
             netns = attach_network(self, record)
             cfg = self.run_config(record, rootfs, netns or "")
             write_bundle(folder, make_spec(cfg, rootfs, folder))
-            log = record.doc["HostConfig"]["LogConfig"]["Config"]
+            write_restart_policy(folder, record.doc["HostConfig"].get("RestartPolicy") or {})
             opts = MonitorOptions(
                 tty=cfg.tty, open_stdin=cfg.open_stdin,
-                log_max_size=parse_size(log["max-size"]) if log.get("max-size") else -1,
-                log_max_file=int(log.get("max-file", "1")),
+                **monitor_fields(record.doc["HostConfig"]["LogConfig"], record.name),
+                healthcheck=record.doc["Config"].get("Healthcheck"),
                 exit_command=(sys.executable, "-m", "scow", "--root", self.store.root,
                               "container", "cleanup", record.id))
             opts = self._with_events(opts, record)
@@ -141,6 +142,26 @@ class ContainerLifecycle(ContainerBase):
 
         return replace(opts, events_root=self.store.root,
                        event_attributes=tuple(container_attributes(record).items()))
+
+    def start_restart_policies(self) -> list[tuple[str, str]]:
+        """Start every stopped container whose restart policy asks for it when the host (or
+        scow's API service) starts: `always`, and `unless-stopped` unless the user stopped
+        it (docker's daemon restore). (name, "" or the error) of each one tried."""
+        from scow.runtime.restart import manually_stopped, restart_at_boot
+
+        tried = []
+        for record in self.records.all():
+            policy = record.doc["HostConfig"].get("RestartPolicy") or {}
+            st = self.state(record)
+            if st is None or st.status != "exited" or \
+                    not restart_at_boot(policy, manually_stopped(self.folder(record.id))):
+                continue
+            try:
+                self.start(record.id)
+                tried.append((record.name, ""))
+            except Exception as exc:  # noqa: BLE001 - one container's failure stops no other
+                tried.append((record.name, str(exc)))
+        return tried
 
     def run_config(self, record: ContainerRecord, rootfs: str, netns: str = "") -> RunConfig:
         """What the OCI spec of the container's next run is made from: its config, mounts and
@@ -227,8 +248,8 @@ class ContainerLifecycle(ContainerBase):
             return
         with flocked(os.path.join(folder, "cleanup.lock")):
             st = self.state(record)
-            if st is not None and st.status == "running":
-                return
+            if st is not None and st.status in ("running", "restarting"):
+                return  # restarting: the monitor runs it again on the same mount
             from scow.engine.network_attach import detach as detach_network  # scow network
 
             detach_network(self, record)
@@ -276,7 +297,7 @@ class ContainerLifecycle(ContainerBase):
 
         record = self.records.get(name)
         st = self.state(record)
-        if st is None or st.status != "running":
+        if st is None or st.status not in ("running", "restarting"):  # restarting: it gives up
             raise Conflict(f"cannot kill container: {name}: container {record.id} is not "
                            "running")
         self.event(record, "kill", {"signal": _signal(signal)})
@@ -404,16 +425,22 @@ class ContainerLifecycle(ContainerBase):
              since: str | None = None, until: str | None = None) -> Iterator[LogEntry]:
         """docker logs: the container's json-file log entries (stream, time, data), following it
         while it runs with `follow`."""
-        from scow.runtime.logs import LOG_FILE, read_logs
+        from scow.runtime.locallog import local_split
+        from scow.runtime.logdriver import READABLE, log_file
+        from scow.runtime.logs import json_split, read_logs
 
         record = self.records.get(name)
-        path = os.path.join(self.folder(record.id), LOG_FILE)
+        driver = (record.doc["HostConfig"].get("LogConfig") or {}).get("Type", "json-file")
+        if driver not in READABLE:
+            raise Unsupported("configured logging driver does not support reading")
+        path = log_file(self.folder(record.id), driver)
 
         def stopped() -> bool:
             st = self.state(record)
             return st is None or st.status != "running"
 
-        return read_logs(path, tail=tail, since=since, until=until, follow=follow, stopped=stopped)
+        return read_logs(path, tail=tail, since=since, until=until, follow=follow, stopped=stopped,
+                         split=local_split if driver == "local" else json_split)
 
     def attach(self, name: str) -> AttachConnection:
         """docker attach: a connection to the running container's stdio (its monitor's socket)."""
@@ -429,7 +456,7 @@ class ContainerLifecycle(ContainerBase):
 
     def release_stopped_mount(self, record: ContainerRecord) -> None:
         """Release a container's rootfs mount unless it is running or paused (docker's cleanup)."""
-        if self.status_of(record)[0] in ("running", "paused"):
+        if self.status_of(record)[0] in ("running", "paused", "restarting"):
             return
         self.cleanup(record)
         driver = self.store.driver

@@ -55,7 +55,12 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
     def _create(self, opts: CreateOptions) -> str:
         """docker create: the records, the init and writable layers and the folder."""
         from scow.engine.containers import initlayer
-        from scow.engine.containers.config import command_of, container_config, host_config
+        from scow.engine.containers.config import (
+            command_of,
+            container_config,
+            host_config,
+            log_config,
+        )
         from scow.engine.images.squash import check_depth
 
         self.store.recover()
@@ -72,6 +77,8 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
             "MountPoints": mounts, "Mounted": False,
         }
         doc["NetworkSettings"] = self._networks(doc, opts)  # scow network
+        doc["HostConfig"]["LogConfig"] = log_config(opts, self.settings.log_driver,
+                                                    self.settings.log_opts)
         name = self._reserve(container_id, opts.name, image_id, doc)
         doc["Name"] = "/" + name
         record = self.store.images.get(image_id)
@@ -166,7 +173,7 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
         for record in records:
             state, status, code = self.status_of(record)
             summary = self._summary(record, state, status, code)
-            if not all and state not in ("running", "paused") and last < 0:
+            if not all and state not in ("running", "paused", "restarting") and last < 0:
                 continue
             if check is not None and not check.match(summary, record):
                 continue
@@ -211,7 +218,8 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
         out = []
         for record in self.records.using_image(image_id):
             st = self.state(record) if record.state == "ready" else None
-            out.append((short_id(record.id), bool(st and st.status == "running")))
+            out.append((short_id(record.id),
+                        bool(st and st.status in ("running", "restarting"))))
         return out
 
     def diff(self, name: str) -> list[dict[str, Any]]:
@@ -234,7 +242,7 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
         self.store.recover()
         record = self.records.get(name)
         st = self.state(record)
-        if st is not None and st.status == "running":
+        if st is not None and st.status in ("running", "restarting"):
             if not force:
                 raise _running(record.id)
             self.kill_for_removal(record)  # not under the start lock: the monitor's exit
@@ -243,7 +251,7 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
         with self.start_lock(record.id):  # never while a start is between mount and running
             record = self.records.get(record.id)  # a --rm monitor may have removed it meanwhile
             st = self.state(record)
-            if st is not None and st.status == "running":
+            if st is not None and st.status in ("running", "restarting"):
                 raise _running(record.id)  # started meanwhile
             self.records.mark_removing(record.id)
             self._remove_marked(record, volumes)
@@ -274,7 +282,7 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
     def reap(self, record: ContainerRecord) -> None:
         """Stop and release what an interrupted create or rm left running (store recovery)."""
         st = self.state(record) if os.path.isdir(self.folder(record.id)) else None
-        if st is not None and st.status == "running":
+        if st is not None and st.status in ("running", "restarting"):
             self.kill_for_removal(record)
         self.cleanup(record, remove_runtime=True)
 
@@ -283,7 +291,7 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
         removed, reclaimed = [], 0
         for record in self.records.all():
             state, _, _ = self.status_of(record)
-            if state in ("running", "paused"):
+            if state in ("running", "paused", "restarting"):
                 continue
             try:
                 size = self.sizes(record.id)[0]

@@ -157,8 +157,8 @@ def _stale_mounts(store: Store, containers: ContainerService, found: Findings) -
         rel = os.path.relpath(point, home)
         id = rel.split("/", 1)[0] if not rel.startswith("..") else ""
         record = by_mount.get(id)
-        if record is not None and containers.status_of(record)[0] in ("running",
-                                                                            "paused"):
+        if record is not None and containers.status_of(record)[0] in (
+                "running", "paused", "restarting"):  # restarting: the monitor keeps the mount
             continue
         what = f"container {record.id[:12]}" if record else (f"layer {id[:12]}" if id else "?")
         # recovery releases a stopped container's mount and a dead owner's layer by itself
