@@ -140,6 +140,7 @@ class Shim:
                                          exit_code=0, error="")
         self.started = time.monotonic()
         write_state(self.cdir, self.state)
+        log_event(self.cdir, "start")  # here, so that it is logged before the run's `die`
         if probe_argv(self.cfg.get("healthcheck")):
             self.health = HealthMonitor(self.cdir, self.cid, self.runc, self.cfg["healthcheck"])
             self.health.start()
@@ -180,7 +181,6 @@ class Shim:
         except Exception as exc:  # noqa: BLE001 - recorded; the monitor gives up
             self.state = self.state._replace(error=str(exc))
             return False
-        log_event(self.cdir, "start")
         return True
 
     def serve(self) -> int:

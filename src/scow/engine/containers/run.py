@@ -125,14 +125,13 @@ class ContainerLifecycle(ContainerBase):
             opts = self._with_events(opts, record)
             if attach:
                 self.event(record, "attach")
+            self.volume_events(record, "mount")
             started = start_container(folder, record.id, self.runc, opts, attach=attach)
         except BaseException:
             with contextlib.suppress(Exception):
                 self.cleanup(record)
             raise
-        self.volume_events(record, "mount")
-        self.event(record, "start")
-        return started
+        return started  # the monitor logged `start` (before the run's `die`)
 
     def _with_events(self, opts: MonitorOptions, record: ContainerRecord) -> MonitorOptions:
         """The monitor writes the container's `die` to the root's event log."""
