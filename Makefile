@@ -9,7 +9,7 @@ APT_PACKAGES := runc busybox-static btrfs-progs zfs-fuse docker-registry skopeo 
                 golang-github-docker-docker-dev golang-go \
                 util-linux iproute2 tar gzip zstd apache2-utils openssl gcc libc6-dev \
                 netavark aardvark-dns iptables curl \
-                tini
+                tini mmdebstrap
 STAMP := $(VENV)/.installed
 
 .PHONY: install apt demo demo-library test test-full bench lint docs clean
@@ -24,12 +24,13 @@ apt:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml scripts/write_launcher.py
 	@$(MAKE) --no-print-directory apt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,tui]'
+	$(BIN)/pip install -q -e '.[test,tui,daemon]'
 	$(BIN)/python -m compileall -q src/scow   # an editable install compiles nothing itself
+	$(BIN)/python scripts/write_launcher.py $(VENV) src   # `scow` as python -I -S (start-up)
 	touch $(STAMP)
 
 demo: install

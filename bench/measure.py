@@ -40,6 +40,7 @@ class Row:
         return {"scenario": self.scenario, "what": self.what, "unit": self.unit,
                 "median": self.values, "samples": self.samples,
                 "ratio_docker": self.ratio("docker"), "ratio_podman": self.ratio("podman"),
+                "ratio_floor": self.ratio("floor"),
                 "limit": self.limit, "limit_what": self.limit_what, "note": self.note}
 
 

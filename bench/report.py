@@ -61,6 +61,8 @@ off the `run --rm` path).
     make bench                 # everything (under ~30 minutes on 2 cores)
     .venv/bin/python -m bench --quick          # small sizes, a smoke run
     .venv/bin/python -m bench --only 2,4       # some scenarios
+    .venv/bin/python -m bench --only short --update   # the short commands' start-up (9), into
+                                                      # the newest full run and this page
 
 bench installs docker.io and podman with apt if they are missing, starts its own dockerd
 (`--data-root`/`--exec-root`/`--pidfile`/private socket under a temp dir, `--iptables=false
@@ -101,6 +103,8 @@ def _line(r: Row) -> str:
     limit = f"{_fmt(r.limit)} ({r.limit_what})" if r.limit is not None else ""
     extra = [f"{k}: {_fmt(v)}" for k, v in r.values.items()
              if k not in ("scow", "docker", "podman")]
+    if r.ratio("floor") is not None:  # scenario 9: how far from a cold `python3 -I -c pass`
+        extra.append(f"scow/floor: {_fmt(r.ratio('floor'))}")
     note = "; ".join(x for x in (", ".join(extra), r.note) if x)
     cells = [str(r.scenario), r.what, r.unit, _fmt(r.values.get("scow")),
              _fmt(r.values.get("docker")), _fmt(r.values.get("podman")),

@@ -23,7 +23,8 @@ from typing import NoReturn
 
 import pytest
 
-SKIP_PREFIXES = ("missing tool: ", "missing kernel feature: ", "missing privilege: ")
+SKIP_PREFIXES = ("missing tool: ", "missing kernel feature: ", "missing privilege: ",
+                 "missing mirror: ")
 BUSYBOX = "/usr/bin/busybox"
 
 
@@ -33,6 +34,24 @@ def skip_missing_tool(what: str) -> NoReturn:
 
 def skip_missing_kernel_feature(what: str) -> NoReturn:
     pytest.skip(f"missing kernel feature: {what}")
+
+
+def skip_missing_mirror(what: str) -> NoReturn:
+    """No package mirror reachable from here (mmdebstrap's Debian base, pip in RUN steps)."""
+    pytest.skip(f"missing mirror: {what}")
+
+
+def require_mirror(uri: str, path: str = "") -> None:
+    """Skip unless `uri` + `path` answers an HTTP GET (a Debian mirror's Release file)."""
+    import urllib.error
+    import urllib.request
+
+    url = uri.rstrip("/") + "/" + path.lstrip("/")
+    try:
+        with urllib.request.urlopen(url, timeout=20) as resp:
+            resp.read(1)
+    except (urllib.error.URLError, OSError) as exc:
+        skip_missing_mirror(f"{url} ({getattr(exc, 'reason', exc)})")
 
 
 def require_root() -> None:

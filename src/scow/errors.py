@@ -11,7 +11,10 @@ Messages are lowercase, verb first, and name the object and its short ID, e.g.
 from __future__ import annotations
 
 import errno
-from typing import ClassVar
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 
 class ScowError(Exception):

@@ -15,7 +15,8 @@ from tests.integration.containers.kit import env
 from tests.tools import skip_missing_tool
 
 GROUPS = ("container", "image", "system", "volume", "network", "builder")
-SCOW_ONLY = {"container cleanup", "image analyze", "image squash", "system check"}
+SCOW_ONLY = {"container cleanup", "image analyze", "image squash", "system check",
+             "system service"}  # podman has `system service`; docker has dockerd
 
 
 def scow(*args: str) -> subprocess.CompletedProcess[str]:

@@ -39,6 +39,10 @@ def _ops(tar: Path, tmp: Path) -> list[Op]:
     context.mkdir(exist_ok=True)
     (context / "Dockerfile").write_text("FROM bb\nRUN echo built > /built\nCOPY Dockerfile /df\n"
                                         "ENV X=1\n")
+    staged = tmp / "staged"  # a builder stage copied into scratch: its layer is cache-only
+    staged.mkdir(exist_ok=True)
+    (staged / "Dockerfile").write_text("FROM bb AS b\nRUN echo b > /b\nFROM scratch\n"
+                                       "COPY --from=b /b /b\n")
     return [
         Op("build", ("build", "-q", "--no-cache", "-t", "bd:1", str(context)),
            undo=[("rmi", "bd:1")]),
@@ -56,6 +60,8 @@ def _ops(tar: Path, tmp: Path) -> list[Op]:
         Op("load", ("load", "-i", saved),
            setup=[("import", str(tar), "ld:1"), ("save", "-o", saved, "ld:1"), ("rmi", "ld:1")],
            undo=[("rmi", "ld:1")]),
+        Op("builder-prune", ("builder", "prune", "-a", "-f"),
+           setup=[("build", "-q", "-t", "st:1", str(staged)), ("rmi", "st:1")]),
         Op("prune", ("system", "prune", "-f"),
            setup=[("import", str(tar)), ("import", str(tar), "pr:1"),
                   ("create", "--name", "c3", "pr:1", "x")],
@@ -101,7 +107,7 @@ def based(tmp_path: Path, busybox_tar: Path, store_root: Path) -> Path:
 
 
 @pytest.mark.parametrize("name", ["import", "rmi", "create", "run", "rm", "commit", "load",
-                                  "prune", "build"])
+                                  "prune", "build", "builder-prune"])
 def test_kill_at_every_fault_point(name: str, based: Path, small_tar: Path,
                                    tmp_path: Path) -> None:
     op = next(o for o in _ops(small_tar, tmp_path) if o.name == name)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "scow"
 LEVELS: dict[str, float] = {
-    "errors": 0, "ids": 0.5,  # ids may raise scow.errors
+    "errors": 0, "typeshim": 0, "ids": 0.5,  # ids may raise scow.errors
     "oci": 1, "format": 1,
     "osutil": 2,
     "archive": 3,
@@ -16,7 +16,7 @@ LEVELS: dict[str, float] = {
     "store": 5, "registry": 5, "runtime": 5, "network": 5,
     "build": 6, "analyze": 6,
     "engine": 7,
-    "cli": 8, "api": 8,
+    "api": 7.5, "cli": 8,  # the CLI starts the API server (system service)
 }
 
 
@@ -68,7 +68,8 @@ ENGINE = SRC / "engine"
 # laziness (the edge goes down anyway), never to hide a cycle. An edge that would close a
 # cycle must be listed here with its reason (none is today).
 START_UP_LAZY: dict[tuple[str, str], str] = {}
-# who may import the composition root: the package entry points and the CLI
+# who may import the composition root: the package entry points, the CLI and the API server
+# (it makes an Engine per write operation: api/operations.py)
 ENGINE_IMPORTERS = ("scow", "scow.engine")
 # what the CLI may not import: it talks to scow.engine only (analyze's report rendering aside)
 BELOW_ENGINE = ("runtime", "build", "osutil", "store", "drivers", "blobs", "archive",
@@ -158,7 +159,8 @@ def test_the_cycle_check_sees_function_level_imports() -> None:
 def test_only_entry_points_import_the_composition_root() -> None:
     graph = _graph(SRC, typing=True)
     bad = sorted(name for name, targets in graph.items() if "scow.engine.engine" in targets
-                 and name not in ENGINE_IMPORTERS and not name.startswith("scow.cli."))
+                 and name not in ENGINE_IMPORTERS
+                 and not name.startswith(("scow.cli.", "scow.api.")))
     assert not bad, f"import scow.engine.engine (only Engine builds services): {bad}"
 
 

@@ -11,12 +11,11 @@ changed on disk is an IntegrityError, never silently wrong data.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from collections.abc import Iterator
 
 from scow.errors import BlobNotFound, DigestMismatch, from_oserror
-from scow.ids import Digest, hex_of, short_id, validate_digest
+from scow.ids import Digest, hex_of, sha256_hex, short_id, validate_digest
 from scow.osutil.atomic import atomic_write
 
 
@@ -32,6 +31,8 @@ class BlobStore:
 
     def put(self, data: bytes, expected: str | None = None) -> Digest:
         """Store `data`; returns its digest. `expected` is checked before anything is written."""
+        import hashlib  # here, not at the top: it loads OpenSSL (start-up)
+
         digest = Digest("sha256:" + hashlib.sha256(data).hexdigest())
         if expected is not None and expected != digest:
             raise DigestMismatch(f"put blob {short_id(expected)}: content has digest {digest}")
@@ -55,7 +56,7 @@ class BlobStore:
                 data = f.read()
         except FileNotFoundError:
             raise BlobNotFound(f"get blob {short_id(digest)}: not found") from None
-        if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
+        if "sha256:" + sha256_hex(data) != digest:
             raise DigestMismatch(f"get blob {short_id(digest)}: content does not match its digest",
                                  hint="run `scow system check`")
         return data

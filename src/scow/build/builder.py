@@ -256,7 +256,8 @@ class _Runner:
             escape=self.df.escape, created=self.created, epoch=self.options.epoch,
             no_cache=self._no_cache(index), network=self.options.network,
             stage_chain=lambda ref: self._stage_chain(ref, index), step=step, output=output,
-            run_extras=self.options.run_extras, contexts=self.options.build_contexts)
+            run_extras=self.options.run_extras, contexts=self.options.build_contexts,
+            allow=tuple(self.options.allow))
 
     def _no_cache(self, index: int) -> bool:
         """--no-cache, or --no-cache-filter naming this stage (by name or index)."""

@@ -19,7 +19,7 @@ from scow.build import instructions as ins
 from scow.build.context import SourceRoot
 from scow.build.ports import BuildEngine, RunExtras, RunSpec
 from scow.build.shell import ArgScope, expand_word, expand_words
-from scow.errors import BuildStepFailed, InvalidArgument, Unsupported
+from scow.errors import BuildStepFailed, InvalidArgument
 from scow.ids import ChainID, DiffID, chain_id
 
 HISTORY_COMMENT = "buildkit.dockerfile.v0"
@@ -75,6 +75,7 @@ class StepContext:
     run_extras: RunExtras = RunExtras()  # --add-host, --shm-size, --ulimit
     contexts: Mapping[str, str] = field(default_factory=dict)  # --build-context name → value
     tmp_dirs: list[tempfile.TemporaryDirectory[str]] = field(default_factory=list)
+    allow: tuple[str, ...] = ()  # entitlements: network.host, security.insecure
 
 
 def commit_history(state: StageState, ctx: StepContext, created_by: str, layer: bool) -> None:
@@ -317,23 +318,23 @@ def run_created_by(state: StageState, argv: list[str]) -> str:
 
 
 def dispatch_run(state: StageState, ctx: StepContext, c: ins.Run, label: str) -> None:
-    for mount in c.mounts:
-        raise Unsupported(f"RUN --mount=type={mount.type} is not supported")
-    network = c.network or ctx.network
-    if network == "default":
-        network = ctx.network
-    if network not in ("host", "none"):
-        raise Unsupported(f"RUN --network={network} is not supported (use host or none)")
-    if c.security not in (None, "sandbox"):
-        raise Unsupported(f"RUN --security={c.security} is not supported")
+    from scow.build.run_mounts import resolve_mounts, run_network, run_privileged
+
+    network = run_network(c, ctx)
+    privileged = run_privileged(c, ctx)
+    mounts, mount_keys = resolve_mounts(state, ctx, c)
     argv = run_argv(state, c)
     created_by = run_created_by(state, argv)
     env = list(state.config.get("Env") or [])
     for key, value in state.args.run_env().items():
         if not any(e.partition("=")[0] == key for e in env):
             env.append(f"{key}={value}")
+    ssh = next((m.target for m in mounts if m.type == "ssh"), None)
+    if ssh and not any(e.startswith("SSH_AUTH_SOCK=") for e in env):
+        env.append(f"SSH_AUTH_SOCK={ssh}")
     spec = RunSpec(tuple(argv), tuple(env), state.config.get("User") or "",
-                   state.config.get("WorkingDir") or "/", network, ctx.epoch, ctx.run_extras)
+                   state.config.get("WorkingDir") or "/", network, ctx.epoch,
+                   extras=ctx.run_extras, mounts=mounts, privileged=privileged)
     parent = state.chain
 
     def work() -> DiffID:
@@ -344,8 +345,11 @@ def dispatch_run(state: StageState, ctx: StepContext, c: ins.Run, label: str) ->
                                   f"{result.exit_code}")
         return result.diff_id
 
-    _layer_step(state, ctx, label, {"cmd": created_by, "config": state.config,
-                                    "network": network, **ctx.run_extras.cache_part()}, work)
+    parts: dict[str, Any] = {"cmd": created_by, "config": state.config, "network": network,
+                             **ctx.run_extras.cache_part()}
+    if mounts or privileged:
+        parts.update(mounts=mount_keys, privileged=privileged)
+    _layer_step(state, ctx, label, parts, work)
     commit_history(state, ctx, created_by + " # buildkit", True)
 
 

@@ -1,5 +1,6 @@
 """owns: builder flags of Dockerfile instructions (``--from=x``, ``--link``), BuildKit's
-``BFlags`` rules, and the values they carry: RUN mounts and Go durations (HEALTHCHECK).
+``BFlags`` rules, and the values they carry: Go durations (HEALTHCHECK). RUN mounts are
+build/runmount.py's.
 
 Rules (BuildKit ``instructions/bflag.go``): a flag is ``--name`` or ``--name=value``; a string
 flag needs a value; a bool flag takes none or ``true``/``false``; an unknown flag, or a flag
@@ -9,7 +10,6 @@ given twice (except the list ones, ``--mount`` and ``--exclude``), is an error.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 BOOL = "bool"
 STRING = "string"
@@ -59,48 +59,6 @@ def flag_str(flags: dict[str, str | bool | list[str]], name: str) -> str | None:
 def flag_list(flags: dict[str, str | bool | list[str]], name: str) -> tuple[str, ...]:
     value = flags.get(name)
     return tuple(value) if isinstance(value, list) else ()
-
-
-# -- RUN --mount -------------------------------------------------------------------------------
-MOUNT_TYPES = ("bind", "cache", "tmpfs", "secret", "ssh")
-
-
-@dataclass(frozen=True)
-class Mount:
-    """One ``RUN --mount=type=...,k=v`` (parsed; execution decides what it supports)."""
-
-    type: str
-    target: str | None
-    options: tuple[tuple[str, str], ...]
-
-    def option(self, key: str) -> str | None:
-        for k, v in self.options:
-            if k == key:
-                return v
-        return None
-
-
-def parse_mount(value: str) -> Mount:
-    """``type=cache,target=/root/.cache,id=x`` → Mount; default type is ``bind``."""
-    kind = "bind"
-    target: str | None = None
-    opts: list[tuple[str, str]] = []
-    for field in (f.strip() for f in value.split(",")):
-        if not field:
-            continue
-        key, _, val = field.partition("=")
-        key = key.lower()
-        if key == "type":
-            if val not in MOUNT_TYPES:
-                raise FlagError(f"unsupported mount type {val!r}")
-            kind = val
-        elif key in ("target", "dst", "destination"):
-            target = val
-        else:
-            opts.append((key, val))
-    if target is None and kind not in ("secret", "ssh"):
-        raise FlagError(f"mount {value!r}: target is required")
-    return Mount(kind, target, tuple(opts))
 
 
 # -- Go durations ------------------------------------------------------------------------------

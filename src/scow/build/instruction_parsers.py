@@ -10,7 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from scow.build import instructions as ins
-from scow.build.flags import flag_list, flag_str, parse_duration, parse_mount
+from scow.build.flags import flag_list, flag_str, parse_duration
+from scow.build.runmount import parse_mount
 
 Flags = dict[str, str | bool | list[str]]
 _STAGE_NAME_RE = re.compile(r"^[a-z][a-z0-9-_.]*$")

@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from scow.build.flags import BOOL, LIST, STRING, FlagError, Mount, parse_flags
+from scow.build.flags import BOOL, LIST, STRING, FlagError, parse_flags
+from scow.build.runmount import Mount
 from scow.errors import DockerfileError
 
 

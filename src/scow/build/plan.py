@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from scow.build.instructions import Copy, Dockerfile, Onbuild, Stage
+from scow.build.instructions import Copy, Dockerfile, Onbuild, Run, Stage
 from scow.build.shell import expand_word
 from scow.errors import DockerfileError, InvalidArgument, Unsupported
 
@@ -57,6 +57,7 @@ def plan_build(df: Dockerfile, meta_env: Mapping[str, str], target: str | None =
         base = None if named is not None else _stage_ref(plans, image, stage.index)
         deps = set() if base is None else {base}
         deps |= _copy_from_deps(df, stage, plans, meta_env)
+        deps |= _mount_from_deps(stage, plans)
         plans.append(StagePlan(stage.index, stage.name, base,
                                None if base is not None else image, frozenset(deps)))
     chosen = _target_index(plans, target)
@@ -95,6 +96,14 @@ def _copy_from_deps(df: Dockerfile, stage: Stage, plans: list[StagePlan],
         if found is not None:
             deps.add(found)
     return deps
+
+
+def _mount_from_deps(stage: Stage, plans: list[StagePlan]) -> set[int]:
+    """Stages a ``RUN --mount=from=<stage>`` names (``from`` takes no variables)."""
+    refs = [m.from_ for ins in stage.instructions if isinstance(ins, Run)
+            for m in ins.mounts if m.from_]
+    found = (_stage_ref(plans, ref, stage.index) for ref in refs)
+    return {i for i in found if i is not None}
 
 
 def _target_index(plans: list[StagePlan], target: str | None) -> int:

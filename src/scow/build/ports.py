@@ -45,6 +45,52 @@ class RunExtras:
 
 
 @dataclass(frozen=True)
+class RunMount:
+    """One ``RUN --mount`` resolved for the engine (``scow.build.runmount.Mount`` parsed it).
+
+    ``target`` is absolute. A bind or a cache's ``from`` takes ``source`` (a path inside it)
+    from ``source_dir`` (a host folder: the context) or ``source_chain`` (a stage or image
+    rootfs; None with ``source_dir`` "" is scratch). Secrets and SSH sockets are looked up by
+    ``id`` in the build's `BuildOptions`; they are never part of the step's cache key but by
+    ID."""
+
+    type: str  # bind | cache | tmpfs | secret | ssh
+    target: str
+    readonly: bool
+    source: str = ""
+    source_dir: str = ""
+    source_chain: ChainID | None = None
+    has_source: bool = False  # bind (always) or cache with ``from``
+    only: tuple[str, ...] | None = None  # a context folder with .dockerignore'd entries:
+    # the visible ones (paths under ``source``); the engine mounts a copy of just these
+    id: str = ""
+    sharing: str = "shared"
+    mode: int | None = None
+    uid: int = 0
+    gid: int = 0
+    size: int = 0
+    required: bool = False
+    env: str = ""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """``--secret id=x,src=path`` or ``id=x,env=VAR``: where the engine reads a secret."""
+
+    id: str
+    src: str = ""
+    env: str = ""
+
+
+@dataclass(frozen=True)
+class SshSource:
+    """``--ssh default`` / ``--ssh id=/path/to/agent.sock``: an agent socket to forward."""
+
+    id: str
+    path: str  # the socket; "" = $SSH_AUTH_SOCK
+
+
+@dataclass(frozen=True)
 class RunSpec:
     """One RUN: argv executed in a container on the parent rootfs."""
 
@@ -55,6 +101,8 @@ class RunSpec:
     network: str = "host"  # "host" | "none" (scow's build default is host)
     epoch: int | None = None  # SOURCE_DATE_EPOCH: clamp mtimes of the new layer to it
     extras: RunExtras = RunExtras()  # --add-host, --shm-size, --ulimit
+    mounts: tuple[RunMount, ...] = ()
+    privileged: bool = False  # RUN --security=insecure (allowed by the caller)
 
 
 @dataclass(frozen=True)
@@ -168,3 +216,10 @@ class BuildOptions:
     no_cache_filter: tuple[str, ...] = ()  # --no-cache-filter: stages built without cache
     build_contexts: Mapping[str, str] = field(default_factory=dict)  # --build-context
     # name → a folder, or docker-image://ref; FROM name and COPY --from=name use it
+    # -- RUN --mount sources and entitlements (docker build --secret, --ssh, --allow)
+    secrets: tuple[Secret, ...] = ()
+    ssh: tuple[SshSource, ...] = ()
+    allow: tuple[str, ...] = ()  # "network.host", "security.insecure"
+    # --cache-from / --cache-to as typed (engine/builds/remote_cache.py parses them)
+    cache_from: tuple[str, ...] = ()
+    cache_to: tuple[str, ...] = ()

@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "system df": "system_df",
     "events": "events", "system events": "events",
     "system check": "system_check", "system prune": "system_prune",
+    "system service": "system_service",
     "version": "version",
     "pull": "pull", "image pull": "pull", "push": "push", "image push": "push",
     "save": "save", "image save": "save", "load": "load", "image load": "load",
@@ -64,6 +65,7 @@ COMMANDS: dict[str, str] = {
     "rename": "rename", "container rename": "rename",
     "stats": "stats", "container stats": "stats",
     "build": "build", "image build": "build", "builder build": "build",
+    "builder prune": "builder_prune",
 }
 GROUPS = ("image", "system", "container", "volume", "network", "builder")
 SHORT_HELP = [
@@ -166,9 +168,8 @@ def _dispatch(argv: list[str]) -> int:
     if name is None:
         typed = " ".join(words[:2]) if words[0] in GROUPS else words[0]
         raise UsageError(f"'{typed}' is not a scow command.", "scow")
-    import importlib
-
-    module = importlib.import_module(f"scow.cli.commands.{COMMANDS[name]}")
+    __import__(f"scow.cli.commands.{COMMANDS[name]}")  # not importlib: one module less
+    module = sys.modules[f"scow.cli.commands.{COMMANDS[name]}"]
     cmd: Command = module.command()
     cmd.name, cmd.path = name, f"scow {name}"
     cmd_opts = cmd.parse(rest)

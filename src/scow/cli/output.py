@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
 from scow.cli.context import Context
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT_HELP = ("Format output using a custom template:\n'table':            Print output in "
                "table format with column headers (default)\n'table TEMPLATE':   Print output in "
@@ -112,10 +115,11 @@ def _print_plain_table(ctx: Context, fields: list[str], rows: list[object],
 
 def print_inspect(ctx: Context, objects: list[dict[str, Any]], fmt: str) -> None:
     """docker inspect: a JSON array indented by 4, or the template once per object."""
-    from scow.format.docker import render_one
     from scow.format.gojson import marshal_indent
 
-    if fmt:
+    if fmt:  # the template engine only for --format
+        from scow.format.docker import render_one
+
         for obj in objects:
             ctx.stdout.write(render_one(fmt, to_go(obj), raw=obj))
         return

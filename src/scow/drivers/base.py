@@ -33,9 +33,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol
 
 from scow.errors import InvalidArgument
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import BinaryIO, NamedTuple, Protocol
+else:
+    from scow.typeshim import NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from scow.archive.changes import Change

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, BinaryIO
 
 from scow.drivers import naive
 from scow.drivers.base import DriverInfo, check_id
 from scow.errors import LayerNotFound
 from scow.osutil import fs
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 if TYPE_CHECKING:
     from scow.archive.changes import Change

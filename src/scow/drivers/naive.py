@@ -18,7 +18,12 @@ import contextlib
 import os
 import time
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import BinaryIO, Protocol
+else:
+    from scow.typeshim import Protocol
 
 if TYPE_CHECKING:
     from scow.archive.changes import Change

@@ -35,7 +35,6 @@ import contextlib
 import errno
 import os
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, BinaryIO
 
 from scow.drivers import naive
 from scow.drivers.base import DriverInfo, check_id
@@ -44,6 +43,10 @@ from scow.errors import Conflict, DriverError, LayerNotFound, MountError, ScowEr
 from scow.osutil import fs, mounts
 from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import flocked
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 if TYPE_CHECKING:
     from scow.archive.changes import Change

@@ -16,15 +16,20 @@ work), and services hold no mutable state of their own beyond these caches.
 
 from __future__ import annotations
 
+import _thread  # threading's own primitives: threading costs ~1 ms of a cold start
 import os
-import threading
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from scow.engine.images import ImageService
 from scow.engine.settings import Settings
 from scow.store.store import Store
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+else:
+    from scow.typeshim import TypeVar
 
 if TYPE_CHECKING:
     from scow.engine.builds import BuildService
@@ -46,7 +51,7 @@ class Engine:
                  runtime: str | None = None) -> None:
         self.settings = Settings.resolve(root, storage_driver, runtime)
         self.store = Store(self.settings.root, driver_name=self.settings.storage_driver)
-        self._lock = threading.RLock()
+        self._lock = _thread.RLock()
         self._services: dict[str, Any] = {}
         self._runc: Runc | None = None
         self.store.container_reaper = lambda record: self.containers.reap(record)

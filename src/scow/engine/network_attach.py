@@ -28,12 +28,15 @@ import contextlib
 import json
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
 from scow.errors import Conflict, ScowError
 from scow.ids import is_hex64
 from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import flocked
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:
     from typing import TypeAlias

@@ -11,9 +11,12 @@ On-disk layout::
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
 
 from scow.osutil.atomic import atomic_write
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:
     from typing import TypeAlias

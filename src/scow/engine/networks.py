@@ -18,13 +18,16 @@ import ipaddress
 import os
 import re
 import subprocess
-from typing import TYPE_CHECKING, Any
 
 from scow.engine.network_files import DEFAULT, endpoint_id
 from scow.errors import Conflict, Forbidden, InvalidArgument, NotFound, Unsupported
 from scow.ids import random_id
 from scow.oci.image import rfc3339_nano
 from scow.store.networks import NetworkRecord, record_of
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable

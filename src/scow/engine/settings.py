@@ -13,9 +13,14 @@ created without ``--log-driver``, and options for that driver).
 from __future__ import annotations
 
 import os
-from typing import Any, NamedTuple
 
 from scow.errors import InvalidArgument
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 
 class Settings(NamedTuple):

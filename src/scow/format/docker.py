@@ -14,11 +14,14 @@ per row; ``table`` alone or an empty format = the command's default table.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TextIO
 
 from scow.format.gojson import marshal
 from scow.format.gotemplate import ExecError, Template, TemplateError
 from scow.format.tabwriter import TabWriter, display_width
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 TABLE_KEY = "table"
 JSON_KEY = "json"

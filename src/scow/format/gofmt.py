@@ -5,8 +5,6 @@ Go's inline error marks (``%!d(string=x)``, ``%!d(MISSING)``, ``%!(EXTRA int=2)`
 
 from __future__ import annotations
 
-from typing import Any
-
 from scow.format.govalue import (
     MISSING,
     GoTime,
@@ -19,6 +17,10 @@ from scow.format.govalue import (
     struct_fields,
     type_name,
 )
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def quote(text: str) -> str:

@@ -9,7 +9,6 @@ omitempty; NilSlice/NilMap/None → null; floats as Go writes them; GoTime as RF
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from scow.format.govalue import (
     MISSING,
@@ -21,6 +20,10 @@ from scow.format.govalue import (
     is_struct,
     struct_fields,
 )
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class JSONError(ValueError):

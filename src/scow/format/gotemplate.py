@@ -11,12 +11,15 @@ Values follow scow.format.govalue; errors are TemplateError with Go's messages
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from scow.format.gotemplate_exec import ExecError, State, _Break, _Continue
 from scow.format.gotemplate_funcs import BUILTINS, FuncError
 from scow.format.gotemplate_lex import TemplateError
 from scow.format.gotemplate_parse import Node, Parser
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Template", "TemplateError", "ExecError", "FuncError", "BUILTINS", "render"]
 

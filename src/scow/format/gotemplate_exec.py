@@ -8,7 +8,6 @@ on dicts (map keys), `Struct`s and ``__go_fields__`` objects (fields, then metho
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from scow.format.gotemplate_lex import TemplateError
 from scow.format.gotemplate_parse import (
@@ -37,6 +36,10 @@ from scow.format.govalue import (
     truth,
     type_name,
 )
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_DEPTH = 10000
 

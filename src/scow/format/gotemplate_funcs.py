@@ -8,10 +8,13 @@ A builtin signals failure by raising; the executor reports ``error calling NAME:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from scow.format.gofmt import sprint, sprintf, sprintln
 from scow.format.govalue import MISSING, GoInt, NilMap, NilSlice, go_len, truth, type_name
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class FuncError(Exception):

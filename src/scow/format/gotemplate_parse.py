@@ -9,9 +9,12 @@ literals, function names and parenthesised pipelines, each optionally followed b
 from __future__ import annotations
 
 from collections.abc import Container
-from typing import Any
 
 from scow.format.gotemplate_lex import Lexer, TemplateError, Token, parse_number
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Node:

@@ -12,7 +12,10 @@ names) is a struct too: fields are attributes, other exported attributes are met
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class _Missing:

@@ -12,7 +12,10 @@ Escapes (0xff) and FilterHTML are not supported.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TextIO
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 ALIGN_RIGHT = 4
 DISCARD_EMPTY_COLUMNS = 8

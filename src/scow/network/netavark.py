@@ -19,9 +19,12 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
-from typing import Any
 
 from scow.errors import InternalError, Unsupported
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 SEARCH = ("/usr/lib/podman", "/usr/libexec/podman", "/usr/local/libexec/podman")
 

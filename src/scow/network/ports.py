@@ -7,9 +7,12 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
-from typing import Any
 
 from scow.errors import InvalidArgument
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 PROTOCOLS = ("tcp", "udp", "sctp")
 

@@ -10,11 +10,16 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from typing import Any, NamedTuple
 
 from scow.errors import InvalidArgument
 from scow.ids import DiffID, validate_digest
 from scow.oci.jsondoc import load_document
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 MAX_CONFIG_BYTES = 8 << 20
 

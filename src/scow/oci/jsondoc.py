@@ -14,9 +14,12 @@ import json
 import re
 from array import array
 from itertools import accumulate
-from typing import Any
 
 from scow.errors import InvalidArgument
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_DOCUMENT_SIZE = 4 * 1024 * 1024  # distribution's limit for manifests
 MAX_DEPTH = 100

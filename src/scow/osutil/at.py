@@ -57,3 +57,19 @@ def _unlink_files(fd: int) -> list[str]:
         else:
             os.unlink(child, dir_fd=fd)
     return subs
+
+
+def remove_tree_quietly(path: str) -> None:
+    """`shutil.rmtree(path, ignore_errors=True)` for the short commands' paths (`rm`, a failed
+    `create`, recovery), without loading shutil and the compressors it imports: a missing path
+    is fine, and what cannot be removed stays (a later `rm` or recovery tries again)."""
+    try:
+        parent = os.open(os.path.dirname(os.path.abspath(path)) or "/", _DIR_READ)
+    except OSError:
+        return
+    try:
+        remove_tree_at(parent, os.path.basename(os.path.abspath(path)))
+    except OSError:
+        pass
+    finally:
+        os.close(parent)

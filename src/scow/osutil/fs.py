@@ -13,9 +13,7 @@ import os
 import shutil
 import stat
 import struct
-import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from scow.osutil import mounts, syscalls
 
@@ -67,6 +65,8 @@ def scratch_dir(parent: str, prefix: str) -> Iterator[str]:
             pid = name[len(prefix):].split("-", 1)[0] if name.startswith(prefix) else ""
             if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
                 remove_tree(os.path.join(parent, name))
+    import tempfile  # only here: tempfile loads random and weakref (start-up)
+
     folder = tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent)
     try:
         yield folder
@@ -106,11 +106,11 @@ def supports_d_type(path: str) -> bool:
 
 
 # -- copy --------------------------------------------------------------------------------------
-@dataclass
-class _CopyState:
-    reflink: bool = True
-    copy_range: bool = True
-    links: dict[tuple[int, int], str] = field(default_factory=dict)
+class _CopyState:  # a plain class: dataclasses loads inspect, ast and dis (start-up)
+    def __init__(self) -> None:
+        self.reflink = True
+        self.copy_range = True
+        self.links: dict[tuple[int, int], str] = {}
 
 
 def copy_tree(src: str, dst: str) -> None:

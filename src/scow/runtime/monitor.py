@@ -24,7 +24,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import scow
 from scow.errors import Conflict, ContainerRunning, InternalError, RuntimeFailure, ScowError
@@ -33,6 +32,8 @@ from scow.osutil.locks import is_locked
 from scow.runtime import restart
 from scow.runtime.runc import Runc, rebuild_error
 from scow.runtime.state import LOCK_FILE, ContainerState, read_state, write_state
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 
 if TYPE_CHECKING:
     from scow.runtime.attach import AttachConnection

@@ -13,12 +13,16 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator, Sequence
-from typing import IO, Any
 
 from scow import errors
 from scow.errors import ContainerNotFound, RuntimeFailure, ScowError
 
-_File = int | IO[Any] | None
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import IO, Any
+
+if TYPE_CHECKING:  # an alias for annotations only
+    _File = int | IO[Any] | None
 
 
 class CommandNotFound(RuntimeFailure):

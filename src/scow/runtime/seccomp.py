@@ -18,9 +18,12 @@ import json
 import os
 import re
 from collections.abc import Collection
-from typing import Any
 
 from scow.errors import InvalidArgument, Unavailable
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_PROFILE = ("/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/"
                    "default.json")

@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any
 
 from scow.errors import ScowError
 from scow.runtime import attach, restart
@@ -42,6 +41,10 @@ from scow.runtime.logdriver import LogWriter, log_file, open_writer
 from scow.runtime.reaper import reap_orphans
 from scow.runtime.runc import Runc
 from scow.runtime.state import LOCK_FILE, ContainerState, rfc3339nano, write_state
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 _PR_SET_CHILD_SUBREAPER = 36
 

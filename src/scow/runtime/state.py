@@ -20,9 +20,14 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import NamedTuple
 
 from scow.osutil.atomic import atomic_write
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 STATE_FILE = "state.json"

@@ -13,14 +13,19 @@ are being deleted. The store's ``recover`` finishes or rolls back rows whose own
 
 from __future__ import annotations
 
+import _sqlite3 as sqlite3  # the C module: the sqlite3 package only adds datetime (start-up)
 import json
-import sqlite3
 import time
-from typing import Any, NamedTuple
 
 from scow.errors import ContainerNotFound, InvalidArgument, NameInUse
 from scow.osutil.locks import OwnerToken
 from scow.store.db import Database
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 
 class ContainerRecord(NamedTuple):

@@ -27,6 +27,9 @@ Tables (all IDs are the full ``sha256:<hex>`` digests or 64-hex random IDs):
   (version 3; store/manifests.py).
 - ``networks`` and ``endpoints``: user networks and which container holds which address on
   them (schema version 4; store/networks.py).
+- ``build_cache.last_used`` and the index on ``build_cache.chain_id``: a step row holds its
+  layer (a reference the layer store counts) and is aged out by when a build last used it
+  (schema version 5; store/build_cache.py).
 
 Schema versions: ``PRAGMA user_version`` is the number of ``MIGRATIONS`` applied to the
 file. Opening a root runs the missing ones in order (version N → N+1; a new file starts at 0)
@@ -38,10 +41,10 @@ EXISTS``), so a table another part of scow already made lazily is not an error.
 
 from __future__ import annotations
 
+import _sqlite3 as sqlite3  # the C module: the sqlite3 package only adds datetime (start-up)
+import _thread  # threading's own primitives: threading costs ~1 ms of a cold start
 import contextlib
 import os
-import sqlite3
-import threading
 from collections.abc import Callable, Iterator
 
 from scow.errors import InternalError, LockTimeout, NoSpace, Unsupported
@@ -172,12 +175,23 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     return step
 
 
+def _build_cache_holds(conn: sqlite3.Connection) -> None:
+    """``last_used`` on build cache rows (their ``created`` until now) and an index on the
+    layer they hold; idempotent as every step (ALTER TABLE has no IF NOT EXISTS)."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(build_cache)")}
+    if "last_used" not in columns:
+        conn.execute("ALTER TABLE build_cache ADD COLUMN last_used REAL")
+        conn.execute("UPDATE build_cache SET last_used = created")
+    conn.execute("CREATE INDEX IF NOT EXISTS build_cache_chain ON build_cache(chain_id)")
+
+
 # MIGRATIONS[n] takes a file from version n to n + 1. Append only: never edit a released step.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _script(SCHEMA),        # 0 → 1: the tables of the first release
     _script(BUILD_CACHE),   # 1 → 2: the build cache (made lazily by the first release)
     _script(DISTRIBUTION),  # 2 → 3: distribution metadata (lazy before) and pulled manifests
     _script(NETWORKS),      # 3 → 4: networks and container endpoints (store/networks.py)
+    _build_cache_holds,     # 4 → 5: build cache rows hold their layers (store/build_cache.py)
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -192,9 +206,9 @@ class Database:
         self.path = path
         self.busy_timeout = busy_timeout
         self.upgraded_from = 0  # the version of a root this open migrated (0: none, or new)
-        self._local = threading.local()
+        self._local = _thread._local()
         self._all: list[sqlite3.Connection] = []
-        self._all_lock = threading.Lock()
+        self._all_lock = _thread.allocate_lock()
         if not os.path.exists(path):  # born private: SQLite gives -wal and -shm the db file's mode
             with contextlib.suppress(FileExistsError):
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
@@ -281,7 +295,7 @@ class Database:
             conns, self._all = self._all, []
         for conn in conns:
             conn.close()
-        self._local = threading.local()
+        self._local = _thread._local()
 
 
 def _translate(exc: sqlite3.Error, verb: str) -> Exception:

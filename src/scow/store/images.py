@@ -14,7 +14,6 @@ alive through the layers' parent links.
 from __future__ import annotations
 
 import time
-from typing import NamedTuple
 
 from scow.blobs.store import BlobStore
 from scow.errors import ImageNotFound, InvalidArgument, LayerNotFound
@@ -22,6 +21,12 @@ from scow.ids import ImageID, chain_id, short_id
 from scow.oci.image import ImageConfig, parse_time
 from scow.osutil import faults
 from scow.store.db import Database
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 
 class ImageRecord(NamedTuple):

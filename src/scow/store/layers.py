@@ -13,8 +13,9 @@ ChainID(L0..n) = sha256("<ChainID(L0..n-1)> <DiffID(Ln)>"); the cache ID naming 
 folder is random. The same ChainID is stored once.
 
 References are derived, never stored as counters that can drift: a layer is in use while a ready
-or incomplete child layer, an image (its top layer), a container's rw layer or a live lease
-names it. ``release`` deletes what nothing uses, walking down the chain (moby's cascade).
+or incomplete child layer, an image (its top layer), a container's rw layer, a live lease or
+a build cache step row (store/build_cache.py) names it. ``release`` deletes what nothing
+uses, walking down the chain (moby's cascade).
 
 Crash safety: a row marked ``incomplete`` with this process's owner token is committed before
 any driver work; the row is made ``ready`` in a second short transaction. Deletion marks the row
@@ -24,11 +25,9 @@ any driver work; the row is made ``ready`` in a second short transaction. Deleti
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import time
 from collections.abc import Callable
-from typing import BinaryIO, NamedTuple
 
 from scow.drivers.base import Driver
 from scow.errors import IntegrityError, LayerInUse, LayerNotFound, ScowError, from_oserror
@@ -37,6 +36,12 @@ from scow.osutil import faults
 from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import OwnerToken
 from scow.store.db import Database
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import BinaryIO, NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 
 class Layer(NamedTuple):
@@ -60,7 +65,8 @@ _REFS_SQL = """SELECT
  (SELECT count(*) FROM layers WHERE parent = ?1 AND state IN ('incomplete', 'ready'))
  + (SELECT count(*) FROM images WHERE top_layer = ?1)
  + (SELECT count(*) FROM rw_layers WHERE parent = ?1 AND state != 'removing')
- + (SELECT count(*) FROM leases WHERE chain_id = ?1)"""
+ + (SELECT count(*) FROM leases WHERE chain_id = ?1)
+ + (SELECT count(*) FROM build_cache WHERE chain_id = ?1 AND key NOT LIKE 'image:%')"""
 
 
 class LayerStore:
@@ -390,6 +396,8 @@ def _open_in_layer(base: str, name: str) -> BinaryIO:
 
 class _HashingWriter:
     def __init__(self, out: BinaryIO) -> None:
+        import hashlib  # here, not at the top: it loads OpenSSL (start-up)
+
         self.out = out
         self.hash = hashlib.sha256()
 

@@ -13,6 +13,7 @@ under the root (0710 root:root) and reads nothing; secrets (a container's ``Conf
     <root>/layerdb/                0700   files 0600
     <root>/locks/                  0700   files 0600
     <root>/tmp/                    0700   (docker's tmp/)
+    <root>/cachemounts/, */        0700   (RUN --mount=type=cache; data/ keeps the mount's mode)
     <root>/runtime/, runtime/runc/ 0700   (runc's state inside: runc's own modes)
     <root>/containers/             0710
     <root>/containers/<id>/        0710   config.json, state.json, shim.* 0600,
@@ -43,9 +44,14 @@ import contextlib
 import os
 import stat
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
 
 from scow.errors import from_oserror
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 ROOT_MODE = 0o710
 DB_MODE = 0o600
@@ -60,6 +66,7 @@ _TABLE: tuple[tuple[str, str, int], ...] = (
     ("layerdb", "d", 0o700), ("layerdb/*", "f", 0o600),
     ("locks", "d", 0o700), ("locks/*", "f", 0o600),
     ("tmp", "d", 0o700),
+    ("cachemounts", "d", 0o700), ("cachemounts/*", "d", 0o700),
     ("runtime", "d", 0o700), ("runtime/runc", "d", 0o700),
     ("containers", "d", 0o710), ("containers/*", "d", 0o710),
     ("containers/*/hosts", "f", 0o644), ("containers/*/hostname", "f", 0o644),

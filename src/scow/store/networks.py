@@ -18,15 +18,20 @@ longer runs, is a leftover the engine tears down (engine/networks.py). The uniqu
 
 from __future__ import annotations
 
+import _sqlite3 as sqlite3  # the C module: the sqlite3 package only adds datetime (start-up)
 import ipaddress
 import json
-import sqlite3
 import time
-from typing import Any, NamedTuple
 
 from scow.errors import Conflict, InvalidArgument, NotFound
 from scow.osutil.locks import OwnerToken
 from scow.store.db import Database
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 
 class NetworkRecord(NamedTuple):

@@ -28,19 +28,24 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
 
 from scow.blobs.store import BlobStore
 from scow.drivers.base import Driver
 from scow.errors import ScowError
 from scow.ids import is_hex64, short_id
+from scow.osutil.at import remove_tree_quietly
 from scow.osutil.locks import OwnerToken
 from scow.store.containers import ContainerRecord, ContainerStore
 from scow.store.db import Database
 from scow.store.layers import _REFS_SQL, LayerStore
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+else:
+    from scow.typeshim import Protocol
 
 STEP_PREFIX = "build-"  # label of a build step's held writable layer: build-<step id>
 
@@ -127,7 +132,7 @@ def recover_containers(store: Recoverable) -> list[str]:
         except (ScowError, OSError) as exc:
             done.append(f"container {short_id(record.id)}: could not roll back: {exc}")
             continue
-        shutil.rmtree(os.path.join(store.root, "containers", record.id), ignore_errors=True)
+        remove_tree_quietly(os.path.join(store.root, "containers", record.id))
         store.containers.delete(record.id)
         done.append(f"container {short_id(record.id)} ({record.state})")
     for mount_id in orphan_rw_layers(store):
@@ -229,7 +234,7 @@ def clean_tmp(store: Recoverable) -> None:
     for name in stale_tmp(store):
         path = os.path.join(folder, name)
         if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
+            remove_tree_quietly(path)
         else:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)

@@ -10,6 +10,7 @@ On-disk layout::
     <root>/containers/<id>/        per-container folders
     <root>/locks/owner-<pid>-<r>   live processes' owner tokens (flocked while alive)
     <root>/tmp/                    staging; stale entries removed by the next writer
+    <root>/cachemounts/            RUN --mount=type=cache folders (store/cache_mounts.py)
 
 The modes of all of it (root 0710, scow.db 0600, ...) are store/modes.py's table.
 
@@ -22,11 +23,10 @@ remove.
 
 from __future__ import annotations
 
+import _thread  # threading's own primitives: threading costs ~1 ms of a cold start
 import os
-import threading
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from scow.blobs.store import BlobStore
 from scow.drivers.base import Driver
@@ -38,9 +38,12 @@ from scow.store.images import ImageStore
 from scow.store.layers import LayerStore
 from scow.store.refs import ReferenceStore
 
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+
 if TYPE_CHECKING:
     from scow.events.log import EventLog
     from scow.store.build_cache import BuildCacheStore
+    from scow.store.cache_mounts import CacheMountStore
     from scow.store.networks import NetworkStore
     from scow.store.volumes import VolumeStore
 
@@ -59,7 +62,7 @@ class Store:
         self.refs = ReferenceStore(self.db)
         self.containers = ContainerStore(self.db, self.owner)
         self._recovered = False
-        self._recover_lock = threading.Lock()  # threads of one Engine: recovery runs once
+        self._recover_lock = _thread.allocate_lock()  # threads of one Engine: recovery runs once
         # set by the engine: stops a container whose create or rm was interrupted
         self.container_reaper: Callable[[ContainerRecord], None] | None = None
         # set by the engine: releases the rootfs mount of a container that is not running
@@ -103,6 +106,13 @@ class Store:
         from scow.store.build_cache import BuildCacheStore
 
         return BuildCacheStore(self.db)
+
+    @cached_property
+    def cache_mounts(self) -> CacheMountStore:
+        """RUN --mount=type=cache folders (store/cache_mounts.py)."""
+        from scow.store.cache_mounts import CacheMountStore
+
+        return CacheMountStore(self.root)
 
     @property
     def tmp(self) -> str:

@@ -87,7 +87,9 @@ def test_no_cache_runs_every_step(built: Any) -> None:
     assert _layers(engine, "x:1")[:2] == _layers(engine, "acme/my-base-image:1.0")
 
 
-def test_failed_build_leaves_nothing(built: Any) -> None:
+def test_failed_build_leaves_only_its_cache(built: Any) -> None:
+    """The finished step's layer stays, held by its build cache row (as BuildKit keeps a
+    failed build's cache); `builder prune` frees it, nothing else is left."""
     import pytest
 
     from scow.errors import BuildStepFailed
@@ -100,6 +102,10 @@ def test_failed_build_leaves_nothing(built: Any) -> None:
               tags=("broken:1",))
     assert str(failed.value) == ('Dockerfile:3: process "/bin/sh -c echo oops && exit 3" did '
                                  'not complete successfully: exit code: 3')
+    held = {r.chain_id for r in engine.store.build_cache.records()}
+    assert len(held) == 1
+    assert {layer.chain_id for layer in engine.store.layers.all()} == layers | held
+    assert engine.builds.prune_cache().ids
     assert {layer.chain_id for layer in engine.store.layers.all()} == layers
     assert {i.id for i in engine.store.images.all()} == images
     assert not engine.store.db.query("SELECT * FROM rw_layers")

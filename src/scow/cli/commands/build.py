@@ -41,9 +41,20 @@ def command() -> Command:
     _check_flags(cmd)
     _run_flags(cmd)
     _stage_flags(cmd)
+    _cache_flags(cmd)
     cmd.bool("analyze-ci", None, "Fail (exit 1) when `scow image analyze` has findings on the "
              "new image (they are printed as warnings after every build)")
+    _mount_flags(cmd)
     return cmd
+
+
+# -- --cache-from / --cache-to (engine/builds/remote_cache.py) ------------------------------
+def _cache_flags(cmd: Command) -> None:
+    cmd.string_list("cache-from", None, "External cache sources (e.g. \"user/app:cache\", "
+                    "\"type=local,src=path/to/dir\", \"type=registry,ref=user/app\")",
+                    metavar="stringArray")
+    cmd.string_list("cache-to", None, "Cache export destinations (e.g. \"type=inline\", "
+                    "\"type=local,dest=path/to/dir\")", metavar="stringArray")
 
 
 # -- RUN step flags, --platform and --pull ---------------------------------------------------
@@ -168,6 +179,25 @@ def _print_warnings(ctx: Context, warnings: tuple[object, ...]) -> None:
                                                 if isinstance(w, LintWarning)]))
 
 
+# -- RUN --mount sources and entitlements (--secret, --ssh, --allow) ------------------------
+def _mount_flags(cmd: Command) -> None:
+    cmd.string_list("secret", None, "Secret to expose to the build (format: "
+                    "\"id=mysecret[,src=/local/secret]\" or \"id=x,env=VAR\")",
+                    metavar="stringArray")
+    cmd.string_list("ssh", None, "SSH agent socket to expose to the build (format: "
+                    "\"default|<id>[=<socket>]\")", metavar="stringArray")
+    cmd.string_list("allow", None, "Allow extra privileged entitlement (network.host, "
+                    "security.insecure)", metavar="stringArray")
+
+
+def _mount_options(opts: Options, options: BuildOptions) -> None:
+    from scow.engine.builds.options import parse_allow, parse_secret, parse_ssh
+
+    options.secrets = tuple(parse_secret(v) for v in opts.secret)
+    options.ssh = tuple(parse_ssh(v) for v in opts.ssh)
+    options.allow = parse_allow(opts.allow)
+
+
 def run(opts: Options, ctx: Context) -> int:
     from scow.engine.builds.options import BuildOptions, make_progress
 
@@ -189,9 +219,11 @@ def run(opts: Options, ctx: Context) -> int:
     options.output = _output(opts.output)
     options.no_cache_filter = tuple(opts.no_cache_filter)
     options.build_contexts = _build_contexts(opts.build_context)
+    options.cache_from, options.cache_to = tuple(opts.cache_from), tuple(opts.cache_to)
     if options.output is not None and opts.squash:
         raise InvalidArgument("--squash needs an image: it cannot be used with -o "
                               f"type={options.output.type}")
+    _mount_options(opts, options)
     context = _context(opts.args[0], opts.file, options)
     if opts.check:
         return _run_check(ctx, context, options)

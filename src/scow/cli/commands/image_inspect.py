@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from scow.cli import output
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
 from scow.errors import NotFound
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def command() -> Command:

@@ -20,12 +20,13 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    engine = ctx.engine
+    engine = ctx.engine  # each service is built only when a name reaches it (start-up)
     containers = [lambda n: engine.containers.inspect(n, size=opts.size)]
-    getters = {"container": containers, "image": [engine.images.inspect],
-               "volume": [engine.volumes.inspect], "network": [engine.networks.inspect],
-               "": containers + [engine.images.inspect, engine.networks.inspect,
-                                 engine.volumes.inspect]}
+    images = [lambda n: engine.images.inspect(n)]
+    networks = [lambda n: engine.networks.inspect(n)]
+    volumes = [lambda n: engine.volumes.inspect(n)]
+    getters = {"container": containers, "image": images, "volume": volumes,
+               "network": networks, "": containers + images + networks + volumes}
     if opts.type not in getters:
         raise InvalidArgument(f'"{opts.type}" is not a valid value for --type')
     return inspect_objects(ctx, opts.args, opts.format, getters[opts.type])

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from scow.cli import output
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
+from scow.engine.builds.gc import CacheUsage
 from scow.engine.system import DiskUsage
 
 
@@ -38,7 +39,7 @@ class UsageRow:
         self.Size, self.Reclaimable = _human(size), _reclaimable(reclaimable, size)
 
 
-def summary(usage: DiskUsage) -> list[UsageRow]:
+def summary(usage: DiskUsage, cache: Sequence[CacheUsage] = ()) -> list[UsageRow]:
     used = sum(i.size - i.shared_size for i in usage.images if i.containers)
     rw = sum(c.size_rw for c in usage.containers)
     rw_idle = sum(c.size_rw for c in usage.containers if not c.running)
@@ -51,23 +52,35 @@ def summary(usage: DiskUsage) -> list[UsageRow]:
                  sum(1 for c in usage.containers if c.running), rw, rw_idle),
         UsageRow("Local Volumes", len(usage.volumes), sum(1 for v in usage.volumes if v.links),
                  vol, vol_idle),
-        UsageRow("Build Cache", 0, 0, 0, 0),
+        _cache_row(cache, usage),
     ]
+
+
+def _cache_row(cache: Sequence[CacheUsage], usage: DiskUsage) -> UsageRow:
+    """docker's Build Cache line: the step cache's records (reclaimable what no image
+    shares) and the RUN --mount=type=cache folders (active while a step holds one)."""
+    mounts = usage.build_cache
+    size = sum(c.size for c in cache) + sum(m.size for m in mounts)
+    idle = (sum(c.size for c in cache if not c.shared)
+            + sum(m.size for m in mounts if not m.in_use))
+    return UsageRow("Build Cache", len(cache) + len(mounts),
+                    sum(1 for m in mounts if m.in_use), size, idle)
 
 
 def run(opts: Options, ctx: Context) -> int:
     usage = ctx.engine.system.disk_usage()
+    cache = ctx.engine.builds.cache_usage()
     default = ("table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}")
     fmt = default if opts.format in ("", "table") else opts.format
-    output.print_rows(ctx, fmt, summary(usage), default=default,
+    output.print_rows(ctx, fmt, summary(usage, cache), default=default,
                       headers={"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE",
                                "Size": "SIZE", "Reclaimable": "RECLAIMABLE"})
     if opts.verbose:
-        _verbose(ctx, usage)
+        _verbose(ctx, usage, cache)
     return 0
 
 
-def _verbose(ctx: Context, usage: DiskUsage) -> None:
+def _verbose(ctx: Context, usage: DiskUsage, cache: Sequence[CacheUsage]) -> None:
     from scow.format.tabwriter import TabWriter
 
     def table(title: str, rows: Sequence[tuple[str, ...]]) -> None:
@@ -94,7 +107,10 @@ def _verbose(ctx: Context, usage: DiskUsage) -> None:
     volumes = [("VOLUME NAME", "LINKS", "SIZE")]
     volumes += [(v.name, str(v.links), _human(v.size)) for v in usage.volumes]
     table("Local Volumes space usage:", volumes)
-    table("Build cache usage: 0B", [("CACHE ID", "CACHE TYPE", "SIZE", "CREATED", "LAST USED",
-                                     "USAGE", "SHARED")])
+    records = [("CACHE ID", "CACHE TYPE", "SIZE", "CREATED", "LAST USED", "USAGE", "SHARED")]
+    records += [(c.id.split(":", 1)[-1][:25], "regular", _human(c.size),
+                 output.since(c.created), output.since(c.last_used), "1",
+                 str(c.shared).lower()) for c in cache]
+    table(f"Build cache usage: {_human(sum(c.size for c in cache))}", records)
     ctx.out()
     ctx.out(f"Container logs: {_human(usage.logs_size)} (not counted above, as docker)")

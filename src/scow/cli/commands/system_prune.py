@@ -24,6 +24,7 @@ def warning(opts: Options) -> str:
         lines.append("  - all anonymous volumes not used by at least one container")
     lines.append("  - all images without at least one container associated to them"
                  if opts.all else "  - all dangling images")
+    lines.append("  - all build cache" if opts.all else "  - unused build cache")
     return "\n".join(lines) + "\n"
 
 
@@ -34,5 +35,8 @@ def run(opts: Options, ctx: Context) -> int:
     output.print_pruned(ctx, [("Deleted Containers:", result.containers),
                               ("Deleted Networks:", result.networks),
                               ("Deleted Volumes:", result.volumes),
-                              ("Deleted Images:", image_lines(result.images))], result.reclaimed)
+                              ("Deleted Images:", image_lines(result.images)),
+                              ("Deleted build cache objects:",
+                               [i.split(":", 1)[-1][:25] for i in result.build_cache])],
+                        result.reclaimed)
     return 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import platform
+import sys
 
 from scow import __version__
 from scow.cli.context import Context
@@ -18,10 +18,11 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
+    uname = os.uname()  # not the platform module: it loads re (start-up)
     data = {"Version": __version__, "ApiVersion": "1.41", "Os": "linux",
-            "Arch": {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(),
-                                                                 platform.machine()),
-            "KernelVersion": os.uname().release, "PythonVersion": platform.python_version()}
+            "Arch": {"x86_64": "amd64", "aarch64": "arm64"}.get(uname.machine, uname.machine),
+            "KernelVersion": uname.release,
+            "PythonVersion": "{}.{}.{}".format(*sys.version_info[:3])}
     if opts.format:
         from scow.cli.output import to_go
         from scow.format.docker import render_one

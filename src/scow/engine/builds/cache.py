@@ -2,9 +2,11 @@
 in which every step was a hit give the image it gave before (as BuildKit does) instead of a new
 one differing only in its ``created`` times. Its rows are the store's (store/build_cache.py).
 
-Lease-free: a row does not keep its layer alive. A hit counts only while the layer it names
-is a ready layer in the store (an image or a container still uses it); the caller then holds
-it with a lease for the rest of the build. Rows whose layer went away are dropped on lookup.
+A step row holds its layer (store/build_cache.py), so a hit stays possible after the images
+that used the layer are gone, until `builder prune` or the size/age policy (gc.py) drops the
+row. On a hit the caller also leases the layer for the rest of the build (a concurrent prune
+may drop the row meanwhile) and the row becomes the newest for the age policy. Rows whose layer
+went away (a store older than holds) are dropped on lookup.
 """
 
 from __future__ import annotations
@@ -31,10 +33,13 @@ class BuildCache:
         except LayerNotFound:
             self.rows.drop(key)
             return None
+        self.rows.touch(key)
         return diff_id, chain
 
     def store(self, key: str, parent: ChainID | None, diff_id: DiffID, chain: ChainID) -> None:
-        self.rows.put(key, parent, diff_id, chain)
+        replaced = self.rows.put(key, parent, diff_id, chain)
+        if replaced:  # the row held another layer (a --no-cache rebuild): no longer
+            self.layers.release(replaced)
 
     def image_lookup(self, config: dict[str, object], images: object) -> str | None:
         """The image an all-cached build of this `config` committed before, if it is still

@@ -1,6 +1,8 @@
 """owns: one RUN step in a real container: a writable layer on the step's parent chain (with
 its ``-init`` layer), an OCI bundle, ``runc run`` in the foreground with its output streamed,
-and the container's changes (against the init layer) registered as one layer.
+and the container's changes (against the init layer) registered as one layer. The step's
+``--mount``s (engine/builds/mounts.py) are added to the bundle; the mount points runc had to
+create are removed again before the diff.
 
 Staging, removed after the step (and by the next writer's recovery if this process dies)::
 
@@ -22,13 +24,14 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from scow.errors import RuntimeFailure
 from scow.ids import ChainID, random_id
 
 if TYPE_CHECKING:
     from scow.build.ports import RunSpec
+    from scow.engine.builds.mounts import StepMounts
     from scow.runtime.runc import Runc
     from scow.runtime.spec import RunConfig as _RunConfig
     from scow.store.layers import Layer, RWLayer
@@ -43,8 +46,11 @@ class RunOutcome:
 
 
 def run_in_container(store: Store, runc: Runc, lock: threading.RLock, parent: ChainID | None,
-                     spec: RunSpec, output: Callable[[bytes], None]) -> RunOutcome:
-    """Run `spec` on `parent`; on exit 0 register its changes (leased to this process)."""
+                     spec: RunSpec, output: Callable[[bytes], None],
+                     mounts: StepMounts | None = None) -> RunOutcome:
+    """Run `spec` on `parent`; on exit 0 register its changes (leased to this process).
+    `mounts`: the step's prepared ``--mount``s (engine/builds/mounts.py)."""
+    from scow.engine.builds.mounts import missing_stubs, remove_stubs
     from scow.engine.containers import initlayer
 
     step_id = random_id()
@@ -55,9 +61,12 @@ def run_in_container(store: Store, runc: Runc, lock: threading.RLock, parent: Ch
         os.makedirs(bundle, mode=0o700)
         with lock:
             rootfs = store.driver.get(rw.mount_id)
+        stubs = missing_stubs(rootfs, [str(m["destination"]) for m in mounts.entries]) \
+            if mounts else []
         try:
-            code = _run(runc, step_id, rootfs, bundle, spec, output)
+            code = _run(runc, step_id, rootfs, bundle, spec, output, mounts)
         finally:
+            remove_stubs(rootfs, stubs)
             with lock:
                 store.driver.put(rw.mount_id)
         if code != 0:
@@ -82,16 +91,25 @@ def _commit(store: Store, rw: RWLayer, parent: ChainID | None, epoch: int | None
 
 
 def _run(runc: Runc, step_id: str, rootfs: str, bundle: str, spec: RunSpec,
-         output: Callable[[bytes], None]) -> int:
+         output: Callable[[bytes], None], mounts: StepMounts | None) -> int:
     """``runc run`` the step in the foreground; its exit code (runc's own failures raise)."""
     from scow.runtime.runc import last_error, translate
     from scow.runtime.spec import RunConfig, make_spec, write_bundle, write_etc_files
 
     write_etc_files(bundle, HOSTNAME)
-    cfg = RunConfig(container_id=step_id, cmd=spec.argv, env=spec.env, user=spec.user,
-                    workdir=spec.workdir or "/", hostname=HOSTNAME, network=spec.network)
+    cfg = RunConfig(container_id=step_id, cmd=spec.argv,
+                    env=spec.env + tuple(mounts.env if mounts else ()), user=spec.user,
+                    workdir=spec.workdir or "/", hostname=HOSTNAME, network=spec.network,
+                    privileged=spec.privileged)
     cfg = _with_extras(cfg, bundle, spec)
-    write_bundle(bundle, make_spec(cfg, rootfs, bundle))
+    oci = make_spec(cfg, rootfs, bundle)
+    if mounts:
+        oci["mounts"] = [*cast(list[object], oci["mounts"]), *mounts.entries]
+    if mounts and mounts.env:  # a secret's value in the env: the spec stays in memory
+        shm = write_bundle(mounts.secrets_dir(), oci)
+        os.symlink(os.path.join(shm, "config.json"), os.path.join(bundle, "config.json"))
+    else:
+        write_bundle(bundle, oci)
     os.makedirs(runc.root, mode=0o700, exist_ok=True)
     with tempfile.NamedTemporaryFile(prefix="runc-log-", dir=bundle) as log:
         r, w = os.pipe()

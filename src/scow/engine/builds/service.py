@@ -7,9 +7,11 @@ and tagging the image.
                                 make_progress(sys.stderr, "plain"))
 
 Every layer a build makes or reuses is held by a lease of this process until the image is
-committed; then all are released, so a failed build leaves no layers, and a finished one only
-what its image names. Store access is serialized by one lock (the store's SQLite connection
-is shared); containers of independent stages run in parallel.
+committed; then all are released, so even a failed build leaves only what its image names and the
+build cache holds (each finished step's row holds its layer, intermediate stages' included, so
+a rebuild reuses them); then the cache's size/age policy runs (gc.py).
+Store access is serialized by one lock (the store's SQLite connection is shared); containers
+of independent stages run in parallel.
 """
 
 from __future__ import annotations
@@ -23,7 +25,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from scow.build.ports import CopySpec, ImageView, OutputSpec, RunResult, RunSpec
+from scow.build.ports import (
+    CopySpec,
+    ImageView,
+    OutputSpec,
+    RunResult,
+    RunSpec,
+    Secret,
+    SshSource,
+)
 from scow.errors import InvalidArgument, Unavailable
 from scow.ids import ChainID, DiffID, ImageID, chain_id
 
@@ -33,6 +43,8 @@ if TYPE_CHECKING:
     from scow.build.ports import BuildOptions
     from scow.build.progress import Progress
     from scow.engine.builds.cache import BuildCache
+    from scow.engine.builds.gc import CacheUsage, PruneReport
+    from scow.engine.builds.remote_cache import Imported, Record
     from scow.engine.distribution import DistributionService
     from scow.engine.images import ImageService
     from scow.runtime.runc import Runc
@@ -55,19 +67,51 @@ class BuildService:
               *, squash: bool = False) -> BuildResult:
         """Build the Dockerfile of `options` in `context`; the image is stored and tagged."""
         from scow.build.builder import build
+        from scow.engine.builds import cache_io
+        from scow.engine.builds.gc import policy
 
+        policy(self.store.root)  # a bad [builder.gc] fails the build before, not after, it
         port = StoreBuildEngine(self.store, self.images, self.distribution, self.runtime,
                                 epoch=options.epoch, pull=options.pull)
+        port.secrets, port.ssh = tuple(options.secrets), tuple(options.ssh)
         try:
+            cache_io.prepare(port, options)
             if not squash:
-                return build(port, context, options, progress)
-            result = build(port, context, replace(options, tags=()), progress)
-            squashed = self._squash(port, result)
+                result = build(port, context, options, progress)
+            else:
+                result = build(port, context, replace(options, tags=()), progress)
+                squashed = self._squash(port, result)
+            cache_io.export(port, options, result)
         finally:
             port.close()
+        self.collect_cache()
+        if not squash:
+            return result
         for tag in options.tags:
             self.images.tag(squashed, tag)
         return replace(result, image_id=squashed)
+
+    def collect_cache(self) -> None:
+        """The build cache's size/age policy (gc.py), after a build."""
+        from scow.engine.builds.gc import collect
+
+        collect(self.store)
+
+    def prune_cache(self, *, all: bool = False, until: float | None = None,
+                    keep_storage: int | None = None) -> PruneReport:
+        """`builder prune`: release build cache records (gc.py ``prune``) and the idle
+        RUN --mount=type=cache folders (gc.py ``prune_mounts``)."""
+        from scow.engine.builds.gc import PruneReport, prune, prune_mounts
+
+        report = prune(self.store, all=all, until=until, keep_storage=keep_storage)
+        mounts = prune_mounts(self.store)
+        return PruneReport(report.ids + mounts.ids, report.reclaimed + mounts.reclaimed)
+
+    def cache_usage(self) -> list[CacheUsage]:
+        """The build cache's records for `system df`."""
+        from scow.engine.builds.gc import usage
+
+        return usage(self.store)
 
     def check(self, context: BuildContext | None, options: BuildOptions) -> CheckResult:
         """`build --check`: BuildKit's frontend checks on the Dockerfile, nothing built (base
@@ -84,10 +128,12 @@ class BuildService:
                dockerfile: str | None = None, fileobj: BinaryIO | None = None,
                buildargs: dict[str, str] | None = None, labels: dict[str, str] | None = None,
                target: str | None = None, nocache: bool = False, squash: bool = False,
-               network_mode: str = "host") -> Iterator[dict[str, Any]]:
+               network_mode: str = "host",
+               cache_from: list[str] | None = None) -> Iterator[dict[str, Any]]:
         """docker-py's images.build: build the folder `path` (or the context tar `fileobj`)
         and yield progress events, {"stream": line} then {"aux": {"ID": image_id}}
-        (builds/events.py); the image is stored and tagged `tag` (one or several)."""
+        (builds/events.py); the image is stored and tagged `tag` (one or several);
+        `cache_from`: images whose inline build cache is used (remote_cache.py)."""
         from scow.build.context import BuildContext
         from scow.build.ports import BuildOptions
         from scow.build.progress import PlainProgress
@@ -98,6 +144,7 @@ class BuildService:
                                target=target, build_args=dict(buildargs or {}),
                                labels=dict(labels or {}), no_cache=nocache,
                                network=network_mode)
+        options.cache_from = tuple(cache_from or ())  # docker-py's cache_from: images
 
         def run(lines: Any) -> str:
             if fileobj is not None:
@@ -143,6 +190,11 @@ class StoreBuildEngine:
         self.base_diff_ids: dict[int, list[str]] = {}  # diff_ids of the images FROM names
         self.pull = pull  # --pull: each base image pulled once per build, even when present
         self.pulled: dict[str, str] = {}
+        self.secrets: tuple[Secret, ...] = ()  # --secret: read by RUN --mount=type=secret
+        self.ssh: tuple[SshSource, ...] = ()  # --ssh
+        self.imported: Imported | None = None  # --cache-from records
+        self.used: dict[str, Record] = {}  # keys this build hit or stored, for --cache-to
+        self.inline = False  # --cache-to type=inline: the cache config in the image config
         with self.lock:
             self.store.recover()
 
@@ -161,6 +213,8 @@ class StoreBuildEngine:
             leases, self.leases = self.leases, []
             for chain in reversed(leases):
                 self.store.layers.release_lease(chain)
+            if self.imported is not None:
+                self.imported.close()
 
     # -- images -----------------------------------------------------------------------------
     def get_image(self, ref: str) -> ImageView:
@@ -188,6 +242,8 @@ class StoreBuildEngine:
         build gave before (same ID), when it still exists."""
         doc = json.loads(config)
         with self.lock:
+            if self.inline:
+                config = self._with_inline_cache(doc)
             if not self.built:
                 earlier = self.cache.image_lookup(doc, self.store.images)
                 if earlier is not None:
@@ -195,6 +251,14 @@ class StoreBuildEngine:
             record = self.store.images.create(config, built_locally=True)
             self.cache.image_store(doc, record.id, record.top_layer)
             return record.id
+
+    def _with_inline_cache(self, doc: dict[str, Any]) -> bytes:
+        from scow.engine.builds.remote_cache import INLINE_KEY, in_image, inline_value
+
+        diffs = doc.get("rootfs", {}).get("diff_ids") or []
+        doc[INLINE_KEY] = inline_value(in_image(list(self.used.values()), diffs, "min"),
+                                       self.store)
+        return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
     def tag(self, image_id: ImageID, ref: str) -> None:
         with self.lock:
@@ -210,10 +274,14 @@ class StoreBuildEngine:
     # -- steps ------------------------------------------------------------------------------
     def run_step(self, parent: ChainID | None, spec: RunSpec,
                  output: Callable[[bytes], None]) -> RunResult:
+        from scow.engine.builds.mounts import StepMounts
         from scow.engine.builds.run import run_in_container
 
-        outcome = run_in_container(self.store, self.runtime(), self.lock, parent,
-                                   spec, output)
+        with contextlib.ExitStack() as stack:
+            mounts = StepMounts(self, stack)
+            mounts.prepare(spec.mounts)
+            outcome = run_in_container(self.store, self.runtime(), self.lock, parent,
+                                       spec, output, mounts)
         if outcome.layer is None:
             return RunResult(outcome.exit_code, None)
         return RunResult(0, self._made(parent, outcome.layer))
@@ -273,10 +341,11 @@ class StoreBuildEngine:
     # -- cache ------------------------------------------------------------------------------
     def cache_lookup(self, key: str) -> DiffID | None:
         with self.lock:
-            hit = self.cache.lookup(key)
+            hit = self.cache.lookup(key) or self._imported(key)
             if hit is None:
                 return None
             self.leases.append(hit[1])
+            self._used(key, hit[0], hit[1])
             return hit[0]
 
     def cache_store(self, key: str, diff_id: DiffID) -> None:
@@ -285,6 +354,26 @@ class StoreBuildEngine:
             return
         with self.lock:
             self.cache.store(key, made[0], diff_id, made[1].chain_id)
+            self._used(key, diff_id, made[1].chain_id)
+
+    # -- --cache-from / --cache-to (remote_cache.py) ----------------------------------------
+    def _imported(self, key: str) -> tuple[DiffID, ChainID] | None:
+        """A key of a ``--cache-from`` source: its chain in the store, held by a cache row
+        and leased like a local hit."""
+        from scow.engine.builds.remote_cache import materialize
+
+        found = self.imported.find(key) if self.imported is not None else None
+        hit = materialize(self.store, *found, self.leases.append) if found else None
+        if hit is None:
+            return None
+        self.cache.store(key, self.store.layers.get(hit[1]).parent, hit[0], hit[1])
+        self.store.layers.take_lease(hit[1])
+        return hit
+
+    def _used(self, key: str, diff_id: DiffID, chain: ChainID) -> None:
+        from scow.engine.builds.remote_cache import Record
+
+        self.used[key] = Record(key, self.store.layers.get(chain).parent, diff_id, chain)
 
     # -- ADD <git source> -------------------------------------------------------------------
     def fetch_git(self, remote: str, ref: str | None, dest_dir: str) -> tuple[str, str]:

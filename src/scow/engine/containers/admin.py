@@ -4,11 +4,11 @@ lists them (the host's `ps` with the user's options, rows kept whose PID runc li
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from scow.engine.containers.base import ContainerBase
 from scow.engine.containers.names import validate_name
 from scow.errors import Conflict, InvalidArgument, NameInUse, Unavailable
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 
 if TYPE_CHECKING:
     import subprocess

@@ -11,13 +11,14 @@ which puts them together.
 
 from __future__ import annotations
 
+import _thread  # threading's own primitives: threading costs ~1 ms of a cold start
 import os
-import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from scow.oci.image import parse_time
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 
 if TYPE_CHECKING:
     from scow.engine.images import ImageService
@@ -46,7 +47,7 @@ class ContainerBase:
         self.settings = settings
         self._runtime = runtime
         self._runc: Runc | None = None
-        self._runc_lock = threading.Lock()
+        self._runc_lock = _thread.allocate_lock()
 
     @property
     def networks(self) -> NetworkService:

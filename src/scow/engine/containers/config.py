@@ -10,9 +10,12 @@ and ``LogConfig`` (--log-driver/--log-opt over scow.toml's defaults)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from scow.errors import InvalidArgument
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -199,10 +202,11 @@ def _mac(value: str) -> str:
 
 def _exposed(image: dict[str, Any], opts: CreateOptions) -> dict[str, Any] | None:
     """The image's EXPOSE ports plus every published one (docker)."""
-    from scow.network.ports import parse_publish
-
     out = dict(image.get("ExposedPorts") or {})
-    out.update({k: {} for k in parse_publish(opts.publish)})
+    if opts.publish:  # scow.network.ports loads socket: only for -p (start-up)
+        from scow.network.ports import parse_publish
+
+        out.update({k: {} for k in parse_publish(opts.publish)})
     return out or None
 
 
@@ -251,15 +255,21 @@ def _words(items: list[str], flag: str) -> list[str]:
 
 def network_host_config(opts: CreateOptions) -> dict[str, Any]:
     """The network fields of HostConfig."""
-    from scow.network.ports import parse_publish
-
     mode = "bridge" if opts.network in ("", "default") else opts.network
     return {"NetworkMode": mode,
-            "PortBindings": parse_publish(opts.publish) or None,
+            "PortBindings": _port_bindings(opts.publish),
             "PublishAllPorts": opts.publish_all, "Dns": _dns(opts.dns) or None,
             "DnsSearch": _words(opts.dns_search, "dns-search") or None,
             "DnsOptions": _words(opts.dns_options, "dns-option") or None,
             "ExtraHosts": _extra_hosts(opts.add_hosts)}
+
+
+def _port_bindings(publish: list[str]) -> dict[str, Any] | None:
+    if not publish:  # scow.network.ports loads socket: only for -p (start-up)
+        return None
+    from scow.network.ports import parse_publish
+
+    return parse_publish(publish) or None
 
 
 def host_config(opts: CreateOptions) -> dict[str, Any]:

@@ -27,10 +27,15 @@ import os
 import posixpath
 import stat
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from scow.engine.containers.base import ContainerBase
 from scow.errors import InvalidArgument, NotFound, from_oserror
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import BinaryIO, NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 if TYPE_CHECKING:
     from scow.engine.containers.cp_source import Source

@@ -8,12 +8,15 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, BinaryIO
 
 from scow.engine.containers.base import ContainerBase
 from scow.ids import EMPTY_TAR_DIFF_ID, ImageID
 from scow.oci.image import history_entry, make_config, rfc3339_nano
 from scow.oci.reference import parse_reference
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 if TYPE_CHECKING:
     from scow.store.layers import Layer

@@ -4,10 +4,13 @@ its State, and a container's sizes (SizeRw, SizeRootFs)."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
 
 from scow.engine.containers.base import ContainerBase
 from scow.engine.containers.resources import DEFAULTS as HOST_DEFAULTS
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:
     from scow.store.containers import ContainerRecord

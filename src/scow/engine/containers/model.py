@@ -17,9 +17,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from scow.errors import NotFound
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO, Protocol
+else:
+    from scow.typeshim import Protocol
 
 if TYPE_CHECKING:
     from scow.engine.containers.cp import ArchiveStat

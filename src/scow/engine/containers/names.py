@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import random
+import os
 import re
 
 from scow.errors import InvalidArgument
@@ -42,11 +42,16 @@ _SURNAMES = (
 _VALID = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 
 
+def _pick(n: int) -> int:
+    """A random index below `n` from os.urandom (the `random` module costs start-up)."""
+    return int.from_bytes(os.urandom(4), "big") % n
+
+
 def random_name(retry: int = 0) -> str:
-    name = f"{random.choice(_ADJECTIVES)}_{random.choice(_SURNAMES)}"
+    name = f"{_ADJECTIVES[_pick(len(_ADJECTIVES))]}_{_SURNAMES[_pick(len(_SURNAMES))]}"
     if name == "boring_wozniak":  # "Steve Wozniak is not boring" (moby's namesgenerator)
         return random_name(retry)
-    return f"{name}{random.randint(0, 9)}" if retry else name
+    return f"{name}{_pick(10)}" if retry else name
 
 
 def validate_name(name: str) -> str:

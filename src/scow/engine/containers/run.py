@@ -10,13 +10,17 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from scow.engine.containers.base import ContainerBase
-from scow.engine.containers.config import merge_env
-from scow.errors import Conflict, InvalidArgument, Unsupported
+from scow.errors import Conflict, ContainerNotFound, InvalidArgument, Unsupported
 from scow.osutil.locks import flocked
 from scow.store.containers import ContainerRecord
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 
 class ExecResult(NamedTuple):
@@ -328,6 +332,8 @@ class ContainerLifecycle(ContainerBase):
 
         record = self.records.get(name)
         while self.state(record) is None:  # docker waits for a created container to run and exit
+            if self.records.find(record.id) is None:  # it ran and --rm removed it meanwhile
+                raise ContainerNotFound(f"No such container: {name}")
             time.sleep(0.1)
         code = wait_monitor(self.folder(record.id), record.id, self.runc).exit_code
         self._monitor_gone(record)  # its mount is released when wait returns
@@ -365,6 +371,7 @@ class ContainerLifecycle(ContainerBase):
                 stderr: int | None = None) -> int | None:
         """docker exec: the process's exit code (None when detached); its output goes to the
         `stdout`/`stderr` fds (this process's own when None)."""
+        from scow.engine.containers.config import merge_env
         from scow.runtime.exec import ExecConfig, exec_process
 
         record = self.records.get(name)

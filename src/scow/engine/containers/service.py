@@ -14,11 +14,10 @@ from __future__ import annotations
 import builtins
 import contextlib
 import os
-import shutil
-from typing import TYPE_CHECKING, Any
 
 from scow.engine.containers.admin import ContainerAdmin
 from scow.engine.containers.cp import ContainerCopy
+from scow.engine.containers.execs import ContainerExecs
 from scow.engine.containers.fs import ContainerFilesystem
 from scow.engine.containers.inspect import ContainerInspection
 from scow.engine.containers.model import Container
@@ -38,7 +37,12 @@ from scow.errors import (
 )
 from scow.ids import random_id, short_id
 from scow.oci.image import rfc3339_nano
+from scow.osutil.at import remove_tree_quietly
 from scow.store.containers import ContainerRecord
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:
     from scow.engine.containers.config import CreateOptions
@@ -47,7 +51,7 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
 class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem, ContainerCopy,
-                       ContainerInspection, ContainerAdmin, ContainerStatistics):
+                       ContainerInspection, ContainerAdmin, ContainerStatistics, ContainerExecs):
     """docker's container verbs (create, start, stop, exec, logs, commit, cp, rm...), each a
     method; built by `Engine` with the collaborators `ContainerBase` names."""
 
@@ -146,7 +150,7 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
         with contextlib.suppress(ScowError, OSError):
             for mount_id in self.store.layers.rw_of_container(container_id):
                 self.store.layers.remove_rw(mount_id)
-            shutil.rmtree(self.folder(container_id), ignore_errors=True)
+            remove_tree_quietly(self.folder(container_id))
             self.records.delete(container_id)
 
     def exists(self, name: str) -> bool:
@@ -170,11 +174,12 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
             if filters else None
         records = self.records.all()
         out = []
+        self._shown: dict[tuple[str, str], str] = {}  # an image named by many containers
         for record in records:
             state, status, code = self.status_of(record)
-            summary = self._summary(record, state, status, code)
             if not all and state not in ("running", "paused", "restarting") and last < 0:
-                continue
+                continue  # not listed: no summary made
+            summary = self._summary(record, state, status, code)
             if check is not None and not check.match(summary, record):
                 continue
             out.append(summary)
@@ -206,8 +211,14 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
         same image, else the image's ID (moby's refreshImage)."""
         if not image or image == image_id:
             return image_id
+        memo: dict[tuple[str, str], str] | None = getattr(self, "_shown", None)
+        if memo is not None and (image, image_id) in memo:
+            return memo[image, image_id]
         found = self.images.find(image)
-        return image if found is not None and found.id == image_id else image_id
+        shown = image if found is not None and found.id == image_id else image_id
+        if memo is not None:
+            memo[image, image_id] = shown
+        return shown
 
     def _with_size(self, s: ContainerSummary) -> ContainerSummary:
         rw, root_fs = self.sizes(s.id)
@@ -262,7 +273,7 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
         self.cleanup(record, remove_runtime=True)
         if record.mount_id:
             self.store.layers.remove_rw(record.mount_id)
-        shutil.rmtree(self.folder(record.id), ignore_errors=True)
+        remove_tree_quietly(self.folder(record.id))
         self.records.delete(record.id)
         if volumes:
             for mount in record.doc.get("MountPoints", []):

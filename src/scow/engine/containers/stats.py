@@ -8,9 +8,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, NamedTuple
 
 from scow.engine.containers.base import ContainerBase
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 if TYPE_CHECKING:  # the module is loaded by `stats` only: `ps` must not pay for it
     from scow.runtime import cgroups

@@ -5,10 +5,12 @@ GO_MAP_KEYS so `--format` prints them as maps (sorted keys) and everything else 
 
 from __future__ import annotations
 
-from typing import Any
-
 from scow.oci.image import ordered_config, rfc3339_nano
 from scow.store.store import Store
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 # keys whose values are Go maps (printed `map[k:v]`, keys sorted) rather than structs

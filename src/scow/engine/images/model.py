@@ -10,7 +10,11 @@ No dataclasses here: `scow images` imports this module on its start-up path.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO, Protocol
+else:
+    from scow.typeshim import Protocol
 
 if TYPE_CHECKING:
     from scow.engine.images.records import HistoryRow

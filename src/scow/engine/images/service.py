@@ -6,7 +6,6 @@ from __future__ import annotations
 import builtins
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from scow.engine.images.model import Image
 from scow.engine.images.naming import (
@@ -26,13 +25,18 @@ from scow.osutil import faults
 from scow.store.images import ImageRecord
 from scow.store.store import Store
 
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO, Literal
+
 if TYPE_CHECKING:
     from scow.analyze.report import Analysis
     from scow.engine.distribution.ports import Progress
     from scow.engine.images.layers import ImageLayer
     from scow.engine.images.ports import Builds, Distribution
 
-ProgressCallback = Callable[[dict[str, Any]], None]
+if TYPE_CHECKING:  # an alias for annotations only
+    ProgressCallback = Callable[[dict[str, Any]], None]
 
 # (container short ID, running) of the containers made from an image ID
 ContainersUsing = Callable[[str], list[tuple[str, bool]]]

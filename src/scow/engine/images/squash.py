@@ -23,12 +23,15 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Sequence
-from typing import Any
 
 from scow.errors import InvalidArgument
 from scow.ids import ImageID, chain_ids, short_id
 from scow.oci.image import go_json, rfc3339_nano
 from scow.store.store import Store
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 OVERLAY_MAX_LOWERS = 500  # the kernel's OVL_MAX_STACK
 

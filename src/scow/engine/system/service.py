@@ -1,7 +1,8 @@
 """owns: the system service: `info` facts, `system df` usage figures, `system prune` (stopped
 containers, then unused volumes when asked, then dangling images — all unused ones with
 `all` — in the order docker's daemon prunes them, so the images the removed containers used
-become unused in the same run) and `system check` (check.py)."""
+become unused in the same run, then the build cache: the records no image shares, all with
+`all`, as docker's) and `system check` (check.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from scow import __version__
 from scow.ids import chain_ids
+from scow.store.cache_mounts import CacheMount
 from scow.store.layers import Layer
 
 if TYPE_CHECKING:
@@ -58,6 +60,7 @@ class DiskUsage:
     containers: list[ContainerUsage]
     volumes: list[VolumeUsage]
     logs_size: int
+    build_cache: list[CacheMount] = field(default_factory=list)  # RUN --mount=type=cache
 
 
 @dataclass
@@ -66,6 +69,7 @@ class PruneResult:
     volumes: list[str] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)  # scow network
     images: list[dict[str, str]] = field(default_factory=list)  # {"Untagged"|"Deleted": ...}
+    build_cache: list[str] = field(default_factory=list)  # record keys (engine/builds/gc.py)
     reclaimed: int = 0
 
 
@@ -93,7 +97,15 @@ class SystemService:
             result.reclaimed += reclaimed
         result.images, reclaimed = self.images.prune(all=all)
         result.reclaimed += reclaimed
+        self._prune_build_cache(result, all=all)
         return result
+
+    def _prune_build_cache(self, result: PruneResult, *, all: bool) -> None:
+        from scow.engine.builds.gc import prune, prune_mounts
+
+        report, mounts = prune(self.store, all=all), prune_mounts(self.store)
+        result.build_cache = report.ids + mounts.ids
+        result.reclaimed += report.reclaimed + mounts.reclaimed
 
     def check(self, *, repair: bool = False, quick: bool = False) -> Report:
         """scow system check [--repair] [--quick] (check.py has the exit rule)."""
@@ -152,7 +164,8 @@ class SystemService:
             images.append(ImageUsage(s.id, s.repo_tags, s.created, s.size, shared, len(using)))
         total = sum(layers[c].size for c in used if c in layers)
         containers, logs = self._containers()
-        return DiskUsage(total, images, containers, self._volumes(), logs)
+        return DiskUsage(total, images, containers, self._volumes(), logs,
+                         self.store.cache_mounts.list())
 
     def _containers(self) -> tuple[list[ContainerUsage], int]:
         out, logs = [], 0

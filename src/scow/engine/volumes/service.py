@@ -14,29 +14,31 @@ from __future__ import annotations
 import builtins
 import os
 import re
-import shutil
-from dataclasses import dataclass
-from typing import Any
 
 from scow.errors import Conflict, InvalidArgument, VolumeNotFound
 from scow.ids import random_id
 from scow.oci.image import rfc3339_nano
+from scow.osutil.at import remove_tree_quietly
 from scow.store.store import Store
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 _NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+", re.ASCII)  # docker's, whole name
 NAME_MAX = 255  # the name is a folder under <root>/volumes
 
 
-@dataclass(frozen=True, slots=True)
-class MountSpec:
+class MountSpec(NamedTuple):
     kind: str  # bind | volume | tmpfs
     source: str  # host path, volume name, or ""
     destination: str
     read_only: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Volume:
+class Volume(NamedTuple):
     """A named volume (a frozen record: `VolumeService.get` reads it again), with docker's
     JSON as `.attrs`, as docker-py's Volume."""
 
@@ -135,7 +137,7 @@ class VolumeService:
         if in_use_by:
             raise Conflict(f"remove {name}: volume is in use - [{', '.join(in_use_by)}]")
         self.store.volumes.delete(name)
-        shutil.rmtree(os.path.join(self.home, name), ignore_errors=True)
+        remove_tree_quietly(os.path.join(self.home, name))
         self._event(name, "destroy")
 
     def users(self) -> dict[str, list[str]]:

@@ -1,0 +1,118 @@
+"""owns: `POST /build` (a tar context in the body; the classic builder's stream: `Step n/m :
+...`, the steps' output, `aux.ID`, `Successfully built/tagged`, and a failure as
+`error`/`errorDetail`) and `POST /build/prune`. scow's builder reports BuildKit-style
+vertices; `ClassicStream` turns them into the classic lines the docker CLI and docker-py read.
+Build options scow does not implement are refused with a 400 naming them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+
+from scow.api.app import ENGINE
+from scow.api.blocking import Emit, body_file, stream_messages
+from scow.api.operations import operation, run_operation
+from scow.api.params import json_map, qbool
+from scow.api.responses import json_response
+from scow.errors import InvalidArgument
+
+routes = web.RouteTableDef()
+_STEP = re.compile(r"^#\d+ \[(?:[^\]\s]+ )?(\d+)/(\d+)\] (.*)$")
+_FAMILIAR_FROM = re.compile(r"^FROM docker\.io/library/")
+_LOG = re.compile(r"^#\d+ \d+\.\d+ (.*)$")
+# accepted: used, or meaningless here (scow's builder makes no intermediate containers: rm,
+# forcerm; session/buildid belong to BuildKit's protocol)
+USED = ("rm", "forcerm", "version", "q", "t", "dockerfile", "buildargs", "labels", "target",
+        "nocache", "networkmode", "session", "buildid", "squash", "pull")
+UNSUPPORTED = {"remote": "a remote (git or URL) context"}
+# refused unless at their default (empty, 0, false)
+DEFAULT_ONLY = ("shmsize", "memory", "memswap", "cpushares", "cpusetcpus", "cpusetmems",
+                "cpuperiod", "cpuquota", "cgroupparent", "ulimits", "isolation", "extrahosts",
+                "cachefrom", "outputs", "platform", "securityopt")
+_EMPTY = ("", "0", "-1", "[]", "{}", "null", "false", "default")
+
+
+class ClassicStream:
+    """BuildKit plain progress lines in, the classic builder's stream messages out."""
+
+    def __init__(self, emit: Emit, quiet: bool) -> None:
+        self.emit = emit
+        self.quiet = quiet
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if self.quiet or "stream" not in event:
+            return
+        for line in str(event["stream"]).splitlines():
+            if step := _STEP.match(line):
+                text = _FAMILIAR_FROM.sub("FROM ", step[3])  # as the Dockerfile says it
+                self.emit({"stream": f"Step {step[1]}/{step[2]} : {text}"})
+                self.emit({"stream": "\n"})
+            elif log := _LOG.match(line):
+                if not log[1].startswith(("writing image ", "naming to ")):
+                    self.emit({"stream": log[1] + "\n"})
+
+    def finish(self, image_id: str, tags: list[str]) -> None:
+        self.emit({"aux": {"ID": image_id}})
+        if self.quiet:
+            self.emit({"stream": image_id + "\n"})
+            return
+        self.emit({"stream": f"Successfully built {image_id.removeprefix('sha256:')[:12]}\n"})
+        for tag in tags:
+            self.emit({"stream": f"Successfully tagged {tag}\n"})
+
+
+def build_options(query: Any) -> dict[str, Any]:
+    """The keywords of `engine.builds.stream` from the query; unknown or unsupported
+    options are a 400 naming them."""
+    for name in query:
+        if name in UNSUPPORTED:
+            raise InvalidArgument(f"build: {name}: {UNSUPPORTED[name]} is not supported")
+        if name not in USED and name not in DEFAULT_ONLY:
+            raise InvalidArgument(f"build: unknown option {name!r}")
+        if name in DEFAULT_ONLY and query[name].strip().lower() not in _EMPTY:
+            raise InvalidArgument(f"build: {name} is not supported by scow's builder")
+    if qbool(query, "pull"):
+        raise InvalidArgument("build: pull (always pull the base images) is not supported by "
+                              "scow's builder; pull them first")
+    return {"tag": [t for t in query.getall("t", []) if t] or None,
+            "dockerfile": query.get("dockerfile") or None,
+            "buildargs": json_map(query, "buildargs"), "labels": json_map(query, "labels"),
+            "target": query.get("target") or None, "nocache": qbool(query, "nocache"),
+            "squash": qbool(query, "squash"),
+            "network_mode": query.get("networkmode") or "host"}
+
+
+@routes.post("/build")
+async def build(request: web.Request) -> web.StreamResponse:
+    engine = request.app[ENGINE]
+    options = build_options(request.query)
+    quiet = qbool(request.query, "q")
+    if request.headers.get("Content-Encoding", "identity") not in ("identity", "gzip"):
+        raise InvalidArgument("build: the context must be a tar (plain or gzip)")
+    body = body_file(request)
+
+    def work(emit: Emit) -> None:
+        out = ClassicStream(emit, quiet)
+        image_id = ""
+        with operation(engine) as op:
+            for event in op.builds.stream(fileobj=body, **options):
+                if "aux" in event:
+                    image_id = event["aux"]["ID"]
+                else:
+                    out(event)
+        out.finish(image_id, list(options["tag"] or []))
+    return await stream_messages(request, work)
+
+
+@routes.post("/build/prune")
+async def build_prune(request: web.Request) -> web.Response:
+    """scow's build cache holds no layers of its own (engine/builds/cache.py: a row names a
+    layer an image or container keeps): pruning drops the rows of vanished layers and
+    reclaims no space."""
+    from scow.engine.builds.cache import BuildCache
+
+    await run_operation(request, lambda op: BuildCache(op.store.layers,
+                                                       op.store.build_cache).prune())
+    return json_response({"CachesDeleted": None, "SpaceReclaimed": 0})

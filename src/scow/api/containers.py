@@ -1,0 +1,297 @@
+"""owns: the Engine API's container routes on bare paths (create, list, inspect, start,
+stop, restart, kill, wait, remove, pause, unpause, resize, changes, export, prune, commit,
+and the verbs other parts of scow may provide: `OPTIONAL`), each a call of the library's
+container service (`engine.containers`); logs and archives are in logs.py and archive.py,
+attach in hijack.py, exec in exec.py."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from scow.api.app import ENGINE
+from scow.api.blocking import run_blocking, stream_bytes
+from scow.api.create_body import create_options
+from scow.api.hijack import EXIT_CODES, PENDING, in_thread, start_attached
+from scow.api.params import filters, qbool, qint
+from scow.engine import Engine
+from scow.errors import ImageNotFound, InternalError, InvalidArgument, NotFound, Unsupported
+
+routes = web.RouteTableDef()
+
+
+def _engine(request: web.Request) -> Engine:
+    return request.app[ENGINE]
+
+
+def _name(request: web.Request) -> str:
+    return request.match_info["id"]
+
+
+async def _json_body(request: web.Request) -> Any:
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidArgument(f"invalid JSON body: {exc.msg}") from None
+
+
+@routes.post("/containers/create")
+async def create(request: web.Request) -> web.Response:
+    opts = create_options(await _json_body(request), request.query.get("name"))
+    engine = _engine(request)
+    try:
+        await run_blocking(engine.images.resolve, opts.image)
+    except NotFound:
+        raise ImageNotFound(f"No such image: {opts.image}") from None
+    container = await run_blocking(engine.containers.create, opts)
+    return web.json_response({"Id": container.id, "Warnings": []}, status=201)
+
+
+@routes.get("/containers/json")
+async def list_containers(request: web.Request) -> web.Response:
+    q = request.query
+    limit = qint(q, "limit", -1)
+    rows = await run_blocking(_engine(request).containers.list_containers,
+                              all=qbool(q, "all"), size=qbool(q, "size"),
+                              filters=filters(q) or None,
+                              last=limit if limit is not None and limit > 0 else -1)
+    out = []
+    for row in rows:
+        item = row.attrs
+        if item.get("SizeRw") == 0:
+            del item["SizeRw"]  # dockerd omits it when 0
+        item.update({"Ports": [], "Mounts": [],
+                     "HostConfig": {"NetworkMode": row.networks or "default"}})
+        out.append(item)
+    return web.json_response(out)
+
+
+@routes.get("/containers/{id}/json")
+async def inspect(request: web.Request) -> web.Response:
+    doc = await run_blocking(_engine(request).containers.inspect, _name(request),
+                             size=qbool(request.query, "size"))
+    return web.json_response(doc)
+
+
+@routes.post("/containers/{id}/start")
+async def start(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    cid = (await run_blocking(engine.containers.inspect, _name(request)))["Id"]
+    if request.app[PENDING].get(cid):
+        started = await start_attached(request.app, cid)
+    else:
+        started = await run_blocking(engine.containers.start, cid) is not None
+    return web.Response(status=204 if started else 304)
+
+
+@routes.post("/containers/{id}/stop")
+async def stop(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    info = await run_blocking(engine.containers.inspect, _name(request))
+    if not info["State"].get("Running"):
+        return web.Response(status=304)
+    await in_thread(lambda: engine.containers.stop(info["Id"], timeout=qint(request.query, "t"),
+                                                   signal=request.query.get("signal") or None))
+    return web.Response(status=204)
+
+
+@routes.post("/containers/{id}/restart")
+async def restart(request: web.Request) -> web.Response:
+    engine = _engine(request)
+    await in_thread(lambda: engine.containers.restart(
+        _name(request), timeout=qint(request.query, "t"),
+        signal=request.query.get("signal") or None))
+    return web.Response(status=204)
+
+
+@routes.post("/containers/{id}/kill")
+async def kill(request: web.Request) -> web.Response:
+    await run_blocking(_engine(request).containers.kill, _name(request),
+                       request.query.get("signal") or "KILL")
+    return web.Response(status=204)
+
+
+@routes.post("/containers/{id}/pause")
+async def pause(request: web.Request) -> web.Response:
+    await run_blocking(_engine(request).containers.pause, _name(request))
+    return web.Response(status=204)
+
+
+@routes.post("/containers/{id}/unpause")
+async def unpause(request: web.Request) -> web.Response:
+    await run_blocking(_engine(request).containers.unpause, _name(request))
+    return web.Response(status=204)
+
+
+@routes.delete("/containers/{id}")
+async def remove(request: web.Request) -> web.Response:
+    q = request.query
+    if qbool(q, "link"):
+        raise InvalidArgument("remove container: links (link=1) are not supported by scow")
+    await in_thread(lambda: _engine(request).containers.remove(
+        _name(request), force=qbool(q, "force"), volumes=qbool(q, "v")))
+    return web.Response(status=204)
+
+
+@routes.post("/containers/{id}/wait")
+async def wait(request: web.Request) -> web.StreamResponse:
+    """Headers at once (the CLI sends `start` only after them), the result at the exit."""
+    condition = request.query.get("condition") or "not-running"
+    if condition not in ("not-running", "next-exit", "removed"):
+        raise InvalidArgument(f"invalid condition: {condition!r}")
+    engine = _engine(request)
+    info = await run_blocking(engine.containers.inspect, _name(request))
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    code = await in_thread(_wait, engine, info, condition, request.app[EXIT_CODES])
+    with contextlib.suppress(ConnectionError):  # the CLI's `run -d` drops the connection
+        await response.write(json.dumps({"Error": None, "StatusCode": code}).encode() + b"\n")
+        await response.write_eof()
+    return response
+
+
+def _wait(engine: Engine, info: dict[str, Any], condition: str, exits: dict[str, int]) -> int:
+    """(worker thread) the exit code once `condition` holds."""
+    state, cid = info["State"], info["Id"]
+    if not state.get("Running"):
+        if condition == "not-running":
+            return int(state.get("ExitCode") or 0)  # created or exited: not running already
+        if not _next_start(engine, cid, state.get("StartedAt", "")):
+            return _removed_code(cid, exits, state)
+    try:
+        code = engine.containers.wait(cid)
+    except (NotFound, InternalError):  # --rm removed it (and its state) before we looked
+        return _removed_code(cid, exits, state)
+    if condition == "removed":
+        for _ in range(600):
+            if not engine.containers.exists(cid):
+                break
+            time.sleep(0.05)
+    return code
+
+
+def _removed_code(cid: str, exits: dict[str, int], state: dict[str, Any]) -> int:
+    """The exit code of a container removed at its exit: its attach saw it (the EXIT frame
+    comes before the removal; the attach's pump may still be finishing)."""
+    for _ in range(40):
+        if cid in exits:
+            return exits.pop(cid)
+        time.sleep(0.05)
+    return int(state.get("ExitCode") or 0)
+
+
+def _next_start(engine: Engine, cid: str, started_at: str) -> bool:
+    """(worker thread) Wait until the stopped container runs again (next-exit, removed:
+    the CLI waits before it starts); False when it was removed first."""
+    while True:
+        try:
+            state = engine.containers.inspect(cid)["State"]
+        except NotFound:
+            return False
+        if state.get("Running") or state.get("StartedAt", "") != started_at:
+            return True
+        time.sleep(0.1)
+
+
+@routes.post("/containers/{id}/resize")
+async def resize(request: web.Request) -> web.Response:
+    h, w = qint(request.query, "h", 0) or 0, qint(request.query, "w", 0) or 0
+    engine = _engine(request)
+
+    def send() -> None:
+        with engine.containers.attach(_name(request)) as conn:
+            conn.resize(h, w)
+
+    await run_blocking(send)
+    return web.Response(status=200)
+
+
+@routes.get("/containers/{id}/changes")
+async def changes(request: web.Request) -> web.Response:
+    return web.json_response(await run_blocking(_engine(request).containers.diff,
+                                                _name(request)) or None)
+
+
+@routes.get("/containers/{id}/export")
+async def export(request: web.Request) -> web.StreamResponse:
+    engine, name = _engine(request), _name(request)
+    await run_blocking(engine.containers.inspect, name)  # a missing one: 404 before the stream
+    return await stream_bytes(request, lambda out: engine.containers.export(name, out),
+                              "application/x-tar")
+
+
+@routes.post("/containers/prune")
+async def prune(request: web.Request) -> web.Response:
+    if filters(request.query):
+        raise InvalidArgument("container prune: filters are not supported by scow")
+    removed, reclaimed = await in_thread(_engine(request).containers.prune)
+    return web.json_response({"ContainersDeleted": removed or None,
+                              "SpaceReclaimed": reclaimed})
+
+
+@routes.post("/commit")
+async def commit(request: web.Request) -> web.Response:
+    q = request.query
+    body = await _json_body(request)
+    changes = q.getall("changes", [])
+    if body:
+        raise InvalidArgument("commit: a container config in the body is not supported by "
+                              "scow (use changes=)")
+    repo, tag = q.get("repo", ""), q.get("tag", "")
+    ref = (f"{repo}:{tag}" if tag else repo) if repo else None
+    image_id = await run_blocking(lambda: _engine(request).containers.commit(
+        q.get("container", ""), ref, message=q.get("comment", ""), author=q.get("author", ""),
+        changes=[c for c in changes if c], pause=qbool(q, "pause", True)))
+    return web.json_response({"Id": str(image_id)}, status=201)
+
+
+# verbs other helpers add to the container service: route → (method, how to call it)
+OPTIONAL: dict[str, tuple[str, Callable[..., Any]]] = {
+    "rename": ("rename", lambda m, name, q, body: m(name, q.get("name", ""))),
+    "top": ("top", lambda m, name, q, body: m(name, q.get("ps_args") or None)),
+    "stats": ("stats", lambda m, name, q, body: m(name)),
+    "update": ("update", lambda m, name, q, body: m(name, body)),
+}
+
+
+async def _optional(request: web.Request, verb: str) -> Any:
+    method_name, call = OPTIONAL[verb]
+    method = getattr(_engine(request).containers, method_name, None)
+    if method is None:
+        raise Unsupported(f"{verb} container: not implemented by scow yet")
+    body = await _json_body(request) if request.method == "POST" else {}
+    return await run_blocking(call, method, _name(request), request.query, body)
+
+
+@routes.post("/containers/{id}/rename")
+async def rename(request: web.Request) -> web.Response:
+    await _optional(request, "rename")
+    return web.Response(status=204)
+
+
+@routes.get("/containers/{id}/top")
+async def top(request: web.Request) -> web.Response:
+    return web.json_response(await _optional(request, "top"))
+
+
+@routes.get("/containers/{id}/stats")
+async def stats(request: web.Request) -> web.Response:
+    return web.json_response(await _optional(request, "stats"))
+
+
+@routes.post("/containers/{id}/update")
+async def update(request: web.Request) -> web.Response:
+    result = await _optional(request, "update")
+    return web.json_response({"Warnings": result if isinstance(result, list) else []})
+
+
+

@@ -1,0 +1,165 @@
+"""owns: POST /containers/create's body (docker's Config + HostConfig + NetworkingConfig)
+turned into the library's `CreateOptions`. Every field maps through one table (CONFIG,
+HOST_CONFIG); a field that is not in its table is refused with a 400 naming it unless it has
+its zero value (the docker CLI sends every field, mostly empty), so nothing is dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from scow.engine.containers.config import CreateOptions
+from scow.errors import InvalidArgument
+
+Convert = Callable[[Any], dict[str, Any]]
+
+
+def _to(option: str) -> Convert:
+    return lambda value: {option: value}
+
+
+def _words(option: str) -> Convert:
+    """A list of strings, or a string split as docker-py's create_container does."""
+    return lambda value: {option: list(value.split() if isinstance(value, str) else value)}
+
+
+def _env(value: list[str]) -> dict[str, Any]:
+    return {"env": list(value)}
+
+
+def _volumes(value: dict[str, Any]) -> dict[str, Any]:
+    """Config.Volumes {"/data": {}}: anonymous volumes."""
+    return {"volumes": list(value)}
+
+
+def _port_bindings(value: dict[str, Any]) -> dict[str, Any]:
+    """{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]} → -p specs."""
+    specs = []
+    for port, bindings in value.items():
+        for b in bindings or [{}]:
+            host = ":".join(x for x in ((b or {}).get("HostIp", ""),
+                                        (b or {}).get("HostPort", "")) if x)
+            specs.append(f"{host}:{port}" if host else port)
+    return {"publish": specs}
+
+
+def _log_config(value: dict[str, Any]) -> dict[str, Any]:
+    kind = value.get("Type") or "json-file"
+    if kind != "json-file":
+        raise InvalidArgument(f"HostConfig.LogConfig.Type: log driver {kind!r} is not "
+                              "supported by scow (json-file only)")
+    return {"log_opts": dict(value.get("Config") or {})}
+
+
+def _restart_policy(value: dict[str, Any]) -> dict[str, Any]:
+    if (value.get("Name") or "no") != "no":
+        raise InvalidArgument(f"HostConfig.RestartPolicy: restart policy {value['Name']!r} "
+                              "is not supported by scow yet")
+    return {}
+
+
+def _mounts(value: list[dict[str, Any]]) -> dict[str, Any]:
+    """HostConfig.Mounts objects → --mount specs."""
+    specs = []
+    for m in value:
+        parts = [f"type={m.get('Type') or 'volume'}"]
+        if m.get("Source"):
+            parts.append(f"source={m['Source']}")
+        parts.append(f"target={m.get('Target', '')}")
+        if m.get("ReadOnly"):
+            parts.append("readonly")
+        specs.append(",".join(parts))
+    return {"mounts": specs}
+
+
+def _binds(value: list[str]) -> dict[str, Any]:
+    return {"volumes": list(value)}
+
+
+CONFIG: dict[str, Convert] = {
+    "Image": _to("image"), "Cmd": _words("cmd"), "Entrypoint": _words("entrypoint"),
+    "Env": _env, "WorkingDir": _to("workdir"), "User": _to("user"), "Tty": _to("tty"),
+    "OpenStdin": _to("stdin_open"), "Hostname": _to("hostname"), "Labels": _to("labels"),
+    "StopSignal": _to("stop_signal"), "StopTimeout": _to("stop_timeout"),
+    "Volumes": _volumes, "MacAddress": _to("mac_address"),
+    # decided by the daemon from Tty/OpenStdin (as dockerd's stored Config shows)
+    "AttachStdin": lambda v: {}, "AttachStdout": lambda v: {}, "AttachStderr": lambda v: {},
+    "StdinOnce": lambda v: {}, "NetworkDisabled": lambda v: {}, "ExposedPorts": lambda v: {},
+}
+
+# HostConfig field → CreateOptions fields; other helpers add their rows here
+HOST_CONFIG: dict[str, Convert] = {
+    "Binds": _binds, "NetworkMode": _to("network"), "PortBindings": _port_bindings,
+    "PublishAllPorts": _to("publish_all"), "Dns": _to("dns"), "DnsSearch": _to("dns_search"),
+    "DnsOptions": _to("dns_options"), "ExtraHosts": _to("add_hosts"),
+    "AutoRemove": _to("auto_remove"), "LogConfig": _log_config,
+    "RestartPolicy": _restart_policy, "GroupAdd": _to("group_add"), "CapAdd": _to("cap_add"),
+    "CapDrop": _to("cap_drop"), "Privileged": _to("privileged"),
+    "SecurityOpt": _to("security_opt"), "ReadonlyRootfs": _to("read_only"), "Mounts": _mounts,
+    "ConsoleSize": lambda v: {},  # the CLI's terminal size: resize follows the start
+    "Runtime": lambda v: {} if v in ("", "runc") else _refuse("HostConfig.Runtime", v),
+}
+
+# values that mean "not set" (the CLI's full body); -1 is MemorySwappiness's
+_ZERO: tuple[Any, ...] = (None, "", 0, False, [], {}, -1, [0, 0])
+
+
+def _refuse(field: str, value: Any) -> dict[str, Any]:
+    raise InvalidArgument(f"create container: {field} is not supported by scow "
+                          f"(got {value!r})")
+
+
+def _apply(table: dict[str, Convert], section: str, body: dict[str, Any],
+           out: dict[str, Any]) -> None:
+    for key, value in body.items():
+        convert = table.get(key)
+        if convert is None:
+            if value in _ZERO or (isinstance(value, bool) and not value):
+                continue
+            _refuse(f"{section}{key}", value)
+        elif value not in (None,):
+            try:
+                converted = convert(value)
+            except (AttributeError, TypeError, ValueError):
+                raise InvalidArgument(f"create container: {section}{key}: invalid value "
+                                      f"{value!r}") from None
+            for option, got in converted.items():
+                if option in ("volumes",) and option in out:
+                    out[option] = out[option] + got
+                else:
+                    out[option] = got
+
+
+def create_options(body: dict[str, Any], name: str | None) -> CreateOptions:
+    """CreateOptions of a create body (docker's Config with HostConfig inside)."""
+    if not isinstance(body, dict) or not body.get("Image"):
+        raise InvalidArgument("create container: Config.Image is required")
+    host = body.get("HostConfig") or {}
+    networking = body.get("NetworkingConfig") or {}
+    for section, value in (("HostConfig", host), ("NetworkingConfig", networking)):
+        if not isinstance(value, dict):
+            raise InvalidArgument(f"create container: {section}: want a JSON object")
+    fields: dict[str, Any] = {}
+    config = {k: v for k, v in body.items() if k not in ("HostConfig", "NetworkingConfig")}
+    _apply(CONFIG, "Config.", config, fields)
+    _apply(HOST_CONFIG, "HostConfig.", host, fields)
+    fields.update(_endpoint(networking, fields.get("network", "")))
+    if fields.get("network") in (None, "", "default"):
+        fields["network"] = "bridge"
+    if fields.get("entrypoint") == []:
+        fields["entrypoint"] = [""]
+    return CreateOptions(name=name or None, **fields)
+
+
+def _endpoint(networking: dict[str, Any], network: str) -> dict[str, Any]:
+    """NetworkingConfig.EndpointsConfig of the container's network: aliases, --ip."""
+    endpoints = networking.get("EndpointsConfig") or {}
+    ep = endpoints.get(network) or (next(iter(endpoints.values())) if len(endpoints) == 1
+                                     else None) or {}
+    out: dict[str, Any] = {}
+    if ep.get("Aliases"):
+        out["network_aliases"] = list(ep["Aliases"])
+    ip = (ep.get("IPAMConfig") or {}).get("IPv4Address")
+    if ip:
+        out["ip"] = ip
+    return out

@@ -1,0 +1,133 @@
+"""owns: serving the Engine API on a unix socket: the socket (made mode 0660, group `scow`
+where that group exists; or the one systemd passes, LISTEN_FDS), the worker threads engine
+work runs on, the idle timeout (no connection and no request in flight for `idle` seconds;
+0: never) and the graceful stop on SIGTERM/SIGINT (stop accepting, finish what is in flight,
+exit; up to SHUTDOWN_TIMEOUT)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import grp
+import os
+import signal
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from scow.api.app import STOPPING, make_app
+from scow.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from scow.engine.engine import Engine
+
+DEFAULT_SOCKET = "/run/scow/scow.sock"
+SOCKET_GROUP = "scow"
+WORKERS = 32
+SHUTDOWN_TIMEOUT = 60.0  # seconds SIGTERM waits for requests in flight
+
+
+def socket_path(value: str) -> str:
+    """`--socket`: a path or `unix://PATH`."""
+    if "://" in value:
+        scheme, _, path = value.partition("://")
+        if scheme != "unix" or not path:
+            raise InvalidArgument(f"invalid socket {value!r}: only unix://PATH is served")
+        return path
+    return value
+
+
+def listen_socket(path: str) -> socket.socket:
+    """The socket systemd passed (socket activation) or a new one bound at `path`."""
+    if os.environ.get("LISTEN_PID") == str(os.getpid()) and \
+            int(os.environ.get("LISTEN_FDS", "0")) >= 1:
+        return socket.socket(fileno=3)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o755, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        probe = socket.socket(socket.AF_UNIX)
+        try:
+            probe.connect(path)
+        except ConnectionRefusedError:
+            os.unlink(path)  # a stale socket of a service that died
+        else:
+            raise InvalidArgument(f"serve {path}: another service is listening there")
+        finally:
+            probe.close()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(path)
+    os.chmod(path, 0o660)
+    with contextlib.suppress(KeyError, PermissionError):
+        os.chown(path, -1, grp.getgrnam(SOCKET_GROUP).gr_gid)
+    return sock
+
+
+class Activity:
+    """Requests in flight and the time of the last one's end (for the idle timeout)."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.last = time.monotonic()
+
+    @web.middleware
+    async def middleware(self, request: web.Request,
+                         handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                         ) -> web.StreamResponse:
+        self.in_flight += 1
+        try:
+            return await handler(request)
+        finally:
+            self.in_flight -= 1
+            self.last = time.monotonic()
+
+
+async def serve(engine: Engine, path: str, idle: float) -> None:
+    """Serve until SIGTERM/SIGINT, or until idle for `idle` seconds (0: never)."""
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(WORKERS, thread_name_prefix="scow-api"))
+    activity = Activity()
+    app = make_app(engine)
+    app.middlewares.insert(0, activity.middleware)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None,
+                           shutdown_timeout=SHUTDOWN_TIMEOUT)
+    await runner.setup()
+    sock = listen_socket(path)
+    site = web.SockSite(runner, sock)
+    await site.start()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.25)
+            if idle > 0 and _idle_for(runner, activity) >= idle:
+                break
+    finally:
+        await _drain(app, site, activity)
+        await runner.cleanup()
+        if sock.family == socket.AF_UNIX and not os.environ.get("LISTEN_FDS"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
+
+async def _drain(app: web.Application, site: web.BaseSite, activity: Activity) -> None:
+    """Stop accepting, end the endless streams, and let the requests in flight finish
+    (aiohttp's own shutdown stops reading request bodies at once: an upload in flight
+    would never complete)."""
+    await site.stop()
+    app[STOPPING].set()
+    deadline = time.monotonic() + SHUTDOWN_TIMEOUT
+    while activity.in_flight and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
+def _idle_for(runner: web.AppRunner, activity: Activity) -> float:
+    server = runner.server
+    if activity.in_flight or (server is not None and server.connections):
+        activity.last = time.monotonic()
+        return 0.0
+    return time.monotonic() - activity.last

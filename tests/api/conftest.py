@@ -1,0 +1,117 @@
+"""Fixtures of the Engine API tests: `scow system service` started as a subprocess on a temp
+socket over a temp root (vfs), with the busybox rootfs imported as `base:1`; clients are the
+real docker CLI (`service.docker(...)`), docker-py (`service.client()`), curl-free raw HTTP
+(`service.request(...)`) and scow's own CLI on the same root (`service.scow(...)`). The
+service is stopped by its pid."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.tools import require_tool
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float = 60) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
+class Service:
+    def __init__(self, root: Path, sock: Path, idle: int = 0) -> None:
+        self.root, self.sock = root, sock
+        self.env = {**os.environ, "PYTHONPATH": str(REPO / "src"),
+                    "DOCKER_HOST": f"unix://{sock}", "DOCKER_BUILDKIT": "0",
+                    "DOCKER_CONFIG": str(root.parent / "docker-config")}
+        self.log = open(root.parent / "service.log", "wb")  # noqa: SIM115 - closed in stop
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "scow", "--root", str(root), "--storage-driver", "vfs",
+             "system", "service", "--socket", f"unix://{sock}", "--time", str(idle)],
+            env=self.env, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while not sock.exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the service did not start: {self.output()}")
+            time.sleep(0.05)
+
+    def output(self) -> str:
+        self.log.flush()
+        return (self.root.parent / "service.log").read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        conn = UnixHTTPConnection(str(self.sock))
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            return resp.status, dict(resp.getheaders()), resp.read()
+        finally:
+            conn.close()
+
+    def docker(self, *args: str, check: bool = True, input: bytes | None = None
+               ) -> subprocess.CompletedProcess[str]:
+        docker = require_tool("docker")
+        proc = subprocess.run([docker, *args], env=self.env, capture_output=True, text=True,
+                              input=None if input is None else input.decode(), timeout=120)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"docker {' '.join(args)}: {proc.stderr}{proc.stdout}")
+        return proc
+
+    def scow(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run([sys.executable, "-m", "scow", "--root", str(self.root),
+                               "--storage-driver", "vfs", *args], env=self.env,
+                              capture_output=True, text=True, timeout=120)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"scow {' '.join(args)}: {proc.stderr}{proc.stdout}")
+        return proc
+
+    def client(self, **kw: Any) -> Any:
+        import docker
+
+        return docker.APIClient(base_url=f"unix://{self.sock}", version="auto", **kw)
+
+    def owner_tokens(self) -> list[str]:
+        """The owner tokens of the service process on the root."""
+        folder = self.root / "locks"
+        prefix = f"owner-{self.proc.pid}-"
+        return [n for n in os.listdir(folder) if n.startswith(prefix)] if folder.exists() else []
+
+
+@pytest.fixture
+def service(tmp_path: Path, busybox_tar: Path) -> Iterator[Service]:
+    svc = Service(tmp_path / "root", tmp_path / "scow.sock")
+    try:
+        client = svc.client()
+        with open(busybox_tar, "rb") as f:
+            client.import_image_from_data(f.read(), repository="base", tag="1")
+        client.close()
+        yield svc
+    finally:
+        svc.stop()

@@ -1,0 +1,69 @@
+"""POST /containers/create's body → CreateOptions: the CLI's full body (every field, mostly
+empty) and docker-py's sparse one map; a field scow lacks is refused by name."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scow.api.create_body import create_options
+from scow.errors import InvalidArgument
+
+# docker CLI 28's body for `run -dit --network none … sh` (engine-api-trace.md §4.7)
+CLI_BODY = json.loads("""{"Hostname":"","Domainname":"","User":"","AttachStdin":false,
+"AttachStdout":false,"AttachStderr":false,"Tty":true,"OpenStdin":true,"StdinOnce":false,
+"Env":null,"Cmd":["sh"],"Image":"trace_final:1.0","Volumes":{},"WorkingDir":"",
+"Entrypoint":null,"OnBuild":null,"Labels":{},"HostConfig":{"Binds":null,"ContainerIDFile":"",
+"LogConfig":{"Type":"","Config":{}},"NetworkMode":"none","PortBindings":{},
+"RestartPolicy":{"Name":"no","MaximumRetryCount":0},"AutoRemove":false,"VolumeDriver":"",
+"VolumesFrom":null,"ConsoleSize":[0,0],"CapAdd":null,"CapDrop":null,"CgroupnsMode":"",
+"Dns":[],"DnsOptions":[],"DnsSearch":[],"ExtraHosts":null,"GroupAdd":null,"IpcMode":"",
+"Cgroup":"","Links":null,"OomScoreAdj":0,"PidMode":"","Privileged":false,
+"PublishAllPorts":false,"ReadonlyRootfs":false,"SecurityOpt":null,"UTSMode":"",
+"UsernsMode":"","ShmSize":0,"Isolation":"","CpuShares":0,"Memory":0,"NanoCpus":0,
+"CgroupParent":"","BlkioWeight":0,"MemorySwappiness":-1,"OomKillDisable":false,
+"PidsLimit":0,"Ulimits":[],"MaskedPaths":null,"ReadonlyPaths":null},
+"NetworkingConfig":{"EndpointsConfig":{}}}""")
+
+
+def test_cli_body_maps() -> None:
+    opts = create_options(CLI_BODY, "c1")
+    assert (opts.image, opts.cmd, opts.tty, opts.stdin_open, opts.network, opts.name) == \
+        ("trace_final:1.0", ["sh"], True, True, "none", "c1")
+
+
+def test_sparse_body_gets_defaults() -> None:
+    opts = create_options({"Image": "bb:1", "HostConfig": {"NetworkMode": "none"}}, None)
+    assert (opts.network, opts.name, opts.log_opts, opts.auto_remove) == ("none", None, {},
+                                                                         False)
+
+
+def test_ports_mounts_binds_and_env() -> None:
+    opts = create_options({
+        "Image": "bb:1", "Env": ["A=1"], "Volumes": {"/anon": {}},
+        "HostConfig": {"PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]},
+                       "Binds": ["/src:/dst:ro"],
+                       "Mounts": [{"Type": "volume", "Source": "v", "Target": "/v",
+                                   "ReadOnly": True}]},
+        "NetworkingConfig": {"EndpointsConfig": {"net1": {"Aliases": ["web"]}}}}, None)
+    assert opts.publish == ["8080:80/tcp"]
+    assert opts.volumes == ["/anon", "/src:/dst:ro"]
+    assert opts.mounts == ["type=volume,source=v,target=/v,readonly"]
+    assert (opts.env, opts.network_aliases) == (["A=1"], ["web"])
+
+
+@pytest.mark.parametrize(("section", "field", "value"), [
+    ("HostConfig", "Memory", 1 << 20), ("HostConfig", "OomScoreAdj", 5),
+    ("HostConfig", "Links", ["a:b"]), ("HostConfig", "RestartPolicy", {"Name": "always"}),
+    ("HostConfig", "LogConfig", {"Type": "syslog"}), ("Config", "Healthcheck", {"Test": ["x"]}),
+])
+def test_unimplemented_fields_are_refused_by_name(section: str, field: str,
+                                                  value: object) -> None:
+    body: dict[str, object] = {"Image": "bb:1"}
+    if section == "HostConfig":
+        body["HostConfig"] = {field: value}
+    else:
+        body[field] = value
+    with pytest.raises(InvalidArgument, match=field):
+        create_options(body, None)

@@ -1,0 +1,216 @@
+"""Each short command imports only what its path uses (issue 18): the scow modules it may
+load are listed here, and standard-library modules it must not load. The command runs on a
+temp root the way `.venv/bin/scow` runs it (`python -I -S`, scow's source on sys.path), and
+`sys.modules` is dumped when it returns; a new module fails the test with its name.
+
+A budget may shrink freely (drop the names); it grows only with a reason in the commit.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.integration.containers.kit import Scow
+from tests.tools import require_root, require_runc
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+WRAPPER = """\
+import os, sys
+out, pid = sys.argv[1], os.getpid()
+sys.argv = ["scow", *sys.argv[2:]]
+sys.path.append({src!r})
+from scow.cli.main import main
+try:
+    rc = main()
+finally:
+    if os.getpid() == pid:  # not a forked monitor
+        with open(out, "w") as f:
+            f.write("\\n".join(sorted(sys.modules)))
+sys.exit(rc)
+"""
+
+# never on any short command's path: typing (7 ms with re and enum; scow.typeshim instead),
+# the network and archive stacks, the API server, the builder, optional UIs
+FORBIDDEN = {"typing", "argparse", "asyncio", "ssl", "http", "urllib", "urllib3", "aiohttp",
+             "email", "tarfile", "zipfile", "uuid", "isal", "backports", "textual", "rich",
+             "scow.format.gotemplate", "scow.archive", "scow.registry", "scow.build", "scow.api",
+             "scow.network.netavark"}
+# dataclasses loads inspect, ast, dis and tokenize; shutil loads bz2, lzma and fnmatch
+HEAVY = {"dataclasses", "inspect", "ast", "tempfile", "random", "socket"}
+NO_RUNTIME = HEAVY | {"shutil", "subprocess", "ctypes", "scow.runtime.runc",
+                      "scow.runtime.monitor", "scow.runtime.spec", "scow.network"}
+# listing loads no OpenSSL (hashlib), datetime (the sqlite3 package), threading, platform
+LISTING = NO_RUNTIME | {"hashlib", "datetime", "threading", "platform", "signal",
+                        "scow.drivers.select", "scow.osutil.fs"}
+FORBIDDEN_BY_COMMAND: dict[str, set[str]] = {
+    "ps": LISTING,
+    "images": LISTING | {"scow.engine.containers"},
+    "inspect": HEAVY | {"subprocess", "hashlib", "scow.runtime.runc", "scow.engine.networks"},
+    "create": {"random", "tempfile", "socket", "subprocess", "scow.runtime.runc",
+               "scow.runtime.monitor", "scow.engine.networks"},
+    "start": set(), "exec": {"scow.runtime.monitor"},
+    "rm": HEAVY,
+}
+
+# the scow modules each command may load, without the "scow." prefix: COMMON (the CLI, the
+# store, the image service: every command here opens the store) plus the command's own
+COMMON = {"blobs", "blobs.store", "cli", "cli.commands", "cli.context", "cli.flags", "cli.govalues",
+          "cli.main", "drivers", "drivers.base", "engine", "engine.engine",
+          "engine.images", "engine.images.model", "engine.images.naming",
+          "engine.images.records", "engine.images.service", "engine.settings", "errors",
+          "ids", "oci", "oci.image", "oci.jsondoc", "oci.reference", "osutil",
+          "osutil.at", "osutil.atomic", "osutil.faults", "osutil.locks", "scow", "store",
+          "store.containers", "store.db", "store.images", "store.layers", "store.modes",
+          "store.recovery", "store.refs", "store.store", "typeshim"}
+BUDGET: dict[str, set[str]] = {
+    "ps": COMMON | {"cli.commands.ps", "cli.filters", "cli.output", "engine.containers",
+                    "engine.containers.admin", "engine.containers.base",
+                    "engine.containers.cp", "engine.containers.filters",
+                    "engine.containers.fs", "engine.containers.inspect",
+                    "engine.containers.model", "engine.containers.names",
+                    "engine.containers.records", "engine.containers.run",
+                    "engine.containers.service", "engine.containers.stats",
+                    "engine.network_files", "engine.volumes",
+                    "engine.volumes.service", "format", "format.tabwriter",
+                    "format.units", "runtime", "runtime.state"},
+    "images": COMMON | {"cli.commands.images", "cli.filters", "cli.output", "format",
+                        "format.tabwriter", "format.units"},
+    "inspect": COMMON | {"cli.commands.image_inspect", "cli.commands.inspect", "cli.output",
+                         "drivers.folders", "drivers.naive",
+                         "drivers.select", "drivers.vfs",
+                         "engine.containers", "engine.containers.admin",
+                         "engine.containers.base", "engine.containers.cp",
+                         "engine.containers.fs",
+                         "engine.containers.inspect",
+                         "engine.containers.model",
+                         "engine.containers.names",
+                         "engine.containers.records",
+                         "engine.containers.run",
+                         "engine.containers.service",
+                         "engine.containers.stats",
+                         "engine.images.inspect", "engine.network_files",
+                         "engine.volumes", "engine.volumes.service",
+                         "format", "format.gojson", "format.govalue",
+                         "osutil.fs", "osutil.mounts", "osutil.syscalls",
+                         "runtime", "runtime.state"},
+    "create": COMMON | {"cli.commands.create", "drivers.folders", "drivers.naive", "drivers.select",
+                        "drivers.vfs", "engine.containers",
+                        "engine.containers.admin", "engine.containers.base",
+                        "engine.containers.config", "engine.containers.cp",
+                        "engine.containers.fs",
+                        "engine.containers.initlayer",
+                        "engine.containers.inspect",
+                        "engine.containers.model",
+                        "engine.containers.names",
+                        "engine.containers.records",
+                        "engine.containers.run",
+                        "engine.containers.service",
+                        "engine.containers.stats", "engine.images.squash",
+                        "engine.network_attach", "engine.network_files",
+                        "engine.volumes", "engine.volumes.service",
+                        "osutil.fs", "osutil.mounts", "osutil.syscalls",
+                        "runtime", "runtime.capabilities",
+                        "runtime.seccomp", "runtime.spec", "runtime.state",
+                        "runtime.user"},
+    "start": COMMON | {"cli.commands.start", "drivers.folders", "drivers.naive", "drivers.select",
+                       "drivers.vfs", "engine.containers",
+                       "engine.containers.admin", "engine.containers.base",
+                       "engine.containers.config", "engine.containers.cp",
+                       "engine.containers.fs", "engine.containers.inspect",
+                       "engine.containers.model", "engine.containers.names",
+                       "engine.containers.records", "engine.containers.run",
+                       "engine.containers.service",
+                       "engine.containers.stats", "engine.network_attach",
+                       "engine.network_files", "engine.volumes",
+                       "engine.volumes.service", "format",
+                       "format.tabwriter", "format.units", "osutil.fs",
+                       "osutil.mounts", "osutil.openat2", "osutil.syscalls",
+                       "runtime", "runtime.attach", "runtime.capabilities",
+                       "runtime.logs", "runtime.monitor", "runtime.runc",
+                       "runtime.seccomp", "runtime.shim", "runtime.spec",
+                       "runtime.state", "runtime.user", "store.networks"},
+    "exec": COMMON | {"cli.commands.exec", "drivers.folders", "drivers.naive", "drivers.select",
+                      "drivers.vfs", "engine.containers",
+                      "engine.containers.admin", "engine.containers.base",
+                      "engine.containers.config", "engine.containers.cp",
+                      "engine.containers.fs", "engine.containers.inspect",
+                      "engine.containers.model", "engine.containers.names",
+                      "engine.containers.records", "engine.containers.run",
+                      "engine.containers.service", "engine.containers.stats",
+                      "engine.network_files", "engine.volumes",
+                      "engine.volumes.service", "osutil.fs", "osutil.mounts",
+                      "osutil.openat2", "osutil.syscalls", "runtime",
+                      "runtime.capabilities", "runtime.exec", "runtime.runc",
+                      "runtime.seccomp", "runtime.spec", "runtime.state",
+                      "runtime.user"},
+    "rm": COMMON | {"cli.commands.rm", "cli.output", "drivers.folders", "drivers.naive",
+                    "drivers.select", "drivers.vfs", "engine.containers",
+                    "engine.containers.admin", "engine.containers.base",
+                    "engine.containers.cp", "engine.containers.fs",
+                    "engine.containers.inspect", "engine.containers.model",
+                    "engine.containers.names", "engine.containers.records",
+                    "engine.containers.run", "engine.containers.service",
+                    "engine.containers.stats", "engine.network_attach",
+                    "engine.network_files", "engine.volumes",
+                    "engine.volumes.service", "format", "format.tabwriter",
+                    "format.units", "osutil.fs", "osutil.mounts",
+                    "osutil.syscalls", "runtime", "runtime.runc",
+                    "runtime.state", "store.networks"},
+}
+# scow events: a command that changes a container appends to the root's event log (the
+# monitor a start forks logs the run's start and die)
+EVENTS = {"engine.events", "events", "events.log", "events.message", "runtime.eventlog"}
+for _command in ("create", "rm", "start", "exec"):
+    BUDGET[_command] |= EVENTS
+
+
+def _modules(scow: Scow, tmp_path: Path, *args: str) -> set[str]:
+    out = tmp_path / "modules"
+    argv = [sys.executable, "-I", "-S", "-c", WRAPPER.format(src=str(SRC)), str(out),
+            "--root", str(scow.root), "-s", scow.driver, *args]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL, env=dict(os.environ, SCOW_NO_PAGER="1"))
+    assert proc.returncode == 0, proc.stderr
+    return set(out.read_text().split())
+
+
+def _check(command: str, modules: set[str]) -> None:
+    scow_mods = {m.removeprefix("scow.") for m in modules if m.split(".")[0] == "scow"}
+    extra = sorted(f"scow.{m}" for m in scow_mods - BUDGET[command])
+    bad = sorted(m for m in modules for f in FORBIDDEN | FORBIDDEN_BY_COMMAND[command]
+                 if m == f or m.startswith(f + "."))
+    assert not extra and not bad, (
+        f"scow {command} imports more than its budget: new scow modules {extra}, "
+        f"forbidden modules {bad}")
+
+
+@pytest.fixture
+def store(tmp_path: Path, busybox_tar: Path) -> Scow:
+    scow = Scow(tmp_path / "root", "vfs")
+    scow("import", str(busybox_tar), "bb:1")
+    scow("create", "--name", "idle", "--network", "none", "bb:1", "true")
+    return scow
+
+
+@pytest.mark.parametrize("args", [("ps", "-a"), ("images",), ("inspect", "idle"),
+                                  ("create", "--network", "none", "bb:1", "true"),
+                                  ("rm", "idle")],
+                         ids=lambda a: a[0])
+def test_short_command_budget(store: Scow, tmp_path: Path, args: tuple[str, ...]) -> None:
+    _check(args[0], _modules(store, tmp_path, *args))
+
+
+@pytest.mark.runc
+def test_start_and_exec_budget(store: Scow, tmp_path: Path) -> None:
+    require_root()
+    require_runc()
+    store("create", "--name", "live", "--network", "none", "bb:1", "sleep", "60")
+    try:
+        _check("start", _modules(store, tmp_path, "start", "live"))
+        _check("exec", _modules(store, tmp_path, "exec", "live", "true"))
+    finally:
+        store("rm", "-f", "live", check=False)
