@@ -97,5 +97,6 @@ def test_ps_is_cheap(cli: Scow, tmp_path: Path) -> None:
     assert "Exited (3)" in proc.stdout
     modules = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
     assert {m for m in modules if m.startswith("scow.runtime.")} <= {"scow.runtime.state"}
+    assert not {m for m in modules if m.startswith("scow.events")}  # ps writes no event
     assert not modules & {"subprocess", "socket", "asyncio", "ssl", "tarfile"}
     assert not calls.exists()

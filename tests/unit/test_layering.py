@@ -12,7 +12,7 @@ LEVELS: dict[str, float] = {
     "oci": 1, "format": 1,
     "osutil": 2,
     "archive": 3,
-    "drivers": 4, "blobs": 4,
+    "drivers": 4, "blobs": 4, "events": 4,
     "store": 5, "registry": 5, "runtime": 5, "network": 5,
     "build": 6, "analyze": 6,
     "engine": 7,

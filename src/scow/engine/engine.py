@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import _thread  # threading's own primitives: threading costs ~1 ms of a cold start
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 
 from scow.engine.images import ImageService
@@ -140,6 +140,20 @@ class Engine:
 
         return self._service("system", lambda: SystemService(
             self.store, self.settings, self.images, self.containers, self.volumes))
+
+    def events(self, since: Any = None, until: Any = None, filters: dict[str, Any] | None = None,
+               follow: bool = False, stop: Callable[[], bool] | None = None
+               ) -> Iterator[dict[str, Any]]:
+        """docker's events of this root, oldest first, as docker-py's `client.events(
+        decode=True)` yields them: `since`/`until` as docker's (RFC 3339, unix seconds, a
+        duration back from now like "10m", or a datetime), `filters` docker's (type, event,
+        container, image, volume, network, label, scope). Past events only, unless `follow`:
+        then it blocks for new ones (written by any process on the root) until `until` passes
+        or `stop()` is true."""
+        from scow.engine.events import read_events
+
+        return read_events(self.store, since=since, until=until, filters=filters,
+                           follow=follow, stop=stop)
 
     def close(self) -> None:
         """Close the store (the engine is unusable afterwards); `with Engine() as e:` does it."""

@@ -123,6 +123,8 @@ def attach(svc: ContainerService, record: ContainerRecord) -> str | None:
     ports = network_files.port_mappings(record.doc)
     path = netns_path(svc, record.id)
     endpoints = _setup(svc, record, list(networks), ports, path)
+    for net, _ in endpoints:
+        _event(svc, net, "connect", record.id)
     network_files.record_settings(svc, record, endpoints, ports, path)
     network_files.write_etc(svc, record, endpoints)
     return path
@@ -203,6 +205,7 @@ def attach_one(svc: ContainerService, record: ContainerRecord, name: str) -> Non
 
     path = netns_path(svc, record.id)
     endpoints = _setup(svc, record, [name], [], path)
+    _event(svc, endpoints[0][0], "connect", record.id)
     network_files.record_settings(svc, svc.records.get(record.id), endpoints, None, path)
     if endpoints[0][0].name != "bridge":  # docker: a user network brings its DNS server
         network_files.write_resolv_conf(svc, record, endpoints[0][0].gateway)
@@ -221,6 +224,14 @@ def detach_one(svc: ContainerService, record: ContainerRecord, net: NetworkRecor
                 opts["network_info"].pop(net.bridge)
         _write_plan(path, [o for o in plan if o["networks"]])
         svc.store.networks.release(record.id, net.id)
+    _event(svc, net, "disconnect", record.id)
+
+
+def _event(svc: ContainerService, net: NetworkRecord, action: str, container_id: str) -> None:
+    """docker's network connect/disconnect event (scow events)."""
+    from scow.engine.events import network_event
+
+    network_event(svc.store, net.id, net.name, net.driver, action, {"container": container_id})
 
 
 # -- stop --------------------------------------------------------------------------------
@@ -230,8 +241,13 @@ def detach(svc: ContainerService, record: ContainerRecord) -> None:
     if not read_plan(path) and not os.path.exists(path) and \
             not svc.store.networks.endpoints(container_id=record.id):
         return
+    joined = [e.network_id for e in svc.store.networks.endpoints(container_id=record.id)]
     with host_lock():
         _teardown_locked(svc, record.id)
+    for network_id in joined:
+        net = svc.store.networks.find(network_id)
+        if net is not None:
+            _event(svc, net, "disconnect", record.id)
     from scow.engine import network_files
 
     network_files.clear_settings(svc, record.id)

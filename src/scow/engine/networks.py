@@ -87,7 +87,13 @@ class NetworkService:
         self.records.add(record_of(name, network_id, bridge_name(network_id), str(net), gw,
                                    internal=internal, labels=labels,
                                    options=None if subnet else {AUTO: "true"}))
+        self._event(network_id, name, driver, "create")
         return network_id
+
+    def _event(self, network_id: str, name: str, driver: str, action: str) -> None:
+        from scow.engine.events import network_event
+
+        network_event(self.store, network_id, name, driver, action)
 
     def _subnet(self, subnet: str, gateway: str) -> tuple[ipaddress.IPv4Network, str]:
         if subnet:
@@ -243,6 +249,7 @@ class NetworkService:
                            "active endpoints")
         self._sweep(r)
         self.records.delete(r.id)
+        self._event(r.id, r.name, r.driver, "destroy")
 
     def _sweep(self, r: NetworkRecord) -> None:
         """A bridge a killed setup left goes before its record (or nothing could find it)."""
@@ -269,7 +276,11 @@ class NetworkService:
                     self.records.delete(r.id)
                 except Conflict:
                     continue
+                self._event(r.id, r.name, r.driver, "destroy")
                 removed.append(r.name)
+        from scow.engine.events import prune_event
+
+        prune_event(self.store, "network", 0)
         return removed
 
     # -- connect --------------------------------------------------------------------------

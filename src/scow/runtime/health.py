@@ -26,6 +26,7 @@ import time
 from typing import Any
 
 from scow.osutil.atomic import atomic_write
+from scow.runtime.eventlog import log_event
 from scow.runtime.runc import Runc
 from scow.runtime.state import rfc3339nano
 
@@ -63,8 +64,11 @@ def write_health(container_dir: str, health: dict[str, Any]) -> None:
 
 def health_status_changed(container_dir: str, container_id: str, status: str) -> None:
     """Called by the monitor each time the health status changes (starting → healthy,
-    healthy → unhealthy...): where docker's `health_status: <status>` event is emitted.
-    (Nothing more to do here yet: the status itself is already in health.json.)"""
+    healthy → unhealthy...): docker's `health_status: <status>` event (none for the
+    "starting" a run begins with, as moby's initHealthMonitor)."""
+    if status == "starting":
+        return
+    log_event(container_dir, f"health_status: {status}")
 
 
 def go_duration(ns: int) -> str:

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import scow
@@ -58,6 +58,9 @@ class MonitorOptions:
     name: str = ""  # the container's name (journald's CONTAINER_NAME)
     healthcheck: dict[str, object] | None = None  # Config.Healthcheck (see runtime.health)
     exit_command: tuple[str, ...] = ()  # run by the monitor once the container has stopped
+    # the event log: the monitor appends the container's `die` to it
+    events_root: str = ""  # the store's root ("" = write no events)
+    event_attributes: tuple[tuple[str, str], ...] = ()  # the container's labels, image, name
 
 
 def start_container(container_dir: str, container_id: str, runc: Runc,
@@ -73,7 +76,8 @@ def start_container(container_dir: str, container_id: str, runc: Runc,
            "log_max_size": opts.log_max_size, "log_max_file": opts.log_max_file,
            "log_compress": opts.log_compress, "log_driver": opts.log_driver,
            "log_tag": opts.log_tag, "name": opts.name, "healthcheck": opts.healthcheck,
-           "exit_command": list(opts.exit_command)}
+           "exit_command": list(opts.exit_command),
+           "events_root": opts.events_root, "event_attributes": dict(opts.event_attributes)}
     atomic_write(os.path.join(container_dir, "shim.json"), json.dumps(cfg).encode(), 0o600)
     restart.clear_manually_stopped(container_dir)
     ready_r, ready_w = os.pipe()
@@ -188,13 +192,16 @@ def kill(container_dir: str, container_id: str, runc: Runc, signal: str = "KILL"
 
 
 def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 10.0,
-         signal: str = "TERM") -> ContainerState:
-    """docker stop: `signal`, then SIGKILL to every process after `timeout` seconds."""
+         signal: str = "TERM", on_kill: Callable[[str], None] | None = None) -> ContainerState:
+    """docker stop: `signal`, then SIGKILL to every process after `timeout` seconds;
+    `on_kill(signal)` is called before each signal is sent (docker's `kill` events)."""
     state = refresh(container_dir, container_id, runc)
     if state is None or state.status not in ("running", "restarting"):
         return state or ContainerState(status="exited")
     restart.mark_manually_stopped(container_dir)  # a restarting one gives up at once
+    notify = on_kill or (lambda _: None)
     try:
+        notify(signal)
         runc.kill(container_id, signal)
         if (runc.state(container_id) or {}).get("status") == "paused":
             runc.resume(container_id)  # docker stop of a paused container: thaw to deliver
@@ -203,6 +210,7 @@ def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 
     state = wait(container_dir, container_id, runc, timeout)
     if state.status != "exited":
         try:
+            notify("KILL")
             runc.kill(container_id, "KILL", all_processes=True)
         except ScowError:
             pass

@@ -36,6 +36,7 @@ import time
 
 from scow.errors import ScowError
 from scow.runtime import attach, exit_claim, restart
+from scow.runtime.eventlog import log_event
 from scow.runtime.health import HealthMonitor, probe_argv
 from scow.runtime.logdriver import LogWriter, log_file, open_writer
 from scow.runtime.reaper import reap_orphans
@@ -143,6 +144,7 @@ class Shim:
                                          exit_code=0, error="")
         self.started = time.monotonic()
         write_state(self.cdir, self.state)
+        log_event(self.cdir, "start")  # here, so that it is logged before the run's `die`
         if probe_argv(self.cfg.get("healthcheck")):
             self.health = HealthMonitor(self.cdir, self.cid, self.runc, self.cfg["healthcheck"])
             self.health.start()
@@ -162,6 +164,7 @@ class Shim:
         """Back off, then run the container again; False when a stop came meanwhile (or
         the new run failed to start: its error is recorded)."""
         self.stop_health()
+        self._log_die(exit_code)  # docker: each exit is a `die`, each new run a `start`
         self.state = self.state.exited(exit_code)._replace(
             status="restarting", restart_count=self.state.restart_count + 1)
         write_state(self.cdir, self.state)
@@ -284,6 +287,7 @@ class Shim:
         self.state = self.state.exited(exit_code, error or self.state.error)._replace(
             oom_killed=oom_killed(self.cid))  # read before runc delete removes the cgroup
         write_state(self.cdir, self.state)
+        self._log_die(exit_code)
         for c in self.clients:
             try:
                 c.sendall(attach.frame(attach.EXIT, str(exit_code).encode()))
@@ -300,6 +304,17 @@ class Shim:
         elif argv:
             subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=120, check=False)
+
+
+    def _log_die(self, exit_code: int) -> None:
+        """Append docker's `die` of the container to the root's event log (the monitor is the
+        one process that sees every exit, whoever caused it)."""
+        if self.state.oom_killed:  # docker: `oom` (from the runtime's OOM event) before `die`
+            log_event(self.cdir, "oom")
+        extra = {"exitCode": str(exit_code)}
+        if self.started:  # docker 23+: how long the process ran, in whole seconds
+            extra["execDuration"] = str(max(0, int(time.monotonic() - self.started)))
+        log_event(self.cdir, "die", extra)
 
 
 def _wait_status(pid: int) -> int:

@@ -8,7 +8,7 @@ under the root (0710 root:root) and reads nothing; secrets (a container's ``Conf
 
     <root>/                        0710
     <root>/scow.db{,-wal,-shm}     0600   (-wal/-shm take the db file's mode in SQLite)
-    <root>/events                  0600
+    <root>/events/                 0700   files 0600   (the event log, scow/events/log.py)
     <root>/blobs/, blobs/sha256/   0700   files 0600   (docker's image/: 0700, 0600)
     <root>/layerdb/                0700   files 0600
     <root>/locks/                  0700   files 0600
@@ -60,7 +60,8 @@ DB_MODE = 0o600
 _TABLE: tuple[tuple[str, str, int], ...] = (
     ("", "d", ROOT_MODE),
     ("scow.db", "f", DB_MODE), ("scow.db-wal", "f", DB_MODE), ("scow.db-shm", "f", DB_MODE),
-    ("scow.db-journal", "f", DB_MODE), ("events", "f", 0o600),
+    ("scow.db-journal", "f", DB_MODE),
+    ("events", "d", 0o700), ("events/*", "f", 0o600),
     ("blobs", "d", 0o700), ("blobs/sha256", "d", 0o700), ("blobs/sha256/*", "f", 0o600),
     ("layerdb", "d", 0o700), ("layerdb/*", "f", 0o600),
     ("locks", "d", 0o700), ("locks/*", "f", 0o600),

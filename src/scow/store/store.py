@@ -41,6 +41,7 @@ from scow.store.refs import ReferenceStore
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 
 if TYPE_CHECKING:
+    from scow.events.log import EventLog
     from scow.store.build_cache import BuildCacheStore
     from scow.store.cache_mounts import CacheMountStore
     from scow.store.networks import NetworkStore
@@ -69,6 +70,14 @@ class Store:
         # set by the engine: deletes the runc container of a build step (by its step ID)
         # whose scow died, before its held writable layer is removed
         self.step_reaper: Callable[[str], None] | None = None
+
+    @cached_property
+    def events(self) -> EventLog:
+        """The root's event log (<root>/events/, scow/events/log.py): every change is
+        appended there by the engine and by container monitors."""
+        from scow.events.log import EventLog  # start-up laziness: `ps` writes no event
+
+        return EventLog(self.root)
 
     @cached_property
     def driver(self) -> Driver:

@@ -37,6 +37,7 @@ class ContainerAdmin(ContainerBase):
             self.records.rename(record.id, valid)
         except NameInUse as exc:
             raise NameInUse(prefix + exc.message) from None
+        self.event(self.records.get(record.id), "rename", {"oldName": "/" + record.name})
 
     def top(self, name: str, ps_args: list[str] | None = None
             ) -> tuple[list[str], list[list[str]]]:
@@ -54,7 +55,9 @@ class ContainerAdmin(ContainerBase):
             proc = _ps(args, record.id)
         if proc.returncode != 0:
             raise InvalidArgument(f"Error running ps: {proc.stderr.strip() or 'exit status 1'}")
-        return parse_ps(proc.stdout, pids)
+        result = parse_ps(proc.stdout, pids)
+        self.event(record, "top")
+        return result
 
 
 def _ps(args: list[str], container_id: str) -> subprocess.CompletedProcess[str]:

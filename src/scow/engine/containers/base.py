@@ -115,3 +115,24 @@ class ContainerBase:
             ago = human_duration(max(0.0, time.time() - parse_time(st.finished_at)))
             return "exited", f"Exited ({st.exit_code}) {ago} ago", st.exit_code
         return "created", "Created", 0
+
+    # -- events (scow events) -------------------------------------------------------------
+    def event(self, record: ContainerRecord, action: str,
+              attributes: dict[str, object] | None = None) -> None:
+        """Append docker's container event `action` to the root's event log."""
+        from scow.engine.events import container_event
+
+        container_event(self.store, record, action, attributes)
+
+    def volume_events(self, record: ContainerRecord, action: str) -> None:
+        """docker's volume `mount`/`unmount` events of the container's named volumes."""
+        from scow.engine.events import volume_event
+
+        for m in record.doc.get("MountPoints", []):
+            if m.get("Type") != "volume":
+                continue
+            attrs: dict[str, object] = {"container": record.id}
+            if action == "mount":
+                attrs.update({"destination": m["Destination"], "read/write": str(
+                    bool(m.get("RW"))).lower(), "propagation": m.get("Propagation", "")})
+            volume_event(self.store, m["Name"], action, attrs)

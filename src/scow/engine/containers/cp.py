@@ -117,7 +117,7 @@ class ContainerCopy(ContainerBase):
         """docker cp CONTAINER:SRC DEST."""
         from scow.engine.containers.cp_source import open_source
 
-        with self._container_root(name) as root_fd:
+        with self._container_root(name, "archive-path") as root_fd:
             source = open_source(root_fd, src, follow=follow_link, shown=f"{name}:{src}")
             try:
                 ids = None if archive else (os.geteuid(), os.getegid())
@@ -132,7 +132,7 @@ class ContainerCopy(ContainerBase):
 
         source = open_host_source(src, follow=follow_link)
         try:
-            with self._container_root(name) as root_fd:
+            with self._container_root(name, "extract-to-dir") as root_fd:
                 _copy(source, _Dest(f"{name}:{dest}", root_fd, dest), None if archive else (0, 0))
         finally:
             os.close(source.fd)
@@ -143,7 +143,7 @@ class ContainerCopy(ContainerBase):
         top for ``/.``) with the source's uid/gid, read the same way as a copy."""
         from scow.engine.containers.cp_source import open_source, write_source
 
-        with self._container_root(name) as root_fd:
+        with self._container_root(name, "archive-path") as root_fd:
             source = open_source(root_fd, src, follow=follow_link, shown=f"{name}:{src}")
             try:
                 write_source(out, source, "" if source.contents_only else source.base, ids=None)
@@ -156,7 +156,7 @@ class ContainerCopy(ContainerBase):
         from scow.archive.extract import apply_layer
         from scow.archive.tarstream import LayerReader
 
-        with self._container_root(name) as root_fd:
+        with self._container_root(name, "extract-to-dir") as root_fd:
             target = _Dest(f"{name}:{dest}", root_fd, dest)
             try:
                 dest_fd = target.open_dir(target.clean())
@@ -172,7 +172,9 @@ class ContainerCopy(ContainerBase):
                 os.close(dest_fd)
 
     @contextlib.contextmanager
-    def _container_root(self, name: str) -> Iterator[int]:
+    def _container_root(self, name: str, action: str) -> Iterator[int]:
+        """The container's root folder, mounted for the block; docker's `action` event
+        (archive-path, extract-to-dir) once the block succeeded."""
         record = self.records.get(name)
         mount_id = record.mount_id or ""
         root = self.store.driver.get(mount_id)
@@ -184,6 +186,7 @@ class ContainerCopy(ContainerBase):
                 os.close(fd)
         finally:
             self.store.driver.put(mount_id)
+        self.event(record, action)
 
     def put_archive(self, name: str, path: str, data: bytes | BinaryIO) -> bool:
         """docker-py's put_archive: extract the tar `data` into folder `path` (which must
@@ -204,7 +207,7 @@ class ContainerCopy(ContainerBase):
 
         spool = tempfile.TemporaryFile(prefix="scow-archive-")
         try:
-            with self._container_root(name) as root_fd:
+            with self._container_root(name, "archive-path") as root_fd:
                 source = open_source(root_fd, path, follow=False, shown=f"{name}:{path}")
                 try:
                     from scow.engine.containers.cp_source import write_source

@@ -59,6 +59,9 @@ class ContainerFilesystem(ContainerBase):
             self.store.layers.release_lease(layer.chain_id)
         if ref is not None:
             self.store.refs.add(ref, new.id)
+            self.images.event(new.id, "tag", ref.familiar())
+        self.event(record, "commit", {"comment": message, "imageID": new.id,
+                                      "imageRef": ref.familiar() if ref is not None else ""})
         return new.id
 
     @contextlib.contextmanager
@@ -102,3 +105,4 @@ class ContainerFilesystem(ContainerBase):
             write_tree(root, out)
         finally:
             self.store.driver.put(mount_id)
+        self.event(record, "export")

@@ -34,7 +34,7 @@ class ExecResult(NamedTuple):
 if TYPE_CHECKING:
     from scow.runtime.attach import AttachConnection
     from scow.runtime.logs import LogEntry
-    from scow.runtime.monitor import Started
+    from scow.runtime.monitor import MonitorOptions, Started
     from scow.runtime.spec import Mount, RunConfig
     from scow.runtime.state import ContainerState
 
@@ -70,6 +70,12 @@ def _exec_isolation(host: dict[str, Any]) -> dict[str, Any]:
                           privileged=privileged)
     return {"caps": tuple(caps), "no_new_privileges": nnp,
             "rlimits": tuple(rlimits(ulimits_of(host)))}
+
+
+def _signal(name: str) -> str:
+    from scow.engine.events import signal_number  # start-up laziness (see engine/events.py)
+
+    return signal_number(name)
 
 
 class ContainerLifecycle(ContainerBase):
@@ -124,11 +130,25 @@ class ContainerLifecycle(ContainerBase):
                 healthcheck=record.doc["Config"].get("Healthcheck"),
                 exit_command=(sys.executable, "-m", "scow", "--root", self.store.root,
                               "container", "cleanup", record.id))
-            return start_container(folder, record.id, self.runc, opts, attach=attach)
+            opts = self._with_events(opts, record)
+            if attach:
+                self.event(record, "attach")
+            self.volume_events(record, "mount")
+            started = start_container(folder, record.id, self.runc, opts, attach=attach)
         except BaseException:
             with contextlib.suppress(Exception):
                 self.cleanup(record)
             raise
+        return started  # the monitor logged `start` (before the run's `die`)
+
+    def _with_events(self, opts: MonitorOptions, record: ContainerRecord) -> MonitorOptions:
+        """The monitor writes the container's `die` to the root's event log."""
+        from dataclasses import replace
+
+        from scow.engine.events import container_attributes
+
+        return replace(opts, events_root=self.store.root,
+                       event_attributes=tuple(container_attributes(record).items()))
 
     def start_restart_policies(self) -> list[tuple[str, str]]:
         """Start every stopped container whose restart policy asks for it when the host (or
@@ -243,6 +263,7 @@ class ContainerLifecycle(ContainerBase):
             if self._is_mounted(record.id):
                 self.store.driver.put(record.mount_id or "")
                 self._set_mounted(record.id, False)
+                self.volume_events(record, "unmount")
             if remove_runtime or st is not None:
                 with contextlib.suppress(Exception):
                     if self.runc.state(record.id) is not None:
@@ -260,10 +281,14 @@ class ContainerLifecycle(ContainerBase):
             timeout = config.get("StopTimeout") if config.get("StopTimeout") is not None else 10
         sig = signal or config.get("StopSignal") or "TERM"
         self._unpause(record)
+        running = self.state(record)
         st = stop_monitor(self.folder(record.id), record.id, self.runc, timeout=float(timeout),
-                          signal=sig.removeprefix("SIG"))
+                          signal=sig.removeprefix("SIG"), on_kill=lambda s: self.event(
+                              record, "kill", {"signal": _signal(s)}))
         self._monitor_gone(record)
         self.cleanup(record)
+        if running is not None and running.status == "running":
+            self.event(record, "stop")  # docker: none for a container that was not running
         return st
 
     def restart(self, name: str, *, timeout: float | None = None,
@@ -271,6 +296,7 @@ class ContainerLifecycle(ContainerBase):
         """docker restart: stop (as `stop` does), then start."""
         self.stop(name, timeout=timeout, signal=signal)
         self.start(name)
+        self.event(self.records.get(name), "restart")
 
     def kill(self, name: str, signal: str = "KILL") -> None:
         """docker kill: send `signal` to the running container; Conflict if it is not running."""
@@ -281,6 +307,7 @@ class ContainerLifecycle(ContainerBase):
         if st is None or st.status not in ("running", "restarting"):  # restarting: it gives up
             raise Conflict(f"cannot kill container: {name}: container {record.id} is not "
                            "running")
+        self.event(record, "kill", {"signal": _signal(signal)})
         kill_monitor(self.folder(record.id), record.id, self.runc,
                      signal.upper().removeprefix("SIG"))
 
@@ -289,6 +316,7 @@ class ContainerLifecycle(ContainerBase):
         from scow.runtime.monitor import stop as stop_monitor
 
         self._unpause(record)
+        self.event(record, "kill", {"signal": _signal("KILL")})
         stop_monitor(self.folder(record.id), record.id, self.runc, timeout=0, signal="KILL")
         self._monitor_gone(record)
 
@@ -330,12 +358,14 @@ class ContainerLifecycle(ContainerBase):
             raise Conflict(f"Container {record.id} is not running")
         self.runc.pause(record.id)
         open(os.path.join(self.folder(record.id), "paused"), "w").close()
+        self.event(record, "pause")
 
     def unpause(self, name: str) -> None:
         """docker unpause; Conflict unless the container is paused."""
         record = self.records.get(name)
         if not self._unpause(record):
             raise Conflict(f"Container {record.id} is not paused")
+        self.event(record, "unpause")
 
     def _unpause(self, record: ContainerRecord) -> bool:
         marker = os.path.join(self.folder(record.id), "paused")
@@ -370,8 +400,16 @@ class ContainerLifecycle(ContainerBase):
                          workdir=workdir or config.get("WorkingDir") or "/", tty=tty,
                          hostname=config.get("Hostname") or "")
         rootfs = self._running_rootfs(record)
-        return exec_process(self.runc, record.id, cfg, rootfs, detach=detach, stdin=stdin,
+        from scow.engine.events import exec_action
+
+        exec_id, shown = exec_action(argv)
+        self.event(record, f"exec_create: {shown}", {"execID": exec_id})
+        self.event(record, f"exec_start: {shown}", {"execID": exec_id})
+        code = exec_process(self.runc, record.id, cfg, rootfs, detach=detach, stdin=stdin,
                             stdout=stdout, stderr=stderr)
+        if code is not None:
+            self.event(record, "exec_die", {"execID": exec_id, "exitCode": code})
+        return code
 
     def _running_rootfs(self, record: ContainerRecord) -> str:
         """The running container's rootfs as its bundle names it (no driver to open for an
@@ -437,7 +475,9 @@ class ContainerLifecycle(ContainerBase):
         st = self.state(record)
         if st is None or st.status != "running":
             raise Conflict("You cannot attach to a stopped container, start it first")
-        return AttachConnection(self.folder(record.id))
+        conn = AttachConnection(self.folder(record.id))
+        self.event(record, "attach")
+        return conn
 
     def release_stopped_mount(self, record: ContainerRecord) -> None:
         """Release a container's rootfs mount unless it is running or paused (docker's cleanup)."""

@@ -101,6 +101,7 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
         except BaseException:
             self._discard(container_id)
             raise
+        self.event(self.records.get(container_id), "create")
         return container_id
 
     def _networks(self, doc: dict[str, Any], opts: CreateOptions) -> dict[str, Any]:
@@ -274,6 +275,7 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
                 raise _running(record.id)  # started meanwhile
             self.records.mark_removing(record.id)
             self._remove_marked(record, volumes)
+        self.event(record, "destroy")
         return name
 
     def _remove_marked(self, record: ContainerRecord, volumes: bool) -> None:
@@ -335,6 +337,9 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
                 continue  # removed by its --rm monitor, or started meanwhile: moby skips it too
             reclaimed += size
             removed.append(record.id)
+        from scow.engine.events import prune_event
+
+        prune_event(self.store, "container", reclaimed)
         return removed, reclaimed
 
     # -- docker-py's object model ------------------------------------------------------------

@@ -89,6 +89,7 @@ class ContainerUpdate(ContainerBase):
             from scow.runtime.monitor import write_restart_policy
 
             write_restart_policy(self.folder(record.id), merged["RestartPolicy"])
+        self.event(record, "update")
         return []
 
 

@@ -61,16 +61,32 @@ class DistributionService:
         (with `all_tags`, every tag of the repository; returns the last one's ID)."""
         from scow.engine.distribution.pull import Puller
 
-        return Puller(self, progress or NullProgress()).pull(name, platform=platform,
-                                                              all_tags=all_tags)
+        image_id = Puller(self, progress or NullProgress()).pull(name, platform=platform,
+                                                                  all_tags=all_tags)
+        self._event(name, image_id, "pull")
+        return image_id
 
     def push(self, name: str, *, all_tags: bool = False, progress: Progress | None = None,
              compression: Literal["gzip", "zstd"] = "gzip") -> list[Digest]:
         """docker push: the image(s) named `name` to their registry; returns manifest digests."""
         from scow.engine.distribution.push import Pusher
 
-        return Pusher(self, progress or NullProgress(), compression).push(name,
-                                                                          all_tags=all_tags)
+        digests = Pusher(self, progress or NullProgress(), compression).push(name,
+                                                                             all_tags=all_tags)
+        record = self.images.find(name)
+        self._event(name, record.id if record else "", "push")
+        return digests
+
+    def _event(self, name: str, image_id: str, action: str) -> None:
+        """docker's pull/push image event: actor ID and name are the familiar reference."""
+        from scow.engine.events import image_event
+        from scow.oci.reference import parse_reference
+
+        shown = parse_reference(name, default_tag=True).familiar()
+        labels: dict[str, str] = {}
+        if image_id and self.store.images.find(image_id) is not None:
+            labels = dict(self.store.images.config(image_id).config.get("Labels") or {})
+        image_event(self.store, shown, action, shown, labels)
 
     def ensure_image(self, name: str, *, platform: str | None = None,
                      progress: Progress | None = None) -> ImageID:
@@ -105,13 +121,23 @@ class DistributionService:
         from scow.engine.distribution.save import save
 
         save(self.store, names, out, format=format)
+        for name in names:
+            record = self.images.find(name)
+            if record is not None:
+                self.images.event(record.id, "save", record.id)
 
     def load(self, stream: BinaryIO, *, progress: Progress | None = None) -> list[str]:
         """docker load: images from a docker-archive (any docker version), an oci-archive or
         an OCI layout tar; returns the `Loaded image: ...` / `Loaded image ID: ...` lines."""
         from scow.engine.distribution.load import load
 
-        return load(self.store, stream, progress or NullProgress())
+        lines = load(self.store, stream, progress or NullProgress())
+        for line in lines:  # docker: a load event per image, named by its ID
+            shown = line.split(": ", 1)[-1].strip()
+            record = self.images.find(shown)
+            if record is not None:
+                self.images.event(record.id, "load", record.id)
+        return lines
 
 
 def _domain_of(server: str) -> str:

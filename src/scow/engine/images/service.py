@@ -116,6 +116,7 @@ class ImageService:
         faults.point("images.import.after_image")
         if ref is not None:
             self._tag(record.id, ref)
+        self.event(record.id, "import", record.id)  # docker: after the tag
         return record.id
 
     # -- listing --------------------------------------------------------------------------
@@ -225,6 +226,17 @@ class ImageService:
     def _tag(self, image_id: str, ref: Reference) -> None:
         self.store.refs.add(ref, image_id)
         self.store.images.set_last_tag_time(image_id, time.time())
+        self.event(image_id, "tag", ref.familiar())
+
+    def event(self, image_id: str, action: str, name: str = "") -> None:
+        """Append docker's image event `action` (with the image's labels while it exists,
+        and `name`) to the root's event log."""
+        from scow.engine.events import image_event
+
+        labels: dict[str, str] = {}
+        if self.store.images.find(image_id) is not None:
+            labels = dict(self.store.images.config(image_id).config.get("Labels") or {})
+        image_event(self.store, image_id, action, name, labels)
 
     def remove(self, name: str, *, force: bool = False, prune: bool = True) -> list[dict[str, str]]:
         """docker rmi: untag, and delete the image when nothing else names it."""
@@ -261,8 +273,11 @@ class ImageService:
         return records
 
     def _untag(self, ref: Reference, records: list[dict[str, str]]) -> None:
+        image_id = self.store.refs.find(ref)
         if self.store.refs.delete(ref):
             records.append({"Untagged": ref.familiar()})
+            if image_id:
+                self.event(image_id, "untag", image_id)  # docker: name is the image ID
 
     def _check_deletable(self, image_id: str, force: bool) -> None:
         if self.store.images.children(image_id):
@@ -279,9 +294,13 @@ class ImageService:
     def _delete(self, image_id: str, force: bool, prune: bool,
                 records: list[dict[str, str]]) -> None:
         self._check_deletable(image_id, force)
+        labels = dict(self.store.images.config(image_id).config.get("Labels") or {})
         record = self.store.images.delete(image_id)
         faults.point("images.remove.after_image")
         records.append({"Deleted": image_id})
+        from scow.engine.events import image_event
+
+        image_event(self.store, image_id, "delete", image_id, labels)
         for chain in self.store.layers.release(record.top_layer):
             records.append({"Deleted": chain})
         parent = record.parent
@@ -310,7 +329,11 @@ class ImageService:
                 self._delete(summary.id, False, True, records)
             except Conflict:
                 continue
-        return records, max(0, before - self._layer_bytes())
+        reclaimed = max(0, before - self._layer_bytes())
+        from scow.engine.events import prune_event
+
+        prune_event(self.store, "image", reclaimed)
+        return records, reclaimed
 
     def squash(self, name: str, start: int = 0, tag: str | None = None) -> ImageID:
         """scow image squash: the image's layers from index `start` up as one layer, in a new

@@ -87,8 +87,16 @@ class VolumeService:
         os.makedirs(self.home, mode=0o701, exist_ok=True)
         os.makedirs(os.path.dirname(self.path(name)), mode=0o701, exist_ok=True)
         os.makedirs(self.path(name), mode=0o755, exist_ok=True)
+        fresh = self.store.volumes.find(name) is None
         self.store.volumes.add(name, labels or {}, anonymous)  # an existing one is returned
+        if fresh:
+            self._event(name, "create")
         return self.get(name)
+
+    def _event(self, name: str, action: str) -> None:
+        from scow.engine.events import volume_event
+
+        volume_event(self.store, name, action)
 
     def find(self, name: str) -> Volume | None:
         """The volume `name`, or None."""
@@ -130,6 +138,7 @@ class VolumeService:
             raise Conflict(f"remove {name}: volume is in use - [{', '.join(in_use_by)}]")
         self.store.volumes.delete(name)
         remove_tree_quietly(os.path.join(self.home, name))
+        self._event(name, "destroy")
 
     def users(self) -> dict[str, list[str]]:
         """Volume name → IDs of the containers that mount it."""
@@ -151,6 +160,9 @@ class VolumeService:
             reclaimed += self.size(volume.name)
             self.remove(volume.name)
             removed.append(volume.name)
+        from scow.engine.events import prune_event
+
+        prune_event(self.store, "volume", reclaimed)
         return removed, reclaimed
 
     def size(self, name: str) -> int:
