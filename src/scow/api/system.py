@@ -1,6 +1,7 @@
 """owns: the system routes: `/_ping` (GET, HEAD), `/version`, `/info`, `/system/df`, `/auth`
-and `/events` (while the engine has no event log, an empty stream that follows until the
-client closes: `event_source` is the one function to replace)."""
+and `/events` (the root's event log, `Engine.events`, read in a thread: what scow CLI
+processes, monitors and this service did, replayed from `since` and followed until `until` or
+until the client goes)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import contextlib
 import json
 import os
 import platform
+import threading
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
@@ -128,14 +130,38 @@ async def auth(request: web.Request) -> web.Response:
     return json_response({"Status": "Login Succeeded", "IdentityToken": ""})
 
 
-async def event_source(engine: Engine, query: dict[str, list[str]]
-                       ) -> AsyncIterator[dict[str, Any]]:
-    """The events to send, following new ones until the client goes (no event log yet:
-    nothing is ever sent; the events branch replaces this with a reader of its log)."""
-    while True:
-        await asyncio.sleep(3600)
-        if False:  # pragma: no cover - an async generator that yields nothing
-            yield {}
+async def event_source(engine: Engine, query: dict[str, list[str]], since: str | None,
+                       until: str | None) -> AsyncIterator[dict[str, Any]]:
+    """The root's events from `since` (new ones only without it, as dockerd), following new
+    ones until `until` passes or the consumer stops iterating."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[object] = asyncio.Queue()
+    stop = threading.Event()
+
+    def hand(item: object) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed: the service is stopping
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+    def work() -> None:
+        try:
+            for event in engine.events(since=since, until=until, filters=query, follow=True,
+                                       stop=stop.is_set):
+                hand(event)
+            hand(None)
+        except Exception as exc:  # noqa: BLE001 - handed to the route, which ends the stream
+            hand(exc)
+
+    threading.Thread(target=work, name="scow-api-events", daemon=True).start()
+    try:
+        while True:
+            item = await queue.get()
+            if item is None:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield cast(dict[str, Any], item)
+    finally:
+        stop.set()
 
 
 @routes.get("/events")
@@ -162,7 +188,9 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 async def _follow(request: web.Request, wanted: dict[str, list[str]],
                   response: web.StreamResponse) -> None:
-    async for event in event_source(request.app[ENGINE], wanted):
+    query = request.query
+    async for event in event_source(request.app[ENGINE], wanted, query.get("since") or None,
+                                    query.get("until") or None):
         await response.write(json.dumps(event).encode() + b"\n")
 
 

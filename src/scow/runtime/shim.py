@@ -305,7 +305,6 @@ class Shim:
             subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=120, check=False)
 
-
     def _log_die(self, exit_code: int) -> None:
         """Append docker's `die` of the container to the root's event log (the monitor is the
         one process that sees every exit, whoever caused it)."""
