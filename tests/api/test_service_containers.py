@@ -137,3 +137,12 @@ def test_a_cli_process_and_the_service_run_containers_at_once(service: Service) 
     assert errors == []
     assert service.docker("ps", "-aq").stdout == ""
     check_clean(service)
+
+
+def test_label_filters_all_apply(service: Service) -> None:
+    """moby ANDs label filters (compose 1.29 lists a service's containers by two labels)."""
+    service.docker("create", "--name", "l1", "--label", "p=a", "--label", "s=x", "base:1", "true")
+    service.docker("create", "--name", "l2", "--label", "p=a", "--label", "s=y", "base:1", "true")
+    out = service.docker("ps", "-a", "--filter", "label=p=a", "--filter", "label=s=y",
+                         "--format", "{{.Names}}").stdout
+    assert out == "l2\n"
