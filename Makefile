@@ -10,6 +10,7 @@ APT_PACKAGES := runc busybox-static btrfs-progs zfs-fuse docker-registry skopeo 
                 util-linux iproute2 tar gzip zstd apache2-utils openssl gcc libc6-dev \
                 netavark aardvark-dns iptables curl \
                 tini mmdebstrap
+APT_PACKAGES += docker-compose  # issue 16: compose 1.29 against scow system service
 STAMP := $(VENV)/.installed
 
 .PHONY: install apt demo demo-library test test-full bench lint docs clean

@@ -55,9 +55,16 @@ async def get_archive(request: web.Request) -> web.StreamResponse:
     response.enable_chunked_encoding()
     await response.prepare(request)
     it = iter(chunks)
-    while (chunk := await run_blocking(next, it, b"")):
-        await response.write(chunk)
-    await response.write_eof()
+    try:
+        while (chunk := await run_blocking(next, it, b"")):
+            await response.write(chunk)
+        await response.write_eof()
+    except ConnectionResetError:  # the CLI's cp hangs up once it has read the tar's end
+        pass
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            await run_blocking(close)
     return response
 
 

@@ -64,6 +64,7 @@ def listen_socket(path: str) -> socket.socket:
             probe.close()
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.bind(path)
+    sock.listen(128)  # at once: a client that sees the path is never refused
     os.chmod(path, 0o660)
     with contextlib.suppress(KeyError, PermissionError):
         os.chown(path, -1, grp.getgrnam(SOCKET_GROUP).gr_gid)
