@@ -13,7 +13,7 @@ APT_PACKAGES := runc busybox-static btrfs-progs zfs-fuse docker-registry skopeo 
 APT_PACKAGES += docker-compose  # issue 16: compose 1.29 against scow system service
 STAMP := $(VENV)/.installed
 
-.PHONY: install apt demo demo-library test test-full bench lint docs clean
+.PHONY: install apt demo demo-docker demo-library test test-full bench lint docs clean
 
 install: $(STAMP)
 
@@ -37,6 +37,10 @@ $(STAMP): pyproject.toml scripts/write_launcher.py
 demo: install
 	bash demo/walkthrough.sh
 	bash demo/walkthrough-zfs.sh
+	bash demo/walkthrough-docker.sh
+
+demo-docker: install   # the walkthrough with the docker CLI against scow system service
+	bash demo/walkthrough-docker.sh
 
 demo-library: install   # the same walkthrough as a Python program against scow.Engine alone
 	$(BIN)/python demo/walkthrough.py
