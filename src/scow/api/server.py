@@ -124,12 +124,17 @@ async def serve(engine: Engine, path: str, idle: float) -> None:
 def restore_containers(engine: Engine) -> None:
     """(worker thread, at the start) Start the containers whose restart policy asks for it,
     in an operation of its own; each failure is logged, none stops the service."""
-    with operation(engine) as op:
-        for name, error in op.containers.start_restart_policies():
-            if error:
-                log.warning("restart policy: start %s: %s", name, error)
-            else:
-                log.info("restart policy: started %s", name)
+    try:
+        with operation(engine) as op:
+            tried = op.containers.start_restart_policies()
+    except Exception as exc:  # noqa: BLE001 - the service serves anyway
+        log.warning("restart policies: %s", exc)
+        return
+    for name, error in tried:
+        if error:
+            log.warning("restart policy: start %s: %s", name, error)
+        else:
+            log.info("restart policy: started %s", name)
 
 
 async def _drain(app: web.Application, site: web.BaseSite, activity: Activity) -> None:
