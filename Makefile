@@ -10,9 +10,10 @@ APT_PACKAGES := runc busybox-static btrfs-progs zfs-fuse docker-registry skopeo 
                 util-linux iproute2 tar gzip zstd apache2-utils openssl gcc libc6-dev \
                 netavark aardvark-dns iptables curl \
                 tini mmdebstrap
+APT_PACKAGES += docker-compose  # issue 16: compose 1.29 against scow system service
 STAMP := $(VENV)/.installed
 
-.PHONY: install apt demo demo-library test test-full bench lint docs clean
+.PHONY: install apt demo demo-docker demo-library test test-full bench lint docs clean
 
 install: $(STAMP)
 
@@ -36,6 +37,10 @@ $(STAMP): pyproject.toml scripts/write_launcher.py
 demo: install
 	bash demo/walkthrough.sh
 	bash demo/walkthrough-zfs.sh
+	bash demo/walkthrough-docker.sh
+
+demo-docker: install   # the walkthrough with the docker CLI against scow system service
+	bash demo/walkthrough-docker.sh
 
 demo-library: install   # the same walkthrough as a Python program against scow.Engine alone
 	$(BIN)/python demo/walkthrough.py

@@ -37,6 +37,7 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 class Service:
     def __init__(self, root: Path, sock: Path, idle: int = 0) -> None:
         self.root, self.sock = root, sock
+        self.url = f"unix://{sock}"
         self.env = {**os.environ, "PYTHONPATH": str(REPO / "src"),
                     "DOCKER_HOST": f"unix://{sock}", "DOCKER_BUILDKIT": "0",
                     "DOCKER_CONFIG": str(root.parent / "docker-config")}
@@ -52,7 +53,8 @@ class Service:
             time.sleep(0.05)
 
     def output(self) -> str:
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         return (self.root.parent / "service.log").read_text(errors="replace")
 
     def stop(self) -> None:
@@ -104,14 +106,37 @@ class Service:
         return [n for n in os.listdir(folder) if n.startswith(prefix)] if folder.exists() else []
 
 
-@pytest.fixture
-def service(tmp_path: Path, busybox_tar: Path) -> Iterator[Service]:
-    svc = Service(tmp_path / "root", tmp_path / "scow.sock")
+def start_service(folder: Path, busybox_tar: Path, reference: str = "base:1") -> Service:
+    """The service on `folder`/root with busybox imported as `reference` (through it)."""
+    svc = Service(folder / "root", folder / "scow.sock")
     try:
         client = svc.client()
+        repository, _, tag = reference.partition(":")
         with open(busybox_tar, "rb") as f:
-            client.import_image_from_data(f.read(), repository="base", tag="1")
+            client.import_image_from_data(f.read(), repository=repository, tag=tag)
         client.close()
+    except BaseException:
+        svc.stop()
+        raise
+    return svc
+
+
+def remove_all(svc: Service) -> None:
+    """Remove every container on the service's root (scow's CLI: the service may be gone)."""
+    ids = svc.scow("ps", "-aq", check=False).stdout.split()
+    if ids:
+        svc.scow("rm", "-f", *ids, check=False)
+
+
+@pytest.fixture
+def service(no_leaked_mounts: Path, busybox_tar: Path) -> Iterator[Service]:
+    """The one service fixture of the API tests: `scow system service` on a temp root; the
+    containers left are removed and nothing may stay mounted afterwards."""
+    svc = start_service(no_leaked_mounts, busybox_tar)
+    try:
         yield svc
     finally:
-        svc.stop()
+        try:
+            remove_all(svc)
+        finally:
+            svc.stop()

@@ -25,9 +25,9 @@ ENGINE: web.AppKey[Engine] = web.AppKey("engine")
 # set when the service stops: endless streams (events) end so that shutdown is not held up
 STOPPING: web.AppKey[asyncio.Event] = web.AppKey("stopping", asyncio.Event)
 # the route modules, each with `routes = web.RouteTableDef()`; the order matters where paths
-# overlap (`/images/json` before `/images/{name}/json`). E2's containers and exec join here.
-ROUTE_MODULES = ("system", "images", "build", "volumes", "networks", "containers", "hijack",
-                 "logs", "archive", "exec")
+# overlap (`/images/json` before `/images/{name}/json`).
+ROUTE_MODULES = ("system", "images", "build", "volumes", "networks", "containers", "exec",
+                 "hijack", "logs", "archive")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

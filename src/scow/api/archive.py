@@ -7,13 +7,14 @@ import asyncio
 import base64
 import json
 import stat
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from aiohttp import web
 
 from scow.api.app import ENGINE
 from scow.api.blocking import run_blocking
 from scow.api.hijack import in_thread
+from scow.api.operations import in_operation
 from scow.errors import InvalidArgument
 
 routes = web.RouteTableDef()
@@ -54,9 +55,16 @@ async def get_archive(request: web.Request) -> web.StreamResponse:
     response.enable_chunked_encoding()
     await response.prepare(request)
     it = iter(chunks)
-    while (chunk := await run_blocking(next, it, b"")):
-        await response.write(chunk)
-    await response.write_eof()
+    try:
+        while (chunk := await run_blocking(next, it, b"")):
+            await response.write(chunk)
+        await response.write_eof()
+    except ConnectionResetError:  # the CLI's cp hangs up once it has read the tar's end
+        pass
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            await run_blocking(close)
     return response
 
 
@@ -73,10 +81,10 @@ async def stat_archive(request: web.Request) -> web.Response:
 
 @routes.put("/containers/{id}/archive")
 async def put_archive(request: web.Request) -> web.Response:
-    engine = request.app[ENGINE]
     body = _BodyReader(request, asyncio.get_running_loop())
-    await in_thread(engine.containers.put_archive, request.match_info["id"], _path(request),
-                    body)  # its own thread: it waits on the loop for the body's bytes
+    name, path = request.match_info["id"], _path(request)
+    await in_thread(in_operation(request, lambda op: op.containers.put_archive(
+        name, path, cast(BinaryIO, body))))  # own thread: it waits on the loop for the body
     return web.Response(status=200)
 
 

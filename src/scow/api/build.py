@@ -20,7 +20,7 @@ from scow.errors import InvalidArgument
 
 routes = web.RouteTableDef()
 _STEP = re.compile(r"^#\d+ \[(?:[^\]\s]+ )?(\d+)/(\d+)\] (.*)$")
-_FAMILIAR_FROM = re.compile(r"^FROM docker\.io/library/")
+_FAMILIAR_FROM = re.compile(r"^FROM docker\.io/(?:library/)?")
 _LOG = re.compile(r"^#\d+ \d+\.\d+ (.*)$")
 # accepted: used, or meaningless here (scow's builder makes no intermediate containers: rm,
 # forcerm; session/buildid belong to BuildKit's protocol)

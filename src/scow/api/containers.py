@@ -2,7 +2,9 @@
 stop, restart, kill, wait, remove, pause, unpause, resize, changes, export, prune, commit,
 and the verbs other parts of scow may provide: `OPTIONAL`), each a call of the library's
 container service (`engine.containers`); logs and archives are in logs.py and archive.py,
-attach in hijack.py, exec in exec.py."""
+attach in hijack.py, exec in exec.py. Writes run in an operation of their own
+(operations.py: the request's own Engine and owner token); reads, waits and resizes use the
+app's Engine (the container's monitor, not the Engine, holds what lives on)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ from scow.api.app import ENGINE
 from scow.api.blocking import run_blocking, stream_bytes
 from scow.api.create_body import create_options
 from scow.api.hijack import EXIT_CODES, PENDING, in_thread, start_attached
+from scow.api.operations import in_operation, run_operation
 from scow.api.params import filters, qbool, qint
+from scow.api.summaries import row as summary_row
 from scow.engine import Engine
 from scow.errors import ImageNotFound, InternalError, InvalidArgument, NotFound, Unsupported
 
@@ -46,12 +50,11 @@ async def _json_body(request: web.Request) -> Any:
 @routes.post("/containers/create")
 async def create(request: web.Request) -> web.Response:
     opts = create_options(await _json_body(request), request.query.get("name"))
-    engine = _engine(request)
     try:
-        await run_blocking(engine.images.resolve, opts.image)
+        await run_blocking(_engine(request).images.resolve, opts.image)
     except NotFound:
         raise ImageNotFound(f"No such image: {opts.image}") from None
-    container = await run_blocking(engine.containers.create, opts)
+    container = await run_operation(request, lambda op: op.containers.create(opts))
     return web.json_response({"Id": container.id, "Warnings": []}, status=201)
 
 
@@ -63,15 +66,8 @@ async def list_containers(request: web.Request) -> web.Response:
                               all=qbool(q, "all"), size=qbool(q, "size"),
                               filters=filters(q) or None,
                               last=limit if limit is not None and limit > 0 else -1)
-    out = []
-    for row in rows:
-        item = row.attrs
-        if item.get("SizeRw") == 0:
-            del item["SizeRw"]  # dockerd omits it when 0
-        item.update({"Ports": [], "Mounts": [],
-                     "HostConfig": {"NetworkMode": row.networks or "default"}})
-        out.append(item)
-    return web.json_response(out)
+    root = _engine(request).root
+    return web.json_response([summary_row(row, root) for row in rows])
 
 
 @routes.get("/containers/{id}/json")
@@ -86,9 +82,9 @@ async def start(request: web.Request) -> web.Response:
     engine = _engine(request)
     cid = (await run_blocking(engine.containers.inspect, _name(request)))["Id"]
     if request.app[PENDING].get(cid):
-        started = await start_attached(request.app, cid)
+        started = await start_attached(request, cid)
     else:
-        started = await run_blocking(engine.containers.start, cid) is not None
+        started = await run_operation(request, lambda op: op.containers.start(cid)) is not None
     return web.Response(status=204 if started else 304)
 
 
@@ -98,36 +94,36 @@ async def stop(request: web.Request) -> web.Response:
     info = await run_blocking(engine.containers.inspect, _name(request))
     if not info["State"].get("Running"):
         return web.Response(status=304)
-    await in_thread(lambda: engine.containers.stop(info["Id"], timeout=qint(request.query, "t"),
-                                                   signal=request.query.get("signal") or None))
+    await in_thread(in_operation(request, lambda op: op.containers.stop(
+        info["Id"], timeout=qint(request.query, "t"),
+        signal=request.query.get("signal") or None)))
     return web.Response(status=204)
 
 
 @routes.post("/containers/{id}/restart")
 async def restart(request: web.Request) -> web.Response:
-    engine = _engine(request)
-    await in_thread(lambda: engine.containers.restart(
+    await in_thread(in_operation(request, lambda op: op.containers.restart(
         _name(request), timeout=qint(request.query, "t"),
-        signal=request.query.get("signal") or None))
+        signal=request.query.get("signal") or None)))
     return web.Response(status=204)
 
 
 @routes.post("/containers/{id}/kill")
 async def kill(request: web.Request) -> web.Response:
-    await run_blocking(_engine(request).containers.kill, _name(request),
-                       request.query.get("signal") or "KILL")
+    await run_operation(request, lambda op: op.containers.kill(
+        _name(request), request.query.get("signal") or "KILL"))
     return web.Response(status=204)
 
 
 @routes.post("/containers/{id}/pause")
 async def pause(request: web.Request) -> web.Response:
-    await run_blocking(_engine(request).containers.pause, _name(request))
+    await run_operation(request, lambda op: op.containers.pause(_name(request)))
     return web.Response(status=204)
 
 
 @routes.post("/containers/{id}/unpause")
 async def unpause(request: web.Request) -> web.Response:
-    await run_blocking(_engine(request).containers.unpause, _name(request))
+    await run_operation(request, lambda op: op.containers.unpause(_name(request)))
     return web.Response(status=204)
 
 
@@ -136,8 +132,8 @@ async def remove(request: web.Request) -> web.Response:
     q = request.query
     if qbool(q, "link"):
         raise InvalidArgument("remove container: links (link=1) are not supported by scow")
-    await in_thread(lambda: _engine(request).containers.remove(
-        _name(request), force=qbool(q, "force"), volumes=qbool(q, "v")))
+    await in_thread(in_operation(request, lambda op: op.containers.remove(
+        _name(request), force=qbool(q, "force"), volumes=qbool(q, "v"))))
     return web.Response(status=204)
 
 
@@ -233,7 +229,7 @@ async def export(request: web.Request) -> web.StreamResponse:
 async def prune(request: web.Request) -> web.Response:
     if filters(request.query):
         raise InvalidArgument("container prune: filters are not supported by scow")
-    removed, reclaimed = await in_thread(_engine(request).containers.prune)
+    removed, reclaimed = await in_thread(in_operation(request, lambda op: op.containers.prune()))
     return web.json_response({"ContainersDeleted": removed or None,
                               "SpaceReclaimed": reclaimed})
 
@@ -248,7 +244,7 @@ async def commit(request: web.Request) -> web.Response:
                               "scow (use changes=)")
     repo, tag = q.get("repo", ""), q.get("tag", "")
     ref = (f"{repo}:{tag}" if tag else repo) if repo else None
-    image_id = await run_blocking(lambda: _engine(request).containers.commit(
+    image_id = await run_operation(request, lambda op: op.containers.commit(
         q.get("container", ""), ref, message=q.get("comment", ""), author=q.get("author", ""),
         changes=[c for c in changes if c], pause=qbool(q, "pause", True)))
     return web.json_response({"Id": str(image_id)}, status=201)
@@ -264,12 +260,17 @@ OPTIONAL: dict[str, tuple[str, Callable[..., Any]]] = {
 
 
 async def _optional(request: web.Request, verb: str) -> Any:
+    """`verb`'s method of the container service: in an operation when it writes (POST)."""
     method_name, call = OPTIONAL[verb]
-    method = getattr(_engine(request).containers, method_name, None)
-    if method is None:
+    if not hasattr(_engine(request).containers, method_name):
         raise Unsupported(f"{verb} container: not implemented by scow yet")
-    body = await _json_body(request) if request.method == "POST" else {}
-    return await run_blocking(call, method, _name(request), request.query, body)
+    name, query = _name(request), request.query
+    if request.method != "POST":
+        return await run_blocking(call, getattr(_engine(request).containers, method_name),
+                                  name, query, {})
+    body = await _json_body(request)
+    return await run_operation(request, lambda op: call(
+        getattr(op.containers, method_name), name, query, body))
 
 
 @routes.post("/containers/{id}/rename")

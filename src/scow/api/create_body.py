@@ -51,11 +51,30 @@ def _log_config(value: dict[str, Any]) -> dict[str, Any]:
     return {"log_opts": dict(value.get("Config") or {})}
 
 
+def _healthcheck(value: dict[str, Any]) -> dict[str, Any]:
+    """Config.Healthcheck (durations in ns) → HealthOptions; Test ["NONE"] disables."""
+    from scow.engine.containers.config import HealthOptions
+
+    test = [str(w) for w in value.get("Test") or []]
+    if test[:1] == ["NONE"]:
+        return {"health": HealthOptions(disable=True)}
+    if test and test[0] not in ("CMD", "CMD-SHELL"):
+        raise InvalidArgument("create container: Config.Healthcheck.Test: unknown kind "
+                              f"{test[0]!r}")
+    def seconds(key: str) -> float:
+        return float(value.get(key) or 0) / 1e9
+
+    return {"health": HealthOptions(
+        test=tuple(test), retries=int(value.get("Retries") or 0),
+        interval=seconds("Interval"), timeout=seconds("Timeout"),
+        start_period=seconds("StartPeriod"), start_interval=seconds("StartInterval"))}
+
+
 def _restart_policy(value: dict[str, Any]) -> dict[str, Any]:
-    if (value.get("Name") or "no") != "no":
-        raise InvalidArgument(f"HostConfig.RestartPolicy: restart policy {value['Name']!r} "
-                              "is not supported by scow yet")
-    return {}
+    """HostConfig.RestartPolicy → --restart NAME[:N] (checked by the library)."""
+    name = value.get("Name") or "no"
+    retries = value.get("MaximumRetryCount") or 0
+    return {"restart": f"{name}:{retries}" if retries else name}
 
 
 def _mounts(value: list[dict[str, Any]]) -> dict[str, Any]:
@@ -85,6 +104,7 @@ CONFIG: dict[str, Convert] = {
     # decided by the daemon from Tty/OpenStdin (as dockerd's stored Config shows)
     "AttachStdin": lambda v: {}, "AttachStdout": lambda v: {}, "AttachStderr": lambda v: {},
     "StdinOnce": lambda v: {}, "NetworkDisabled": lambda v: {}, "ExposedPorts": lambda v: {},
+    "Healthcheck": _healthcheck,
 }
 
 # HostConfig field → CreateOptions fields; other helpers add their rows here

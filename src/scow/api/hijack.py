@@ -20,6 +20,7 @@ from aiohttp import web
 
 from scow.api.app import ENGINE
 from scow.api.blocking import run_blocking
+from scow.api.operations import run_operation
 from scow.api.params import qbool
 from scow.engine.containers.streams import STDERR, AttachConnection
 
@@ -249,13 +250,15 @@ async def _connect(request: web.Request, cid: str, running: bool) -> AttachConne
             waiting.remove(future)
 
 
-async def start_attached(app: web.Application, cid: str) -> bool:
-    """Start the container for the attaches waiting on it (the start route); False when it
-    was already running."""
+async def start_attached(request: web.Request, cid: str) -> bool:
+    """Start the container for the attaches waiting on it (the start route, in an operation
+    of its own: the attach connection is the monitor's, it outlives the operation); False
+    when it was already running."""
+    app = request.app
     engine = app[ENGINE]
     waiting = app[PENDING].pop(cid, [])
     try:
-        started = await run_blocking(engine.containers.start, cid, attach=True)
+        started = await run_operation(request, lambda op: op.containers.start(cid, attach=True))
     except BaseException:
         for future in waiting:
             _settle(future, None, None)

@@ -20,7 +20,7 @@ from scow.errors import InvalidArgument
 routes = web.RouteTableDef()
 PREDEFINED = ("bridge", "host", "none")
 # create-body fields that are fine at these values (docker's defaults)
-DEFAULTS: dict[str, Any] = {"Attachable": False, "Ingress": False,
+DEFAULTS: dict[str, Any] = {"Ingress": False,
                             "EnableIPv6": False, "Options": {}, "ConfigOnly": False,
                             "Scope": "", "ConfigFrom": None}
 
@@ -58,7 +58,9 @@ async def networks_list(request: web.Request) -> web.Response:
     return json_response(await run_blocking(list_body, engine, filters(request.query)))
 
 
-USED = ("Driver", "Internal", "Labels", "IPAM", "CheckDuplicate")  # duplicates: always checked
+# CheckDuplicate: duplicates are always refused; Attachable (compose 1.29 sends true): every
+# local network takes containers, the flag only means something to swarm's overlays
+USED = ("Driver", "Internal", "Labels", "IPAM", "CheckDuplicate", "Attachable")
 
 
 def create_args(body: dict[str, Any]) -> dict[str, Any]:

@@ -2,13 +2,16 @@
 where that group exists; or the one systemd passes, LISTEN_FDS), the worker threads engine
 work runs on, the idle timeout (no connection and no request in flight for `idle` seconds;
 0: never) and the graceful stop on SIGTERM/SIGINT (stop accepting, finish what is in flight,
-exit; up to SHUTDOWN_TIMEOUT)."""
+exit; up to SHUTDOWN_TIMEOUT). At its start, before serving, the containers whose restart
+policy asks for it are started again (docker's daemon restore: `always`, `unless-stopped`
+unless the user stopped it)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import grp
+import logging
 import os
 import signal
 import socket
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from scow.api.app import STOPPING, make_app
+from scow.api.operations import operation
 from scow.errors import InvalidArgument
 
 if TYPE_CHECKING:
@@ -29,6 +33,7 @@ DEFAULT_SOCKET = "/run/scow/scow.sock"
 SOCKET_GROUP = "scow"
 WORKERS = 32
 SHUTDOWN_TIMEOUT = 60.0  # seconds SIGTERM waits for requests in flight
+log = logging.getLogger("scow.api")
 
 
 def socket_path(value: str) -> str:
@@ -59,6 +64,7 @@ def listen_socket(path: str) -> socket.socket:
             probe.close()
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.bind(path)
+    sock.listen(128)  # at once: a client that sees the path is never refused
     os.chmod(path, 0o660)
     with contextlib.suppress(KeyError, PermissionError):
         os.chown(path, -1, grp.getgrnam(SOCKET_GROUP).gr_gid)
@@ -94,6 +100,7 @@ async def serve(engine: Engine, path: str, idle: float) -> None:
     runner = web.AppRunner(app, handle_signals=False, access_log=None,
                            shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
+    await loop.run_in_executor(None, restore_containers, engine)
     sock = listen_socket(path)
     site = web.SockSite(runner, sock)
     await site.start()
@@ -112,6 +119,22 @@ async def serve(engine: Engine, path: str, idle: float) -> None:
         if sock.family == socket.AF_UNIX and not os.environ.get("LISTEN_FDS"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
+
+
+def restore_containers(engine: Engine) -> None:
+    """(worker thread, at the start) Start the containers whose restart policy asks for it,
+    in an operation of its own; each failure is logged, none stops the service."""
+    try:
+        with operation(engine) as op:
+            tried = op.containers.start_restart_policies()
+    except Exception as exc:  # noqa: BLE001 - the service serves anyway
+        log.warning("restart policies: %s", exc)
+        return
+    for name, error in tried:
+        if error:
+            log.warning("restart policy: start %s: %s", name, error)
+        else:
+            log.info("restart policy: started %s", name)
 
 
 async def _drain(app: web.Application, site: web.BaseSite, activity: Activity) -> None:

@@ -55,7 +55,7 @@ def test_ports_mounts_binds_and_env() -> None:
 
 @pytest.mark.parametrize(("section", "field", "value"), [
     ("HostConfig", "Memory", 1 << 20), ("HostConfig", "OomScoreAdj", 5),
-    ("HostConfig", "Links", ["a:b"]), ("HostConfig", "RestartPolicy", {"Name": "always"}),
+    ("HostConfig", "Links", ["a:b"]),
     ("HostConfig", "LogConfig", {"Type": "syslog"}), ("Config", "Healthcheck", {"Test": ["x"]}),
 ])
 def test_unimplemented_fields_are_refused_by_name(section: str, field: str,
@@ -67,3 +67,17 @@ def test_unimplemented_fields_are_refused_by_name(section: str, field: str,
         body[field] = value
     with pytest.raises(InvalidArgument, match=field):
         create_options(body, None)
+
+
+def test_restart_policy_and_healthcheck_are_taken() -> None:
+    """compose 1.29 sends both (issue 14's library has them)."""
+    opts = create_options({"Image": "bb:1", "HostConfig": {"RestartPolicy": {
+        "Name": "on-failure", "MaximumRetryCount": 3}}, "Healthcheck": {
+        "Test": ["CMD", "wget", "-q", "http://localhost/"], "Interval": 1_000_000_000,
+        "Retries": 3}}, None)
+    assert opts.restart == "on-failure:3"
+    assert opts.health is not None and opts.health.test == ("CMD", "wget", "-q",
+                                                            "http://localhost/")
+    assert (opts.health.interval, opts.health.retries) == (1.0, 3)
+    opts = create_options({"Image": "bb:1", "Healthcheck": {"Test": ["NONE"]}}, None)
+    assert opts.health is not None and opts.health.disable

@@ -95,6 +95,7 @@ class HealthOptions:
     start_interval: float = 0.0
     retries: int = 0
     disable: bool = False
+    test: tuple[str, ...] = ()  # the Engine API's Config.Healthcheck.Test, as given
 
 
 def healthcheck(health: HealthOptions | None, image: dict[str, Any]) -> dict[str, Any] | None:
@@ -105,7 +106,8 @@ def healthcheck(health: HealthOptions | None, image: dict[str, Any]) -> dict[str
         return dict(base) if base else None
     durations = {"Interval": health.interval, "Timeout": health.timeout,
                  "StartPeriod": health.start_period, "StartInterval": health.start_interval}
-    given = bool(health.cmd) or health.retries != 0 or any(durations.values())
+    given = bool(health.cmd or health.test) or health.retries != 0 or \
+        any(durations.values())
     if health.disable:
         if given:
             raise InvalidArgument("--no-healthcheck conflicts with --health-* options")
@@ -119,7 +121,8 @@ def healthcheck(health: HealthOptions | None, image: dict[str, Any]) -> dict[str
             raise InvalidArgument(f"--health-{flags[key]} cannot be negative")
     if health.retries < 0:
         raise InvalidArgument("--health-retries cannot be negative")
-    out: dict[str, Any] = {"Test": ["CMD-SHELL", health.cmd] if health.cmd else None,
+    test = list(health.test) or (["CMD-SHELL", health.cmd] if health.cmd else None)
+    out: dict[str, Any] = {"Test": test,
                            **{k: int(round(v * 1e9)) for k, v in durations.items()},
                            "Retries": health.retries}
     for key, value in (base or {}).items():

@@ -63,7 +63,9 @@ class ContainerFilter:
         }
         if any(s.created >= t for t in self.before) or any(s.created <= t for t in self.since):
             return False
-        return all(any(test(v) for v in f[key]) for key, test in tests.items() if key in f)
+        every = ("label",)  # moby's MatchKVList: each label given must match (AND)
+        return all((all if key in every else any)(test(v) for v in f[key])
+                   for key, test in tests.items() if key in f)
 
 
 def _check_values(filters: dict[str, list[str]]) -> None:

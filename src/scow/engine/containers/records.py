@@ -26,6 +26,9 @@ class ContainerSummary(NamedTuple):
     size_root_fs: int | None = None
     ports: str = ""  # docker ps's PORTS (scow network)
     networks: str = ""
+    # the Engine API's Ports and Mounts are made from these (api/summaries.py)
+    port_map: dict[str, Any] | None = None  # NetworkSettings.Ports: "80/tcp" → bindings
+    mount_points: list[dict[str, Any]] | None = None  # the container's MountPoints
 
     @property
     def attrs(self) -> dict[str, Any]:

@@ -201,7 +201,9 @@ class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem,
             doc["Config"].get("Labels") or {},
             [m["Name"] or m["Source"] for m in doc.get("MountPoints", [])],
             ports=display_ports((doc.get("NetworkSettings") or {}).get("Ports") or {}),
-            networks=",".join(sorted((doc.get("NetworkSettings") or {}).get("Networks") or {})))
+            networks=",".join(sorted((doc.get("NetworkSettings") or {}).get("Networks") or {})),
+            port_map=(doc.get("NetworkSettings") or {}).get("Ports") or {},
+            mount_points=doc.get("MountPoints", []))
 
     def _health(self, record: ContainerRecord) -> str:
         """State.Health.Status of the container's inspect document, "none" without one."""
