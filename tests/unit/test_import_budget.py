@@ -52,7 +52,9 @@ FORBIDDEN_BY_COMMAND: dict[str, set[str]] = {
     "inspect": HEAVY | {"subprocess", "hashlib", "scow.runtime.runc", "scow.engine.networks"},
     "create": HEAVY | {"subprocess", "scow.runtime.runc", "scow.runtime.monitor",
                        "scow.engine.networks", "scow.format"},
-    "start": set(), "exec": {"scow.runtime.monitor"},
+    # the monitor's and runc's modules need subprocess, tempfile, socket: not dataclasses
+    "start": {"dataclasses", "inspect", "ast"},
+    "exec": {"dataclasses", "inspect", "ast", "scow.runtime.monitor"},
     "rm": HEAVY,
 }
 
@@ -120,7 +122,11 @@ BUDGET: dict[str, set[str]] = {
                         "runtime", "runtime.capabilities",
                         "runtime.seccomp", "runtime.spec", "runtime.state",
                         "runtime.user"},
-    "start": COMMON | {"cli.commands.start", "drivers.folders", "drivers.naive", "drivers.select",
+    # start applies the resource flags to the spec, hands the monitor its log driver's fields
+    # and clears the restart policy's "manually stopped" mark (issue 14), all light modules
+    "start": COMMON | {"cli.commands.start", "engine.containers.resources",
+                       "runtime.logdriver", "runtime.resources", "runtime.restart",
+                       "drivers.folders", "drivers.naive", "drivers.select",
                        "drivers.vfs", "engine.containers",
                        "engine.containers.admin", "engine.containers.base",
                        "engine.containers.config", "engine.containers.cp",
@@ -137,7 +143,9 @@ BUDGET: dict[str, set[str]] = {
                        "runtime.logs", "runtime.monitor", "runtime.runc",
                        "runtime.seccomp", "runtime.shim", "runtime.spec",
                        "runtime.state", "runtime.user", "store.networks"},
-    "exec": COMMON | {"cli.commands.exec", "drivers.folders", "drivers.naive", "drivers.select",
+    # exec's process takes the container's ulimits and namespaces (run_config, issue 14)
+    "exec": COMMON | {"cli.commands.exec", "engine.containers.resources",
+                      "drivers.folders", "drivers.naive", "drivers.select",
                       "drivers.vfs", "engine.containers",
                       "engine.containers.admin", "engine.containers.base",
                       "engine.containers.config", "engine.containers.cp",
