@@ -9,16 +9,21 @@ from typing import Any
 
 import pytest
 
+from scow.engine.containers.cp import ContainerCopy
 from scow.engine.containers.execs import ContainerExecs
+from scow.engine.containers.fs import ContainerFilesystem
 from scow.engine.containers.service import _DEFERRED, ContainerService
+from scow.engine.containers.stats import ContainerStatistics
 from scow.engine.containers.update import ContainerUpdate
 
 
 def test_deferred_mixins_are_the_listed_ones() -> None:
-    assert [c for _, c in _DEFERRED] == ["ContainerUpdate", "ContainerExecs"]
+    assert [c for _, c in _DEFERRED] == ["ContainerUpdate", "ContainerExecs", "ContainerCopy",
+                                         "ContainerFilesystem", "ContainerStatistics"]
 
 
-@pytest.mark.parametrize("mixin", [ContainerUpdate, ContainerExecs])
+@pytest.mark.parametrize("mixin", [ContainerUpdate, ContainerExecs, ContainerCopy,
+                                   ContainerFilesystem, ContainerStatistics])
 def test_every_attribute_of_a_deferred_mixin_reaches_the_service(mixin: type) -> None:
     service = object.__new__(ContainerService)
     for name, attr in vars(mixin).items():
