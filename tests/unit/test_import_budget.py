@@ -208,12 +208,14 @@ def test_short_command_budget(store: Scow, tmp_path: Path, args: tuple[str, ...]
 
 
 @pytest.mark.runc
-def test_start_and_exec_budget(store: Scow, tmp_path: Path) -> None:
+def test_start_exec_and_listing_a_running_one_budget(store: Scow, tmp_path: Path) -> None:
     require_root()
     require_runc()
     store("create", "--name", "live", "--network", "none", "bb:1", "sleep", "60")
     try:
         _check("start", _modules(store, tmp_path, "start", "live"))
+        _check("ps", _modules(store, tmp_path, "ps", "-a"))  # a running one: its health
+        _check("inspect", _modules(store, tmp_path, "inspect", "live"))
         _check("exec", _modules(store, tmp_path, "exec", "live", "true"))
     finally:
         store("rm", "-f", "live", check=False)

@@ -85,6 +85,8 @@ class ContainerInspection(ContainerBase):
 
     def _with_health(self, record: ContainerRecord, state: dict[str, Any]) -> dict[str, Any]:
         """State.Health (docker's, last in State) of a container with a health check."""
+        if not (record.doc["Config"].get("Healthcheck") or {}).get("Test"):
+            return state  # no check: runtime.health not loaded (start-up)
         from scow.runtime.health import probe_argv, read_health
 
         if probe_argv(record.doc["Config"].get("Healthcheck")):
