@@ -55,7 +55,7 @@ FORBIDDEN_BY_COMMAND: dict[str, set[str]] = {
     # the monitor's and runc's modules need subprocess, tempfile, socket: not dataclasses
     "start": {"dataclasses", "inspect", "ast"},
     "exec": {"dataclasses", "inspect", "ast", "scow.runtime.monitor"},
-    "rm": HEAVY,
+    "rm": HEAVY | {"shutil", "ipaddress"},
 }
 
 # the scow modules each command may load, without the "scow." prefix: COMMON (the CLI, the

@@ -285,7 +285,12 @@ def remove_tree(path: str) -> None:
     if not os.path.lexists(path):
         return
     mounts.unmount_all_under(path)
-    import shutil
+    from scow.osutil.at import remove_tree_quietly
+
+    remove_tree_quietly(path)  # the common tree: no shutil (bz2, lzma, fnmatch) for `rm`
+    if not os.path.lexists(path):
+        return
+    import shutil  # what stayed: immutable or read-only entries, a mount that came back
 
     def retry(func: object, failed: str, exc: BaseException) -> None:
         if isinstance(exc, FileNotFoundError):
