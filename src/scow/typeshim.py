@@ -14,6 +14,10 @@ mypy sees `typing` and checks as strictly as ever; at run time `NamedTuple` is a
 subclasses are `collections.namedtuple`s with the same fields, defaults, methods and docstring
 (the semantics of `typing.NamedTuple`: no `super()`, no extra base classes), and `NewType`
 returns the underlying type (`typing.NewType` is an identity at run time too).
+
+`dataclass` and `field` stand in for the `dataclasses` module (which imports inspect, ast, dis
+and tokenize) the same way: mypy checks against `dataclasses`, the run time gets the common
+part (see `dataclass`), and `dataclasses.replace` still works on the classes it makes.
 """
 
 from __future__ import annotations
