@@ -49,7 +49,8 @@ LISTING = NO_RUNTIME | {"hashlib", "datetime", "threading", "platform", "signal"
 FORBIDDEN_BY_COMMAND: dict[str, set[str]] = {
     "ps": LISTING,
     "images": LISTING | {"scow.engine.containers"},
-    "inspect": HEAVY | {"subprocess", "hashlib", "scow.runtime.runc", "scow.engine.networks"},
+    "inspect": HEAVY | {"subprocess", "hashlib", "threading", "scow.runtime.runc",
+                        "scow.engine.networks"},
     "create": HEAVY | {"subprocess", "scow.runtime.runc", "scow.runtime.monitor",
                        "scow.engine.networks", "scow.format"},
     # the monitor's and runc's modules need subprocess, tempfile, socket: not dataclasses
