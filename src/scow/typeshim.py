@@ -14,6 +14,10 @@ mypy sees `typing` and checks as strictly as ever; at run time `NamedTuple` is a
 subclasses are `collections.namedtuple`s with the same fields, defaults, methods and docstring
 (the semantics of `typing.NamedTuple`: no `super()`, no extra base classes), and `NewType`
 returns the underlying type (`typing.NewType` is an identity at run time too).
+
+`dataclass` and `field` stand in for the `dataclasses` module (which imports inspect, ast, dis
+and tokenize) the same way: mypy checks against `dataclasses`, the run time gets the common
+part (see `dataclass`), and `dataclasses.replace` still works on the classes it makes.
 """
 
 from __future__ import annotations
@@ -55,3 +59,106 @@ Protocol = object  # a Protocol's methods are only for mypy; nothing isinstance-
 
 def TypeVar(name: str, *constraints: object, **options: object) -> object:  # noqa: N802
     return name
+
+
+# -- dataclass: `dataclasses` imports inspect, ast, dis and tokenize (15-30 ms cold) ---------
+
+_MISSING = object()
+
+
+class _Field:
+    """A field of a shimmed dataclass; `_field_type` and `init` are what
+    `dataclasses.replace` reads of one (so `replace` works on these classes too)."""
+
+    _field_type = None
+    init = True
+
+    def __init__(self, default: object = _MISSING, default_factory: object = _MISSING) -> None:
+        self.name = ""
+        self.default = default
+        self.default_factory = default_factory
+
+
+def field(*, default: object = _MISSING, default_factory: object = _MISSING) -> object:
+    """`dataclasses.field`'s `default` and `default_factory`."""
+    return _Field(default, default_factory)
+
+
+def _init(self: object, *args: object, **kwargs: object) -> None:
+    fields: dict[str, _Field] = type(self).__dataclass_fields__  # type: ignore[attr-defined]
+    name = type(self).__name__
+    if len(args) > len(fields):
+        raise TypeError(f"{name}() takes {len(fields)} arguments but {len(args)} were given")
+    values = dict(zip(fields, args, strict=False))
+    for key in kwargs:
+        if key not in fields or key in values:
+            raise TypeError(f"{name}() got an unexpected keyword argument {key!r}")
+    values.update(kwargs)
+    for key, f in fields.items():
+        if key not in values:
+            if f.default_factory is not _MISSING:
+                values[key] = f.default_factory()  # type: ignore[operator]
+            elif f.default is not _MISSING:
+                values[key] = f.default
+            else:
+                raise TypeError(f"{name}() missing required argument: {key!r}")
+        object.__setattr__(self, key, values[key])
+    post = getattr(self, "__post_init__", None)
+    if post is not None:
+        post()
+
+
+def _astuple(self: object) -> tuple[object, ...]:
+    return tuple(getattr(self, k) for k in type(self).__dataclass_fields__)  # type: ignore
+
+
+def _eq(self: object, other: object) -> object:
+    if type(other) is not type(self):
+        return NotImplemented
+    return bool(_astuple(self) == _astuple(other))
+
+
+def _repr(self: object) -> str:
+    inner = ", ".join(f"{k}={getattr(self, k)!r}" for k in type(self).__dataclass_fields__)  # type: ignore
+    return f"{type(self).__qualname__}({inner})"
+
+
+def _hash(self: object) -> int:
+    return hash(_astuple(self))
+
+
+def _frozen(self: object, name: str, value: object = None) -> None:
+    raise AttributeError(f"cannot assign to field {name!r}")  # dataclasses.FrozenInstanceError
+
+
+def dataclass(cls: type | None = None, /, *, frozen: bool = False, slots: bool = False
+              ) -> object:
+    """`dataclasses.dataclass` for classes that need only its common part: the fields from
+    the annotations (ClassVar ones skipped), defaults and `field(default_factory=...)`,
+    `__init__` (positional or keyword), `__repr__`, `__eq__`, `frozen` (and its `__hash__`),
+    `__post_init__`, `__match_args__`; `slots` is accepted and ignored (instances keep a
+    `__dict__`)."""
+
+    def wrap(cls: type) -> type:
+        fields: dict[str, _Field] = {}
+        for klass in reversed(cls.__mro__):
+            fields.update(getattr(klass, "__dataclass_fields__", {}))
+        for key, note in cls.__dict__.get("__annotations__", {}).items():
+            if str(note).startswith(("ClassVar", "typing.ClassVar")):
+                continue
+            value = cls.__dict__.get(key, _MISSING)
+            f = value if isinstance(value, _Field) else _Field(value)
+            f.name = key
+            fields[key] = f
+            if isinstance(value, _Field):
+                delattr(cls, key)
+        methods: dict[str, object] = {
+            "__dataclass_fields__": fields, "__match_args__": tuple(fields), "__init__": _init,
+            "__repr__": _repr, "__eq__": _eq, "__hash__": _hash if frozen else None}
+        if frozen:
+            methods["__setattr__"] = methods["__delattr__"] = _frozen
+        for key, value in methods.items():
+            setattr(cls, key, value)
+        return cls
+
+    return wrap if cls is None else wrap(cls)

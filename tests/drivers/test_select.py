@@ -86,3 +86,25 @@ def test_zfs_refuses_a_root_off_zfs(root: str, tmp_path: Path,
                        r"\S+, not on a ZFS dataset$"):
         open_driver(root, "zfs")
     assert os.listdir(root) == []
+
+
+def test_a_named_driver_with_data_skips_the_test_mount(root: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """`-s overlay2` (SCOW_STORAGE_DRIVER) on a store that already holds overlay2 data takes
+    the cheap check, as an unnamed prior driver does: the probe's test mount costs every
+    command ~50 ms of CPU (issue 18); an empty home still gets the full probe."""
+    from scow.drivers import overlay2_probe
+
+    calls: list[str] = []
+    real = overlay2_probe.unsupported_reason
+
+    def probe(home: str, options: dict[str, str]) -> str | None:
+        calls.append(home)
+        return real(home, options)
+
+    monkeypatch.setattr(overlay2_probe, "unsupported_reason", probe)
+    open_driver(root, "overlay2")  # a new store: the full probe
+    assert len(calls) == 1
+    os.makedirs(os.path.join(root, "overlay2", "l"), exist_ok=True)
+    assert open_driver(root, "overlay2").name == "overlay2"
+    assert len(calls) == 1

@@ -49,3 +49,43 @@ def test_namedtuple_refuses_a_required_field_after_a_default() -> None:
 
 def test_newtype_is_the_underlying_type() -> None:
     assert NewType("X", str) is str
+
+
+def _options(dc: typing.Any, fld: typing.Any) -> type:
+    @dc(frozen=True, slots=True)
+    class Options:
+        """Create's options."""
+        image: str
+        cmd: list[str] | None = None
+        env: list[str] = fld(default_factory=list)
+        limit: typing.ClassVar[int] = 3
+
+        @property
+        def argv(self) -> list[str]:
+            return list(self.cmd or [])
+
+    return Options
+
+
+@pytest.mark.parametrize("real", [True, False], ids=["dataclasses", "typeshim"])
+def test_dataclass_as_dataclasses_for_scow_options(real: bool) -> None:
+    import dataclasses
+
+    from scow import typeshim
+
+    mod: typing.Any = dataclasses if real else typeshim
+    opts = _options(mod.dataclass, mod.field)
+    a, b = opts(image="x"), opts("x", ["sh"])
+    assert (a.image, a.cmd, a.env, b.cmd, b.argv) == ("x", None, [], ["sh"], ["sh"])
+    assert a.env is not opts(image="y").env  # a fresh list each
+    assert a == opts(image="x") and a != b
+    assert repr(a).endswith("Options(image='x', cmd=None, env=[])")
+    assert opts.__match_args__ == ("image", "cmd", "env")
+    with pytest.raises(AttributeError):
+        a.image = "z"
+    with pytest.raises(TypeError, match="unexpected keyword argument 'imag'"):
+        opts(imag="x")
+    with pytest.raises(TypeError, match="image"):
+        opts()
+    c = dataclasses.replace(b, env=["A=1"])  # the builder replaces fields of a RunConfig
+    assert (c.image, c.cmd, c.env, type(c)) == ("x", ["sh"], ["A=1"], opts)

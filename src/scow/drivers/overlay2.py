@@ -30,7 +30,6 @@ folder is a faithful record of the layer's changes and native diff is exact.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import errno
 import os
@@ -71,6 +70,8 @@ def mount_options() -> dict[str, str]:
 
 def new_link_id() -> str:
     """Docker's overlayutils.GenerateID(26): base32 of 17 random bytes, cut to 26 chars."""
+    import base64  # only where a layer is made (start-up of every other command)
+
     return base64.b32encode(os.urandom(17)).decode()[:ID_LENGTH]
 
 

@@ -28,8 +28,8 @@ KNOWN = (*PRIORITY, "zfs")
 
 def open_driver(root: str, name: str | None = None) -> Driver:
     """The driver for the store at `root`: `name` if given, else Docker's choice."""
-    if name:
-        return _open(root, name)
+    if name:  # (SCOW_STORAGE_DRIVER, -s): the test mount only while its folder is empty
+        return _open(root, name, prior=_holds_data(os.path.join(root, name)))
     prior = prior_drivers(root)
     if len(prior) > 1:
         raise Conflict(f"open storage: found data of several storage drivers "
@@ -65,15 +65,15 @@ def _native_driver(root: str) -> str | None:
 
 def prior_drivers(root: str) -> list[str]:
     """Drivers that already hold data under `root` (a non-empty <root>/<driver> folder)."""
-    found = []
-    for name in (*KNOWN, *REMOVED):
-        path = os.path.join(root, name)
-        try:
-            if os.path.isdir(path) and os.listdir(path):
-                found.append(name)
-        except OSError:
-            continue
-    return found
+    return [name for name in (*KNOWN, *REMOVED) if _holds_data(os.path.join(root, name))]
+
+
+def _holds_data(path: str) -> bool:
+    try:
+        with os.scandir(path) as it:
+            return next(it, None) is not None
+    except OSError:
+        return False
 
 
 def _open(root: str, name: str, *, prior: bool = False) -> Driver:

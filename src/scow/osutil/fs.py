@@ -6,16 +6,18 @@ that may hold mounts or immutable files.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import fcntl
 import os
-import shutil
 import stat
 import struct
 from collections.abc import Iterator
 
 from scow.osutil import mounts, syscalls
+
+TYPE_CHECKING = False  # mypy honours the name; ctypes and shutil load where used (start-up)
+if TYPE_CHECKING:
+    import ctypes
 
 # statfs f_type magics, named as `docker info` prints them (moby graphdriver FsNames)
 FS_NAMES: dict[int, str] = {
@@ -27,11 +29,21 @@ FS_NAMES: dict[int, str] = {
     0x00C36400: "ceph", 0xFF534D42: "cifs",
 }
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.opendir.restype = ctypes.c_void_p
-_libc.readdir.restype = ctypes.c_void_p
-_libc.readdir.argtypes = [ctypes.c_void_p]
-_libc.closedir.argtypes = [ctypes.c_void_p]
+_DIRLIB: list[ctypes.CDLL] = []
+
+
+def _dirlib() -> ctypes.CDLL:
+    """The C library with opendir/readdir typed, loaded on first use (ctypes: start-up)."""
+    if not _DIRLIB:
+        import ctypes
+
+        lib = ctypes.CDLL(None, use_errno=True)
+        lib.opendir.restype = ctypes.c_void_p
+        lib.readdir.restype = ctypes.c_void_p
+        lib.readdir.argtypes = [ctypes.c_void_p]
+        lib.closedir.argtypes = [ctypes.c_void_p]
+        _DIRLIB.append(lib)
+    return _DIRLIB[0]
 _DT_UNKNOWN = 0
 _DIRENT_TYPE_OFFSET = 18  # glibc 64-bit struct dirent: ino(8) off(8) reclen(2) type(1) name
 
@@ -43,8 +55,10 @@ _FS_APPEND_FL = 0x20
 
 def fs_magic(path: str) -> int:
     """statfs(path).f_type."""
+    import ctypes
+
     buf = ctypes.create_string_buffer(256)
-    if _libc.statfs(os.fsencode(path), buf) != 0:
+    if syscalls.libc().statfs(os.fsencode(path), buf) != 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err), path)
     return int(ctypes.c_ulong.from_buffer(buf).value) & 0xFFFFFFFF
@@ -86,15 +100,18 @@ def _alive(pid: int) -> bool:
 
 def supports_d_type(path: str) -> bool:
     """Whether readdir under `path` reports file types (overlayfs needs it; xfs ftype=0 doesn't)."""
+    import ctypes
+
+    lib = _dirlib()
     with scratch_dir(path, ".d_type-check-") as probe:
         open(os.path.join(probe, "f"), "wb").close()
-        handle = _libc.opendir(os.fsencode(probe))
+        handle = lib.opendir(os.fsencode(probe))
         if not handle:
             err = ctypes.get_errno()
             raise OSError(err, os.strerror(err), probe)
         try:
             while True:
-                ent = _libc.readdir(handle)
+                ent = lib.readdir(handle)
                 if not ent:
                     return True
                 name = ctypes.string_at(ent + _DIRENT_TYPE_OFFSET + 1)
@@ -102,7 +119,7 @@ def supports_d_type(path: str) -> bool:
                     return ctypes.c_ubyte.from_address(ent + _DIRENT_TYPE_OFFSET).value \
                         != _DT_UNKNOWN
         finally:
-            _libc.closedir(handle)
+            lib.closedir(handle)
 
 
 # -- copy --------------------------------------------------------------------------------------
@@ -182,6 +199,8 @@ def _copy_file(src: str, dst: str, state: _CopyState) -> None:
                 fin.seek(0)
                 fout.seek(0)
                 fout.truncate()
+        import shutil
+
         shutil.copyfileobj(fin, fout, 1 << 20)
 
 
@@ -288,6 +307,12 @@ def remove_tree(path: str) -> None:
     if not os.path.lexists(path):
         return
     mounts.unmount_all_under(path)
+    from scow.osutil.at import remove_tree_quietly
+
+    remove_tree_quietly(path)  # the common tree: no shutil (bz2, lzma, fnmatch) for `rm`
+    if not os.path.lexists(path):
+        return
+    import shutil  # what stayed: immutable or read-only entries, a mount that came back
 
     def retry(func: object, failed: str, exc: BaseException) -> None:
         if isinstance(exc, FileNotFoundError):

@@ -9,7 +9,6 @@ import errno
 import functools
 import os
 import re
-import threading
 
 from scow.osutil import syscalls
 
@@ -145,6 +144,8 @@ def _mount_from(cwd: str, target: str, data: str) -> None:
             syscalls.mount("overlay", target, "overlay", 0, data)
         except BaseException as exc:  # handed to the caller below
             failure.append(exc)
+
+    import threading  # only for a mount relative to a folder (start-up of inspect, rm)
 
     thread = threading.Thread(target=run, name="scow-mount-from")
     thread.start()

@@ -19,12 +19,17 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from scow.errors import ScowError
 from scow.runtime.runc import Runc, last_error, rebuild_error, translate
 from scow.runtime.spec import DEFAULT_CAPS, process_env
 from scow.runtime.user import resolve_user
+
+TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:
+    from scow.typeshim import dataclass
 
 
 @dataclass(frozen=True)

@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import tempfile
-import threading
 import time
-from typing import Any
 
 from scow.osutil.atomic import atomic_write
 from scow.runtime.eventlog import log_event
-from scow.runtime.runc import Runc
 from scow.runtime.state import rfc3339nano
+
+TYPE_CHECKING = False  # mypy honours the name; `ps` reads health.json through this module:
+if TYPE_CHECKING:  # the monitor's threads, probes and runc load in HealthMonitor only
+    from typing import Any
+
+    from scow.runtime.runc import Runc
 
 HEALTH_FILE = "health.json"
 PAUSED_MARKER = "paused"
@@ -92,6 +93,8 @@ class HealthMonitor:
         self.conf = {k: (check.get(k) or v) for k, v in DEFAULTS.items()}
         self.started = time.monotonic()
         self.health: dict[str, Any] = {"Status": "starting", "FailingStreak": 0, "Log": []}
+        import threading
+
         self.stopping = threading.Event()
         self.busy = threading.Lock()  # held while a probe's runc runs (see Shim.reap_orphans)
         self.thread = threading.Thread(target=self._loop, daemon=True)
@@ -123,6 +126,8 @@ class HealthMonitor:
     def probe(self) -> dict[str, Any]:
         start = rfc3339nano()
         timeout = self.conf["Timeout"] / _NS
+        import tempfile
+
         with tempfile.TemporaryDirectory(prefix="scow-health-") as tmp:
             spec = os.path.join(tmp, "process.json")
             with open(os.path.join(self.dir, "config.json"), encoding="utf-8") as f:
@@ -142,6 +147,8 @@ class HealthMonitor:
             return self._run(spec, pid_file, timeout)
 
     def _run(self, spec: str, pid_file: str, timeout: float) -> tuple[int, str]:
+        import subprocess
+
         proc = subprocess.Popen(self.runc.argv("exec", "--pid-file", pid_file, "--process", spec,
                                                self.cid),
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

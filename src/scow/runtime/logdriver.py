@@ -19,11 +19,15 @@ are accepted (only `tag` is used, by journald, as a literal).
 from __future__ import annotations
 
 import os
-import socket
 import struct
-from typing import Any, Protocol
 
 from scow.errors import InvalidArgument
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+else:
+    from scow.typeshim import Protocol
 
 DRIVERS = ("json-file", "local", "none", "journald")
 READABLE = ("json-file", "local")
@@ -55,11 +59,11 @@ def check_log_config(driver: str, config: dict[str, str]) -> None:
 
 def rotation(driver: str, config: dict[str, str]) -> tuple[int, int, bool]:
     """(max size in bytes or -1, max files, compress) of a file driver's options."""
-    from scow.format.units import InvalidSize, parse_size
-
     opts = {**_LOCAL_DEFAULTS, **config} if driver == "local" else config
     size = -1
     if opts.get("max-size"):
+        from scow.format.units import InvalidSize, parse_size
+
         try:
             size = parse_size(opts["max-size"])
         except InvalidSize as exc:
@@ -139,6 +143,8 @@ class JournaldWriter:
     """`--log-driver journald`: one journal entry a line of output."""
 
     def __init__(self, cid: str, name: str, tag: str, path: str = JOURNAL_SOCKET) -> None:
+        import socket
+
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
         self.path = path
         self.base = {"CONTAINER_ID": cid[:12].encode(), "CONTAINER_ID_FULL": cid.encode(),

@@ -18,11 +18,13 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
+    from dataclasses import dataclass
     from typing import BinaryIO
+else:
+    from scow.typeshim import dataclass
 
 LOG_FILE = "container.log"
 LOG_MODE = 0o640

@@ -23,7 +23,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import scow
 from scow.errors import Conflict, ContainerRunning, InternalError, RuntimeFailure, ScowError
@@ -36,7 +35,11 @@ from scow.runtime.state import LOCK_FILE, ContainerState, read_state, write_stat
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 
 if TYPE_CHECKING:
+    from dataclasses import dataclass
+
     from scow.runtime.attach import AttachConnection
+else:
+    from scow.typeshim import dataclass
 
 
 @dataclass

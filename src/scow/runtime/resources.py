@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-from typing import Any
 
 from scow.errors import InvalidArgument, Unsupported
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 CGROUP = "/sys/fs/cgroup"
 INIT_PATH = "/sbin/docker-init"
@@ -50,6 +52,8 @@ def _v2_controllers(root: str) -> set[str] | None:
 
 def check_host(host: dict[str, Any], root: str = CGROUP) -> None:
     """Refuse each resource of `host` this machine's cgroups cannot apply (one line)."""
+    if not any(host.get(key) for key in (*_NEEDS, "MemorySwap")):
+        return  # nothing asked for: no cgroup file read (create's start-up)
     v2 = _v2_controllers(root)
     for key, (v1_file, v2_name, what) in _NEEDS.items():
         if not host.get(key) or (key == "PidsLimit" and host[key] <= 0):
@@ -166,6 +170,8 @@ def update(runc_argv: list[str], container_id: str, host: dict[str, Any], *,
     doc = linux_resources(host)
     if pids_unlimited:
         doc["pids"] = {"limit": -1}  # runc writes "max"
+    import subprocess
+
     proc = subprocess.run([*runc_argv, "update", "--resources", "-", container_id],
                           input=json.dumps(doc), capture_output=True, text=True)
     if proc.returncode != 0:

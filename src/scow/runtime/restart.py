@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
 
 from scow.errors import InvalidArgument
 from scow.osutil.atomic import atomic_write
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 POLICY_FILE = "restart-policy.json"
 MANUAL_STOP = "manual-stop"

@@ -37,15 +37,15 @@ import time
 from scow.errors import ScowError
 from scow.runtime import attach, exit_claim, restart
 from scow.runtime.eventlog import log_event
-from scow.runtime.health import HealthMonitor, probe_argv
-from scow.runtime.logdriver import LogWriter, log_file, open_writer
-from scow.runtime.reaper import reap_orphans
 from scow.runtime.runc import Runc
 from scow.runtime.state import LOCK_FILE, ContainerState, rfc3339nano, write_state
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
     from typing import Any
+
+    from scow.runtime.health import HealthMonitor
+    from scow.runtime.logdriver import LogWriter
 
 _PR_SET_CHILD_SUBREAPER = 36
 
@@ -66,6 +66,9 @@ class Shim:
         self.master: int | None = None
         self.clients: dict[socket.socket, attach.FrameReader] = {}
         self.listener = attach.listen(cdir)  # before the caller may connect
+        # the shim's own modules load here, in the forked shim, not in `start`'s process
+        from scow.runtime.logdriver import log_file, open_writer
+
         self.logw = open_writer(self.cfg, log_file(cdir, self.cfg.get("log_driver") or ""))
 
     def report(self, msg: dict[str, Any]) -> None:
@@ -145,6 +148,8 @@ class Shim:
         self.started = time.monotonic()
         write_state(self.cdir, self.state)
         log_event(self.cdir, "start")  # here, so that it is logged before the run's `die`
+        from scow.runtime.health import HealthMonitor, probe_argv
+
         if probe_argv(self.cfg.get("healthcheck")):
             self.health = HealthMonitor(self.cdir, self.cid, self.runc, self.cfg["healthcheck"])
             self.health.start()
@@ -189,6 +194,8 @@ class Shim:
 
     def serve(self) -> int:
         """Pump output/input until the container exits; returns its exit code."""
+        from scow.runtime.reaper import reap_orphans
+
         sel = selectors.DefaultSelector()
         logw = self.logw
         listener = self.listener

@@ -23,13 +23,18 @@ import os
 import re
 import resource
 import stat
-from dataclasses import dataclass, field
 
 from scow.errors import InvalidArgument
 from scow.osutil.atomic import atomic_write, write_new
 from scow.runtime.capabilities import DEFAULT_CAPS, container_caps
 from scow.runtime.seccomp import seccomp_section
 from scow.runtime.user import resolve_user
+
+TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from dataclasses import dataclass, field
+else:
+    from scow.typeshim import dataclass, field
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

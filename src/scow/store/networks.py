@@ -19,7 +19,6 @@ longer runs, is a leftover the engine tears down (engine/networks.py). The uniqu
 from __future__ import annotations
 
 import _sqlite3 as sqlite3  # the C module: the sqlite3 package only adds datetime (start-up)
-import ipaddress
 import json
 import time
 
@@ -183,6 +182,8 @@ class NetworkStore:
 
 def _check_address(network: NetworkRecord, ip: str) -> None:
     """A requested address is a host address of the subnet and not the gateway."""
+    import ipaddress  # only when an address is chosen (not on `rm`'s path)
+
     net = ipaddress.ip_network(network.subnet)
     try:
         addr = ipaddress.ip_address(ip)
@@ -196,6 +197,8 @@ def _check_address(network: NetworkRecord, ip: str) -> None:
 
 
 def _free_address(network: NetworkRecord, used: set[str]) -> str:
+    import ipaddress
+
     net = ipaddress.ip_network(network.subnet)
     for host in net.hosts():
         text = str(host)

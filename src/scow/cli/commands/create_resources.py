@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from scow.cli.flags import Command, Options
 from scow.errors import InvalidArgument
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _bytes(text: str) -> int:

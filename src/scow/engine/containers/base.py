@@ -85,6 +85,8 @@ class ContainerBase:
     def health_status(self, record: ContainerRecord) -> str:
         """starting | healthy | unhealthy as its monitor last recorded, or none (no health
         check); what `ps --filter health=` matches."""
+        if not (record.doc["Config"].get("Healthcheck") or {}).get("Test"):
+            return "none"  # no check: runtime.health not loaded (start-up)
         from scow.runtime.health import probe_argv, read_health
 
         if not probe_argv(record.doc["Config"].get("Healthcheck")):

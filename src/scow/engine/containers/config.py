@@ -9,13 +9,14 @@ and ``LogConfig`` (--log-driver/--log-opt over scow.toml's defaults)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from scow.errors import InvalidArgument
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
+    from dataclasses import dataclass, field
     from typing import Any
+else:
+    from scow.typeshim import dataclass, field
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -223,7 +224,7 @@ def _port_bindings(opts: CreateOptions) -> dict[str, list[dict[str, str]]]:
 def _extra_hosts(items: list[str]) -> list[str] | None:
     """--add-host HOST:IP (or HOST=IP), checked."""
     if not items:
-        return None
+        return None  # ipaddress only when there is an address to check (start-up)
     import ipaddress
 
     out = []
@@ -309,22 +310,25 @@ def log_config(opts: CreateOptions, default_driver: str, default_opts: dict[str,
     """HostConfig.LogConfig: the driver and options asked for, scow.toml's `log-driver` (and
     its `log-opts` under options not given, for that driver only) otherwise; checked as
     dockerd's mergeAndVerifyLogConfig."""
-    from scow.runtime.logdriver import check_log_config
-
     default = default_driver or "json-file"
     driver = opts.log_driver or default
     config = dict(opts.log_opts)
     if driver == default:
         config = {**default_opts, **config}
-    check_log_config(driver, config)
+    if driver != "json-file" or config:  # json-file without options: nothing to check
+        from scow.runtime.logdriver import check_log_config
+
+        check_log_config(driver, config)
     return {"Type": driver, "Config": config}
 
 
 def restart_policy(opts: CreateOptions) -> dict[str, Any]:
     """HostConfig.RestartPolicy from --restart (docker's checks; none with --rm)."""
+    if opts.restart in ("", "no"):  # docker's default: nothing to parse (start-up)
+        return {"Name": "no", "MaximumRetryCount": 0}
     from scow.runtime.restart import parse_policy
 
-    policy = parse_policy(opts.restart or "no")
+    policy = parse_policy(opts.restart)
     if opts.auto_remove and policy["Name"] != "no":
         raise InvalidArgument("Conflicting options: --restart and --rm")
     return policy

@@ -5,13 +5,18 @@ is create-and-start in one call (`exec`)."""
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+import _thread  # threading's own lock: threading costs start-up
 
 from scow.engine.containers.base import ContainerBase
 from scow.errors import Conflict, InvalidArgument, NotFound
 from scow.ids import random_id
+
+TYPE_CHECKING = False  # mypy honours the name; typing and dataclasses cost start-up
+if TYPE_CHECKING:
+    from dataclasses import dataclass, field
+    from typing import Any
+else:
+    from scow.typeshim import dataclass, field
 
 
 @dataclass
@@ -51,7 +56,7 @@ class ContainerExecs(ContainerBase):
                  stdin: int | None = None, stdout: int | None = None,
                  stderr: int | None = None) -> int | None: ...
 
-    _exec_lock = threading.Lock()  # guards every service's records (held only briefly)
+    _exec_lock = _thread.allocate_lock()  # guards every service's records (held only briefly)
 
     @property
     def _exec_records(self) -> dict[str, ExecRecord]:

@@ -7,28 +7,22 @@ changes to them. What this host cannot apply is refused (runtime/resources.check
 from __future__ import annotations
 
 import os
-from typing import Any
 
+from scow.engine.containers.inspect import HOST_DEFAULTS, HOST_FIXED
 from scow.errors import InvalidArgument
 
-CreateOptions = Any  # config.CreateOptions (config imports this module: no import back)
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
+
+    CreateOptions = Any  # config.CreateOptions (config imports this module: no import back)
 
 MIN_MEMORY = 6 * 1024 * 1024  # moby's linuxMinMemory
 _ULIMITS = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile",
             "nproc", "rss", "rtprio", "rttime", "sigpending", "stack")
 _IPC_SYSCTLS = ("kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
                 "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced")
-FIXED = {  # what docker shows of the resources scow has no flag for
-    "CgroupParent": "", "BlkioWeightDevice": [], "BlkioDeviceReadBps": [],
-    "BlkioDeviceWriteBps": [], "BlkioDeviceReadIOps": [], "BlkioDeviceWriteIOps": [],
-    "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0, "DeviceCgroupRules": None,
-    "DeviceRequests": None, "MemorySwappiness": None, "CpuCount": 0, "CpuPercent": 0,
-    "IOMaximumIOps": 0, "IOMaximumBandwidth": 0, "OomScoreAdj": 0}
-DEFAULTS = {"Memory": 0, "MemorySwap": 0, "MemoryReservation": 0, "NanoCpus": 0,
-            "CpuShares": 0, "CpuPeriod": 0, "CpuQuota": 0, "CpusetCpus": "", "CpusetMems": "",
-            "PidsLimit": None, "OomKillDisable": False, "BlkioWeight": 0, "Ulimits": [],
-            "ShmSize": 67108864, "Devices": [], "IpcMode": "private", "PidMode": "",
-            "UTSMode": "", **FIXED}  # inspect of a container made before these fields
+FIXED, DEFAULTS = HOST_FIXED, HOST_DEFAULTS  # inspect.py's (on inspect's short path)
 UPDATABLE = ("Memory", "MemorySwap", "MemoryReservation", "NanoCpus", "CpuShares",
              "CpuPeriod", "CpuQuota", "CpusetCpus", "CpusetMems", "PidsLimit", "BlkioWeight")
 

@@ -1,6 +1,7 @@
 """owns: the container service: create, look up, list (`ps`), diff, remove and prune
 containers, and the service assembled from the mixins: running them is run.py, commit/export
-fs.py, cp cp.py, inspect inspect.py (all on base.py's collaborators).
+fs.py, cp cp.py, inspect inspect.py (all on base.py's collaborators); the mixins no short
+command uses (`_DEFERRED`) are imported on first use of one of their attributes.
 
 A container = its record (store/containers.py) + a writable layer on an ``-init`` layer on the
 image's layers + its folder::
@@ -16,15 +17,11 @@ import contextlib
 import os
 
 from scow.engine.containers.admin import ContainerAdmin
-from scow.engine.containers.cp import ContainerCopy
-from scow.engine.containers.execs import ContainerExecs
-from scow.engine.containers.fs import ContainerFilesystem
+from scow.engine.containers.base import ContainerBase
 from scow.engine.containers.inspect import ContainerInspection
 from scow.engine.containers.model import Container
 from scow.engine.containers.records import ContainerSummary
 from scow.engine.containers.run import ContainerLifecycle
-from scow.engine.containers.stats import ContainerStatistics
-from scow.engine.containers.update import ContainerUpdate
 from scow.engine.network_files import display_ports
 from scow.errors import (
     Conflict,
@@ -49,9 +46,46 @@ if TYPE_CHECKING:
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
+# the mixins of the verbs no short command uses (`update`, the Engine API's exec instances,
+# cp, commit/export, stats): their modules load on the first use of one of their attributes,
+# not with every command that builds the service (`ps`, `create`, `inspect`, `rm`)
+# (searched in this order: a name of a later one imports the earlier ones too, all light)
+_DEFERRED = (("scow.engine.containers.cp", "ContainerCopy"),
+             ("scow.engine.containers.fs", "ContainerFilesystem"),
+             ("scow.engine.containers.stats", "ContainerStatistics"),
+             ("scow.engine.containers.update", "ContainerUpdate"),
+             ("scow.engine.containers.execs", "ContainerExecs"))
 
-class ContainerService(ContainerUpdate, ContainerLifecycle, ContainerFilesystem, ContainerCopy,
-                       ContainerInspection, ContainerAdmin, ContainerStatistics, ContainerExecs):
+if TYPE_CHECKING:
+    from scow.engine.containers.cp import ContainerCopy
+    from scow.engine.containers.execs import ContainerExecs
+    from scow.engine.containers.fs import ContainerFilesystem
+    from scow.engine.containers.stats import ContainerStatistics
+    from scow.engine.containers.update import ContainerUpdate
+
+    class _DeferredVerbs(ContainerUpdate, ContainerExecs, ContainerCopy, ContainerFilesystem,
+                         ContainerStatistics):
+        """mypy sees the mixins themselves."""
+else:
+    class _DeferredVerbs:
+        """The attributes of `_DEFERRED`'s mixins, looked up when the service's own class
+        has no such name (`__getattr__`), their module imported then."""
+
+        def __getattr__(self, name: str) -> object:
+            if not name.startswith("__"):
+                for module, cls_name in _DEFERRED:
+                    cls = getattr(__import__(module, fromlist=[cls_name]), cls_name)
+                    for klass in cls.__mro__:
+                        if klass is ContainerBase:
+                            break
+                        if name in vars(klass):
+                            attr = vars(klass)[name]
+                            get = getattr(type(attr), "__get__", None)
+                            return get(attr, self, type(self)) if get else attr
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, _DeferredVerbs):
     """docker's container verbs (create, start, stop, exec, logs, commit, cp, rm...), each a
     method; built by `Engine` with the collaborators `ContainerBase` names."""
 

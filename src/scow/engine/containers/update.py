@@ -5,10 +5,12 @@ and restart policy changed in its stored HostConfig, and, while it runs, in its 
 
 from __future__ import annotations
 
-from typing import Any
-
 from scow.engine.containers.base import ContainerBase
 from scow.errors import Conflict, InvalidArgument
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def parse_restart_policy(text: str) -> dict[str, Any]:

@@ -1,0 +1,46 @@
+"""The container service's rare verbs (update, the Engine API's exec instances) live in
+mixins whose modules load on first use (service.py's `_DEFERRED`, issue 18): every attribute
+of those mixins is still the service's, bound to it, and a name none of them has is an
+AttributeError."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from scow.engine.containers.cp import ContainerCopy
+from scow.engine.containers.execs import ContainerExecs
+from scow.engine.containers.fs import ContainerFilesystem
+from scow.engine.containers.service import _DEFERRED, ContainerService
+from scow.engine.containers.stats import ContainerStatistics
+from scow.engine.containers.update import ContainerUpdate
+
+
+def test_deferred_mixins_are_the_listed_ones() -> None:
+    assert [c for _, c in _DEFERRED] == ["ContainerCopy", "ContainerFilesystem",
+                                         "ContainerStatistics", "ContainerUpdate",
+                                         "ContainerExecs"]
+
+
+@pytest.mark.parametrize("mixin", [ContainerUpdate, ContainerExecs, ContainerCopy,
+                                   ContainerFilesystem, ContainerStatistics])
+def test_every_attribute_of_a_deferred_mixin_reaches_the_service(mixin: type) -> None:
+    service = object.__new__(ContainerService)
+    for name, attr in vars(mixin).items():
+        if name.startswith("__") or isinstance(attr, property):
+            continue
+        got: Any = getattr(service, name)
+        if callable(attr) and not hasattr(attr, "acquire"):
+            assert got.__self__ is service and got.__func__ is attr, name
+        else:
+            assert got is attr, name  # a class attribute (the exec records' lock)
+    assert service._exec_records == {}  # a property, bound to the service
+    assert service._exec_records is service._exec_records
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    service = object.__new__(ContainerService)
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        getattr(service, "nothing_here")  # noqa: B009
+    assert not hasattr(service, "__nothing__")
