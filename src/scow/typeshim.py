@@ -24,6 +24,12 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypeVar as _TypeVar
+
+    _T = _TypeVar("_T")
+
 _SKIP = frozenset(("__module__", "__qualname__", "__annotations__", "__dict__", "__weakref__",
                    "__orig_bases__", "__static_attributes__", "__firstlineno__"))
 
@@ -162,3 +168,12 @@ def dataclass(cls: type | None = None, /, *, frozen: bool = False, slots: bool =
         return cls
 
     return wrap if cls is None else wrap(cls)
+
+
+def replace(obj: _T, /, **changes: object) -> _T:
+    """`dataclasses.replace` for a shimmed (or a real) dataclass, without importing
+    dataclasses: a new instance with the same fields but `changes`."""
+    fields = type(obj).__dataclass_fields__  # type: ignore[attr-defined]
+    values = {name: getattr(obj, name) for name in fields}
+    values.update(changes)
+    return type(obj)(**values)

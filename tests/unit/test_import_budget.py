@@ -122,7 +122,7 @@ BUDGET: dict[str, set[str]] = {
                         "runtime.user"},
     # start applies the resource flags to the spec, hands the monitor its log driver's fields
     # and clears the restart policy's "manually stopped" mark (issue 14), all light modules
-    "start": COMMON | {"cli.commands.start", "engine.containers.resources",
+    "start": COMMON | {"cli.commands.start", "engine.containers.resources", "runtime.exit_claim",
                        "runtime.logdriver", "runtime.resources", "runtime.restart",
                        "drivers.folders", "drivers.naive", "drivers.select",
                        "drivers.vfs", "engine.containers",

@@ -10,12 +10,13 @@ scow.events.message.make_event.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
-
 from scow.events import make_event, select
 
+TYPE_CHECKING = False  # typing costs start-up on create/rm/start (scow/typeshim.py)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+    from typing import Any
+
     from scow.store.containers import ContainerRecord
     from scow.store.store import Store
 

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
 
 from scow.events.log import EventLog
 from scow.events.message import format_line, make_event, matches, parse_filters, parse_time
+
+TYPE_CHECKING = False  # typing costs start-up on short commands (scow/typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["EventLog", "format_line", "make_event", "matches", "parse_filters", "parse_time",
            "select"]

@@ -22,7 +22,10 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+
+TYPE_CHECKING = False  # typing costs start-up on short commands (scow/typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 LOG_DIR = "events"
 LOG_FILE = "events.log"
@@ -31,7 +34,8 @@ MAX_SIZE = 4 << 20  # bytes of events.log before it is rotated
 MAX_LINE = 4000  # one write() below PIPE_BUF-like 4 KiB: attributes are cut to fit
 POLL = 0.05  # seconds between size checks of a follower
 
-Event = dict[str, Any]
+if TYPE_CHECKING:
+    Event = dict[str, Any]  # one event, docker's message shape
 
 
 class EventLog:

@@ -13,9 +13,12 @@ import datetime as dt
 import re
 import time
 from collections.abc import Mapping
-from typing import Any
 
 from scow.errors import InvalidArgument
+
+TYPE_CHECKING = False  # typing costs start-up on short commands (scow/typeshim.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 TYPES = ("builder", "config", "container", "daemon", "image", "network", "node", "plugin",
          "secret", "service", "volume")

@@ -143,9 +143,8 @@ class ContainerLifecycle(ContainerBase):
 
     def _with_events(self, opts: MonitorOptions, record: ContainerRecord) -> MonitorOptions:
         """The monitor writes the container's `die` to the root's event log."""
-        from dataclasses import replace
-
         from scow.engine.events import container_attributes
+        from scow.typeshim import replace
 
         return replace(opts, events_root=self.store.root,
                        event_attributes=tuple(container_attributes(record).items()))
