@@ -13,6 +13,7 @@ from aiohttp import web
 
 from scow.api.app import ENGINE
 from scow.api.blocking import Emit, body_file, stream_messages
+from scow.api.build_cache import prune_arguments
 from scow.api.operations import operation, run_operation
 from scow.api.params import json_map, qbool
 from scow.api.responses import json_response
@@ -108,11 +109,8 @@ async def build(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/build/prune")
 async def build_prune(request: web.Request) -> web.Response:
-    """scow's build cache holds no layers of its own (engine/builds/cache.py: a row names a
-    layer an image or container keeps): pruning drops the rows of vanished layers and
-    reclaims no space."""
-    from scow.engine.builds.cache import BuildCache
-
-    await run_operation(request, lambda op: BuildCache(op.store.layers,
-                                                       op.store.build_cache).prune())
-    return json_response({"CachesDeleted": None, "SpaceReclaimed": 0})
+    """docker builder prune: the library's `prune_cache` (engine/builds/gc.py's rules)."""
+    arguments = prune_arguments(request.query)
+    report = await run_operation(request, lambda op: op.builds.prune_cache(**arguments))
+    return json_response({"CachesDeleted": report.ids or None,
+                          "SpaceReclaimed": report.reclaimed})
