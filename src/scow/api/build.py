@@ -1,6 +1,8 @@
 """owns: `POST /build` (a tar context in the body; the classic builder's stream: `Step n/m :
 ...`, the steps' output, `aux.ID`, `Successfully built/tagged`, and a failure as
-`error`/`errorDetail`) and `POST /build/prune`. scow's builder reports BuildKit-style
+`error`/`errorDetail`) and `POST /build/prune` (build_cache.py has its arguments). The
+context is the body's tar, or with `remote=` a git repository's checkout (in an owner-named
+folder of <root>/tmp, removed after the build). scow's builder reports BuildKit-style
 vertices; `ClassicStream` turns them into the classic lines the docker CLI and docker-py read.
 Build options scow does not implement are refused with a 400 naming them."""
 
