@@ -77,9 +77,9 @@ def test_build_streams_the_classic_builder(service: Service) -> None:
         events = list(client.build(fileobj=io.BytesIO(bad), custom_context=True,
                                    decode=True))
         assert "error" in events[-1] and events[-1]["errorDetail"]["message"]
-        unknown = service.request("POST", "/build?remote=https://example.invalid/x.git")
-        assert unknown[0] == 400 and b"remote" in unknown[2]
-        for query, named in (("pull=1", b"pull"), ("cachefrom=%5B%22x%22%5D", b"cachefrom"),
+        unknown = service.request("POST", "/build?remote=https://example.invalid/x.tar")
+        assert unknown[0] == 400 and b"only a git repository URL" in unknown[2]
+        for query, named in (("pull=1", b"pull"), ("cachefrom=x", b"cachefrom"),
                              ("memory=1000000", b"memory"), ("bogus=1", b"bogus")):
             status, _, body = service.request("POST", f"/build?{query}", body=tar)
             assert status == 400 and named in body, (query, body)

@@ -1,22 +1,34 @@
 """owns: `POST /build` (a tar context in the body; the classic builder's stream: `Step n/m :
 ...`, the steps' output, `aux.ID`, `Successfully built/tagged`, and a failure as
-`error`/`errorDetail`) and `POST /build/prune`. scow's builder reports BuildKit-style
+`error`/`errorDetail`) and `POST /build/prune` (build_cache.py has its arguments). The
+context is the body's tar, or with `remote=` a git repository's checkout (in an owner-named
+folder of <root>/tmp, removed after the build). scow's builder reports BuildKit-style
 vertices; `ClassicStream` turns them into the classic lines the docker CLI and docker-py read.
 Build options scow does not implement are refused with a 400 naming them."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
-from typing import Any
+import tempfile
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from scow.api.app import ENGINE
 from scow.api.blocking import Emit, body_file, stream_messages
+from scow.api.build_cache import prune_arguments
 from scow.api.operations import operation, run_operation
 from scow.api.params import json_map, qbool
 from scow.api.responses import json_response
 from scow.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from scow.build.gitsource import GitRef
+    from scow.store.store import Store
 
 routes = web.RouteTableDef()
 _STEP = re.compile(r"^#\d+ \[(?:[^\]\s]+ )?(\d+)/(\d+)\] (.*)$")
@@ -25,12 +37,12 @@ _LOG = re.compile(r"^#\d+ \d+\.\d+ (.*)$")
 # accepted: used, or meaningless here (scow's builder makes no intermediate containers: rm,
 # forcerm; session/buildid belong to BuildKit's protocol)
 USED = ("rm", "forcerm", "version", "q", "t", "dockerfile", "buildargs", "labels", "target",
-        "nocache", "networkmode", "session", "buildid", "squash", "pull")
-UNSUPPORTED = {"remote": "a remote (git or URL) context"}
+        "nocache", "networkmode", "session", "buildid", "squash", "pull", "cachefrom",
+        "remote")
 # refused unless at their default (empty, 0, false)
 DEFAULT_ONLY = ("shmsize", "memory", "memswap", "cpushares", "cpusetcpus", "cpusetmems",
                 "cpuperiod", "cpuquota", "cgroupparent", "ulimits", "isolation", "extrahosts",
-                "cachefrom", "outputs", "platform", "securityopt")
+                "outputs", "platform", "securityopt")
 _EMPTY = ("", "0", "-1", "[]", "{}", "null", "false", "default")
 
 
@@ -67,8 +79,6 @@ def build_options(query: Any) -> dict[str, Any]:
     """The keywords of `engine.builds.stream` from the query; unknown or unsupported
     options are a 400 naming them."""
     for name in query:
-        if name in UNSUPPORTED:
-            raise InvalidArgument(f"build: {name}: {UNSUPPORTED[name]} is not supported")
         if name not in USED and name not in DEFAULT_ONLY:
             raise InvalidArgument(f"build: unknown option {name!r}")
         if name in DEFAULT_ONLY and query[name].strip().lower() not in _EMPTY:
@@ -81,7 +91,49 @@ def build_options(query: Any) -> dict[str, Any]:
             "buildargs": json_map(query, "buildargs"), "labels": json_map(query, "labels"),
             "target": query.get("target") or None, "nocache": qbool(query, "nocache"),
             "squash": qbool(query, "squash"),
-            "network_mode": query.get("networkmode") or "host"}
+            "network_mode": query.get("networkmode") or "host",
+            "cache_from": _cache_from(query)}
+
+
+def _cache_from(query: Any) -> list[str] | None:
+    """cachefrom: a JSON list of images whose inline build cache the build may use."""
+    raw = query.get("cachefrom", "")
+    if not raw.strip():
+        return None
+    try:
+        images = json.loads(raw)
+    except json.JSONDecodeError:
+        images = None
+    if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
+        raise InvalidArgument("build: cachefrom: want a JSON list of image references")
+    return [i for i in images if i] or None
+
+
+def remote_git(remote: str) -> GitRef:
+    """remote=: a git repository URL (``#ref:subdir`` as BuildKit's); other URLs (a tar or
+    a Dockerfile to download) are refused."""
+    from scow.build.gitsource import parse_git_ref
+
+    ref = parse_git_ref(remote)
+    if ref is None:
+        raise InvalidArgument(f"build: remote {remote!r}: only a git repository URL is "
+                              "supported by scow (git://, ssh://, git@, or http(s)://….git)")
+    return ref
+
+
+@contextlib.contextmanager
+def remote_context(store: Store, ref: GitRef) -> Iterator[str]:
+    """The folder of `ref`'s checkout (its subdir), in a temp folder of the store's that
+    names this operation's owner (recovery removes it if the service dies)."""
+    from scow.engine.builds.git import checkout
+
+    prefix = os.path.basename(store.tmp_path("remote-context-"))
+    with tempfile.TemporaryDirectory(dir=store.tmp, prefix=prefix) as tmp:
+        path, _ = checkout(ref.remote, ref.ref, tmp)
+        folder = os.path.realpath(os.path.join(path, ref.subdir))
+        if not folder.startswith(os.path.realpath(path)) or not os.path.isdir(folder):
+            raise InvalidArgument(f"build: remote: no folder {ref.subdir!r} in the checkout")
+        yield folder
 
 
 @routes.post("/build")
@@ -89,6 +141,7 @@ async def build(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
     options = build_options(request.query)
     quiet = qbool(request.query, "q")
+    git = remote_git(request.query["remote"]) if request.query.get("remote") else None
     if request.headers.get("Content-Encoding", "identity") not in ("identity", "gzip"):
         raise InvalidArgument("build: the context must be a tar (plain or gzip)")
     body = body_file(request)
@@ -96,8 +149,10 @@ async def build(request: web.Request) -> web.StreamResponse:
     def work(emit: Emit) -> None:
         out = ClassicStream(emit, quiet)
         image_id = ""
-        with operation(engine) as op:
-            for event in op.builds.stream(fileobj=body, **options):
+        with operation(engine) as op, contextlib.ExitStack() as stack:
+            source: dict[str, Any] = {"fileobj": body} if git is None else \
+                {"path": stack.enter_context(remote_context(op.store, git))}
+            for event in op.builds.stream(**source, **options):
                 if "aux" in event:
                     image_id = event["aux"]["ID"]
                 else:
@@ -108,11 +163,8 @@ async def build(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/build/prune")
 async def build_prune(request: web.Request) -> web.Response:
-    """scow's build cache holds no layers of its own (engine/builds/cache.py: a row names a
-    layer an image or container keeps): pruning drops the rows of vanished layers and
-    reclaims no space."""
-    from scow.engine.builds.cache import BuildCache
-
-    await run_operation(request, lambda op: BuildCache(op.store.layers,
-                                                       op.store.build_cache).prune())
-    return json_response({"CachesDeleted": None, "SpaceReclaimed": 0})
+    """docker builder prune: the library's `prune_cache` (engine/builds/gc.py's rules)."""
+    arguments = prune_arguments(request.query)
+    report = await run_operation(request, lambda op: op.builds.prune_cache(**arguments))
+    return json_response({"CachesDeleted": report.ids or None,
+                          "SpaceReclaimed": report.reclaimed})

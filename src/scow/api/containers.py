@@ -18,6 +18,7 @@ from aiohttp import web
 
 from scow.api.app import ENGINE
 from scow.api.blocking import run_blocking, stream_bytes
+from scow.api.container_admin import ps_args, stats_response, top_answer, update_args
 from scow.api.create_body import create_options
 from scow.api.hijack import EXIT_CODES, PENDING, in_thread, start_attached
 from scow.api.operations import in_operation, run_operation
@@ -253,9 +254,8 @@ async def commit(request: web.Request) -> web.Response:
 # verbs other helpers add to the container service: route → (method, how to call it)
 OPTIONAL: dict[str, tuple[str, Callable[..., Any]]] = {
     "rename": ("rename", lambda m, name, q, body: m(name, q.get("name", ""))),
-    "top": ("top", lambda m, name, q, body: m(name, q.get("ps_args") or None)),
-    "stats": ("stats", lambda m, name, q, body: m(name)),
-    "update": ("update", lambda m, name, q, body: m(name, body)),
+    "top": ("top", lambda m, name, q, body: top_answer(m(name, ps_args(q)))),
+    "update": ("update", lambda m, name, q, body: m(name, *update_args(body))),
 }
 
 
@@ -285,8 +285,12 @@ async def top(request: web.Request) -> web.Response:
 
 
 @routes.get("/containers/{id}/stats")
-async def stats(request: web.Request) -> web.Response:
-    return web.json_response(await _optional(request, "stats"))
+async def stats(request: web.Request) -> web.StreamResponse:
+    if not hasattr(_engine(request).containers, "stats"):
+        raise Unsupported("stats container: not implemented by scow yet")
+    return await stats_response(request, _engine(request), _name(request),
+                                qbool(request.query, "stream", True),
+                                qbool(request.query, "one-shot", False))
 
 
 @routes.post("/containers/{id}/update")

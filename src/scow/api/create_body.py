@@ -32,15 +32,19 @@ def _volumes(value: dict[str, Any]) -> dict[str, Any]:
     return {"volumes": list(value)}
 
 
+def _port_spec(port: str, binding: dict[str, Any] | None) -> str:
+    """One PortBindings entry as -p text: `ip:hostPort:port`, `ip::port` for an address
+    without a port, `[v6]:…` for an IPv6 address, `hostPort:port`, or `port`."""
+    ip, host = (binding or {}).get("HostIp") or "", (binding or {}).get("HostPort") or ""
+    if ip:
+        return f"[{ip}]:{host}:{port}" if ":" in ip else f"{ip}:{host}:{port}"
+    return f"{host}:{port}" if host else port
+
+
 def _port_bindings(value: dict[str, Any]) -> dict[str, Any]:
     """{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]} → -p specs."""
-    specs = []
-    for port, bindings in value.items():
-        for b in bindings or [{}]:
-            host = ":".join(x for x in ((b or {}).get("HostIp", ""),
-                                        (b or {}).get("HostPort", "")) if x)
-            specs.append(f"{host}:{port}" if host else port)
-    return {"publish": specs}
+    return {"publish": [_port_spec(port, b) for port, bindings in value.items()
+                        for b in bindings or [{}]]}
 
 
 def _log_config(value: dict[str, Any]) -> dict[str, Any]:

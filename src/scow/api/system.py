@@ -20,6 +20,7 @@ from aiohttp import web
 from scow import __version__
 from scow.api.app import API_VERSION, ENGINE, MIN_API_VERSION, STOPPING
 from scow.api.blocking import run_blocking
+from scow.api.build_cache import cache_rows
 from scow.api.operations import run_operation
 from scow.api.params import filters
 from scow.api.responses import json_response
@@ -113,7 +114,12 @@ def df_body(engine: Engine) -> dict[str, Any]:
                 engine.volumes.path(v.name), "Scope": "local", "Options": {},
                 "UsageData": {"Size": v.size, "RefCount": v.links}} for v in du.volumes]
     return {"LayersSize": du.layers_size, "Images": images, "Containers": containers,
-            "Volumes": volumes, "BuildCache": [], "BuilderSize": 0}
+            "Volumes": volumes, **_build_cache(engine, du.build_cache)}
+
+
+def _build_cache(engine: Engine, mounts: list[Any]) -> dict[str, Any]:
+    rows = cache_rows(engine.builds.cache_usage(), mounts)
+    return {"BuildCache": rows, "BuilderSize": sum(r["Size"] for r in rows)}
 
 
 @routes.get("/system/df")

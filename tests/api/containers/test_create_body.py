@@ -81,3 +81,13 @@ def test_restart_policy_and_healthcheck_are_taken() -> None:
     assert (opts.health.interval, opts.health.retries) == (1.0, 3)
     opts = create_options({"Image": "bb:1", "Healthcheck": {"Test": ["NONE"]}}, None)
     assert opts.health is not None and opts.health.disable
+
+
+def test_port_bindings_keep_the_address_without_a_port_and_ipv6() -> None:
+    opts = create_options({"Image": "bb:1", "HostConfig": {"PortBindings": {
+        "80/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}],
+        "81/tcp": [{"HostIp": "::", "HostPort": "8080"}],
+        "82/udp": [{"HostIp": "::1", "HostPort": ""}, {"HostIp": "", "HostPort": ""}]}}},
+        None)
+    assert opts.publish == ["127.0.0.1::80/tcp", "[::]:8080:81/tcp", "[::1]::82/udp",
+                            "82/udp"]

@@ -52,10 +52,6 @@ class BuildCache:
     def image_store(self, config: dict[str, object], image_id: str, top: str | None) -> None:
         self.rows.put(image_key(config), None, image_id, top or "")
 
-    def prune(self) -> int:
-        """Drop rows whose layer is gone; returns how many."""
-        return self.rows.prune()
-
 
 def image_key(config: dict[str, object]) -> str:
     """``image:`` + sha256 of `config` without the times a rebuild would change."""
