@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -127,8 +126,7 @@ def remote_context(store: Store, ref: GitRef) -> Iterator[str]:
     names this operation's owner (recovery removes it if the service dies)."""
     from scow.engine.builds.git import checkout
 
-    prefix = os.path.basename(store.tmp_path("remote-context-"))
-    with tempfile.TemporaryDirectory(dir=store.tmp, prefix=prefix) as tmp:
+    with store.temp_folder("remote-context-") as tmp:
         path, _ = checkout(ref.remote, ref.ref, tmp)
         folder = os.path.realpath(os.path.join(path, ref.subdir))
         if not folder.startswith(os.path.realpath(path)) or not os.path.isdir(folder):

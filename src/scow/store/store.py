@@ -41,6 +41,8 @@ from scow.store.refs import ReferenceStore
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 
 if TYPE_CHECKING:
+    import tempfile
+
     from scow.events.log import EventLog
     from scow.store.build_cache import BuildCacheStore
     from scow.store.cache_mounts import CacheMountStore
@@ -138,6 +140,14 @@ class Store:
     def tmp_path(self, suffix: str) -> str:
         """A staging path in <root>/tmp owned by this process (removed if it dies)."""
         return os.path.join(self.tmp, f"{self.owner.name}.{suffix}")
+
+    def temp_folder(self, prefix: str) -> tempfile.TemporaryDirectory[str]:
+        """A temporary folder in <root>/tmp named after this process's owner token, so that
+        another process's recovery leaves it alone while this one lives (and takes it if
+        this one dies); removed when the `with` ends."""
+        import tempfile  # not on the short commands' path
+
+        return tempfile.TemporaryDirectory(dir=self.tmp, prefix=f"{self.owner.name}.{prefix}")
 
     def close(self) -> None:
         self.owner.release()

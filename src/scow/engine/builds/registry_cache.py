@@ -10,7 +10,6 @@ import contextlib
 import gzip
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -31,7 +30,7 @@ def push(distribution: DistributionService, ref_text: str, records: list[Record]
     from scow.oci.reference import parse_reference
 
     ref = parse_reference(ref_text)
-    with tempfile.TemporaryDirectory(dir=store.tmp, prefix="cache-export-") as tmp:
+    with store.temp_folder("cache-export-") as tmp:
         write_local(tmp, records, store)
         with open(os.path.join(tmp, "index.json"), "rb") as f:
             top = json.load(f)["manifests"][0]
