@@ -46,11 +46,21 @@ class Service:
             [sys.executable, "-m", "scow", "--root", str(root), "--storage-driver", "vfs",
              "system", "service", "--socket", f"unix://{sock}", "--time", str(idle)],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while not sock.exists():
+        deadline = time.monotonic() + 60
+        while not self._accepts():  # listening, not only bound (the socket file exists first)
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"the service did not start: {self.output()}")
             time.sleep(0.05)
+
+    def _accepts(self) -> bool:
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(str(self.sock))
+            return True
+        except (FileNotFoundError, ConnectionRefusedError):
+            return False
+        finally:
+            probe.close()
 
     def output(self) -> str:
         if not self.log.closed:
