@@ -26,7 +26,8 @@ ENGINE: web.AppKey[Engine] = web.AppKey("engine")
 STOPPING: web.AppKey[asyncio.Event] = web.AppKey("stopping", asyncio.Event)
 # the route modules, each with `routes = web.RouteTableDef()`; the order matters where paths
 # overlap (`/images/json` before `/images/{name}/json`). E2's containers and exec join here.
-ROUTE_MODULES = ("system", "images", "build", "volumes", "networks", "containers", "exec")
+ROUTE_MODULES = ("system", "images", "build", "volumes", "networks", "containers", "exec",
+                 "hijack", "logs", "archive")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
