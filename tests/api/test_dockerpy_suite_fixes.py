@@ -3,6 +3,10 @@ each checked with docker-py against `scow system service` (the `service` fixture
 
 from __future__ import annotations
 
+import io
+import tarfile
+import time
+
 from tests.api.conftest import Service
 from tests.tools import require_runc
 
@@ -22,3 +26,34 @@ def test_start_logs_and_archive_are_served(service: Service) -> None:
     finally:
         client.remove_container(cid, force=True)
         client.close()
+
+
+def test_a_build_whose_client_goes_away(service: Service) -> None:
+    """A build's client that disconnects mid-stream: the service had closed the operation's
+    store under the still-running build (a SQLite use after close: a segfault of the service).
+    Now the build runs to its end and the service stays up."""
+    require_runc()
+    dockerfile = b"FROM base:1\nRUN sleep 2\nRUN echo done > /done\n"
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(dockerfile)
+        tar.addfile(info, io.BytesIO(dockerfile))
+    client = service.client()
+    stream = client.build(fileobj=context.getvalue(), custom_context=True, tag="gone:1",
+                          decode=True)
+    next(stream)
+    client.close()  # the client goes away with the build under way
+    del stream
+    check = service.client()
+    try:
+        deadline = time.monotonic() + 60
+        while not check.images(name="gone:1"):
+            assert service.proc.poll() is None, service.output()
+            assert time.monotonic() < deadline, "the build did not finish"
+            time.sleep(0.5)
+        time.sleep(0.5)
+        assert service.proc.poll() is None, service.output()
+        assert check.version()["ApiVersion"]
+    finally:
+        check.close()
