@@ -57,3 +57,25 @@ def test_a_build_whose_client_goes_away(service: Service) -> None:
         assert check.version()["ApiVersion"]
     finally:
         check.close()
+
+
+def test_build_extra_hosts_and_shmsize(service: Service) -> None:
+    """`extrahosts` and `shmsize` reach every RUN step (they were refused with a 400)."""
+    require_runc()
+    script = io.BytesIO(b"FROM base:1\nRUN cp /etc/hosts /hosts-file\n"
+                        b"RUN df -k /dev/shm | tail -n 1 > /shm\n")
+    client = service.client()
+    try:
+        for chunk in client.build(fileobj=script, tag="hosts:1", decode=True,
+                                  extra_hosts={"hello.world.test": "127.0.0.1"},
+                                  shmsize=128 * 1024 * 1024):
+            assert "errorDetail" not in chunk, chunk
+        cid = client.create_container("hosts:1", ["cat", "/hosts-file", "/shm"])["Id"]
+        client.start(cid)
+        client.wait(cid)
+        logs = client.logs(cid).decode()
+        client.remove_container(cid)
+        assert "127.0.0.1\thello.world.test" in logs
+        assert " 131072 " in logs
+    finally:
+        client.close()

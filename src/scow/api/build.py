@@ -25,12 +25,12 @@ _LOG = re.compile(r"^#\d+ \d+\.\d+ (.*)$")
 # accepted: used, or meaningless here (scow's builder makes no intermediate containers: rm,
 # forcerm; session/buildid belong to BuildKit's protocol)
 USED = ("rm", "forcerm", "version", "q", "t", "dockerfile", "buildargs", "labels", "target",
-        "nocache", "networkmode", "session", "buildid", "squash", "pull")
+        "nocache", "networkmode", "session", "buildid", "squash", "pull", "extrahosts",
+        "shmsize")
 UNSUPPORTED = {"remote": "a remote (git or URL) context"}
 # refused unless at their default (empty, 0, false)
-DEFAULT_ONLY = ("shmsize", "memory", "memswap", "cpushares", "cpusetcpus", "cpusetmems",
-                "cpuperiod", "cpuquota", "cgroupparent", "ulimits", "isolation", "extrahosts",
-                "cachefrom", "outputs", "platform", "securityopt")
+DEFAULT_ONLY = ("memory", "memswap", "cpushares", "cpusetcpus", "cpusetmems",
+                "cpuperiod", "cpuquota", "cgroupparent", "ulimits", "isolation", "cachefrom", "outputs", "platform", "securityopt")
 _EMPTY = ("", "0", "-1", "[]", "{}", "null", "false", "default")
 
 
@@ -81,7 +81,31 @@ def build_options(query: Any) -> dict[str, Any]:
             "buildargs": json_map(query, "buildargs"), "labels": json_map(query, "labels"),
             "target": query.get("target") or None, "nocache": qbool(query, "nocache"),
             "squash": qbool(query, "squash"),
-            "network_mode": query.get("networkmode") or "host"}
+            "network_mode": query.get("networkmode") or "host",
+            "extra_hosts": extra_hosts(query), "shm_size": shm_size(query)}
+
+
+def extra_hosts(query: Any) -> tuple[tuple[str, str], ...]:
+    """`extrahosts=name:ip` (repeated, or comma-separated as older clients send it)."""
+    pairs = []
+    for value in query.getall("extrahosts", []):
+        for item in filter(None, value.split(",")):
+            name, sep, ip = item.partition(":")
+            if not sep or not name or not ip:
+                raise InvalidArgument(f"build: extrahosts: {item!r} is not name:ip")
+            pairs.append((name, ip))
+    return tuple(pairs)
+
+
+def shm_size(query: Any) -> int | None:
+    text = query.get("shmsize", "0") or "0"
+    try:
+        size = int(text)
+    except ValueError:
+        raise InvalidArgument(f"build: shmsize: {text!r} is not a number of bytes") from None
+    if size < 0:
+        raise InvalidArgument(f"build: shmsize: {text!r} is negative")
+    return size or None
 
 
 @routes.post("/build")
