@@ -228,7 +228,8 @@ def main() -> int:
     try:
         with server(work, opts.dockerd) as host:
             prepare_images(host, work)
-            run_suite(opts.checkout.resolve(), host, work / "junit.xml", [a for a in pytest_args if a != '--'])
+            run_suite(opts.checkout.resolve(), host, work / "junit.xml",
+                      [a for a in pytest_args if a != "--"])
         report(counts(work / "junit.xml"), "dockerd" if opts.dockerd else "scow")
     finally:
         if opts.keep:

@@ -79,3 +79,29 @@ def test_build_extra_hosts_and_shmsize(service: Service) -> None:
         assert " 131072 " in logs
     finally:
         client.close()
+
+
+def test_create_with_the_host_config_the_library_has(service: Service) -> None:
+    """docker-py's host config with resources, restart policy, log driver, init, tmpfs and a
+    health check is created and inspected back (these were refused with a 400)."""
+    client = service.client()
+    host = client.create_host_config(
+        mem_limit="64m", pids_limit=50, restart_policy={"Name": "on-failure",
+                                                        "MaximumRetryCount": 2},
+        log_config={"Type": "none", "Config": {}}, init=True, tmpfs={"/scratch": "size=1m"},
+        ulimits=[{"Name": "nofile", "Soft": 100, "Hard": 200}], shm_size="32m",
+        network_mode="none")
+    cid = client.create_container("base:1", "top", host_config=host,
+                                  healthcheck={"test": "true", "interval": 10**9})["Id"]
+    try:
+        info = client.inspect_container(cid)
+        hc = info["HostConfig"]
+        assert (hc["Memory"], hc["PidsLimit"], hc["ShmSize"]) == (64 << 20, 50, 32 << 20)
+        assert hc["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 2}
+        assert hc["LogConfig"]["Type"] == "none" and hc["Init"] is True
+        assert hc["Tmpfs"] == {"/scratch": "size=1m"}
+        assert hc["Ulimits"] == [{"Name": "nofile", "Soft": 100, "Hard": 200}]
+        assert info["Config"]["Healthcheck"]["Test"] == ["CMD-SHELL", "true"]
+    finally:
+        client.remove_container(cid, force=True)
+        client.close()

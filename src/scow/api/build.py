@@ -29,8 +29,9 @@ USED = ("rm", "forcerm", "version", "q", "t", "dockerfile", "buildargs", "labels
         "shmsize")
 UNSUPPORTED = {"remote": "a remote (git or URL) context"}
 # refused unless at their default (empty, 0, false)
-DEFAULT_ONLY = ("memory", "memswap", "cpushares", "cpusetcpus", "cpusetmems",
-                "cpuperiod", "cpuquota", "cgroupparent", "ulimits", "isolation", "cachefrom", "outputs", "platform", "securityopt")
+DEFAULT_ONLY = ("memory", "memswap", "cpushares", "cpusetcpus", "cpusetmems", "cpuperiod",
+                "cpuquota", "cgroupparent", "ulimits", "isolation", "cachefrom", "outputs",
+                "platform", "securityopt")
 _EMPTY = ("", "0", "-1", "[]", "{}", "null", "false", "default")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from scow.engine.containers.config import CreateOptions
+from scow.engine.containers.config import CreateOptions, HealthOptions
 from scow.errors import InvalidArgument
 
 Convert = Callable[[Any], dict[str, Any]]
@@ -44,18 +44,47 @@ def _port_bindings(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def _log_config(value: dict[str, Any]) -> dict[str, Any]:
-    kind = value.get("Type") or "json-file"
-    if kind != "json-file":
-        raise InvalidArgument(f"HostConfig.LogConfig.Type: log driver {kind!r} is not "
-                              "supported by scow (json-file only)")
-    return {"log_opts": dict(value.get("Config") or {})}
+    """The driver is checked by the library (runtime/logdriver.py); "" is the default."""
+    return {"log_driver": value.get("Type") or "", "log_opts": dict(value.get("Config") or {})}
 
 
 def _restart_policy(value: dict[str, Any]) -> dict[str, Any]:
-    if (value.get("Name") or "no") != "no":
-        raise InvalidArgument(f"HostConfig.RestartPolicy: restart policy {value['Name']!r} "
-                              "is not supported by scow yet")
-    return {}
+    name, count = value.get("Name") or "", int(value.get("MaximumRetryCount") or 0)
+    return {"restart": f"{name}:{count}" if name and count else name}
+
+
+def _tmpfs(value: dict[str, str]) -> dict[str, Any]:
+    return {"tmpfs": [f"{path}:{opts}" if opts else path for path, opts in value.items()]}
+
+
+def _devices(value: list[dict[str, str]]) -> dict[str, Any]:
+    """[{"PathOnHost", "PathInContainer", "CgroupPermissions"}] → HOST:CONTAINER:rwm."""
+    return {"devices": [":".join((d["PathOnHost"], d.get("PathInContainer") or d["PathOnHost"],
+                                  d.get("CgroupPermissions") or "rwm")) for d in value]}
+
+
+def _healthcheck(value: dict[str, Any]) -> dict[str, Any]:
+    """Config.Healthcheck: Test ["NONE"] | ["CMD-SHELL", cmd] | ["CMD", args...] (as a shell
+    line) | [] (the image's); durations in ns."""
+    from shlex import join
+
+    test = list(value.get("Test") or [])
+    if test[:1] == ["NONE"]:
+        return {"health": HealthOptions(disable=True)}
+    cmd = test[1] if test[:1] == ["CMD-SHELL"] else join(test[1:]) if test[:1] == ["CMD"] \
+        else ""
+    if test and test[0] not in ("CMD", "CMD-SHELL"):
+        raise InvalidArgument(f"Config.Healthcheck.Test: unknown kind {test[0]!r}")
+    return {"health": HealthOptions(
+        cmd=cmd, interval=(value.get("Interval") or 0) / 1e9,
+        timeout=(value.get("Timeout") or 0) / 1e9,
+        start_period=(value.get("StartPeriod") or 0) / 1e9,
+        start_interval=(value.get("StartInterval") or 0) / 1e9,
+        retries=int(value.get("Retries") or 0))}
+
+
+def _pids_limit(value: int) -> dict[str, Any]:
+    return {"pids_limit": value if value > 0 else None}
 
 
 def _mounts(value: list[dict[str, Any]]) -> dict[str, Any]:
@@ -85,6 +114,7 @@ CONFIG: dict[str, Convert] = {
     # decided by the daemon from Tty/OpenStdin (as dockerd's stored Config shows)
     "AttachStdin": lambda v: {}, "AttachStdout": lambda v: {}, "AttachStderr": lambda v: {},
     "StdinOnce": lambda v: {}, "NetworkDisabled": lambda v: {}, "ExposedPorts": lambda v: {},
+    "Healthcheck": _healthcheck,
 }
 
 # HostConfig field → CreateOptions fields; other helpers add their rows here
@@ -98,6 +128,17 @@ HOST_CONFIG: dict[str, Convert] = {
     "SecurityOpt": _to("security_opt"), "ReadonlyRootfs": _to("read_only"), "Mounts": _mounts,
     "ConsoleSize": lambda v: {},  # the CLI's terminal size: resize follows the start
     "Runtime": lambda v: {} if v in ("", "runc") else _refuse("HostConfig.Runtime", v),
+    "Isolation": lambda v: {} if v in ("", "default") else _refuse("HostConfig.Isolation", v),
+    # resources and namespaces (the library checks the values as dockerd does)
+    "Memory": _to("memory"), "MemorySwap": _to("memory_swap"),
+    "MemoryReservation": _to("memory_reservation"), "KernelMemory": _to("kernel_memory"),
+    "NanoCpus": _to("nano_cpus"), "CpuShares": _to("cpu_shares"),
+    "CpuPeriod": _to("cpu_period"), "CpuQuota": _to("cpu_quota"),
+    "CpusetCpus": _to("cpuset_cpus"), "CpusetMems": _to("cpuset_mems"),
+    "PidsLimit": _pids_limit, "OomKillDisable": _to("oom_kill_disable"),
+    "BlkioWeight": _to("blkio_weight"), "Ulimits": _to("ulimits"), "ShmSize": _to("shm_size"),
+    "Sysctls": _to("sysctls"), "Tmpfs": _tmpfs, "Devices": _devices, "IpcMode": _to("ipc"),
+    "PidMode": _to("pid"), "UTSMode": _to("uts"), "Init": _to("init"),
 }
 
 # values that mean "not set" (the CLI's full body); -1 is MemorySwappiness's
