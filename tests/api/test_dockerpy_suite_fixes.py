@@ -105,3 +105,28 @@ def test_create_with_the_host_config_the_library_has(service: Service) -> None:
     finally:
         client.remove_container(cid, force=True)
         client.close()
+
+
+def test_top_update_and_rename(service: Service) -> None:
+    """top answers docker's {"Titles", "Processes"}, update takes docker's UpdateConfig
+    (resources and RestartPolicy), rename works (top and update were 500s)."""
+    require_runc()
+    client = service.client()
+    cid = client.create_container("base:1", ["sleep", "60"], host_config=client.
+                                  create_host_config(cpu_shares=2, network_mode="none"))["Id"]
+    try:
+        client.start(cid)
+        deadline = time.monotonic() + 10  # `runc init` until it has exec'd the command
+        while (top := client.top(cid))["Processes"][0][-1] != "sleep 60":
+            assert time.monotonic() < deadline, top
+            time.sleep(0.1)
+        assert "PID" in top["Titles"]
+        client.update_container(cid, cpu_shares=3, restart_policy={"Name": "on-failure",
+                                                                   "MaximumRetryCount": 1})
+        client.rename(cid, "renamed")
+        info = client.inspect_container(cid)
+        assert info["HostConfig"]["CpuShares"] == 3 and info["Name"] == "/renamed"
+        assert info["HostConfig"]["RestartPolicy"]["Name"] == "on-failure"
+    finally:
+        client.remove_container(cid, force=True)
+        client.close()

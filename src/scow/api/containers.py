@@ -257,10 +257,26 @@ async def commit(request: web.Request) -> web.Response:
 # verbs other helpers add to the container service: route → (method, how to call it)
 OPTIONAL: dict[str, tuple[str, Callable[..., Any]]] = {
     "rename": ("rename", lambda m, name, q, body: m(name, q.get("name", ""))),
-    "top": ("top", lambda m, name, q, body: m(name, q.get("ps_args") or None)),
+    "top": ("top", lambda m, name, q, body: _top(m(name, q.get("ps_args", "").split()
+                                                    or None))),
     "stats": ("stats", lambda m, name, q, body: m(name)),
-    "update": ("update", lambda m, name, q, body: m(name, body)),
+    "update": ("update", lambda m, name, q, body: _update(m, name, body)),
 }
+
+
+def _top(result: tuple[list[str], list[list[str]]]) -> dict[str, Any]:
+    titles, rows = result
+    return {"Titles": titles, "Processes": rows}
+
+
+def _update(method: Callable[..., list[str]], name: str, body: dict[str, Any]) -> list[str]:
+    """docker's UpdateConfig: the resources (fields at their zero value are not changes, as
+    docker-py and the CLI send only what was asked) and RestartPolicy."""
+    body = dict(body or {})
+    policy = body.pop("RestartPolicy", None)
+    resources = {k: v for k, v in body.items() if v not in (None, "", 0)}
+    return method(name, resources or None,
+                  restart_policy=policy if policy and policy.get("Name") else None)
 
 
 async def _optional(request: web.Request, verb: str) -> Any:
