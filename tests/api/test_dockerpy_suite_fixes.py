@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import tarfile
 import time
+from typing import Any
 
 from tests.api.conftest import Service
 from tests.tools import require_runc
@@ -127,6 +128,35 @@ def test_top_update_and_rename(service: Service) -> None:
         info = client.inspect_container(cid)
         assert info["HostConfig"]["CpuShares"] == 3 and info["Name"] == "/renamed"
         assert info["HostConfig"]["RestartPolicy"]["Name"] == "on-failure"
+    finally:
+        client.remove_container(cid, force=True)
+        client.close()
+
+
+def _detaches(client: Any, cid: str, keys: bytes, **params: Any) -> None:
+    sock = client.attach_socket(cid, {"stdin": True, "stream": True, **params})
+    raw = sock._sock
+    raw.settimeout(10)
+    raw.sendall(keys)
+    try:
+        assert raw.recv(128) == b""  # the service ended the connection
+    finally:
+        sock.close()
+    assert client.inspect_container(cid)["State"]["Running"]
+
+
+def test_attach_detach_keys(service: Service) -> None:
+    """ctrl-p ctrl-q (or `detachKeys`) end an attach and leave the container running (the
+    keys went to the container's stdin and the client hung)."""
+    require_runc()
+    client = service.client()
+    cid = client.create_container("base:1", "cat", stdin_open=True, tty=True,
+                                  host_config=client.create_host_config(network_mode="none")
+                                  )["Id"]
+    try:
+        client.start(cid)
+        _detaches(client, cid, b"\x10\x11")
+        _detaches(client, cid, b"ab\x01", detachKeys="ctrl-a")
     finally:
         client.remove_container(cid, force=True)
         client.close()
