@@ -22,6 +22,7 @@ from scow.api.app import ENGINE
 from scow.api.blocking import run_blocking
 from scow.api.params import qbool
 from scow.engine.containers.streams import STDERR, AttachConnection
+from scow.errors import InvalidArgument
 
 routes = web.RouteTableDef()
 PENDING: web.AppKey[dict[str, list[asyncio.Future[AttachConnection | None]]]] = \
@@ -158,17 +159,68 @@ def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None)
         future.set_result(result)
 
 
+def detach_keys(text: str | None) -> bytes:
+    """docker's detach keys (`ctrl-p,ctrl-q` by default): a comma-separated list of single
+    characters and `ctrl-<a..z, @, [, \\, ], ^, _>`; as the bytes the terminal sends."""
+    if text is None or text == "":
+        text = "ctrl-p,ctrl-q"
+    out = bytearray()
+    for key in text.split(","):
+        if len(key) == 1:
+            out.append(ord(key))
+        elif key.startswith("ctrl-") and len(key) == 6 and key[5].lower() in \
+                "abcdefghijklmnopqrstuvwxyz@[\\]^_":
+            char = key[5].lower()
+            out.append(ord(char) - ord("a") + 1 if char.isalpha() else ord(char) - 64)
+        else:
+            raise InvalidArgument(f"Invalid detach keys ({key}) provided")
+    return bytes(out)
+
+
+class DetachScanner:
+    """Watches the client's stdin for the detach sequence: bytes that may begin it are held
+    back until it is complete (then `feed` returns None: detach) or broken (they go on)."""
+
+    def __init__(self, keys: bytes) -> None:
+        self.keys, self.held = keys, b""
+
+    def feed(self, data: bytes) -> bytes | None:
+        out = bytearray()
+        for byte in data:
+            if byte == self.keys[len(self.held)]:
+                self.held += bytes((byte,))
+                if self.held == self.keys:
+                    return None
+                continue
+            out += self.held
+            self.held = b""
+            if byte == self.keys[0]:
+                self.held = bytes((byte,))
+            else:
+                out.append(byte)
+        return bytes(out)
+
+
 class _StdinForward:
     """The client's bytes to the container's stdin, kept until the connection is there;
-    the client's half-close closes the stdin."""
+    the client's half-close closes the stdin; the detach keys end the attach (`on_detach`)."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, keys: bytes = b"") -> None:
         self.enabled = enabled
         self.conn: AttachConnection | None = None
         self.early: list[bytes] = []
         self.ended = False
+        self.scanner = DetachScanner(keys) if keys else None
+        self.on_detach: Callable[[], None] = lambda: None
 
     def data(self, data: bytes) -> None:
+        if self.scanner is not None and self.enabled:
+            kept = self.scanner.feed(data)
+            if kept is None:
+                self.enabled = False
+                self.on_detach()
+                return
+            data = kept
         if self.enabled and self.conn is not None:
             with contextlib.suppress(OSError):  # the container has gone
                 self.conn.send_stdin(data)
@@ -197,8 +249,10 @@ async def attach(request: web.Request) -> web.StreamResponse:
     info = await run_blocking(engine.containers.inspect, request.match_info["id"])
     cid, tty = info["Id"], bool(info["Config"].get("Tty"))
     wanted = {k for k, on in ((1, qbool(q, "stdout")), (STDERR, qbool(q, "stderr"))) if on}
-    stdin = _StdinForward(qbool(q, "stdin") and bool(info["Config"].get("OpenStdin")))
+    stdin = _StdinForward(qbool(q, "stdin") and bool(info["Config"].get("OpenStdin")),
+                          detach_keys(q.get("detachKeys")))
     response, out = await hijack(request, stdin.data, stdin.eof)
+    stdin.on_detach = lambda: _detach(stdin, out)
     if qbool(q, "logs"):
         await asyncio.sleep(0.05)  # docker-py reads the socket unbuffered after http.client
         await _send_logs(engine, cid, out, tty, wanted)  # read the 101: not in one segment
@@ -218,6 +272,13 @@ async def attach(request: web.Request) -> web.StreamResponse:
         conn.close()
         out.close()
     return response
+
+
+def _detach(stdin: _StdinForward, out: Hijacked) -> None:
+    """The detach keys: the client's connection ends, the container runs on."""
+    out.close()
+    if stdin.conn is not None:
+        stdin.conn.close()
 
 
 async def _until_closed(out: Hijacked, waiting: Coroutine[Any, Any, AttachConnection | None]
