@@ -142,6 +142,7 @@ def _detaches(client: Any, cid: str, keys: bytes, **params: Any) -> None:
         assert raw.recv(128) == b""  # the service ended the connection
     finally:
         sock.close()
+        raw.close()
     assert client.inspect_container(cid)["State"]["Running"]
 
 
@@ -157,6 +158,34 @@ def test_attach_detach_keys(service: Service) -> None:
         client.start(cid)
         _detaches(client, cid, b"\x10\x11")
         _detaches(client, cid, b"ab\x01", detachKeys="ctrl-a")
+    finally:
+        client.remove_container(cid, force=True)
+        client.close()
+
+
+def test_exec_detach_keys(service: Service) -> None:
+    """An exec's DetachKeys (ctrl-p,ctrl-q by default) end its start connection."""
+    require_runc()
+    client = service.client()
+    cid = client.create_container("base:1", "cat", stdin_open=True,
+                                  host_config=client.create_host_config(network_mode="none")
+                                  )["Id"]
+    try:
+        client.start(cid)
+        for keys, detach in ((b"\x10\x11", None), (b"\x01", "ctrl-a")):
+            exec_id = client.exec_create(cid, "cat", stdin=True, tty=True, detach_keys=detach)
+            sock = client.exec_start(exec_id, tty=True, socket=True)
+            raw = sock._sock
+            raw.settimeout(10)
+            raw.sendall(keys)
+            try:
+                assert raw.recv(128) == b"", detach
+            except TimeoutError:
+                raise AssertionError(f"no detach with {detach}: {service.output()[-2000:]}"
+                                     ) from None
+            finally:
+                sock.close()
+                raw.close()
     finally:
         client.remove_container(cid, force=True)
         client.close()

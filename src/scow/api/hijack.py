@@ -117,8 +117,12 @@ async def hijack(request: web.Request, on_data: Callable[[bytes], None],
     protocol.set_parser(tail)  # type: ignore[arg-type]  # the bytes read past the request
     stream = RawStream(on_data, on_eof)
     transport.set_protocol(stream)
-    if tail.data:
-        on_data(tail.data)
+    early = b""
+    if not request.content.at_eof():  # an upgraded request's parser fed them to its body
+        with contextlib.suppress(Exception):
+            early = request.content.read_nowait()
+    if early or tail.data:
+        on_data(early + tail.data)
     if transport.is_closing():
         stream.closed.set()
     return response, Hijacked(transport, stream)
@@ -212,12 +216,13 @@ class _StdinForward:
         self.ended = False
         self.scanner = DetachScanner(keys) if keys else None
         self.on_detach: Callable[[], None] = lambda: None
+        self.detached = False
 
     def data(self, data: bytes) -> None:
         if self.scanner is not None and self.enabled:
             kept = self.scanner.feed(data)
             if kept is None:
-                self.enabled = False
+                self.enabled, self.detached = False, True
                 self.on_detach()
                 return
             data = kept
@@ -253,6 +258,8 @@ async def attach(request: web.Request) -> web.StreamResponse:
                           detach_keys(q.get("detachKeys")))
     response, out = await hijack(request, stdin.data, stdin.eof)
     stdin.on_detach = lambda: _detach(stdin, out)
+    if stdin.detached:  # the keys came with the request
+        _detach(stdin, out)
     if qbool(q, "logs"):
         await asyncio.sleep(0.05)  # docker-py reads the socket unbuffered after http.client
         await _send_logs(engine, cid, out, tty, wanted)  # read the 101: not in one segment
