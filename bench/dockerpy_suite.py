@@ -187,7 +187,7 @@ def run_suite(checkout: Path, host: str, junit: Path, extra: list[str]) -> int:
         args += ["--deselect", f"tests/integration/{test_id}"]
     env = {**os.environ, "DOCKER_HOST": host, "DOCKER_TEST_API_VERSION": "1.41",
            "DOCKER_BUILDKIT": "0", "PYTHONPATH": str(checkout)}
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--timeout", "120",
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--timeout", "60",
            f"--junitxml={junit}", "-q", "--rootdir", str(checkout), *args, *extra]
     return subprocess.run(cmd, cwd=checkout, env=env, check=False).returncode
 
