@@ -230,6 +230,9 @@ def main() -> int:
             prepare_images(host, work)
             run_suite(opts.checkout.resolve(), host, work / "junit.xml",
                       [a for a in pytest_args if a != "--"])
+        if not (work / "junit.xml").exists():
+            print("no results: pytest did not finish", file=sys.stderr)
+            return 1
         report(counts(work / "junit.xml"), "dockerd" if opts.dockerd else "scow")
     finally:
         if opts.keep:
