@@ -178,6 +178,19 @@ def server(work: Path, use_dockerd: bool) -> Iterator[str]:
             if use_dockerd:
                 subprocess.run(["umount", "-R", "-l", str(work / "data")], check=False,
                                capture_output=True)
+            else:
+                remove_containers(work / "root", env)
+
+
+def remove_containers(root: Path, env: dict[str, str]) -> None:
+    """The suite's containers outlive the service (scow is daemonless): removed with scow's
+    CLI, so that nothing stays mounted or running."""
+    scow = [sys.executable, "-m", "scow", "--root", str(root)]
+    ids = subprocess.run([*scow, "ps", "-aq"], env=env, capture_output=True, text=True,
+                         check=False).stdout.split()
+    if ids:
+        subprocess.run([*scow, "rm", "-f", "-v", *ids], env=env, capture_output=True,
+                       check=False, timeout=300)
 
 
 def run_suite(checkout: Path, host: str, junit: Path, extra: list[str]) -> int:
