@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 import tarfile
 import time
+from pathlib import Path
 from typing import Any
 
+from docker.types import Mount
 from tests.api.conftest import Service
 from tests.tools import require_runc
 
@@ -189,3 +191,26 @@ def test_exec_detach_keys(service: Service) -> None:
     finally:
         client.remove_container(cid, force=True)
         client.close()
+
+
+def test_a_bind_over_a_config_volume(service: Service, tmp_path: Path) -> None:
+    """docker-py's binds= sends Config.Volumes {"/mnt": {}} too: the bind wins (an anonymous
+    volume used to hide it)."""
+    require_runc()
+    folder = tmp_path / "bind"
+    folder.mkdir()
+    (folder / "shared.txt").write_text("x")
+    client = service.client()
+    for host in (client.create_host_config(binds={str(folder): {"bind": "/mnt", "ro": True}},
+                                           network_mode="none"),
+                 client.create_host_config(mounts=[Mount("/mnt", str(folder), type="bind")],
+                                           network_mode="none")):
+        cid = client.create_container("base:1", ["ls", "/mnt"], volumes=["/mnt"],
+                                      host_config=host)["Id"]
+        try:
+            client.start(cid)
+            client.wait(cid)
+            assert client.logs(cid) == b"shared.txt\n"
+        finally:
+            client.remove_container(cid, force=True, v=True)
+    client.close()

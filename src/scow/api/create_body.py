@@ -184,12 +184,27 @@ def create_options(body: dict[str, Any], name: str | None) -> CreateOptions:
     config = {k: v for k, v in body.items() if k not in ("HostConfig", "NetworkingConfig")}
     _apply(CONFIG, "Config.", config, fields)
     _apply(HOST_CONFIG, "HostConfig.", host, fields)
+    _drop_shadowed(fields)
     fields.update(_endpoint(networking, fields.get("network", "")))
     if fields.get("network") in (None, "", "default"):
         fields["network"] = "bridge"
     if fields.get("entrypoint") == []:
         fields["entrypoint"] = [""]
     return CreateOptions(name=name or None, **fields)
+
+
+def _drop_shadowed(fields: dict[str, Any]) -> None:
+    """A Config.Volumes entry (an anonymous volume) whose destination a bind or a mount
+    also names gives way to it, as dockerd's (docker-py sends both for `binds=`)."""
+    volumes = fields.get("volumes") or []
+    targets = {v.split(":")[1] for v in volumes if v.count(":") >= 1}
+    for spec in fields.get("mounts") or []:
+        for part in spec.split(","):
+            key, _, value = part.partition("=")
+            if key in ("target", "destination", "dst"):
+                targets.add(value)
+    if targets:
+        fields["volumes"] = [v for v in volumes if ":" in v or v not in targets]
 
 
 def _endpoint(networking: dict[str, Any], network: str) -> dict[str, Any]:
