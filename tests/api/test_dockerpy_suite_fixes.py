@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import docker
 from docker.types import Mount
 from tests.api.conftest import Service
 from tests.tools import require_runc
@@ -214,3 +215,30 @@ def test_a_bind_over_a_config_volume(service: Service, tmp_path: Path) -> None:
         finally:
             client.remove_container(cid, force=True, v=True)
     client.close()
+
+
+def test_kill_commit_runtime_and_prune_as_dockerd(service: Service) -> None:
+    """kill (SIGKILL) answers once the container has exited; commit of a stopped container
+    with docker-py's pause=True works; Config.Runtime "runc" is accepted; at API 1.41 a
+    volume prune removes every unused volume, named ones too."""
+    require_runc()
+    client = service.client()
+    cid = client.create_container("base:1", ["sleep", "60"], runtime="runc",
+                                  host_config=client.create_host_config(network_mode="none")
+                                  )["Id"]
+    try:
+        client.start(cid)
+        client.kill(cid)
+        state = client.inspect_container(cid)["State"]
+        assert not state["Running"] and state["ExitCode"] != 0
+        image = client.commit(cid, repository="committed")["Id"]
+        assert client.inspect_image(image)["Id"] == image
+    finally:
+        client.remove_container(cid, force=True)
+    client.create_volume("named")
+    old = docker.APIClient(base_url=f"unix://{service.sock}", version="1.41")
+    try:
+        assert "named" in (old.prune_volumes()["VolumesDeleted"] or [])
+    finally:
+        old.close()
+        client.close()

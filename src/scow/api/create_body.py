@@ -115,6 +115,8 @@ CONFIG: dict[str, Convert] = {
     "AttachStdin": lambda v: {}, "AttachStdout": lambda v: {}, "AttachStderr": lambda v: {},
     "StdinOnce": lambda v: {}, "NetworkDisabled": lambda v: {}, "ExposedPorts": lambda v: {},
     "Healthcheck": _healthcheck,
+    # docker-py's create_container(runtime=) puts it here
+    "Runtime": lambda v: {} if v in ("", "runc") else _refuse("Config.Runtime", v),
 }
 
 # HostConfig field → CreateOptions fields; other helpers add their rows here
