@@ -242,3 +242,27 @@ def test_kill_commit_runtime_and_prune_as_dockerd(service: Service) -> None:
     finally:
         old.close()
         client.close()
+
+
+def test_build_and_load_errors_as_dockerd_streams_them(service: Service) -> None:
+    """A failed RUN reads as the classic builder's `The command ... returned a non-zero
+    code`; a load of a non-tar is a 200 stream with the error (docker-py's ImageLoadError),
+    not a 400."""
+    require_runc()
+    client = docker.DockerClient(base_url=f"unix://{service.sock}", version="auto")
+    try:
+        script = io.BytesIO(b"FROM base:1\nRUN exit 1\n")
+        try:
+            client.images.build(fileobj=script)
+        except docker.errors.BuildError as exc:
+            assert "The command '/bin/sh -c exit 1' returned a non-zero code: 1" in str(exc)
+        else:
+            raise AssertionError("the build did not fail")
+        try:
+            client.images.load(b"abc")
+        except docker.errors.ImageLoadError:
+            pass
+        else:
+            raise AssertionError("the load did not fail")
+    finally:
+        client.close()

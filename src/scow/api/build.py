@@ -12,16 +12,17 @@ from typing import Any
 from aiohttp import web
 
 from scow.api.app import ENGINE
-from scow.api.blocking import Emit, body_file, stream_messages
+from scow.api.blocking import Emit, body_file, error_message, stream_messages
 from scow.api.operations import operation, run_operation
 from scow.api.params import json_map, qbool
 from scow.api.responses import json_response
-from scow.errors import InvalidArgument
+from scow.errors import InvalidArgument, ScowError
 
 routes = web.RouteTableDef()
 _STEP = re.compile(r"^#\d+ \[(?:[^\]\s]+ )?(\d+)/(\d+)\] (.*)$")
 _FAMILIAR_FROM = re.compile(r"^FROM docker\.io/library/")
 _LOG = re.compile(r"^#\d+ \d+\.\d+ (.*)$")
+_RUN_FAILED = re.compile(r'process "(.*)" did not complete successfully: exit code: (\d+)')
 # accepted: used, or meaningless here (scow's builder makes no intermediate containers: rm,
 # forcerm; session/buildid belong to BuildKit's protocol)
 USED = ("rm", "forcerm", "version", "q", "t", "dockerfile", "buildargs", "labels", "target",
@@ -62,6 +63,15 @@ class ClassicStream:
         self.emit({"stream": f"Successfully built {image_id.removeprefix('sha256:')[:12]}\n"})
         for tag in tags:
             self.emit({"stream": f"Successfully tagged {tag}\n"})
+
+
+def classic_error(exc: ScowError) -> ScowError:
+    """A failed RUN in the classic builder's words (docker-py's tests read them):
+    `The command '/bin/sh -c exit 1' returned a non-zero code: 1`."""
+    failed = _RUN_FAILED.search(str(exc))
+    if failed is None:
+        return exc
+    return type(exc)(f"The command '{failed[1]}' returned a non-zero code: {failed[2]}")
 
 
 def build_options(query: Any) -> dict[str, Any]:
@@ -121,12 +131,16 @@ async def build(request: web.Request) -> web.StreamResponse:
     def work(emit: Emit) -> None:
         out = ClassicStream(emit, quiet)
         image_id = ""
-        with operation(engine) as op:
-            for event in op.builds.stream(fileobj=body, **options):
-                if "aux" in event:
-                    image_id = event["aux"]["ID"]
-                else:
-                    out(event)
+        try:
+            with operation(engine) as op:
+                for event in op.builds.stream(fileobj=body, **options):
+                    if "aux" in event:
+                        image_id = event["aux"]["ID"]
+                    else:
+                        out(event)
+        except ScowError as exc:
+            emit(error_message(classic_error(exc)))
+            return
         out.finish(image_id, list(options["tag"] or []))
     return await stream_messages(request, work)
 
