@@ -90,9 +90,9 @@ async def start(request: web.Request) -> web.StreamResponse:
         os.close(stdin_w)
     try:
         response, out = await hijack(request, writer.write, writer.close)
-        writer.on_detach = out.close
+        writer.on_detach = out.detach
         if writer.detached:  # the keys came with the request
-            out.close()
+            out.detach()
     except BaseException:
         writer.close()
         os.close(stdin_r)

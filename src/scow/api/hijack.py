@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import struct
 import threading
 from collections.abc import Callable, Coroutine, Iterator
@@ -101,6 +102,15 @@ class Hijacked:
 
     def close(self) -> None:
         self.transport.close()
+
+    def detach(self) -> None:
+        """End the connection now (the detach keys): shut down, since a process started
+        meanwhile (an exec's runc) may hold a copy of the socket, then close."""
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.transport.abort()
 
 
 async def hijack(request: web.Request, on_data: Callable[[bytes], None],
@@ -283,7 +293,7 @@ async def attach(request: web.Request) -> web.StreamResponse:
 
 def _detach(stdin: _StdinForward, out: Hijacked) -> None:
     """The detach keys: the client's connection ends, the container runs on."""
-    out.close()
+    out.detach()
     if stdin.conn is not None:
         stdin.conn.close()
 
