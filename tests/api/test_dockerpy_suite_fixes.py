@@ -214,6 +214,8 @@ def test_a_bind_over_a_config_volume(service: Service, tmp_path: Path) -> None:
             client.start(cid)
             client.wait(cid)
             assert client.logs(cid) == b"shared.txt\n"
+            mount = client.inspect_container(cid)["Mounts"][0]
+            assert (mount["Type"], mount["Propagation"]) == ("bind", "rprivate")
         finally:
             client.remove_container(cid, force=True, v=True)
     client.close()
