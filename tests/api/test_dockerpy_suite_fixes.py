@@ -270,3 +270,23 @@ def test_build_and_load_errors_as_dockerd_streams_them(service: Service) -> None
             raise AssertionError("the load did not fail")
     finally:
         client.close()
+
+
+def test_attach_with_logs_before_the_start(service: Service) -> None:
+    """An attach with logs=1 made before the start gets the output (the start came while
+    the logs were being sent, found no attach parked, and the attach waited forever)."""
+    require_runc()
+    client = service.client()
+    cid = client.create_container("base:1", "printf 'hi there'", host_config=client.
+                                  create_host_config(network_mode="none"))["Id"]
+    sock = client.attach_socket(cid, {"stdout": 1, "stream": 1, "logs": 1})
+    raw = sock._sock
+    raw.settimeout(10)
+    try:
+        client.start(cid)
+        assert raw.recv(100) == b"\x01\x00\x00\x00\x00\x00\x00\x08hi there"
+    finally:
+        sock.close()
+        raw.close()
+        client.remove_container(cid, force=True)
+        client.close()

@@ -270,13 +270,17 @@ async def attach(request: web.Request) -> web.StreamResponse:
     stdin.on_detach = lambda: _detach(stdin, out)
     if stdin.detached:  # the keys came with the request
         _detach(stdin, out)
+    stream, running = qbool(q, "stream") or "stream" not in q, bool(info["State"].get("Running"))
+    # parked before the logs are sent: a start that comes meanwhile must find this attach
+    future = _park(request, cid) if stream and not running else None
     if qbool(q, "logs"):
         await asyncio.sleep(0.05)  # docker-py reads the socket unbuffered after http.client
         await _send_logs(engine, cid, out, tty, wanted)  # read the 101: not in one segment
     conn = None
-    if qbool(q, "stream") or "stream" not in q:
-        conn = await _until_closed(out, _connect(request, cid, bool(info["State"]
-                                                               .get("Running"))))
+    if stream:
+        conn = await _until_closed(out, _connect(request, cid, future))
+    if future is not None and future in request.app[PENDING].get(cid, []):
+        request.app[PENDING][cid].remove(future)  # the client went before the start
     if conn is None:
         out.close()
         return response
@@ -312,13 +316,21 @@ async def _until_closed(out: Hijacked, waiting: Coroutine[Any, Any, AttachConnec
     return connect.result()
 
 
-async def _connect(request: web.Request, cid: str, running: bool) -> AttachConnection | None:
-    """The container's attach connection: now when it runs, else at its start."""
-    engine = request.app[ENGINE]
-    if running:
-        return await run_blocking(engine.containers.attach, cid)
+def _park(request: web.Request, cid: str) -> asyncio.Future[AttachConnection | None]:
+    """A future that the container's next start settles with its attach connection."""
     future: asyncio.Future[AttachConnection | None] = asyncio.get_running_loop().create_future()
     request.app[PENDING].setdefault(cid, []).append(future)
+    return future
+
+
+async def _connect(request: web.Request, cid: str,
+                   future: asyncio.Future[AttachConnection | None] | None
+                   ) -> AttachConnection | None:
+    """The container's attach connection: now when it runs (no `future`), else at its
+    start."""
+    engine = request.app[ENGINE]
+    if future is None:
+        return await run_blocking(engine.containers.attach, cid)
     try:
         return await future
     finally:
