@@ -13,7 +13,7 @@ APT_PACKAGES := runc busybox-static btrfs-progs zfs-fuse docker-registry skopeo 
 APT_PACKAGES += docker-compose  # issue 16: compose 1.29 against scow system service
 STAMP := $(VENV)/.installed
 
-.PHONY: install apt demo demo-docker demo-library test test-full bench lint docs clean
+.PHONY: install apt demo demo-docker demo-library test test-full bench dockerpy-suite lint docs clean
 
 install: $(STAMP)
 
@@ -54,6 +54,12 @@ test-full: install   # the acceptance runs at their full counts (cp race 1,000 c
 
 bench: install
 	$(BIN)/python -m bench
+
+# docker-py's own integration tests against `scow system service` (DOCKERD=1: against a
+# dockerd of ours); DOCKER_PY is a docker-py 7.2.0 source tree (docs/api.md says how to get it)
+dockerpy-suite: install
+	$(BIN)/pip install -q paramiko pytest-timeout websocket-client
+	$(BIN)/python -m bench.dockerpy_suite $(DOCKER_PY) $(if $(DOCKERD),--dockerd)
 
 docs: install   # the library's reference from the docstrings, into build/docs (docs/reference.py)
 	$(BIN)/python docs/reference.py build/docs

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from scow.api.app import ENGINE
-from scow.api.blocking import Emit, body_file, stream_messages
+from scow.api.blocking import Emit, body_file, error_message, stream_messages
 from scow.api.build_cache import prune_arguments
 from scow.api.operations import operation, run_operation
 from scow.api.params import json_map, qbool
 from scow.api.responses import json_response
-from scow.errors import InvalidArgument
+from scow.errors import InvalidArgument, ScowError
 
 if TYPE_CHECKING:
     from scow.build.gitsource import GitRef
@@ -33,15 +33,16 @@ routes = web.RouteTableDef()
 _STEP = re.compile(r"^#\d+ \[(?:[^\]\s]+ )?(\d+)/(\d+)\] (.*)$")
 _FAMILIAR_FROM = re.compile(r"^FROM docker\.io/(?:library/)?")
 _LOG = re.compile(r"^#\d+ \d+\.\d+ (.*)$")
+_RUN_FAILED = re.compile(r'process "(.*)" did not complete successfully: exit code: (\d+)')
 # accepted: used, or meaningless here (scow's builder makes no intermediate containers: rm,
 # forcerm; session/buildid belong to BuildKit's protocol)
 USED = ("rm", "forcerm", "version", "q", "t", "dockerfile", "buildargs", "labels", "target",
         "nocache", "networkmode", "session", "buildid", "squash", "pull", "cachefrom",
-        "remote")
+        "remote", "extrahosts", "shmsize")
 # refused unless at their default (empty, 0, false)
-DEFAULT_ONLY = ("shmsize", "memory", "memswap", "cpushares", "cpusetcpus", "cpusetmems",
-                "cpuperiod", "cpuquota", "cgroupparent", "ulimits", "isolation", "extrahosts",
-                "outputs", "platform", "securityopt")
+DEFAULT_ONLY = ("memory", "memswap", "cpushares", "cpusetcpus", "cpusetmems", "cpuperiod",
+                "cpuquota", "cgroupparent", "ulimits", "isolation", "outputs", "platform",
+                "securityopt")
 _EMPTY = ("", "0", "-1", "[]", "{}", "null", "false", "default")
 
 
@@ -74,6 +75,15 @@ class ClassicStream:
             self.emit({"stream": f"Successfully tagged {tag}\n"})
 
 
+def classic_error(exc: ScowError) -> ScowError:
+    """A failed RUN in the classic builder's words (docker-py's tests read them):
+    `The command '/bin/sh -c exit 1' returned a non-zero code: 1`."""
+    failed = _RUN_FAILED.search(str(exc))
+    if failed is None:
+        return exc
+    return type(exc)(f"The command '{failed[1]}' returned a non-zero code: {failed[2]}")
+
+
 def build_options(query: Any) -> dict[str, Any]:
     """The keywords of `engine.builds.stream` from the query; unknown or unsupported
     options are a 400 naming them."""
@@ -91,7 +101,8 @@ def build_options(query: Any) -> dict[str, Any]:
             "target": query.get("target") or None, "nocache": qbool(query, "nocache"),
             "squash": qbool(query, "squash"),
             "network_mode": query.get("networkmode") or "host",
-            "cache_from": _cache_from(query)}
+            "cache_from": _cache_from(query), "extra_hosts": extra_hosts(query),
+            "shm_size": shm_size(query)}
 
 
 def _cache_from(query: Any) -> list[str] | None:
@@ -134,6 +145,29 @@ def remote_context(store: Store, ref: GitRef) -> Iterator[str]:
         yield folder
 
 
+def extra_hosts(query: Any) -> tuple[tuple[str, str], ...]:
+    """`extrahosts=name:ip` (repeated, or comma-separated as older clients send it)."""
+    pairs = []
+    for value in query.getall("extrahosts", []):
+        for item in filter(None, value.split(",")):
+            name, sep, ip = item.partition(":")
+            if not sep or not name or not ip:
+                raise InvalidArgument(f"build: extrahosts: {item!r} is not name:ip")
+            pairs.append((name, ip))
+    return tuple(pairs)
+
+
+def shm_size(query: Any) -> int | None:
+    text = query.get("shmsize", "0") or "0"
+    try:
+        size = int(text)
+    except ValueError:
+        raise InvalidArgument(f"build: shmsize: {text!r} is not a number of bytes") from None
+    if size < 0:
+        raise InvalidArgument(f"build: shmsize: {text!r} is negative")
+    return size or None
+
+
 @routes.post("/build")
 async def build(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
@@ -147,14 +181,18 @@ async def build(request: web.Request) -> web.StreamResponse:
     def work(emit: Emit) -> None:
         out = ClassicStream(emit, quiet)
         image_id = ""
-        with operation(engine) as op, contextlib.ExitStack() as stack:
-            source: dict[str, Any] = {"fileobj": body} if git is None else \
-                {"path": stack.enter_context(remote_context(op.store, git))}
-            for event in op.builds.stream(**source, **options):
-                if "aux" in event:
-                    image_id = event["aux"]["ID"]
-                else:
-                    out(event)
+        try:
+            with operation(engine) as op, contextlib.ExitStack() as stack:
+                source: dict[str, Any] = {"fileobj": body} if git is None else \
+                    {"path": stack.enter_context(remote_context(op.store, git))}
+                for event in op.builds.stream(**source, **options):
+                    if "aux" in event:
+                        image_id = event["aux"]["ID"]
+                    else:
+                        out(event)
+        except ScowError as exc:
+            emit(error_message(classic_error(exc)))
+            return
         out.finish(image_id, list(options["tag"] or []))
     return await stream_messages(request, work)
 

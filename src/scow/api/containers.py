@@ -111,9 +111,24 @@ async def restart(request: web.Request) -> web.Response:
 
 @routes.post("/containers/{id}/kill")
 async def kill(request: web.Request) -> web.Response:
-    await run_operation(request, lambda op: op.containers.kill(
-        _name(request), request.query.get("signal") or "KILL"))
+    sig = request.query.get("signal") or "KILL"
+    await run_operation(request, lambda op: op.containers.kill(_name(request), sig))
+    if sig.upper().removeprefix("SIG") in ("KILL", "9"):
+        await in_thread(_until_stopped, _engine(request), _name(request))
     return web.Response(status=204)
+
+
+def _until_stopped(engine: Engine, name: str) -> None:
+    """(worker thread) dockerd's kill with SIGKILL answers once the container has exited
+    (up to 10 s): its State then says so."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if not engine.containers.inspect(name)["State"].get("Running"):
+                return
+        except NotFound:
+            return
+        time.sleep(0.05)
 
 
 @routes.post("/containers/{id}/pause")
@@ -245,9 +260,12 @@ async def commit(request: web.Request) -> web.Response:
                               "scow (use changes=)")
     repo, tag = q.get("repo", ""), q.get("tag", "")
     ref = (f"{repo}:{tag}" if tag else repo) if repo else None
+    name = q.get("container", "")
+    running = (await run_blocking(_engine(request).containers.inspect, name))["State"] \
+        .get("Running")  # dockerd pauses only a running container
     image_id = await run_operation(request, lambda op: op.containers.commit(
-        q.get("container", ""), ref, message=q.get("comment", ""), author=q.get("author", ""),
-        changes=[c for c in changes if c], pause=qbool(q, "pause", True)))
+        name, ref, message=q.get("comment", ""), author=q.get("author", ""),
+        changes=[c for c in changes if c], pause=bool(running) and qbool(q, "pause", True)))
     return web.json_response({"Id": str(image_id)}, status=201)
 
 
@@ -257,6 +275,21 @@ OPTIONAL: dict[str, tuple[str, Callable[..., Any]]] = {
     "top": ("top", lambda m, name, q, body: top_answer(m(name, ps_args(q)))),
     "update": ("update", lambda m, name, q, body: m(name, *update_args(body))),
 }
+
+
+def _top(result: tuple[list[str], list[list[str]]]) -> dict[str, Any]:
+    titles, rows = result
+    return {"Titles": titles, "Processes": rows}
+
+
+def _update(method: Callable[..., list[str]], name: str, body: dict[str, Any]) -> list[str]:
+    """docker's UpdateConfig: the resources (fields at their zero value are not changes, as
+    docker-py and the CLI send only what was asked) and RestartPolicy."""
+    body = dict(body or {})
+    policy = body.pop("RestartPolicy", None)
+    resources = {k: v for k, v in body.items() if v not in (None, "", 0)}
+    return method(name, resources or None,
+                  restart_policy=policy if policy and policy.get("Name") else None)
 
 
 async def _optional(request: web.Request, verb: str) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from scow.engine.containers.config import CreateOptions
+from scow.engine.containers.config import CreateOptions, HealthOptions
 from scow.errors import InvalidArgument
 
 Convert = Callable[[Any], dict[str, Any]]
@@ -48,16 +48,12 @@ def _port_bindings(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def _log_config(value: dict[str, Any]) -> dict[str, Any]:
-    kind = value.get("Type") or "json-file"
-    if kind != "json-file":
-        raise InvalidArgument(f"HostConfig.LogConfig.Type: log driver {kind!r} is not "
-                              "supported by scow (json-file only)")
-    return {"log_opts": dict(value.get("Config") or {})}
+    """The driver is checked by the library (runtime/logdriver.py); "" is the default."""
+    return {"log_driver": value.get("Type") or "", "log_opts": dict(value.get("Config") or {})}
 
 
 def _healthcheck(value: dict[str, Any]) -> dict[str, Any]:
     """Config.Healthcheck (durations in ns) → HealthOptions; Test ["NONE"] disables."""
-    from scow.engine.containers.config import HealthOptions
 
     test = [str(w) for w in value.get("Test") or []]
     if test[:1] == ["NONE"]:
@@ -79,6 +75,20 @@ def _restart_policy(value: dict[str, Any]) -> dict[str, Any]:
     name = value.get("Name") or "no"
     retries = value.get("MaximumRetryCount") or 0
     return {"restart": f"{name}:{retries}" if retries else name}
+
+
+def _tmpfs(value: dict[str, str]) -> dict[str, Any]:
+    return {"tmpfs": [f"{path}:{opts}" if opts else path for path, opts in value.items()]}
+
+
+def _devices(value: list[dict[str, str]]) -> dict[str, Any]:
+    """[{"PathOnHost", "PathInContainer", "CgroupPermissions"}] → HOST:CONTAINER:rwm."""
+    return {"devices": [":".join((d["PathOnHost"], d.get("PathInContainer") or d["PathOnHost"],
+                                  d.get("CgroupPermissions") or "rwm")) for d in value]}
+
+
+def _pids_limit(value: int) -> dict[str, Any]:
+    return {"pids_limit": value if value > 0 else None}
 
 
 def _mounts(value: list[dict[str, Any]]) -> dict[str, Any]:
@@ -109,6 +119,8 @@ CONFIG: dict[str, Convert] = {
     "AttachStdin": lambda v: {}, "AttachStdout": lambda v: {}, "AttachStderr": lambda v: {},
     "StdinOnce": lambda v: {}, "NetworkDisabled": lambda v: {}, "ExposedPorts": lambda v: {},
     "Healthcheck": _healthcheck,
+    # docker-py's create_container(runtime=) puts it here
+    "Runtime": lambda v: {} if v in ("", "runc") else _refuse("Config.Runtime", v),
 }
 
 # HostConfig field → CreateOptions fields; other helpers add their rows here
@@ -122,6 +134,17 @@ HOST_CONFIG: dict[str, Convert] = {
     "SecurityOpt": _to("security_opt"), "ReadonlyRootfs": _to("read_only"), "Mounts": _mounts,
     "ConsoleSize": lambda v: {},  # the CLI's terminal size: resize follows the start
     "Runtime": lambda v: {} if v in ("", "runc") else _refuse("HostConfig.Runtime", v),
+    "Isolation": lambda v: {} if v in ("", "default") else _refuse("HostConfig.Isolation", v),
+    # resources and namespaces (the library checks the values as dockerd does)
+    "Memory": _to("memory"), "MemorySwap": _to("memory_swap"),
+    "MemoryReservation": _to("memory_reservation"), "KernelMemory": _to("kernel_memory"),
+    "NanoCpus": _to("nano_cpus"), "CpuShares": _to("cpu_shares"),
+    "CpuPeriod": _to("cpu_period"), "CpuQuota": _to("cpu_quota"),
+    "CpusetCpus": _to("cpuset_cpus"), "CpusetMems": _to("cpuset_mems"),
+    "PidsLimit": _pids_limit, "OomKillDisable": _to("oom_kill_disable"),
+    "BlkioWeight": _to("blkio_weight"), "Ulimits": _to("ulimits"), "ShmSize": _to("shm_size"),
+    "Sysctls": _to("sysctls"), "Tmpfs": _tmpfs, "Devices": _devices, "IpcMode": _to("ipc"),
+    "PidMode": _to("pid"), "UTSMode": _to("uts"), "Init": _to("init"),
 }
 
 # values that mean "not set" (the CLI's full body); -1 is MemorySwappiness's
@@ -167,12 +190,27 @@ def create_options(body: dict[str, Any], name: str | None) -> CreateOptions:
     config = {k: v for k, v in body.items() if k not in ("HostConfig", "NetworkingConfig")}
     _apply(CONFIG, "Config.", config, fields)
     _apply(HOST_CONFIG, "HostConfig.", host, fields)
+    _drop_shadowed(fields)
     fields.update(_endpoint(networking, fields.get("network", "")))
     if fields.get("network") in (None, "", "default"):
         fields["network"] = "bridge"
     if fields.get("entrypoint") == []:
         fields["entrypoint"] = [""]
     return CreateOptions(name=name or None, **fields)
+
+
+def _drop_shadowed(fields: dict[str, Any]) -> None:
+    """A Config.Volumes entry (an anonymous volume) whose destination a bind or a mount
+    also names gives way to it, as dockerd's (docker-py sends both for `binds=`)."""
+    volumes = fields.get("volumes") or []
+    targets = {v.split(":")[1] for v in volumes if v.count(":") >= 1}
+    for spec in fields.get("mounts") or []:
+        for part in spec.split(","):
+            key, _, value = part.partition("=")
+            if key in ("target", "destination", "dst"):
+                targets.add(value)
+    if targets:
+        fields["volumes"] = [v for v in volumes if ":" in v or v not in targets]
 
 
 def _endpoint(networking: dict[str, Any], network: str) -> dict[str, Any]:

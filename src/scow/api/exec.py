@@ -10,17 +10,24 @@ import contextlib
 import json
 import os
 import select
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
 from scow.api.app import ENGINE
 from scow.api.blocking import run_blocking
-from scow.api.hijack import Hijacked, frame, hijack, in_thread
+from scow.api.hijack import DetachScanner, Hijacked, detach_keys, frame, hijack, in_thread
 from scow.engine import Engine
 from scow.errors import InternalError, InvalidArgument
 
 routes = web.RouteTableDef()
+# exec ID → its detach key bytes (the create body's DetachKeys), for its start
+DETACH_KEYS: web.AppKey[dict[str, bytes]] = web.AppKey("exec_detach_keys", dict)
+
+
+def init_app(app: web.Application) -> None:
+    app[DETACH_KEYS] = {}
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -38,6 +45,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
 async def create(request: web.Request) -> web.Response:
     body = await _body(request)
     cmd = body.get("Cmd") or []
+    keys = detach_keys(body.get("DetachKeys", body.get("detachKeys")))  # docker-py: lower
     engine = request.app[ENGINE]
     exec_id = await run_blocking(lambda: engine.containers.exec_create(
         request.match_info["id"], [cmd] if isinstance(cmd, str) else list(cmd),
@@ -46,6 +54,7 @@ async def create(request: web.Request) -> web.Response:
         privileged=bool(body.get("Privileged")), attach_stdin=bool(body.get("AttachStdin")),
         attach_stdout=bool(body.get("AttachStdout", True)),
         attach_stderr=bool(body.get("AttachStderr", True))))
+    request.app[DETACH_KEYS][exec_id] = keys
     return web.json_response({"Id": exec_id}, status=201)
 
 
@@ -75,11 +84,15 @@ async def start(request: web.Request) -> web.StreamResponse:
         await run_blocking(lambda: engine.containers.exec_start(exec_id, detach=True))
         return web.Response(status=200)
     stdin_r, stdin_w = os.pipe()
-    writer = _StdinWriter(stdin_w if rec.attach[0] else -1)
+    writer = _StdinWriter(stdin_w if rec.attach[0] else -1,
+                          request.app[DETACH_KEYS].pop(exec_id, detach_keys(None)))
     if not rec.attach[0]:
         os.close(stdin_w)
     try:
         response, out = await hijack(request, writer.write, writer.close)
+        writer.on_detach = out.detach
+        if writer.detached:  # the keys came with the request
+            out.detach()
     except BaseException:
         writer.close()
         os.close(stdin_r)
@@ -94,13 +107,23 @@ async def start(request: web.Request) -> web.StreamResponse:
 
 
 class _StdinWriter:
-    """The client's bytes into the exec's stdin pipe; its half-close closes the pipe."""
+    """The client's bytes into the exec's stdin pipe; its half-close closes the pipe; the
+    detach keys end the client's connection (the process runs on, its stdin open)."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, keys: bytes) -> None:
         self.fd = fd
+        self.scanner = DetachScanner(keys)
+        self.detached = False
+        self.on_detach: Callable[[], None] = lambda: None
 
     def write(self, data: bytes) -> None:
-        if self.fd >= 0:
+        if self.fd >= 0 and not self.detached:
+            kept = self.scanner.feed(data)
+            if kept is None:
+                self.detached = True
+                self.on_detach()
+                return
+            data = kept
             with contextlib.suppress(OSError):  # the process closed its stdin
                 os.write(self.fd, data)
 

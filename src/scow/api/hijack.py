@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import struct
 import threading
 from collections.abc import Callable, Coroutine, Iterator
@@ -23,6 +24,7 @@ from scow.api.blocking import run_blocking
 from scow.api.operations import run_operation
 from scow.api.params import qbool
 from scow.engine.containers.streams import STDERR, AttachConnection
+from scow.errors import InvalidArgument
 
 routes = web.RouteTableDef()
 PENDING: web.AppKey[dict[str, list[asyncio.Future[AttachConnection | None]]]] = \
@@ -102,6 +104,15 @@ class Hijacked:
     def close(self) -> None:
         self.transport.close()
 
+    def detach(self) -> None:
+        """End the connection now (the detach keys): shut down, since a process started
+        meanwhile (an exec's runc) may hold a copy of the socket, then close."""
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.transport.abort()
+
 
 async def hijack(request: web.Request, on_data: Callable[[bytes], None],
                  on_eof: Callable[[], None]) -> tuple[web.StreamResponse, Hijacked]:
@@ -117,8 +128,12 @@ async def hijack(request: web.Request, on_data: Callable[[bytes], None],
     protocol.set_parser(tail)  # type: ignore[arg-type]  # the bytes read past the request
     stream = RawStream(on_data, on_eof)
     transport.set_protocol(stream)
-    if tail.data:
-        on_data(tail.data)
+    early = b""
+    if not request.content.at_eof():  # an upgraded request's parser fed them to its body
+        with contextlib.suppress(Exception):
+            early = request.content.read_nowait()
+    if early or tail.data:
+        on_data(early + tail.data)
     if transport.is_closing():
         stream.closed.set()
     return response, Hijacked(transport, stream)
@@ -159,17 +174,69 @@ def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None)
         future.set_result(result)
 
 
+def detach_keys(text: str | None) -> bytes:
+    """docker's detach keys (`ctrl-p,ctrl-q` by default): a comma-separated list of single
+    characters and `ctrl-<a..z, @, [, \\, ], ^, _>`; as the bytes the terminal sends."""
+    if text is None or text == "":
+        text = "ctrl-p,ctrl-q"
+    out = bytearray()
+    for key in text.split(","):
+        if len(key) == 1:
+            out.append(ord(key))
+        elif key.startswith("ctrl-") and len(key) == 6 and key[5].lower() in \
+                "abcdefghijklmnopqrstuvwxyz@[\\]^_":
+            char = key[5].lower()
+            out.append(ord(char) - ord("a") + 1 if char.isalpha() else ord(char) - 64)
+        else:
+            raise InvalidArgument(f"Invalid detach keys ({key}) provided")
+    return bytes(out)
+
+
+class DetachScanner:
+    """Watches the client's stdin for the detach sequence: bytes that may begin it are held
+    back until it is complete (then `feed` returns None: detach) or broken (they go on)."""
+
+    def __init__(self, keys: bytes) -> None:
+        self.keys, self.held = keys, b""
+
+    def feed(self, data: bytes) -> bytes | None:
+        out = bytearray()
+        for byte in data:
+            if byte == self.keys[len(self.held)]:
+                self.held += bytes((byte,))
+                if self.held == self.keys:
+                    return None
+                continue
+            out += self.held
+            self.held = b""
+            if byte == self.keys[0]:
+                self.held = bytes((byte,))
+            else:
+                out.append(byte)
+        return bytes(out)
+
+
 class _StdinForward:
     """The client's bytes to the container's stdin, kept until the connection is there;
-    the client's half-close closes the stdin."""
+    the client's half-close closes the stdin; the detach keys end the attach (`on_detach`)."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, keys: bytes = b"") -> None:
         self.enabled = enabled
         self.conn: AttachConnection | None = None
         self.early: list[bytes] = []
         self.ended = False
+        self.scanner = DetachScanner(keys) if keys else None
+        self.on_detach: Callable[[], None] = lambda: None
+        self.detached = False
 
     def data(self, data: bytes) -> None:
+        if self.scanner is not None and self.enabled:
+            kept = self.scanner.feed(data)
+            if kept is None:
+                self.enabled, self.detached = False, True
+                self.on_detach()
+                return
+            data = kept
         if self.enabled and self.conn is not None:
             with contextlib.suppress(OSError):  # the container has gone
                 self.conn.send_stdin(data)
@@ -198,15 +265,23 @@ async def attach(request: web.Request) -> web.StreamResponse:
     info = await run_blocking(engine.containers.inspect, request.match_info["id"])
     cid, tty = info["Id"], bool(info["Config"].get("Tty"))
     wanted = {k for k, on in ((1, qbool(q, "stdout")), (STDERR, qbool(q, "stderr"))) if on}
-    stdin = _StdinForward(qbool(q, "stdin") and bool(info["Config"].get("OpenStdin")))
+    stdin = _StdinForward(qbool(q, "stdin") and bool(info["Config"].get("OpenStdin")),
+                          detach_keys(q.get("detachKeys")))
     response, out = await hijack(request, stdin.data, stdin.eof)
+    stdin.on_detach = lambda: _detach(stdin, out)
+    if stdin.detached:  # the keys came with the request
+        _detach(stdin, out)
+    stream, running = qbool(q, "stream") or "stream" not in q, bool(info["State"].get("Running"))
+    # parked before the logs are sent: a start that comes meanwhile must find this attach
+    future = _park(request, cid) if stream and not running else None
     if qbool(q, "logs"):
         await asyncio.sleep(0.05)  # docker-py reads the socket unbuffered after http.client
         await _send_logs(engine, cid, out, tty, wanted)  # read the 101: not in one segment
     conn = None
-    if qbool(q, "stream") or "stream" not in q:
-        conn = await _until_closed(out, _connect(request, cid, bool(info["State"]
-                                                               .get("Running"))))
+    if stream:
+        conn = await _until_closed(out, _connect(request, cid, future))
+    if future is not None and future in request.app[PENDING].get(cid, []):
+        request.app[PENDING][cid].remove(future)  # the client went before the start
     if conn is None:
         out.close()
         return response
@@ -219,6 +294,13 @@ async def attach(request: web.Request) -> web.StreamResponse:
         conn.close()
         out.close()
     return response
+
+
+def _detach(stdin: _StdinForward, out: Hijacked) -> None:
+    """The detach keys: the client's connection ends, the container runs on."""
+    out.detach()
+    if stdin.conn is not None:
+        stdin.conn.close()
 
 
 async def _until_closed(out: Hijacked, waiting: Coroutine[Any, Any, AttachConnection | None]
@@ -235,13 +317,21 @@ async def _until_closed(out: Hijacked, waiting: Coroutine[Any, Any, AttachConnec
     return connect.result()
 
 
-async def _connect(request: web.Request, cid: str, running: bool) -> AttachConnection | None:
-    """The container's attach connection: now when it runs, else at its start."""
-    engine = request.app[ENGINE]
-    if running:
-        return await run_blocking(engine.containers.attach, cid)
+def _park(request: web.Request, cid: str) -> asyncio.Future[AttachConnection | None]:
+    """A future that the container's next start settles with its attach connection."""
     future: asyncio.Future[AttachConnection | None] = asyncio.get_running_loop().create_future()
     request.app[PENDING].setdefault(cid, []).append(future)
+    return future
+
+
+async def _connect(request: web.Request, cid: str,
+                   future: asyncio.Future[AttachConnection | None] | None
+                   ) -> AttachConnection | None:
+    """The container's attach connection: now when it runs (no `future`), else at its
+    start."""
+    engine = request.app[ENGINE]
+    if future is None:
+        return await run_blocking(engine.containers.attach, cid)
     try:
         return await future
     finally:

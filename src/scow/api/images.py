@@ -10,13 +10,20 @@ from typing import Any, BinaryIO, cast
 from aiohttp import web
 
 from scow.api.app import ENGINE
-from scow.api.blocking import Emit, body_file, run_blocking, stream_bytes, stream_messages
+from scow.api.blocking import (
+    Emit,
+    body_file,
+    error_message,
+    run_blocking,
+    stream_bytes,
+    stream_messages,
+)
 from scow.api.operations import operation, run_operation
 from scow.api.params import filters, qbool, registry_auth
 from scow.api.responses import json_response
 from scow.engine.engine import Engine
 from scow.engine.images.naming import ref_matches
-from scow.errors import InvalidArgument, Unsupported
+from scow.errors import InvalidArgument, ScowError, Unsupported
 
 routes = web.RouteTableDef()
 
@@ -125,9 +132,13 @@ async def images_load(request: web.Request) -> web.StreamResponse:
     body = body_file(request)
 
     def work(emit: Emit) -> None:
-        with operation(engine) as op:
-            lines = op.distribution.load(body,
-                                         progress=None if quiet else _LoadProgress(emit))
+        try:
+            with operation(engine) as op:
+                lines = op.distribution.load(body,
+                                             progress=None if quiet else _LoadProgress(emit))
+        except ScowError as exc:  # dockerd answers 200 and tells the failure in the stream
+            emit(error_message(exc))
+            return
         for line in lines:
             emit({"stream": line + "\n"})
     return await stream_messages(request, work)

@@ -131,6 +131,11 @@ class AttachConnection:
         self.sock.sendall(frame(RESIZE, struct.pack("HH", rows, cols)))
 
     def close(self) -> None:
+        """Also wakes a thread reading `frames` (a bare close does not, on Linux)."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.sock.close()
 
     def __enter__(self) -> AttachConnection:

@@ -54,9 +54,9 @@ def test_ports_mounts_binds_and_env() -> None:
 
 
 @pytest.mark.parametrize(("section", "field", "value"), [
-    ("HostConfig", "Memory", 1 << 20), ("HostConfig", "OomScoreAdj", 5),
-    ("HostConfig", "Links", ["a:b"]),
-    ("HostConfig", "LogConfig", {"Type": "syslog"}), ("Config", "Healthcheck", {"Test": ["x"]}),
+    ("HostConfig", "OomScoreAdj", 5), ("HostConfig", "Links", ["a:b"]),
+    ("HostConfig", "VolumesFrom", ["c"]), ("HostConfig", "Isolation", "hyperv"),
+    ("Config", "Healthcheck", {"Test": ["x"]}),
 ])
 def test_unimplemented_fields_are_refused_by_name(section: str, field: str,
                                                   value: object) -> None:
@@ -91,3 +91,25 @@ def test_port_bindings_keep_the_address_without_a_port_and_ipv6() -> None:
         None)
     assert opts.publish == ["127.0.0.1::80/tcp", "[::]:8080:81/tcp", "[::1]::82/udp",
                             "82/udp"]
+
+
+def test_resources_restart_log_and_health_fields() -> None:
+    """The HostConfig fields the library has (issue 14) map to its options."""
+    opts = create_options({
+        "Image": "bb:1", "Healthcheck": {"Test": ["CMD", "echo", "a b"], "Interval": 10**9,
+                                         "Retries": 2},
+        "HostConfig": {"Memory": 1 << 20, "NanoCpus": 5 * 10**8, "PidsLimit": 0,
+                       "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3},
+                       "LogConfig": {"Type": "none", "Config": {}},
+                       "Tmpfs": {"/t": "size=1m", "/u": ""},
+                       "Devices": [{"PathOnHost": "/dev/null", "PathInContainer": "/dev/n",
+                                    "CgroupPermissions": "rw"}],
+                       "Init": True, "IpcMode": "shareable", "ShmSize": 1 << 26}}, None)
+    assert (opts.memory, opts.nano_cpus, opts.pids_limit) == (1 << 20, 5 * 10**8, None)
+    assert (opts.restart, opts.log_driver) == ("on-failure:3", "none")
+    assert opts.tmpfs == ["/t:size=1m", "/u"]
+    assert opts.devices == ["/dev/null:/dev/n:rw"]
+    assert (opts.init, opts.ipc, opts.shm_size) == (True, "shareable", 1 << 26)
+    assert opts.health is not None
+    assert opts.health.test == ("CMD", "echo", "a b")
+    assert (opts.health.interval, opts.health.retries) == (1, 2)

@@ -1,7 +1,8 @@
 """owns: `BuildService.stream`'s event stream — docker-py's `images.build` way of watching a
 build: the build runs in a worker thread and each BuildKit plain progress line comes out as
 ``{"stream": line}`` while it runs, then ``{"aux": {"ID": image_id}}``; a failed build raises
-its error (scow.errors) from the iterator after the lines that led to it."""
+its error (scow.errors) from the iterator after the lines that led to it. Closing the
+iterator early waits for the build to end (its worker uses the caller's store)."""
 
 from __future__ import annotations
 
@@ -47,9 +48,15 @@ def stream_events(run: Callable[[_Lines], str]) -> Iterator[dict[str, Any]]:
 
     worker = threading.Thread(target=work, name="scow-build", daemon=True)
     worker.start()
-    while (event := events.get()) is not _DONE:
-        yield event  # type: ignore[misc]
-    worker.join()
+    try:
+        while (event := events.get()) is not _DONE:
+            yield event  # type: ignore[misc]
+    finally:
+        # a reader that stops early (the API client went away) must not close the store
+        # under the build: the build runs to its end, its events dropped
+        while event is not _DONE:
+            event = events.get()
+        worker.join()
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
     yield {"aux": {"ID": outcome[0]}}

@@ -129,13 +129,16 @@ class BuildService:
                buildargs: dict[str, str] | None = None, labels: dict[str, str] | None = None,
                target: str | None = None, nocache: bool = False, squash: bool = False,
                network_mode: str = "host",
-               cache_from: list[str] | None = None) -> Iterator[dict[str, Any]]:
+               cache_from: list[str] | None = None,
+               extra_hosts: tuple[tuple[str, str], ...] = (),
+               shm_size: int | None = None) -> Iterator[dict[str, Any]]:
         """docker-py's images.build: build the folder `path` (or the context tar `fileobj`)
         and yield progress events, {"stream": line} then {"aux": {"ID": image_id}}
         (builds/events.py); the image is stored and tagged `tag` (one or several);
-        `cache_from`: images whose inline build cache is used (remote_cache.py)."""
+        `cache_from`: images whose inline build cache is used (remote_cache.py);
+        `extra_hosts` ((name, ip) pairs) and `shm_size` (bytes) are given to every RUN."""
         from scow.build.context import BuildContext
-        from scow.build.ports import BuildOptions
+        from scow.build.ports import BuildOptions, RunExtras
         from scow.build.progress import PlainProgress
         from scow.engine.builds.events import stream_events
 
@@ -143,7 +146,9 @@ class BuildService:
         options = BuildOptions(dockerfile=dockerfile or "Dockerfile", tags=tags,
                                target=target, build_args=dict(buildargs or {}),
                                labels=dict(labels or {}), no_cache=nocache,
-                               network=network_mode)
+                               network=network_mode,
+                               run_extras=RunExtras(add_hosts=tuple(extra_hosts),
+                                                    shm_size=shm_size))
         options.cache_from = tuple(cache_from or ())  # docker-py's cache_from: images
 
         def run(lines: Any) -> str:

@@ -61,7 +61,9 @@ class ContainerInspection(ContainerBase):
                           "Source": m["Source"] or os.path.join(self.store.root, "volumes",
                                                                 m["Name"], "_data"),
                           "Destination": m["Destination"], "Driver": "local" if m["Name"] else "",
-                          "Mode": "", "RW": m["RW"], "Propagation": ""}
+                          "Mode": "", "RW": m["RW"],
+                          # runc's bind mounts are rprivate unless asked, dockerd says so
+                          "Propagation": "rprivate" if m["Type"] == "bind" else ""}
                          for m in doc.get("MountPoints", [])]
         out["Config"] = doc["Config"]
         out["NetworkSettings"] = network_settings(doc)  # scow network
