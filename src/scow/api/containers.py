@@ -277,21 +277,6 @@ OPTIONAL: dict[str, tuple[str, Callable[..., Any]]] = {
 }
 
 
-def _top(result: tuple[list[str], list[list[str]]]) -> dict[str, Any]:
-    titles, rows = result
-    return {"Titles": titles, "Processes": rows}
-
-
-def _update(method: Callable[..., list[str]], name: str, body: dict[str, Any]) -> list[str]:
-    """docker's UpdateConfig: the resources (fields at their zero value are not changes, as
-    docker-py and the CLI send only what was asked) and RestartPolicy."""
-    body = dict(body or {})
-    policy = body.pop("RestartPolicy", None)
-    resources = {k: v for k, v in body.items() if v not in (None, "", 0)}
-    return method(name, resources or None,
-                  restart_policy=policy if policy and policy.get("Name") else None)
-
-
 async def _optional(request: web.Request, verb: str) -> Any:
     """`verb`'s method of the container service: in an operation when it writes (POST)."""
     method_name, call = OPTIONAL[verb]
