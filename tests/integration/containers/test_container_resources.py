@@ -110,7 +110,27 @@ def test_update_of_a_created_container_is_stored(one: Scow) -> None:
     host = one.inspect("cre")["HostConfig"]
     assert host["NanoCpus"] == 250_000_000 and host["RestartPolicy"]["Name"] == "always"
     bad = one("update", "--restart", "always:3", "cre", check=False)
-    assert "maximum retry count cannot be used with restart policy 'always'" in bad.stderr
+    assert "maximum retry count can only be used with 'on-failure'" in bad.stderr
+
+
+def test_update_checks_the_restart_policy_before_storing_it(one: Scow) -> None:
+    from scow import Engine
+    from scow.errors import InvalidArgument
+
+    one("create", "--name", "pol", "bb:1", "true")
+    engine = Engine(str(one.root), "vfs")
+    with pytest.raises(InvalidArgument, match="unknown policy 'bogus'"):
+        engine.containers.update("pol", restart_policy={"Name": "bogus"})
+    assert one.inspect("pol")["HostConfig"]["RestartPolicy"]["Name"] == "no"
+
+
+@pytest.mark.parametrize("value", ["always:0", "unless-stopped:"])
+def test_update_restart_parsed_as_at_create(one: Scow, value: str) -> None:
+    one("create", "--name", "same", "--restart", value, "bb:1", "true")
+    created = one.inspect("same")["HostConfig"]["RestartPolicy"]
+    one("update", "--restart", "no", "same")
+    one("update", "--restart", value, "same")
+    assert one.inspect("same")["HostConfig"]["RestartPolicy"] == created
 
 
 def test_tmpfs_shm_sysctl_and_host_namespaces(one: Scow) -> None:

@@ -13,24 +13,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def parse_restart_policy(text: str) -> dict[str, Any]:
-    """docker's --restart: no | always | unless-stopped | on-failure[:N]."""
-    name, sep, count = text.partition(":")
-    if name not in ("no", "always", "unless-stopped", "on-failure"):
-        raise InvalidArgument(f"invalid restart policy '{name}'")
-    try:
-        retries = int(count) if sep else 0
-    except ValueError:
-        raise InvalidArgument("invalid restart policy format: maximum retry count must be an "
-                              "integer") from None
-    if sep and name != "on-failure":
-        raise InvalidArgument(f"maximum retry count cannot be used with restart policy "
-                              f"'{name}'")
-    if retries < 0:
-        raise InvalidArgument("maximum retry count cannot be negative")
-    return {"Name": name, "MaximumRetryCount": retries}
-
-
 _KWARGS = {"mem_limit": "Memory", "memswap_limit": "MemorySwap",
            "mem_reservation": "MemoryReservation", "nano_cpus": "NanoCpus",
            "cpu_shares": "CpuShares", "cpu_period": "CpuPeriod", "cpu_quota": "CpuQuota",
@@ -74,12 +56,7 @@ class ContainerUpdate(ContainerBase):
         verify(merged, update=True)
         check_host(merged)
         if restart_policy is not None:
-            policy = parse_restart_policy(restart_policy) if isinstance(restart_policy, str) \
-                else dict(restart_policy)
-            if host.get("AutoRemove") and policy["Name"] != "no":
-                raise InvalidArgument("Restart policy cannot be updated because AutoRemove is "
-                                      "enabled for the container")
-            merged["RestartPolicy"] = policy
+            merged["RestartPolicy"] = _checked_policy(restart_policy, host)
         st = self.state(record)
         if changes and st is not None and st.status == "running":
             from scow.runtime.resources import update
@@ -93,6 +70,23 @@ class ContainerUpdate(ContainerBase):
             write_restart_policy(self.folder(record.id), merged["RestartPolicy"])
         self.event(record, "update")
         return []
+
+
+def _checked_policy(value: dict[str, Any] | str, host: dict[str, Any]) -> dict[str, Any]:
+    """The restart policy `value` (docker's --restart text or an API dict), checked before
+    anything is stored, as at create (runtime/restart.py)."""
+    from scow.runtime.restart import check_policy, parse_policy
+
+    if isinstance(value, str):
+        policy = parse_policy(value)
+    else:
+        policy = {"Name": value.get("Name") or "no",
+                  "MaximumRetryCount": value.get("MaximumRetryCount") or 0}
+        check_policy(policy)
+    if host.get("AutoRemove") and policy["Name"] != "no":
+        raise InvalidArgument("Restart policy cannot be updated because AutoRemove is "
+                              "enabled for the container")
+    return policy
 
 
 def _merge(host: dict[str, Any], changes: dict[str, Any], container_id: str
@@ -112,4 +106,4 @@ def _merge(host: dict[str, Any], changes: dict[str, Any], container_id: str
     return out
 
 
-__all__ = ["ContainerUpdate", "parse_restart_policy"]
+__all__ = ["ContainerUpdate"]
