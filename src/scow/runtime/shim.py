@@ -144,7 +144,7 @@ class Shim:
     def start(self) -> None:
         self.runc.start(self.cid)
         self.state = self.state._replace(status="running", started_at=rfc3339nano(),
-                                         exit_code=0, error="")
+                                         exit_code=0, error="", oom_killed=False)
         self.started = time.monotonic()
         write_state(self.cdir, self.state)
         log_event(self.cdir, "start")  # here, so that it is logged before the run's `die`
@@ -168,11 +168,14 @@ class Shim:
     def restart(self, exit_code: int, delay: float) -> bool:
         """Back off, then run the container again; False when a stop came meanwhile (or
         the new run failed to start: its error is recorded)."""
+        from scow.runtime.resources import oom_killed
+
         self.stop_health()
-        self._log_die(exit_code)  # docker: each exit is a `die`, each new run a `start`
-        self.state = self.state.exited(exit_code)._replace(
-            status="restarting", restart_count=self.state.restart_count + 1)
+        self.state = self.state.exited(exit_code)._replace(  # OOM: before runc delete
+            status="restarting", restart_count=self.state.restart_count + 1,
+            oom_killed=oom_killed(self.cid))
         write_state(self.cdir, self.state)
+        self._log_die(exit_code)  # docker: each exit is a `die`, each new run a `start`
         deadline = time.monotonic() + delay
         while time.monotonic() < deadline:
             if restart.manually_stopped(self.cdir):
