@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from tests.integration.containers.kit import Scow
+from tests.integration.containers.kit import Scow, wait_for
 
 
 def test_single_file_bind(one: Scow, tmp_path: Path) -> None:
@@ -102,6 +102,27 @@ def test_update_memory_of_a_running_container(one: Scow) -> None:
         "memoryswap limit" in bad.stderr
     none = one("update", "upd", check=False)
     assert none.returncode == 1 and "you must provide one or more flags" in none.stderr
+
+
+def test_update_outlives_a_policy_restart(one: Scow) -> None:
+    limit = f"{CG}/memory/memory.limit_in_bytes"
+    one("run", "-d", "--name", "rst", "--restart", "always", "-m", "64m", "bb:1", "sh", "-c",
+        f"cat {limit}; sleep 1")
+    wait_for(lambda: one.inspect("rst")["RestartCount"] >= 1, 15)
+    one("update", "-m", "96m", "--memory-swap", "-1", "rst")
+    count = one.inspect("rst")["RestartCount"]
+    wait_for(lambda: one.inspect("rst")["RestartCount"] >= count + 2, 20)
+    assert one.out("logs", "rst").split()[-1] == str(96 << 20)
+
+
+def test_oom_kill_reported_on_a_policy_restart(one: Scow) -> None:
+    hog = "x=aaaaaaaa; while true; do x=$x$x; done"
+    one("run", "-d", "--name", "ooms", "--restart", "on-failure:1", "-m", "16m",
+        "--memory-swap", "16m", "bb:1", "sh", "-c", hog)
+    assert one.out("wait", "ooms").strip() == "137"
+    events = one.out("events", "--since", "0", "--until", "0s", "--filter",
+                     "container=ooms", "--format", "{{.Action}}").split()
+    assert [e for e in events if e in ("oom", "die")] == ["oom", "die", "oom", "die"], events
 
 
 def test_update_of_a_created_container_is_stored(one: Scow) -> None:

@@ -12,6 +12,8 @@ TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.
 if TYPE_CHECKING:
     from typing import Any
 
+    from scow.store.containers import ContainerRecord
+
 
 _KWARGS = {"mem_limit": "Memory", "memswap_limit": "MemorySwap",
            "mem_reservation": "MemoryReservation", "nano_cpus": "NanoCpus",
@@ -57,12 +59,8 @@ class ContainerUpdate(ContainerBase):
         check_host(merged)
         if restart_policy is not None:
             merged["RestartPolicy"] = _checked_policy(restart_policy, host)
-        st = self.state(record)
-        if changes and st is not None and st.status == "running":
-            from scow.runtime.resources import update
-
-            unlimited = "PidsLimit" in changes and (changes["PidsLimit"] or 0) <= 0
-            update(self.runc.argv(), record.id, merged, pids_unlimited=unlimited)
+        if changes:
+            self._apply(record, changes, merged)
         self.records.patch_doc(record.id, {"HostConfig": merged})
         if restart_policy is not None:
             from scow.runtime.monitor import write_restart_policy
@@ -70,6 +68,19 @@ class ContainerUpdate(ContainerBase):
             write_restart_policy(self.folder(record.id), merged["RestartPolicy"])
         self.event(record, "update")
         return []
+
+    def _apply(self, record: ContainerRecord, changes: dict[str, Any], host: dict[str, Any]
+               ) -> None:
+        """`host`'s resources in the running container's cgroups (`runc update`) and in its
+        bundle, which the monitor re-creates it from on a policy restart."""
+        from scow.runtime.resources import linux_resources, update
+        from scow.runtime.spec import rewrite_resources
+
+        st = self.state(record)
+        if st is not None and st.status == "running":
+            unlimited = "PidsLimit" in changes and (changes["PidsLimit"] or 0) <= 0
+            update(self.runc.argv(), record.id, host, pids_unlimited=unlimited)
+        rewrite_resources(self.folder(record.id), linux_resources(host))
 
 
 def _checked_policy(value: dict[str, Any] | str, host: dict[str, Any]) -> dict[str, Any]:
