@@ -6,6 +6,7 @@ is create-and-start in one call (`exec`)."""
 from __future__ import annotations
 
 import _thread  # threading's own lock: threading costs start-up
+import os
 
 from scow.engine.containers.base import ContainerBase
 from scow.errors import Conflict, InvalidArgument, NotFound
@@ -54,7 +55,8 @@ class ContainerExecs(ContainerBase):
         def exec(self, name: str, argv: list[str], *, env: list[str] | None = None,
                  user: str = "", workdir: str = "", tty: bool = False, detach: bool = False,
                  stdin: int | None = None, stdout: int | None = None,
-                 stderr: int | None = None) -> int | None: ...
+                 stderr: int | None = None, exec_id: str = "", pid_file: str = ""
+                 ) -> int | None: ...
 
     _exec_lock = _thread.allocate_lock()  # guards every service's records (held only briefly)
 
@@ -78,6 +80,9 @@ class ContainerExecs(ContainerBase):
                          tty, privileged, (attach_stdin, attach_stdout, attach_stderr))
         with self._exec_lock:
             self._exec_records[rec.id] = rec
+        from scow.engine.events import exec_action
+
+        self.event(record, f"exec_create: {exec_action(rec.argv)[1]}", {"execID": rec.id})
         return rec.id
 
     def _check_running(self, container_id: str) -> None:
@@ -100,20 +105,54 @@ class ContainerExecs(ContainerBase):
     def exec_start(self, exec_id: str, *, detach: bool = False, stdin: int | None = None,
                    stdout: int | None = None, stderr: int | None = None) -> int | None:
         """docker exec start: run the exec instance once, its stdio on the given fds; its
-        exit code (None when detached)."""
+        exit code (None when detached: it stays Running until its process ends, its exit
+        code unknown to scow)."""
+        import shutil
+        import tempfile
+
         rec = self.exec_inspect(exec_id)
         with self._exec_lock:
             if rec.started:
                 raise Conflict(f"Error: Exec command {exec_id} has already run")
             rec.started = rec.running = True
+        tmp = tempfile.mkdtemp(prefix="scow-exec-pid-") if detach else ""
+        pid_file = os.path.join(tmp, "pid") if detach else ""
         try:
             code = self.exec(rec.container_id, rec.argv, env=rec.env, user=rec.user,
                              workdir=rec.workdir, tty=rec.tty, detach=detach, stdin=stdin,
-                             stdout=stdout, stderr=stderr)
+                             stdout=stdout, stderr=stderr, exec_id=rec.id, pid_file=pid_file)
+            if detach:
+                _watch_detached(rec, pid_file)
         except BaseException:
             rec.running = False
             rec.exit_code = 126
             raise
-        rec.exit_code = code
-        rec.running = False
+        finally:
+            if tmp:
+                shutil.rmtree(tmp, ignore_errors=True)
+        if not detach:
+            rec.exit_code = code
+            rec.running = False
         return code
+
+
+def _watch_detached(rec: ExecRecord, pid_file: str) -> None:
+    """Mark `rec` not Running once the detached process of `pid_file` ends (a thread on its
+    pidfd); at once when it is already gone or the pid cannot be read."""
+    try:
+        with open(pid_file, encoding="ascii") as f:
+            pidfd = os.pidfd_open(int(f.read().strip()))
+    except (OSError, ValueError):
+        rec.running = False
+        return
+
+    def wait() -> None:
+        import select
+
+        try:
+            select.select([pidfd], [], [])
+        finally:
+            os.close(pidfd)
+            rec.running = False
+
+    _thread.start_new_thread(wait, ())

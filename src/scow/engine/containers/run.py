@@ -378,9 +378,12 @@ class ContainerLifecycle(ContainerBase):
     def exec(self, name: str, argv: list[str], *, env: list[str] | None = None,
                 user: str = "", workdir: str = "", tty: bool = False, detach: bool = False,
                 stdin: int | None = None, stdout: int | None = None,
-                stderr: int | None = None) -> int | None:
+                stderr: int | None = None, exec_id: str = "", pid_file: str = ""
+                ) -> int | None:
         """docker exec: the process's exit code (None when detached); its output goes to the
-        `stdout`/`stderr` fds (this process's own when None)."""
+        `stdout`/`stderr` fds (this process's own when None). `exec_id`: the exec instance
+        `exec_create` made (and logged); without it the exec is created here. `pid_file`:
+        where a detached exec's pid is written."""
         from scow.engine.containers.config import merge_env
         from scow.runtime.exec import ExecConfig, exec_process
 
@@ -401,11 +404,13 @@ class ContainerLifecycle(ContainerBase):
         rootfs = self._running_rootfs(record)
         from scow.engine.events import exec_action
 
-        exec_id, shown = exec_action(argv)
-        self.event(record, f"exec_create: {shown}", {"execID": exec_id})
+        new_id, shown = exec_action(argv)
+        if not exec_id:
+            exec_id = new_id
+            self.event(record, f"exec_create: {shown}", {"execID": exec_id})
         self.event(record, f"exec_start: {shown}", {"execID": exec_id})
         code = exec_process(self.runc, record.id, cfg, rootfs, detach=detach, stdin=stdin,
-                            stdout=stdout, stderr=stderr)
+                            stdout=stdout, stderr=stderr, pid_file=pid_file)
         if code is not None:
             self.event(record, "exec_die", {"execID": exec_id, "exitCode": code})
         return code
