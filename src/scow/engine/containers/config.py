@@ -279,17 +279,17 @@ def network_host_config(opts: CreateOptions) -> dict[str, Any]:
             "ExtraHosts": _extra_hosts(opts.add_hosts)}
 
 
-def host_config(opts: CreateOptions) -> dict[str, Any]:
+def host_config(opts: CreateOptions, logging: dict[str, Any]) -> dict[str, Any]:
+    """The HostConfig of `opts`, its LogConfig `logging` (log_config's answer)."""
     from scow.engine.containers.resources import resources_host_config
     from scow.runtime.capabilities import container_caps, normalize
 
     cap_add, cap_drop = normalize(opts.cap_add, "CapAdd"), normalize(opts.cap_drop, "CapDrop")
     security_opt = security_opts(opts.security_opt,
                                  container_caps(cap_add, cap_drop, privileged=opts.privileged))
-    log_config = {"Type": "json-file", "Config": dict(opts.log_opts)}
     return {
         "Binds": list(opts.volumes) or None,
-        "LogConfig": log_config,
+        "LogConfig": logging,
         **network_host_config(opts),  # scow network: NetworkMode, PortBindings, Dns...
         "RestartPolicy": restart_policy(opts),
         "AutoRemove": opts.auto_remove,

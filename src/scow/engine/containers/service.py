@@ -111,12 +111,12 @@ class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, 
         path, args = command_of(config)
         doc: dict[str, Any] = {
             "Id": container_id, "Created": rfc3339_nano(), "Path": path, "Args": args,
-            "Config": config, "HostConfig": host_config(opts), "Image": image_id,
+            "Config": config, "Image": image_id,
+            "HostConfig": host_config(opts, log_config(opts, self.settings.log_driver,
+                                                       self.settings.log_opts)),
             "MountPoints": mounts, "Mounted": False,
         }
         doc["NetworkSettings"] = self._networks(doc, opts)  # scow network
-        doc["HostConfig"]["LogConfig"] = log_config(opts, self.settings.log_driver,
-                                                    self.settings.log_opts)
         name = self._reserve(container_id, opts.name, image_id, doc)
         doc["Name"] = "/" + name
         record = self.store.images.get(image_id)
