@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping
 
 from scow.errors import InvalidArgument
+from scow.format.filters import label_matches
 
 TYPE_CHECKING = False  # typing costs start-up on short commands (scow/typeshim.py)
 if TYPE_CHECKING:
@@ -89,11 +90,7 @@ def matches(event: Mapping[str, Any], filters: Mapping[str, list[str]]) -> bool:
 
 
 def _labels_match(attrs: Mapping[str, str], filters: Mapping[str, list[str]]) -> bool:
-    for label in filters.get("label", ()):
-        key, eq, value = label.partition("=")
-        if key not in attrs or (eq and attrs[key] != value):
-            return False
-    return True
+    return all(label_matches(label, dict(attrs)) for label in filters.get("label", ()))
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
