@@ -83,7 +83,7 @@ class ContainerLifecycle(ContainerBase):
         """docker start; None when it was already running."""
         record = self.records.get(name)
         st = self.state(record)
-        if st is not None and st.status in ("running", "restarting"):
+        if st is not None and st.active:
             return None
         self._monitor_gone(record)  # its exit command must not unmount the new run's rootfs
         with self.start_lock(record.id):  # (and may take the start lock: --rm)
@@ -106,7 +106,7 @@ class ContainerLifecycle(ContainerBase):
         from scow.runtime.spec import make_spec, write_bundle, write_etc_files
 
         st = self.state(record)
-        if st is not None and st.status in ("running", "restarting"):
+        if st is not None and st.active:
             return None
         self.cleanup(record)  # a previous run whose monitor died may still hold its mount
         folder = self.folder(record.id)
@@ -254,7 +254,7 @@ class ContainerLifecycle(ContainerBase):
             return
         with flocked(os.path.join(folder, "cleanup.lock")):
             st = self.state(record)
-            if st is not None and st.status in ("running", "restarting"):
+            if st is not None and st.active:
                 return  # restarting: the monitor runs it again on the same mount
             from scow.engine.network_attach import detach as detach_network  # scow network
 
@@ -303,7 +303,7 @@ class ContainerLifecycle(ContainerBase):
 
         record = self.records.get(name)
         st = self.state(record)
-        if st is None or st.status not in ("running", "restarting"):  # restarting: it gives up
+        if st is None or not st.active:  # restarting: it gives up
             raise Conflict(f"cannot kill container: {name}: container {record.id} is not "
                            "running")
         self.event(record, "kill", {"signal": _signal(signal)})
@@ -351,12 +351,14 @@ class ContainerLifecycle(ContainerBase):
 
     def pause(self, name: str) -> None:
         """docker pause: freeze the container's processes; Conflict unless it is running."""
+        from scow.runtime.state import paused_marker
+
         record = self.records.get(name)
         st = self.state(record)
         if st is None or st.status != "running":
             raise Conflict(f"Container {record.id} is not running")
         self.runc.pause(record.id)
-        open(os.path.join(self.folder(record.id), "paused"), "w").close()
+        open(paused_marker(self.folder(record.id)), "w").close()
         self.event(record, "pause")
 
     def unpause(self, name: str) -> None:
@@ -367,7 +369,9 @@ class ContainerLifecycle(ContainerBase):
         self.event(record, "unpause")
 
     def _unpause(self, record: ContainerRecord) -> bool:
-        marker = os.path.join(self.folder(record.id), "paused")
+        from scow.runtime.state import paused_marker
+
+        marker = paused_marker(self.folder(record.id))
         if not os.path.exists(marker):
             return False
         with contextlib.suppress(Exception):
@@ -386,12 +390,13 @@ class ContainerLifecycle(ContainerBase):
         where a detached exec's pid is written."""
         from scow.engine.containers.config import merge_env
         from scow.runtime.exec import ExecConfig, exec_process
+        from scow.runtime.state import is_paused
 
         record = self.records.get(name)
         st = self.state(record)
         if st is None or st.status != "running":
             raise Conflict(f"Container {record.id} is not running")
-        if os.path.exists(os.path.join(self.folder(record.id), "paused")):
+        if is_paused(self.folder(record.id)):
             raise Conflict(f"Container {record.id} is paused, unpause the container before exec")
         if not argv:
             raise InvalidArgument("exec: no command specified")

@@ -275,7 +275,7 @@ class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, 
         for record in self.records.using_image(image_id):
             st = self.state(record) if record.state == "ready" else None
             out.append((short_id(record.id),
-                        bool(st and st.status in ("running", "restarting"))))
+                        bool(st and st.active)))
         return out
 
     def diff(self, name: str) -> list[dict[str, Any]]:
@@ -298,7 +298,7 @@ class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, 
         self.store.recover()
         record = self.records.get(name)
         st = self.state(record)
-        if st is not None and st.status in ("running", "restarting"):
+        if st is not None and st.active:
             if not force:
                 raise _running(record.id)
             self.kill_for_removal(record)  # not under the start lock: the monitor's exit
@@ -307,7 +307,7 @@ class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, 
         with self.start_lock(record.id):  # never while a start is between mount and running
             record = self.records.get(record.id)  # a --rm monitor may have removed it meanwhile
             st = self.state(record)
-            if st is not None and st.status in ("running", "restarting"):
+            if st is not None and st.active:
                 raise _running(record.id)  # started meanwhile
             self.records.mark_removing(record.id)
             self._remove_marked(record, volumes)
@@ -329,11 +329,15 @@ class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, 
     def exit_cleanup(self, container_id: str) -> None:
         """What the monitor runs after the container stopped: cleanup, then --rm."""
         record = self.records.find(container_id)
-        if record is None:
-            return
+        if record is not None:
+            self._exit_work(record)
+
+    def _exit_work(self, record: ContainerRecord) -> None:
+        """A stopped container's exit work: release its mount and network, then remove it
+        for --rm (AutoRemove)."""
         self.cleanup(record)
         if record.doc["HostConfig"].get("AutoRemove"):
-            self.remove(container_id, volumes=True)
+            self.remove(record.id, volumes=True)
 
     def finish_attached(self, container_id: str) -> int:
         """The exit work of an attached `run`, done by the waiting process itself (under its
@@ -344,9 +348,7 @@ class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, 
         record = self.records.get(container_id)
         folder = self.folder(record.id)
         code = wait_monitor(folder, record.id, self.runc).exit_code
-        self.cleanup(record)
-        if record.doc["HostConfig"].get("AutoRemove"):
-            self.remove(record.id, volumes=True)
+        self._exit_work(record)
         from scow.runtime.exit_claim import mark_done
 
         mark_done(folder)
@@ -355,7 +357,7 @@ class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, 
     def reap(self, record: ContainerRecord) -> None:
         """Stop and release what an interrupted create or rm left running (store recovery)."""
         st = self.state(record) if os.path.isdir(self.folder(record.id)) else None
-        if st is not None and st.status in ("running", "restarting"):
+        if st is not None and st.active:
             self.kill_for_removal(record)
         self.cleanup(record, remove_runtime=True)
 
