@@ -1,7 +1,9 @@
 """owns: docker update: a container's resources (`--memory`, `--cpus`, `--pids-limit`...)
 and restart policy changed in its stored HostConfig, and, while it runs, in its cgroups by
-`runc update`; the restart policy also written for its monitor
-(runtime/monitor.write_restart_policy)."""
+`runc update`; the resources also in its bundle's `linux.resources` (the monitor's next run
+of it, on a restart policy, is made from the bundle), the restart policy also written for its
+monitor (runtime/monitor.write_restart_policy). Everything is checked before anything is
+stored; the restart policy by runtime/restart.py, as at create."""
 
 from __future__ import annotations
 
