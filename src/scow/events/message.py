@@ -15,7 +15,6 @@ import time
 from collections.abc import Mapping
 
 from scow.errors import InvalidArgument
-from scow.format.filters import label_matches
 
 TYPE_CHECKING = False  # typing costs start-up on short commands (scow/typeshim.py)
 if TYPE_CHECKING:
@@ -90,6 +89,8 @@ def matches(event: Mapping[str, Any], filters: Mapping[str, list[str]]) -> bool:
 
 
 def _labels_match(attrs: Mapping[str, str], filters: Mapping[str, list[str]]) -> bool:
+    from scow.format.filters import label_matches  # start-up: writers of events never match
+
     return all(label_matches(label, dict(attrs)) for label in filters.get("label", ()))
 
 

@@ -46,15 +46,15 @@ if TYPE_CHECKING:
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
-# the mixins of the verbs no short command uses (`update`, the Engine API's exec instances,
+# the mixins of the verbs no short command uses (`update`, exec and the API's exec instances,
 # cp, commit/export, stats): their modules load on the first use of one of their attributes,
 # not with every command that builds the service (`ps`, `create`, `inspect`, `rm`)
 # (searched in this order: a name of a later one imports the earlier ones too, all light)
-_DEFERRED = (("scow.engine.containers.cp", "ContainerCopy"),
+_DEFERRED = (("scow.engine.containers.execs", "ContainerExecs"),  # first: `scow exec`
+             ("scow.engine.containers.cp", "ContainerCopy"),
              ("scow.engine.containers.fs", "ContainerFilesystem"),
              ("scow.engine.containers.stats", "ContainerStatistics"),
-             ("scow.engine.containers.update", "ContainerUpdate"),
-             ("scow.engine.containers.execs", "ContainerExecs"))
+             ("scow.engine.containers.update", "ContainerUpdate"))
 
 if TYPE_CHECKING:
     from scow.engine.containers.cp import ContainerCopy
