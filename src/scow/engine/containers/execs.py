@@ -35,8 +35,8 @@ class ExecResult(NamedTuple):
 def _exec_isolation(host: dict[str, Any]) -> dict[str, Any]:
     """The container's capabilities, no-new-privileges and rlimits, which its exec processes
     get too (runc applies the container's seccomp filter to them itself)."""
-    from scow.engine.containers.config import isolation
     from scow.engine.containers.resources import ulimits_of
+    from scow.engine.containers.security import isolation
     from scow.runtime.capabilities import container_caps
     from scow.runtime.spec import rlimits
 

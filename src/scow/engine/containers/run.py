@@ -147,7 +147,7 @@ class ContainerLifecycle(ContainerBase):
     def run_config(self, record: ContainerRecord, rootfs: str, netns: str = "") -> RunConfig:
         """What the OCI spec of the container's next run is made from: its config, mounts and
         isolation, over `rootfs`."""
-        from scow.engine.containers.config import isolation
+        from scow.engine.containers.security import isolation
         from scow.runtime.spec import RunConfig
 
         doc, config = record.doc, record.doc["Config"]
