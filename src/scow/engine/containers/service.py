@@ -1,7 +1,8 @@
-"""owns: the container service: create, look up, list (`ps`), diff, remove and prune
-containers, and the service assembled from the mixins: running them is run.py, commit/export
-fs.py, cp cp.py, inspect inspect.py (all on base.py's collaborators); the mixins no short
-command uses (`_DEFERRED`) are imported on first use of one of their attributes.
+"""owns: the container service: create, look up, diff, remove and prune containers, and
+the service assembled from the mixins: running them is run.py, listing (`ps`) listing.py,
+commit/export fs.py, cp cp.py, inspect inspect.py (all on base.py's collaborators); the
+mixins no short command uses (`_DEFERRED`) are imported on first use of one of their
+attributes.
 
 A container = its record (store/containers.py) + a writable layer on an ``-init`` layer on the
 image's layers + its folder::
@@ -19,10 +20,10 @@ import os
 from scow.engine.containers.admin import ContainerAdmin
 from scow.engine.containers.base import ContainerBase
 from scow.engine.containers.inspect import ContainerInspection
+from scow.engine.containers.listing import ContainerListing
 from scow.engine.containers.model import Container
 from scow.engine.containers.records import ContainerSummary
 from scow.engine.containers.run import ContainerLifecycle
-from scow.engine.network_files import display_ports
 from scow.errors import (
     Conflict,
     ContainerError,
@@ -85,7 +86,8 @@ else:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
-class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, _DeferredVerbs):
+class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection, ContainerAdmin,
+                       _DeferredVerbs):
     """docker's container verbs (create, start, stop, exec, logs, commit, cp, rm...), each a
     method; built by `Engine` with the collaborators `ContainerBase` names."""
 
@@ -195,79 +197,6 @@ class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, 
         """The container's Config object (docker's JSON: Image, Cmd, Env, Tty, Labels...)."""
         config: dict[str, Any] = self.records.get(name).doc["Config"]
         return dict(config)
-
-    # -- listing --------------------------------------------------------------------------
-    def list_containers(self, *, all: bool = False, size: bool = False,
-                        filters: dict[str, list[str]] | None = None, last: int = -1
-                        ) -> list[ContainerSummary]:
-        """docker ps: running containers (every one with `all`), with sizes when `size`,
-        filtered as `docker ps --filter`, the `last` created."""
-        from scow.engine.containers.filters import ContainerFilter
-
-        check = ContainerFilter(self.images, self.store, filters, self._health) \
-            if filters else None
-        records = self.records.all()
-        out = []
-        self._shown: dict[tuple[str, str], str] = {}  # an image named by many containers
-        for record in records:
-            state, status, code = self.status_of(record)
-            if not all and state not in ("running", "paused", "restarting") and last < 0:
-                continue  # not listed: no summary made
-            summary = self._summary(record, state, status, code)
-            if check is not None and not check.match(summary, record):
-                continue
-            out.append(summary)
-        if last >= 0:
-            out = out[:last]
-        if size:
-            by_id = {r.id: r for r in records}
-            bases: dict[str, int] = {}  # image ID -> its layers' size, once per image
-            out = [self._with_size(s, by_id[s.id], bases) for s in out]
-        return out
-
-    def _summary(self, record: ContainerRecord, state: str, status: str,
-                 code: int) -> ContainerSummary:
-        doc = record.doc
-        return ContainerSummary(
-            record.id, record.name, self._image_shown(doc["Config"].get("Image", ""),
-                                                      record.image_id), record.image_id,
-            command_line(doc["Path"], doc["Args"]), record.created, state, status, code,
-            doc["Config"].get("Labels") or {},
-            [m["Name"] or m["Source"] for m in doc.get("MountPoints", [])],
-            ports=display_ports((doc.get("NetworkSettings") or {}).get("Ports") or {}),
-            networks=",".join(sorted((doc.get("NetworkSettings") or {}).get("Networks") or {})),
-            port_map=(doc.get("NetworkSettings") or {}).get("Ports") or {},
-            mount_points=doc.get("MountPoints", []))
-
-    def _health(self, record: ContainerRecord) -> str:
-        """State.Health.Status of the container's inspect document, "none" without one."""
-        health = self.inspect_state(record).get("Health") or {}
-        return str(health.get("Status") or "none")
-
-    def _image_shown(self, image: str, image_id: str) -> str:
-        """docker ps's IMAGE: the name the container was made from while it still names the
-        same image, else the image's ID (moby's refreshImage)."""
-        if not image or image == image_id:
-            return image_id
-        memo: dict[tuple[str, str], str] | None = getattr(self, "_shown", None)
-        if memo is not None and (image, image_id) in memo:
-            return memo[image, image_id]
-        found = self.images.find(image)
-        shown = image if found is not None and found.id == image_id else image_id
-        if memo is not None:
-            memo[image, image_id] = shown
-        return shown
-
-    def _with_size(self, s: ContainerSummary, record: ContainerRecord,
-                   bases: dict[str, int]) -> ContainerSummary:
-        """`sizes` of a listed record: its upper folder walked once, no second read of the
-        record, the image's size looked up once per image."""
-        mount_id = record.mount_id or ""
-        rw = self.store.driver.diff_size(mount_id, f"{mount_id}-init")
-        if record.image_id not in bases:
-            image = self.store.images.find(record.image_id)
-            bases[record.image_id] = self.store.layers.size(image.top_layer) if image else 0
-        return s._replace(size_rw=rw, size_root_fs=bases[record.image_id] + rw)
 
     def using_image(self, image_id: str) -> list[tuple[str, bool]]:
         """(short ID, running) of the containers made from `image_id` (for rmi)."""
@@ -434,12 +363,6 @@ class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, 
                 exit_status=code, stderr=b"".join(e.data for e in entries
                                                   if e.stream == "stderr"))
         return b"".join(e.data for e in entries if e.stream in wanted)
-
-
-def command_line(path: str, args: list[str]) -> str:
-    """The COMMAND of `docker ps` (moby quotes arguments that contain spaces)."""
-    shown = [f"'{a}'" if " " in a else a for a in args]
-    return " ".join([path, *shown]) if shown else path
 
 
 def _mount_points(opts: CreateOptions) -> list[dict[str, Any]]:
