@@ -8,8 +8,9 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from scow import Engine
 from tests.integration.containers.kit import Scow, wait_for
+
+from scow import Engine
 
 
 @pytest.fixture
