@@ -144,15 +144,17 @@ def test_an_events_stream_ends_with_its_client_or_the_service(tmp_path: Path) ->
 def test_systemd_units_verify(tmp_path: Path) -> None:
     analyze = require_tool("systemd-analyze", package="systemd")
     units = REPO / "contrib" / "systemd"
-    for name in ("scow.socket", "scow.service"):
+    names = ("scow.socket", "scow.service", "scow-restart.service")
+    for name in names:
         shutil.copy(units / name, tmp_path / name)
     scow = tmp_path / "scow"  # the unit's ExecStart must exist for verify
     scow.write_text("#!/bin/sh\n")
     scow.chmod(0o755)
-    service = (tmp_path / "scow.service").read_text()
-    (tmp_path / "scow.service").write_text(service.replace("/usr/local/bin/scow", str(scow)))
-    proc = subprocess.run([analyze, "verify", str(tmp_path / "scow.socket"),
-                           str(tmp_path / "scow.service")], capture_output=True, text=True)
+    for name in names[1:]:
+        service = (tmp_path / name).read_text()
+        (tmp_path / name).write_text(service.replace("/usr/local/bin/scow", str(scow)))
+    proc = subprocess.run([analyze, "verify", *(str(tmp_path / n) for n in names)],
+                          capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "scow" not in proc.stderr or "warning" not in proc.stderr.lower(), proc.stderr
 

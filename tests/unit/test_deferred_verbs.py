@@ -18,9 +18,9 @@ from scow.engine.containers.update import ContainerUpdate
 
 
 def test_deferred_mixins_are_the_listed_ones() -> None:
-    assert [c for _, c in _DEFERRED] == ["ContainerCopy", "ContainerFilesystem",
-                                         "ContainerStatistics", "ContainerUpdate",
-                                         "ContainerExecs"]
+    assert [c for _, c in _DEFERRED] == ["ContainerExecs", "ContainerCopy",
+                                         "ContainerFilesystem", "ContainerStatistics",
+                                         "ContainerUpdate"]
 
 
 @pytest.mark.parametrize("mixin", [ContainerUpdate, ContainerExecs, ContainerCopy,

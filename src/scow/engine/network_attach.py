@@ -341,7 +341,7 @@ def leftovers(svc: ContainerService) -> list[str]:
     for cid in sorted(ids):
         rec = svc.records.find(cid)
         st = svc.state(rec) if rec is not None else None
-        if st is None or st.status not in ("running", "restarting"):  # restarting keeps its netns
+        if st is None or not st.active:  # restarting keeps its netns
             out.append(cid)
     return out
 

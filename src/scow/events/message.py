@@ -89,11 +89,9 @@ def matches(event: Mapping[str, Any], filters: Mapping[str, list[str]]) -> bool:
 
 
 def _labels_match(attrs: Mapping[str, str], filters: Mapping[str, list[str]]) -> bool:
-    for label in filters.get("label", ()):
-        key, eq, value = label.partition("=")
-        if key not in attrs or (eq and attrs[key] != value):
-            return False
-    return True
+    from scow.format.filters import label_matches  # start-up: writers of events never match
+
+    return all(label_matches(label, dict(attrs)) for label in filters.get("label", ()))
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")

@@ -62,8 +62,9 @@ def process_spec(cfg: ExecConfig, rootfs: str) -> dict[str, object]:
 
 def exec_process(runc: Runc, container_id: str, cfg: ExecConfig, rootfs: str, *,
                  detach: bool = False, stdin: int | None = None, stdout: int | None = None,
-                 stderr: int | None = None) -> int | None:
-    """Run `cfg` in the container; its exit code, or None when detached."""
+                 stderr: int | None = None, pid_file: str = "") -> int | None:
+    """Run `cfg` in the container; its exit code, or None when detached (then its pid is
+    written to `pid_file` when one is given)."""
     tmp = tempfile.mkdtemp(prefix="scow-exec-")
     try:
         spec_path = os.path.join(tmp, "process.json")
@@ -74,7 +75,8 @@ def exec_process(runc: Runc, container_id: str, cfg: ExecConfig, rootfs: str, *,
         if cfg.tty and not detach:
             return _in_child(lambda: _exec_tty(runc, container_id, spec_path, log, tmp, stdin,
                                                stdout))
-        args = ["exec", "--process", spec_path] + (["-d"] if detach else []) + [container_id]
+        detached = ["-d"] + (["--pid-file", pid_file] if pid_file else []) if detach else []
+        args = ["exec", "--process", spec_path, *detached, container_id]
         null = subprocess.DEVNULL
         rc = subprocess.run(runc.argv(*args, log=log),
                             stdin=null if detach or stdin is None else stdin,

@@ -23,7 +23,7 @@ import time
 
 from scow.osutil.atomic import atomic_write
 from scow.runtime.eventlog import log_event
-from scow.runtime.state import rfc3339nano
+from scow.runtime.state import is_paused, rfc3339nano
 
 TYPE_CHECKING = False  # mypy honours the name; `ps` reads health.json through this module:
 if TYPE_CHECKING:  # the monitor's threads, probes and runc load in HealthMonitor only
@@ -32,7 +32,6 @@ if TYPE_CHECKING:  # the monitor's threads, probes and runc load in HealthMonito
     from scow.runtime.runc import Runc
 
 HEALTH_FILE = "health.json"
-PAUSED_MARKER = "paused"
 MAX_LOG = 5
 MAX_OUTPUT = 4096
 _NS = 1_000_000_000
@@ -115,7 +114,7 @@ class HealthMonitor:
 
     def _loop(self) -> None:
         while not self.stopping.wait(self._interval()):
-            if os.path.exists(os.path.join(self.dir, PAUSED_MARKER)):
+            if is_paused(self.dir):
                 continue
             began = time.monotonic()
             result = self.probe()

@@ -187,7 +187,7 @@ def wait(container_dir: str, container_id: str, runc: Runc,
 
 def kill(container_dir: str, container_id: str, runc: Runc, signal: str = "KILL") -> None:
     state = refresh(container_dir, container_id, runc)
-    if state is None or state.status not in ("running", "restarting"):
+    if state is None or not state.active:
         raise Conflict(f"kill container {container_id[:12]}: container is not running")
     restart.mark_manually_stopped(container_dir)
     if state.status == "running":
@@ -199,7 +199,7 @@ def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 
     """docker stop: `signal`, then SIGKILL to every process after `timeout` seconds;
     `on_kill(signal)` is called before each signal is sent (docker's `kill` events)."""
     state = refresh(container_dir, container_id, runc)
-    if state is None or state.status not in ("running", "restarting"):
+    if state is None or not state.active:
         return state or ContainerState(status="exited")
     restart.mark_manually_stopped(container_dir)  # a restarting one gives up at once
     notify = on_kill or (lambda _: None)

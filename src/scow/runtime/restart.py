@@ -1,5 +1,6 @@
-"""owns: restart policies as the monitor applies them (docker's restartmanager), and the two
-files of the container folder they are decided from:
+"""owns: restart policies as the monitor applies them (docker's restartmanager): the
+monitor's loop of runs (serve_with_policy: back off, `runc delete`, create and start again),
+and the two files of the container folder they are decided from:
 
     <container_dir>/restart-policy.json  {"Name": "no|always|on-failure|unless-stopped",
                                           "MaximumRetryCount": N}; read at every exit, so a
@@ -23,6 +24,8 @@ from scow.osutil.atomic import atomic_write
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
     from typing import Any
+
+    from scow.runtime.shim import Shim
 
 POLICY_FILE = "restart-policy.json"
 MANUAL_STOP = "manual-stop"
@@ -125,3 +128,53 @@ def restart_at_boot(policy: dict[str, Any], stopped: bool) -> bool:
     """Whether a container is started again when the host (or scow's service) starts."""
     return policy.get("Name") == "always" or (policy.get("Name") == "unless-stopped"
                                               and not stopped)
+
+
+def serve_with_policy(shim: Shim) -> int:
+    """The monitor's runs of a started container: serve it until it exits and, while its
+    restart policy asks, back off and run it again; the exit code it gives up on."""
+    import time
+
+    manager = RestartManager()
+    code = shim.serve()
+    while (delay := manager.should_restart(
+            read_policy(shim.cdir), code, manually_stopped(shim.cdir),
+            time.monotonic() - shim.started)) is not None:
+        if not _run_again(shim, code, delay):
+            break
+        code = shim.serve()
+    return code
+
+
+def _run_again(shim: Shim, exit_code: int, delay: float) -> bool:
+    """Back off, then run the container again; False when a stop came meanwhile (or the new
+    run failed to start: its error is recorded)."""
+    import time
+
+    from scow.runtime.resources import oom_killed
+    from scow.runtime.state import write_state
+
+    shim.stop_health()
+    shim.state = shim.state.exited(exit_code)._replace(  # OOM: before runc delete
+        status="restarting", restart_count=shim.state.restart_count + 1,
+        oom_killed=oom_killed(shim.cid))
+    write_state(shim.cdir, shim.state)
+    shim.log_die(exit_code)  # docker: each exit is a `die`, each new run a `start`
+    deadline = time.monotonic() + delay
+    while time.monotonic() < deadline:
+        if manually_stopped(shim.cdir):
+            return False
+        time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+    if manually_stopped(shim.cdir):
+        return False
+    try:
+        shim.runc.delete(shim.cid, force=True)
+        if shim.master is not None:
+            os.close(shim.master)
+            shim.master = None
+        shim.create()
+        shim.start()
+    except Exception as exc:  # noqa: BLE001 - recorded; the monitor gives up
+        shim.state = shim.state._replace(error=str(exc))
+        return False
+    return True

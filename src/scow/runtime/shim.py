@@ -10,9 +10,8 @@ flock on <container_dir>/shim.lock while it lives, and then:
   3. copies output to the log driver's writer and to attach.sock clients, input from the
      clients to the container's stdin; runs the health check's probes in a thread
      (scow.runtime.health); collects the exit status (it is the subreaper);
-  4. decides by the restart policy (scow.runtime.restart) whether to run it again: then
-     writes "restarting", waits the back-off, `runc delete`s and creates and starts it again
-     (the rootfs stays mounted, the log and the attach clients stay); else
+  4. runs it again while its restart policy asks (restart.serve_with_policy: "restarting",
+     back-off, `runc delete`, create and start; mount, log and attach clients stay); else
   5. writes state.json "exited" with exit code and finish time, runs `runc delete`, runs the
      exit command (an argv from shim.json) unless the attached `run` waiting for it did the
      exit work itself (runtime/exit_claim.py), and exits.
@@ -144,7 +143,7 @@ class Shim:
     def start(self) -> None:
         self.runc.start(self.cid)
         self.state = self.state._replace(status="running", started_at=rfc3339nano(),
-                                         exit_code=0, error="")
+                                         exit_code=0, error="", oom_killed=False)
         self.started = time.monotonic()
         write_state(self.cdir, self.state)
         log_event(self.cdir, "start")  # here, so that it is logged before the run's `die`
@@ -158,39 +157,6 @@ class Shim:
         if self.health is not None:
             self.health.stop()
             self.health = None
-
-    def restart_delay(self, manager: restart.RestartManager, exit_code: int) -> float | None:
-        """The restart policy's decision on this exit (None: give up)."""
-        return manager.should_restart(restart.read_policy(self.cdir), exit_code,
-                                      restart.manually_stopped(self.cdir),
-                                      time.monotonic() - self.started)
-
-    def restart(self, exit_code: int, delay: float) -> bool:
-        """Back off, then run the container again; False when a stop came meanwhile (or
-        the new run failed to start: its error is recorded)."""
-        self.stop_health()
-        self._log_die(exit_code)  # docker: each exit is a `die`, each new run a `start`
-        self.state = self.state.exited(exit_code)._replace(
-            status="restarting", restart_count=self.state.restart_count + 1)
-        write_state(self.cdir, self.state)
-        deadline = time.monotonic() + delay
-        while time.monotonic() < deadline:
-            if restart.manually_stopped(self.cdir):
-                return False
-            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
-        if restart.manually_stopped(self.cdir):
-            return False
-        try:
-            self.runc.delete(self.cid, force=True)
-            if self.master is not None:
-                os.close(self.master)
-                self.master = None
-            self.create()
-            self.start()
-        except Exception as exc:  # noqa: BLE001 - recorded; the monitor gives up
-            self.state = self.state._replace(error=str(exc))
-            return False
-        return True
 
     def serve(self) -> int:
         """Pump output/input until the container exits; returns its exit code."""
@@ -294,7 +260,7 @@ class Shim:
         self.state = self.state.exited(exit_code, error or self.state.error)._replace(
             oom_killed=oom_killed(self.cid))  # read before runc delete removes the cgroup
         write_state(self.cdir, self.state)
-        self._log_die(exit_code)
+        self.log_die(exit_code)
         for c in self.clients:
             try:
                 c.sendall(attach.frame(attach.EXIT, str(exit_code).encode()))
@@ -312,7 +278,7 @@ class Shim:
             subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=120, check=False)
 
-    def _log_die(self, exit_code: int) -> None:
+    def log_die(self, exit_code: int) -> None:
         """Append docker's `die` of the container to the root's event log (the monitor is the
         one process that sees every exit, whoever caused it)."""
         if self.state.oom_killed:  # docker: `oom` (from the runtime's OOM event) before `die`
@@ -427,13 +393,7 @@ def run(cdir: str, ready_fd: int, go_fd: int) -> int:
     shim.report({"ok": True, "started_at": shim.state.started_at})
     os.close(ready_fd)
     shim.ready_fd = -1
-    manager = restart.RestartManager()
-    code = shim.serve()
-    while (delay := shim.restart_delay(manager, code)) is not None:
-        if not shim.restart(code, delay):
-            break
-        code = shim.serve()
-    shim.finish(code)
+    shim.finish(restart.serve_with_policy(shim))
     return 0
 
 

@@ -328,6 +328,22 @@ def bundle_rootfs(container_dir: str) -> str | None:
     return path if isinstance(path, str) and os.path.isabs(path) else None
 
 
+def rewrite_resources(container_dir: str, resources: dict[str, object]) -> bool:
+    """Replace the memory/cpu/pids/blockIO of linux.resources in <container_dir>/config.json
+    by `resources` (its device rules kept), so that the monitor's next run of the container
+    (a restart policy's) keeps a `docker update`; False when there is no readable bundle."""
+    path = os.path.join(container_dir, "config.json")
+    try:
+        with open(path, "rb") as f:
+            spec = json.loads(f.read())
+        current = spec["linux"]["resources"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    spec["linux"]["resources"] = {"devices": current.get("devices", []), **resources}
+    write_bundle(container_dir, spec)
+    return True
+
+
 def write_bundle(container_dir: str, spec: dict[str, object]) -> str:
     """Write `spec` as <container_dir>/config.json atomically; returns the bundle folder."""
     atomic_write(os.path.join(container_dir, "config.json"),

@@ -6,6 +6,7 @@
                                   "finished_at": "0001-01-01T00:00:00Z",
                                   "restart_count": 0}
     <container_dir>/shim.lock    flocked by the live monitor for its whole life
+    <container_dir>/paused       present while the container is paused (`pause`/`unpause`)
 
 `pid` is non-zero exactly while a process may exist ("created" after runc create, "running");
 a failed start leaves "created" with pid 0, `error` and docker's exit code (127, 126, 128).
@@ -32,6 +33,7 @@ else:
 ZERO_TIME = "0001-01-01T00:00:00Z"
 STATE_FILE = "state.json"
 LOCK_FILE = "shim.lock"
+PAUSED_FILE = "paused"
 
 
 def rfc3339nano(ns: int | None = None) -> str:
@@ -58,9 +60,24 @@ class ContainerState(NamedTuple):
     def running(self) -> bool:
         return self.status == "running"
 
+    @property
+    def active(self) -> bool:
+        """Running or restarting: the monitor keeps the container (docker's State.Running is
+        true in both)."""
+        return self.status in ("running", "restarting")
+
     def exited(self, exit_code: int, error: str = "") -> ContainerState:
         return self._replace(status="exited", pid=0, exit_code=exit_code, error=error,
                        finished_at=rfc3339nano())
+
+
+def paused_marker(container_dir: str) -> str:
+    """The path of the container's `paused` marker."""
+    return os.path.join(container_dir, PAUSED_FILE)
+
+
+def is_paused(container_dir: str) -> bool:
+    return os.path.exists(paused_marker(container_dir))
 
 
 def read_state(container_dir: str) -> ContainerState | None:

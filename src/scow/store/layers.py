@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 
 from scow.drivers.base import Driver
-from scow.errors import IntegrityError, LayerInUse, LayerNotFound, ScowError, from_oserror
+from scow.errors import LayerInUse, LayerNotFound, ScowError, from_oserror
 from scow.ids import CacheID, ChainID, DiffID, chain_id, random_id, short_id
 from scow.osutil import faults
 from scow.osutil.atomic import atomic_write
@@ -254,23 +254,12 @@ class LayerStore:
     # -- exporting ------------------------------------------------------------------------
     def tar_stream(self, chain: str, out: BinaryIO) -> None:
         """Write the layer's tar exactly as it was registered (from tar-split), verified
-        against its DiffID."""
-        from scow.archive.tarsplit import assemble
+        against its DiffID (store/layer_export.py)."""
+        from scow.store.layer_export import write_layer_tar
 
         layer = self.get(chain)
-        try:
-            with open(self.tar_split_path(layer.cache_id), "rb") as f:
-                tar_split = f.read()
-        except FileNotFoundError:
-            raise IntegrityError(f"export layer {short_id(chain)}: tar-split data is missing",
-                                 hint="run `scow system check`") from None
-        base = self.driver.layer_path(layer.cache_id)
-        hashing = _HashingWriter(out)
-        assemble(tar_split, lambda name: _open_in_layer(base, name), hashing)  # type: ignore[arg-type]
-        if hashing.digest() != layer.diff_id:
-            raise IntegrityError(f"export layer {short_id(chain)}: could not verify layer data: "
-                                 "files in the layer store were modified",
-                                 hint="run `scow system check`")
+        write_layer_tar(layer.chain_id, layer.diff_id, self.tar_split_path(layer.cache_id),
+                        self.driver.layer_path(layer.cache_id), out)
 
     # -- read-write layers ----------------------------------------------------------------
     def create_rw(self, parent: str | None, container_id: str,
@@ -383,36 +372,3 @@ def _layer(row: object) -> Layer:
     r = row  # sqlite3.Row
     return Layer(ChainID(r["chain_id"]), DiffID(r["diff_id"]), CacheID(r["cache_id"]),  # type: ignore[index]
                  ChainID(r["parent"]) if r["parent"] else None, int(r["size"]))  # type: ignore[index]
-
-
-def _open_in_layer(base: str, name: str) -> BinaryIO:
-    """Open a layer file named by tar-split; names are resolved with the layer folder as
-    their root (RESOLVE_IN_ROOT: where extraction wrote an entry under a symlinked folder), so
-    nothing is followed out of it (a tampered tar-split cannot read host files)."""
-    from scow.osutil.openat2 import open_in_root
-
-    root_fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        fd = open_in_root(root_fd, name.lstrip("/") or ".", os.O_RDONLY | os.O_NOFOLLOW
-                          | os.O_CLOEXEC)
-    except OSError as exc:
-        raise IntegrityError(f"export layer: open {name!r}: {exc.strerror or exc}",
-                             hint="run `scow system check`") from None
-    finally:
-        os.close(root_fd)
-    return os.fdopen(fd, "rb")
-
-
-class _HashingWriter:
-    def __init__(self, out: BinaryIO) -> None:
-        import hashlib  # here, not at the top: it loads OpenSSL (start-up)
-
-        self.out = out
-        self.hash = hashlib.sha256()
-
-    def write(self, data: bytes) -> int:
-        self.hash.update(data)
-        return self.out.write(data)
-
-    def digest(self) -> str:
-        return "sha256:" + self.hash.hexdigest()

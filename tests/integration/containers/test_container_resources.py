@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from tests.integration.containers.kit import Scow
+from tests.integration.containers.kit import Scow, wait_for
 
 
 def test_single_file_bind(one: Scow, tmp_path: Path) -> None:
@@ -104,13 +104,54 @@ def test_update_memory_of_a_running_container(one: Scow) -> None:
     assert none.returncode == 1 and "you must provide one or more flags" in none.stderr
 
 
+def test_update_outlives_a_policy_restart(one: Scow) -> None:
+    limit = f"{CG}/memory/memory.limit_in_bytes"
+    one("run", "-d", "--name", "rst", "--restart", "always", "-m", "64m", "bb:1", "sh", "-c",
+        f"cat {limit}; sleep 1")
+    wait_for(lambda: one.inspect("rst")["RestartCount"] >= 1, 15)
+    one("update", "-m", "96m", "--memory-swap", "-1", "rst")
+    count = one.inspect("rst")["RestartCount"]
+    wait_for(lambda: one.inspect("rst")["RestartCount"] >= count + 2, 20)
+    assert one.out("logs", "rst").split()[-1] == str(96 << 20)
+
+
+def test_oom_kill_reported_on_a_policy_restart(one: Scow) -> None:
+    hog = "x=aaaaaaaa; while true; do x=$x$x; done"
+    one("run", "-d", "--name", "ooms", "--restart", "on-failure:1", "-m", "16m",
+        "--memory-swap", "16m", "bb:1", "sh", "-c", hog)
+    assert one.out("wait", "ooms").strip() == "137"
+    events = one.out("events", "--since", "0", "--until", "0s", "--filter",
+                     "container=ooms", "--format", "{{.Action}}").split()
+    assert [e for e in events if e in ("oom", "die")] == ["oom", "die", "oom", "die"], events
+
+
 def test_update_of_a_created_container_is_stored(one: Scow) -> None:
     one("create", "--name", "cre", "bb:1", "true")
     one("update", "--cpus", "0.25", "--restart", "always", "cre")
     host = one.inspect("cre")["HostConfig"]
     assert host["NanoCpus"] == 250_000_000 and host["RestartPolicy"]["Name"] == "always"
     bad = one("update", "--restart", "always:3", "cre", check=False)
-    assert "maximum retry count cannot be used with restart policy 'always'" in bad.stderr
+    assert "maximum retry count can only be used with 'on-failure'" in bad.stderr
+
+
+def test_update_checks_the_restart_policy_before_storing_it(one: Scow) -> None:
+    from scow import Engine
+    from scow.errors import InvalidArgument
+
+    one("create", "--name", "pol", "bb:1", "true")
+    engine = Engine(str(one.root), "vfs")
+    with pytest.raises(InvalidArgument, match="unknown policy 'bogus'"):
+        engine.containers.update("pol", restart_policy={"Name": "bogus"})
+    assert one.inspect("pol")["HostConfig"]["RestartPolicy"]["Name"] == "no"
+
+
+@pytest.mark.parametrize("value", ["always:0", "unless-stopped:"])
+def test_update_restart_parsed_as_at_create(one: Scow, value: str) -> None:
+    one("create", "--name", "same", "--restart", value, "bb:1", "true")
+    created = one.inspect("same")["HostConfig"]["RestartPolicy"]
+    one("update", "--restart", "no", "same")
+    one("update", "--restart", value, "same")
+    assert one.inspect("same")["HostConfig"]["RestartPolicy"] == created
 
 
 def test_tmpfs_shm_sysctl_and_host_namespaces(one: Scow) -> None:

@@ -97,12 +97,13 @@ class ContainerBase:
     def status_of(self, record: ContainerRecord) -> tuple[str, str, int]:
         """(State, Status text, exit code) as `docker ps` shows them."""
         from scow.format.units import human_duration
+        from scow.runtime.state import is_paused
 
         st = self.state(record)
         if st is None:
             return "created", "Created", 0
         if st.status == "running":
-            paused = os.path.exists(os.path.join(self.folder(record.id), "paused"))
+            paused = is_paused(self.folder(record.id))
             up = "Up " + human_duration(max(0.0, time.time() - parse_time(st.started_at)))
             if paused:
                 return "paused", up + " (Paused)", 0

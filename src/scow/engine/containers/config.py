@@ -1,9 +1,7 @@
 """owns: how a container's configuration is made from its image and the user's flags
 (docker's create: image config merged with the flags), and the JSON document kept for it
-(the fields of docker's config.v2.json and hostconfig.json that scow uses), and the isolation a
-container asks for: HostConfig ``Privileged``, ``CapAdd``/``CapDrop`` (normalized to ``CAP_``
-names) and ``SecurityOpt`` (``seccomp=unconfined|builtin|<profile JSON>``, a profile path read
-at create as docker's CLI does; ``no-new-privileges[=bool]``); and the monitor's part of it:
+(the fields of docker's config.v2.json and hostconfig.json that scow uses; the isolation
+fields are checked by security.py); and the monitor's part of it:
 ``RestartPolicy`` (--restart), ``Config.Healthcheck`` (--health-*, merged over the image's)
 and ``LogConfig`` (--log-driver/--log-opt over scow.toml's defaults)."""
 
@@ -279,17 +277,18 @@ def network_host_config(opts: CreateOptions) -> dict[str, Any]:
             "ExtraHosts": _extra_hosts(opts.add_hosts)}
 
 
-def host_config(opts: CreateOptions) -> dict[str, Any]:
+def host_config(opts: CreateOptions, logging: dict[str, Any]) -> dict[str, Any]:
+    """The HostConfig of `opts`, its LogConfig `logging` (log_config's answer)."""
     from scow.engine.containers.resources import resources_host_config
+    from scow.engine.containers.security import security_opts
     from scow.runtime.capabilities import container_caps, normalize
 
     cap_add, cap_drop = normalize(opts.cap_add, "CapAdd"), normalize(opts.cap_drop, "CapDrop")
     security_opt = security_opts(opts.security_opt,
                                  container_caps(cap_add, cap_drop, privileged=opts.privileged))
-    log_config = {"Type": "json-file", "Config": dict(opts.log_opts)}
     return {
         "Binds": list(opts.volumes) or None,
-        "LogConfig": log_config,
+        "LogConfig": logging,
         **network_host_config(opts),  # scow network: NetworkMode, PortBindings, Dns...
         "RestartPolicy": restart_policy(opts),
         "AutoRemove": opts.auto_remove,
@@ -332,55 +331,6 @@ def restart_policy(opts: CreateOptions) -> dict[str, Any]:
     if opts.auto_remove and policy["Name"] != "no":
         raise InvalidArgument("Conflicting options: --restart and --rm")
     return policy
-
-
-def security_opts(opts: list[str], caps: list[str]) -> list[str]:
-    """docker's `--security-opt` values checked, a seccomp profile path replaced by the
-    profile's compact JSON (so a later change of the file does not change the container)."""
-    from scow.runtime.seccomp import BUILTIN, UNCONFINED, read_profile, seccomp_section
-
-    out = []
-    for opt in opts:
-        key, sep, value = opt.partition("=")
-        if not sep and key != "no-new-privileges":
-            key, sep, value = opt.partition(":")
-        if key == "no-new-privileges":
-            no_new_privileges(f"{key}{sep and '='}{value}")
-        elif key == "seccomp" and value not in ("", BUILTIN, UNCONFINED):
-            value = value if value.lstrip().startswith("{") else read_profile(value)
-            seccomp_section(value, caps)  # a profile that cannot be used fails here
-        elif key not in ("seccomp", "apparmor", "label") or not value:
-            raise InvalidArgument(f"create container: invalid --security-opt: {opt!r}")
-        out.append(f"{key}={value}" if sep else key)
-    return out
-
-
-def no_new_privileges(opt: str) -> bool:
-    """The value of a `no-new-privileges[=bool]` security option."""
-    _, sep, value = opt.partition("=")
-    flags = {"1": True, "t": True, "true": True, "0": False, "f": False, "false": False}
-    if sep and value.lower() not in flags:
-        raise InvalidArgument(f"create container: invalid --security-opt: {opt!r}")
-    return flags[value.lower()] if sep else True
-
-
-def isolation(host: dict[str, Any], setting: str) -> tuple[bool, bool, str]:
-    """(privileged, no-new-privileges, seccomp profile) of a container whose HostConfig is
-    `host`; `setting` is scow.toml's ``seccomp-profile`` (a path, ``unconfined`` or empty),
-    used when the container names no profile and read now (nothing cached)."""
-    from scow.runtime.seccomp import BUILTIN, UNCONFINED, read_profile
-
-    privileged, nnp, seccomp = bool(host.get("Privileged")), False, None
-    for opt in host.get("SecurityOpt") or []:
-        key, _, value = opt.partition("=")
-        if key == "no-new-privileges":
-            nnp = no_new_privileges(opt)
-        elif key == "seccomp":
-            seccomp = "" if value == BUILTIN else value
-    if seccomp is None:  # privileged: no filter, the setting's file need not be there
-        seccomp = "" if privileged else \
-            setting if setting in ("", UNCONFINED) else read_profile(setting)
-    return privileged, nnp, seccomp
 
 
 def command_of(config: dict[str, Any]) -> tuple[str, list[str]]:

@@ -1,11 +1,14 @@
-"""owns: exec instances (docker's exec create / start / inspect): the records of the execs a
-long-lived process (the Engine API service) made, in memory, and running one with its stdio
-on file descriptors the caller gives. A daemonless CLI process never needs them: its exec
-is create-and-start in one call (`exec`)."""
+"""owns: docker exec: running a process in a running container (`exec`, docker-py's
+`exec_run`), with the container's isolation and its events; and exec instances (docker's
+exec create / start / inspect): the records of the execs a long-lived process (the Engine
+API service) made, in memory, and running one with its stdio on file descriptors the caller
+gives. A daemonless CLI process never needs them: its exec is create-and-start in one call
+(`exec`)."""
 
 from __future__ import annotations
 
 import _thread  # threading's own lock: threading costs start-up
+import os
 
 from scow.engine.containers.base import ContainerBase
 from scow.errors import Conflict, InvalidArgument, NotFound
@@ -14,9 +17,34 @@ from scow.ids import random_id
 TYPE_CHECKING = False  # mypy honours the name; typing and dataclasses cost start-up
 if TYPE_CHECKING:
     from dataclasses import dataclass, field
-    from typing import Any
+    from typing import Any, NamedTuple
+
+    from scow.store.containers import ContainerRecord
 else:
-    from scow.typeshim import dataclass, field
+    from scow.typeshim import NamedTuple, dataclass, field
+
+
+class ExecResult(NamedTuple):
+    """What docker-py's exec_run returns: the exit code (None when detached) and the output
+    (bytes; (stdout, stderr) with demux)."""
+
+    exit_code: int | None
+    output: bytes | tuple[bytes | None, bytes | None]
+
+
+def _exec_isolation(host: dict[str, Any]) -> dict[str, Any]:
+    """The container's capabilities, no-new-privileges and rlimits, which its exec processes
+    get too (runc applies the container's seccomp filter to them itself)."""
+    from scow.engine.containers.resources import ulimits_of
+    from scow.engine.containers.security import isolation
+    from scow.runtime.capabilities import container_caps
+    from scow.runtime.spec import rlimits
+
+    privileged, nnp, _ = isolation(host, "")  # the profile is not needed here
+    caps = container_caps(host.get("CapAdd") or (), host.get("CapDrop") or (),
+                          privileged=privileged)
+    return {"caps": tuple(caps), "no_new_privileges": nnp,
+            "rlimits": tuple(rlimits(ulimits_of(host)))}
 
 
 @dataclass
@@ -50,12 +78,6 @@ class ExecRecord:
 
 
 class ContainerExecs(ContainerBase):
-    if TYPE_CHECKING:  # run.py's, in the assembled service
-        def exec(self, name: str, argv: list[str], *, env: list[str] | None = None,
-                 user: str = "", workdir: str = "", tty: bool = False, detach: bool = False,
-                 stdin: int | None = None, stdout: int | None = None,
-                 stderr: int | None = None) -> int | None: ...
-
     _exec_lock = _thread.allocate_lock()  # guards every service's records (held only briefly)
 
     @property
@@ -78,6 +100,9 @@ class ContainerExecs(ContainerBase):
                          tty, privileged, (attach_stdin, attach_stdout, attach_stderr))
         with self._exec_lock:
             self._exec_records[rec.id] = rec
+        from scow.engine.events import exec_action
+
+        self.event(record, f"exec_create: {exec_action(rec.argv)[1]}", {"execID": rec.id})
         return rec.id
 
     def _check_running(self, container_id: str) -> None:
@@ -100,20 +125,130 @@ class ContainerExecs(ContainerBase):
     def exec_start(self, exec_id: str, *, detach: bool = False, stdin: int | None = None,
                    stdout: int | None = None, stderr: int | None = None) -> int | None:
         """docker exec start: run the exec instance once, its stdio on the given fds; its
-        exit code (None when detached)."""
+        exit code (None when detached: it stays Running until its process ends, its exit
+        code unknown to scow)."""
+        import shutil
+        import tempfile
+
         rec = self.exec_inspect(exec_id)
         with self._exec_lock:
             if rec.started:
                 raise Conflict(f"Error: Exec command {exec_id} has already run")
             rec.started = rec.running = True
+        tmp = tempfile.mkdtemp(prefix="scow-exec-pid-") if detach else ""
+        pid_file = os.path.join(tmp, "pid") if detach else ""
         try:
             code = self.exec(rec.container_id, rec.argv, env=rec.env, user=rec.user,
                              workdir=rec.workdir, tty=rec.tty, detach=detach, stdin=stdin,
-                             stdout=stdout, stderr=stderr)
+                             stdout=stdout, stderr=stderr, exec_id=rec.id, pid_file=pid_file)
+            if detach:
+                _watch_detached(rec, pid_file)
         except BaseException:
             rec.running = False
             rec.exit_code = 126
             raise
-        rec.exit_code = code
-        rec.running = False
+        finally:
+            if tmp:
+                shutil.rmtree(tmp, ignore_errors=True)
+        if not detach:
+            rec.exit_code = code
+            rec.running = False
         return code
+
+    def exec(self, name: str, argv: list[str], *, env: list[str] | None = None,
+                user: str = "", workdir: str = "", tty: bool = False, detach: bool = False,
+                stdin: int | None = None, stdout: int | None = None,
+                stderr: int | None = None, exec_id: str = "", pid_file: str = ""
+                ) -> int | None:
+        """docker exec: the process's exit code (None when detached); its output goes to the
+        `stdout`/`stderr` fds (this process's own when None). `exec_id`: the exec instance
+        `exec_create` made (and logged); without it the exec is created here. `pid_file`:
+        where a detached exec's pid is written."""
+        from scow.engine.containers.config import merge_env
+        from scow.runtime.exec import ExecConfig, exec_process
+        from scow.runtime.state import is_paused
+
+        record = self.records.get(name)
+        st = self.state(record)
+        if st is None or st.status != "running":
+            raise Conflict(f"Container {record.id} is not running")
+        if is_paused(self.folder(record.id)):
+            raise Conflict(f"Container {record.id} is paused, unpause the container before exec")
+        if not argv:
+            raise InvalidArgument("exec: no command specified")
+        config = record.doc["Config"]
+        cfg = ExecConfig(argv=tuple(argv), env=tuple(merge_env(config.get("Env") or [], env or [])),
+                         **_exec_isolation(record.doc["HostConfig"]),
+                         user=user or config.get("User") or "",
+                         workdir=workdir or config.get("WorkingDir") or "/", tty=tty,
+                         hostname=config.get("Hostname") or "")
+        rootfs = self._running_rootfs(record)
+        from scow.engine.events import exec_action
+
+        new_id, shown = exec_action(argv)
+        if not exec_id:
+            exec_id = new_id
+            self.event(record, f"exec_create: {shown}", {"execID": exec_id})
+        self.event(record, f"exec_start: {shown}", {"execID": exec_id})
+        code = exec_process(self.runc, record.id, cfg, rootfs, detach=detach, stdin=stdin,
+                            stdout=stdout, stderr=stderr, pid_file=pid_file)
+        if code is not None:
+            self.event(record, "exec_die", {"execID": exec_id, "exitCode": code})
+        return code
+
+    def _running_rootfs(self, record: ContainerRecord) -> str:
+        """The running container's rootfs as its bundle names it (no driver to open for an
+        exec); the driver's answer for a bundle that does not say."""
+        from scow.runtime.spec import bundle_rootfs
+
+        return bundle_rootfs(self.folder(record.id)) or (
+            self.store.driver.metadata(record.mount_id or "").get("MergedDir")
+            or self.store.driver.layer_path(record.mount_id or ""))
+
+    def exec_run(self, name: str, cmd: str | list[str], *, stdout: bool = True,
+                 stderr: bool = True, tty: bool = False, user: str = "", workdir: str = "",
+                 environment: list[str] | dict[str, str] | None = None, detach: bool = False,
+                 demux: bool = False) -> ExecResult:
+        """docker-py's exec_run: run `cmd` in the running container and collect its output
+        (both streams in one, or (stdout, stderr) with `demux`)."""
+        import shlex
+        import tempfile
+
+        argv = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
+        env = [f"{k}={v}" for k, v in environment.items()] if isinstance(environment, dict) \
+            else list(environment or [])
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+            try:
+                code = self.exec(name, argv, env=env, user=user, workdir=workdir, tty=tty,
+                                 detach=detach, stdout=out.fileno() if stdout else null,
+                                 stderr=(err if demux else out).fileno() if stderr else null)
+            finally:
+                os.close(null)
+            out.seek(0)
+            err.seek(0)
+            if demux:
+                return ExecResult(code, (out.read() or None, err.read() or None))
+            return ExecResult(code, out.read())
+
+
+def _watch_detached(rec: ExecRecord, pid_file: str) -> None:
+    """Mark `rec` not Running once the detached process of `pid_file` ends (a thread on its
+    pidfd); at once when it is already gone or the pid cannot be read."""
+    try:
+        with open(pid_file, encoding="ascii") as f:
+            pidfd = os.pidfd_open(int(f.read().strip()))
+    except (OSError, ValueError):
+        rec.running = False
+        return
+
+    def wait() -> None:
+        import select
+
+        try:
+            select.select([pidfd], [], [])
+        finally:
+            os.close(pidfd)
+            rec.running = False
+
+    _thread.start_new_thread(wait, ())

@@ -8,10 +8,10 @@ images of ancestor), then matches each container's summary and record document.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from scow.errors import InvalidArgument
+from scow.format.filters import label_matches, match
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
@@ -47,9 +47,9 @@ class ContainerFilter:
         f, doc = self.filters, record.doc
         tests: dict[str, Callable[[str], bool]] = {
             "status": lambda v: v == s.state,
-            "name": lambda v: _search(v, s.name) or _search(v, "/" + s.name),
-            "id": lambda v: _search(v, s.id),
-            "label": lambda v: _label(v, s.labels),
+            "name": lambda v: match(v, s.name) or match(v, "/" + s.name),
+            "id": lambda v: match(v, s.id),
+            "label": lambda v: label_matches(v, s.labels),
             "exited": lambda v: s.state == "exited" and s.exit_code == int(v),
             "volume": lambda v: _volume(v, doc),
             "network": lambda v: _network(v, doc),
@@ -87,21 +87,6 @@ def _check_values(filters: dict[str, list[str]]) -> None:
     for key in ("publish", "expose"):
         for value in filters.get(key, []):
             _port_range(value)
-
-
-def _search(pattern: str, text: str) -> bool:
-    """docker's filters.Match: equal, or the value as a regular expression found in text."""
-    if pattern == text:
-        return True
-    try:
-        return re.search(pattern, text) is not None
-    except re.error:
-        return False
-
-
-def _label(value: str, labels: dict[str, str]) -> bool:
-    key, sep, want = value.partition("=")
-    return key in labels and (not sep or labels[key] == want)
 
 
 def _volume(value: str, doc: dict[str, Any]) -> bool:

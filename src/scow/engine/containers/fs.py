@@ -6,7 +6,6 @@ image layer) and export (its whole root filesystem as a tar). ``cp`` (both ways)
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Iterator
 
 from scow.engine.containers.base import ContainerBase
@@ -67,9 +66,11 @@ class ContainerFilesystem(ContainerBase):
     @contextlib.contextmanager
     def _paused(self, container_id: str, pause: bool) -> Iterator[None]:
         """Pause a running container for the block (docker commit pauses by default)."""
+        from scow.runtime.state import is_paused
+
         record = self.records.get(container_id)
         st = self.state(record)
-        paused = os.path.exists(os.path.join(self.folder(container_id), "paused"))
+        paused = is_paused(self.folder(container_id))
         doit = pause and st is not None and st.status == "running" and not paused
         if doit:
             self.runc.pause(container_id)

@@ -71,8 +71,10 @@ class ContainerInspection(ContainerBase):
 
     def inspect_state(self, record: ContainerRecord) -> dict[str, Any]:
         """docker inspect's State object."""
+        from scow.runtime.state import is_paused
+
         st = self.state(record)
-        paused = os.path.exists(os.path.join(self.folder(record.id), "paused"))
+        paused = is_paused(self.folder(record.id))
         zero = "0001-01-01T00:00:00Z"
         if st is None:
             return {"Status": "created", "Running": False, "Paused": False, "Restarting": False,

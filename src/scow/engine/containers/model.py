@@ -28,7 +28,7 @@ else:
 
 if TYPE_CHECKING:
     from scow.engine.containers.cp import ArchiveStat
-    from scow.engine.containers.run import ExecResult
+    from scow.engine.containers.execs import ExecResult
     from scow.engine.containers.streams import AttachConnection, LogEntry
     from scow.engine.images import ImageService
     from scow.engine.images.model import Image

@@ -1,7 +1,7 @@
 """owns: running containers: start (mount the rootfs, volumes, the OCI bundle, the monitor),
-stop, kill, wait, restart, pause, exec, logs, attach, starting the containers whose restart
-policy asks for it after a reboot, and `cleanup`, which the monitor runs
-when the container has stopped (it unmounts the rootfs: mounts are counted on disk, one per
+stop, kill, wait, restart, pause, logs, attach (exec is execs.py's), starting the containers
+whose restart policy asks for it after a reboot, and `cleanup`, which the monitor runs when
+the container has stopped (it unmounts the rootfs: mounts are counted on disk, one per
 running container, so a daemonless scow never leaks or stacks them)."""
 
 from __future__ import annotations
@@ -12,23 +12,13 @@ import sys
 from collections.abc import Iterator
 
 from scow.engine.containers.base import ContainerBase
-from scow.errors import Conflict, ContainerNotFound, InvalidArgument, Unsupported
+from scow.errors import Conflict, ContainerNotFound, Unsupported
 from scow.osutil.locks import flocked
 from scow.store.containers import ContainerRecord
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
-    from typing import Any, NamedTuple
-else:
-    from scow.typeshim import NamedTuple
-
-
-class ExecResult(NamedTuple):
-    """What docker-py's exec_run returns: the exit code (None when detached) and the output
-    (bytes; (stdout, stderr) with demux)."""
-
-    exit_code: int | None
-    output: bytes | tuple[bytes | None, bytes | None]
+    from typing import Any
 
 
 if TYPE_CHECKING:
@@ -57,21 +47,6 @@ def _fill_volume(rootfs: str, dest: str, volume: str) -> None:
         os.close(fd)
 
 
-def _exec_isolation(host: dict[str, Any]) -> dict[str, Any]:
-    """The container's capabilities, no-new-privileges and rlimits, which its exec processes
-    get too (runc applies the container's seccomp filter to them itself)."""
-    from scow.engine.containers.config import isolation
-    from scow.engine.containers.resources import ulimits_of
-    from scow.runtime.capabilities import container_caps
-    from scow.runtime.spec import rlimits
-
-    privileged, nnp, _ = isolation(host, "")  # the profile is not needed here
-    caps = container_caps(host.get("CapAdd") or (), host.get("CapDrop") or (),
-                          privileged=privileged)
-    return {"caps": tuple(caps), "no_new_privileges": nnp,
-            "rlimits": tuple(rlimits(ulimits_of(host)))}
-
-
 def _signal(name: str) -> str:
     from scow.engine.events import signal_number  # start-up laziness (see engine/events.py)
 
@@ -83,7 +58,7 @@ class ContainerLifecycle(ContainerBase):
         """docker start; None when it was already running."""
         record = self.records.get(name)
         st = self.state(record)
-        if st is not None and st.status in ("running", "restarting"):
+        if st is not None and st.active:
             return None
         self._monitor_gone(record)  # its exit command must not unmount the new run's rootfs
         with self.start_lock(record.id):  # (and may take the start lock: --rm)
@@ -106,7 +81,7 @@ class ContainerLifecycle(ContainerBase):
         from scow.runtime.spec import make_spec, write_bundle, write_etc_files
 
         st = self.state(record)
-        if st is not None and st.status in ("running", "restarting"):
+        if st is not None and st.active:
             return None
         self.cleanup(record)  # a previous run whose monitor died may still hold its mount
         folder = self.folder(record.id)
@@ -172,7 +147,7 @@ class ContainerLifecycle(ContainerBase):
     def run_config(self, record: ContainerRecord, rootfs: str, netns: str = "") -> RunConfig:
         """What the OCI spec of the container's next run is made from: its config, mounts and
         isolation, over `rootfs`."""
-        from scow.engine.containers.config import isolation
+        from scow.engine.containers.security import isolation
         from scow.runtime.spec import RunConfig
 
         doc, config = record.doc, record.doc["Config"]
@@ -254,7 +229,7 @@ class ContainerLifecycle(ContainerBase):
             return
         with flocked(os.path.join(folder, "cleanup.lock")):
             st = self.state(record)
-            if st is not None and st.status in ("running", "restarting"):
+            if st is not None and st.active:
                 return  # restarting: the monitor runs it again on the same mount
             from scow.engine.network_attach import detach as detach_network  # scow network
 
@@ -303,7 +278,7 @@ class ContainerLifecycle(ContainerBase):
 
         record = self.records.get(name)
         st = self.state(record)
-        if st is None or st.status not in ("running", "restarting"):  # restarting: it gives up
+        if st is None or not st.active:  # restarting: it gives up
             raise Conflict(f"cannot kill container: {name}: container {record.id} is not "
                            "running")
         self.event(record, "kill", {"signal": _signal(signal)})
@@ -351,12 +326,14 @@ class ContainerLifecycle(ContainerBase):
 
     def pause(self, name: str) -> None:
         """docker pause: freeze the container's processes; Conflict unless it is running."""
+        from scow.runtime.state import paused_marker
+
         record = self.records.get(name)
         st = self.state(record)
         if st is None or st.status != "running":
             raise Conflict(f"Container {record.id} is not running")
         self.runc.pause(record.id)
-        open(os.path.join(self.folder(record.id), "paused"), "w").close()
+        open(paused_marker(self.folder(record.id)), "w").close()
         self.event(record, "pause")
 
     def unpause(self, name: str) -> None:
@@ -367,83 +344,15 @@ class ContainerLifecycle(ContainerBase):
         self.event(record, "unpause")
 
     def _unpause(self, record: ContainerRecord) -> bool:
-        marker = os.path.join(self.folder(record.id), "paused")
+        from scow.runtime.state import paused_marker
+
+        marker = paused_marker(self.folder(record.id))
         if not os.path.exists(marker):
             return False
         with contextlib.suppress(Exception):
             self.runc.resume(record.id)
         os.unlink(marker)
         return True
-
-    def exec(self, name: str, argv: list[str], *, env: list[str] | None = None,
-                user: str = "", workdir: str = "", tty: bool = False, detach: bool = False,
-                stdin: int | None = None, stdout: int | None = None,
-                stderr: int | None = None) -> int | None:
-        """docker exec: the process's exit code (None when detached); its output goes to the
-        `stdout`/`stderr` fds (this process's own when None)."""
-        from scow.engine.containers.config import merge_env
-        from scow.runtime.exec import ExecConfig, exec_process
-
-        record = self.records.get(name)
-        st = self.state(record)
-        if st is None or st.status != "running":
-            raise Conflict(f"Container {record.id} is not running")
-        if os.path.exists(os.path.join(self.folder(record.id), "paused")):
-            raise Conflict(f"Container {record.id} is paused, unpause the container before exec")
-        if not argv:
-            raise InvalidArgument("exec: no command specified")
-        config = record.doc["Config"]
-        cfg = ExecConfig(argv=tuple(argv), env=tuple(merge_env(config.get("Env") or [], env or [])),
-                         **_exec_isolation(record.doc["HostConfig"]),
-                         user=user or config.get("User") or "",
-                         workdir=workdir or config.get("WorkingDir") or "/", tty=tty,
-                         hostname=config.get("Hostname") or "")
-        rootfs = self._running_rootfs(record)
-        from scow.engine.events import exec_action
-
-        exec_id, shown = exec_action(argv)
-        self.event(record, f"exec_create: {shown}", {"execID": exec_id})
-        self.event(record, f"exec_start: {shown}", {"execID": exec_id})
-        code = exec_process(self.runc, record.id, cfg, rootfs, detach=detach, stdin=stdin,
-                            stdout=stdout, stderr=stderr)
-        if code is not None:
-            self.event(record, "exec_die", {"execID": exec_id, "exitCode": code})
-        return code
-
-    def _running_rootfs(self, record: ContainerRecord) -> str:
-        """The running container's rootfs as its bundle names it (no driver to open for an
-        exec); the driver's answer for a bundle that does not say."""
-        from scow.runtime.spec import bundle_rootfs
-
-        return bundle_rootfs(self.folder(record.id)) or (
-            self.store.driver.metadata(record.mount_id or "").get("MergedDir")
-            or self.store.driver.layer_path(record.mount_id or ""))
-
-    def exec_run(self, name: str, cmd: str | list[str], *, stdout: bool = True,
-                 stderr: bool = True, tty: bool = False, user: str = "", workdir: str = "",
-                 environment: list[str] | dict[str, str] | None = None, detach: bool = False,
-                 demux: bool = False) -> ExecResult:
-        """docker-py's exec_run: run `cmd` in the running container and collect its output
-        (both streams in one, or (stdout, stderr) with `demux`)."""
-        import shlex
-        import tempfile
-
-        argv = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
-        env = [f"{k}={v}" for k, v in environment.items()] if isinstance(environment, dict) \
-            else list(environment or [])
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
-            try:
-                code = self.exec(name, argv, env=env, user=user, workdir=workdir, tty=tty,
-                                 detach=detach, stdout=out.fileno() if stdout else null,
-                                 stderr=(err if demux else out).fileno() if stderr else null)
-            finally:
-                os.close(null)
-            out.seek(0)
-            err.seek(0)
-            if demux:
-                return ExecResult(code, (out.read() or None, err.read() or None))
-            return ExecResult(code, out.read())
 
     def logs(self, name: str, *, follow: bool = False, tail: int | None = None,
              since: str | None = None, until: str | None = None) -> Iterator[LogEntry]:

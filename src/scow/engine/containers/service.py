@@ -1,7 +1,8 @@
-"""owns: the container service: create, look up, list (`ps`), diff, remove and prune
-containers, and the service assembled from the mixins: running them is run.py, commit/export
-fs.py, cp cp.py, inspect inspect.py (all on base.py's collaborators); the mixins no short
-command uses (`_DEFERRED`) are imported on first use of one of their attributes.
+"""owns: the container service: create, look up, diff, remove and prune containers, and
+the service assembled from the mixins: running them is run.py, listing (`ps`) listing.py,
+commit/export fs.py, cp cp.py, inspect inspect.py (all on base.py's collaborators); the
+mixins no short command uses (`_DEFERRED`) are imported on first use of one of their
+attributes.
 
 A container = its record (store/containers.py) + a writable layer on an ``-init`` layer on the
 image's layers + its folder::
@@ -19,10 +20,10 @@ import os
 from scow.engine.containers.admin import ContainerAdmin
 from scow.engine.containers.base import ContainerBase
 from scow.engine.containers.inspect import ContainerInspection
+from scow.engine.containers.listing import ContainerListing
 from scow.engine.containers.model import Container
 from scow.engine.containers.records import ContainerSummary
 from scow.engine.containers.run import ContainerLifecycle
-from scow.engine.network_files import display_ports
 from scow.errors import (
     Conflict,
     ContainerError,
@@ -46,15 +47,15 @@ if TYPE_CHECKING:
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
-# the mixins of the verbs no short command uses (`update`, the Engine API's exec instances,
+# the mixins of the verbs no short command uses (`update`, exec and the API's exec instances,
 # cp, commit/export, stats): their modules load on the first use of one of their attributes,
 # not with every command that builds the service (`ps`, `create`, `inspect`, `rm`)
 # (searched in this order: a name of a later one imports the earlier ones too, all light)
-_DEFERRED = (("scow.engine.containers.cp", "ContainerCopy"),
+_DEFERRED = (("scow.engine.containers.execs", "ContainerExecs"),  # first: `scow exec`
+             ("scow.engine.containers.cp", "ContainerCopy"),
              ("scow.engine.containers.fs", "ContainerFilesystem"),
              ("scow.engine.containers.stats", "ContainerStatistics"),
-             ("scow.engine.containers.update", "ContainerUpdate"),
-             ("scow.engine.containers.execs", "ContainerExecs"))
+             ("scow.engine.containers.update", "ContainerUpdate"))
 
 if TYPE_CHECKING:
     from scow.engine.containers.cp import ContainerCopy
@@ -85,7 +86,8 @@ else:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
-class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, _DeferredVerbs):
+class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection, ContainerAdmin,
+                       _DeferredVerbs):
     """docker's container verbs (create, start, stop, exec, logs, commit, cp, rm...), each a
     method; built by `Engine` with the collaborators `ContainerBase` names."""
 
@@ -111,12 +113,12 @@ class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, 
         path, args = command_of(config)
         doc: dict[str, Any] = {
             "Id": container_id, "Created": rfc3339_nano(), "Path": path, "Args": args,
-            "Config": config, "HostConfig": host_config(opts), "Image": image_id,
+            "Config": config, "Image": image_id,
+            "HostConfig": host_config(opts, log_config(opts, self.settings.log_driver,
+                                                       self.settings.log_opts)),
             "MountPoints": mounts, "Mounted": False,
         }
         doc["NetworkSettings"] = self._networks(doc, opts)  # scow network
-        doc["HostConfig"]["LogConfig"] = log_config(opts, self.settings.log_driver,
-                                                    self.settings.log_opts)
         name = self._reserve(container_id, opts.name, image_id, doc)
         doc["Name"] = "/" + name
         record = self.store.images.get(image_id)
@@ -196,86 +198,13 @@ class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, 
         config: dict[str, Any] = self.records.get(name).doc["Config"]
         return dict(config)
 
-    # -- listing --------------------------------------------------------------------------
-    def list_containers(self, *, all: bool = False, size: bool = False,
-                        filters: dict[str, list[str]] | None = None, last: int = -1
-                        ) -> list[ContainerSummary]:
-        """docker ps: running containers (every one with `all`), with sizes when `size`,
-        filtered as `docker ps --filter`, the `last` created."""
-        from scow.engine.containers.filters import ContainerFilter
-
-        check = ContainerFilter(self.images, self.store, filters, self._health) \
-            if filters else None
-        records = self.records.all()
-        out = []
-        self._shown: dict[tuple[str, str], str] = {}  # an image named by many containers
-        for record in records:
-            state, status, code = self.status_of(record)
-            if not all and state not in ("running", "paused", "restarting") and last < 0:
-                continue  # not listed: no summary made
-            summary = self._summary(record, state, status, code)
-            if check is not None and not check.match(summary, record):
-                continue
-            out.append(summary)
-        if last >= 0:
-            out = out[:last]
-        if size:
-            by_id = {r.id: r for r in records}
-            bases: dict[str, int] = {}  # image ID -> its layers' size, once per image
-            out = [self._with_size(s, by_id[s.id], bases) for s in out]
-        return out
-
-    def _summary(self, record: ContainerRecord, state: str, status: str,
-                 code: int) -> ContainerSummary:
-        doc = record.doc
-        return ContainerSummary(
-            record.id, record.name, self._image_shown(doc["Config"].get("Image", ""),
-                                                      record.image_id), record.image_id,
-            command_line(doc["Path"], doc["Args"]), record.created, state, status, code,
-            doc["Config"].get("Labels") or {},
-            [m["Name"] or m["Source"] for m in doc.get("MountPoints", [])],
-            ports=display_ports((doc.get("NetworkSettings") or {}).get("Ports") or {}),
-            networks=",".join(sorted((doc.get("NetworkSettings") or {}).get("Networks") or {})),
-            port_map=(doc.get("NetworkSettings") or {}).get("Ports") or {},
-            mount_points=doc.get("MountPoints", []))
-
-    def _health(self, record: ContainerRecord) -> str:
-        """State.Health.Status of the container's inspect document, "none" without one."""
-        health = self.inspect_state(record).get("Health") or {}
-        return str(health.get("Status") or "none")
-
-    def _image_shown(self, image: str, image_id: str) -> str:
-        """docker ps's IMAGE: the name the container was made from while it still names the
-        same image, else the image's ID (moby's refreshImage)."""
-        if not image or image == image_id:
-            return image_id
-        memo: dict[tuple[str, str], str] | None = getattr(self, "_shown", None)
-        if memo is not None and (image, image_id) in memo:
-            return memo[image, image_id]
-        found = self.images.find(image)
-        shown = image if found is not None and found.id == image_id else image_id
-        if memo is not None:
-            memo[image, image_id] = shown
-        return shown
-
-    def _with_size(self, s: ContainerSummary, record: ContainerRecord,
-                   bases: dict[str, int]) -> ContainerSummary:
-        """`sizes` of a listed record: its upper folder walked once, no second read of the
-        record, the image's size looked up once per image."""
-        mount_id = record.mount_id or ""
-        rw = self.store.driver.diff_size(mount_id, f"{mount_id}-init")
-        if record.image_id not in bases:
-            image = self.store.images.find(record.image_id)
-            bases[record.image_id] = self.store.layers.size(image.top_layer) if image else 0
-        return s._replace(size_rw=rw, size_root_fs=bases[record.image_id] + rw)
-
     def using_image(self, image_id: str) -> list[tuple[str, bool]]:
         """(short ID, running) of the containers made from `image_id` (for rmi)."""
         out = []
         for record in self.records.using_image(image_id):
             st = self.state(record) if record.state == "ready" else None
             out.append((short_id(record.id),
-                        bool(st and st.status in ("running", "restarting"))))
+                        bool(st and st.active)))
         return out
 
     def diff(self, name: str) -> list[dict[str, Any]]:
@@ -298,7 +227,7 @@ class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, 
         self.store.recover()
         record = self.records.get(name)
         st = self.state(record)
-        if st is not None and st.status in ("running", "restarting"):
+        if st is not None and st.active:
             if not force:
                 raise _running(record.id)
             self.kill_for_removal(record)  # not under the start lock: the monitor's exit
@@ -307,7 +236,7 @@ class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, 
         with self.start_lock(record.id):  # never while a start is between mount and running
             record = self.records.get(record.id)  # a --rm monitor may have removed it meanwhile
             st = self.state(record)
-            if st is not None and st.status in ("running", "restarting"):
+            if st is not None and st.active:
                 raise _running(record.id)  # started meanwhile
             self.records.mark_removing(record.id)
             self._remove_marked(record, volumes)
@@ -329,11 +258,15 @@ class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, 
     def exit_cleanup(self, container_id: str) -> None:
         """What the monitor runs after the container stopped: cleanup, then --rm."""
         record = self.records.find(container_id)
-        if record is None:
-            return
+        if record is not None:
+            self._exit_work(record)
+
+    def _exit_work(self, record: ContainerRecord) -> None:
+        """A stopped container's exit work: release its mount and network, then remove it
+        for --rm (AutoRemove)."""
         self.cleanup(record)
         if record.doc["HostConfig"].get("AutoRemove"):
-            self.remove(container_id, volumes=True)
+            self.remove(record.id, volumes=True)
 
     def finish_attached(self, container_id: str) -> int:
         """The exit work of an attached `run`, done by the waiting process itself (under its
@@ -344,9 +277,7 @@ class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, 
         record = self.records.get(container_id)
         folder = self.folder(record.id)
         code = wait_monitor(folder, record.id, self.runc).exit_code
-        self.cleanup(record)
-        if record.doc["HostConfig"].get("AutoRemove"):
-            self.remove(record.id, volumes=True)
+        self._exit_work(record)
         from scow.runtime.exit_claim import mark_done
 
         mark_done(folder)
@@ -355,7 +286,7 @@ class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, 
     def reap(self, record: ContainerRecord) -> None:
         """Stop and release what an interrupted create or rm left running (store recovery)."""
         st = self.state(record) if os.path.isdir(self.folder(record.id)) else None
-        if st is not None and st.status in ("running", "restarting"):
+        if st is not None and st.active:
             self.kill_for_removal(record)
         self.cleanup(record, remove_runtime=True)
 
@@ -432,12 +363,6 @@ class ContainerService(ContainerLifecycle, ContainerInspection, ContainerAdmin, 
                 exit_status=code, stderr=b"".join(e.data for e in entries
                                                   if e.stream == "stderr"))
         return b"".join(e.data for e in entries if e.stream in wanted)
-
-
-def command_line(path: str, args: list[str]) -> str:
-    """The COMMAND of `docker ps` (moby quotes arguments that contain spaces)."""
-    shown = [f"'{a}'" if " " in a else a for a in args]
-    return " ".join([path, *shown]) if shown else path
 
 
 def _mount_points(opts: CreateOptions) -> list[dict[str, Any]]:

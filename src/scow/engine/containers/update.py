@@ -1,7 +1,9 @@
 """owns: docker update: a container's resources (`--memory`, `--cpus`, `--pids-limit`...)
 and restart policy changed in its stored HostConfig, and, while it runs, in its cgroups by
-`runc update`; the restart policy also written for its monitor
-(runtime/monitor.write_restart_policy)."""
+`runc update`; the resources also in its bundle's `linux.resources` (the monitor's next run
+of it, on a restart policy, is made from the bundle), the restart policy also written for its
+monitor (runtime/monitor.write_restart_policy). Everything is checked before anything is
+stored; the restart policy by runtime/restart.py, as at create."""
 
 from __future__ import annotations
 
@@ -12,23 +14,7 @@ TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.
 if TYPE_CHECKING:
     from typing import Any
 
-
-def parse_restart_policy(text: str) -> dict[str, Any]:
-    """docker's --restart: no | always | unless-stopped | on-failure[:N]."""
-    name, sep, count = text.partition(":")
-    if name not in ("no", "always", "unless-stopped", "on-failure"):
-        raise InvalidArgument(f"invalid restart policy '{name}'")
-    try:
-        retries = int(count) if sep else 0
-    except ValueError:
-        raise InvalidArgument("invalid restart policy format: maximum retry count must be an "
-                              "integer") from None
-    if sep and name != "on-failure":
-        raise InvalidArgument(f"maximum retry count cannot be used with restart policy "
-                              f"'{name}'")
-    if retries < 0:
-        raise InvalidArgument("maximum retry count cannot be negative")
-    return {"Name": name, "MaximumRetryCount": retries}
+    from scow.store.containers import ContainerRecord
 
 
 _KWARGS = {"mem_limit": "Memory", "memswap_limit": "MemorySwap",
@@ -74,18 +60,9 @@ class ContainerUpdate(ContainerBase):
         verify(merged, update=True)
         check_host(merged)
         if restart_policy is not None:
-            policy = parse_restart_policy(restart_policy) if isinstance(restart_policy, str) \
-                else dict(restart_policy)
-            if host.get("AutoRemove") and policy["Name"] != "no":
-                raise InvalidArgument("Restart policy cannot be updated because AutoRemove is "
-                                      "enabled for the container")
-            merged["RestartPolicy"] = policy
-        st = self.state(record)
-        if changes and st is not None and st.status == "running":
-            from scow.runtime.resources import update
-
-            unlimited = "PidsLimit" in changes and (changes["PidsLimit"] or 0) <= 0
-            update(self.runc.argv(), record.id, merged, pids_unlimited=unlimited)
+            merged["RestartPolicy"] = _checked_policy(restart_policy, host)
+        if changes:
+            self._apply(record, changes, merged)
         self.records.patch_doc(record.id, {"HostConfig": merged})
         if restart_policy is not None:
             from scow.runtime.monitor import write_restart_policy
@@ -93,6 +70,36 @@ class ContainerUpdate(ContainerBase):
             write_restart_policy(self.folder(record.id), merged["RestartPolicy"])
         self.event(record, "update")
         return []
+
+    def _apply(self, record: ContainerRecord, changes: dict[str, Any], host: dict[str, Any]
+               ) -> None:
+        """`host`'s resources in the running container's cgroups (`runc update`) and in its
+        bundle, which the monitor re-creates it from on a policy restart."""
+        from scow.runtime.resources import linux_resources, update
+        from scow.runtime.spec import rewrite_resources
+
+        st = self.state(record)
+        if st is not None and st.status == "running":
+            unlimited = "PidsLimit" in changes and (changes["PidsLimit"] or 0) <= 0
+            update(self.runc.argv(), record.id, host, pids_unlimited=unlimited)
+        rewrite_resources(self.folder(record.id), linux_resources(host))
+
+
+def _checked_policy(value: dict[str, Any] | str, host: dict[str, Any]) -> dict[str, Any]:
+    """The restart policy `value` (docker's --restart text or an API dict), checked before
+    anything is stored, as at create (runtime/restart.py)."""
+    from scow.runtime.restart import check_policy, parse_policy
+
+    if isinstance(value, str):
+        policy = parse_policy(value)
+    else:
+        policy = {"Name": value.get("Name") or "no",
+                  "MaximumRetryCount": value.get("MaximumRetryCount") or 0}
+        check_policy(policy)
+    if host.get("AutoRemove") and policy["Name"] != "no":
+        raise InvalidArgument("Restart policy cannot be updated because AutoRemove is "
+                              "enabled for the container")
+    return policy
 
 
 def _merge(host: dict[str, Any], changes: dict[str, Any], container_id: str
@@ -112,4 +119,4 @@ def _merge(host: dict[str, Any], changes: dict[str, Any], container_id: str
     return out
 
 
-__all__ = ["ContainerUpdate", "parse_restart_policy"]
+__all__ = ["ContainerUpdate"]

@@ -4,10 +4,10 @@ container mounts it); docker's errors for bad keys and values."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from scow.errors import InvalidArgument
+from scow.format.filters import label_matches, match
 
 KEYS = ("dangling", "driver", "label", "name")
 _BOOLS = {"true": True, "1": True, "false": False, "0": False}
@@ -27,24 +27,10 @@ def matches(name: str, labels: dict[str, str], filters: dict[str, list[str]],
             in_use: bool) -> bool:
     """Whether the volume `name` passes every key (and one of the key's values)."""
     tests: dict[str, Callable[[str], bool]] = {
-        "name": lambda v: _search(v, name),
-        "driver": lambda v: _search(v, "local"),
-        "label": lambda v: _label(v, labels),
+        "name": lambda v: match(v, name),
+        "driver": lambda v: match(v, "local"),
+        "label": lambda v: label_matches(v, labels),
         "dangling": lambda v: _BOOLS[v] != in_use,
     }
     return all(any(test(v) for v in filters[key]) for key, test in tests.items()
                if key in filters)
-
-
-def _search(pattern: str, text: str) -> bool:
-    if pattern == text:
-        return True
-    try:
-        return re.search(pattern, text) is not None
-    except re.error:
-        return False
-
-
-def _label(value: str, labels: dict[str, str]) -> bool:
-    key, sep, want = value.partition("=")
-    return key in labels and (not sep or labels.get(key) == want)
