@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,16 @@ COMMANDS = (("volume", "create", "evvol"), ("create", "--name", "evbox", "-l", "
                                             "evimg:1", "true"),
             ("tag", "evimg:1", "evimg:2"), ("rmi", "evimg:2"), ("rm", "evbox"),
             ("volume", "rm", "evvol"))
+
+
+@pytest.fixture(autouse=True)
+def _dockerd_left_as_found(dockerd: dict[str, str]) -> Iterator[None]:
+    """The oracle dockerd serves other tests: remove what these tests made in it (a second
+    import of evimg:1 would leave the first one dangling in their `images`)."""
+    yield
+    for args in (("rm", "-f", "evbox", "evrun", "evkill"), ("rmi", "-f", "evimg:1", "evimg:2"),
+                 ("volume", "rm", "-f", "evvol")):
+        subprocess.run(["docker", *args], env=dockerd, capture_output=True, check=False)
 
 
 def _docker(env: dict[str, str], *args: str) -> str:

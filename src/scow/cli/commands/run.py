@@ -59,7 +59,11 @@ def run(opts: Options, ctx: Context) -> int:
                         streams=_streams(opts))
         # the exit work (mount, network, --rm) is done here, as docker's run returns after it
         done = containers.finish_attached(container_id)
-        return done if code is None else code
+        if code is not None:
+            return code
+        if done is None:  # removed by a concurrent rm/prune before its exit code was read
+            raise ContainerNotFound(f"No such container: {container_id}")
+        return done
 
 
 def _attaches_stdin(opts: Options) -> bool:

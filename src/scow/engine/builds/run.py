@@ -136,7 +136,7 @@ def _run(runc: Runc, step_id: str, rootfs: str, bundle: str, spec: RunSpec,
 
 def _with_extras(cfg: _RunConfig, bundle: str, spec: RunSpec) -> _RunConfig:
     """``build --add-host`` lines in the step's /etc/hosts, ``--shm-size``, ``--ulimit``
-    (clamped by the runtime spec to this process's hard limits)."""
+    (a hard limit above this process's is refused by the runtime spec, as for `run`)."""
     from dataclasses import replace
 
     from scow.runtime.spec import Ulimit

@@ -268,18 +268,23 @@ class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection
         if record.doc["HostConfig"].get("AutoRemove"):
             self.remove(record.id, volumes=True)
 
-    def finish_attached(self, container_id: str) -> int:
+    def finish_attached(self, container_id: str) -> int | None:
         """The exit work of an attached `run`, done by the waiting process itself (under its
         `claim_exit`) instead of by the monitor's exit command: wait for the exit, release
-        the mount and network, remove the container for --rm; its exit code."""
+        the mount and network, remove the container for --rm; its exit code (None when a
+        concurrent `rm`/`prune` removed the stopped container before it could be read)."""
+        from scow.runtime.exit_claim import mark_done
         from scow.runtime.monitor import wait as wait_monitor
 
-        record = self.records.get(container_id)
+        record = self.records.find(container_id)
+        if record is None:
+            return None
         folder = self.folder(record.id)
         code = wait_monitor(folder, record.id, self.runc).exit_code
-        self._exit_work(record)
-        from scow.runtime.exit_claim import mark_done
-
+        try:
+            self._exit_work(record)
+        except NotFound:
+            return code  # a concurrent prune or rm took the stopped container: its work
         mark_done(folder)
         return code
 
