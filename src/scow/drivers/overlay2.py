@@ -118,7 +118,7 @@ class Overlay2Driver:
         return os.path.join(self._existing(id), "diff")
 
     # -- create / remove -----------------------------------------------------------------------
-    def create(self, id: str, parent: str | None) -> None:
+    def create(self, id: str, parent: str | None, durable: bool = True) -> None:
         path = self._dir(id)
         if os.path.lexists(path):
             raise Conflict(f"create layer {id[:12]}: already exists")
@@ -127,18 +127,18 @@ class Overlay2Driver:
             if len(self._lowers(parent)) + 1 > MAX_DEPTH:
                 raise DriverError(f"create layer {id[:12]}: max depth exceeded ({MAX_DEPTH})")
         try:
-            self._create(id, path, parent)
+            self._create(id, path, parent, durable)
         except OSError as exc:
             with contextlib.suppress(OSError, ScowError):
                 self.remove(id)
             raise from_oserror(f"create layer {id[:12]}", exc) from exc
 
-    def _create(self, id: str, path: str, parent: str | None) -> None:
+    def _create(self, id: str, path: str, parent: str | None, durable: bool) -> None:
         os.mkdir(path, 0o710)
         os.mkdir(os.path.join(path, "diff"), 0o755)
         while True:  # the link file first: remove() finds l/<lid> through it after a crash
             lid = new_link_id()
-            write_new(os.path.join(path, "link"), lid.encode())
+            write_new(os.path.join(path, "link"), lid.encode(), durable=durable)
             try:
                 os.symlink(f"../{id}/diff", os.path.join(self.home, LINK_DIR, lid))
                 break
@@ -151,11 +151,12 @@ class Overlay2Driver:
             if not parent_link:
                 raise OSError(errno.EINVAL, f"layer {parent[:12]} has no link")
             lower = ":".join([f"{LINK_DIR}/{parent_link}"] + self._lowers(parent))
-            write_new(os.path.join(path, "lower"), lower.encode())
-        fsync_dir(path)  # once for link, lower, diff/ and work/ (the files were fsynced)
+            write_new(os.path.join(path, "lower"), lower.encode(), durable=durable)
+        if durable:
+            fsync_dir(path)  # once for link, lower, diff/ and work/ (the files were fsynced)
 
-    def create_rw(self, id: str, parent: str | None) -> None:
-        self.create(id, parent)
+    def create_rw(self, id: str, parent: str | None, durable: bool = True) -> None:
+        self.create(id, parent, durable)
 
     def remove(self, id: str) -> None:
         """Idempotent: the l/ link first, then the folder (unmounting anything under it)."""

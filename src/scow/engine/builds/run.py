@@ -76,7 +76,7 @@ def run_in_container(store: Store, runc: Runc, lock: threading.RLock, parent: Ch
     finally:
         shutil.rmtree(bundle, ignore_errors=True)
         with lock:
-            store.layers.remove_rw(rw.mount_id, force=True)
+            store.layers.remove_rw(rw.mount_id, force=True, durable=False)
 
 
 def _commit(store: Store, rw: RWLayer, parent: ChainID | None, epoch: int | None) -> Layer:
