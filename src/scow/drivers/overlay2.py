@@ -13,6 +13,8 @@ On disk (Docker's layout exactly, plus two files of scow's in each layer folder)
     <root>/overlay2/<id>/mountcount  scow's: the mount refcount (decimal) and its flock (layers
                                      with a lower only): a daemonless store's mounts outlive
                                      the process that made them
+    <root>/overlay2/<id>/volatile    empty; a layer created not durable (a build step's init
+                                     and writable layers): mounted with overlay's `volatile`
     <root>/overlay2/l/<link> -> ../<id>/diff
     <root>/overlay2.probe            "<boot id> true|false": the native-diff probe of this boot
                                      (overlay2_probe.native_diff; outside the driver folder)
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
 
 LINK_DIR = "l"
 COUNT_FILE = "mountcount"
+VOLATILE = "volatile"  # marker: a layer created not durable, mounted `volatile`
 LEGACY_COUNTS, LEGACY_NATIVE = ".mountcount", ".native-diff"  # roots made before: moved out
 ID_LENGTH = 26
 MAX_DEPTH = 500  # lowers; mount(2) fits ~130 with relative paths, the new mount API 500
@@ -67,6 +70,29 @@ def mount_options() -> dict[str, str]:
         if os.path.exists(f"/sys/module/overlay/parameters/{key}"):
             opts[key] = "off"
     return opts
+
+
+def _rw_options(path: str) -> dict[str, str]:
+    """A writable mount's options: ``volatile`` (no syncs of the upper file system, not even
+    at unmount) for a layer made not durable (a build step's throw-away layers), where the
+    kernel has it (5.10+; the flag is in overlay's parameters only as of 6.x, so test the
+    release)."""
+    opts = mount_options()
+    if os.path.exists(os.path.join(path, VOLATILE)) and _kernel_at_least(5, 10):
+        opts["volatile"] = ""
+        # a volatile mount leaves work/work/incompat/volatile; the kernel refuses a remount
+        # until it is gone (the layer's data is throw-away, so a remount may reuse it)
+        with contextlib.suppress(OSError):
+            fs.remove_tree(os.path.join(path, "work", "work", "incompat", VOLATILE))
+    return opts
+
+
+def _kernel_at_least(major: int, minor: int) -> bool:
+    parts = os.uname().release.split(".")
+    try:
+        return (int(parts[0]), int(parts[1].split("-")[0])) >= (major, minor)
+    except (IndexError, ValueError):
+        return False
 
 
 def new_link_id() -> str:
@@ -154,6 +180,8 @@ class Overlay2Driver:
             write_new(os.path.join(path, "lower"), lower.encode(), durable=durable)
         if durable:
             fsync_dir(path)  # once for link, lower, diff/ and work/ (the files were fsynced)
+        else:  # mounted `volatile`: its unmount does not sync the upper file system
+            write_new(os.path.join(path, VOLATILE), b"", durable=False)
 
     def create_rw(self, id: str, parent: str | None, durable: bool = True) -> None:
         self.create(id, parent, durable)
@@ -234,7 +262,7 @@ class Overlay2Driver:
                 mounts.mount_overlay(merged, [diff] + lowers, options=mount_options(),
                                      relative_to=self.home)
             else:
-                mounts.mount_overlay(merged, lowers, diff, work, options=mount_options(),
+                mounts.mount_overlay(merged, lowers, diff, work, options=_rw_options(path),
                                      relative_to=self.home)
         except OSError as exc:
             with contextlib.suppress(OSError):
