@@ -199,3 +199,48 @@ def test_step_layers_are_volatile_and_not_fsynced(engine: Any, busybox_tar: Path
             engine.store.driver.put(rw.mount_id)
     finally:
         engine.store.layers.remove_rw(rw.mount_id)
+
+
+class _BundleReadingRunc(_InstantRunc):
+    """The process seam: keeps each step's config.json as runc would read it."""
+
+    def __init__(self, root: str, specs: list[dict[str, Any]]) -> None:
+        super().__init__(root)
+        self.specs = specs
+
+    def argv(self, *args: str, log: str | None = None) -> list[str]:
+        import json
+
+        bundle = args[args.index("--bundle") + 1]
+        with open(os.path.join(bundle, "config.json")) as f:
+            self.specs.append(json.load(f))
+        return ["true"]
+
+
+def test_steps_translate_the_seccomp_profile_once(engine: Any,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every RUN step gets docker's default filter; the profile is translated by the first."""
+    import io
+    import threading
+
+    from scow.build.ports import RunSpec
+    from scow.engine.builds import run as run_module
+    from scow.runtime import spec as spec_module
+
+    image = engine.images.import_image(io.BytesIO(make_tar({"etc/": None, "etc/a": b"a"})),
+                                       reference="base:1")
+    top = engine.store.images.get(image).top_layer
+    calls: list[str] = []
+    real = spec_module.seccomp_section
+    monkeypatch.setattr(spec_module, "seccomp_section",
+                        lambda p, caps: (calls.append(p), real(p, caps))[1])
+    monkeypatch.setattr(run_module, "_SECCOMP", {}, raising=False)
+    specs: list[dict[str, Any]] = []
+    step = RunSpec(argv=("true",), env=(), user="", workdir="/", network="none", epoch=None)
+    for _ in range(3):
+        run_in_container(engine.store, _BundleReadingRunc(engine.root + "/runc", specs),
+                         threading.RLock(), top, step, lambda b: None)
+    assert len(specs) == 3
+    first = specs[0]["linux"]["seccomp"]
+    assert first["syscalls"] and all(s["linux"]["seccomp"] == first for s in specs)
+    assert calls.count("") == 1, calls
