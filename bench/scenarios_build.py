@@ -21,6 +21,9 @@ from bench.engines import REPO, Engine
 from bench.measure import Row
 from bench.scenarios_data import DOCKERFILE_STEPS, dockerfile
 
+# bench's dockerd has no bridge (--bridge=none): BuildKit's RUN steps need host networking,
+# and scow gets the same flag
+HOST: tuple[str, ...] = ("--network", "host")
 REALISTIC = REPO / "tests" / "integration" / "build" / "realistic"
 DEBIAN = "debian:bookworm-scow"
 # name → extra build flags (a secret's file is made next to the context)
@@ -34,7 +37,7 @@ def build_vs_buildkit(b: Bench) -> list[Row]:
     kit = _buildkit(b)
     ctx = b.tmp / "buildctx-kit"
     dockerfile(ctx)
-    rows = _measure(b, scow, kit, f"busybox-{DOCKERFILE_STEPS}-step", ctx, ())
+    rows = _measure(b, scow, kit, f"busybox-{DOCKERFILE_STEPS}-step", ctx, HOST)
     base, why = _debian_base()
     if base is None:
         rows.append(Row(7, "build realistic Dockerfiles, cold", "s", note=why))
@@ -46,7 +49,7 @@ def build_vs_buildkit(b: Bench) -> list[Row]:
         ctx = b.tmp / "realistic" / name
         shutil.rmtree(ctx, ignore_errors=True)
         shutil.copytree(REALISTIC / name, ctx)
-        args: tuple[str, ...] = ("--network", "host")
+        args = HOST
         if "secret" in flags:
             token = b.tmp / "realistic" / "token"
             token.write_text("bench-token\n")

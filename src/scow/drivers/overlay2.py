@@ -8,8 +8,8 @@ On disk (Docker's layout exactly, plus two files of scow's in each layer folder)
     <root>/overlay2/<id>/lower       "l/<parent link>:<parent's lower>", uppermost first
     <root>/overlay2/<id>/work/       overlay workdir (layers with a parent)
     <root>/overlay2/<id>/merged/     the mount point, present while mounted
-    <root>/overlay2/<id>/committed   empty; written when a child is created on this layer,
-                                     so get() mounts it read-only
+    <root>/overlay2/<id>/committed   empty; written when a child is created on this layer or
+                                     a diff applied to it, so get() mounts it read-only
     <root>/overlay2/<id>/mountcount  scow's: the mount refcount (decimal) and its flock (layers
                                      with a lower only): a daemonless store's mounts outlive
                                      the process that made them
@@ -296,13 +296,20 @@ class Overlay2Driver:
         return self.native_diff() and self._is_parent(id, parent)
 
     def apply_diff(self, id: str, parent: str | None, entries: Iterable[TarEntry]) -> int:
+        """Also marks the layer ``committed``: an image layer is never written again, so a
+        later `get` (a build reading its rootfs: COPY, --mount from a stage) mounts it
+        read-only, and its unmount does not sync the upper file system as a writable one's
+        does (~30 ms each on a busy disk)."""
         if not self._use_native(id, parent):
-            return naive.apply_diff(self, id, entries)
-        from scow.archive.extract import apply_layer
+            size = naive.apply_diff(self, id, entries)
+        else:
+            from scow.archive.extract import apply_layer
 
-        diff = self.layer_path(id)
-        apply_layer(diff, entries, whiteouts="overlay")
-        return fs.dir_size(diff)
+            diff = self.layer_path(id)
+            apply_layer(diff, entries, whiteouts="overlay")
+            size = fs.dir_size(diff)
+        _mark_committed(self._dir(id))
+        return size
 
     def diff(self, id: str, parent: str | None, out: BinaryIO) -> None:
         if not self._use_native(id, parent):

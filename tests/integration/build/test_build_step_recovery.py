@@ -244,3 +244,28 @@ def test_steps_translate_the_seccomp_profile_once(engine: Any,
     first = specs[0]["linux"]["seccomp"]
     assert first["syscalls"] and all(s["linux"]["seccomp"] == first for s in specs)
     assert calls.count("") == 1, calls
+
+
+@pytest.mark.parametrize("engine", ["overlay2"], indirect=True)
+def test_a_steps_layer_is_mounted_read_only_for_the_next_step(engine: Any) -> None:
+    """COPY and --mount from a stage read a fresh layer's rootfs: the overlay is read-only
+    (a writable one syncs the upper file system at unmount) though no child exists yet."""
+    import io
+    import threading
+
+    from scow.build.ports import RunSpec
+
+    image = engine.images.import_image(io.BytesIO(make_tar({"etc/": None, "etc/a": b"a"})),
+                                       reference="base:1")
+    top = engine.store.images.get(image).top_layer
+    step = RunSpec(argv=("true",), env=(), user="", workdir="/", network="none", epoch=None)
+    outcome = run_in_container(engine.store, _InstantRunc(engine.root + "/runc"),
+                               threading.RLock(), top, step, lambda b: None)
+    assert outcome.layer is not None
+    path = engine.store.driver.get(outcome.layer.cache_id)
+    try:
+        with open("/proc/self/mountinfo") as f:
+            mine = [line for line in f if line.split()[4] == path]
+        assert mine and "upperdir=" not in mine[0], mine  # lowers only: a read-only overlay
+    finally:
+        engine.store.driver.put(outcome.layer.cache_id)
