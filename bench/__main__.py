@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import report, scenarios_cli, scenarios_data, scenarios_startup
+from bench import report, scenarios_build, scenarios_cli, scenarios_data, scenarios_startup
 from bench.context import Bench, Sizes
 from bench.engines import REPO, compile_scow, ensure_packages
 from bench.measure import Row
@@ -29,6 +29,7 @@ PLAN: list[tuple[tuple[int, ...], Callable[[Bench], list[Row]]]] = [
     ((4,), scenarios_data.commit),
     ((6,), scenarios_data.distribution),
     ((7,), scenarios_data.build),
+    ((7,), scenarios_build.build_vs_buildkit),
     ((3,), scenarios_cli.many_containers),
     ((2, 5), scenarios_cli.listing),
 ]
@@ -39,14 +40,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes, one run each")
     ap.add_argument("--only", default="",
                     help="comma-separated scenario numbers (1-9); 'short' is 9, the short "
-                         "commands' start-up against the Python floor")
+                         "commands' start-up against the Python floor; 'build' is 7, "
+                         "the builds (classic builder and BuildKit)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (stores, logs)")
     ap.add_argument("--tmp", default="/var/tmp", help="where the temp dir goes (a disk)")
     ap.add_argument("--update", action="store_true",
                     help="with --only: replace those scenarios in the newest full run's "
                          "results and rewrite docs/benchmarks.md from them")
     args = ap.parse_args(argv)
-    only = {9 if x == "short" else int(x) for x in args.only.split(",") if x}
+    named = {"short": 9, "build": 7}
+    only = {named[x] if x in named else int(x) for x in args.only.split(",") if x}
     signal.signal(signal.SIGTERM, _interrupted)   # so the engines are stopped on kill too
     signal.signal(signal.SIGINT, _interrupted)
     ensure_packages()

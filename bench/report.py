@@ -61,6 +61,7 @@ off the `run --rm` path).
     make bench                 # everything (under ~30 minutes on 2 cores)
     .venv/bin/python -m bench --quick          # small sizes, a smoke run
     .venv/bin/python -m bench --only 2,4       # some scenarios
+    .venv/bin/python -m bench --only build     # the builds (7): classic builder and BuildKit
     .venv/bin/python -m bench --only short --update   # the short commands' start-up (9), into
                                                       # the newest full run and this page
 

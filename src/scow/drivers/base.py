@@ -6,7 +6,9 @@ layers are the layer store's business (store/layers.py), never the driver's.
 
 Contract (moby's graphdriver.Driver, in Docker's vocabulary):
 - ``create(id, parent)``: a read-only layer folder on `parent` (None: a base layer).
-  ``create_rw(id, parent)``: the same for a container's init or writable layer.
+  ``create_rw(id, parent, durable=True)``: the same for a container's init or writable layer;
+  ``durable=False`` (a build step's throw-away layers, removed by recovery when their holder
+  dies) lets a driver skip the fsyncs of its files and folder.
 - ``remove(id)``: idempotent; unmounts first.
 - ``get(id) -> path``: mount the layer with its parents (refcounted across processes: scow is
   daemonless, so the count lives on disk) and return the merged root. ``put(id)`` undoes one get.
@@ -72,7 +74,7 @@ class Driver(Protocol):
     home: str  # <root>/<name>
 
     def create(self, id: str, parent: str | None) -> None: ...
-    def create_rw(self, id: str, parent: str | None) -> None: ...
+    def create_rw(self, id: str, parent: str | None, durable: bool = True) -> None: ...
     def remove(self, id: str) -> None: ...
     def exists(self, id: str) -> bool: ...
     def list_ids(self) -> list[str]: ...

@@ -40,7 +40,7 @@ class FolderDriver:
     def create(self, id: str, parent: str | None) -> None:
         raise NotImplementedError
 
-    def create_rw(self, id: str, parent: str | None) -> None:
+    def create_rw(self, id: str, parent: str | None, durable: bool = True) -> None:
         self.create(id, parent)
 
     def exists(self, id: str) -> bool:

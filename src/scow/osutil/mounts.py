@@ -106,8 +106,11 @@ def _mount_overlay_fsconfig(target: str, lowers: list[str], upper: str | None,
             if upper is not None and work is not None:
                 syscalls.fsconfig(fd, syscalls.FSCONFIG_SET_STRING, "upperdir", upper)
                 syscalls.fsconfig(fd, syscalls.FSCONFIG_SET_STRING, "workdir", work)
-            for key, value in options.items():
-                syscalls.fsconfig(fd, syscalls.FSCONFIG_SET_STRING, key, value)
+            for key, value in options.items():  # "" : a flag (volatile)
+                if value:
+                    syscalls.fsconfig(fd, syscalls.FSCONFIG_SET_STRING, key, value)
+                else:
+                    syscalls.fsconfig(fd, syscalls.FSCONFIG_SET_FLAG, key)
             syscalls.fsconfig(fd, syscalls.FSCONFIG_CMD_CREATE)
         except OSError as exc:
             detail = _fs_log(fd)
@@ -126,7 +129,8 @@ def _mount_overlay_fsconfig(target: str, lowers: list[str], upper: str | None,
 
 def _overlay_data(lowers: list[str], upper: str | None, work: str | None,
                   options: dict[str, str]) -> str:
-    parts = [f"{k}={v}" for k, v in options.items()] + ["lowerdir=" + ":".join(lowers)]
+    parts = [f"{k}={v}" if v else k for k, v in options.items()]
+    parts += ["lowerdir=" + ":".join(lowers)]
     if upper is not None and work is not None:
         parts += [f"upperdir={upper}", f"workdir={work}"]
     return ",".join(parts)
@@ -158,7 +162,8 @@ def mount_overlay(target: str, lowers: list[str], upper: str | None = None,
                   work: str | None = None, *, options: dict[str, str] | None = None,
                   relative_to: str | None = None) -> None:
     """Mount an overlay on `target`: `lowers` uppermost first; no `upper` gives a read-only
-    overlay. Uses the new mount API ("lowerdir+", any depth) when the kernel has it, else
+    overlay. An option whose value is "" is a flag (``volatile``). Uses the new mount API
+    ("lowerdir+", any depth) when the kernel has it, else
     mount(2), whose option data must fit in one page: when it doesn't, the paths are made
     relative to `relative_to` and mounted from there (dockerd's mountFrom)."""
     opts = dict(options or {})

@@ -274,7 +274,9 @@ class LayerStore:
         its row is ``incomplete`` under this process's owner token from the first transaction
         on, so no other process's recovery takes it while this process lives, and the next
         writer's recovery removes it once this process is gone (a build step's layer;
-        `label` is ``build-<step id>``, which recovery uses to delete the step's container)."""
+        `label` is ``build-<step id>``, which recovery uses to delete the step's container).
+        Its folders are not fsynced (only its row is durable): whatever a power loss leaves
+        of them, recovery removes with the row."""
         return self._create_rw(parent, label, init, held=True)
 
     def _create_rw(self, parent: str | None, container_id: str,
@@ -290,14 +292,14 @@ class LayerStore:
         try:
             faults.point("layers.create_rw.after_begin")
             parent_cache = self.get(parent).cache_id if parent else None
-            self.driver.create_rw(rw.init_id, parent_cache)
+            self.driver.create_rw(rw.init_id, parent_cache, durable=not held)
             if init is not None:
                 path = self.driver.get(rw.init_id)
                 try:
                     init(path)
                 finally:
                     self.driver.put(rw.init_id)
-            self.driver.create_rw(rw.mount_id, rw.init_id)
+            self.driver.create_rw(rw.mount_id, rw.init_id, durable=not held)
             faults.point("layers.create_rw.after_create")
             if not held:
                 with self.db.write() as tx:
@@ -308,11 +310,12 @@ class LayerStore:
             raise
         return rw
 
-    def _abandon_rw(self, rw: RWLayer, exc: BaseException | None) -> None:
+    def _abandon_rw(self, rw: RWLayer, exc: BaseException | None,
+                    durable: bool = True) -> None:
         try:
             self.driver.remove(rw.mount_id)
             self.driver.remove(rw.init_id)
-            with self.db.write() as tx:
+            with self.db.write(durable=durable) as tx:
                 tx.execute("DELETE FROM rw_layers WHERE mount_id = ?", (rw.mount_id,))
         except (ScowError, OSError) as cleanup:
             if exc is None:
@@ -320,9 +323,12 @@ class LayerStore:
             exc.add_note(f"rolling back container layer {short_id(rw.mount_id)} also failed: "
                          f"{cleanup}")
 
-    def remove_rw(self, mount_id: str, *, force: bool = False) -> list[ChainID]:
+    def remove_rw(self, mount_id: str, *, force: bool = False,
+                  durable: bool = True) -> list[ChainID]:
         """Delete a container's writable and init layers, then what nothing else uses.
-        A mounted layer is refused unless `force` (recovery), which unmounts it first."""
+        A mounted layer is refused unless `force` (recovery), which unmounts it first.
+        Not `durable` (a held layer's removal): its commits do not wait for the disk; a
+        power loss brings the row back and recovery removes the rest."""
         rows = self.db.query("SELECT * FROM rw_layers WHERE mount_id = ?", (mount_id,))
         if not rows:
             return []
@@ -331,11 +337,11 @@ class LayerStore:
             self.driver.put(rw.mount_id)
         if self.driver.is_mounted(rw.mount_id):
             raise LayerInUse(f"remove container layer {short_id(mount_id)}: still mounted")
-        with self.db.write() as tx:
+        with self.db.write(durable=durable) as tx:
             tx.execute("UPDATE rw_layers SET state = 'removing', owner = ? WHERE mount_id = ?",
                        (self.owner.name, mount_id))
         faults.point("layers.remove_rw.after_mark")
-        self._abandon_rw(rw, None)
+        self._abandon_rw(rw, None, durable)
         faults.point("layers.remove_rw.after_remove")
         return self.release(rw.parent)
 

@@ -38,8 +38,9 @@ def test_build_context_folder_and_image(built: Any, tmp_path: Path) -> None:
 
 def test_no_cache_filter_rebuilds_only_the_named_stage(built: Any) -> None:
     engine, _, build = built
-    text = ("FROM busybox:base AS a\nRUN date +%s%N > /a\n"
-            "FROM busybox:base AS b\nRUN date +%s%N > /b\n"
+    # a random UUID per run (busybox's date has no %N: two builds in one second matched)
+    text = ("FROM busybox:base AS a\nRUN cat /proc/sys/kernel/random/uuid > /a\n"
+            "FROM busybox:base AS b\nRUN cat /proc/sys/kernel/random/uuid > /b\n"
             "FROM busybox:base\nCOPY --from=a /a /a\nCOPY --from=b /b /b\n")
     build(text, tags=("ncf:1",))
     build(text, tags=("ncf:2",), no_cache_filter=("b",))

@@ -47,8 +47,8 @@ def _recovering_after_each_write(mine: Store, other: Store) -> Iterator[list[str
     seen: list[str] = []
 
     @contextlib.contextmanager
-    def write() -> Iterator[Any]:
-        with real() as tx:
+    def write(**kw: Any) -> Iterator[Any]:
+        with real(**kw) as tx:
             yield tx
         other._recovered = False
         seen.extend(other.recover())
@@ -138,3 +138,134 @@ def _started(root: Path) -> bool:
         if '"running"' in state.stdout:
             return any((d / "started").exists() for d in (root / "overlay2").glob("*/diff"))
     return False
+
+
+def _volatile(mountinfo_line: str) -> bool:
+    """Whether an overlay's super options have `volatile` (6.x kernels show fsync=volatile)."""
+    options = mountinfo_line.split()[-1].split(",")
+    return "volatile" in options or "fsync=volatile" in options
+
+
+class _MountSeeingRunc(_InstantRunc):
+    """The process seam again: records the mount options of the step's rootfs while it runs."""
+
+    def __init__(self, root: str, seen: list[str]) -> None:
+        super().__init__(root)
+        self.seen = seen
+        self.root = os.path.dirname(root)  # the engine's root: its own mounts only
+
+    def argv(self, *args: str, log: str | None = None) -> list[str]:
+        with open("/proc/self/mountinfo") as f:
+            self.seen += [line for line in f if line.split()[4].startswith(self.root)
+                          and " overlay " in line]
+        return ["true"]
+
+
+@pytest.mark.parametrize("engine", ["overlay2"], indirect=True)
+def test_step_layers_are_volatile_and_not_fsynced(engine: Any, busybox_tar: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A RUN step's throw-away init and writable layers: mounted with overlay's `volatile`
+    (no sync of the upper file system at unmount) and created without fsyncs; a container's
+    layers keep both."""
+    import io
+    import threading
+
+    from scow.build.ports import RunSpec
+
+    image = engine.images.import_image(io.BytesIO(make_tar({"etc/": None, "etc/a": b"a"})),
+                                       reference="base:1")
+    top = engine.store.images.get(image).top_layer
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    held = engine.store.layers.create_held_rw(top, "build-x")
+    assert synced == [], "a build step's layers were fsynced"
+    engine.store.layers.remove_rw(held.mount_id, force=True, durable=False)
+    seen: list[str] = []
+    spec = RunSpec(argv=("true",), env=(), user="", workdir="/", network="none", epoch=None)
+    outcome = run_in_container(engine.store, _MountSeeingRunc(engine.root + "/runc", seen),
+                               threading.RLock(), top, spec, lambda b: None)
+    assert outcome.exit_code == 0
+    assert seen and all(_volatile(line) for line in seen), seen
+    rw = engine.store.layers.create_rw(top, "c" * 64)
+    try:
+        assert synced, "a container's layers must stay durable"
+        path = engine.store.driver.get(rw.mount_id)
+        try:
+            with open("/proc/self/mountinfo") as f:
+                mine = [line for line in f if line.split()[4] == path]
+            assert mine and not _volatile(mine[0]), mine
+        finally:
+            engine.store.driver.put(rw.mount_id)
+    finally:
+        engine.store.layers.remove_rw(rw.mount_id)
+
+
+class _BundleReadingRunc(_InstantRunc):
+    """The process seam: keeps each step's config.json as runc would read it."""
+
+    def __init__(self, root: str, specs: list[dict[str, Any]]) -> None:
+        super().__init__(root)
+        self.specs = specs
+
+    def argv(self, *args: str, log: str | None = None) -> list[str]:
+        import json
+
+        bundle = args[args.index("--bundle") + 1]
+        with open(os.path.join(bundle, "config.json")) as f:
+            self.specs.append(json.load(f))
+        return ["true"]
+
+
+def test_steps_translate_the_seccomp_profile_once(engine: Any,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every RUN step gets docker's default filter; the profile is translated by the first."""
+    import io
+    import threading
+
+    from scow.build.ports import RunSpec
+    from scow.engine.builds import run as run_module
+    from scow.runtime import spec as spec_module
+
+    image = engine.images.import_image(io.BytesIO(make_tar({"etc/": None, "etc/a": b"a"})),
+                                       reference="base:1")
+    top = engine.store.images.get(image).top_layer
+    calls: list[str] = []
+    real = spec_module.seccomp_section
+    monkeypatch.setattr(spec_module, "seccomp_section",
+                        lambda p, caps: (calls.append(p), real(p, caps))[1])
+    monkeypatch.setattr(run_module, "_SECCOMP", {}, raising=False)
+    specs: list[dict[str, Any]] = []
+    step = RunSpec(argv=("true",), env=(), user="", workdir="/", network="none", epoch=None)
+    for _ in range(3):
+        run_in_container(engine.store, _BundleReadingRunc(engine.root + "/runc", specs),
+                         threading.RLock(), top, step, lambda b: None)
+    assert len(specs) == 3
+    first = specs[0]["linux"]["seccomp"]
+    assert first["syscalls"] and all(s["linux"]["seccomp"] == first for s in specs)
+    assert calls.count("") == 1, calls
+
+
+@pytest.mark.parametrize("engine", ["overlay2"], indirect=True)
+def test_a_steps_layer_is_mounted_read_only_for_the_next_step(engine: Any) -> None:
+    """COPY and --mount from a stage read a fresh layer's rootfs: the overlay is read-only
+    (a writable one syncs the upper file system at unmount) though no child exists yet."""
+    import io
+    import threading
+
+    from scow.build.ports import RunSpec
+
+    image = engine.images.import_image(io.BytesIO(make_tar({"etc/": None, "etc/a": b"a"})),
+                                       reference="base:1")
+    top = engine.store.images.get(image).top_layer
+    step = RunSpec(argv=("true",), env=(), user="", workdir="/", network="none", epoch=None)
+    outcome = run_in_container(engine.store, _InstantRunc(engine.root + "/runc"),
+                               threading.RLock(), top, step, lambda b: None)
+    assert outcome.layer is not None
+    path = engine.store.driver.get(outcome.layer.cache_id)
+    try:
+        with open("/proc/self/mountinfo") as f:
+            mine = [line for line in f if line.split()[4] == path]
+        assert mine and "upperdir=" not in mine[0], mine  # lowers only: a read-only overlay
+    finally:
+        engine.store.driver.put(outcome.layer.cache_id)

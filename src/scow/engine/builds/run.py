@@ -4,7 +4,8 @@ and the container's changes (against the init layer) registered as one layer. Th
 ``--mount``s (engine/builds/mounts.py) are added to the bundle; the mount points runc had to
 create are removed again before the diff.
 
-Staging, removed after the step (and by the next writer's recovery if this process dies)::
+Staging, not fsynced (nothing of it outlives the step), removed after the step (and by the next
+writer's recovery if this process dies)::
 
     <root>/tmp/<owner>.build-<id>/config.json, hosts, hostname, resolv.conf   the bundle
 
@@ -76,7 +77,7 @@ def run_in_container(store: Store, runc: Runc, lock: threading.RLock, parent: Ch
     finally:
         shutil.rmtree(bundle, ignore_errors=True)
         with lock:
-            store.layers.remove_rw(rw.mount_id, force=True)
+            store.layers.remove_rw(rw.mount_id, force=True, durable=False)
 
 
 def _commit(store: Store, rw: RWLayer, parent: ChainID | None, epoch: int | None) -> Layer:
@@ -93,8 +94,11 @@ def _commit(store: Store, rw: RWLayer, parent: ChainID | None, epoch: int | None
 def _run(runc: Runc, step_id: str, rootfs: str, bundle: str, spec: RunSpec,
          output: Callable[[bytes], None], mounts: StepMounts | None) -> int:
     """``runc run`` the step in the foreground; its exit code (runc's own failures raise)."""
+    import json
+
+    from scow.osutil.atomic import write_new
     from scow.runtime.runc import last_error, translate
-    from scow.runtime.spec import RunConfig, make_spec, write_bundle, write_etc_files
+    from scow.runtime.spec import RunConfig, write_bundle, write_etc_files
 
     write_etc_files(bundle, HOSTNAME)
     cfg = RunConfig(container_id=step_id, cmd=spec.argv,
@@ -102,14 +106,15 @@ def _run(runc: Runc, step_id: str, rootfs: str, bundle: str, spec: RunSpec,
                     workdir=spec.workdir or "/", hostname=HOSTNAME, network=spec.network,
                     privileged=spec.privileged)
     cfg = _with_extras(cfg, bundle, spec)
-    oci = make_spec(cfg, rootfs, bundle)
+    oci = _make_spec(cfg, rootfs, bundle)
     if mounts:
         oci["mounts"] = [*cast(list[object], oci["mounts"]), *mounts.entries]
     if mounts and mounts.env:  # a secret's value in the env: the spec stays in memory
         shm = write_bundle(mounts.secrets_dir(), oci)
         os.symlink(os.path.join(shm, "config.json"), os.path.join(bundle, "config.json"))
-    else:
-        write_bundle(bundle, oci)
+    else:  # a new folder of throw-away files: no temp name, rename or fsync (write_bundle's)
+        write_new(os.path.join(bundle, "config.json"),
+                  json.dumps(oci, separators=(",", ":")).encode(), 0o600, durable=False)
     os.makedirs(runc.root, mode=0o700, exist_ok=True)
     with tempfile.NamedTemporaryFile(prefix="runc-log-", dir=bundle) as log:
         r, w = os.pipe()
@@ -132,6 +137,31 @@ def _run(runc: Runc, step_id: str, rootfs: str, bundle: str, spec: RunSpec,
             runc.delete(step_id, force=True)
         raise translate("runc run failed", failure)
     return proc.returncode
+
+
+# the translated seccomp filter of a step's (default) profile and capabilities, made once per
+# process: every RUN step of a build has the same (privileged steps have none)
+_SECCOMP: dict[str, object] = {}
+
+
+def _make_spec(cfg: _RunConfig, rootfs: str, bundle: str) -> dict[str, object]:
+    """runtime.spec.make_spec, the seccomp filter translated by the first step only."""
+    from dataclasses import replace
+
+    from scow.runtime.seccomp import UNCONFINED
+    from scow.runtime.spec import make_spec
+
+    if cfg.privileged or cfg.seccomp == UNCONFINED:
+        return make_spec(cfg, rootfs, bundle)
+    key = cfg.seccomp
+    if key not in _SECCOMP:
+        oci = make_spec(cfg, rootfs, bundle)
+        _SECCOMP[key] = cast(dict[str, object], oci["linux"]).get("seccomp")
+        return oci
+    oci = make_spec(replace(cfg, seccomp=UNCONFINED), rootfs, bundle)
+    if _SECCOMP[key] is not None:
+        cast(dict[str, object], oci["linux"])["seccomp"] = _SECCOMP[key]
+    return oci
 
 
 def _with_extras(cfg: _RunConfig, bundle: str, spec: RunSpec) -> _RunConfig:
