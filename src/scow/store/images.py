@@ -19,8 +19,10 @@ from scow.blobs.store import BlobStore
 from scow.errors import ImageNotFound, InvalidArgument, LayerNotFound
 from scow.ids import ImageID, chain_id, short_id
 from scow.oci.image import ImageConfig, parse_time
+from scow.oci.reference import Reference
 from scow.osutil import faults
 from scow.store.db import Database
+from scow.store.refs import insert_ref
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
@@ -44,8 +46,10 @@ class ImageStore:
         self.blobs = blobs
 
     def create(self, config_bytes: bytes, *, parent: str | None = None,
-               built_locally: bool = False) -> ImageRecord:
-        """Store an image config; its layers must already be registered. Idempotent."""
+               built_locally: bool = False, ref: Reference | None = None) -> ImageRecord:
+        """Store an image config; its layers must already be registered. Idempotent. With
+        `ref`, the image is tagged in the same transaction (a concurrent prune of dangling
+        images cannot take it between its creation and its tag)."""
         config = ImageConfig(config_bytes)
         top = chain_id(config.diff_ids) if config.diff_ids else None
         image_id = ImageID(self.blobs.put(config_bytes))
@@ -62,6 +66,8 @@ class ImageStore:
             tx.execute("INSERT OR IGNORE INTO images(id, top_layer, parent, created, "
                        "built_locally) VALUES (?, ?, ?, ?, ?)",
                        (image_id, top, parent, created, int(built_locally)))
+            if ref is not None:
+                insert_ref(tx, ref, image_id)
         return self.get(image_id)
 
     def find(self, image_id: str) -> ImageRecord | None:

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import time
 
-from scow.errors import Conflict, InvalidReference, NotFound
+from scow.errors import Conflict, ImageNotFound, InvalidReference, NotFound
 from scow.oci.reference import Reference, parse_reference
 from scow.store.db import Database
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ReferenceStore:
@@ -19,22 +23,8 @@ class ReferenceStore:
         self.db = db
 
     def add(self, ref: Reference, image_id: str, *, force: bool = True) -> None:
-        if ref.path.split("/")[-1] == "sha256" and ref.domain == "docker.io":
-            raise InvalidReference("refusing to create an ambiguous tag using digest algorithm "
-                                   "as name")
-        if ref.digest:
-            ref = ref.with_digest(ref.digest)
-        key = str(ref)
         with self.db.write() as tx:
-            rows = tx.execute("SELECT image_id FROM refs WHERE ref = ?", (key,)).fetchall()
-            if rows and rows[0][0] != image_id:
-                if ref.digest:
-                    raise Conflict(f"cannot overwrite digest {ref.digest}")
-                if not force:
-                    raise Conflict(f"conflict: tag {ref.familiar()} is already set to image "
-                                   f"{rows[0][0]}, use the force option to replace it")
-            tx.execute("INSERT OR REPLACE INTO refs VALUES (?, ?, ?, ?, ?)",
-                       (key, ref.name, image_id, int(bool(ref.digest)), time.time()))
+            insert_ref(tx, ref, image_id, force=force)
 
     def get(self, ref: Reference) -> str:
         image_id = self.find(ref)
@@ -60,3 +50,27 @@ class ReferenceStore:
         for ref, image_id in self.db.query("SELECT ref, image_id FROM refs ORDER BY ref"):
             out.setdefault(image_id, []).append(parse_reference(ref, default_tag=False))
         return out
+
+
+def insert_ref(tx: Any, ref: Reference, image_id: str, *, force: bool = True) -> None:
+    """Point `ref` at `image_id` inside the write transaction `tx` (the image store's create
+    tags in the same transaction, so that no prune takes a new image before its tag). A ref
+    is never left naming an image that is gone: an image removed meanwhile is an error."""
+    if ref.path.split("/")[-1] == "sha256" and ref.domain == "docker.io":
+        raise InvalidReference("refusing to create an ambiguous tag using digest algorithm "
+                               "as name")
+    if ref.digest:
+        ref = ref.with_digest(ref.digest)
+    key = str(ref)
+    if not tx.execute("SELECT 1 FROM images WHERE id = ?", (image_id,)).fetchall():
+        raise ImageNotFound(f"No such image: {image_id} (removed while {ref.familiar()} was "
+                            "being tagged)")
+    rows = tx.execute("SELECT image_id FROM refs WHERE ref = ?", (key,)).fetchall()
+    if rows and rows[0][0] != image_id:
+        if ref.digest:
+            raise Conflict(f"cannot overwrite digest {ref.digest}")
+        if not force:
+            raise Conflict(f"conflict: tag {ref.familiar()} is already set to image "
+                           f"{rows[0][0]}, use the force option to replace it")
+    tx.execute("INSERT OR REPLACE INTO refs VALUES (?, ?, ?, ?, ?)",
+               (key, ref.name, image_id, int(bool(ref.digest)), time.time()))

@@ -110,12 +110,12 @@ class ImageService:
                 history=[history_entry(created, comment=comment)], architecture=go_arch(),
                 extra={"comment": comment})
             faults.point("images.import.after_layer")
-            record = self.store.images.create(config_bytes, built_locally=True)
+            record = self.store.images.create(config_bytes, built_locally=True, ref=ref)
         finally:
             self.store.layers.release_lease(layer.chain_id)
         faults.point("images.import.after_image")
-        if ref is not None:
-            self._tag(record.id, ref)
+        if ref is not None:  # tagged with its creation (no prune in between)
+            self._tagged(record.id, ref)
         self.event(record.id, "import", record.id)  # docker: after the tag
         return record.id
 
@@ -225,6 +225,10 @@ class ImageService:
 
     def _tag(self, image_id: str, ref: Reference) -> None:
         self.store.refs.add(ref, image_id)
+        self._tagged(image_id, ref)
+
+    def _tagged(self, image_id: str, ref: Reference) -> None:
+        """What follows a tag: the image's LastTagTime and docker's `tag` event."""
         self.store.images.set_last_tag_time(image_id, time.time())
         self.event(image_id, "tag", ref.familiar())
 
