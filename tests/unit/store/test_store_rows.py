@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from scow.errors import ImageNotFound
+from scow.oci.reference import parse_reference
 from scow.osutil.locks import OwnerToken
 from scow.store.build_cache import BuildCacheStore
 from scow.store.containers import ContainerStore
 from scow.store.db import Database
+from scow.store.refs import ReferenceStore
 from scow.store.volumes import VolumeStore
 
 
@@ -45,3 +50,12 @@ def test_patch_doc_changes_only_its_fields(tmp_path: Path) -> None:
     assert containers.doc_of("c" * 64) == {"Mounted": True, "Name": "/n", "RestartCount": 2}
     assert not containers.patch_doc("d" * 64, {"Mounted": True})
     owner.release()
+
+
+def test_a_ref_never_names_an_image_that_is_gone(tmp_path: Path) -> None:
+    """A tag written after a concurrent prune removed its image is refused, not left dangling
+    (the stress mix's import + system prune found it); the image store tags with its create."""
+    refs = ReferenceStore(Database(str(tmp_path / "scow.db")))
+    with pytest.raises(ImageNotFound, match="removed while same:1 was being tagged"):
+        refs.add(parse_reference("same:1"), "sha256:" + "0" * 64)
+    assert refs.find(parse_reference("same:1")) is None
