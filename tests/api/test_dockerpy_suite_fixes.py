@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import pytest
 from docker.types import Mount
 from tests.api.conftest import Service
 from tests.tools import require_runc
@@ -289,4 +290,33 @@ def test_attach_with_logs_before_the_start(service: Service) -> None:
         sock.close()
         raw.close()
         client.remove_container(cid, force=True)
+        client.close()
+
+
+def test_cgroup_and_platform_fields_are_taken(service: Service) -> None:
+    """Isolation, VolumeDriver, CgroupnsMode, DeviceCgroupRules and MemorySwappiness were
+    refused at create (400): now kept in HostConfig, the cgroup ones in the runtime spec."""
+    require_runc()
+    client = service.client()
+    host = client.create_host_config(isolation="default", cgroupns="private",
+                                     device_cgroup_rules=["c 7:128 rwm"], mem_swappiness=40)
+    cid = client.create_container("base:1", ["sh", "-c", "ls /sys/fs/cgroup >/dev/null"],
+                                  host_config=host)["Id"]
+    try:
+        got = client.inspect_container(cid)["HostConfig"]
+        assert (got["Isolation"], got["CgroupnsMode"]) == ("default", "private")
+        assert got["DeviceCgroupRules"] == ["c 7:128 rwm"] and got["MemorySwappiness"] == 40
+        client.start(cid)
+        assert client.wait(cid)["StatusCode"] == 0
+    finally:
+        client.remove_container(cid, force=True)
+    try:
+        named = client.create_container("base:1", ["true"], host_config=client.
+                                        create_host_config(volume_driver="foo"))["Id"]
+        assert client.inspect_container(named)["HostConfig"]["VolumeDriver"] == "foo"
+        client.remove_container(named)
+        bad = client.create_host_config(device_cgroup_rules=["x 1:2 q"])
+        with pytest.raises(docker.errors.APIError, match="device cgroup"):
+            client.create_container("base:1", ["true"], host_config=bad)
+    finally:
         client.close()

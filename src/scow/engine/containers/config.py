@@ -82,6 +82,12 @@ class CreateOptions:
     init: bool | None = None
     restart: str = ""  # --restart no|always|unless-stopped|on-failure[:N]
     health: HealthOptions | None = None  # --health-*, --no-healthcheck
+    # cgroup and platform fields (HostConfig fields made in engine/containers/cgroupns.py)
+    isolation: str = ""  # "" or "default" (the only isolation on Linux)
+    volume_driver: str = ""  # the default driver of the container's volumes
+    cgroupns: str = ""  # private | host ("": the host's, as dockerd on cgroup v1)
+    device_cgroup_rules: list[str] = field(default_factory=list)  # "c 7:128 rwm"
+    memory_swappiness: int | None = None  # 0..100
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +286,7 @@ def network_host_config(opts: CreateOptions) -> dict[str, Any]:
 
 
 def host_config(opts: CreateOptions) -> dict[str, Any]:
+    from scow.engine.containers.cgroupns import cgroup_host_config
     from scow.engine.containers.resources import resources_host_config
     from scow.runtime.capabilities import container_caps, normalize
 
@@ -302,6 +309,7 @@ def host_config(opts: CreateOptions) -> dict[str, Any]:
         "Mounts": list(opts.mounts) or None,
         "Runtime": "runc",
         **resources_host_config(opts),  # Memory, NanoCpus, Ulimits, ShmSize, IpcMode...
+        **cgroup_host_config(opts),  # Isolation, VolumeDriver, CgroupnsMode, ...
     }
 
 
