@@ -320,3 +320,21 @@ def test_cgroup_and_platform_fields_are_taken(service: Service) -> None:
             client.create_container("base:1", ["true"], host_config=bad)
     finally:
         client.close()
+
+
+def test_wait_answers_at_an_exit_the_restart_policy_restarts(service: Service) -> None:
+    """docker-py's test_create_with_restart_policy: wait on a `restart: always` container
+    waited for a final exit that never came; dockerd answers at each exit."""
+    require_runc()
+    client = service.client()
+    host = client.create_host_config(restart_policy={"Name": "always"}, network_mode="none")
+    cid = client.create_container("base:1", ["sh", "-c", "sleep 1; exit 3"],
+                                  host_config=host)["Id"]
+    try:
+        client.start(cid)
+        assert client.wait(cid, timeout=30)["StatusCode"] == 3
+        with pytest.raises(docker.errors.APIError, match="(?i)stop the container before"):
+            client.remove_container(cid)
+    finally:
+        client.remove_container(cid, force=True)
+        client.close()
