@@ -338,3 +338,30 @@ def test_wait_answers_at_an_exit_the_restart_policy_restarts(service: Service) -
     finally:
         client.remove_container(cid, force=True)
         client.close()
+
+
+def test_archive_reads_and_writes_through_a_volume(service: Service) -> None:
+    """docker-py's ArchiveTest: a file under a volume's destination was looked up in the
+    container's root folder (the empty mount point); docker reads it in the volume."""
+    require_runc()
+    client = service.client()
+    cid = client.create_container("base:1", ["sh", "-c", "echo -n hi > /vol1/data.txt"],
+                                  volumes=["/vol1"])["Id"]
+    try:
+        client.start(cid)
+        assert client.wait(cid)["StatusCode"] == 0
+        stream, stat = client.get_archive(cid, "/vol1/data.txt")
+        assert (stat["name"], stat["size"]) == ("data.txt", 2)
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+            assert tar.extractfile("data.txt").read() == b"hi"  # type: ignore[union-attr]
+        data = io.BytesIO()
+        with tarfile.open(fileobj=data, mode="w") as tar:
+            info = tarfile.TarInfo("more.txt")
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"yes"))
+        assert client.put_archive(cid, "/vol1", data.getvalue())
+        volume = client.inspect_container(cid)["Mounts"][0]["Source"]
+        assert Path(volume, "more.txt").read_bytes() == b"yes"
+    finally:
+        client.remove_container(cid, force=True, v=True)
+        client.close()
