@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import pytest
 from docker.types import Mount
 from tests.api.conftest import Service
 from tests.tools import require_runc
@@ -289,4 +290,78 @@ def test_attach_with_logs_before_the_start(service: Service) -> None:
         sock.close()
         raw.close()
         client.remove_container(cid, force=True)
+        client.close()
+
+
+def test_cgroup_and_platform_fields_are_taken(service: Service) -> None:
+    """Isolation, VolumeDriver, CgroupnsMode, DeviceCgroupRules and MemorySwappiness were
+    refused at create (400): now kept in HostConfig, the cgroup ones in the runtime spec."""
+    require_runc()
+    client = service.client()
+    host = client.create_host_config(isolation="default", cgroupns="private",
+                                     device_cgroup_rules=["c 7:128 rwm"], mem_swappiness=40)
+    cid = client.create_container("base:1", ["sh", "-c", "ls /sys/fs/cgroup >/dev/null"],
+                                  host_config=host)["Id"]
+    try:
+        got = client.inspect_container(cid)["HostConfig"]
+        assert (got["Isolation"], got["CgroupnsMode"]) == ("default", "private")
+        assert got["DeviceCgroupRules"] == ["c 7:128 rwm"] and got["MemorySwappiness"] == 40
+        client.start(cid)
+        assert client.wait(cid)["StatusCode"] == 0
+    finally:
+        client.remove_container(cid, force=True)
+    try:
+        named = client.create_container("base:1", ["true"], host_config=client.
+                                        create_host_config(volume_driver="foo"))["Id"]
+        assert client.inspect_container(named)["HostConfig"]["VolumeDriver"] == "foo"
+        client.remove_container(named)
+        bad = client.create_host_config(device_cgroup_rules=["x 1:2 q"])
+        with pytest.raises(docker.errors.APIError, match="device cgroup"):
+            client.create_container("base:1", ["true"], host_config=bad)
+    finally:
+        client.close()
+
+
+def test_wait_answers_at_an_exit_the_restart_policy_restarts(service: Service) -> None:
+    """docker-py's test_create_with_restart_policy: wait on a `restart: always` container
+    waited for a final exit that never came; dockerd answers at each exit."""
+    require_runc()
+    client = service.client()
+    host = client.create_host_config(restart_policy={"Name": "always"}, network_mode="none")
+    cid = client.create_container("base:1", ["sh", "-c", "sleep 1; exit 3"],
+                                  host_config=host)["Id"]
+    try:
+        client.start(cid)
+        assert client.wait(cid, timeout=30)["StatusCode"] == 3
+        with pytest.raises(docker.errors.APIError, match="(?i)stop the container before"):
+            client.remove_container(cid)
+    finally:
+        client.remove_container(cid, force=True)
+        client.close()
+
+
+def test_archive_reads_and_writes_through_a_volume(service: Service) -> None:
+    """docker-py's ArchiveTest: a file under a volume's destination was looked up in the
+    container's root folder (the empty mount point); docker reads it in the volume."""
+    require_runc()
+    client = service.client()
+    cid = client.create_container("base:1", ["sh", "-c", "echo -n hi > /vol1/data.txt"],
+                                  volumes=["/vol1"])["Id"]
+    try:
+        client.start(cid)
+        assert client.wait(cid)["StatusCode"] == 0
+        stream, stat = client.get_archive(cid, "/vol1/data.txt")
+        assert (stat["name"], stat["size"]) == ("data.txt", 2)
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+            assert tar.extractfile("data.txt").read() == b"hi"  # type: ignore[union-attr]
+        data = io.BytesIO()
+        with tarfile.open(fileobj=data, mode="w") as tar:
+            info = tarfile.TarInfo("more.txt")
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"yes"))
+        assert client.put_archive(cid, "/vol1", data.getvalue())
+        volume = client.inspect_container(cid)["Mounts"][0]["Source"]
+        assert Path(volume, "more.txt").read_bytes() == b"yes"
+    finally:
+        client.remove_container(cid, force=True, v=True)
         client.close()

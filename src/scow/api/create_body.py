@@ -134,7 +134,11 @@ HOST_CONFIG: dict[str, Convert] = {
     "SecurityOpt": _to("security_opt"), "ReadonlyRootfs": _to("read_only"), "Mounts": _mounts,
     "ConsoleSize": lambda v: {},  # the CLI's terminal size: resize follows the start
     "Runtime": lambda v: {} if v in ("", "runc") else _refuse("HostConfig.Runtime", v),
-    "Isolation": lambda v: {} if v in ("", "default") else _refuse("HostConfig.Isolation", v),
+    "Isolation": lambda v: {"isolation": v} if v in ("", "default")
+    else _refuse("HostConfig.Isolation", v),
+    "VolumeDriver": _to("volume_driver"),
+    "CgroupnsMode": _to("cgroupns"), "DeviceCgroupRules": _to("device_cgroup_rules"),
+    "MemorySwappiness": _to("memory_swappiness"),
     # resources and namespaces (the library checks the values as dockerd does)
     "Memory": _to("memory"), "MemorySwap": _to("memory_swap"),
     "MemoryReservation": _to("memory_reservation"), "KernelMemory": _to("kernel_memory"),

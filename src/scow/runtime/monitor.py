@@ -171,15 +171,21 @@ def _force_remove(container_id: str, runc: Runc) -> None:
 
 
 def wait(container_dir: str, container_id: str, runc: Runc,
-         timeout: float | None = None) -> ContainerState:
-    """Block until the container has exited (or `timeout` passed); its latest state."""
+         timeout: float | None = None, *, any_exit: bool = False) -> ContainerState:
+    """Block until the container has exited (or `timeout` passed); its latest state. With
+    `any_exit`, also return at an exit its restart policy restarts (moby's waiters are told
+    at each exit): the monitor counts it in restart_count."""
     deadline = None if timeout is None else time.monotonic() + timeout
     delay = 0.01
+    restarts: int | None = None
     while True:
         state = refresh(container_dir, container_id, runc)
         if state is None:
             raise InternalError(f"wait for container {container_id[:12]}: it never started")
+        restarts = state.restart_count if restarts is None else restarts
         if state.status == "exited" or (deadline is not None and time.monotonic() >= deadline):
+            return state
+        if any_exit and state.restart_count > restarts:
             return state
         time.sleep(delay)
         delay = min(delay * 2, 0.1)

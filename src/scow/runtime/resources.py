@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 from scow.errors import InvalidArgument, Unsupported
 
@@ -98,12 +99,30 @@ def linux_resources(host: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# moby's opts.ValidateDeviceCgroupRule
+DEVICE_RULE = re.compile(r"^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$")
+
+
+def cgroup_options(linux: dict[str, Any], host: dict[str, Any]) -> None:
+    """HostConfig's CgroupnsMode, DeviceCgroupRules and MemorySwappiness into `linux`."""
+    if host.get("CgroupnsMode") == "private":
+        linux["namespaces"].append({"type": "cgroup"})
+    for rule in host.get("DeviceCgroupRules") or ():
+        kind, major, minor, access = DEVICE_RULE.match(rule).groups()  # type: ignore[union-attr]
+        entry: dict[str, Any] = {"allow": True, "type": kind, "access": access}
+        entry.update({k: int(v) for k, v in (("major", major), ("minor", minor)) if v != "*"})
+        linux["resources"]["devices"].append(entry)
+    if host.get("MemorySwappiness") is not None:
+        linux["resources"].setdefault("memory", {})["swappiness"] = host["MemorySwappiness"]
+
+
 def apply_host(spec: dict[str, Any], host: dict[str, Any], namespaces: dict[str, str]) -> None:
     """Put `host`'s resources, devices, sysctls, tmpfs, shm size and init into `spec`
     (made by spec.make_spec); `namespaces` maps ipc/pid/uts to a namespace path to join, or
     "" for the host's (no namespace of its own)."""
     linux = spec["linux"]
     linux["resources"].update(linux_resources(host))
+    cgroup_options(linux, host)
     for kind, path in namespaces.items():
         linux["namespaces"] = [n for n in linux["namespaces"] if n["type"] != kind] + \
             ([{"type": kind, "path": path}] if path else [])

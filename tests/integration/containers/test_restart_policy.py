@@ -11,7 +11,8 @@ from tests.integration.containers.kit import Scow, wait_for
 
 def test_on_failure_restarts_three_times_then_stays_exited(one: Scow) -> None:
     one("run", "-d", "--name", "of", "--restart", "on-failure:3", "bb:1", "sh", "-c", "exit 1")
-    assert one.out("wait", "of").strip() == "1"
+    assert one.out("wait", "of").strip() == "1"  # the first exit (dockerd's waiters too)
+    wait_for(lambda: one.status("of") == "exited", 30)
     doc = one.inspect("of")
     assert doc["RestartCount"] == 3
     assert doc["State"]["Status"] == "exited" and not doc["State"]["Restarting"]
@@ -20,6 +21,7 @@ def test_on_failure_restarts_three_times_then_stays_exited(one: Scow) -> None:
     assert one.inspect("of")["RestartCount"] == 3
     assert one.out("start", "of").strip() == "of"  # a start resets the count
     assert one.out("wait", "of").strip() == "1"
+    wait_for(lambda: one.status("of") == "exited", 30)
     assert one.inspect("of")["RestartCount"] == 3
 
 

@@ -80,6 +80,12 @@ class CreateOptions:
     init: bool | None = None
     restart: str = ""  # --restart no|always|unless-stopped|on-failure[:N]
     health: HealthOptions | None = None  # --health-*, --no-healthcheck
+    # cgroup and platform fields (HostConfig fields made in engine/containers/cgroupns.py)
+    isolation: str = ""  # "" or "default" (the only isolation on Linux)
+    volume_driver: str = ""  # the default driver of the container's volumes
+    cgroupns: str = ""  # private | host ("": the host's, as dockerd on cgroup v1)
+    device_cgroup_rules: list[str] = field(default_factory=list)  # "c 7:128 rwm"
+    memory_swappiness: int | None = None  # 0..100
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +285,7 @@ def network_host_config(opts: CreateOptions) -> dict[str, Any]:
 
 def host_config(opts: CreateOptions, logging: dict[str, Any]) -> dict[str, Any]:
     """The HostConfig of `opts`, its LogConfig `logging` (log_config's answer)."""
+    from scow.engine.containers.cgroupns import cgroup_host_config
     from scow.engine.containers.resources import resources_host_config
     from scow.engine.containers.security import security_opts
     from scow.runtime.capabilities import container_caps, normalize
@@ -301,6 +308,7 @@ def host_config(opts: CreateOptions, logging: dict[str, Any]) -> dict[str, Any]:
         "Mounts": list(opts.mounts) or None,
         "Runtime": "runc",
         **resources_host_config(opts),  # Memory, NanoCpus, Ulimits, ShmSize, IpcMode...
+        **cgroup_host_config(opts),  # Isolation, VolumeDriver, CgroupnsMode, ...
     }
 
 

@@ -33,7 +33,7 @@ from scow.errors import InvalidArgument, NotFound, from_oserror
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
-    from typing import BinaryIO, NamedTuple
+    from typing import Any, BinaryIO, NamedTuple
 else:
     from scow.typeshim import NamedTuple
 
@@ -117,8 +117,8 @@ class ContainerCopy(ContainerBase):
         """docker cp CONTAINER:SRC DEST."""
         from scow.engine.containers.cp_source import open_source
 
-        with self._container_root(name, "archive-path") as root_fd:
-            source = open_source(root_fd, src, follow=follow_link, shown=f"{name}:{src}")
+        with self._container_path(name, "archive-path", src) as (root_fd, inner):
+            source = open_source(root_fd, inner, follow=follow_link, shown=f"{name}:{src}")
             try:
                 ids = None if archive else (os.geteuid(), os.getegid())
                 _copy(source, _Dest(dest, None), ids)
@@ -143,8 +143,8 @@ class ContainerCopy(ContainerBase):
         top for ``/.``) with the source's uid/gid, read the same way as a copy."""
         from scow.engine.containers.cp_source import open_source, write_source
 
-        with self._container_root(name, "archive-path") as root_fd:
-            source = open_source(root_fd, src, follow=follow_link, shown=f"{name}:{src}")
+        with self._container_path(name, "archive-path", src) as (root_fd, inner):
+            source = open_source(root_fd, inner, follow=follow_link, shown=f"{name}:{src}")
             try:
                 write_source(out, source, "" if source.contents_only else source.base, ids=None)
             finally:
@@ -156,8 +156,8 @@ class ContainerCopy(ContainerBase):
         from scow.archive.extract import apply_layer
         from scow.archive.tarstream import LayerReader
 
-        with self._container_root(name, "extract-to-dir") as root_fd:
-            target = _Dest(f"{name}:{dest}", root_fd, dest)
+        with self._container_path(name, "extract-to-dir", dest) as (root_fd, inner):
+            target = _Dest(f"{name}:{dest}", root_fd, inner)
             try:
                 dest_fd = target.open_dir(target.clean())
             except (FileNotFoundError, NotADirectoryError):
@@ -175,13 +175,35 @@ class ContainerCopy(ContainerBase):
     def _container_root(self, name: str, action: str) -> Iterator[int]:
         """The container's root folder, mounted for the block; docker's `action` event
         (archive-path, extract-to-dir) once the block succeeded."""
+        with self._container_path(name, action, "/") as (fd, _):
+            yield fd
+
+    @contextlib.contextmanager
+    def _container_path(self, name: str, action: str, path: str
+                        ) -> Iterator[tuple[int, str]]:
+        """(root fd, path under it) of `path` in the container: a path under a volume's or a
+        folder bind's destination is read in that folder (as docker resolves the container's
+        mounts); any other in the container's root folder, mounted for the block."""
         record = self.records.get(name)
+        mounted = _mount_of(self.store.root, record.doc.get("MountPoints") or [], path,
+                            into=action == "extract-to-dir")
+        if mounted is not None:
+            folder, inner, rw = mounted
+            if action == "extract-to-dir" and not rw:
+                raise InvalidArgument(f"copy to {name}:{path}: the volume is read-only")
+            fd = os.open(folder, _DIR)
+            try:
+                yield fd, inner
+            finally:
+                os.close(fd)
+            self.event(record, action)
+            return
         mount_id = record.mount_id or ""
         root = self.store.driver.get(mount_id)
         try:
             fd = os.open(root, _DIR)
             try:
-                yield fd
+                yield fd, path
             finally:
                 os.close(fd)
         finally:
@@ -207,8 +229,8 @@ class ContainerCopy(ContainerBase):
 
         spool = tempfile.TemporaryFile(prefix="scow-archive-")
         try:
-            with self._container_root(name, "archive-path") as root_fd:
-                source = open_source(root_fd, path, follow=False, shown=f"{name}:{path}")
+            with self._container_path(name, "archive-path", path) as (root_fd, inner):
+                source = open_source(root_fd, inner, follow=False, shown=f"{name}:{path}")
                 try:
                     from scow.engine.containers.cp_source import write_source
 
@@ -250,6 +272,31 @@ def _archive_stat(root_fd: int, source: Source, path: str) -> ArchiveStat:
     return ArchiveStat(source.base or posixpath.basename(path.rstrip("/")) or "/",
                        source.st.st_size, source.st.st_mode, rfc3339_nano(source.st.st_mtime),
                        link)
+
+
+def _mount_of(root: str, mounts: list[dict[str, Any]], path: str, *, into: bool
+              ) -> tuple[str, str, bool] | None:
+    """(host folder, path under it, RW) of the container's volume or folder bind whose
+    destination holds `path` (the deepest one), None when `path` is in the root folder. A
+    mount's destination itself is the mount's folder when copying `into` it; a copy out of
+    it reads the root folder's entry (for its name)."""
+    clean = posixpath.normpath("/" + path)
+    best: dict[str, Any] | None = None
+    for m in mounts:
+        dest = posixpath.normpath("/" + m["Destination"])
+        inside = clean.startswith(dest.rstrip("/") + "/") or (into and clean == dest)
+        if inside and dest != "/" and \
+                (best is None or len(dest) > len(best["Destination"])):
+            best = {**m, "Destination": dest}
+    if best is None:
+        return None
+    folder = best["Source"] or os.path.join(root, "volumes", best["Name"], "_data")
+    if not os.path.isdir(folder):
+        return None
+    inner = clean[len(best["Destination"]):] or "/"
+    if path.endswith("/.") or path.endswith("/"):
+        inner += path[len(path.rstrip("/.")):] if path.endswith("/.") else "/"
+    return folder, inner, bool(best["RW"])
 
 
 def _chunks(f: BinaryIO, size: int) -> Iterator[bytes]:

@@ -9,6 +9,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 
 from scow.engine.containers.base import ContainerBase
+from scow.errors import ScowError
 from scow.ids import EMPTY_TAR_DIFF_ID, ImageID
 from scow.oci.image import history_entry, make_config, rfc3339_nano
 from scow.oci.reference import parse_reference
@@ -73,7 +74,13 @@ class ContainerFilesystem(ContainerBase):
         paused = is_paused(self.folder(container_id))
         doit = pause and st is not None and st.status == "running" and not paused
         if doit:
-            self.runc.pause(container_id)
+            try:
+                self.runc.pause(container_id)
+            except ScowError:
+                st = self.state(record)  # it exited meanwhile: nothing left to pause
+                if st is not None and st.status == "running":
+                    raise
+                doit = False
         try:
             yield
         finally:

@@ -309,8 +309,8 @@ class ContainerLifecycle(ContainerBase):
             self._monitor_gone(record)
 
     def wait(self, name: str) -> int:
-        """docker wait: until the container exits (waiting for a created one to run); its exit
-        code."""
+        """docker wait: until the container exits (waiting for a created one to run), an exit
+        its restart policy restarts included (as dockerd); its exit code."""
         import time
 
         from scow.runtime.monitor import wait as wait_monitor
@@ -320,9 +320,10 @@ class ContainerLifecycle(ContainerBase):
             if self.records.find(record.id) is None:  # it ran and --rm removed it meanwhile
                 raise ContainerNotFound(f"No such container: {name}")
             time.sleep(0.1)
-        code = wait_monitor(self.folder(record.id), record.id, self.runc).exit_code
-        self._monitor_gone(record)  # its mount is released when wait returns
-        return code
+        state = wait_monitor(self.folder(record.id), record.id, self.runc, any_exit=True)
+        if state.status == "exited":  # not an exit its restart policy restarts
+            self._monitor_gone(record)  # its mount is released when wait returns
+        return state.exit_code
 
     def pause(self, name: str) -> None:
         """docker pause: freeze the container's processes; Conflict unless it is running."""
