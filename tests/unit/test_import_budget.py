@@ -100,7 +100,8 @@ BUDGET: dict[str, set[str]] = {
                          "runtime", "runtime.state"},
     # create's own resource flags (issue 14): their definitions, HostConfig's fields, the
     # host's cgroup check (which reads no file when no resource is asked for)
-    "create": COMMON | {"cli.commands.create", "cli.commands.create_resources",
+    "create": COMMON | {"engine.containers.cgroupns",  # HostConfig cgroup fields
+                        "cli.commands.create", "cli.commands.create_resources",
                         "engine.containers.resources", "runtime.resources",
                         "drivers.folders", "drivers.naive", "drivers.select",
                         "drivers.vfs", "engine.containers",
