@@ -45,6 +45,8 @@ from scow.osutil import fs, mounts
 from scow.osutil.atomic import fsync_dir, write_new
 from scow.osutil.locks import flocked
 
+OVL_MAX_STACK = 500  # the kernel's limit on an overlay's lower layers (engine/images/squash.py too)
+
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
     from typing import BinaryIO
@@ -256,7 +258,10 @@ class Overlay2Driver:
     def _mount(self, id: str, path: str, merged: str) -> None:
         diff, work = os.path.join(path, "diff"), os.path.join(path, "work")
         lowers = [os.path.join(self.home, p) for p in self._lowers(id)]
-        readonly = os.path.exists(os.path.join(path, "committed"))
+        # a committed layer is mounted read-only: its diff becomes one more lower, so a stack
+        # at the kernel's limit keeps the writable form (the upper is not a lower)
+        readonly = os.path.exists(os.path.join(path, "committed")) and \
+            len(lowers) < OVL_MAX_STACK
         try:
             os.makedirs(merged, mode=0o700, exist_ok=True)
             if readonly:
