@@ -97,13 +97,21 @@ def file_pool(base: str, size: str = "1G") -> Iterator[tuple[str, str]]:
 
 def _destroy_pool(name: str) -> None:
     """`zpool destroy -f`, retried while busy (a pool left imported would stay in zfs-fuse's
-    cache, FAULTED, once its file is gone)."""
-    deadline = time.monotonic() + 30
-    while subprocess.run(["zpool", "destroy", "-f", name], check=False, capture_output=True,
-                         timeout=120).returncode != 0:
+    cache, FAULTED, once its file is gone). zfs-fuse can stay busy for tens of seconds after
+    a heavy session (seen once in CI at 30 s), so it gets two minutes, and the error says what
+    zfs answered and what is still mounted in the pool."""
+    deadline = time.monotonic() + 120
+    while True:
+        proc = subprocess.run(["zpool", "destroy", "-f", name], check=False,
+                              capture_output=True, text=True, timeout=120)
+        if proc.returncode == 0:
+            return
         if time.monotonic() > deadline:
-            raise RuntimeError(f"zpool destroy {name}: still busy after 30s")
-        time.sleep(0.2)
+            with open("/proc/self/mountinfo", encoding="utf-8") as f:
+                mounted = [line.split()[4] for line in f if f" {name}" in line]
+            raise RuntimeError(f"zpool destroy {name}: still busy after 120s: "
+                               f"{proc.stderr.strip()}; mounted: {mounted}")
+        time.sleep(0.5)
 
 
 def make_dataset(pool: str, mnt: str, test: str) -> tuple[str, str]:
