@@ -1,14 +1,16 @@
 """A ZFS pool on a sparse file, for tests, served by the host's one zfs-fuse daemon (or the
 kernel module where /dev/zfs exists).
 
-One zfs-fuse daemon serves every pool of the host: `zfs_daemon()` starts one (its pidfile in the
-test's temp folder) only when none answers, and stops only the one it started, by its pid. The
+One zfs-fuse daemon serves every pool of the host: `zfs_daemon()` starts one only when none
+answers, shares it between every pytest process of the host, and the last of them stops it, by
+its pid. The
 pool is made by `zpool create` on a file in the test's folder and always destroyed afterwards.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
@@ -33,26 +35,101 @@ def require_zfs() -> None:
 
 @contextlib.contextmanager
 def zfs_daemon(base: str) -> Iterator[int | None]:
-    """A zfs-fuse daemon for the block: the pid of the one started here, or None when ZFS
-    already answers (the kernel module, or a daemon someone else started and owns). Ours
-    holds xattrs (``--enable-xattr``; zfs-fuse refuses every xattr without it)."""
-    if os.path.exists("/dev/zfs") or zfs.fuse_daemon_running():
+    """A zfs-fuse daemon for the block: the pid of the tests' shared daemon, or None when ZFS
+    is the kernel module or a daemon that the tests did not start (someone else owns it).
+
+    Every pytest process of the host (xdist workers, concurrent runs) shares one daemon: the
+    first user starts it, the last one stops it, by the pid it wrote, under a host-wide lock
+    (`/run/scow-tests/zfs-fuse`). A daemon stopped while another worker's pool still lives
+    made that pool's destroy fail (CI: "make sure that the zfs-fuse daemon is running").
+    Ours holds xattrs (``--enable-xattr``; zfs-fuse refuses every xattr without it)."""
+    del base  # the daemon outlives any one test folder
+    if os.path.exists("/dev/zfs"):
         yield None
         return
-    pidfile = os.path.join(base, "zfs-fuse.pid")
-    binary = shutil.which("zfs-fuse") or "/usr/sbin/zfs-fuse"
-    subprocess.run([binary, "--pidfile", pidfile, "--no-kstat-mount", "--enable-xattr"],
-                   check=True, timeout=60)
-    pid = _read_pid(pidfile)
+    os.makedirs(_USERS, exist_ok=True)
+    user = os.path.join(_USERS, f"{os.getpid()}.{time.monotonic_ns()}")
+    with _host_lock():
+        pid = _ensure_daemon()
+        open(user, "x", encoding="ascii").close()
     try:
-        deadline = time.monotonic() + 30
-        while not zfs.fuse_daemon_running():
-            if time.monotonic() > deadline:
-                raise RuntimeError("zfs-fuse started but does not answer")
-            time.sleep(0.1)
         yield pid
     finally:
+        with _host_lock():
+            os.unlink(user)
+            if not _live_users():
+                _stop_ours()
+
+
+_SHARED = "/run/scow-tests/zfs-fuse"
+_USERS = os.path.join(_SHARED, "users")
+_PIDFILE = os.path.join(_SHARED, "daemon.pid")
+
+
+@contextlib.contextmanager
+def _host_lock() -> Iterator[None]:
+    fd = os.open(os.path.join(_SHARED, "lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _ensure_daemon() -> int | None:
+    """Start the shared daemon unless one answers; the pid of ours, else None."""
+    if zfs.fuse_daemon_running():
+        return _our_pid()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(_PIDFILE)
+    binary = shutil.which("zfs-fuse") or "/usr/sbin/zfs-fuse"
+    subprocess.run([binary, "--pidfile", _PIDFILE, "--no-kstat-mount", "--enable-xattr"],
+                   check=True, timeout=60)
+    pid = _read_pid(_PIDFILE)
+    deadline = time.monotonic() + 30
+    while not zfs.fuse_daemon_running():
+        if time.monotonic() > deadline:
+            _stop(pid)
+            raise RuntimeError("zfs-fuse started but does not answer")
+        time.sleep(0.1)
+    return pid
+
+
+def _our_pid() -> int | None:
+    """The pid in our pidfile when that process is the daemon we started (its command line
+    names our pidfile), else None."""
+    try:
+        with open(_PIDFILE, encoding="ascii") as f:
+            pid = int(f.read().strip())
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            ours = _PIDFILE.encode() in f.read().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    return pid if ours else None
+
+
+def _live_users() -> list[str]:
+    """The users of the shared daemon whose process still lives (a killed pytest's entry is
+    dropped here)."""
+    live = []
+    for entry in os.listdir(_USERS):
+        try:
+            os.kill(int(entry.split(".")[0]), 0)
+        except ProcessLookupError:
+            os.unlink(os.path.join(_USERS, entry))
+            continue
+        except ValueError:
+            continue
+        live.append(entry)
+    return live
+
+
+def _stop_ours() -> None:
+    pid = _our_pid()
+    if pid is not None:
         _stop(pid)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(_PIDFILE)
 
 
 def _read_pid(pidfile: str) -> int:
@@ -106,6 +183,9 @@ def _destroy_pool(name: str) -> None:
                               capture_output=True, text=True, timeout=120)
         if proc.returncode == 0:
             return
+        if not zfs.fuse_daemon_running() and not os.path.exists("/dev/zfs"):
+            raise RuntimeError(f"zpool destroy {name}: the zfs-fuse daemon is gone "
+                               "(it was stopped or died before the pool was destroyed)")
         if time.monotonic() > deadline:
             with open("/proc/self/mountinfo", encoding="utf-8") as f:
                 mounted = [line.split()[4] for line in f if f" {name}" in line]
