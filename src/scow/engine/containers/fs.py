@@ -54,11 +54,11 @@ class ContainerFilesystem(ContainerBase):
             config_bytes = make_config(diff_ids=diff_ids, history=history, config=config,
                                        created=created, architecture=base.architecture or "amd64",
                                        extra={"container": record.id, **extra})
-            new = self.store.images.create(config_bytes, parent=image_id, built_locally=True)
+            new = self.store.images.create(config_bytes, parent=image_id, built_locally=True,
+                                           ref=ref)  # tagged in the creating transaction
         finally:
             self.store.layers.release_lease(layer.chain_id)
         if ref is not None:
-            self.store.refs.add(ref, new.id)
             self.images.event(new.id, "tag", ref.familiar())
         self.event(record, "commit", {"comment": message, "imageID": new.id,
                                       "imageRef": ref.familiar() if ref is not None else ""})
