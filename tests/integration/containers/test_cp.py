@@ -107,3 +107,24 @@ def test_cp_tar_streams(one: Scow, box: str, tmp_path: Path) -> None:
     proc = subprocess.run(one.argv("cp", "-", f"{box}:/w/nope"), input=buf.getvalue(),
                           env=env(), capture_output=True, text=False)
     assert proc.returncode == 1 and b"no such directory" in proc.stderr
+
+
+def test_cp_into_a_created_container_writes_through_its_volumes(one: Scow, box: str,
+                                                                 tmp_path: Path) -> None:
+    """docker makes a container's volumes at create, and `cp SRC CONTAINER:DEST` under a
+    volume's destination writes into the volume, not into the container's own layer; the
+    image's content is not copied into a volume that is no longer empty at start."""
+    (tmp_path / "f.txt").write_text("hi\n")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "y").write_text("y\n")
+    cid = one.out("create", "-v", "cpvol:/etc", "-v", "/anon", "bb:1", "sh", "-c",
+                  "ls /etc; cat /anon/d/y").strip()
+    assert "cpvol" in one.out("volume", "ls", "-q")  # made at create, before any start
+    one("cp", str(tmp_path / "f.txt"), f"{cid}:/etc/f.txt")
+    one("cp", str(tmp_path / "d"), f"{cid}:/anon")
+    volume = one.root / "volumes" / "cpvol" / "_data"
+    assert sorted(p.name for p in volume.iterdir()) == ["f.txt"]
+    assert one.out("diff", cid) == ""  # nothing went into the container's own layer
+    assert one.out("start", "-a", cid) == "f.txt\ny\n"
+    one("rm", "-v", cid)
+    one("volume", "rm", "cpvol")

@@ -132,8 +132,9 @@ class ContainerCopy(ContainerBase):
 
         source = open_host_source(src, follow=follow_link)
         try:
-            with self._container_root(name, "extract-to-dir") as root_fd:
-                _copy(source, _Dest(f"{name}:{dest}", root_fd, dest), None if archive else (0, 0))
+            with self._container_path(name, "extract-to-dir", dest) as (root_fd, inner):
+                _copy(source, _Dest(f"{name}:{dest}", root_fd, inner),
+                      None if archive else (0, 0))
         finally:
             os.close(source.fd)
 
@@ -170,13 +171,6 @@ class ContainerCopy(ContainerBase):
                 reader.finish()
             finally:
                 os.close(dest_fd)
-
-    @contextlib.contextmanager
-    def _container_root(self, name: str, action: str) -> Iterator[int]:
-        """The container's root folder, mounted for the block; docker's `action` event
-        (archive-path, extract-to-dir) once the block succeeded."""
-        with self._container_path(name, action, "/") as (fd, _):
-            yield fd
 
     @contextlib.contextmanager
     def _container_path(self, name: str, action: str, path: str

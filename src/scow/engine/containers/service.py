@@ -126,6 +126,7 @@ class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection
             (("/sbin/docker-init",) if opts.init else ())  # --init's bind mount point
         dests = tuple(m["Destination"] for m in mounts if not _file_bind(m))
         try:
+            self._create_volumes(mounts)
             rw = self.store.layers.create_rw(record.top_layer, container_id,
                                              init=lambda p: initlayer.setup(p, dests, files))
             folder = self.folder(container_id)
@@ -139,6 +140,15 @@ class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection
             raise
         self.event(self.records.get(container_id), "create")
         return container_id
+
+    def _create_volumes(self, mounts: list[dict[str, Any]]) -> None:
+        """The container's volumes, made at create as docker makes them (their `create`
+        event comes before the container's, and `cp` into a created container writes into
+        them). The reserved record already names them, so no prune takes them; the image's
+        content is copied into an empty one at first start."""
+        for m in mounts:
+            if m["Type"] == "volume":
+                self.volumes.create(m["Name"], anonymous=m.get("Anonymous", False))
 
     def _networks(self, doc: dict[str, Any], opts: CreateOptions) -> dict[str, Any]:
         """NetworkSettings at create: the network named by --network (checked to exist),
