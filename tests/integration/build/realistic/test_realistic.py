@@ -1,6 +1,6 @@
 """Realistic Dockerfiles (this folder) on a Debian bookworm base made by mmdebstrap (base.py):
 pip and apt with cache mounts, a secret, a bind mount from another stage, gcc in a builder stage
-copied into scratch (rebuilt from the build cache); each compared with
+copied into scratch (rebuilt from the build cache), an --ssh key file; each compared with
 docker 20.10's BuildKit (Debian's /usr/bin/docker, DOCKER_BUILDKIT=1, a dockerd of the tests'
 own) for success, layer count and file contents. scow's part runs first, so a dockerd that
 cannot start here skips only the comparison. Network: the machine's apt mirror and PyPI."""
@@ -115,6 +115,14 @@ def _oracle(request: pytest.FixtureRequest) -> dict[str, str]:
     return env
 
 
+def _assert_nowhere_in_store(engine: Any, *values: bytes) -> None:
+    """None of `values` in any file under the root: blobs, layers, configs, the build cache."""
+    for path in Path(engine.store.root).rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            data = path.read_bytes()
+            assert not any(v in data for v in values), path
+
+
 def _layers(engine: Any, image: str) -> int:
     return len(engine.images.inspect(image)["RootFS"]["Layers"])
 
@@ -171,9 +179,7 @@ def test_secret_used_then_absent_everywhere(debian: Any, base_tar: Path, tmp_pat
     assert not any(p.startswith("/run/secrets") for p in _new_paths(engine, "secret:scow"))
     history = str(engine.images.history("secret:scow"))
     assert token.read_bytes().decode() not in history
-    for path in Path(engine.store.root).rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            assert token.read_bytes() not in path.read_bytes(), path
+    _assert_nowhere_in_store(engine, token.read_bytes())
     oracle = _docker_build(_oracle(request), base_tar, ctx, "secret:docker", "--secret",
                            f"id=api_token,src={token}")
     assert oracle["layers"] == _layers(engine, "secret:scow")
@@ -227,3 +233,25 @@ def test_gcc_builder_stage_copied_into_scratch(debian: Any, base_tar: Path,
     assert _docker_file(oracle, "/hello") == hello  # same gcc, flags and sources: same bytes
     out = _docker(oracle["env"], "run", "--rm", "--network", "none", oracle["tag"])
     assert out.stdout == b"hello, world!\n"
+
+
+def test_ssh_key_file_in_an_agent_of_the_build(debian: Any, base_tar: Path, tmp_path: Path,
+        request: pytest.FixtureRequest) -> None:
+    from scow.build.sources import parse_ssh
+
+    engine, build = debian
+    key = tmp_path / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    listed = subprocess.run(["ssh-keygen", "-lf", str(key)], capture_output=True, text=True,
+                            check=True).stdout
+    want = listed.split()[1].encode() + b"\n"
+    ctx, _ = build("ssh-keys", ssh=(parse_ssh(f"default={key}"),))
+    assert _read(engine, "ssh-keys:scow", "/agent-keys.txt") == want
+    assert not any(p.startswith(("/run/buildkit", "/tmp/agent"))
+                   for p in _new_paths(engine, "ssh-keys:scow"))
+    body = b"".join(key.read_bytes().splitlines()[1:-1])
+    _assert_nowhere_in_store(engine, key.read_bytes(), body[:40])
+    oracle = _docker_build(_oracle(request), base_tar, ctx, "ssh-keys:docker", "--ssh",
+                           f"default={key}")
+    assert oracle["layers"] == _layers(engine, "ssh-keys:scow")
+    assert _docker_file(oracle, "/agent-keys.txt") == want
