@@ -11,6 +11,7 @@ APT_PACKAGES := runc busybox-static btrfs-progs zfs-fuse docker-registry skopeo 
                 netavark aardvark-dns iptables curl \
                 tini mmdebstrap
 APT_PACKAGES += docker-compose  # issue 16: compose 1.29 against scow system service
+APT_PACKAGES += openssh-client  # issue 17: build --ssh KEYFILE (ssh-agent, ssh-add, ssh-keygen)
 STAMP := $(VENV)/.installed
 
 .PHONY: install apt demo demo-docker demo-library test test-full bench dockerpy-suite lint docs clean

@@ -84,10 +84,12 @@ class Secret:
 
 @dataclass(frozen=True)
 class SshSource:
-    """``--ssh default`` / ``--ssh id=/path/to/agent.sock``: an agent socket to forward."""
+    """``--ssh default`` / ``--ssh id=/path/to/agent.sock``: an agent socket to forward;
+    ``--ssh id=KEY[,KEY...]``: key files the engine loads into an agent of its own."""
 
     id: str
-    path: str  # the socket; "" = $SSH_AUTH_SOCK
+    path: str  # the socket; "" = $SSH_AUTH_SOCK (or the keys' agent, once started)
+    keys: tuple[str, ...] = ()  # absolute paths of private key files
 
 
 @dataclass(frozen=True)

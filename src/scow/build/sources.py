@@ -5,6 +5,8 @@ values, into the `Secret` / `SshSource` records of `BuildOptions`.
     --secret id=token,env=GITHUB_TOKEN     a variable of the builder's environment
     --secret id=TOKEN                      the variable TOKEN (when set)
     --ssh default | --ssh id=/path/agent.sock   an ssh-agent socket ($SSH_AUTH_SOCK for none)
+    --ssh id=~/.ssh/id_ed25519[,KEY...]         key files, loaded into a private agent by the
+                                                engine (engine/builds/ssh_agent.py)
     --allow network.host | security.insecure
 """
 
@@ -15,7 +17,7 @@ import os
 import stat
 
 from scow.build.ports import Secret, SshSource
-from scow.errors import InvalidArgument, Unsupported
+from scow.errors import InvalidArgument
 
 ENTITLEMENTS = ("network.host", "security.insecure")
 
@@ -50,24 +52,36 @@ def parse_secret(value: str) -> Secret:
 
 
 def parse_ssh(value: str) -> SshSource:
-    """One ``--ssh`` value: ``default``, ``id``, or ``id=path`` to an agent socket."""
+    """One ``--ssh`` value: ``default``, ``id``, ``id=path`` to an agent socket, or
+    ``id=key[,key...]``: private key files (BuildKit loads them into an agent of its own)."""
     sid, _, paths = value.partition("=")
     if not sid:
         raise InvalidArgument(f"invalid ssh {value!r}: an id is required")
-    if "," in paths:
-        raise Unsupported(f"ssh {sid}: key files are not supported, give an agent socket")
-    path = os.path.abspath(os.path.expanduser(paths)) if paths else ""
-    check = path or os.environ.get("SSH_AUTH_SOCK", "")
-    if not check:
-        raise InvalidArgument(f"ssh {sid}: SSH_AUTH_SOCK is not set (give id=/path/to/socket)")
+    found = [os.path.abspath(os.path.expanduser(p)) for p in paths.split(",") if p]
+    if "," in paths and len(found) != paths.count(",") + 1:
+        raise InvalidArgument(f"invalid ssh {value!r}: an empty path")
+    if not found:
+        sock = os.environ.get("SSH_AUTH_SOCK", "")
+        if not sock:
+            raise InvalidArgument(f"ssh {sid}: SSH_AUTH_SOCK is not set (give "
+                                  "id=/path/to/socket or id=/path/to/key)")
+        if not stat.S_ISSOCK(_mode(sid, sock)):
+            raise InvalidArgument(f"ssh {sid}: SSH_AUTH_SOCK {sock}: not a socket")
+        return SshSource(sid, "")
+    modes = [_mode(sid, p) for p in found]
+    if len(found) == 1 and stat.S_ISSOCK(modes[0]):
+        return SshSource(sid, found[0])
+    for path, mode in zip(found, modes, strict=True):
+        if not stat.S_ISREG(mode):
+            raise InvalidArgument(f"ssh {sid}: {path}: not a key file or an agent socket")
+    return SshSource(sid, "", keys=tuple(found))
+
+
+def _mode(sid: str, path: str) -> int:
     try:
-        is_socket = stat.S_ISSOCK(os.stat(check).st_mode)
+        return os.stat(path).st_mode
     except OSError as exc:
-        raise InvalidArgument(f"ssh {sid}: {check}: {exc.strerror}") from None
-    if not is_socket:
-        raise Unsupported(f"ssh {sid}: {check}: key files are not supported, give an agent "
-                          "socket")
-    return SshSource(sid, path)
+        raise InvalidArgument(f"ssh {sid}: {path}: {exc.strerror}") from None
 
 
 def parse_allow(values: list[str] | tuple[str, ...]) -> tuple[str, ...]:

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from scow.build.flags import FlagError
-from scow.build.ports import Secret
+from scow.build.ports import Secret, SshSource
 from scow.build.runmount import parse_mount, ram_in_bytes
 from scow.build.sources import parse_allow, parse_secret, parse_ssh
-from scow.errors import InvalidArgument, Unsupported
+from scow.errors import InvalidArgument
 
 
 def test_defaults_per_type() -> None:
@@ -93,10 +93,20 @@ def test_ssh_flag(tmp_path: Path, monkeypatch: Any) -> None:
         assert parse_ssh(f"default={sock}").path == str(sock)
         monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
         assert parse_ssh("default").path == ""
-        key = tmp_path / "id_ed25519"
+        key, other = tmp_path / "id_ed25519", tmp_path / "id_rsa"
         key.write_text("key")
-        with pytest.raises(Unsupported, match="key files are not supported"):
-            parse_ssh(f"default={key}")
+        other.write_text("key")
+        assert parse_ssh(f"default={key}") == SshSource("default", "", keys=(str(key),))
+        assert parse_ssh(f"gh={key},{other}").keys == (str(key), str(other))
+        for bad, want in ((f"gh={key},{tmp_path}/none", "none: No such file"),
+                          (f"gh={key},{sock}", "agent.sock: not a key file"),
+                          (f"gh={tmp_path}", "not a key file or an agent socket"),
+                          (f"gh={key},", "an empty path")):
+            with pytest.raises(InvalidArgument, match=want):
+                parse_ssh(bad)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(key))
+        with pytest.raises(InvalidArgument, match="SSH_AUTH_SOCK .*: not a socket"):
+            parse_ssh("default")
         monkeypatch.delenv("SSH_AUTH_SOCK")
         with pytest.raises(InvalidArgument, match="SSH_AUTH_SOCK is not set"):
             parse_ssh("default")

@@ -184,8 +184,8 @@ def _mount_flags(cmd: Command) -> None:
     cmd.string_list("secret", None, "Secret to expose to the build (format: "
                     "\"id=mysecret[,src=/local/secret]\" or \"id=x,env=VAR\")",
                     metavar="stringArray")
-    cmd.string_list("ssh", None, "SSH agent socket to expose to the build (format: "
-                    "\"default|<id>[=<socket>]\")", metavar="stringArray")
+    cmd.string_list("ssh", None, "SSH agent socket or keys to expose to the build (format: "
+                    "\"default|<id>[=<socket>|<key>[,<key>]]\")", metavar="stringArray")
     cmd.string_list("allow", None, "Allow extra privileged entitlement (network.host, "
                     "security.insecure)", metavar="stringArray")
 

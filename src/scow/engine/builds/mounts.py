@@ -13,7 +13,8 @@ Where the content comes from, and where it never goes::
              value is read from `Secret` (file or variable) only here. With ``env=`` the
              value is in the process env, so the step's config.json is written there too
              (the bundle's config.json is a symlink to it)
-    ssh      the agent socket (``--ssh``), bind-mounted
+    ssh      the agent socket (``--ssh``; for key files, the build's own agent: ssh_agent.py),
+             bind-mounted
 
 None of it is in the step's layer: mounts are not part of the rootfs runc diffs.
 """
@@ -188,6 +189,8 @@ def ssh_socket(sources: tuple[SshSource, ...], ssh_id: str) -> str | None:
     found = next((s for s in sources if s.id == ssh_id), None)
     if found is None:
         return None
+    if found.keys and not found.path:  # BuildService.build starts their agent (ssh_agent.py)
+        raise InvalidArgument(f"ssh {ssh_id}: its key files' agent is not running")
     path = found.path or os.environ.get("SSH_AUTH_SOCK", "")
     if not path:
         raise InvalidArgument(f"ssh {ssh_id}: SSH_AUTH_SOCK is not set")

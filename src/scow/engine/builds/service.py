@@ -69,19 +69,21 @@ class BuildService:
         from scow.build.builder import build
         from scow.engine.builds import cache_io
         from scow.engine.builds.gc import policy
+        from scow.engine.builds.ssh_agent import key_agents
 
         policy(self.store.root)  # a bad [builder.gc] fails the build before, not after, it
         port = StoreBuildEngine(self.store, self.images, self.distribution, self.runtime,
                                 epoch=options.epoch, pull=options.pull)
-        port.secrets, port.ssh = tuple(options.secrets), tuple(options.ssh)
-        try:
-            cache_io.prepare(port, options)
-            if not squash:
-                result = build(port, context, options, progress)
-            else:
-                result = build(port, context, replace(options, tags=()), progress)
-                squashed = self._squash(port, result)
-            cache_io.export(port, options, result)
+        port.secrets = tuple(options.secrets)
+        try:  # --ssh key files: private agents, stopped when the build ends (ssh_agent.py)
+            with key_agents(self.store, tuple(options.ssh)) as port.ssh:
+                cache_io.prepare(port, options)
+                if not squash:
+                    result = build(port, context, options, progress)
+                else:
+                    result = build(port, context, replace(options, tags=()), progress)
+                    squashed = self._squash(port, result)
+                cache_io.export(port, options, result)
         finally:
             port.close()
         self.collect_cache()
