@@ -191,11 +191,15 @@ def wait(container_dir: str, container_id: str, runc: Runc,
         delay = min(delay * 2, 0.1)
 
 
-def kill(container_dir: str, container_id: str, runc: Runc, signal: str = "KILL") -> None:
+def kill(container_dir: str, container_id: str, runc: Runc, signal: str = "KILL", *,
+         ends_policy: bool = True) -> None:
+    """docker kill: `signal` to the container; with `ends_policy` its restart policy
+    stops (it is not restarted after it exits)."""
     state = refresh(container_dir, container_id, runc)
     if state is None or not state.active:
         raise Conflict(f"kill container {container_id[:12]}: container is not running")
-    restart.mark_manually_stopped(container_dir)
+    if ends_policy:
+        restart.mark_manually_stopped(container_dir)
     if state.status == "running":
         runc.kill(container_id, signal)
 

@@ -99,3 +99,25 @@ def test_stop_during_back_off(one: Scow) -> None:
     time.sleep(1)
     assert one.inspect("bo")["RestartCount"] == count
     assert one.out("start", "--restart-policies") == ""  # stopped by the user
+
+
+def test_kill_with_another_signal_than_the_stop_signal_keeps_the_policy(one: Scow) -> None:
+    """moby's killWithSignal: SIGKILL and the StopSignal end the restart policy, any signal
+    does when no StopSignal is set; another one (a HUP to reload) leaves it in place."""
+    script = "trap 'exit 3' HUP; echo up; while true; do sleep 0.1; done"
+    one("run", "-d", "--name", "keep", "--restart", "always", "--stop-signal", "SIGTERM",
+        "bb:1", "sh", "-c", script)
+    one("run", "-d", "--name", "ends", "--restart", "always", "bb:1", "sh", "-c", script)
+    for name in ("keep", "ends"):
+        wait_for(lambda n=name: "up" in one.out("logs", n), 15)
+        one("kill", "-s", "HUP", name)
+    wait_for(lambda: one.inspect("keep")["RestartCount"] == 1
+             and one.status("keep") == "running", 15)
+    wait_for(lambda: one.status("ends") == "exited", 15)
+    time.sleep(1.5)  # past the first back-off: never restarted
+    assert one.inspect("ends")["RestartCount"] == 0 and one.status("ends") == "exited"
+    one("kill", "keep")  # SIGKILL ends it
+    wait_for(lambda: one.status("keep") == "exited", 15)
+    time.sleep(1.5)
+    assert one.inspect("keep")["RestartCount"] == 1
+    one("rm", "-f", "keep", "ends")

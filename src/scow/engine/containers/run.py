@@ -53,6 +53,15 @@ def _signal(name: str) -> str:
     return signal_number(name)
 
 
+def _ends_policy(record: ContainerRecord, signal: str) -> bool:
+    """Whether `kill -s signal` ends the restart policy, as moby's killWithSignal decides:
+    SIGKILL and the container's StopSignal do, any signal does when it has none; another
+    signal (SIGHUP to reload a service) leaves the policy in place."""
+    stop_signal = record.doc["Config"].get("StopSignal") or ""
+    sent = _signal(signal)
+    return not stop_signal or sent == _signal("KILL") or sent == _signal(stop_signal)
+
+
 class ContainerLifecycle(ContainerBase):
     def start(self, name: str, *, attach: bool = False) -> Started | None:
         """docker start; None when it was already running."""
@@ -283,7 +292,7 @@ class ContainerLifecycle(ContainerBase):
                            "running")
         self.event(record, "kill", {"signal": _signal(signal)})
         kill_monitor(self.folder(record.id), record.id, self.runc,
-                     signal.upper().removeprefix("SIG"))
+                     signal.upper().removeprefix("SIG"), ends_policy=_ends_policy(record, signal))
 
     def kill_for_removal(self, record: ContainerRecord) -> None:
         """Kill the container at once and wait for its monitor to go (docker rm -f)."""
