@@ -130,6 +130,29 @@ def attach(svc: ContainerService, record: ContainerRecord) -> str | None:
     return path
 
 
+def rename(svc: ContainerService, container_id: str, old: str, new: str) -> None:
+    """A container renamed while attached: its DNS name on user networks follows (the
+    endpoints' aliases, the plan netavark tears down from, aardvark's tables, DNSNames)."""
+    path = netns_path(svc, container_id)
+    with host_lock():
+        plan = read_plan(path)
+        if not plan:
+            return
+        svc.store.networks.rename_alias(container_id, old, new)
+        for opts in plan:
+            opts["container_name"] = new
+            for net in (opts.get("networks") or {}).values():
+                net["aliases"] = [new if a == old else a for a in net.get("aliases") or []]
+            _netavark(svc).rename(opts, old, new)
+        _write_plan(path, plan)
+    networks = networks_of(svc.records.doc_of(container_id) or {})
+    for name, settings in networks.items():
+        if settings.get("DNSNames"):
+            networks[name] = {**settings, "DNSNames": [new if n == old else n
+                                                       for n in settings["DNSNames"]]}
+    set_networks(svc, container_id, networks)
+
+
 def _joined(svc: ContainerService, other: str) -> str:
     rec = svc.records.get(other)
     st = svc.state(rec)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass
 
@@ -131,10 +132,42 @@ class Netavark:
                 macs[name] = iface.get("mac_address", "")
         return macs
 
+    def rename(self, opts: dict[str, Any], old: str, new: str) -> None:
+        """A running container renamed: `old` becomes `new` in its lines of the DNS tables of
+        the networks in `opts` (a setup's options), and aardvark-dns reloads them (SIGHUP),
+        as libnetwork renames a sandbox's service records. The caller holds the lock under
+        which netavark runs."""
+        folder = os.path.join(self.config_dir, "aardvark-dns")
+        for network in opts.get("networks") or {}:
+            _rename_in_table(os.path.join(folder, network), opts["container_id"], old, new)
+        try:
+            with open(os.path.join(folder, "aardvark.pid"), encoding="ascii") as f:
+                os.kill(int(f.read().strip()), signal.SIGHUP)
+        except (OSError, ValueError):
+            pass  # no DNS server: nothing to reload
+
     def teardown(self, netns: str, opts: dict[str, Any]) -> None:
         """Undo `setup` (the veths, the rules, the DNS entries; the bridge of the last
         container of a network; the DNS server after its last network)."""
         self._run("teardown", netns, opts)
+
+
+def _rename_in_table(path: str, container_id: str, old: str, new: str) -> None:
+    """aardvark's table: a gateway line, then `<id> <ipv4> <ipv6> <name,name,...>` lines."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return
+    for i, line in enumerate(lines):
+        fields = line.split(" ")
+        if fields[0] == container_id and len(fields) >= 4:
+            fields[3] = ",".join(new if n == old else n for n in fields[3].split(","))
+            lines[i] = " ".join(fields)
+    tmp = path + ".rename"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(tmp, path)
 
 
 def _die_with_parent() -> None:

@@ -168,6 +168,16 @@ class NetworkStore:
             sql, args = sql + " AND network_id = ?", [*args, network_id]
         return [_endpoint(r) for r in self.db.query(sql + " ORDER BY created", tuple(args))]
 
+    def rename_alias(self, container_id: str, old: str, new: str) -> None:
+        """A renamed container's DNS name: `old` becomes `new` in each of its endpoints."""
+        with self.db.write() as tx:
+            rows = tx.execute("SELECT network_id, aliases FROM endpoints WHERE "
+                              "container_id = ?", (container_id,)).fetchall()
+            for network_id, aliases in rows:
+                names = [new if a == old else a for a in json.loads(aliases)]
+                tx.execute("UPDATE endpoints SET aliases = ? WHERE container_id = ? AND "
+                           "network_id = ?", (json.dumps(names), container_id, network_id))
+
     def release(self, container_id: str, network_id: str | None = None) -> None:
         with self.db.write() as tx:
             if network_id is None:

@@ -135,6 +135,24 @@ def test_peer_found_by_name_alias_and_short_id_on_a_user_network(net: Scow) -> N
     assert inspect == "1"
 
 
+def test_renamed_running_container_answers_to_its_new_name(net: Scow) -> None:
+    """docker renames a running container's DNS name on its user networks (libnetwork's
+    sandbox rename); the old name stops answering, its aliases stay."""
+    net("network", "create", "ren")
+    net("run", "-d", "--name", "old", "--network", "ren", "--network-alias", "kept",
+        "bb:1", "sleep", "60")
+    net("rename", "old", "new")
+    proc = net("run", "--rm", "--network", "ren", "bb:1", "sh", "-c",
+               "for n in new kept; do ping -c1 -W5 $n >/dev/null || exit 1; done; "
+               "nslookup old >/dev/null 2>&1 && echo old-answers; echo ok")
+    assert proc.stdout.strip() == "ok"
+    dns = net.inspect("new")["NetworkSettings"]["Networks"]["ren"]["DNSNames"]
+    assert dns[0] == "new" and "old" not in dns and "kept" in dns
+    net("rm", "-f", "new")
+    net("network", "rm", "ren")
+    assert net.out("system", "check").count("network-leftover") == 0
+
+
 def test_parallel_runs_get_distinct_addresses(net: Scow) -> None:
     net("network", "create", "par")
 

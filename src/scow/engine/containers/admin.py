@@ -37,6 +37,9 @@ class ContainerAdmin(ContainerBase):
             self.records.rename(record.id, valid)
         except NameInUse as exc:
             raise NameInUse(prefix + exc.message) from None
+        from scow.engine.network_attach import rename as rename_dns  # scow network
+
+        rename_dns(self, record.id, record.name, valid.removeprefix("/"))
         self.event(self.records.get(record.id), "rename", {"oldName": "/" + record.name})
 
     def top(self, name: str, ps_args: list[str] | None = None
