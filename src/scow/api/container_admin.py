@@ -100,22 +100,16 @@ class _Zero:
     block_read = block_write = 0
 
 
-def _reading(engine: Engine, name: str) -> tuple[str, Reading]:
-    """(container ID, one reading of its cgroups) through the library's stats service."""
-    readings = engine.containers._samples([name], False)
-    container_id, reading = next(iter(readings.items()))
-    return container_id, reading
-
-
 async def stats_response(request: web.Request, engine: Engine, name: str, stream: bool,
                          one_shot: bool) -> web.StreamResponse:
-    container_id, first = await run_blocking(_reading, engine, name)  # 404 before answering
+    reading = engine.containers.stats_reading
+    container_id, first = await run_blocking(reading, name)  # 404 before answering
     read, then, preread = _now(), None, ZERO_TIME
     if not stream:
         if not one_shot and first[1] is not None:
             await asyncio.sleep(INTERVAL)
             then, preread, read = first, read, _now()
-            _, first = await run_blocking(_reading, engine, name)
+            _, first = await run_blocking(reading, name)
         return web.json_response(stats_document(container_id, first, read, then, preread))
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     await response.prepare(request)
@@ -129,6 +123,6 @@ async def stats_response(request: web.Request, engine: Engine, name: str, stream
         then, preread = now, read
         await asyncio.sleep(INTERVAL)
         try:
-            read, (_, now) = _now(), await run_blocking(_reading, engine, name)
+            read, (_, now) = _now(), await run_blocking(reading, name)
         except ScowError:
             return response  # removed meanwhile: the stream ends, as dockerd's

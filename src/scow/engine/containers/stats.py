@@ -56,6 +56,13 @@ class ContainerStatistics(ContainerBase):
             yield [_usage(rid, after[rid][0], after[rid], before.get(rid)) for rid in after]
             before = after
 
+    def stats_reading(self, name: str) -> tuple[str, tuple[str, cgroups.Sample | None, int]]:
+        """(container ID, (name, one reading of its cgroups or None when it is not running,
+        the host's CPU ns then)): the raw reading the Engine API's stats document is made of
+        (two readings an interval apart give CPU %: `cpu_percent`)."""
+        container_id = self.records.get(name).id
+        return container_id, self._samples([container_id], False)[container_id]
+
     def _samples(self, targets: list[str] | None, all: bool
                  ) -> dict[str, tuple[str, cgroups.Sample | None, int]]:
         """container ID → (name, its sample or None when not running, host CPU ns)."""
