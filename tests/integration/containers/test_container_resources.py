@@ -267,3 +267,19 @@ def test_join_another_containers_ipc_and_pid_namespaces(one: Scow) -> None:
     assert out.split() == [donor, "sleep"]
     proc = one("run", "--rm", "--ipc", "container:private", "bb:1", "true", check=False)
     assert proc.returncode == 125 and "non-shareable IPC" in proc.stderr
+
+
+def test_cgroup_flags_of_the_cli(one: Scow) -> None:
+    """--cgroupns, --device-cgroup-rule, --memory-swappiness and --volume-driver reach
+    HostConfig as docker's CLI sends them; a private cgroup namespace sees its cgroup as /."""
+    out = one.out("run", "--name", "cg", "--cgroupns", "private", "--memory-swappiness", "10",
+                  "--device-cgroup-rule", "c 1:3 rwm", "--volume-driver", "local", "bb:1",
+                  "sh", "-c", "grep -c ':/$' /proc/self/cgroup")
+    assert int(out) >= 1
+    host = one.inspect("cg")["HostConfig"]
+    assert host["CgroupnsMode"] == "private" and host["MemorySwappiness"] == 10
+    assert host["DeviceCgroupRules"] == ["c 1:3 rwm"] and host["VolumeDriver"] == "local"
+    proc = one("create", "--memory-swappiness", "200", "bb:1", "true", check=False)
+    assert proc.returncode == 1 and "valid memory swappiness range is 0-100" in proc.stderr
+    proc = one("create", "--cgroupns", "bogus", "bb:1", "true", check=False)
+    assert proc.returncode == 1 and "invalid cgroup namespace mode: bogus" in proc.stderr

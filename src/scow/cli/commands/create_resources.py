@@ -98,6 +98,13 @@ def add_resource_flags(cmd: Command) -> None:
     cmd.string_list("label-file", None, "Read in a line delimited file of labels",
                     metavar="list")
     cmd.string_list("attach", "a", "Attach to STDIN, STDOUT or STDERR", metavar="list")
+    cmd.string("cgroupns", None, "Cgroup namespace to use (host|private)", metavar="string")
+    cmd.string_list("device-cgroup-rule", None, "Add a rule to the cgroup allowed devices "
+                    "list", metavar="list")
+    cmd.int("memory-swappiness", None, "Tune container memory swappiness (0 to 100)",
+            default=-1)
+    cmd.string("volume-driver", None, "Optional volume driver for the container",
+               metavar="string")
 
 
 def resource_options(opts: Options) -> dict[str, Any]:
@@ -118,7 +125,10 @@ def resource_options(opts: Options) -> dict[str, Any]:
             else None, "blkio_weight": opts.blkio_weight, "ulimits": list(opts.ulimit),
             "shm_size": opts.shm_size, "sysctls": sysctls, "tmpfs": list(opts.tmpfs),
             "devices": list(opts.device), "ipc": opts.ipc, "pid": opts.pid, "uts": opts.uts,
-            "init": True if opts.init else None}
+            "init": True if opts.init else None, "cgroupns": opts.cgroupns,
+            "device_cgroup_rules": list(opts.device_cgroup_rule),
+            "memory_swappiness": None if opts.memory_swappiness == -1
+            else opts.memory_swappiness, "volume_driver": opts.volume_driver}
 
 
 def label_file_labels(paths: list[str]) -> dict[str, str]:
