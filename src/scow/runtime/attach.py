@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import socket
 import struct
+import time
 from collections.abc import Iterator
 
 STDIN, STDOUT, STDERR, EXIT, CLOSE_STDIN, RESIZE = 0, 1, 2, 3, 4, 5
@@ -94,6 +95,47 @@ def _recv_exact(conn: socket.socket, n: int) -> bytes | None:
     finally:
         conn.setblocking(blocking)
     return buf
+
+
+class ExitWatch:
+    """A silent client of the monitor: the monitor closes its clients once a run's exit is
+    recorded, so waiting for the exit is a blocking read of this connection, not polling of
+    state.json. Made before the stop signal; `wait` returns False when no monitor listened
+    (the caller then reads the state as before)."""
+
+    def __init__(self, container_dir: str) -> None:
+        self.sock: socket.socket | None = socket.socket(
+            socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        try:
+            _short_path(container_dir, self.sock.connect)
+        except OSError:
+            self.close()
+
+    def wait(self, timeout: float | None) -> bool:
+        """True once the monitor closed the connection (the run ended), False after `timeout`
+        seconds or without a monitor; the container's output it sends meanwhile is dropped."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.sock is not None:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.sock.settimeout(left)
+            try:
+                if self.sock.recv(65536):
+                    continue
+            except TimeoutError:
+                return False
+            except OSError:
+                pass
+            self.close()
+            return True
+        return False
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
 
 
 class AttachConnection:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import subprocess
 from collections.abc import Iterator, Sequence
 
 from scow import errors
@@ -23,6 +22,8 @@ if TYPE_CHECKING:
 
 if TYPE_CHECKING:  # an alias for annotations only
     _File = int | IO[Any] | None
+
+DEVNULL = -3  # subprocess.DEVNULL: subprocess (~3 ms cold) loads when runc runs, not before
 
 
 class CommandNotFound(RuntimeFailure):
@@ -73,10 +74,11 @@ class Runc:
             base += ["--log", log, "--log-format", "json"]
         return [*base, *args]
 
-    def run(self, verb: str, args: Sequence[str], *, stdin: _File = subprocess.DEVNULL,
-            stdout: _File = subprocess.DEVNULL, stderr: _File = subprocess.DEVNULL,
+    def run(self, verb: str, args: Sequence[str], *, stdin: _File = DEVNULL,
+            stdout: _File = DEVNULL, stderr: _File = DEVNULL,
             check: bool = True, pass_fds: Sequence[int] = ()) -> int:
         """Run `runc args...`; on failure raise the translated error (when `check`)."""
+        import subprocess
         import tempfile
 
         os.makedirs(self.root, exist_ok=True)
@@ -91,8 +93,8 @@ class Runc:
         return rc
 
     def create(self, cid: str, bundle: str, *, pid_file: str, console_socket: str | None = None,
-               stdin: _File = subprocess.DEVNULL, stdout: _File = subprocess.DEVNULL,
-               stderr: _File = subprocess.DEVNULL) -> None:
+               stdin: _File = DEVNULL, stdout: _File = DEVNULL,
+               stderr: _File = DEVNULL) -> None:
         args = ["create", "--bundle", bundle, "--pid-file", pid_file]
         if console_socket:
             args += ["--console-socket", console_socket]
@@ -104,11 +106,18 @@ class Runc:
 
     def state(self, cid: str) -> dict[str, Any] | None:
         """runc's state of `cid` (status created/running/paused/stopped), None if unknown."""
+        import subprocess
+
         proc = subprocess.run(self.argv("state", cid), capture_output=True, text=True)
         if proc.returncode != 0:
             return None
         result: dict[str, Any] = json.loads(proc.stdout)
         return result
+
+    def knows(self, cid: str) -> bool:
+        """Whether runc keeps a record of `cid` (its `<root>/<id>/state.json`): a stat instead
+        of a `runc state` process, for the callers that only need to know whether to delete."""
+        return os.path.exists(os.path.join(self.root, cid, "state.json"))
 
     def kill(self, cid: str, signal: str = "TERM", *, all_processes: bool = False) -> None:
         args = ["kill", "--all"] if all_processes else ["kill"]
@@ -130,13 +139,15 @@ class Runc:
         without it a killed build leaves its step running until another command recovers it;
         BuildKit likewise cancels the steps of a build whose client went away. The guard has
         its own session: a Ctrl-C at the terminal reaches scow and runc, not the guard."""
+        import subprocess
+
         r, w = os.pipe()
         script = 'read done; [ "$done" = ok ] || exec "$@"'
         try:
             guard = subprocess.Popen(["/bin/sh", "-c", script, "sh",
                                       *self.argv("delete", "--force", cid)],
-                                     stdin=r, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
+                                     stdin=r, stdout=DEVNULL,
+                                     stderr=DEVNULL, start_new_session=True)
         except OSError as exc:
             os.close(w)
             raise RuntimeFailure(f"guard container {cid[:12]}: {exc.strerror}") from exc
@@ -157,6 +168,8 @@ class Runc:
         self.run(f"unpause container {cid[:12]}", ["resume", cid])
 
     def ps(self, cid: str) -> list[int]:
+        import subprocess
+
         proc = subprocess.run(self.argv("ps", "--format", "json", cid), capture_output=True,
                               text=True)
         if proc.returncode != 0:

@@ -12,9 +12,10 @@ flock on <container_dir>/shim.lock while it lives, and then:
      (scow.runtime.health); collects the exit status (it is the subreaper);
   4. runs it again while its restart policy asks (restart.serve_with_policy: "restarting",
      back-off, `runc delete`, create and start; mount, log and attach clients stay); else
-  5. writes state.json "exited" with exit code and finish time, runs `runc delete`, runs the
-     exit command (an argv from shim.json) unless the attached `run` waiting for it did the
-     exit work itself (runtime/exit_claim.py), and exits.
+  5. runs `runc delete`, writes state.json "exited" with exit code and finish time, closes
+     the attach clients (a client's EOF tells it the exit is recorded: `stop` waits so), runs
+     the exit command (an argv from shim.json) unless the process waiting for the exit (an
+     attached `run`, a `stop`) did the exit work itself (runtime/exit_claim.py), and exits.
 Configuration: <container_dir>/shim.json, written by monitor.start_container.
 """
 
@@ -257,20 +258,22 @@ class Shim:
             os.unlink(os.path.join(self.cdir, attach.SOCKET))
         except OSError:
             pass
-        self.state = self.state.exited(exit_code, error or self.state.error)._replace(
-            oom_killed=oom_killed(self.cid))  # read before runc delete removes the cgroup
-        write_state(self.cdir, self.state)
-        self.log_die(exit_code)
-        for c in self.clients:
-            try:
-                c.sendall(attach.frame(attach.EXIT, str(exit_code).encode()))
-                c.close()
-            except OSError:
-                pass
-        try:
+        oom = oom_killed(self.cid)  # read before runc delete removes the cgroup
+        try:  # before the exit is recorded: whoever reads "exited" finds runc's record gone
             self.runc.delete(self.cid, force=True)
         except Exception:  # noqa: BLE001 - the record is best-effort once the process is gone
             pass
+        self.state = self.state.exited(exit_code, error or self.state.error)._replace(
+            oom_killed=oom)
+        write_state(self.cdir, self.state)
+        self.log_die(exit_code)
+        for c in self.clients:  # after the state: a client's EOF means the exit is recorded
+            try:
+                c.sendall(attach.frame(attach.EXIT, str(exit_code).encode()))
+            except OSError:
+                pass
+            finally:
+                c.close()
         argv = self.cfg.get("exit_command") or []
         if argv and exit_claim.done_by_waiter(self.cdir):
             sys.stderr.write("exit work done by the waiting run\n")
