@@ -10,11 +10,15 @@ reached through /proc/self/fd/<dirfd>/attach.sock, so long container paths do no
 
 from __future__ import annotations
 
+import _socket  # the C module: socket.py loads selectors and enum tables (stop needs neither)
 import os
-import socket
 import struct
 import time
 from collections.abc import Iterator
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    import socket
 
 STDIN, STDOUT, STDERR, EXIT, CLOSE_STDIN, RESIZE = 0, 1, 2, 3, 4, 5
 SOCKET = "attach.sock"
@@ -35,6 +39,8 @@ def _short_path(container_dir: str, fn: object) -> None:
 
 def listen(container_dir: str) -> socket.socket:
     """The monitor's listening socket (a stale socket file is replaced)."""
+    import socket
+
     try:
         os.unlink(os.path.join(container_dir, SOCKET))
     except FileNotFoundError:
@@ -104,8 +110,8 @@ class ExitWatch:
     (the caller then reads the state as before)."""
 
     def __init__(self, container_dir: str) -> None:
-        self.sock: socket.socket | None = socket.socket(
-            socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        self.sock: _socket.socket | None = _socket.socket(
+            _socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
         try:
             _short_path(container_dir, self.sock.connect)
         except OSError:
@@ -142,6 +148,8 @@ class AttachConnection:
     """A client of a container's monitor: output frames in, stdin and resizes out."""
 
     def __init__(self, container_dir: str) -> None:
+        import socket
+
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         _short_path(container_dir, self.sock.connect)
         self.exit_code: int | None = None
@@ -175,7 +183,7 @@ class AttachConnection:
     def close(self) -> None:
         """Also wakes a thread reading `frames` (a bare close does not, on Linux)."""
         try:
-            self.sock.shutdown(socket.SHUT_RDWR)
+            self.sock.shutdown(_socket.SHUT_RDWR)
         except OSError:
             pass
         self.sock.close()

@@ -18,9 +18,7 @@ from __future__ import annotations
 import json
 import os
 import select
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -107,11 +105,15 @@ def start_container(container_dir: str, container_id: str, runc: Runc,
 
 
 def _spawn(container_dir: str, ready_w: int, go_r: int) -> None:
-    if threading.active_count() == 1 and os.environ.get("SCOW_SHIM_EXEC") != "1":
+    import _thread  # threading's count, without loading threading (start-up)
+
+    if _thread._count() == 0 and os.environ.get("SCOW_SHIM_EXEC") != "1":  # one thread
         from scow.runtime.shim import spawn_forked
 
         spawn_forked(container_dir, ready_w, go_r)
         return
+    import subprocess
+
     env = dict(os.environ)
     src = os.path.dirname(os.path.dirname(os.path.abspath(scow.__file__)))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)

@@ -26,18 +26,15 @@ import fcntl
 import json
 import os
 import selectors
-import shutil
 import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 
 from scow.errors import ScowError
 from scow.runtime import attach, exit_claim, restart
 from scow.runtime.eventlog import log_event
-from scow.runtime.runc import Runc
+from scow.runtime.runc import DEVNULL, Runc
 from scow.runtime.state import LOCK_FILE, ContainerState, rfc3339nano, write_state
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
@@ -96,7 +93,7 @@ class Shim:
             in_r, self.stdin_fd = os.pipe()
         try:
             self.runc.create(self.cid, self.cfg["bundle"], pid_file=pid_file,
-                             stdin=in_r if in_r is not None else subprocess.DEVNULL,
+                             stdin=in_r if in_r is not None else DEVNULL,
                              stdout=out_w, stderr=err_w)
         finally:
             for fd in (out_w, err_w, in_r):
@@ -105,6 +102,9 @@ class Shim:
         self.outputs = {out_r: "stdout", err_r: "stderr"}
 
     def _create_tty(self, pid_file: str) -> None:
+        import shutil
+        import tempfile
+
         tmp = tempfile.mkdtemp(prefix="scow-console-")
         path = os.path.join(tmp, "c.sock")
         srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -278,6 +278,8 @@ class Shim:
         if argv and exit_claim.done_by_waiter(self.cdir):
             sys.stderr.write("exit work done by the waiting run\n")
         elif argv:
+            import subprocess
+
             subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=120, check=False)
 
