@@ -80,7 +80,8 @@ def start_container(container_dir: str, container_id: str, runc: Runc,
            "log_tag": opts.log_tag, "name": opts.name, "healthcheck": opts.healthcheck,
            "exit_command": list(opts.exit_command),
            "events_root": opts.events_root, "event_attributes": dict(opts.event_attributes)}
-    atomic_write(os.path.join(container_dir, "shim.json"), json.dumps(cfg).encode(), 0o600)
+    atomic_write(os.path.join(container_dir, "shim.json"), json.dumps(cfg).encode(), 0o600,
+                 durable=False)  # read by this run's monitor only
     restart.clear_manually_stopped(container_dir)
     ready_r, ready_w = os.pipe()
     go_r, go_w = os.pipe()

@@ -83,7 +83,7 @@ class Shim:
         with open(pid_file, encoding="ascii") as f:
             pid = int(f.read().strip())
         self.state = self.state._replace(pid=pid, status="created")
-        write_state(self.cdir, self.state)
+        write_state(self.cdir, self.state, durable=False)  # see write_state
 
     def _create_pipes(self, pid_file: str) -> None:
         out_r, out_w = os.pipe()
@@ -146,7 +146,7 @@ class Shim:
         self.state = self.state._replace(status="running", started_at=rfc3339nano(),
                                          exit_code=0, error="", oom_killed=False)
         self.started = time.monotonic()
-        write_state(self.cdir, self.state)
+        write_state(self.cdir, self.state, durable=False)
         log_event(self.cdir, "start")  # here, so that it is logged before the run's `die`
         from scow.runtime.health import HealthMonitor, probe_argv
 
