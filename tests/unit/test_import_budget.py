@@ -53,10 +53,16 @@ FORBIDDEN_BY_COMMAND: dict[str, set[str]] = {
                         "scow.engine.networks"},
     "create": HEAVY | {"subprocess", "scow.runtime.runc", "scow.runtime.monitor",
                        "scow.engine.networks", "scow.format"},
-    # the monitor's and runc's modules need subprocess, tempfile, socket: not dataclasses
-    "start": {"dataclasses", "inspect", "ast"},
-    "exec": {"dataclasses", "inspect", "ast", "scow.runtime.monitor"},
-    "rm": HEAVY | {"shutil", "ipaddress"},
+    # runc runs by posix_spawn (no subprocess, threading, locale); its log and exec's
+    # process.json need no tempfile/shutil; events write no datetime. The monitor (the
+    # forked shim) needs socket, selectors and ctypes: start loads them, not exec or stop
+    "start": {"dataclasses", "inspect", "ast", "shutil", "tempfile", "random", "subprocess",
+              "threading", "datetime"},
+    "exec": HEAVY | {"shutil", "subprocess", "threading", "datetime", "select", "signal",
+                     "scow.runtime.monitor", "scow.runtime.shim", "scow.drivers.select"},
+    "stop": HEAVY | {"shutil", "subprocess", "threading", "datetime", "signal",
+                     "scow.runtime.spec", "scow.runtime.shim"},
+    "rm": HEAVY | {"shutil", "ipaddress", "subprocess", "threading", "datetime", "signal"},
 }
 
 # the scow modules each command may load, without the "scow." prefix: COMMON (the CLI, the
@@ -128,24 +134,23 @@ BUDGET: dict[str, set[str]] = {
                        "drivers.folders", "drivers.naive", "drivers.select",
                        "drivers.vfs", "engine.containers",
                        "engine.containers.admin", "engine.containers.base",
-                       "engine.containers.config", "engine.containers.security",
+                       "engine.containers.security",
                        "engine.containers.inspect",
                        "engine.containers.model", "engine.containers.names",
                        "engine.containers.records", "engine.containers.run",
                        "engine.containers.service", "engine.containers.listing",
                        "engine.network_attach",
                        "engine.network_files", "engine.volumes",
-                       "engine.volumes.service", "format",
-                       "format.tabwriter", "format.units", "osutil.fs",
+                       "engine.volumes.service", "osutil.fs",
                        "osutil.mounts", "osutil.openat2", "osutil.syscalls",
                        "runtime", "runtime.attach", "runtime.capabilities",
-                       "runtime.logs", "runtime.monitor", "runtime.runc",
+                       "runtime.monitor", "runtime.runc",
                        "runtime.seccomp", "runtime.shim", "runtime.spec",
                        "runtime.state", "runtime.user", "store.networks"},
     # exec's process takes the container's ulimits and namespaces (run_config, issue 14)
+    # exec opens no storage driver: the rootfs is the running bundle's
     "exec": COMMON | {"cli.commands.exec", "engine.containers.resources",
-                      "drivers.folders", "drivers.naive", "drivers.select",
-                      "drivers.vfs", "engine.containers",
+                      "engine.containers",
                       "engine.containers.admin", "engine.containers.base",
                       "engine.containers.config", "engine.containers.execs",
                       "engine.containers.security",
@@ -154,11 +159,22 @@ BUDGET: dict[str, set[str]] = {
                       "engine.containers.records", "engine.containers.run",
                       "engine.containers.service", "engine.containers.listing",
                       "engine.network_files", "engine.volumes",
-                      "engine.volumes.service", "osutil.fs", "osutil.mounts",
-                      "osutil.openat2", "osutil.syscalls", "runtime",
+                      "engine.volumes.service", "osutil.openat2", "runtime",
                       "runtime.capabilities", "runtime.exec", "runtime.runc",
                       "runtime.seccomp", "runtime.spec", "runtime.state",
                       "runtime.user"},
+    # stop does the exit work itself (the exit claim): the driver's put, the network detach
+    "stop": COMMON | {"cli.commands.stop", "cli.output", "drivers.folders", "drivers.naive",
+                      "drivers.select", "drivers.vfs", "engine.containers",
+                      "engine.containers.admin", "engine.containers.base",
+                      "engine.containers.inspect", "engine.containers.listing",
+                      "engine.containers.model", "engine.containers.names",
+                      "engine.containers.records", "engine.containers.run",
+                      "engine.containers.service", "engine.network_attach",
+                      "engine.network_files", "engine.volumes", "engine.volumes.service",
+                      "osutil.fs", "osutil.mounts", "osutil.syscalls", "runtime",
+                      "runtime.attach", "runtime.exit_claim", "runtime.monitor",
+                      "runtime.restart", "runtime.runc", "runtime.state", "store.networks"},
     "rm": COMMON | {"cli.commands.rm", "cli.output", "drivers.folders", "drivers.naive",
                     "drivers.select", "drivers.vfs", "engine.containers",
                     "engine.containers.admin", "engine.containers.base",
@@ -168,15 +184,14 @@ BUDGET: dict[str, set[str]] = {
                     "engine.containers.listing",
                     "engine.network_attach",
                     "engine.network_files", "engine.volumes",
-                    "engine.volumes.service", "format", "format.tabwriter",
-                    "format.units", "osutil.fs", "osutil.mounts",
+                    "engine.volumes.service", "osutil.fs", "osutil.mounts",
                     "osutil.syscalls", "runtime", "runtime.runc",
                     "runtime.state", "store.networks"},
 }
 # scow events: a command that changes a container appends to the root's event log (the
 # monitor a start forks logs the run's start and die)
 EVENTS = {"engine.events", "events", "events.log", "events.message", "runtime.eventlog"}
-for _command in ("create", "rm", "start", "exec"):
+for _command in ("create", "rm", "start", "exec", "stop"):
     BUDGET[_command] |= EVENTS
 
 
@@ -217,7 +232,7 @@ def test_short_command_budget(store: Scow, tmp_path: Path, args: tuple[str, ...]
 
 
 @pytest.mark.runc
-def test_start_exec_and_listing_a_running_one_budget(store: Scow, tmp_path: Path) -> None:
+def test_start_exec_stop_and_listing_a_running_one_budget(store: Scow, tmp_path: Path) -> None:
     require_root()
     require_runc()
     store("create", "--name", "live", "--network", "none", "bb:1", "sleep", "60")
@@ -226,5 +241,6 @@ def test_start_exec_and_listing_a_running_one_budget(store: Scow, tmp_path: Path
         _check("ps", _modules(store, tmp_path, "ps", "-a"))  # a running one: its health
         _check("inspect", _modules(store, tmp_path, "inspect", "live"))
         _check("exec", _modules(store, tmp_path, "exec", "live", "true"))
+        _check("stop", _modules(store, tmp_path, "stop", "-t", "0", "live"))
     finally:
         store("rm", "-f", "live", check=False)

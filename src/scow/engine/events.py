@@ -81,11 +81,13 @@ def exec_action(argv: list[str]) -> tuple[str, str]:
 
 def signal_number(name: str) -> str:
     """docker's `signal` attribute: the number ("15") of a name, "SIGTERM" or "15"."""
-    import signal as signals
-
     text = name.upper().removeprefix("SIG")
     if text.isdigit():
         return text
+    if text in ("TERM", "KILL"):  # stop's two: without loading signal (start-up)
+        return "15" if text == "TERM" else "9"
+    import signal as signals
+
     try:
         return str(int(signals.Signals["SIG" + text]))
     except KeyError:

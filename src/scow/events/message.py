@@ -9,7 +9,6 @@ event filters, and docker's `--since/--until` time values.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import time
 from collections.abc import Mapping
@@ -127,6 +126,8 @@ def _parse_rfc3339(text: str, original: str) -> int:
     if not m:
         raise InvalidArgument(f"parse time {original!r}: not a timestamp, a unix time "
                               "or a duration")
+    import datetime as dt  # here: writing an event (every container command) needs none
+
     day, clock, frac, zone = m.groups()
     clock = clock or "00:00:00"
     if clock.count(":") == 1:
@@ -147,6 +148,8 @@ def _parse_rfc3339(text: str, original: str) -> int:
 
 def format_time(time_ns: int) -> str:
     """Go's RFC3339NanoFixed in local time, as `docker events` prints each line."""
+    import datetime as dt
+
     stamp = dt.datetime.fromtimestamp(time_ns // 1_000_000_000).astimezone()
     offset = stamp.strftime("%z")
     zone = "Z" if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}"

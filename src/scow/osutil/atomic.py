@@ -22,8 +22,10 @@ def fsync_dir(path: str) -> None:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str, mode: int = 0o644) -> Iterator[BinaryIO]:
-    """Write `path` atomically; the file appears only if the block finishes without error."""
+def atomic_writer(path: str, mode: int = 0o644, *, durable: bool = True) -> Iterator[BinaryIO]:
+    """Write `path` atomically; the file appears only if the block finishes without error.
+    Not `durable`: no fsync of the file or the folder, for a file its next writer makes again
+    when a power loss took it (a container run's bundle and monitor files)."""
     folder = os.path.dirname(path) or "."
     tmp = os.path.join(folder, f".tmp-{os.path.basename(path)}-{os.getpid()}-{os.urandom(4).hex()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
@@ -32,18 +34,20 @@ def atomic_writer(path: str, mode: int = 0o644) -> Iterator[BinaryIO]:
             yield f
             f.flush()
             os.fchmod(f.fileno(), mode)
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    fsync_dir(folder)
+    if durable:
+        fsync_dir(folder)
 
 
-def atomic_write(path: str, data: bytes, mode: int = 0o644) -> None:
-    """Replace `path` with `data` atomically and durably."""
-    with atomic_writer(path, mode) as f:
+def atomic_write(path: str, data: bytes, mode: int = 0o644, *, durable: bool = True) -> None:
+    """Replace `path` with `data` atomically (and durably unless told: see atomic_writer)."""
+    with atomic_writer(path, mode, durable=durable) as f:
         f.write(data)
 
 

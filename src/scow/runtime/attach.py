@@ -10,10 +10,15 @@ reached through /proc/self/fd/<dirfd>/attach.sock, so long container paths do no
 
 from __future__ import annotations
 
+import _socket  # the C module: socket.py loads selectors and enum tables (stop needs neither)
 import os
-import socket
 import struct
+import time
 from collections.abc import Iterator
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    import socket
 
 STDIN, STDOUT, STDERR, EXIT, CLOSE_STDIN, RESIZE = 0, 1, 2, 3, 4, 5
 SOCKET = "attach.sock"
@@ -34,6 +39,8 @@ def _short_path(container_dir: str, fn: object) -> None:
 
 def listen(container_dir: str) -> socket.socket:
     """The monitor's listening socket (a stale socket file is replaced)."""
+    import socket
+
     try:
         os.unlink(os.path.join(container_dir, SOCKET))
     except FileNotFoundError:
@@ -96,10 +103,53 @@ def _recv_exact(conn: socket.socket, n: int) -> bytes | None:
     return buf
 
 
+class ExitWatch:
+    """A silent client of the monitor: the monitor closes its clients once a run's exit is
+    recorded, so waiting for the exit is a blocking read of this connection, not polling of
+    state.json. Made before the stop signal; `wait` returns False when no monitor listened
+    (the caller then reads the state as before)."""
+
+    def __init__(self, container_dir: str) -> None:
+        self.sock: _socket.socket | None = _socket.socket(
+            _socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
+        try:
+            _short_path(container_dir, self.sock.connect)
+        except OSError:
+            self.close()
+
+    def wait(self, timeout: float | None) -> bool:
+        """True once the monitor closed the connection (the run ended), False after `timeout`
+        seconds or without a monitor; the container's output it sends meanwhile is dropped."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.sock is not None:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.sock.settimeout(left)
+            try:
+                if self.sock.recv(65536):
+                    continue
+            except TimeoutError:
+                return False
+            except OSError:
+                pass
+            self.close()
+            return True
+        return False
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+
 class AttachConnection:
     """A client of a container's monitor: output frames in, stdin and resizes out."""
 
     def __init__(self, container_dir: str) -> None:
+        import socket
+
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         _short_path(container_dir, self.sock.connect)
         self.exit_code: int | None = None
@@ -133,7 +183,7 @@ class AttachConnection:
     def close(self) -> None:
         """Also wakes a thread reading `frames` (a bare close does not, on Linux)."""
         try:
-            self.sock.shutdown(socket.SHUT_RDWR)
+            self.sock.shutdown(_socket.SHUT_RDWR)
         except OSError:
             pass
         self.sock.close()

@@ -9,19 +9,13 @@ child copies bytes between the caller's stdio and the pty master and exits with 
 
 from __future__ import annotations
 
-import ctypes
+import contextlib
 import json
 import os
-import select
-import shutil
-import socket
-import subprocess
-import tempfile
-import threading
 from collections.abc import Callable
 
 from scow.errors import ScowError
-from scow.runtime.runc import Runc, last_error, rebuild_error, translate
+from scow.runtime.runc import DEVNULL, Runc, last_error, rebuild_error, spawn_wait, translate
 from scow.runtime.spec import DEFAULT_CAPS, process_env
 from scow.runtime.user import resolve_user
 
@@ -64,30 +58,32 @@ def exec_process(runc: Runc, container_id: str, cfg: ExecConfig, rootfs: str, *,
                  detach: bool = False, stdin: int | None = None, stdout: int | None = None,
                  stderr: int | None = None, pid_file: str = "") -> int | None:
     """Run `cfg` in the container; its exit code, or None when detached (then its pid is
-    written to `pid_file` when one is given)."""
-    tmp = tempfile.mkdtemp(prefix="scow-exec-")
+    written to `pid_file` when one is given). The process spec and runc's log are two files
+    under runc's root, removed after (a tty's console socket needs a short folder)."""
+    scratch = runc.scratch("exec")
+    spec_path, log = scratch + ".json", scratch + ".log"
     try:
-        spec_path = os.path.join(tmp, "process.json")
-        with open(spec_path, "w", encoding="utf-8") as f:
+        fd = os.open(spec_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        with open(fd, "w", encoding="utf-8") as f:
             json.dump(process_spec(cfg, rootfs), f)
-        log = os.path.join(tmp, "runc.log")
         verb = f"exec in container {container_id[:12]}"
         if cfg.tty and not detach:
-            return _in_child(lambda: _exec_tty(runc, container_id, spec_path, log, tmp, stdin,
+            return _in_child(lambda: _exec_tty(runc, container_id, spec_path, log, stdin,
                                                stdout))
         detached = ["-d"] + (["--pid-file", pid_file] if pid_file else []) if detach else []
         args = ["exec", "--process", spec_path, *detached, container_id]
-        null = subprocess.DEVNULL
-        rc = subprocess.run(runc.argv(*args, log=log),
-                            stdin=null if detach or stdin is None else stdin,
-                            stdout=null if detach else stdout,
-                            stderr=null if detach else stderr).returncode
+        rc = spawn_wait(runc.argv(*args, log=log),
+                        stdin=DEVNULL if detach or stdin is None else stdin,
+                        stdout=DEVNULL if detach else stdout,
+                        stderr=DEVNULL if detach else stderr)
         error = last_error(log)
         if error or (rc != 0 and detach):
             raise translate(verb, error or f"runc exited with {rc}")
         return None if detach else rc
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        for path in (spec_path, log):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
 
 
 def _in_child(fn: Callable[[], int]) -> int:
@@ -115,8 +111,24 @@ def _in_child(fn: Callable[[], int]) -> int:
     return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 255
 
 
-def _exec_tty(runc: Runc, cid: str, spec_path: str, log: str, tmp: str, stdin: int | None,
+def _exec_tty(runc: Runc, cid: str, spec_path: str, log: str, stdin: int | None,
               stdout: int | None) -> int:
+    import shutil
+    import tempfile
+
+    tmp = tempfile.mkdtemp(prefix="scow-exec-")  # short: a unix socket's path limit
+    try:
+        return _exec_tty_in(runc, cid, spec_path, log, tmp, stdin, stdout)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _exec_tty_in(runc: Runc, cid: str, spec_path: str, log: str, tmp: str, stdin: int | None,
+                 stdout: int | None) -> int:
+    import ctypes
+    import socket
+    import threading
+
     ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
     sock_path = os.path.join(tmp, "c.sock")
     pid_file = os.path.join(tmp, "pid")
@@ -128,8 +140,7 @@ def _exec_tty(runc: Runc, cid: str, spec_path: str, log: str, tmp: str, stdin: i
     def run() -> None:
         args = ["exec", "-d", "--console-socket", sock_path, "--pid-file", pid_file,
                 "--process", spec_path, cid]
-        rc_box.append(subprocess.run(runc.argv(*args, log=log),
-                                     stdin=subprocess.DEVNULL).returncode)
+        rc_box.append(spawn_wait(runc.argv(*args, log=log), stdout=None, stderr=None))
         if rc_box[0] != 0:
             srv.shutdown(socket.SHUT_RDWR)
 
@@ -156,6 +167,8 @@ def _exec_tty(runc: Runc, cid: str, spec_path: str, log: str, tmp: str, stdin: i
 
 def _pump_tty(master: int, stdin: int | None, stdout: int) -> None:
     """Copy stdin → master and master → stdout until the pty's other side closes."""
+    import select
+
     watch = [master] + ([stdin] if stdin is not None else [])
     while True:
         ready = select.select(watch, [], [])[0]

@@ -1,9 +1,11 @@
 """owns: the exit claim: which process does a stopped container's exit work (release its
-rootfs mount and network, remove it for --rm), the attached `run` that waits for it or the
-monitor's exit command (a second scow process), so that exactly one of them does it.
+rootfs mount and network, remove it for --rm), the process that waits for the exit (an
+attached `run`, a `stop`) or the monitor's exit command (a second scow process), so that
+exactly one of them does it.
 
-    <container_dir>/exit.lock   flock held by the waiting `run` from before the start until
-                                it has done the exit work (or died)
+    <container_dir>/exit.lock   flock held by the waiting `run` from before the start, or by
+                                `stop` from before its signal, until it has done the exit work
+                                (or died)
     <container_dir>/exit.done   made by the waiter once the work is done; the monitor
                                 consumes it (a `start` removes one a dead monitor left)
 
@@ -34,6 +36,29 @@ def claimed(container_dir: str) -> Iterator[None]:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
+        os.close(fd)
+
+
+def try_claim(container_dir: str) -> int | None:
+    """Take the claim without waiting (`stop`'s side): the descriptor that holds it (give it
+    to `release`), or None when another waiter (an attached `run`, another `stop`) or the
+    monitor holds it, or the folder is gone."""
+    try:
+        fd = os.open(os.path.join(container_dir, LOCK), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                     0o600)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def release(fd: int | None) -> None:
+    """Give up a claim `try_claim` took (the monitor, waiting for it, goes on)."""
+    if fd is not None:
         os.close(fd)
 
 

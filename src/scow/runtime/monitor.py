@@ -18,9 +18,7 @@ from __future__ import annotations
 import json
 import os
 import select
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -29,8 +27,9 @@ from scow.errors import Conflict, ContainerRunning, InternalError, RuntimeFailur
 from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import is_locked
 from scow.runtime import restart
+from scow.runtime.attach import ExitWatch
 from scow.runtime.runc import Runc, rebuild_error
-from scow.runtime.state import LOCK_FILE, ContainerState, read_state, write_state
+from scow.runtime.state import LOCK_FILE, ContainerState, is_paused, read_state, write_state
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 
@@ -81,7 +80,8 @@ def start_container(container_dir: str, container_id: str, runc: Runc,
            "log_tag": opts.log_tag, "name": opts.name, "healthcheck": opts.healthcheck,
            "exit_command": list(opts.exit_command),
            "events_root": opts.events_root, "event_attributes": dict(opts.event_attributes)}
-    atomic_write(os.path.join(container_dir, "shim.json"), json.dumps(cfg).encode(), 0o600)
+    atomic_write(os.path.join(container_dir, "shim.json"), json.dumps(cfg).encode(), 0o600,
+                 durable=False)  # read by this run's monitor only
     restart.clear_manually_stopped(container_dir)
     ready_r, ready_w = os.pipe()
     go_r, go_w = os.pipe()
@@ -106,11 +106,15 @@ def start_container(container_dir: str, container_id: str, runc: Runc,
 
 
 def _spawn(container_dir: str, ready_w: int, go_r: int) -> None:
-    if threading.active_count() == 1 and os.environ.get("SCOW_SHIM_EXEC") != "1":
+    import _thread  # threading's count, without loading threading (start-up)
+
+    if _thread._count() == 0 and os.environ.get("SCOW_SHIM_EXEC") != "1":  # one thread
         from scow.runtime.shim import spawn_forked
 
         spawn_forked(container_dir, ready_w, go_r)
         return
+    import subprocess
+
     env = dict(os.environ)
     src = os.path.dirname(os.path.dirname(os.path.abspath(scow.__file__)))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
@@ -171,11 +175,20 @@ def _force_remove(container_id: str, runc: Runc) -> None:
 
 
 def wait(container_dir: str, container_id: str, runc: Runc,
-         timeout: float | None = None, *, any_exit: bool = False) -> ContainerState:
+         timeout: float | None = None, *, any_exit: bool = False,
+         watch: ExitWatch | None = None) -> ContainerState:
     """Block until the container has exited (or `timeout` passed); its latest state. With
     `any_exit`, also return at an exit its restart policy restarts (moby's waiters are told
-    at each exit): the monitor counts it in restart_count."""
+    at each exit): the monitor counts it in restart_count. Without it, the wait is a read of
+    the monitor's attach socket (`watch`, else one made here), which the monitor closes once
+    the exit is recorded; state.json is polled only after that (or without a monitor)."""
     deadline = None if timeout is None else time.monotonic() + timeout
+    if not any_exit:
+        own = watch is None
+        watch = ExitWatch(container_dir) if watch is None else watch
+        watch.wait(timeout)
+        if own:
+            watch.close()
     delay = 0.01
     restarts: int | None = None
     while True:
@@ -206,28 +219,34 @@ def kill(container_dir: str, container_id: str, runc: Runc, signal: str = "KILL"
 
 def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 10.0,
          signal: str = "TERM", on_kill: Callable[[str], None] | None = None) -> ContainerState:
-    """docker stop: `signal`, then SIGKILL to every process after `timeout` seconds;
-    `on_kill(signal)` is called before each signal is sent (docker's `kill` events)."""
+    """docker stop: `signal`, then SIGKILL to every process after `timeout` seconds (KILL
+    goes to every process at once); `on_kill(signal)` is called before each signal is sent
+    (docker's `kill` events)."""
     state = refresh(container_dir, container_id, runc)
     if state is None or not state.active:
         return state or ContainerState(status="exited")
     restart.mark_manually_stopped(container_dir)  # a restarting one gives up at once
     notify = on_kill or (lambda _: None)
+    watch = ExitWatch(container_dir)  # before the signal: the exit cannot slip past it
     try:
-        notify(signal)
-        runc.kill(container_id, signal)
-        if (runc.state(container_id) or {}).get("status") == "paused":
-            runc.resume(container_id)  # docker stop of a paused container: thaw to deliver
-    except ScowError:
-        pass  # it may have exited meanwhile
-    state = wait(container_dir, container_id, runc, timeout)
-    if state.status != "exited":
         try:
-            notify("KILL")
-            runc.kill(container_id, "KILL", all_processes=True)
+            notify(signal)
+            runc.kill(container_id, signal, all_processes=signal == "KILL")
+            if is_paused(container_dir):
+                runc.resume(container_id)  # docker stop of a paused container: thaw to deliver
         except ScowError:
-            pass
-        state = wait(container_dir, container_id, runc, 30.0)
+            pass  # it may have exited meanwhile
+        state = wait(container_dir, container_id, runc, timeout, watch=watch)
+        if state.status != "exited":
+            try:
+                if signal != "KILL":  # else sent to every process already
+                    notify("KILL")
+                    runc.kill(container_id, "KILL", all_processes=True)
+            except ScowError:
+                pass
+            state = wait(container_dir, container_id, runc, 30.0, watch=watch)
+    finally:
+        watch.close()
     return state
 
 
@@ -246,6 +265,34 @@ def monitor_running(container_dir: str) -> bool:
     return is_locked(os.path.join(container_dir, LOCK_FILE))
 
 
+def wait_gone(container_dir: str, timeout: float = 130.0) -> None:
+    """Block until the container's monitor has exited (its exit work done, or left to a
+    waiter that did it): a pidfd of the monitor (state.json's shim_pid) is polled, then its
+    lock checked; the lock alone, every 20 ms, when the pid is unknown or was reused."""
+    deadline = time.monotonic() + timeout
+    state = read_state(container_dir)
+    fd = -1
+    if state is not None and state.shim_pid:
+        try:
+            fd = os.pidfd_open(state.shim_pid)
+        except OSError:  # gone already
+            fd = -1
+    try:
+        while monitor_running(container_dir):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if fd < 0:
+                time.sleep(min(0.02, left))
+                continue
+            select.select([fd], [], [], min(left, 0.5))  # 0.5: a pid reused by another
+            os.close(fd)
+            fd = -1
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
 def write_restart_policy(container_dir: str, policy: dict[str, object]) -> None:
     """Record the container's restart policy ({"Name", "MaximumRetryCount"}, checked as
     dockerd does); its monitor reads it at the next exit of the process."""
@@ -253,4 +300,5 @@ def write_restart_policy(container_dir: str, policy: dict[str, object]) -> None:
 
 
 __all__: Sequence[str] = ("Started", "MonitorOptions", "start_container", "refresh", "wait",
-                          "kill", "stop", "remove", "monitor_running", "write_restart_policy")
+                          "kill", "stop", "remove", "monitor_running", "wait_gone",
+                          "write_restart_policy")

@@ -70,7 +70,8 @@ def write_policy(container_dir: str, policy: dict[str, Any]) -> None:
     check_policy(policy)
     doc = {"Name": policy.get("Name") or "no",
            "MaximumRetryCount": int(policy.get("MaximumRetryCount") or 0)}
-    atomic_write(os.path.join(container_dir, POLICY_FILE), json.dumps(doc).encode(), 0o600)
+    atomic_write(os.path.join(container_dir, POLICY_FILE), json.dumps(doc).encode(), 0o600,
+                 durable=False)  # every start writes it again (from the record)
 
 
 def read_policy(container_dir: str) -> dict[str, Any]:

@@ -12,9 +12,10 @@ flock on <container_dir>/shim.lock while it lives, and then:
      (scow.runtime.health); collects the exit status (it is the subreaper);
   4. runs it again while its restart policy asks (restart.serve_with_policy: "restarting",
      back-off, `runc delete`, create and start; mount, log and attach clients stay); else
-  5. writes state.json "exited" with exit code and finish time, runs `runc delete`, runs the
-     exit command (an argv from shim.json) unless the attached `run` waiting for it did the
-     exit work itself (runtime/exit_claim.py), and exits.
+  5. runs `runc delete`, writes state.json "exited" with exit code and finish time, closes
+     the attach clients (a client's EOF tells it the exit is recorded: `stop` waits so), runs
+     the exit command (an argv from shim.json) unless the process waiting for the exit (an
+     attached `run`, a `stop`) did the exit work itself (runtime/exit_claim.py), and exits.
 Configuration: <container_dir>/shim.json, written by monitor.start_container.
 """
 
@@ -25,18 +26,15 @@ import fcntl
 import json
 import os
 import selectors
-import shutil
 import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 
 from scow.errors import ScowError
 from scow.runtime import attach, exit_claim, restart
 from scow.runtime.eventlog import log_event
-from scow.runtime.runc import Runc
+from scow.runtime.runc import DEVNULL, Runc
 from scow.runtime.state import LOCK_FILE, ContainerState, rfc3339nano, write_state
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
@@ -85,7 +83,7 @@ class Shim:
         with open(pid_file, encoding="ascii") as f:
             pid = int(f.read().strip())
         self.state = self.state._replace(pid=pid, status="created")
-        write_state(self.cdir, self.state)
+        write_state(self.cdir, self.state, durable=False)  # see write_state
 
     def _create_pipes(self, pid_file: str) -> None:
         out_r, out_w = os.pipe()
@@ -95,7 +93,7 @@ class Shim:
             in_r, self.stdin_fd = os.pipe()
         try:
             self.runc.create(self.cid, self.cfg["bundle"], pid_file=pid_file,
-                             stdin=in_r if in_r is not None else subprocess.DEVNULL,
+                             stdin=in_r if in_r is not None else DEVNULL,
                              stdout=out_w, stderr=err_w)
         finally:
             for fd in (out_w, err_w, in_r):
@@ -104,6 +102,9 @@ class Shim:
         self.outputs = {out_r: "stdout", err_r: "stderr"}
 
     def _create_tty(self, pid_file: str) -> None:
+        import shutil
+        import tempfile
+
         tmp = tempfile.mkdtemp(prefix="scow-console-")
         path = os.path.join(tmp, "c.sock")
         srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -145,7 +146,7 @@ class Shim:
         self.state = self.state._replace(status="running", started_at=rfc3339nano(),
                                          exit_code=0, error="", oom_killed=False)
         self.started = time.monotonic()
-        write_state(self.cdir, self.state)
+        write_state(self.cdir, self.state, durable=False)
         log_event(self.cdir, "start")  # here, so that it is logged before the run's `die`
         from scow.runtime.health import HealthMonitor, probe_argv
 
@@ -257,24 +258,28 @@ class Shim:
             os.unlink(os.path.join(self.cdir, attach.SOCKET))
         except OSError:
             pass
-        self.state = self.state.exited(exit_code, error or self.state.error)._replace(
-            oom_killed=oom_killed(self.cid))  # read before runc delete removes the cgroup
-        write_state(self.cdir, self.state)
-        self.log_die(exit_code)
-        for c in self.clients:
-            try:
-                c.sendall(attach.frame(attach.EXIT, str(exit_code).encode()))
-                c.close()
-            except OSError:
-                pass
-        try:
+        oom = oom_killed(self.cid)  # read before runc delete removes the cgroup
+        try:  # before the exit is recorded: whoever reads "exited" finds runc's record gone
             self.runc.delete(self.cid, force=True)
         except Exception:  # noqa: BLE001 - the record is best-effort once the process is gone
             pass
+        self.state = self.state.exited(exit_code, error or self.state.error)._replace(
+            oom_killed=oom)
+        write_state(self.cdir, self.state)
+        self.log_die(exit_code)
+        for c in self.clients:  # after the state: a client's EOF means the exit is recorded
+            try:
+                c.sendall(attach.frame(attach.EXIT, str(exit_code).encode()))
+            except OSError:
+                pass
+            finally:
+                c.close()
         argv = self.cfg.get("exit_command") or []
         if argv and exit_claim.done_by_waiter(self.cdir):
             sys.stderr.write("exit work done by the waiting run\n")
         elif argv:
+            import subprocess
+
             subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=120, check=False)
 

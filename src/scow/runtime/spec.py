@@ -345,7 +345,9 @@ def rewrite_resources(container_dir: str, resources: dict[str, object]) -> bool:
 
 
 def write_bundle(container_dir: str, spec: dict[str, object]) -> str:
-    """Write `spec` as <container_dir>/config.json atomically; returns the bundle folder."""
-    atomic_write(os.path.join(container_dir, "config.json"),
-                 json.dumps(spec, indent=2).encode(), 0o600)  # its Env may hold secrets
+    """Write `spec` as <container_dir>/config.json atomically; returns the bundle folder.
+    Not fsynced (every start writes it again) and not indented (json's C encoder: with an
+    indent json encodes in Python, ~2 ms for the seccomp profile)."""
+    atomic_write(os.path.join(container_dir, "config.json"), json.dumps(spec).encode(),
+                 0o600, durable=False)  # 0o600: its Env may hold secrets
     return container_dir

@@ -93,6 +93,8 @@ def read_state(container_dir: str) -> ContainerState | None:
     return ContainerState(**{k: v for k, v in raw.items() if k in known})
 
 
-def write_state(container_dir: str, state: ContainerState) -> None:
+def write_state(container_dir: str, state: ContainerState, *, durable: bool = True) -> None:
+    """Replace state.json. Not `durable` for "created"/"running": a power loss ends the run,
+    and the last durable state (or none) is then read and repaired as any dead run's."""
     atomic_write(os.path.join(container_dir, STATE_FILE), json.dumps(state._asdict()).encode(),
-                 0o600)
+                 0o600, durable=durable)

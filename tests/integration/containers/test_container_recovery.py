@@ -186,3 +186,55 @@ def test_killed_run_rm_is_removed_by_the_monitor(one: Scow) -> None:
     wait_for(lambda: one.out("ps", "-aq", "--filter", "name=brief") == "", timeout=30,
              what="the monitor to remove the container")
     assert not _mounted(one)
+
+
+def _exit_work_by_waiter(sc: Scow, name: str) -> int:
+    """How many times the container's monitor found its exit work done by the process that
+    waited for the exit (and so ran no exit command, a second scow process)."""
+    log = sc.root / "containers" / sc.full_id(name) / "shim.log"
+    return log.read_text().count("exit work done by the waiting run")
+
+
+def test_stop_does_the_exit_work_itself(sc: Scow) -> None:
+    """`stop` takes the exit claim before its signal and releases the mount itself: the
+    monitor is gone and the mount released when it returns, with no exit command run."""
+    sc("run", "-d", "--network", "none", "--name", "halt", "bb:1", "sleep", "1000")
+    shim_pid = sc.state("halt")["shim_pid"]
+    sc("stop", "-t", "0", "halt")
+    assert not pid_alive(shim_pid)  # stop returned after its monitor
+    assert _exit_work_by_waiter(sc, "halt") == 1
+    assert not (sc.root / "containers" / sc.full_id("halt") / "exit.done").exists()
+    assert not _mounted(sc)
+    sc("start", "halt")  # a claim left behind does not hold the next run's exit work
+    sc("stop", "-t", "0", "halt")
+    assert _exit_work_by_waiter(sc, "halt") == 2
+    assert not _mounted(sc)
+    assert sc.status("halt") == "exited"
+
+
+def test_stop_of_a_detached_rm_container_removes_it(one: Scow) -> None:
+    one("run", "-d", "--rm", "--network", "none", "--name", "gone", "bb:1", "sleep", "1000")
+    one("stop", "-t", "0", "gone")
+    assert one.out("ps", "-aq") == ""  # removed when stop returns (docker's AutoRemove)
+
+
+def test_stop_while_an_attached_run_waits_leaves_the_work_to_it(one: Scow) -> None:
+    """The attached `run` holds the claim: `stop` waits for its exit work, then returns."""
+    import subprocess
+
+    from tests.integration.containers.kit import env
+
+    proc = subprocess.Popen(one.argv("run", "--rm", "--network", "none", "--name", "held",
+                                     "bb:1", "sleep", "1000"),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env())
+    try:
+        wait_for(lambda: one.out("ps", "-q", "--filter", "name=held") != "",
+                 what="the container to run")
+        one("stop", "-t", "0", "held")
+        assert one.out("ps", "-aq") == ""  # the run removed it before stop returned
+        assert proc.wait(timeout=30) == 137
+    finally:
+        proc.kill()
+        proc.wait()
+

@@ -75,3 +75,24 @@ def test_a_start_forgets_a_mark_no_monitor_consumed(tmp_path: Path) -> None:
     with exit_claim.claimed(str(tmp_path)):
         pass
     assert not exit_claim.done_by_waiter(str(tmp_path))
+
+
+def test_stop_takes_the_claim_only_when_free(tmp_path: Path) -> None:
+    """`stop` takes the claim without waiting: not while an attached `run` holds it (it
+    waits for that one's work instead); the monitor waits while stop holds it."""
+    proc = _waiter(tmp_path, 0.5, "done")
+    assert exit_claim.try_claim(str(tmp_path)) is None
+    proc.communicate()
+    assert exit_claim.done_by_waiter(str(tmp_path))
+    fd = exit_claim.try_claim(str(tmp_path))
+    assert fd is not None
+    result: list[bool] = []
+    t = threading.Thread(target=lambda: result.append(exit_claim.done_by_waiter(str(tmp_path))))
+    t.start()
+    time.sleep(0.2)
+    assert not result  # the monitor waits for stop's work
+    exit_claim.mark_done(str(tmp_path))
+    exit_claim.release(fd)
+    t.join(10)
+    assert result == [True]
+    assert exit_claim.try_claim(str(tmp_path / "gone")) is None  # removed meanwhile

@@ -9,10 +9,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from scow.engine.containers.base import ContainerBase
-from scow.errors import Conflict, ContainerNotFound, Unsupported
+from scow.errors import Conflict, ContainerNotFound, NotFound, Unsupported
 from scow.osutil.locks import flocked
 from scow.store.containers import ContainerRecord
 
@@ -213,14 +213,9 @@ class ContainerLifecycle(ContainerBase):
     def _monitor_gone(self, record: ContainerRecord, timeout: float = 130.0
                       ) -> None:
         """Wait until the monitor of a stopped container has run its exit command and exited."""
-        import time
+        from scow.runtime.monitor import wait_gone
 
-        from scow.runtime.monitor import monitor_running
-
-        folder = self.folder(record.id)
-        deadline = time.monotonic() + timeout
-        while monitor_running(folder) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_gone(self.folder(record.id), timeout)
 
     def _is_mounted(self, container_id: str) -> bool:
         doc = self.records.doc_of(container_id)
@@ -247,17 +242,19 @@ class ContainerLifecycle(ContainerBase):
                 self.store.driver.put(record.mount_id or "")
                 self._set_mounted(record.id, False)
                 self.volume_events(record, "unmount")
-            if remove_runtime or st is not None:
-                with contextlib.suppress(Exception):
-                    if self.runc.state(record.id) is not None:
-                        self.runc.delete(record.id, force=True)
+            if (remove_runtime or st is not None) and self.runc.knows(record.id):
+                with contextlib.suppress(Exception):  # the monitor deletes it: left by a crash
+                    self.runc.delete(record.id, force=True)
+
+    def _exit_work(self, record: ContainerRecord) -> None:
+        """A stopped container's exit work (the service also removes it for --rm)."""
+        self.cleanup(record)
 
     def stop(self, name: str, *, timeout: float | None = None,
              signal: str | None = None) -> ContainerState | None:
         """docker stop: the stop signal (the container's, else TERM), then KILL after `timeout`
-        seconds (the container's, else 10); its last state."""
-        from scow.runtime.monitor import stop as stop_monitor
-
+        seconds (the container's, else 10); its last state. It does the exit work itself
+        (`_stop_run`); when an attached `run` or another stop does it, it waits for that."""
         record = self.records.get(name)
         config = record.doc["Config"]
         if timeout is None:
@@ -265,13 +262,36 @@ class ContainerLifecycle(ContainerBase):
         sig = signal or config.get("StopSignal") or "TERM"
         self._unpause(record)
         running = self.state(record)
-        st = stop_monitor(self.folder(record.id), record.id, self.runc, timeout=float(timeout),
-                          signal=sig.removeprefix("SIG"), on_kill=lambda s: self.event(
-                              record, "kill", {"signal": _signal(s)}))
-        self._monitor_gone(record)
+        st = self._stop_run(record, running, float(timeout), sig.removeprefix("SIG"),
+                            self._exit_work, lambda s: self.event(record, "kill",
+                                                                  {"signal": _signal(s)}))
         self.cleanup(record)
         if running is not None and running.status == "running":
             self.event(record, "stop")  # docker: none for a container that was not running
+        return st
+
+    def _stop_run(self, record: ContainerRecord, running: ContainerState | None,
+                  timeout: float, sig: str, exit_work: Callable[[ContainerRecord], None],
+                  on_kill: Callable[[str], None] | None = None) -> ContainerState:
+        """Stop the run (`sig`, KILL after `timeout`) and wait for its monitor to go. Under the
+        exit claim (taken before the signal unless an attached `run` or another stop holds
+        it) this process does `exit_work` itself and the monitor runs no exit command (a
+        second scow process); else the claim's holder or the exit command does it."""
+        from scow.runtime import exit_claim
+        from scow.runtime.monitor import stop as stop_monitor
+
+        folder = self.folder(record.id)
+        claim = exit_claim.try_claim(folder) if running is not None and running.active else None
+        try:
+            st = stop_monitor(folder, record.id, self.runc, timeout=timeout, signal=sig,
+                              on_kill=on_kill)
+            if claim is not None and st.status == "exited":
+                with contextlib.suppress(NotFound):  # a concurrent rm took the stopped one
+                    exit_work(record)
+                    exit_claim.mark_done(folder)
+        finally:
+            exit_claim.release(claim)
+        self._monitor_gone(record)  # it consumes the mark, or does the work without a claim
         return st
 
     def restart(self, name: str, *, timeout: float | None = None,
@@ -296,12 +316,9 @@ class ContainerLifecycle(ContainerBase):
 
     def kill_for_removal(self, record: ContainerRecord) -> None:
         """Kill the container at once and wait for its monitor to go (docker rm -f)."""
-        from scow.runtime.monitor import stop as stop_monitor
-
         self._unpause(record)
         self.event(record, "kill", {"signal": _signal("KILL")})
-        stop_monitor(self.folder(record.id), record.id, self.runc, timeout=0, signal="KILL")
-        self._monitor_gone(record)
+        self._stop_run(record, self.state(record), 0, "KILL", self.cleanup)  # rm removes it
 
     def claim_exit(self, container_id: str) -> contextlib.AbstractContextManager[None]:
         """Held by an attached `run` from before the start until `finish_attached` returns:
