@@ -57,9 +57,10 @@ def process_spec(cfg: ExecConfig, rootfs: str) -> dict[str, object]:
 def exec_process(runc: Runc, container_id: str, cfg: ExecConfig, rootfs: str, *,
                  detach: bool = False, stdin: int | None = None, stdout: int | None = None,
                  stderr: int | None = None, pid_file: str = "") -> int | None:
-    """Run `cfg` in the container; its exit code, or None when detached (then its pid is
-    written to `pid_file` when one is given). The process spec and runc's log are two files
-    under runc's root, removed after (a tty's console socket needs a short folder)."""
+    """Run `cfg` in the container; its exit code, or None when detached. Its pid is written
+    to `pid_file` when one is given (not for an attached tty). The process spec and runc's
+    log are two files under runc's root, removed after (a tty's console socket needs a short
+    folder)."""
     scratch = runc.scratch("exec")
     spec_path, log = scratch + ".json", scratch + ".log"
     try:
@@ -70,7 +71,7 @@ def exec_process(runc: Runc, container_id: str, cfg: ExecConfig, rootfs: str, *,
         if cfg.tty and not detach:
             return _in_child(lambda: _exec_tty(runc, container_id, spec_path, log, stdin,
                                                stdout))
-        detached = ["-d"] + (["--pid-file", pid_file] if pid_file else []) if detach else []
+        detached = (["-d"] if detach else []) + (["--pid-file", pid_file] if pid_file else [])
         args = ["exec", "--process", spec_path, *detached, container_id]
         rc = spawn_wait(runc.argv(*args, log=log),
                         stdin=DEVNULL if detach or stdin is None else stdin,

@@ -11,6 +11,7 @@ import pytest
 from tests.integration.containers.kit import Scow, wait_for
 
 from scow import Engine
+from scow.errors import ScowError
 
 
 @pytest.fixture
@@ -41,9 +42,20 @@ def test_one_exec_id_from_create_to_die(engine: Engine) -> None:
     assert (rec["Running"], rec["ExitCode"]) == (False, 3)
 
 
-def test_detached_exec_running_until_it_ends(engine: Engine) -> None:
-    exec_id = engine.containers.exec_create("ex", ["sleep", "2"])
+def test_detached_exec_running_until_it_ends_with_its_exit_code(engine: Engine) -> None:
+    exec_id = engine.containers.exec_create("ex", ["sh", "-c", "sleep 1; echo lost; exit 7"])
     assert engine.containers.exec_start(exec_id, detach=True) is None
-    assert engine.containers.exec_inspect(exec_id).inspect()["Running"] is True
+    rec = engine.containers.exec_inspect(exec_id).inspect()
+    assert (rec["Running"], rec["ExitCode"]) == (True, None)
     wait_for(lambda: not engine.containers.exec_inspect(exec_id).inspect()["Running"], 15,
              "the detached exec to end")
+    assert engine.containers.exec_inspect(exec_id).inspect()["ExitCode"] == 7  # as dockerd
+    wait_for(lambda: ("exec_die", exec_id) in _exec_events(engine), 5, "its exec_die event")
+
+
+def test_detached_exec_that_cannot_start_fails_its_start(engine: Engine) -> None:
+    exec_id = engine.containers.exec_create("ex", ["/no/such/binary"])
+    with pytest.raises(ScowError, match="no such file or directory|not found"):
+        engine.containers.exec_start(exec_id, detach=True)
+    rec = engine.containers.exec_inspect(exec_id).inspect()
+    assert (rec["Running"], rec["ExitCode"]) == (False, 126)

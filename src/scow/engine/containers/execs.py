@@ -125,35 +125,76 @@ class ContainerExecs(ContainerBase):
     def exec_start(self, exec_id: str, *, detach: bool = False, stdin: int | None = None,
                    stdout: int | None = None, stderr: int | None = None) -> int | None:
         """docker exec start: run the exec instance once, its stdio on the given fds; its
-        exit code (None when detached: it stays Running until its process ends, its exit
-        code unknown to scow)."""
-        import shutil
-        import tempfile
-
+        exit code (None when detached: it stays Running until its process ends, and then
+        has its ExitCode, as dockerd's)."""
         rec = self.exec_inspect(exec_id)
         with self._exec_lock:
             if rec.started:
                 raise Conflict(f"Error: Exec command {exec_id} has already run")
             rec.started = rec.running = True
-        tmp = tempfile.mkdtemp(prefix="scow-exec-pid-") if detach else ""
-        pid_file = os.path.join(tmp, "pid") if detach else ""
         try:
-            code = self.exec(rec.container_id, rec.argv, env=rec.env, user=rec.user,
-                             workdir=rec.workdir, tty=rec.tty, detach=detach, stdin=stdin,
-                             stdout=stdout, stderr=stderr, exec_id=rec.id, pid_file=pid_file)
             if detach:
-                _watch_detached(rec, pid_file)
+                self._exec_detached(rec)
+                return None
+            code = self.exec(rec.container_id, rec.argv, env=rec.env, user=rec.user,
+                             workdir=rec.workdir, tty=rec.tty, stdin=stdin, stdout=stdout,
+                             stderr=stderr, exec_id=rec.id)
         except BaseException:
             rec.running = False
             rec.exit_code = 126
             raise
-        finally:
-            if tmp:
-                shutil.rmtree(tmp, ignore_errors=True)
-        if not detach:
-            rec.exit_code = code
-            rec.running = False
+        rec.exit_code = code
+        rec.running = False
         return code
+
+    def _exec_detached(self, rec: ExecRecord) -> None:
+        """A detached exec: `runc exec` (not `-d`: runc stays its parent and tells its exit
+        code) waited for by a thread that records the exit; returns once the process has
+        started (its pid file written), raising what a failed start raised."""
+        import shutil
+        import tempfile
+        import time
+
+        if rec.tty:  # a terminal needs runc's console socket: runc -d, no exit code known
+            self._exec_detached_tty(rec)
+            return
+        tmp = tempfile.mkdtemp(prefix="scow-exec-pid-")
+        pid_file, null = os.path.join(tmp, "pid"), os.open(os.devnull, os.O_RDWR)
+        done: list[BaseException | int | None] = []
+
+        def run() -> None:
+            try:
+                done.append(self.exec(rec.container_id, rec.argv, env=rec.env, user=rec.user,
+                                      workdir=rec.workdir, stdin=null, stdout=null,
+                                      stderr=null, exec_id=rec.id, pid_file=pid_file))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller or dropped
+                done.append(exc)
+            finally:
+                os.close(null)
+                shutil.rmtree(tmp, ignore_errors=True)
+                code = done[-1] if done else None
+                rec.exit_code = code if isinstance(code, int) else 126
+                rec.running = False
+
+        _thread.start_new_thread(run, ())
+        while not done and not os.path.exists(pid_file):
+            time.sleep(0.005)
+        if done and isinstance(done[0], BaseException):
+            raise done[0]
+
+    def _exec_detached_tty(self, rec: ExecRecord) -> None:
+        import shutil
+        import tempfile
+
+        tmp = tempfile.mkdtemp(prefix="scow-exec-pid-")
+        pid_file = os.path.join(tmp, "pid")
+        try:
+            self.exec(rec.container_id, rec.argv, env=rec.env, user=rec.user,
+                      workdir=rec.workdir, tty=True, detach=True, exec_id=rec.id,
+                      pid_file=pid_file)
+            _watch_detached(rec, pid_file)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def exec(self, name: str, argv: list[str], *, env: list[str] | None = None,
                 user: str = "", workdir: str = "", tty: bool = False, detach: bool = False,
