@@ -146,6 +146,11 @@ class Overlay2Driver:
     def layer_path(self, id: str) -> str:
         return os.path.join(self._existing(id), "diff")
 
+    def folders(self, id: str) -> tuple[str, list[str]]:
+        """diff/ and the lower stack as ``l/<link>`` paths (the kernel follows the link as
+        a path's folder, so nothing is resolved here)."""
+        return self.layer_path(id), [os.path.join(self.home, p) for p in self._lowers(id)]
+
     # -- create / remove -----------------------------------------------------------------------
     def create(self, id: str, parent: str | None, durable: bool = True) -> None:
         path = self._dir(id)

@@ -263,13 +263,13 @@ class LayerStore:
 
     # -- read-write layers ----------------------------------------------------------------
     def create_rw(self, parent: str | None, container_id: str,
-                  init: Callable[[str], None] | None = None) -> RWLayer:
+                  init: Callable[[str, list[str]], None] | None = None) -> RWLayer:
         """Make a container's ``<mount>-init`` layer (filled by `init`) and its writable layer,
         published ``ready`` (a container row names it from then on)."""
         return self._create_rw(parent, container_id, init, held=False)
 
     def create_held_rw(self, parent: str | None, label: str,
-                       init: Callable[[str], None] | None = None) -> RWLayer:
+                       init: Callable[[str, list[str]], None] | None = None) -> RWLayer:
         """A writable layer that stays this process's work in progress until `remove_rw`:
         its row is ``incomplete`` under this process's owner token from the first transaction
         on, so no other process's recovery takes it while this process lives, and the next
@@ -280,7 +280,7 @@ class LayerStore:
         return self._create_rw(parent, label, init, held=True)
 
     def _create_rw(self, parent: str | None, container_id: str,
-                   init: Callable[[str], None] | None, *, held: bool) -> RWLayer:
+                   init: Callable[[str, list[str]], None] | None, *, held: bool) -> RWLayer:
         rw = RWLayer(random_id(), ChainID(parent) if parent else None)
         with self.db.write() as tx:
             if parent and not tx.execute("SELECT 1 FROM layers WHERE chain_id = ? AND "
@@ -293,12 +293,8 @@ class LayerStore:
             faults.point("layers.create_rw.after_begin")
             parent_cache = self.get(parent).cache_id if parent else None
             self.driver.create_rw(rw.init_id, parent_cache, durable=not held)
-            if init is not None:
-                path = self.driver.get(rw.init_id)
-                try:
-                    init(path)
-                finally:
-                    self.driver.put(rw.init_id)
+            if init is not None:  # written in place, never mounted (initlayer.py)
+                init(*self.driver.folders(rw.init_id))
             self.driver.create_rw(rw.mount_id, rw.init_id, durable=not held)
             faults.point("layers.create_rw.after_create")
             if not held:

@@ -127,7 +127,8 @@ class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection
         dests = tuple(m["Destination"] for m in mounts if not _file_bind(m))
         try:
             rw = self.store.layers.create_rw(record.top_layer, container_id,
-                                             init=lambda p: initlayer.setup(p, dests, files))
+                                             init=lambda p, lowers: initlayer.setup(
+                                                 p, lowers, dests, files))
             folder = self.folder(container_id)
             os.makedirs(folder, mode=0o710, exist_ok=True)
             from scow.runtime.spec import write_etc_files
