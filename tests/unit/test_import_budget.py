@@ -51,8 +51,12 @@ FORBIDDEN_BY_COMMAND: dict[str, set[str]] = {
     "images": LISTING | {"scow.engine.containers"},
     "inspect": HEAVY | {"subprocess", "hashlib", "threading", "scow.runtime.runc",
                         "scow.engine.networks"},
+    # create fills the init layer in place (no mount: no ctypes), writes the etc files
+    # without the spec's machinery and prints the ID without an inspect (issue 18)
     "create": HEAVY | {"subprocess", "scow.runtime.runc", "scow.runtime.monitor",
-                       "scow.engine.networks", "scow.format"},
+                       "scow.engine.networks", "scow.format", "ctypes", "datetime", "base64",
+                       "scow.runtime.spec", "scow.runtime.state", "scow.runtime.user",
+                       "scow.engine.network_attach"},
     # the monitor's and runc's modules need subprocess, tempfile, socket: not dataclasses
     "start": {"dataclasses", "inspect", "ast"},
     "exec": {"dataclasses", "inspect", "ast", "scow.runtime.monitor"},
@@ -115,12 +119,11 @@ BUDGET: dict[str, set[str]] = {
                         "engine.containers.run",
                         "engine.containers.service", "engine.containers.listing",
                         "engine.images.squash",
-                        "engine.network_attach", "engine.network_files",
+                        "engine.network_files",
                         "engine.volumes", "engine.volumes.service",
                         "osutil.fs", "osutil.mounts", "osutil.syscalls",
-                        "runtime", "runtime.capabilities",
-                        "runtime.seccomp", "runtime.spec", "runtime.state",
-                        "runtime.user"},
+                        "runtime", "runtime.capabilities", "runtime.etcfiles",
+                        "runtime.seccomp"},
     # start applies the resource flags to the spec, hands the monitor its log driver's fields
     # and clears the restart policy's "manually stopped" mark (issue 14), all light modules
     "start": COMMON | {"cli.commands.start", "engine.containers.resources", "runtime.exit_claim",
@@ -139,7 +142,7 @@ BUDGET: dict[str, set[str]] = {
                        "format.tabwriter", "format.units", "osutil.fs",
                        "osutil.mounts", "osutil.openat2", "osutil.syscalls",
                        "runtime", "runtime.attach", "runtime.capabilities",
-                       "runtime.logs", "runtime.monitor", "runtime.runc",
+                       "runtime.etcfiles", "runtime.logs", "runtime.monitor", "runtime.runc",
                        "runtime.seccomp", "runtime.shim", "runtime.spec",
                        "runtime.state", "runtime.user", "store.networks"},
     # exec's process takes the container's ulimits and namespaces (run_config, issue 14)
@@ -156,7 +159,7 @@ BUDGET: dict[str, set[str]] = {
                       "engine.network_files", "engine.volumes",
                       "engine.volumes.service", "osutil.fs", "osutil.mounts",
                       "osutil.openat2", "osutil.syscalls", "runtime",
-                      "runtime.capabilities", "runtime.exec", "runtime.runc",
+                      "runtime.capabilities", "runtime.etcfiles", "runtime.exec", "runtime.runc",
                       "runtime.seccomp", "runtime.spec", "runtime.state",
                       "runtime.user"},
     "rm": COMMON | {"cli.commands.rm", "cli.output", "drivers.folders", "drivers.naive",

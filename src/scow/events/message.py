@@ -9,7 +9,6 @@ event filters, and docker's `--since/--until` time values.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import time
 from collections.abc import Mapping
@@ -131,6 +130,8 @@ def _parse_rfc3339(text: str, original: str) -> int:
     clock = clock or "00:00:00"
     if clock.count(":") == 1:
         clock += ":00"
+    import datetime as dt  # only here and in format_time: `create`, `rm` log events
+
     try:
         base = dt.datetime.fromisoformat(f"{day}T{clock}")
     except ValueError as exc:
@@ -147,6 +148,8 @@ def _parse_rfc3339(text: str, original: str) -> int:
 
 def format_time(time_ns: int) -> str:
     """Go's RFC3339NanoFixed in local time, as `docker events` prints each line."""
+    import datetime as dt
+
     stamp = dt.datetime.fromtimestamp(time_ns // 1_000_000_000).astimezone()
     offset = stamp.strftime("%z")
     zone = "Z" if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}"
