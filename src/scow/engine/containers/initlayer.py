@@ -71,6 +71,7 @@ class _Tree:
         self.upper, self.lowers = upper, lowers
         self.copied: dict[str, os.stat_result] = {}  # copied-up folder -> its lower's stat
         self.touched: set[str] = set()  # upper folders an entry was made or removed in
+        self.seen: dict[str, tuple[os.stat_result | None, bool]] = {}  # lower path: lstat, opaque
         if lowers:  # the merged root shows the upper folder's times: kept as they were
             self.copied[upper] = os.lstat(upper)
 
@@ -120,12 +121,12 @@ class _Tree:
                 return st, True, below, False
         for i, lower in enumerate(level.lowers):
             path = os.path.join(lower, name)
-            st = _lstat(path)
+            st, opaque = self._lower(path)
             if st is None:
                 continue
             if _whiteout(st):
                 return None, False, [], True
-            if not stat.S_ISDIR(st.st_mode) or _opaque(path):
+            if not stat.S_ISDIR(st.st_mode) or opaque:
                 return st, False, [path] if stat.S_ISDIR(st.st_mode) else [], False
             return st, False, [path] + self._merged(level.lowers[i + 1:], name), False
         return None, False, [], False
@@ -136,15 +137,23 @@ class _Tree:
         found: list[str] = []
         for lower in lowers:
             path = os.path.join(lower, name)
-            st = _lstat(path)
+            st, opaque = self._lower(path)
             if st is None:
                 continue
             if _whiteout(st) or not stat.S_ISDIR(st.st_mode):
                 break
             found.append(path)
-            if _opaque(path):
+            if opaque:
                 break
         return found
+
+    def _lower(self, path: str) -> tuple[os.stat_result | None, bool]:
+        """A lower entry's lstat and whether it is an opaque folder, read once (the lowers
+        are committed layers: they do not change while the init layer is filled)."""
+        if path not in self.seen:
+            st = _lstat(path)
+            self.seen[path] = st, st is not None and stat.S_ISDIR(st.st_mode) and _opaque(path)
+        return self.seen[path]
 
     def _copy_up(self, chain: list[_Level]) -> None:
         """Make the folders of `chain` missing from the upper one, each from its lower."""
