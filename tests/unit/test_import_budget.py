@@ -52,11 +52,14 @@ FORBIDDEN_BY_COMMAND: dict[str, set[str]] = {
     "inspect": HEAVY | {"subprocess", "hashlib", "threading", "scow.runtime.runc",
                         "scow.engine.networks"},
     # create fills the init layer in place (no mount: no ctypes), writes the etc files
-    # without the spec's machinery and prints the ID without an inspect (issue 18)
+    # without the spec's machinery, prints the ID without an inspect, and loads the volume
+    # and security modules only for -v/--mount and --cap-*/--security-opt (issue 18)
     "create": HEAVY | {"subprocess", "scow.runtime.runc", "scow.runtime.monitor",
                        "scow.engine.networks", "scow.format", "ctypes", "datetime", "base64",
                        "scow.runtime.spec", "scow.runtime.state", "scow.runtime.user",
-                       "scow.engine.network_attach"},
+                       "scow.engine.network_attach", "scow.engine.volumes",
+                       "scow.runtime.seccomp", "scow.runtime.capabilities",
+                       "scow.engine.containers.security"},
     # the monitor's and runc's modules need subprocess, tempfile, socket: not dataclasses
     "start": {"dataclasses", "inspect", "ast"},
     "exec": {"dataclasses", "inspect", "ast", "scow.runtime.monitor"},
@@ -110,7 +113,7 @@ BUDGET: dict[str, set[str]] = {
                         "drivers.folders", "drivers.naive", "drivers.select",
                         "drivers.vfs", "engine.containers",
                         "engine.containers.admin", "engine.containers.base",
-                        "engine.containers.config", "engine.containers.security",
+                        "engine.containers.config",
                         "engine.containers.initlayer",
                         "engine.containers.inspect",
                         "engine.containers.model",
@@ -120,10 +123,8 @@ BUDGET: dict[str, set[str]] = {
                         "engine.containers.service", "engine.containers.listing",
                         "engine.images.squash",
                         "engine.network_files",
-                        "engine.volumes", "engine.volumes.service",
                         "osutil.fs", "osutil.mounts", "osutil.syscalls",
-                        "runtime", "runtime.capabilities", "runtime.etcfiles",
-                        "runtime.seccomp"},
+                        "runtime", "runtime.etcfiles"},
     # start applies the resource flags to the spec, hands the monitor its log driver's fields
     # and clears the restart policy's "manually stopped" mark (issue 14), all light modules
     "start": COMMON | {"cli.commands.start", "engine.containers.resources", "runtime.exit_claim",

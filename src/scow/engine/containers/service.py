@@ -380,6 +380,8 @@ class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection
 def _mount_points(opts: CreateOptions) -> list[dict[str, Any]]:
     """The MountPoints of `-v` and `--mount`; a volume without a name gets a random one and
     is marked Anonymous (removed with the container by `rm -v`)."""
+    if not opts.volumes and not opts.mounts:
+        return []  # the volume module is not loaded for none
     from scow.engine.volumes import MountSpec, parse_mount_flag, parse_volume_flag
 
     mounts = [parse_volume_flag(v) for v in opts.volumes] + \
