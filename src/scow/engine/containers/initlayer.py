@@ -190,7 +190,8 @@ def _create(path: str, kind: str, target: str, *, opaque: bool) -> None:
 
 
 def _copy_xattrs(src: str, dst: str) -> None:
-    """The extended attributes copy-up keeps: all but overlay's own."""
+    """The extended attributes copy-up keeps: all but overlay's own (one the upper file
+    system does not support is skipped, as the kernel does)."""
     try:
         names = os.listxattr(src, follow_symlinks=False)
     except OSError as exc:
@@ -198,9 +199,14 @@ def _copy_xattrs(src: str, dst: str) -> None:
             return
         raise
     for name in names:
-        if not name.startswith(_OVERLAY_XATTRS):
+        if name.startswith(_OVERLAY_XATTRS):
+            continue
+        try:
             os.setxattr(dst, name, os.getxattr(src, name, follow_symlinks=False),
                         follow_symlinks=False)
+        except OSError as exc:  # the kernel's copy-up skips what the upper cannot hold
+            if exc.errno != errno.ENOTSUP:
+                raise
 
 
 def _lstat(path: str) -> os.stat_result | None:
