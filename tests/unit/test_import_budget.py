@@ -51,8 +51,15 @@ FORBIDDEN_BY_COMMAND: dict[str, set[str]] = {
     "images": LISTING | {"scow.engine.containers"},
     "inspect": HEAVY | {"subprocess", "hashlib", "threading", "scow.runtime.runc",
                         "scow.engine.networks"},
+    # create fills the init layer in place (no mount: no ctypes), writes the etc files
+    # without the spec's machinery, prints the ID without an inspect, and loads the volume
+    # and security modules only for -v/--mount and --cap-*/--security-opt (issue 18)
     "create": HEAVY | {"subprocess", "scow.runtime.runc", "scow.runtime.monitor",
-                       "scow.engine.networks", "scow.format"},
+                       "scow.engine.networks", "scow.format", "ctypes", "datetime", "base64",
+                       "scow.runtime.spec", "scow.runtime.state", "scow.runtime.user",
+                       "scow.engine.network_attach", "scow.engine.volumes",
+                       "scow.runtime.seccomp", "scow.runtime.capabilities",
+                       "scow.engine.containers.security"},
     # runc runs by posix_spawn (no subprocess, threading, locale); its log and exec's
     # process.json need no tempfile/shutil; events write no datetime. The monitor (the
     # forked shim) needs socket, selectors and ctypes: start loads them, not exec or stop
@@ -112,7 +119,7 @@ BUDGET: dict[str, set[str]] = {
                         "drivers.folders", "drivers.naive", "drivers.select",
                         "drivers.vfs", "engine.containers",
                         "engine.containers.admin", "engine.containers.base",
-                        "engine.containers.config", "engine.containers.security",
+                        "engine.containers.config",
                         "engine.containers.initlayer",
                         "engine.containers.inspect",
                         "engine.containers.model",
@@ -121,12 +128,9 @@ BUDGET: dict[str, set[str]] = {
                         "engine.containers.run",
                         "engine.containers.service", "engine.containers.listing",
                         "engine.images.squash",
-                        "engine.network_attach", "engine.network_files",
-                        "engine.volumes", "engine.volumes.service",
+                        "engine.network_files",
                         "osutil.fs", "osutil.mounts", "osutil.syscalls",
-                        "runtime", "runtime.capabilities",
-                        "runtime.seccomp", "runtime.spec", "runtime.state",
-                        "runtime.user"},
+                        "runtime", "runtime.etcfiles"},
     # start applies the resource flags to the spec, hands the monitor its log driver's fields
     # and clears the restart policy's "manually stopped" mark (issue 14), all light modules
     "start": COMMON | {"cli.commands.start", "engine.containers.resources", "runtime.exit_claim",
@@ -144,7 +148,7 @@ BUDGET: dict[str, set[str]] = {
                        "engine.volumes.service", "osutil.fs",
                        "osutil.mounts", "osutil.openat2", "osutil.syscalls",
                        "runtime", "runtime.attach", "runtime.capabilities",
-                       "runtime.monitor", "runtime.runc",
+                       "runtime.etcfiles", "runtime.monitor", "runtime.runc",
                        "runtime.seccomp", "runtime.shim", "runtime.spec",
                        "runtime.state", "runtime.user", "store.networks"},
     # exec's process takes the container's ulimits and namespaces (run_config, issue 14)
@@ -160,7 +164,8 @@ BUDGET: dict[str, set[str]] = {
                       "engine.containers.service", "engine.containers.listing",
                       "engine.network_files", "engine.volumes",
                       "engine.volumes.service", "osutil.openat2", "runtime",
-                      "runtime.capabilities", "runtime.exec", "runtime.runc",
+                      "runtime.capabilities", "runtime.etcfiles", "runtime.exec",
+                      "runtime.runc",
                       "runtime.seccomp", "runtime.spec", "runtime.state",
                       "runtime.user"},
     # stop does the exit work itself (the exit claim): the driver's put, the network detach

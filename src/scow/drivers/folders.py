@@ -61,6 +61,9 @@ class FolderDriver:
     def layer_path(self, id: str) -> str:
         return self._existing(id)
 
+    def folders(self, id: str) -> tuple[str, list[str]]:
+        return self._existing(id), []
+
     def apply_diff(self, id: str, parent: str | None, entries: Iterable[TarEntry]) -> int:
         return naive.apply_diff(self, id, entries)
 

@@ -37,11 +37,8 @@ import errno
 import os
 from collections.abc import Iterable, Iterator
 
-from scow.drivers import naive
 from scow.drivers.base import DriverInfo, check_id
-from scow.drivers.overlay2_changes import upper_changes
 from scow.errors import Conflict, DriverError, LayerNotFound, MountError, ScowError, from_oserror
-from scow.osutil import fs, mounts
 from scow.osutil.atomic import fsync_dir, write_new
 from scow.osutil.locks import flocked
 
@@ -60,6 +57,7 @@ COUNT_FILE = "mountcount"
 VOLATILE = "volatile"  # marker: a layer created not durable, mounted `volatile`
 LEGACY_COUNTS, LEGACY_NATIVE = ".mountcount", ".native-diff"  # roots made before: moved out
 ID_LENGTH = 26
+_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648 base32
 MAX_DEPTH = 500  # lowers; mount(2) fits ~130 with relative paths, the new mount API 500
 
 
@@ -78,6 +76,8 @@ def _rw_options(path: str) -> dict[str, str]:
     at unmount) for a layer made not durable (a build step's throw-away layers), where the
     kernel has it (5.10+; the flag is in overlay's parameters only as of 6.x, so test the
     release)."""
+    from scow.osutil import fs
+
     opts = mount_options()
     if os.path.exists(os.path.join(path, VOLATILE)) and _kernel_at_least(5, 10):
         opts["volatile"] = ""
@@ -97,10 +97,10 @@ def _kernel_at_least(major: int, minor: int) -> bool:
 
 
 def new_link_id() -> str:
-    """Docker's overlayutils.GenerateID(26): base32 of 17 random bytes, cut to 26 chars."""
-    import base64  # only where a layer is made (start-up of every other command)
-
-    return base64.b32encode(os.urandom(17)).decode()[:ID_LENGTH]
+    """Docker's overlayutils.GenerateID(26): base32 of 17 random bytes, cut to 26 chars (the
+    first 130 of the 136 bits, 5 a character; base64's module is not loaded for it)."""
+    bits = int.from_bytes(os.urandom(17), "big") >> 6
+    return "".join(_B32[(bits >> (5 * i)) & 31] for i in reversed(range(ID_LENGTH)))
 
 
 class Overlay2Driver:
@@ -145,6 +145,11 @@ class Overlay2Driver:
 
     def layer_path(self, id: str) -> str:
         return os.path.join(self._existing(id), "diff")
+
+    def folders(self, id: str) -> tuple[str, list[str]]:
+        """diff/ and the lower stack as ``l/<link>`` paths (the kernel follows the link as
+        a path's folder, so nothing is resolved here)."""
+        return self.layer_path(id), [os.path.join(self.home, p) for p in self._lowers(id)]
 
     # -- create / remove -----------------------------------------------------------------------
     def create(self, id: str, parent: str | None, durable: bool = True) -> None:
@@ -191,6 +196,8 @@ class Overlay2Driver:
 
     def remove(self, id: str) -> None:
         """Idempotent: the l/ link first, then the folder (unmounting anything under it)."""
+        from scow.osutil import fs
+
         path = self._dir(id)
         try:
             lid = self._read(id, "link")
@@ -217,6 +224,8 @@ class Overlay2Driver:
     def get(self, id: str) -> str:
         """The layer's root: diff/ itself for a layer with no lower, else an overlay mounted
         on merged/ (read-only when committed). Mounts are refcounted on disk under a flock."""
+        from scow.osutil import mounts
+
         path = self._existing(id)
         if not os.path.exists(os.path.join(path, "lower")):
             return os.path.join(path, "diff")
@@ -230,6 +239,8 @@ class Overlay2Driver:
 
     def put(self, id: str) -> None:
         """Undo one get; at a count of 0 the overlay is detached and merged/ removed."""
+        from scow.osutil import mounts
+
         path = self._existing(id)
         if not os.path.exists(os.path.join(path, "lower")):
             return
@@ -249,6 +260,8 @@ class Overlay2Driver:
 
     def _count(self, fd: int, merged: str) -> int:
         """The on-disk count, or 0 when nothing is mounted (reboot, killed process)."""
+        from scow.osutil import mounts
+
         raw = os.pread(fd, 32, 0).strip()
         count = int(raw) if raw.isdigit() else 0
         if count and not mounts.is_mountpoint(merged):
@@ -256,6 +269,8 @@ class Overlay2Driver:
         return count
 
     def _mount(self, id: str, path: str, merged: str) -> None:
+        from scow.osutil import mounts
+
         diff, work = os.path.join(path, "diff"), os.path.join(path, "work")
         lowers = [os.path.join(self.home, p) for p in self._lowers(id)]
         # a committed layer is mounted read-only: its diff becomes one more lower, so a stack
@@ -276,6 +291,8 @@ class Overlay2Driver:
             raise MountError(f"mount layer {id[:12]}: {exc.strerror or exc}") from exc
 
     def is_mounted(self, id: str) -> bool:
+        from scow.osutil import mounts
+
         return mounts.is_mountpoint(os.path.join(self._dir(id), "merged"))
 
     # -- diffs ---------------------------------------------------------------------------------
@@ -306,6 +323,9 @@ class Overlay2Driver:
         later `get` (a build reading its rootfs: COPY, --mount from a stage) mounts it
         read-only, and its unmount does not sync the upper file system as a writable one's
         does (~30 ms each on a busy disk)."""
+        from scow.drivers import naive
+        from scow.osutil import fs
+
         if not self._use_native(id, parent):
             size = naive.apply_diff(self, id, entries)
         else:
@@ -318,6 +338,8 @@ class Overlay2Driver:
         return size
 
     def diff(self, id: str, parent: str | None, out: BinaryIO) -> None:
+        from scow.drivers import naive
+
         if not self._use_native(id, parent):
             naive.diff(self, id, parent, out)
             return
@@ -326,6 +348,9 @@ class Overlay2Driver:
         write_tree(self.layer_path(id), out, whiteouts="overlay")
 
     def diff_size(self, id: str, parent: str | None) -> int:
+        from scow.drivers import naive
+        from scow.osutil import fs
+
         if not self._use_native(id, parent):
             return naive.diff_size(self, id, parent)
         return fs.dir_size(self.layer_path(id))
@@ -337,6 +362,9 @@ class Overlay2Driver:
         change are C, as moby lists them); a whiteout is D; an opaque folder adds a D for each
         lower child it hides. A file copied up but left unchanged shows as C here where moby
         might not list it: the kernel copied it, so it is part of the layer anyway."""
+        from scow.drivers import naive
+        from scow.drivers.overlay2_changes import upper_changes
+
         if not self._use_native(id, parent):
             return naive.changes(self, id, parent)
         return upper_changes(self.layer_path(id), self.lower_dirs(id))
@@ -352,6 +380,8 @@ class Overlay2Driver:
         return data
 
     def info(self) -> DriverInfo:
+        from scow.osutil import fs
+
         return DriverInfo(self.name, fs.backing_filesystem(self.home),
                           fs.supports_d_type(self.home), self.native_diff())
 
@@ -369,6 +399,8 @@ class Overlay2Driver:
 
     def unmount_all(self) -> None:
         """Detach every overlay under home and zero the counts (system reset, tests)."""
+        from scow.osutil import mounts
+
         try:
             mounts.unmount_all_under(self.home)
             for id in self.list_ids():

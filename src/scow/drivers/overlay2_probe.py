@@ -20,7 +20,6 @@ import errno
 import os
 
 from scow.drivers.overlay2_changes import OPAQUE
-from scow.osutil import fs, mounts
 from scow.osutil.atomic import atomic_write
 
 _UNSUPPORTED_BACKING = ("aufs", "zfs", "overlayfs", "ecryptfs")
@@ -43,11 +42,15 @@ def kernel_has_overlay() -> bool:
 
 
 def _scratch(home: str) -> contextlib.AbstractContextManager[str]:
+    from scow.osutil import fs
+
     return fs.scratch_dir(home, ".probe-")
 
 
 def unsupported_reason(home: str, options: dict[str, str]) -> str | None:
     """Why overlay2 cannot work with `home`, in one line, or None when it can."""
+    from scow.osutil import fs, mounts  # not for a store that ran overlay2 before (`create`)
+
     if not kernel_has_overlay():
         return "the kernel has no overlay filesystem"
     os.makedirs(home, mode=0o710, exist_ok=True)
@@ -74,6 +77,8 @@ def unsupported_reason(home: str, options: dict[str, str]) -> str | None:
 def supports_native_diff(home: str, options: dict[str, str]) -> bool:
     """False when the kernel copies the opaque flag up (< 4.8) or renames folders by
     redirect (the upper folder would then not hold a renamed folder's files)."""
+    from scow.osutil import mounts
+
     with _scratch(home) as tmp:
         p = {n: os.path.join(tmp, n) for n in ("l1", "l2", "l3", "work", "merged")}
         for name in p.values():

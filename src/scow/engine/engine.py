@@ -96,7 +96,7 @@ class Engine:
         from scow.engine.containers import ContainerService
 
         return self._service("containers", lambda: ContainerService(
-            self.store, self.images, self.volumes, self.settings, self.runtime,
+            self.store, self.images, lambda: self.volumes, self.settings, self.runtime,
             networks=lambda: self.networks))
 
     @property

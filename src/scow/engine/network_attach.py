@@ -29,6 +29,7 @@ import json
 import os
 from collections.abc import Iterator
 
+from scow.engine.network_files import uses_namespace  # its home before
 from scow.errors import Conflict, ScowError
 from scow.ids import is_hex64
 from scow.osutil.atomic import atomic_write
@@ -51,10 +52,6 @@ if TYPE_CHECKING:
 RUN_DIR = "/run/scow"
 HOST_LOCK = os.path.join(RUN_DIR, "network.lock")
 BASE_MARK = os.path.join(RUN_DIR, "netavark-base-chains")
-
-
-def uses_namespace(mode: str) -> bool:
-    return mode not in ("host", "none", "default") and not mode.startswith("container:")
 
 
 def networks_of(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:

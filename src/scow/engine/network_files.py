@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 DEFAULT = "bridge"  # docker's default network (no names resolved on it)
 
 
+def uses_namespace(mode: str) -> bool:
+    """Whether a NetworkMode names a network scow attaches (not host, none, container:)."""
+    return mode not in ("host", "none", "default") and not mode.startswith("container:")
+
+
 def endpoint_id(container_id: str, network_id: str) -> str:
     """A stable EndpointID for a container on a network (docker's is random)."""
     import hashlib
@@ -154,7 +159,7 @@ def resolv_conf(host: dict[str, Any], dns_server: str, default_dns: list[str]) -
     """docker's resolv.conf: on a user network the network's DNS server (aardvark-dns, which
     answers container names and forwards the rest to --dns or the host's servers), else
     --dns or scow.toml's dns or the host's servers without loopback ones."""
-    from scow.runtime.spec import host_resolv_conf
+    from scow.runtime.etcfiles import host_resolv_conf
 
     base = host_resolv_conf()
     servers = [dns_server] if dns_server else \

@@ -25,8 +25,9 @@ import resource
 import stat
 
 from scow.errors import InvalidArgument
-from scow.osutil.atomic import atomic_write, write_new
+from scow.osutil.atomic import atomic_write
 from scow.runtime.capabilities import DEFAULT_CAPS, container_caps
+from scow.runtime.etcfiles import host_resolv_conf, write_etc_files  # their home before
 from scow.runtime.seccomp import seccomp_section
 from scow.runtime.user import resolve_user
 
@@ -38,7 +39,8 @@ else:
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-__all__ = ["DEFAULT_CAPS", "Mount", "RunConfig", "Ulimit", "make_spec", "write_bundle"]
+__all__ = ["DEFAULT_CAPS", "Mount", "RunConfig", "Ulimit", "host_resolv_conf", "make_spec",
+           "write_bundle", "write_etc_files"]
 MASKED_PATHS = (
     "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
     "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
@@ -285,36 +287,6 @@ def host_devices(top: str = "/dev") -> list[dict[str, object]]:
                             "minor": os.minor(st.st_rdev), "fileMode": stat.S_IMODE(st.st_mode),
                             "uid": st.st_uid, "gid": st.st_gid})
     return out
-
-
-def write_etc_files(container_dir: str, hostname: str) -> None:
-    """Write hostname, hosts and resolv.conf into the container folder unless they exist
-    with content. Not fsynced: create writes them, and every start writes again what a power
-    loss took (a missing or empty file; none of the three is ever empty)."""
-    hosts = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-             f"127.0.1.1\t{hostname}\n" if hostname else "127.0.0.1\tlocalhost\n")
-    files = {"hostname": f"{hostname}\n", "hosts": hosts, "resolv.conf": host_resolv_conf()}
-    for name, text in files.items():
-        path = os.path.join(container_dir, name)
-        try:
-            if os.stat(path).st_size > 0:
-                continue
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-        write_new(path, text.encode(), durable=False)
-
-
-def host_resolv_conf() -> str:
-    """The host's resolv.conf without loopback nameservers (docker's rule for none/bridge)."""
-    try:
-        with open("/etc/resolv.conf", encoding="utf-8", errors="replace") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return ""
-    keep = [ln for ln in lines if not (ln.startswith("nameserver") and
-                                       (" 127." in ln or " ::1" in ln))]
-    return "\n".join(keep) + "\n"
 
 
 def bundle_rootfs(container_dir: str) -> str | None:

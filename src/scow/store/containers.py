@@ -44,9 +44,11 @@ class ContainerStore:
         self.owner = owner
 
     def reserve(self, container_id: str, name: str, image_id: str, doc: dict[str, Any]) -> None:
-        """Insert a `creating` row; the name is taken from now on."""
+        """Insert a `creating` row; the name is taken from now on. Its commit does not wait
+        for the disk: nothing is made on disk before create's next commit, which is durable
+        (the container's layer row) and takes this one with it (one WAL)."""
         try:
-            with self.db.write() as tx:
+            with self.db.write(durable=False) as tx:
                 tx.execute("INSERT INTO containers VALUES (?, ?, ?, NULL, ?, 'creating', ?, ?)",
                            (container_id, name, image_id, time.time(), self.owner.name,
                             json.dumps(doc)))

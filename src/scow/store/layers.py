@@ -263,13 +263,18 @@ class LayerStore:
 
     # -- read-write layers ----------------------------------------------------------------
     def create_rw(self, parent: str | None, container_id: str,
-                  init: Callable[[str], None] | None = None) -> RWLayer:
+                  init: Callable[[str, list[str]], None] | None = None, *,
+                  ready_durable: bool = True) -> RWLayer:
         """Make a container's ``<mount>-init`` layer (filled by `init`) and its writable layer,
-        published ``ready`` (a container row names it from then on)."""
-        return self._create_rw(parent, container_id, init, held=False)
+        published ``ready`` (a container row names it from then on). Not `ready_durable`:
+        the ``ready`` commit does not wait for the disk, for a caller whose next commit is
+        durable (a container's publish); a power loss before that leaves the row
+        ``incomplete`` under a dead owner, which recovery removes with its folders."""
+        return self._create_rw(parent, container_id, init, held=False,
+                               ready_durable=ready_durable)
 
     def create_held_rw(self, parent: str | None, label: str,
-                       init: Callable[[str], None] | None = None) -> RWLayer:
+                       init: Callable[[str, list[str]], None] | None = None) -> RWLayer:
         """A writable layer that stays this process's work in progress until `remove_rw`:
         its row is ``incomplete`` under this process's owner token from the first transaction
         on, so no other process's recovery takes it while this process lives, and the next
@@ -280,7 +285,8 @@ class LayerStore:
         return self._create_rw(parent, label, init, held=True)
 
     def _create_rw(self, parent: str | None, container_id: str,
-                   init: Callable[[str], None] | None, *, held: bool) -> RWLayer:
+                   init: Callable[[str, list[str]], None] | None, *, held: bool,
+                   ready_durable: bool = True) -> RWLayer:
         rw = RWLayer(random_id(), ChainID(parent) if parent else None)
         with self.db.write() as tx:
             if parent and not tx.execute("SELECT 1 FROM layers WHERE chain_id = ? AND "
@@ -293,16 +299,12 @@ class LayerStore:
             faults.point("layers.create_rw.after_begin")
             parent_cache = self.get(parent).cache_id if parent else None
             self.driver.create_rw(rw.init_id, parent_cache, durable=not held)
-            if init is not None:
-                path = self.driver.get(rw.init_id)
-                try:
-                    init(path)
-                finally:
-                    self.driver.put(rw.init_id)
+            if init is not None:  # written in place, never mounted (initlayer.py)
+                init(*self.driver.folders(rw.init_id))
             self.driver.create_rw(rw.mount_id, rw.init_id, durable=not held)
             faults.point("layers.create_rw.after_create")
             if not held:
-                with self.db.write() as tx:
+                with self.db.write(durable=ready_durable) as tx:
                     tx.execute("UPDATE rw_layers SET state = 'ready', owner = NULL "
                                "WHERE mount_id = ?", (rw.mount_id,))
         except BaseException as exc:

@@ -165,7 +165,7 @@ def create_container(ctx: Context, opts: Options) -> str:
                                      progress=ProgressWriter(sys.stderr))
         except ImageNotFound:
             raise
-    container_id = engine.containers.create(create).id
+    container_id = engine.containers.create_id(create)
     write_cidfile(opts.cidfile, container_id)
     return container_id
 

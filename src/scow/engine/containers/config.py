@@ -287,12 +287,8 @@ def host_config(opts: CreateOptions, logging: dict[str, Any]) -> dict[str, Any]:
     """The HostConfig of `opts`, its LogConfig `logging` (log_config's answer)."""
     from scow.engine.containers.cgroupns import cgroup_host_config
     from scow.engine.containers.resources import resources_host_config
-    from scow.engine.containers.security import security_opts
-    from scow.runtime.capabilities import container_caps, normalize
 
-    cap_add, cap_drop = normalize(opts.cap_add, "CapAdd"), normalize(opts.cap_drop, "CapDrop")
-    security_opt = security_opts(opts.security_opt,
-                                 container_caps(cap_add, cap_drop, privileged=opts.privileged))
+    cap_add, cap_drop, security_opt = _security(opts)
     return {
         "Binds": list(opts.volumes) or None,
         "LogConfig": logging,
@@ -310,6 +306,18 @@ def host_config(opts: CreateOptions, logging: dict[str, Any]) -> dict[str, Any]:
         **resources_host_config(opts),  # Memory, NanoCpus, Ulimits, ShmSize, IpcMode...
         **cgroup_host_config(opts),  # Isolation, VolumeDriver, CgroupnsMode, ...
     }
+
+
+def _security(opts: CreateOptions) -> tuple[list[str], list[str], list[str]]:
+    """CapAdd, CapDrop and SecurityOpt checked; none asked for loads none of their modules."""
+    if not (opts.cap_add or opts.cap_drop or opts.security_opt):
+        return [], [], []
+    from scow.engine.containers.security import security_opts
+    from scow.runtime.capabilities import container_caps, normalize
+
+    cap_add, cap_drop = normalize(opts.cap_add, "CapAdd"), normalize(opts.cap_drop, "CapDrop")
+    return cap_add, cap_drop, security_opts(
+        opts.security_opt, container_caps(cap_add, cap_drop, privileged=opts.privileged))
 
 
 def log_config(opts: CreateOptions, default_driver: str, default_opts: dict[str, str]

@@ -128,10 +128,12 @@ class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection
         try:
             self._create_volumes(mounts)
             rw = self.store.layers.create_rw(record.top_layer, container_id,
-                                             init=lambda p: initlayer.setup(p, dests, files))
+                                             init=lambda p, lowers: initlayer.setup(
+                                                 p, lowers, dests, files),
+                                             ready_durable=False)  # publish's commit is
             folder = self.folder(container_id)
             os.makedirs(folder, mode=0o710, exist_ok=True)
-            from scow.runtime.spec import write_etc_files
+            from scow.runtime.etcfiles import write_etc_files
 
             write_etc_files(folder, config["Hostname"])
             self.records.publish(container_id, rw.mount_id, doc)
@@ -153,7 +155,7 @@ class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection
     def _networks(self, doc: dict[str, Any], opts: CreateOptions) -> dict[str, Any]:
         """NetworkSettings at create: the network named by --network (checked to exist),
         with --network-alias (user networks only, as docker)."""
-        from scow.engine.network_attach import uses_namespace
+        from scow.engine.network_files import uses_namespace
 
         mode = doc["HostConfig"]["NetworkMode"]
         if mode.startswith("container:"):
@@ -349,6 +351,11 @@ class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection
         opts = image if not isinstance(image, str) else options_of(image, command, kwargs)
         return self.get(self._create(opts))
 
+    def create_id(self, opts: CreateOptions) -> str:
+        """docker create as the CLI prints it: the new container's ID only (`create`'s
+        Container is a whole inspect: state, mounts, sizes)."""
+        return self._create(opts)
+
     def run(self, image: str, command: str | builtins.list[str] | None = None, *,
             detach: bool = False, remove: bool = False, stdout: bool = True,
             stderr: bool = False, **kwargs: Any) -> Container | bytes:
@@ -383,6 +390,8 @@ class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection
 def _mount_points(opts: CreateOptions) -> list[dict[str, Any]]:
     """The MountPoints of `-v` and `--mount`; a volume without a name gets a random one and
     is marked Anonymous (removed with the container by `rm -v`)."""
+    if not opts.volumes and not opts.mounts:
+        return []  # the volume module is not loaded for none
     from scow.engine.volumes import MountSpec, parse_mount_flag, parse_volume_flag
 
     mounts = [parse_volume_flag(v) for v in opts.volumes] + \
