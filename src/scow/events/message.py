@@ -132,8 +132,6 @@ def _parse_rfc3339(text: str, original: str) -> int:
     clock = clock or "00:00:00"
     if clock.count(":") == 1:
         clock += ":00"
-    import datetime as dt  # only here and in format_time: `create`, `rm` log events
-
     try:
         base = dt.datetime.fromisoformat(f"{day}T{clock}")
     except ValueError as exc:
