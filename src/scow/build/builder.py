@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +26,12 @@ from scow.build.progress import Progress, Vertex
 from scow.build.shell import ArgScope, check_platform, expand_word, platform_args, resolve_meta_args
 from scow.errors import BuildStepFailed, DockerfileError, ScowError
 from scow.ids import ChainID, ImageID, chain_id
+
+TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:
+    from scow.typeshim import dataclass
 
 _LAYER_STEPS = (ins.Run, ins.Copy, ins.Workdir)
 

@@ -19,10 +19,15 @@ from __future__ import annotations
 
 import platform as _platform
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
 from scow.build.instructions import Arg
 from scow.errors import InvalidArgument, Unsupported
+
+TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from dataclasses import dataclass, field
+else:
+    from scow.typeshim import dataclass, field
 
 PROXY_ARGS = frozenset(
     k for base in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY")
