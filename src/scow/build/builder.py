@@ -12,7 +12,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -113,7 +112,9 @@ def build(engine: BuildEngine, context: BuildContext | None, options: BuildOptio
     for wave in plan.waves:
         if len(wave) == 1:
             runner.build_stage(wave[0])
-        else:
+        else:  # threads only for independent stages (concurrent.futures loads logging)
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=len(wave)) as pool:
                 for future in [pool.submit(runner.build_stage, i) for i in wave]:
                     future.result()

@@ -17,7 +17,7 @@ Build args (BuildKit rules):
 
 from __future__ import annotations
 
-import platform as _platform
+import os
 from collections.abc import Iterable, Mapping
 
 from scow.build.instructions import Arg
@@ -60,8 +60,8 @@ def expand_words(word: str, env: Mapping[str, str], escape: str = "\\") -> list[
 
 def platform_args() -> dict[str, str]:
     """BuildKit's automatic platform args, for the machine scow runs on."""
-    arch = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(
-        _platform.machine(), _platform.machine())
+    machine = os.uname().machine  # platform.machine()'s value, without its module
+    arch = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(machine, machine)
     plat = f"linux/{arch}"
     return {"BUILDPLATFORM": plat, "BUILDOS": "linux", "BUILDARCH": arch, "BUILDVARIANT": "",
             "TARGETPLATFORM": plat, "TARGETOS": "linux", "TARGETARCH": arch,

@@ -84,6 +84,8 @@ def _image_cache(port: StoreBuildEngine, ref: str) -> dict[str, object] | None:
 def export(port: StoreBuildEngine, options: BuildOptions, result: BuildResult) -> None:
     """``--cache-to type=local,dest=`` (the layout) and ``type=registry,ref=`` (pushed);
     inline went into the image config at commit."""
+    if not options.cache_to:
+        return  # and nothing of the registry's modules loaded
     from scow.engine.builds.registry_cache import push
     from scow.engine.builds.remote_cache import in_image, parse_spec, write_local
 
