@@ -24,7 +24,9 @@ class StoreBuildEngine(Protocol):
     lock: threading.RLock
     store: Store
     images: ImageService
-    distribution: DistributionService
+
+    @property
+    def distribution(self) -> DistributionService: ...
     imported: Imported | None
     used: dict[str, Record]
     inline: bool
