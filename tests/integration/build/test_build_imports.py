@@ -5,7 +5,8 @@ and the scow classes that `dataclasses` generated code for dumped when it return
 
 A scow record on the build path is a `scow.typeshim.dataclass` (no generated code: ~0.4 ms of
 `exec` a class saved at start-up); ALLOWED_DATACLASSES are those that stay real dataclasses on
-purpose. The modules of a pull, of `--cache-to`, of parallel stages are not loaded.
+purpose. The modules of a pull, of `--cache-to`, of parallel stages, of the container service are not
+loaded.
 """
 
 from __future__ import annotations
@@ -42,9 +43,11 @@ sys.exit(rc)
 # faster one there
 ALLOWED_DATACLASSES = {"scow.archive.tarstream.TarHeader", "scow.archive.changes.Change"}
 # the distribution service (a pull, a registry cache), --cache-to's registry module, the
-# thread pool of parallel stages (concurrent.futures loads logging), platform
+# thread pool of parallel stages (concurrent.futures loads logging), platform, the container
+# service (a step needs engine.containers.initlayer only)
 FORBIDDEN = {"scow.engine.distribution", "scow.store.distribution",
-             "scow.engine.builds.registry_cache", "concurrent", "logging", "platform"}
+             "scow.engine.builds.registry_cache", "concurrent", "logging", "platform",
+             "scow.engine.containers.service"}
 
 
 def test_one_run_build_loads_no_generated_records_nor_pull(tmp_path: Path,
