@@ -5,8 +5,8 @@ and the scow classes that `dataclasses` generated code for dumped when it return
 
 A scow record on the build path is a `scow.typeshim.dataclass` (no generated code: ~0.4 ms of
 `exec` a class saved at start-up); ALLOWED_DATACLASSES are those that stay real dataclasses on
-purpose. The modules of a pull, of `--cache-to`, of parallel stages, of the container service are not
-loaded.
+purpose. The modules of a pull, of `--cache-to`, of parallel stages and of the container
+service are not loaded.
 """
 
 from __future__ import annotations
