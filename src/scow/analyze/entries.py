@@ -106,6 +106,10 @@ def _read_kept(tar_split: bytes, keep: set[str]) -> list[Entry]:
             continue
         if not line.strip():
             continue
+        quick = _plain_name(line)
+        if quick is not None and clean(quick) not in keep:
+            pending = []
+            continue
         entry = decode_line(line, lineno)
         if entry["type"] == SEGMENT:
             pending.append(line)
@@ -121,6 +125,24 @@ def _read_kept(tar_split: bytes, keep: set[str]) -> list[Entry]:
         if made is not None:
             out.append(made)
     return out
+
+
+_FILE_NAME = b'{"type":1,"name":"'  # a file line of that writer, its name first
+
+
+def _plain_name(line: bytes) -> str | None:
+    """The name of a file line written as `_FILE_NAME` with no escape in it, without decoding
+    the line; None for any other line (decoded in full)."""
+    if not line.startswith(_FILE_NAME):
+        return None
+    end = line.find(b'"', len(_FILE_NAME))
+    name = line[len(_FILE_NAME):end]
+    if end < 0 or b"\\" in name:
+        return None
+    try:
+        return name.decode()
+    except UnicodeDecodeError:
+        return None
 
 
 def _name(entry: dict[str, object]) -> str:
