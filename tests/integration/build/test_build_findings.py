@@ -7,13 +7,16 @@ again, with files a later layer put in it)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import make_tar
 
 from scow.analyze import entries
 from scow.analyze.image import analyze_image, image_findings
+from scow.archive.tarstream import LayerReader
 
 TOUCHES_BASE = """\
 FROM busybox:base
@@ -62,3 +65,18 @@ def test_build_findings_are_the_full_analysis_ones(built: tuple[Any, Path, Any],
     total = sum(r.changes.added + r.changes.changed for r in full.layers[:1])
     base_parsed = len(parsed) - sum(len(m) for m in full.marks[1:])
     assert base_parsed < total / 4, (base_parsed, total)
+
+
+def test_kept_entries_are_read_layers_own() -> None:
+    """read_layer with `keep` (the base layer of a build's findings) gives read_layer's entries
+    at those paths, names that tar-split escapes (`&`, `"`, `\\`, non-ASCII) included."""
+    names = ["plain", "a&b", 'q"uote', "back\\slash", "d\u00e9j\u00e0", "dir/", "dir/in&side"]
+    tar = make_tar({n: (None if n.endswith("/") else n.encode()) for n in names})
+    reader = LayerReader(io.BytesIO(tar))
+    reader.finish()  # every entry consumed into the tar-split
+    every = entries.read_layer(reader.tar_split)
+    assert {e.path for e in every} == {n.rstrip("/") for n in names}
+    for keep in ({"a&b", 'q"uote'}, {"back\\slash", "d\u00e9j\u00e0", "dir"}, {"dir/in&side"},
+                 set()):
+        assert entries.read_layer(reader.tar_split, keep) == [e for e in every
+                                                              if e.path in keep]
