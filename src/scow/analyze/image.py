@@ -33,11 +33,10 @@ def image_findings(store: Store, image_id: str) -> list[Finding]:
     keep: set[str] = set()
     for layer in upper:
         for entry in layer:
-            path = entry.path.rpartition("/")[0] if entry.is_opaque else entry.target
             keep.add(entry.path)
-            while path and path not in keep:  # the path and its folders, up to the root
-                keep.add(path)
-                path = path.rpartition("/")[0]
+            parts = (entry.path.rpartition("/")[0] if entry.is_opaque else entry.target
+                     ).split("/")
+            keep.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))  # + folders
     layers = [read_layer(_tar_split(store, image_id, chains[0]), keep), *upper]
     _changes, stack = layer_changes(layers)
     return find(layers, stack, created_by)

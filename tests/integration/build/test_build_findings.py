@@ -80,3 +80,41 @@ def test_kept_entries_are_read_layers_own() -> None:
                  set()):
         assert entries.read_layer(reader.tar_split, keep) == [e for e in every
                                                               if e.path in keep]
+
+
+def _archive(layers: list[bytes]) -> bytes:
+    """A docker-save archive of one image `wh:1` made of `layers` (tars)."""
+    import hashlib
+    import json
+    import tarfile
+
+    diff_ids = ["sha256:" + hashlib.sha256(t).hexdigest() for t in layers]
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                         "rootfs": {"type": "layers", "diff_ids": diff_ids},
+                         "history": [{"created_by": f"step {i}"} for i in range(len(layers))]
+                         }).encode()
+    files = {"config.json": config, **{f"l{i}.tar": t for i, t in enumerate(layers)},
+             "manifest.json": json.dumps([{"Config": "config.json", "RepoTags": ["wh:1"],
+                                           "Layers": [f"l{i}.tar" for i in range(len(layers))]
+                                           }]).encode()}
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_findings_through_a_base_folder_no_upper_layer_names(engine: Any) -> None:
+    """A layer that adds a/b/c without entries for a/ and a/b/ (a tar need not have them),
+    then a layer that removes a: the deletion reaches a/b/c through the base's a/b, so the
+    base is read at the folders of the paths the upper layers touch, not only at the paths."""
+    base = make_tar({"a/": None, "a/b/": None, "a/b/base": b"x" * 100})
+    added = make_tar({"a/b/c": b"y" * 5000})
+    removed = make_tar({".wh.a": b""})
+    engine.images.load(_archive([base, added, removed]))
+    image_id = engine.images.resolve("wh:1")
+    full = analyze_image(engine.store, image_id, "wh:1").findings
+    assert [(f.kind, f.paths) for f in full] == [("deleted-later", ("/a/b/c",))]
+    assert image_findings(engine.store, image_id) == full
