@@ -14,7 +14,7 @@ import base64
 import posixpath
 from typing import NamedTuple
 
-from scow.archive.tarsplit import FILE, SEGMENT, entries
+from scow.archive.tarsplit import FILE, SEGMENT, decode_line, entries, lines
 
 BLOCK = 512
 WHITEOUT = ".wh."
@@ -67,8 +67,11 @@ def clean(name: str) -> str:
     return "" if cleaned == "." else cleaned
 
 
-def read_layer(tar_split: bytes) -> list[Entry]:
-    """The entries of one layer, in stream order (the root "." and global headers left out)."""
+def read_layer(tar_split: bytes, keep: set[str] | None = None) -> list[Entry]:
+    """The entries of one layer, in stream order (the root "." and global headers left out);
+    with `keep`, only those whose cleaned path is in it (`_read_kept`)."""
+    if keep is not None:
+        return _read_kept(tar_split, keep)
     out: list[Entry] = []
     raw = bytearray()
     for entry in entries(tar_split):
@@ -86,6 +89,60 @@ def read_layer(tar_split: bytes) -> list[Entry]:
         if made is not None:
             out.append(made)
     return out
+
+
+_SEGMENT_LINE = b'{"type":2,'  # how archive/tarsplit.py's writer starts a segment line
+
+
+def _read_kept(tar_split: bytes, keep: set[str]) -> list[Entry]:
+    """read_layer's entries at `keep`'s paths: the segment lines before a file entry (its
+    header) are decoded only when its path is kept, so a base layer's thousands of headers
+    cost a build's findings (analyze/image.py) little."""
+    out: list[Entry] = []
+    pending: list[bytes] = []
+    for lineno, line in enumerate(lines(tar_split), 1):
+        if line.startswith(_SEGMENT_LINE):
+            pending.append(line)
+            continue
+        if not line.strip():
+            continue
+        quick = _plain_name(line)
+        if quick is not None and clean(quick) not in keep:
+            pending = []
+            continue
+        entry = decode_line(line, lineno)
+        if entry["type"] == SEGMENT:
+            pending.append(line)
+            continue
+        name = _name(entry)
+        segments, pending = pending, []
+        if clean(name) not in keep:
+            continue
+        raw = b"".join(base64.b64decode(decode_line(seg, lineno).get("payload") or "")
+                       for seg in segments)
+        made = _entry(name, int(entry.get("size") or 0), raw[-BLOCK:] if len(raw) >= BLOCK
+                      else b"", entry.get("payload"))
+        if made is not None:
+            out.append(made)
+    return out
+
+
+_FILE_NAME = b'{"type":1,"name":"'  # a file line of that writer, its name first
+
+
+def _plain_name(line: bytes) -> str | None:
+    """The name of a file line written as `_FILE_NAME` with no escape in it, without decoding
+    the line; None for any other line (decoded in full)."""
+    if not line.startswith(_FILE_NAME):
+        return None
+    end = line.find(b'"', len(_FILE_NAME))
+    name = line[len(_FILE_NAME):end]
+    if end < 0 or b"\\" in name:
+        return None
+    try:
+        return name.decode()
+    except UnicodeDecodeError:
+        return None
 
 
 def _name(entry: dict[str, object]) -> str:

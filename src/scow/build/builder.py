@@ -12,8 +12,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +25,12 @@ from scow.build.progress import Progress, Vertex
 from scow.build.shell import ArgScope, check_platform, expand_word, platform_args, resolve_meta_args
 from scow.errors import BuildStepFailed, DockerfileError, ScowError
 from scow.ids import ChainID, ImageID, chain_id
+
+TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:
+    from scow.typeshim import dataclass
 
 _LAYER_STEPS = (ins.Run, ins.Copy, ins.Workdir)
 
@@ -108,7 +112,9 @@ def build(engine: BuildEngine, context: BuildContext | None, options: BuildOptio
     for wave in plan.waves:
         if len(wave) == 1:
             runner.build_stage(wave[0])
-        else:
+        else:  # threads only for independent stages (concurrent.futures loads logging)
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=len(wave)) as pool:
                 for future in [pool.submit(runner.build_stage, i) for i in wave]:
                     future.result()

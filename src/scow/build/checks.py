@@ -15,10 +15,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from scow.build import instructions as ins
 from scow.errors import DockerfileError, Unsupported
+
+TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:
+    from scow.typeshim import dataclass
 
 DOCS = "https://docs.docker.com/go/dockerfile/rule/"
 _DIRECTIVE_RE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.*?)\s*$")

@@ -21,11 +21,16 @@ import re
 import stat
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import IO, Any
 
 from scow.build.instructions import MAX_DOCKERFILE_SIZE
 from scow.errors import Forbidden, InvalidArgument, NotFound
+
+TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:
+    from scow.typeshim import dataclass
 
 _MAX_LINKS = 40
 

@@ -12,7 +12,6 @@ import posixpath
 import re
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from scow.build import instructions as ins
@@ -21,6 +20,12 @@ from scow.build.ports import BuildEngine, RunExtras, RunSpec
 from scow.build.shell import ArgScope, expand_word, expand_words
 from scow.errors import BuildStepFailed, InvalidArgument
 from scow.ids import ChainID, DiffID, chain_id
+
+TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from dataclasses import dataclass, field
+else:
+    from scow.typeshim import dataclass, field
 
 HISTORY_COMMENT = "buildkit.dockerfile.v0"
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

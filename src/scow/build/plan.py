@@ -6,11 +6,16 @@ target needs (the rest are skipped), and an order in waves whose stages can run 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from scow.build.instructions import Copy, Dockerfile, Onbuild, Run, Stage
 from scow.build.shell import expand_word
 from scow.errors import DockerfileError, InvalidArgument, Unsupported
+
+TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:
+    from scow.typeshim import dataclass
 
 DOCKER_IMAGE = "docker-image://"
 

@@ -19,9 +19,14 @@ from __future__ import annotations
 import csv
 import posixpath
 import re
-from dataclasses import dataclass
 
 from scow.build.flags import FlagError
+
+TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:
+    from scow.typeshim import dataclass
 
 MOUNT_TYPES = ("bind", "cache", "tmpfs", "secret", "ssh")
 SHARING_MODES = ("shared", "private", "locked")

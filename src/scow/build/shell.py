@@ -17,12 +17,17 @@ Build args (BuildKit rules):
 
 from __future__ import annotations
 
-import platform as _platform
+import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
 from scow.build.instructions import Arg
 from scow.errors import InvalidArgument, Unsupported
+
+TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from dataclasses import dataclass, field
+else:
+    from scow.typeshim import dataclass, field
 
 PROXY_ARGS = frozenset(
     k for base in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY")
@@ -55,8 +60,8 @@ def expand_words(word: str, env: Mapping[str, str], escape: str = "\\") -> list[
 
 def platform_args() -> dict[str, str]:
     """BuildKit's automatic platform args, for the machine scow runs on."""
-    arch = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(
-        _platform.machine(), _platform.machine())
+    machine = os.uname().machine  # platform.machine()'s value, without its module
+    arch = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(machine, machine)
     plat = f"linux/{arch}"
     return {"BUILDPLATFORM": plat, "BUILDOS": "linux", "BUILDARCH": arch, "BUILDVARIANT": "",
             "TARGETPLATFORM": plat, "TARGETOS": "linux", "TARGETARCH": arch,

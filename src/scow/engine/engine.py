@@ -129,7 +129,7 @@ class Engine:
         from scow.engine.builds import BuildService
 
         return self._service("builds", lambda: BuildService(
-            self.store, self.images, self.distribution, self.runtime))
+            self.store, self.images, lambda: self.distribution, self.runtime))
 
     build = builds  # the name the CLI used first
 

@@ -21,7 +21,8 @@ def _read(engine: Any, image: str, path: str) -> bytes:
     from scow.engine.builds.service import StoreBuildEngine
     from scow.ids import chain_id
 
-    port = StoreBuildEngine(engine.store, engine.images, engine.distribution, engine.runtime)
+    port = StoreBuildEngine(engine.store, engine.images, lambda: engine.distribution,
+                            engine.runtime)
     try:
         diffs = engine.images.inspect(image)["RootFS"]["Layers"]
         with port.open_rootfs(chain_id(diffs)) as root:

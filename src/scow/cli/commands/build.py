@@ -252,10 +252,13 @@ def run(opts: Options, ctx: Context) -> int:
 
 def _analysis_warnings(ctx: Context, image_id: str, *, fail: bool) -> int:
     """`scow image analyze`'s findings on the new image as warnings on stderr, BuildKit
-    style; with --analyze-ci any finding fails the build (exit 1; the image is kept)."""
+    style; with --analyze-ci any finding fails the build (exit 1; the image is kept). Only
+    the findings are computed: the base layer is read where the build's layers touch it."""
+    from scow.analyze.image import image_findings
     from scow.analyze.report import finding_lines
 
-    findings = ctx.engine.images.analyze(image_id).findings
+    engine = ctx.engine
+    findings = image_findings(engine.store, engine.images.resolve(image_id))
     if not findings:
         return 0
     noun = "warning" if len(findings) == 1 else "warnings"

@@ -24,7 +24,9 @@ class StoreBuildEngine(Protocol):
     lock: threading.RLock
     store: Store
     images: ImageService
-    distribution: DistributionService
+
+    @property
+    def distribution(self) -> DistributionService: ...
     imported: Imported | None
     used: dict[str, Record]
     inline: bool
@@ -84,6 +86,8 @@ def _image_cache(port: StoreBuildEngine, ref: str) -> dict[str, object] | None:
 def export(port: StoreBuildEngine, options: BuildOptions, result: BuildResult) -> None:
     """``--cache-to type=local,dest=`` (the layout) and ``type=registry,ref=`` (pushed);
     inline went into the image config at commit."""
+    if not options.cache_to:
+        return  # and nothing of the registry's modules loaded
     from scow.engine.builds.registry_cache import push
     from scow.engine.builds.remote_cache import in_image, parse_spec, write_local
 

@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from scow.errors import InvalidArgument
 from scow.osutil import faults
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass, field
+else:
+    from scow.typeshim import dataclass, field
 
 if TYPE_CHECKING:
     from scow.store.build_cache import CacheRecord

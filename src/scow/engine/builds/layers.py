@@ -18,11 +18,16 @@ import posixpath
 import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, BinaryIO
 
 from scow.archive.tarstream import Kind, TarHeader
 from scow.errors import UnsafeArchive, from_oserror
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:
+    from scow.typeshim import dataclass
 
 if TYPE_CHECKING:
     from scow.archive.writer import TarWriter

@@ -30,11 +30,15 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from scow.errors import InvalidArgument
 from scow.ids import ChainID, DiffID, chain_id
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass, field
+else:
+    from scow.typeshim import dataclass, field
 
 if TYPE_CHECKING:
     from scow.store.store import Store

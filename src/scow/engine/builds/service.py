@@ -53,10 +53,12 @@ if TYPE_CHECKING:
 
 
 class BuildService:
-    """docker build over the store; built by `Engine` with the store, the image and
-    distribution services (base images, tags) and the runtime factory (RUN steps)."""
+    """docker build over the store; built by `Engine` with the store, the image service, and
+    the factories of the distribution service (base images to pull, registry caches: its
+    modules load only then) and of the runtime (RUN steps)."""
 
-    def __init__(self, store: Store, images: ImageService, distribution: DistributionService,
+    def __init__(self, store: Store, images: ImageService,
+                 distribution: Callable[[], DistributionService],
                  runtime: Callable[[], Runc]) -> None:
         self.store = store
         self.images = images
@@ -182,12 +184,13 @@ class BuildService:
 class StoreBuildEngine:
     """``scow.build.ports.BuildEngine`` over one Engine's store, for one build."""
 
-    def __init__(self, store: Store, images: ImageService, distribution: DistributionService,
+    def __init__(self, store: Store, images: ImageService,
+                 distribution: Callable[[], DistributionService],
                  runtime: Callable[[], Runc], *, epoch: int | None = None,
                  pull: bool = False) -> None:
         self.store = store
         self.images = images
-        self.distribution = distribution
+        self._distribution = distribution
         self.runtime = runtime
         self.epoch = epoch  # SOURCE_DATE_EPOCH: the mtime of folders WORKDIR creates
         self.lock = threading.RLock()
@@ -204,6 +207,11 @@ class StoreBuildEngine:
         self.inline = False  # --cache-to type=inline: the cache config in the image config
         with self.lock:
             self.store.recover()
+
+    @property
+    def distribution(self) -> DistributionService:
+        """Made on first use: a build whose base images are all local never loads it."""
+        return self._distribution()
 
     @property
     def cache(self) -> BuildCache:
