@@ -61,10 +61,15 @@ def _prepare() -> None:
     """Make what pdoc reads complete, and quiet where it cannot be."""
     import scow.engine
 
-    # `scow.Engine` and `scow.engine.Engine` are imported lazily (so that `scow ps` pays
-    # nothing for them); pdoc only sees what a module's namespace holds, so resolve them here.
+    # `scow.Engine`, `scow.engine.Engine` and the names of `scow.engine.containers` are
+    # imported lazily (so that `scow ps` and a build step pay nothing for them); pdoc only
+    # sees what a module's namespace holds, so resolve them here.
     vars(scow).setdefault("Engine", scow.Engine)
     vars(scow.engine).setdefault("Engine", scow.Engine)
+    import scow.engine.containers as containers
+
+    for name in containers.__all__:
+        vars(containers).setdefault(name, getattr(containers, name))
     # pdoc shows an annotation it cannot evaluate as written, and warns: a NamedTuple's
     # generated __init__ is evaluated outside its module, and `list[...]` inside a class that
     # defines a `list` method (docker-py's `containers.list`) finds the method. Neither loses
