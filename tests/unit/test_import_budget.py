@@ -240,3 +240,15 @@ def test_start_exec_and_listing_a_running_one_budget(store: Scow, tmp_path: Path
         _check("exec", _modules(store, tmp_path, "exec", "live", "true"))
     finally:
         store("rm", "-f", "live", check=False)
+
+
+def test_system_df_loads_no_build_or_distribution_service(store: Scow, tmp_path: Path) -> None:
+    """`system df` reads the build cache's figures (engine/builds/gc.py) and the cache mounts
+    without the build service, the distribution service or platform (its scow modules
+    depend on the driver: vfs's sizes come from the archive walk, so no budget list here)."""
+    modules = _modules(store, tmp_path, "system", "df")
+    bad = sorted(m for m in modules for f in ("scow.engine.builds.service", "scow.build",
+                                              "scow.engine.distribution", "scow.registry",
+                                              "platform", "tempfile", "scow.api")
+                 if m == f or m.startswith(f + "."))
+    assert not bad, f"scow system df imports {bad}"
