@@ -251,3 +251,10 @@ def test_system_df_loads_no_build_or_distribution_service(store: Scow, tmp_path:
                                               "platform", "tempfile", "scow.api")
                  if m == f or m.startswith(f + "."))
     assert not bad, f"scow system df imports {bad}"
+
+
+def test_inspect_of_an_image_builds_no_container_service(store: Scow, tmp_path: Path) -> None:
+    """`inspect NAME` tries containers first (docker's order) by asking the store, so an
+    image's name loads none of the container service's modules."""
+    modules = _modules(store, tmp_path, "inspect", "bb:1")
+    assert not [m for m in modules if m.startswith("scow.engine.containers")], modules
