@@ -258,3 +258,27 @@ def test_inspect_of_an_image_builds_no_container_service(store: Scow, tmp_path: 
     image's name loads none of the container service's modules."""
     modules = _modules(store, tmp_path, "inspect", "bb:1")
     assert not [m for m in modules if m.startswith("scow.engine.containers")], modules
+
+
+COUNT_STATE_READS = """\
+import sys
+sys.argv = ["scow", *sys.argv[2:]]
+sys.path.append({src!r})
+import scow.runtime.state as state
+reads = []
+real = state.read_state
+state.read_state = lambda folder: (reads.append(folder), real(folder))[1]
+from scow.cli.main import main
+rc = main()
+print("reads", len(reads))
+sys.exit(rc)
+"""
+
+
+def test_inspect_reads_the_run_state_once(store: Scow, tmp_path: Path) -> None:
+    """State and RestartCount come from one read of state.json (no file read twice)."""
+    proc = subprocess.run([sys.executable, "-I", "-S", "-c", COUNT_STATE_READS.format(
+        src=str(SRC)), "-", "--root", str(store.root), "-s", store.driver, "inspect", "idle"],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("reads 1"), proc.stdout[-200:]
