@@ -8,7 +8,6 @@ expected. Digests are always the full ``sha256:<64 hex>`` string; random IDs are
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 
 from scow.errors import InvalidDigest
@@ -31,8 +30,7 @@ EMPTY_TAR_DIFF_ID = DiffID(
     "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
 )  # 1024 NUL bytes: the empty layer
 
-_DIGEST_RE = re.compile(r"^sha256:[a-f0-9]{64}$")
-_HEX64_RE = re.compile(r"^[a-f0-9]{64}$")
+_HEX = "0123456789abcdef"  # lowercase only: str checks, not `re` (its import costs start-up)
 
 
 def sha256_hex(data: bytes) -> str:
@@ -56,13 +54,14 @@ def digest_of(data: bytes) -> Digest:
 
 def validate_digest(value: str) -> Digest:
     """Return `value` as a Digest, or raise InvalidDigest naming it."""
-    if not _DIGEST_RE.match(value):
+    if not (value.startswith("sha256:") and is_hex64(value[7:])):
         raise InvalidDigest(f"invalid digest {value!r}: want sha256:<64 lowercase hex>")
     return Digest(value)
 
 
 def is_hex64(value: str) -> bool:
-    return bool(_HEX64_RE.match(value))
+    """`value` is 64 lowercase hex digits (nothing before or after)."""
+    return len(value) == 64 and not value.strip(_HEX)
 
 
 def hex_of(digest: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import typing
 
 import pytest
@@ -38,6 +40,37 @@ def test_namedtuple_fields_defaults_methods(base: type) -> None:
     assert point.__module__ == __name__ and "_make.<locals>.Point" in point.__qualname__
     with pytest.raises(AttributeError):
         p.x = 3
+
+
+@pytest.mark.parametrize("base", [NamedTuple, typing.NamedTuple])
+def test_namedtuple_calls_as_typing_does(base: type) -> None:
+    """Built without collections.namedtuple's eval (start-up): the same calls bind the same
+    way, the same wrong calls raise TypeError, and the helpers and pickling behave alike."""
+    point = _make(base)
+    assert point(1, "b") == point(x=1, y="b") == point(1, y="b") == (1, "b")
+    assert point(y="c", x=3) == (3, "c")
+    for args, kwargs in (((), {}), ((1, "b", 3), {}), ((1,), {"x": 2}), ((1,), {"z": 2})):
+        with pytest.raises(TypeError):
+            point(*args, **kwargs)
+    p = point(5, "q")
+    assert point._make([5, "q"]) == p and p._asdict() == {"x": 5, "y": "q"}
+    with pytest.raises(TypeError):
+        point._make([1])
+    with pytest.raises(ValueError):
+        p._replace(z=1)
+    assert pickle.loads(pickle.dumps(Pt(1, "z"))) == Pt(1, "z")
+    assert copy.deepcopy(p) == p and hash(p) == hash((5, "q"))
+    assert point.__match_args__ == ("x", "y") and point.x.__doc__ == "Alias for field number 0"
+    match p:
+        case point(x, y):
+            assert (x, y) == (5, "q")
+    with pytest.raises(AttributeError):
+        p.__dict__  # noqa: B018 - slots only, as a namedtuple
+
+
+class Pt(NamedTuple):  # module level: picklable
+    n: int
+    s: str = ""
 
 
 def test_namedtuple_refuses_a_required_field_after_a_default() -> None:

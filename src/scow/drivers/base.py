@@ -37,7 +37,6 @@ for a bad id.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from scow.errors import InvalidArgument
@@ -63,12 +62,14 @@ class DriverInfo(NamedTuple):
     native_diff: bool
 
 
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_ID_CHARS = _ALNUM | frozenset("_.-")  # an ID is [A-Za-z0-9][A-Za-z0-9_.-]{0,127}
 
 
 def check_id(id: str) -> str:
     """`id` if it is a safe folder name for a layer (cache IDs, ``<id>-init``), else raise."""
-    if not _ID.fullmatch(id) or id == "l":
+    if not 0 < len(id) <= 128 or id[0] not in _ALNUM or not _ID_CHARS.issuperset(id) \
+            or id == "l":
         raise InvalidArgument(f"invalid layer id {id!r}")
     return id
 

@@ -155,6 +155,12 @@ class Engine:
         return read_events(self.store, since=since, until=until, filters=filters,
                            follow=follow, stop=stop)
 
+    def names_container(self, name: str) -> bool:
+        """Whether `name` (a name, an ID or an ID prefix) is a container's, asked of the store
+        alone: `inspect NAME` tries containers first, as docker, without building the container
+        service for an image's name (start-up)."""
+        return self.store.containers.find(name) is not None
+
     def close(self) -> None:
         """Close the store (the engine is unusable afterwards); `with Engine() as e:` does it."""
         self.store.close()

@@ -4,14 +4,14 @@ the text: filters.Match), and a `label=KEY[=VALUE]` against labels."""
 
 from __future__ import annotations
 
-import re
-
 
 def match(pattern: str, text: str) -> bool:
     """docker's filters.Match: `pattern` equal to `text`, or as a regular expression found
     in it (an invalid expression matches only by equality)."""
     if pattern == text:
         return True
+    import re  # only for a pattern: `re` costs start-up (`ps` with no filter)
+
     try:
         return re.search(pattern, text) is not None
     except re.error:

@@ -7,11 +7,11 @@ through `ImageConfig`, a thin typed view that never re-serializes what it was gi
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 
 from scow.errors import InvalidArgument
+from scow.fastjson import dumps
 from scow.ids import DiffID, validate_digest
 from scow.oci.jsondoc import load_document
 
@@ -31,7 +31,7 @@ HISTORY_FIELDS = ("created", "created_by", "author", "comment", "empty_layer")
 
 def go_json(value: Any) -> bytes:
     """Compact JSON as Go's encoding/json writes it (HTML characters escaped)."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    text = dumps(value, separators=(",", ":"), ensure_ascii=False)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
 

@@ -236,10 +236,11 @@ def dir_size(path: str) -> int:
     """Bytes under `path` as moby's directory.Size counts them: st_size of every non-folder
     (symlinks: the target's length), hardlinked inodes once; vanished files are skipped.
 
-    One pass: each folder is read once with scandir on its descriptor; a folder is known by
-    its d_type (no stat), every other entry is stat'ed once, relative to its folder's
-    descriptor (fstatat: no path walk from / per entry). At most `_MAX_OPEN_DIRS` folders
-    are open at once, one per level."""
+    One pass: each folder's names are read once (listdir on its descriptor: plain strings,
+    no DirEntry objects) and every entry is stat'ed once relative to that descriptor
+    (fstatat: no path walk from / per entry), folders known by st_mode; the hard-link set is
+    consulted only for inodes with more than one link. At most `_MAX_OPEN_DIRS` folders are
+    open at once, one per level."""
     seen: set[tuple[int, int]] = set()
     try:
         fd = os.open(path, _DIR_FLAGS)
@@ -252,16 +253,19 @@ def _size_under(fd: int, path: str, seen: set[tuple[int, int]], depth: int) -> i
     """dir_size of the open folder `fd` (closed here); `path` names it for deep levels."""
     total = 0
     folders: list[str] = []
+    lstat = os.lstat
     try:
-        with os.scandir(fd) as it:
-            for entry in it:
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        folders.append(entry.name)
-                    else:
-                        total += size_once(entry.stat(follow_symlinks=False), seen)
-                except FileNotFoundError:
-                    continue
+        for name in os.listdir(fd):
+            try:
+                st = lstat(name, dir_fd=fd)
+            except FileNotFoundError:
+                continue
+            if st.st_mode & 0o170000 == 0o040000:  # S_ISDIR, without a call per entry
+                folders.append(name)
+            elif st.st_nlink == 1:
+                total += st.st_size
+            else:
+                total += size_once(st, seen)
         for name in folders:
             sub = os.path.join(path, name)
             try:

@@ -8,15 +8,17 @@ import contextlib
 import errno
 import functools
 import os
-import re
 
 from scow.osutil import syscalls
 
-_ESCAPE = re.compile(r"\\([0-7]{3})")
-
 
 def _unescape(field: str) -> str:
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), field)
+    """A mountinfo field with its octal escapes (`\\040`) decoded."""
+    if "\\" not in field:
+        return field
+    import re  # only for an escaped path: `re` costs start-up
+
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 
 def mount_points() -> list[str]:

@@ -13,11 +13,12 @@ back until its newline, 16 KiB of it, or the stream's end (docker's partial mess
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+
+from scow.fastjson import dumps, loads
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
@@ -72,9 +73,9 @@ class JsonFileWriter:
         """One entry as stored (a json-file line; scow.runtime.locallog overrides it)."""
         from scow.runtime.state import rfc3339nano
 
-        return json.dumps({"log": data.decode("utf-8", "replace"), "stream": stream,
-                           "time": now or rfc3339nano()}, ensure_ascii=False,
-                          separators=(",", ":")).encode() + b"\n"
+        return dumps({"log": data.decode("utf-8", "replace"), "stream": stream,
+                      "time": now or rfc3339nano()}, ensure_ascii=False,
+                     separators=(",", ":")).encode() + b"\n"
 
     def _entry(self, stream: str, data: bytes, now: str | None) -> None:
         line = self.encode(stream, data, now)
@@ -133,7 +134,7 @@ def json_split(buf: bytes) -> tuple[list[LogEntry], bytes]:
 
 def _parse(line: bytes) -> LogEntry | None:
     try:
-        raw = json.loads(line)
+        raw = loads(line)
         return LogEntry(raw["stream"], raw["time"], raw["log"].encode())
     except (ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -18,10 +18,10 @@ state with a pid repairs it (see monitor.refresh). Writes are atomic.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
+from scow.fastjson import dumps, loads
 from scow.osutil.atomic import atomic_write
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
@@ -84,7 +84,7 @@ def read_state(container_dir: str) -> ContainerState | None:
     """The recorded state, or None when the container never started a monitor."""
     try:
         with open(os.path.join(container_dir, STATE_FILE), encoding="utf-8") as f:
-            raw = json.load(f)
+            raw = loads(f.read())
     except FileNotFoundError:
         return None
     except ValueError:
@@ -96,5 +96,5 @@ def read_state(container_dir: str) -> ContainerState | None:
 def write_state(container_dir: str, state: ContainerState, *, durable: bool = True) -> None:
     """Replace state.json. Not `durable` for "created"/"running": a power loss ends the run,
     and the last durable state (or none) is then read and repaired as any dead run's."""
-    atomic_write(os.path.join(container_dir, STATE_FILE), json.dumps(state._asdict()).encode(),
+    atomic_write(os.path.join(container_dir, STATE_FILE), dumps(state._asdict()).encode(),
                  0o600, durable=durable)

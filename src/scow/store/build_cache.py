@@ -18,9 +18,14 @@ nothing references, which the next writer's recovery deletes (store/recovery.py)
 from __future__ import annotations
 
 import time
-from typing import NamedTuple
 
 from scow.store.db import Database
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 
 class CacheRecord(NamedTuple):

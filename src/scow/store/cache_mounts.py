@@ -22,14 +22,17 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
-import shutil
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 from scow.errors import InvalidArgument
+from scow.ids import sha256_hex  # not hashlib (OpenSSL): `system df` lists these
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:
+    from scow.typeshim import dataclass
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class CacheMountStore:
         self.dir = os.path.join(root, "cachemounts")
 
     def _folder(self, cache_id: str) -> str:
-        return os.path.join(self.dir, hashlib.sha256(cache_id.encode()).hexdigest())
+        return os.path.join(self.dir, sha256_hex(cache_id.encode()))
 
     @contextlib.contextmanager
     def acquire(self, cache_id: str, sharing: str,
@@ -113,6 +116,8 @@ class CacheMountStore:
                     except BlockingIOError:
                         return 0
             size = _size(folder)
+            import shutil  # start-up: `system df` lists, only prune removes
+
             shutil.rmtree(folder, ignore_errors=True)
             return size
         return 0
@@ -124,6 +129,8 @@ def _write_id(path: str, cache_id: str) -> None:
     if os.path.exists(path):
         os.utime(path)
         return
+    import threading
+
     staging = f"{path}.{os.getpid()}.{threading.get_ident()}"
     with open(staging, "w", encoding="utf-8") as f:
         f.write(cache_id)
@@ -131,6 +138,8 @@ def _write_id(path: str, cache_id: str) -> None:
 
 
 def _make(data: str, init: Callable[[str], None]) -> None:
+    import shutil
+
     staging = data + ".new"
     shutil.rmtree(staging, ignore_errors=True)
     os.mkdir(staging, 0o755)

@@ -14,10 +14,10 @@ are being deleted. The store's ``recover`` finishes or rolls back rows whose own
 from __future__ import annotations
 
 import _sqlite3 as sqlite3  # the C module: the sqlite3 package only adds datetime (start-up)
-import json
 import time
 
 from scow.errors import ContainerNotFound, InvalidArgument, NameInUse
+from scow.fastjson import dumps, loads
 from scow.osutil.locks import OwnerToken
 from scow.store.db import Database
 
@@ -51,7 +51,7 @@ class ContainerStore:
             with self.db.write(durable=False) as tx:
                 tx.execute("INSERT INTO containers VALUES (?, ?, ?, NULL, ?, 'creating', ?, ?)",
                            (container_id, name, image_id, time.time(), self.owner.name,
-                            json.dumps(doc)))
+                            dumps(doc)))
         except sqlite3.IntegrityError:
             raise self._name_in_use(name) from None
 
@@ -73,7 +73,7 @@ class ContainerStore:
     def publish(self, container_id: str, mount_id: str, doc: dict[str, Any]) -> None:
         with self.db.write() as tx:
             tx.execute("UPDATE containers SET mount_id = ?, doc = ?, state = 'ready', "
-                       "owner = NULL WHERE id = ?", (mount_id, json.dumps(doc), container_id))
+                       "owner = NULL WHERE id = ?", (mount_id, dumps(doc), container_id))
 
     def set_mount(self, container_id: str, mount_id: str) -> None:
         with self.db.write() as tx:
@@ -86,16 +86,16 @@ class ContainerStore:
             row = tx.execute("SELECT doc FROM containers WHERE id = ?", (container_id,)).fetchone()
             if row is None:
                 return False
-            doc = json.loads(row[0])
+            doc = loads(row[0])
             doc.update(fields)
             tx.execute("UPDATE containers SET doc = ? WHERE id = ?",
-                       (json.dumps(doc), container_id))
+                       (dumps(doc), container_id))
         return True
 
     def doc_of(self, container_id: str) -> dict[str, Any] | None:
         """The row's current document, whatever state the row is in."""
         rows = self.db.query("SELECT doc FROM containers WHERE id = ?", (container_id,))
-        return json.loads(rows[0][0]) if rows else None
+        return loads(rows[0][0]) if rows else None
 
     def mark_removing(self, container_id: str) -> None:
         with self.db.write() as tx:
@@ -145,4 +145,4 @@ class ContainerStore:
 
 def _record(row: Any) -> ContainerRecord:
     return ContainerRecord(row["id"], row["name"], row["image_id"], row["mount_id"],
-                           float(row["created"]), row["state"], json.loads(row["doc"]))
+                           float(row["created"]), row["state"], loads(row["doc"]))

@@ -64,6 +64,7 @@ class Store:
         self.refs = ReferenceStore(self.db)
         self.containers = ContainerStore(self.db, self.owner)
         self._recovered = False
+        self._containers_dir_made = False
         self._recover_lock = _thread.allocate_lock()  # threads of one Engine: recovery runs once
         # set by the engine: stops a container whose create or rm was interrupted
         self.container_reaper: Callable[[ContainerRecord], None] | None = None
@@ -123,8 +124,12 @@ class Store:
         return path
 
     def containers_dir(self) -> str:
+        """`<root>/containers`, made on the first call (once per process: `ps` asks once per
+        container, and each makedirs is two stats)."""
         path = os.path.join(self.root, "containers")
-        os.makedirs(path, mode=0o710, exist_ok=True)
+        if not self._containers_dir_made:
+            os.makedirs(path, mode=0o710, exist_ok=True)
+            self._containers_dir_made = True
         return path
 
     def recover(self, *, full: bool = False) -> list[str]:

@@ -10,11 +10,16 @@ creating one name race harmlessly: `INSERT OR IGNORE` in one write transaction.
 
 from __future__ import annotations
 
-import json
 import time
-from typing import NamedTuple
 
+from scow.fastjson import dumps, loads
 from scow.store.db import Database
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from scow.typeshim import NamedTuple
 
 
 class VolumeRecord(NamedTuple):
@@ -32,19 +37,19 @@ class VolumeStore:
         """Insert the row unless one of that name exists."""
         with self.db.write() as tx:
             tx.execute("INSERT OR IGNORE INTO volumes VALUES (?, ?, ?, ?)",
-                       (name, time.time(), json.dumps(labels), int(anonymous)))
+                       (name, time.time(), dumps(labels), int(anonymous)))
 
     def find(self, name: str) -> VolumeRecord | None:
         rows = self.db.query("SELECT * FROM volumes WHERE name = ?", (name,))
         if not rows:
             return None
         r = rows[0]
-        return VolumeRecord(r["name"], float(r["created"]), json.loads(r["labels"]),
+        return VolumeRecord(r["name"], float(r["created"]), loads(r["labels"]),
                             bool(r["anonymous"]))
 
     def all(self) -> list[VolumeRecord]:
         rows = self.db.query("SELECT * FROM volumes ORDER BY name")
-        return [VolumeRecord(r["name"], float(r["created"]), json.loads(r["labels"]),
+        return [VolumeRecord(r["name"], float(r["created"]), loads(r["labels"]),
                              bool(r["anonymous"])) for r in rows]
 
     def delete(self, name: str) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from scow.format.gojson import JSONError, marshal, marshal_indent
+from scow.format.gojson import JSONError, _quote_chars, marshal, marshal_indent, quote_json
 from scow.format.govalue import NIL_MAP, NIL_SLICE, GoTime, Struct
 
 
@@ -78,3 +80,9 @@ def test_marshal_indent_is_inspect_shape() -> None:
     assert json.loads(text) == doc
     assert marshal_indent([], "", "  ") == "[]"
     assert marshal_indent({"a": 1}, ">", "\t") == '{\n>\t"a": 1\n>}'
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7f)) | st.text(), st.booleans())
+def test_quote_fast_path_is_the_character_encoder(text: str, escape_html: bool) -> None:
+    """Printable ASCII strings skip the per-character loop: the same text either way."""
+    assert quote_json(text, escape_html) == _quote_chars(text, escape_html)

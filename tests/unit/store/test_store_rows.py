@@ -59,3 +59,19 @@ def test_a_ref_never_names_an_image_that_is_gone(tmp_path: Path) -> None:
     with pytest.raises(ImageNotFound, match="removed while same:1 was being tagged"):
         refs.add(parse_reference("same:1"), "sha256:" + "0" * 64)
     assert refs.find(parse_reference("same:1")) is None
+
+
+def test_containers_dir_is_made_once_per_store(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ps` asks for the folder once per listed container: made (two stats) only once."""
+    from scow.store import store as store_module
+
+    store = store_module.Store(str(tmp_path / "root"))
+    made: list[str] = []
+    real = store_module.os.makedirs
+    monkeypatch.setattr(store_module.os, "makedirs",
+                        lambda path, *a, **k: (made.append(path), real(path, *a, **k)))
+    paths = {store.containers_dir() for _ in range(3)}
+    assert paths == {str(tmp_path / "root" / "containers")} and len(made) == 1
+    assert (tmp_path / "root" / "containers").is_dir()
+    store.close()

@@ -28,11 +28,11 @@ def command() -> Command:
 
 def to_timestamp(value: str) -> str | None:
     """docker's --since/--until: an RFC 3339 time, Unix seconds, or a Go duration ago."""
+    if not value:  # the common case: no units or time modules to load (start-up)
+        return None
     from scow.format.units import parse_duration
     from scow.oci.image import rfc3339_nano
 
-    if not value:
-        return None
     if "T" in value or value.count("-") >= 2:
         return value if value.endswith("Z") else value + "Z"
     try:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from scow.cli import output
 from scow.cli.context import Context
 from scow.cli.filters import parse_filters
 from scow.cli.flags import Command, Options
 from scow.engine.containers import ContainerSummary
+from scow.fastjson import dumps
 
 DEFAULT = ("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}"
            "\t{{.Names}}")
@@ -46,8 +45,8 @@ class ContainerRow:
         if image.startswith("sha256:") and not no_trunc:
             image = image[7:19]
         self.Image = image
-        self.Command = json.dumps(s.command if no_trunc else ellipsis(s.command, 20),
-                                  ensure_ascii=False)
+        self.Command = dumps(s.command if no_trunc else ellipsis(s.command, 20),
+                             ensure_ascii=False)
         self.CreatedAt = output.created_at(s.created)
         self.RunningFor = output.since(s.created)
         self.Ports = s.ports

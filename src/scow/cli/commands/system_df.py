@@ -7,8 +7,11 @@ from collections.abc import Sequence
 from scow.cli import output
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options
-from scow.engine.builds.gc import CacheUsage
-from scow.engine.system import DiskUsage
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from scow.engine.builds.gc import CacheUsage
+    from scow.engine.system import DiskUsage
 
 
 def command() -> Command:
@@ -69,7 +72,7 @@ def _cache_row(cache: Sequence[CacheUsage], usage: DiskUsage) -> UsageRow:
 
 def run(opts: Options, ctx: Context) -> int:
     usage = ctx.engine.system.disk_usage()
-    cache = ctx.engine.builds.cache_usage()
+    cache = ctx.engine.system.build_cache_usage()
     default = ("table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}")
     fmt = default if opts.format in ("", "table") else opts.format
     output.print_rows(ctx, fmt, summary(usage, cache), default=default,

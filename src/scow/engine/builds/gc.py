@@ -20,19 +20,18 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING
 
 from scow.errors import InvalidArgument
 from scow.osutil import faults
 
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
     from dataclasses import dataclass, field
-else:
-    from scow.typeshim import dataclass, field
 
-if TYPE_CHECKING:
     from scow.store.build_cache import CacheRecord
     from scow.store.store import Store
+else:
+    from scow.typeshim import dataclass, field
 
 DEFAULT_KEEP_STORAGE = 10 * 1000**3
 DEFAULT_KEEP_DURATION = 60 * 24 * 3600.0

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 if TYPE_CHECKING:
+    from scow.runtime.state import ContainerState
     from scow.store.containers import ContainerRecord
 
 HOST_FIXED = {  # what docker shows of the resources scow has no flag for
@@ -40,14 +41,15 @@ class ContainerInspection(ContainerBase):
         folder = self.folder(record.id)
         driver = self.store.driver
         mount_id = record.mount_id or ""
+        st = self.state(record)  # read once: State and RestartCount
         out: dict[str, Any] = {
             "Id": record.id, "Created": doc["Created"], "Path": doc["Path"], "Args": doc["Args"],
-            "State": self.inspect_state(record), "Image": record.image_id,
+            "State": self._state_object(record, st), "Image": record.image_id,
             "ResolvConfPath": os.path.join(folder, "resolv.conf"),
             "HostnamePath": os.path.join(folder, "hostname"),
             "HostsPath": os.path.join(folder, "hosts"),
             "LogPath": os.path.join(folder, "container.log") if _file_logs(doc) else "",
-            "Name": "/" + record.name, "RestartCount": self._restart_count(record),
+            "Name": "/" + record.name, "RestartCount": st.restart_count if st else 0,
             "Driver": driver.name,
             "Platform": "linux", "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "",
             "ExecIDs": None, "HostConfig": {**HOST_DEFAULTS, **doc["HostConfig"]},
@@ -71,9 +73,12 @@ class ContainerInspection(ContainerBase):
 
     def inspect_state(self, record: ContainerRecord) -> dict[str, Any]:
         """docker inspect's State object."""
+        return self._state_object(record, self.state(record))
+
+    def _state_object(self, record: ContainerRecord, st: ContainerState | None) -> dict[str, Any]:
+        """The State object of `record` whose run state `st` was read."""
         from scow.runtime.state import is_paused
 
-        st = self.state(record)
         paused = is_paused(self.folder(record.id))
         zero = "0001-01-01T00:00:00Z"
         if st is None:
@@ -97,11 +102,6 @@ class ContainerInspection(ContainerBase):
             state["Health"] = read_health(self.folder(record.id)) or {
                 "Status": "starting", "FailingStreak": 0, "Log": []}
         return state
-
-    def _restart_count(self, record: ContainerRecord) -> int:
-        """How many times the monitor restarted the container since it was started."""
-        st = self.state(record)
-        return st.restart_count if st is not None else 0
 
     def sizes(self, name: str) -> tuple[int, int]:
         """(SizeRw, SizeRootFs): what the writable layer adds over the init layer, and that

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 
 from scow.errors import InvalidArgument
 
@@ -39,7 +38,8 @@ _SURNAMES = (
     "varahamihira", "visvesvaraya", "wescoff", "wiles", "williams", "wilson", "wozniak",
     "wright", "yalow", "yonath",
 )
-_VALID = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_NAME_CHARS = _ALNUM | frozenset("_.-")  # docker's /?[a-zA-Z0-9][a-zA-Z0-9_.-]+
 
 
 def _pick(n: int) -> int:
@@ -55,7 +55,8 @@ def random_name(retry: int = 0) -> str:
 
 
 def validate_name(name: str) -> str:
-    if not _VALID.match(name):
+    bare = name[1:] if name.startswith("/") else name
+    if len(bare) < 2 or bare[0] not in _ALNUM or not _NAME_CHARS.issuperset(bare):
         raise InvalidArgument(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] '
                               "are allowed")
     return name.removeprefix("/")

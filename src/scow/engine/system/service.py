@@ -7,22 +7,25 @@ become unused in the same run, then the build cache: the records no image shares
 from __future__ import annotations
 
 import os
-import platform
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from scow import __version__
 from scow.ids import chain_ids
 from scow.store.cache_mounts import CacheMount
 from scow.store.layers import Layer
 
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
+    from dataclasses import dataclass, field
+
+    from scow.engine.builds.gc import CacheUsage
     from scow.engine.containers import ContainerService
     from scow.engine.images import ImageService
     from scow.engine.settings import Settings
     from scow.engine.system.check import Report
     from scow.engine.volumes import VolumeService
     from scow.store.store import Store
+else:
+    from scow.typeshim import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +138,19 @@ class SystemService:
             ("Kernel Version", uname.release, 1),
             ("Operating System", _os_name(), 1),
             ("OSType", "linux", 1),
-            ("Architecture", platform.machine(), 1),
+            ("Architecture", os.uname().machine, 1),  # platform.machine(), without platform
             ("CPUs", str(os.cpu_count() or 1), 1),
             ("Total Memory", _memory(), 1),
             ("Docker Root Dir", self.store.root, 1),
         ]
         return lines
+
+    def build_cache_usage(self) -> list[CacheUsage]:
+        """The build cache's records for `system df` (engine/builds/gc.py), without the build
+        service and its imports."""
+        from scow.engine.builds.gc import usage
+
+        return usage(self.store)
 
     def disk_usage(self) -> DiskUsage:
         """Image figures of `system df` (moby's ImageDiskUsage): shared layers counted once."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import builtins
 import os
-import re
 
 from scow.errors import Conflict, InvalidArgument, VolumeNotFound
 from scow.ids import random_id
@@ -27,7 +26,8 @@ if TYPE_CHECKING:
 else:
     from scow.typeshim import NamedTuple
 
-_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+", re.ASCII)  # docker's, whole name
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_NAME_CHARS = _ALNUM | frozenset("_.-")  # docker's [a-zA-Z0-9][a-zA-Z0-9_.-]+, whole name
 NAME_MAX = 255  # the name is a folder under <root>/volumes
 
 
@@ -79,7 +79,7 @@ class VolumeService:
         if len(name) > NAME_MAX or not name.isprintable():
             raise InvalidArgument(f"create volume {name[:40]!r}: a volume name is at most "
                                   f"{NAME_MAX} printable characters")
-        if not _NAME.fullmatch(name):
+        if len(name) < 2 or name[0] not in _ALNUM or not _NAME_CHARS.issuperset(name):
             raise InvalidArgument(f'create {name}: "{name}" includes invalid characters for a '
                                   "local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are "
                                   "allowed")
