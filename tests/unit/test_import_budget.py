@@ -57,22 +57,26 @@ FORBIDDEN_BY_COMMAND: dict[str, set[str]] = {
     # create fills the init layer in place (no mount: no ctypes), writes the etc files
     # without the spec's machinery, prints the ID without an inspect, and loads the volume
     # and security modules only for -v/--mount and --cap-*/--security-opt (issue 18)
-    "create": HEAVY | {"subprocess", "scow.runtime.runc", "scow.runtime.monitor",
-                       "scow.engine.networks", "scow.format", "ctypes", "datetime", "base64",
-                       "scow.runtime.spec", "scow.runtime.state", "scow.runtime.user",
-                       "scow.engine.network_attach", "scow.engine.volumes",
-                       "scow.runtime.seccomp", "scow.runtime.capabilities",
-                       "scow.engine.containers.security"},
+    "create": HEAVY | NO_REGEX | {"subprocess", "scow.runtime.runc", "scow.runtime.monitor",
+                                  "scow.engine.networks", "scow.format", "ctypes", "datetime",
+                                  "base64", "scow.runtime.spec", "scow.runtime.state",
+                                  "scow.runtime.user", "scow.engine.network_attach",
+                                  "scow.engine.volumes", "scow.runtime.seccomp",
+                                  "scow.runtime.capabilities",
+                                  "scow.engine.containers.security"},
     # runc runs by posix_spawn (no subprocess, threading, locale); its log and exec's
     # process.json need no tempfile/shutil; events write no datetime. The monitor (the
     # forked shim) needs socket, selectors and ctypes: start loads them, not exec or stop
     "start": {"dataclasses", "inspect", "ast", "shutil", "tempfile", "random", "subprocess",
-              "threading", "datetime"},
-    "exec": HEAVY | {"shutil", "subprocess", "threading", "datetime", "select", "signal",
-                     "scow.runtime.monitor", "scow.runtime.shim", "scow.drivers.select"},
-    "stop": HEAVY | {"shutil", "subprocess", "threading", "datetime", "signal",
-                     "scow.runtime.spec", "scow.runtime.shim"},
-    "rm": HEAVY | {"shutil", "ipaddress", "subprocess", "threading", "datetime", "signal"},
+              "threading", "datetime", "re", "json"},
+    # and none of them json or re (scow.fastjson; times parsed only where they are read)
+    "exec": HEAVY | NO_REGEX | {"shutil", "subprocess", "threading", "datetime", "select",
+                                "signal", "scow.runtime.monitor", "scow.runtime.shim",
+                                "scow.drivers.select"},
+    "stop": HEAVY | NO_REGEX | {"shutil", "subprocess", "threading", "datetime", "signal",
+                                "scow.runtime.spec", "scow.runtime.shim"},
+    "rm": HEAVY | NO_REGEX | {"shutil", "ipaddress", "subprocess", "threading", "datetime",
+                              "signal"},
 }
 
 # the scow modules each command may load, without the "scow." prefix: COMMON (the CLI, the

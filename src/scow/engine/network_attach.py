@@ -25,12 +25,12 @@ ones never having happened.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Iterator
 
 from scow.engine.network_files import uses_namespace  # its home before
 from scow.errors import Conflict, ScowError
+from scow.fastjson import dumps, loads
 from scow.ids import is_hex64
 from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import flocked
@@ -89,7 +89,7 @@ def host_lock() -> Iterator[None]:
 def read_plan(path: str) -> list[dict[str, Any]]:
     try:
         with open(path + ".json", encoding="utf-8") as f:
-            plan = json.load(f)
+            plan = loads(f.read())
     except (OSError, ValueError):
         return []
     return plan if isinstance(plan, list) else []
@@ -98,7 +98,7 @@ def read_plan(path: str) -> list[dict[str, Any]]:
 def _write_plan(path: str, plan: list[dict[str, Any]]) -> None:
     if plan:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        atomic_write(path + ".json", json.dumps(plan).encode(), 0o600)
+        atomic_write(path + ".json", dumps(plan).encode(), 0o600)
     else:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path + ".json")

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
+
+from scow.fastjson import dumps, loads
 
 TYPE_CHECKING = False  # typing costs start-up on short commands (scow/typeshim.py)
 if TYPE_CHECKING:
@@ -157,14 +158,14 @@ class EventLog:
 
 
 def _encode(event: Event) -> bytes:
-    line = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    line = dumps(event, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
     if len(line) <= MAX_LINE:
         return line
     attrs = dict(event.get("Actor", {}).get("Attributes", {}))
     for key in sorted(attrs, key=lambda k: -len(attrs[k])):  # cut the longest values first
         attrs[key] = attrs[key][:64]
         trimmed = {**event, "Actor": {**event["Actor"], "Attributes": attrs}}
-        line = json.dumps(trimmed, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+        line = dumps(trimmed, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
         if len(line) <= MAX_LINE:
             return line
     return line[:0]
@@ -192,7 +193,7 @@ def _decode_all(lines: Any) -> Iterator[Event]:
         if not raw:
             continue
         try:
-            event = json.loads(raw)
+            event = loads(raw)
         except ValueError:
             continue  # a torn or foreign line: skipped, as a reader of an advisory log
         if isinstance(event, dict):

@@ -9,7 +9,6 @@ event filters, and docker's `--since/--until` time values.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping
 
@@ -93,13 +92,15 @@ def _labels_match(attrs: Mapping[str, str], filters: Mapping[str, list[str]]) ->
     return all(label_matches(label, dict(attrs)) for label in filters.get("label", ()))
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_DURATION = r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)"  # `re` loads where times are parsed
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def parse_time(value: str, *, now: float | None = None) -> int:
     """docker's `--since/--until` value (RFC 3339 or a date, unix seconds with a fraction, or
     a Go duration counted back from now) as nanoseconds since the epoch."""
+    import re  # here: writing an event (every container command) parses no time
+
     text = value.strip()
     now = time.time() if now is None else now
     if re.fullmatch(r"\d+(\.\d{1,9})?", text):
@@ -114,13 +115,17 @@ def parse_time(value: str, *, now: float | None = None) -> int:
 def _parse_duration(text: str) -> float | None:
     sign = -1.0 if text.startswith("-") else 1.0
     body = text.lstrip("+-")
-    parts = _DURATION.findall(body)
+    import re
+
+    parts = re.findall(_DURATION, body)
     if not parts or "".join(n + u for n, u in parts) != body:
         return None
     return sign * sum(float(n) * _UNITS[u] for n, u in parts)
 
 
 def _parse_rfc3339(text: str, original: str) -> int:
+    import re
+
     m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(\.\d{1,9})?)?"
                      r"(Z|[+-]\d{2}:?\d{2})?", text)
     if not m:

@@ -14,18 +14,20 @@ On-disk layout (the config folder passed as ``--config``)::
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import subprocess
-from dataclasses import dataclass
 
 from scow.errors import InternalError, Unsupported
+from scow.fastjson import dumps, loads
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
+    from dataclasses import dataclass
     from typing import Any
+else:
+    from scow.typeshim import dataclass
 
 SEARCH = ("/usr/lib/podman", "/usr/libexec/podman", "/usr/local/libexec/podman")
 
@@ -113,7 +115,7 @@ class Netavark:
         argv = [find_binary("netavark"), "--config", self.config_dir, "--rootless", "false",
                 "--aardvark-binary", find_binary("aardvark-dns"), verb, netns]
         try:
-            proc = subprocess.run(argv, input=json.dumps(opts), capture_output=True, text=True,
+            proc = subprocess.run(argv, input=dumps(opts), capture_output=True, text=True,
                                   timeout=120, check=False, preexec_fn=_die_with_parent)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise InternalError(f"{verb} network of container {opts['container_id'][:12]}: "
@@ -125,7 +127,7 @@ class Netavark:
 
     def setup(self, netns: str, opts: dict[str, Any]) -> dict[str, str]:
         """Set up the namespace at `netns`; returns each network's MAC address."""
-        answer = json.loads(self._run("setup", netns, opts) or "{}")
+        answer = loads(self._run("setup", netns, opts) or "{}")
         macs = {}
         for name, status in answer.items():
             for iface in (status.get("interfaces") or {}).values():

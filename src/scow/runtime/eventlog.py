@@ -5,8 +5,9 @@ the attributes the engine put in <container_dir>/shim.json (`events_root`,
 
 from __future__ import annotations
 
-import json
 import os
+
+from scow.fastjson import loads
 
 
 def log_event(cdir: str, action: str, extra: dict[str, str] | None = None) -> None:
@@ -14,7 +15,7 @@ def log_event(cdir: str, action: str, extra: dict[str, str] | None = None) -> No
     attributes the engine put in shim.json (labels, image, name) and `extra`."""
     try:
         with open(os.path.join(cdir, "shim.json"), encoding="utf-8") as f:
-            cfg = json.load(f)
+            cfg = loads(f.read())
     except (OSError, ValueError):
         return
     if not cfg.get("events_root"):

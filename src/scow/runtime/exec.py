@@ -10,11 +10,11 @@ child copies bytes between the caller's stdio and the pty master and exits with 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Callable
 
 from scow.errors import ScowError
+from scow.fastjson import dumps
 from scow.runtime.runc import DEVNULL, Runc, last_error, rebuild_error, spawn_wait, translate
 from scow.runtime.spec import DEFAULT_CAPS, process_env
 from scow.runtime.user import resolve_user
@@ -66,7 +66,7 @@ def exec_process(runc: Runc, container_id: str, cfg: ExecConfig, rootfs: str, *,
     try:
         fd = os.open(spec_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         with open(fd, "w", encoding="utf-8") as f:
-            json.dump(process_spec(cfg, rootfs), f)
+            f.write(dumps(process_spec(cfg, rootfs)))
         verb = f"exec in container {container_id[:12]}"
         if cfg.tty and not detach:
             return _in_child(lambda: _exec_tty(runc, container_id, spec_path, log, stdin,

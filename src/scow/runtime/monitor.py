@@ -15,7 +15,6 @@ to it then); `start_container` forgets that.
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import sys
@@ -24,6 +23,7 @@ from collections.abc import Callable, Sequence
 
 import scow
 from scow.errors import Conflict, ContainerRunning, InternalError, RuntimeFailure, ScowError
+from scow.fastjson import dumps, loads
 from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import is_locked
 from scow.runtime import restart
@@ -80,7 +80,7 @@ def start_container(container_dir: str, container_id: str, runc: Runc,
            "log_tag": opts.log_tag, "name": opts.name, "healthcheck": opts.healthcheck,
            "exit_command": list(opts.exit_command),
            "events_root": opts.events_root, "event_attributes": dict(opts.event_attributes)}
-    atomic_write(os.path.join(container_dir, "shim.json"), json.dumps(cfg).encode(), 0o600,
+    atomic_write(os.path.join(container_dir, "shim.json"), dumps(cfg).encode(), 0o600,
                  durable=False)  # read by this run's monitor only
     restart.clear_manually_stopped(container_dir)
     ready_r, ready_w = os.pipe()
@@ -140,7 +140,7 @@ def _reply(fd: int, timeout: float, verb: str) -> dict[str, object]:
         if not chunk:
             raise RuntimeFailure(f"{verb}: the monitor exited (see shim.log)")
         buf += chunk
-    msg: dict[str, object] = json.loads(buf)
+    msg: dict[str, object] = loads(buf)
     if "error" in msg:
         raise rebuild_error(str(msg.get("kind")), str(msg["error"]))
     return msg

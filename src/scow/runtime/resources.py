@@ -13,11 +13,10 @@ Host cgroups (v1 here: one hierarchy per controller; v2: one unified tree)::
 
 from __future__ import annotations
 
-import json
 import os
-import re
 
 from scow.errors import InvalidArgument, Unsupported
+from scow.fastjson import dumps
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
@@ -100,7 +99,16 @@ def linux_resources(host: dict[str, Any]) -> dict[str, Any]:
 
 
 # moby's opts.ValidateDeviceCgroupRule
-DEVICE_RULE = re.compile(r"^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$")
+_DEVICE_RULE = r"^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$"
+
+
+def device_rule(rule: str) -> tuple[str, str, str, str] | None:
+    """`c 7:128 rwm` split into (kind, major, minor, access); None when it is not a rule
+    (`re` loads only for --device-cgroup-rule)."""
+    import re
+
+    m = re.match(_DEVICE_RULE, rule)
+    return None if m is None else (m[1], m[2], m[3], m[4])
 
 
 def cgroup_options(linux: dict[str, Any], host: dict[str, Any]) -> None:
@@ -108,7 +116,7 @@ def cgroup_options(linux: dict[str, Any], host: dict[str, Any]) -> None:
     if host.get("CgroupnsMode") == "private":
         linux["namespaces"].append({"type": "cgroup"})
     for rule in host.get("DeviceCgroupRules") or ():
-        kind, major, minor, access = DEVICE_RULE.match(rule).groups()  # type: ignore[union-attr]
+        kind, major, minor, access = device_rule(rule)  # type: ignore[misc]
         entry: dict[str, Any] = {"allow": True, "type": kind, "access": access}
         entry.update({k: int(v) for k, v in (("major", major), ("minor", minor)) if v != "*"})
         linux["resources"]["devices"].append(entry)
@@ -192,7 +200,7 @@ def update(runc_argv: list[str], container_id: str, host: dict[str, Any], *,
     import subprocess
 
     proc = subprocess.run([*runc_argv, "update", "--resources", "-", container_id],
-                          input=json.dumps(doc), capture_output=True, text=True)
+                          input=dumps(doc), capture_output=True, text=True)
     if proc.returncode != 0:
         message = (proc.stderr.strip().splitlines() or ["runc update failed"])[-1]
         raise InvalidArgument(f"update container {container_id[:12]}: {message}")

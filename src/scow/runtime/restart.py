@@ -15,10 +15,10 @@ one up to 1 minute, back to 100 ms when the run lasted 10 s or more.
 
 from __future__ import annotations
 
-import json
 import os
 
 from scow.errors import InvalidArgument
+from scow.fastjson import dumps, loads
 from scow.osutil.atomic import atomic_write
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
@@ -70,14 +70,14 @@ def write_policy(container_dir: str, policy: dict[str, Any]) -> None:
     check_policy(policy)
     doc = {"Name": policy.get("Name") or "no",
            "MaximumRetryCount": int(policy.get("MaximumRetryCount") or 0)}
-    atomic_write(os.path.join(container_dir, POLICY_FILE), json.dumps(doc).encode(), 0o600,
+    atomic_write(os.path.join(container_dir, POLICY_FILE), dumps(doc).encode(), 0o600,
                  durable=False)  # every start writes it again (from the record)
 
 
 def read_policy(container_dir: str) -> dict[str, Any]:
     try:
         with open(os.path.join(container_dir, POLICY_FILE), encoding="utf-8") as f:
-            doc = json.load(f)
+            doc = loads(f.read())
         check_policy(doc)
         return {"Name": doc.get("Name") or "no",
                 "MaximumRetryCount": int(doc.get("MaximumRetryCount") or 0)}

@@ -9,12 +9,12 @@ Errors: `CommandNotFound` (exit 127 for `run`), `CommandNotExecutable` (126), ot
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Iterator, Sequence
 
 from scow import errors
 from scow.errors import ContainerNotFound, RuntimeFailure, ScowError
+from scow.fastjson import loads
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ class Runc:
         proc = subprocess.run(self.argv("state", cid), capture_output=True, text=True)
         if proc.returncode != 0:
             return None
-        result: dict[str, Any] = json.loads(proc.stdout)
+        result: dict[str, Any] = loads(proc.stdout)
         return result
 
     def knows(self, cid: str) -> bool:
@@ -180,7 +180,7 @@ class Runc:
                               text=True)
         if proc.returncode != 0:
             raise translate(f"list processes of container {cid[:12]}", proc.stderr)
-        return [int(p) for p in json.loads(proc.stdout or "[]") or []]
+        return [int(p) for p in loads(proc.stdout or "[]") or []]
 
 
 def spawn_wait(argv: list[str], *, stdin: _File = DEVNULL, stdout: _File = DEVNULL,
@@ -227,7 +227,7 @@ def last_error(log_path: str) -> str:
         with open(log_path, encoding="utf-8", errors="replace") as f:
             for line in f:
                 try:
-                    entry = json.loads(line)
+                    entry = loads(line)
                 except ValueError:
                     continue
                 if entry.get("level") in ("error", "fatal"):

@@ -14,12 +14,11 @@ millisecond), so an upgraded profile or a changed setting is seen by the next co
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from collections.abc import Collection
 
 from scow.errors import InvalidArgument, Unavailable
+from scow.fastjson import dumps, loads
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
@@ -46,7 +45,13 @@ _SCMP = {
     "ppc64": "SCMP_ARCH_PPC64", "ppc64le": "SCMP_ARCH_PPC64LE", "s390": "SCMP_ARCH_S390",
     "s390x": "SCMP_ARCH_S390X",
 }
-_KERNEL = re.compile(r"(\d+)\.(\d+)")
+def _kernel_pair(text: str, *, whole: bool) -> tuple[int, int] | None:
+    """`<kernel>.<major>` at the start of `text` (all of it with `whole`), as ints."""
+    kernel, dot, rest = text.partition(".")
+    major = rest if whole else rest[:len(rest) - len(rest.lstrip("0123456789"))]
+    if not dot or not all(p and p.isascii() and p.isdigit() for p in (kernel, major)):
+        return None
+    return int(kernel), int(major)
 _MAX_BYTES = 4 << 20
 
 
@@ -59,10 +64,10 @@ def host_arch() -> str:
 def kernel_version(release: str | None = None) -> tuple[int, int]:
     """(kernel, major) of `release` (default: this kernel); "6.1.0-18-amd64" -> (6, 1)."""
     release = os.uname().release if release is None else release
-    m = _KERNEL.match(release)
-    if m is None:
+    pair = _kernel_pair(release, whole=False)
+    if pair is None:
         raise InvalidArgument(f"parse kernel version {release!r}: expected <kernel>.<major>")
-    return int(m.group(1)), int(m.group(2))
+    return pair
 
 
 def read_profile(path: str) -> str:
@@ -76,7 +81,7 @@ def read_profile(path: str) -> str:
     if len(data) > _MAX_BYTES:
         raise InvalidArgument(f"open seccomp profile {path}: larger than 4 MiB")
     doc = _decode(data, path)
-    return json.dumps(doc, separators=(",", ":"))
+    return dumps(doc, separators=(",", ":"))
 
 
 def default_profile() -> str:
@@ -160,11 +165,11 @@ def _filter(rule: dict[str, Any], key: str, i: int) -> dict[str, Any]:
             raise InvalidArgument(f"{where}.{name}: not a list of strings")
         out[name] = items
     if raw.get("minKernel"):
-        m = _KERNEL.fullmatch(str(raw["minKernel"]))
-        if m is None:
+        pair = _kernel_pair(str(raw["minKernel"]), whole=True)
+        if pair is None:
             raise InvalidArgument(f"{where}.minKernel: invalid kernel version "
                                   f"{raw['minKernel']!r}, expected \"<kernel>.<major>\"")
-        out["minKernel"] = (int(m.group(1)), int(m.group(2)))
+        out["minKernel"] = pair
     return out
 
 
@@ -207,7 +212,7 @@ def _list(doc: dict[str, Any], key: str) -> list[Any]:
 
 def _decode(data: bytes, what: str) -> dict[str, Any]:
     try:
-        doc = json.loads(data)
+        doc = loads(data)
     except (ValueError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else \
             str(exc).split(":")[0].lower()

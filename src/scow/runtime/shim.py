@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
-import json
 import os
 import selectors
 import signal
@@ -32,6 +31,7 @@ import sys
 import time
 
 from scow.errors import ScowError
+from scow.fastjson import dumps, loads
 from scow.runtime import attach, exit_claim, restart
 from scow.runtime.eventlog import log_event
 from scow.runtime.runc import DEVNULL, Runc
@@ -51,7 +51,7 @@ class Shim:
     def __init__(self, cdir: str, ready_fd: int) -> None:
         self.cdir = cdir
         with open(os.path.join(cdir, "shim.json"), encoding="utf-8") as f:
-            self.cfg: dict[str, Any] = json.load(f)
+            self.cfg: dict[str, Any] = loads(f.read())
         self.cid: str = self.cfg["id"]
         self.runc = Runc(self.cfg["runc"], self.cfg["runc_root"])
         self.ready_fd = ready_fd
@@ -70,7 +70,7 @@ class Shim:
 
     def report(self, msg: dict[str, Any]) -> None:
         try:
-            os.write(self.ready_fd, json.dumps(msg).encode() + b"\n")
+            os.write(self.ready_fd, dumps(msg).encode() + b"\n")
         except OSError:
             pass
 

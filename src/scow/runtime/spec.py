@@ -18,13 +18,12 @@ process's limits (we cannot raise them).
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import resource
 import stat
 
 from scow.errors import InvalidArgument
+from scow.fastjson import dumps, loads
 from scow.osutil.atomic import atomic_write
 from scow.runtime.capabilities import DEFAULT_CAPS, container_caps
 from scow.runtime.etcfiles import host_resolv_conf, write_etc_files  # their home before
@@ -37,7 +36,13 @@ if TYPE_CHECKING:
 else:
     from scow.typeshim import dataclass, field
 
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+_ID_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_ID_REST = _ID_FIRST | frozenset("_.-")
+
+
+def _valid_id(text: str) -> bool:
+    """runc's container ID rule, `[A-Za-z0-9][A-Za-z0-9_.-]{0,127}` (without `re`)."""
+    return 0 < len(text) <= 128 and text[0] in _ID_FIRST and all(c in _ID_REST for c in text)
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 __all__ = ["DEFAULT_CAPS", "Mount", "RunConfig", "Ulimit", "host_resolv_conf", "make_spec",
            "write_bundle", "write_etc_files"]
@@ -108,7 +113,7 @@ class RunConfig:
 
 def make_spec(cfg: RunConfig, rootfs: str, container_dir: str) -> dict[str, object]:
     """The OCI runtime spec for `cfg`, the rootfs mounted at `rootfs` (absolute)."""
-    if not _ID.fullmatch(cfg.container_id):
+    if not _valid_id(cfg.container_id):
         raise InvalidArgument(f"create container: invalid container id {cfg.container_id!r}")
     if not cfg.argv:
         raise InvalidArgument("create container: no command specified")
@@ -294,7 +299,7 @@ def bundle_rootfs(container_dir: str) -> str | None:
     None when there is no readable bundle."""
     try:
         with open(os.path.join(container_dir, "config.json"), "rb") as f:
-            path = json.loads(f.read())["root"]["path"]
+            path = loads(f.read())["root"]["path"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return path if isinstance(path, str) and os.path.isabs(path) else None
@@ -307,7 +312,7 @@ def rewrite_resources(container_dir: str, resources: dict[str, object]) -> bool:
     path = os.path.join(container_dir, "config.json")
     try:
         with open(path, "rb") as f:
-            spec = json.loads(f.read())
+            spec = loads(f.read())
         current = spec["linux"]["resources"]
     except (OSError, ValueError, KeyError, TypeError):
         return False
@@ -320,6 +325,6 @@ def write_bundle(container_dir: str, spec: dict[str, object]) -> str:
     """Write `spec` as <container_dir>/config.json atomically; returns the bundle folder.
     Not fsynced (every start writes it again) and not indented (json's C encoder: with an
     indent json encodes in Python, ~2 ms for the seccomp profile)."""
-    atomic_write(os.path.join(container_dir, "config.json"), json.dumps(spec).encode(),
+    atomic_write(os.path.join(container_dir, "config.json"), dumps(spec).encode(),
                  0o600, durable=False)  # 0o600: its Env may hold secrets
     return container_dir

@@ -19,10 +19,10 @@ longer runs, is a leftover the engine tears down (engine/networks.py). The uniqu
 from __future__ import annotations
 
 import _sqlite3 as sqlite3  # the C module: the sqlite3 package only adds datetime (start-up)
-import json
 import time
 
 from scow.errors import Conflict, InvalidArgument, NotFound
+from scow.fastjson import dumps, loads
 from scow.osutil.locks import OwnerToken
 from scow.store.db import Database
 
@@ -58,13 +58,13 @@ class EndpointRecord(NamedTuple):
 
 def _network(row: sqlite3.Row) -> NetworkRecord:
     return NetworkRecord(row["id"], row["name"], row["driver"], row["bridge"], row["subnet"],
-                         row["gateway"], bool(row["internal"]), json.loads(row["labels"]),
-                         json.loads(row["options"]), row["created"])
+                         row["gateway"], bool(row["internal"]), loads(row["labels"]),
+                         loads(row["options"]), row["created"])
 
 
 def _endpoint(row: sqlite3.Row) -> EndpointRecord:
     return EndpointRecord(row["container_id"], row["network_id"], row["ip"], row["mac"],
-                          tuple(json.loads(row["aliases"])), row["state"], row["owner"])
+                          tuple(loads(row["aliases"])), row["state"], row["owner"])
 
 
 class NetworkStore:
@@ -78,8 +78,8 @@ class NetworkStore:
             with self.db.write() as tx:
                 tx.execute("INSERT INTO networks VALUES (?,?,?,?,?,?,?,?,?,?)",
                            (record.id, record.name, record.driver, record.bridge, record.subnet,
-                            record.gateway, int(record.internal), json.dumps(record.labels),
-                            json.dumps(record.options), record.created))
+                            record.gateway, int(record.internal), dumps(record.labels),
+                            dumps(record.options), record.created))
         except sqlite3.IntegrityError as exc:
             if "name" in str(exc):
                 raise Conflict(f"network with name {record.name} already exists") from None
@@ -143,7 +143,7 @@ class NetworkStore:
             chosen = ip or _free_address(network, used)
             try:
                 tx.execute("INSERT INTO endpoints VALUES (?,?,?,'',?,'attaching',?,?)",
-                           (container_id, network.id, chosen, json.dumps(aliases),
+                           (container_id, network.id, chosen, dumps(aliases),
                             self.owner.name, time.time()))
             except sqlite3.IntegrityError:
                 raise Conflict(f"attach container {container_id[:12]}: already attached to "
@@ -174,9 +174,9 @@ class NetworkStore:
             rows = tx.execute("SELECT network_id, aliases FROM endpoints WHERE "
                               "container_id = ?", (container_id,)).fetchall()
             for network_id, aliases in rows:
-                names = [new if a == old else a for a in json.loads(aliases)]
+                names = [new if a == old else a for a in loads(aliases)]
                 tx.execute("UPDATE endpoints SET aliases = ? WHERE container_id = ? AND "
-                           "network_id = ?", (json.dumps(names), container_id, network_id))
+                           "network_id = ?", (dumps(names), container_id, network_id))
 
     def release(self, container_id: str, network_id: str | None = None) -> None:
         with self.db.write() as tx:

@@ -6,7 +6,7 @@ CreateOptions and checked with docker's messages: `Isolation`, `VolumeDriver`,
 from __future__ import annotations
 
 from scow.errors import InvalidArgument
-from scow.runtime.resources import DEVICE_RULE
+from scow.runtime.resources import device_rule
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def cgroup_host_config(opts: CreateOptions) -> dict[str, Any]:
     if opts.cgroupns not in ("", "private", "host"):
         raise InvalidArgument(f"invalid cgroup namespace mode: {opts.cgroupns}")
     for rule in opts.device_cgroup_rules:
-        if not isinstance(rule, str) or not DEVICE_RULE.match(rule):
+        if not isinstance(rule, str) or device_rule(rule) is None:
             raise InvalidArgument(f"invalid device cgroup format '{rule}'")
     swappiness = opts.memory_swappiness
     if swappiness is not None and swappiness != -1 and not 0 <= swappiness <= 100:
