@@ -127,21 +127,22 @@ def attach(svc: ContainerService, record: ContainerRecord) -> str | None:
     return path
 
 
-def rename(svc: ContainerService, container_id: str, old: str, new: str) -> None:
-    """A container renamed while attached: its DNS name on user networks follows (the
-    endpoints' aliases, the plan netavark tears down from, aardvark's tables, DNSNames)."""
+def rename_locked(svc: ContainerService, container_id: str, old: str, new: str) -> None:
+    """Under the host lock, with the record's rename (so that a start's setup, which reads
+    the name under the lock too, sees one or the other): an attached container's DNS name
+    on user networks follows (the endpoints' aliases, the plan netavark tears down from,
+    aardvark's tables, DNSNames)."""
     path = netns_path(svc, container_id)
-    with host_lock():
-        plan = read_plan(path)
-        if not plan:
-            return
-        svc.store.networks.rename_alias(container_id, old, new)
-        for opts in plan:
-            opts["container_name"] = new
-            for net in (opts.get("networks") or {}).values():
-                net["aliases"] = [new if a == old else a for a in net.get("aliases") or []]
-            _netavark(svc).rename(opts, old, new)
-        _write_plan(path, plan)
+    plan = read_plan(path)
+    if not plan:
+        return
+    svc.store.networks.rename_alias(container_id, old, new)
+    for opts in plan:
+        opts["container_name"] = new
+        for net in (opts.get("networks") or {}).values():
+            net["aliases"] = [new if a == old else a for a in net.get("aliases") or []]
+        _netavark(svc).rename(opts, old, new)
+    _write_plan(path, plan)
     networks = networks_of(svc.records.doc_of(container_id) or {})
     for name, settings in networks.items():
         if settings.get("DNSNames"):
@@ -165,6 +166,7 @@ def _setup(svc: ContainerService, record: ContainerRecord, names: list[str],
 
     endpoints: list[tuple[NetworkRecord, Any]] = []
     with host_lock():
+        record = svc.records.get(record.id)  # its name now: a rename takes this lock too
         try:
             for name in names:
                 net = svc.networks.get(name)

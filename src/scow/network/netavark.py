@@ -155,7 +155,8 @@ class Netavark:
 
 
 def _rename_in_table(path: str, container_id: str, old: str, new: str) -> None:
-    """aardvark's table: a gateway line, then `<id> <ipv4> <ipv6> <name,name,...>` lines."""
+    """aardvark's table: a gateway line, then `<id> <ipv4> <ipv6> <name,name,...>` lines
+    (replaced through a temp file in the config folder, outside the one aardvark reads)."""
     try:
         with open(path, encoding="utf-8") as f:
             lines = f.read().splitlines()
@@ -166,7 +167,7 @@ def _rename_in_table(path: str, container_id: str, old: str, new: str) -> None:
         if fields[0] == container_id and len(fields) >= 4:
             fields[3] = ",".join(new if n == old else n for n in fields[3].split(","))
             lines[i] = " ".join(fields)
-    tmp = path + ".rename"
+    tmp = os.path.join(os.path.dirname(os.path.dirname(path)), ".aardvark-rename.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     os.replace(tmp, path)

@@ -111,20 +111,21 @@ def test_cp_tar_streams(one: Scow, box: str, tmp_path: Path) -> None:
 
 def test_cp_into_a_created_container_writes_through_its_volumes(one: Scow, box: str,
                                                                  tmp_path: Path) -> None:
-    """docker makes a container's volumes at create, and `cp SRC CONTAINER:DEST` under a
-    volume's destination writes into the volume, not into the container's own layer; the
-    image's content is not copied into a volume that is no longer empty at start."""
+    """moby makes a container's volumes at create and fills a new one with the image's
+    content there (populateVolumes); `cp SRC CONTAINER:DEST` under a volume's destination
+    writes into the volume beside that content, not into the container's own layer."""
     (tmp_path / "f.txt").write_text("hi\n")
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "y").write_text("y\n")
     cid = one.out("create", "-v", "cpvol:/etc", "-v", "/anon", "bb:1", "sh", "-c",
-                  "ls /etc; cat /anon/d/y").strip()
+                  "cat /etc/f.txt /anon/d/y; grep -c root /etc/passwd").strip()
     assert "cpvol" in one.out("volume", "ls", "-q")  # made at create, before any start
+    volume = one.root / "volumes" / "cpvol" / "_data"
+    assert (volume / "passwd").read_text().startswith("root:")  # filled at create
     one("cp", str(tmp_path / "f.txt"), f"{cid}:/etc/f.txt")
     one("cp", str(tmp_path / "d"), f"{cid}:/anon")
-    volume = one.root / "volumes" / "cpvol" / "_data"
-    assert sorted(p.name for p in volume.iterdir()) == ["f.txt"]
+    assert (volume / "f.txt").read_text() == "hi\n"
     assert one.out("diff", cid) == ""  # nothing went into the container's own layer
-    assert one.out("start", "-a", cid) == "f.txt\ny\n"
+    assert one.out("start", "-a", cid) == "hi\ny\n1\n"
     one("rm", "-v", cid)
     one("volume", "rm", "cpvol")

@@ -33,13 +33,14 @@ class ContainerAdmin(ContainerBase):
             valid = validate_name("/" + new)
         except InvalidArgument as exc:
             raise InvalidArgument(prefix + exc.message) from None
-        try:
-            self.records.rename(record.id, valid)
-        except NameInUse as exc:
-            raise NameInUse(prefix + exc.message) from None
-        from scow.engine.network_attach import rename as rename_dns  # scow network
+        from scow.engine.network_attach import host_lock, rename_locked  # scow network
 
-        rename_dns(self, record.id, record.name, valid.removeprefix("/"))
+        with host_lock():
+            try:
+                self.records.rename(record.id, valid)
+            except NameInUse as exc:
+                raise NameInUse(prefix + exc.message) from None
+            rename_locked(self, record.id, record.name, valid.removeprefix("/"))
         self.event(self.records.get(record.id), "rename", {"oldName": "/" + record.name})
 
     def top(self, name: str, ps_args: list[str] | None = None

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from scow.runtime.state import ContainerState
 
 
-def _fill_volume(rootfs: str, dest: str, volume: str) -> None:
+def fill_volume(rootfs: str, dest: str, volume: str) -> None:
     """docker copies the image's content at the mount point into an empty new volume."""
     from scow.osutil.fs import copy_tree
     from scow.osutil.openat2 import open_in_root
@@ -207,7 +207,7 @@ class ContainerLifecycle(ContainerBase):
                 volume = self.volumes.create(m["Name"], anonymous=m.get("Anonymous", False))
                 source = volume.mountpoint
                 if fresh or not os.listdir(source):
-                    _fill_volume(rootfs, m["Destination"], source)
+                    fill_volume(rootfs, m["Destination"], source)
             yield Mount(m["Destination"], source, "bind", not m["RW"])
 
     def _monitor_gone(self, record: ContainerRecord, timeout: float = 130.0

@@ -40,6 +40,7 @@ from scow.store.containers import ContainerRecord
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
 if TYPE_CHECKING:
@@ -126,11 +127,11 @@ class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection
             (("/sbin/docker-init",) if opts.init else ())  # --init's bind mount point
         dests = tuple(m["Destination"] for m in mounts if not _file_bind(m))
         try:
-            self._create_volumes(mounts)
             rw = self.store.layers.create_rw(record.top_layer, container_id,
                                              init=lambda p, lowers: initlayer.setup(
                                                  p, lowers, dests, files),
                                              ready_durable=False)  # publish's commit is
+            self._create_volumes(rw.mount_id, mounts)
             folder = self.folder(container_id)
             os.makedirs(folder, mode=0o710, exist_ok=True)
             from scow.runtime.etcfiles import write_etc_files
@@ -138,19 +139,34 @@ class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection
             write_etc_files(folder, config["Hostname"])
             self.records.publish(container_id, rw.mount_id, doc)
         except BaseException:
-            self._discard(container_id)
+            self._discard(container_id, mounts)
             raise
         self.event(self.records.get(container_id), "create")
         return container_id
 
-    def _create_volumes(self, mounts: list[dict[str, Any]]) -> None:
-        """The container's volumes, made at create as docker makes them (their `create`
-        event comes before the container's, and `cp` into a created container writes into
-        them). The reserved record already names them, so no prune takes them; the image's
-        content is copied into an empty one at first start."""
+    def _create_volumes(self, mount_id: str, mounts: list[dict[str, Any]]) -> None:
+        """The container's volumes, made at create as moby makes them (their `create` event
+        comes before the container's), each new or empty one filled with the image's content
+        at its destination (moby's populateVolumes), so that `cp` into a created container
+        writes next to it. The reserved record already names them: no prune takes them."""
+        fill = []
         for m in mounts:
-            if m["Type"] == "volume":
-                self.volumes.create(m["Name"], anonymous=m.get("Anonymous", False))
+            if m["Type"] != "volume":
+                continue
+            fresh = self.volumes.find(m["Name"]) is None
+            volume = self.volumes.create(m["Name"], anonymous=m.get("Anonymous", False))
+            if fresh or not os.listdir(volume.mountpoint):
+                fill.append((m["Destination"], volume.mountpoint))
+        if not fill:
+            return
+        from scow.engine.containers.run import fill_volume
+
+        rootfs = self.store.driver.get(mount_id)
+        try:
+            for dest, folder in fill:
+                fill_volume(rootfs, dest, folder)
+        finally:
+            self.store.driver.put(mount_id)
 
     def _networks(self, doc: dict[str, Any], opts: CreateOptions) -> dict[str, Any]:
         """NetworkSettings at create: the network named by --network (checked to exist),
@@ -193,13 +209,18 @@ class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection
                 continue
         raise Conflict("create container: could not find a free random name")
 
-    def _discard(self, container_id: str) -> None:
-        """Remove whatever a failed or interrupted create left (never masks its error)."""
+    def _discard(self, container_id: str, mounts: Sequence[dict[str, Any]] = ()) -> None:
+        """Remove whatever a failed or interrupted create left, its anonymous volumes
+        included once its record is gone (never masks its error)."""
         with contextlib.suppress(ScowError, OSError):
             for mount_id in self.store.layers.rw_of_container(container_id):
                 self.store.layers.remove_rw(mount_id)
             remove_tree_quietly(self.folder(container_id))
             self.records.delete(container_id)
+        for m in mounts:
+            if m.get("Anonymous"):
+                with contextlib.suppress(ScowError, OSError):
+                    self.volumes.remove(m["Name"], force=True)
 
     def exists(self, name: str) -> bool:
         """Whether a container (finished creating) has this ID, ID prefix or name."""
