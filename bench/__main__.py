@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
             "sizes": vars(sizes), "seconds": round(time.monotonic() - t_start)}
     remarks = REPO / "bench" / "remarks.md"
     partial = args.quick or (bool(only) and not args.update)
-    out = report.write(rows, info, quick=partial, stamp=stamp,
+    mode = f" --only {args.only} --update" if args.update and only else ""
+    out = report.write(rows, info, quick=partial, stamp=stamp, mode=mode,
                        remarks=remarks.read_text() if remarks.exists() else "")
     print(f"bench: wrote {out}" + ("" if partial else " and docs/benchmarks.md"))
     return 0

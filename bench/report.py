@@ -16,7 +16,7 @@ from bench.measure import Row
 
 MD_HEAD = """# Benchmarks: scow beside Docker and Podman
 
-Made by `make bench` (`python -m bench`{mode}) on {when}. Every number is the median of
+Made by `make bench` (`python -m bench{mode}`) on {when}. Every number is the median of
 several runs on this machine in the same run; ratios are scow / docker and scow / podman
 (below 1.0: scow is faster). "limit" is the physical floor where one applies. Lower is better.
 
@@ -114,7 +114,10 @@ def _line(r: Row) -> str:
 
 
 def write(rows: list[Row], info: dict[str, object], *, quick: bool, stamp: str,
-          remarks: str = "") -> Path:
+          remarks: str = "", mode: str = "") -> Path:
+    """The results JSON; unless `quick`, docs/benchmarks.json and .md too. `mode`: how the
+    run was made when it re-ran some scenarios only (`--only 2,9 --update`): the page says
+    which rows are kept from the earlier runs."""
     results = REPO / "bench" / "results"
     results.mkdir(parents=True, exist_ok=True)
     full = {"info": info, "rows": [r.as_json() for r in rows]}
@@ -130,7 +133,11 @@ def write(rows: list[Row], info: dict[str, object], *, quick: bool, stamp: str,
     mach = "\n".join(f"- {k}: {v}" for k, v in dict(m).items())  # type: ignore[call-overload]
     limits = info.get("limits", {})
     mach += "\n" + "\n".join(f"- {k}: {v}" for k, v in dict(limits).items())  # type: ignore[call-overload]
-    text = MD_HEAD.format(mode="", when=stamp, machine=mach)
+    text = MD_HEAD.format(mode=mode, when=stamp, machine=mach)
+    if mode:
+        text = text.replace("\n\n## Machine", "\n\nThe scenarios not named in that command "
+                            "keep their rows from earlier runs (`bench/results/`;\nthe "
+                            "machine may have differed).\n\n## Machine", 1)
     text += "".join(_line(r) for r in rows)
     if remarks:
         text += "\n" + remarks.strip() + "\n"
