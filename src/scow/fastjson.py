@@ -51,7 +51,11 @@ def loads(text: str | bytes | bytearray) -> Any:
     start = len(s) - len(s.lstrip(_WS))
     try:
         value, end = _scan(s, start)
-    except StopIteration:
+    except (StopIteration, SystemError):
+        # a document that is not JSON: the C scanner reports it through json.decoder's
+        # JSONDecodeError, and on 3.11 it finds that class only when json.decoder is
+        # already imported (else a SystemError "returned NULL without setting an
+        # exception"); json itself then parses it again and raises its own error
         value, end = None, -1
     if end < 0 or s[end:].strip(_WS):
         return _json_module().loads(s)  # raises json's own error message

@@ -73,3 +73,17 @@ def test_imports_no_json_package() -> None:
     out = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(SRC)], check=True,
                          capture_output=True, text=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("doc", ["{nope", "[1,", '{"a" 1}', "tru", '"\\x"'])
+def test_errors_are_json_errors_in_a_process_that_never_imported_json(doc: str) -> None:
+    """The C scanner raises json.decoder's JSONDecodeError only when json.decoder is already
+    imported (3.11: a SystemError otherwise): a cold command gets json's own error."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from scow import fastjson\n"
+            "try:\n    fastjson.loads(sys.argv[2])\n"
+            "except ValueError as exc:\n    print(type(exc).__name__, exc)\n")
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(SRC), doc], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    with pytest.raises(json.JSONDecodeError) as expected:
+        json.loads(doc)
+    assert out == f"JSONDecodeError {expected.value}"

@@ -96,6 +96,19 @@ def test_container_prune(one: Scow) -> None:
     assert one.out("ps", "-a", "--format", "{{.Names}}") == "alive\n"
 
 
+def test_prune_skips_a_container_an_attached_run_is_about_to_start(one: Scow) -> None:
+    """`run` holds the exit claim from create to its exit work: a concurrent prune must not
+    remove the created container before its start (the stress mix's `run --rm` + `system
+    prune` failed with "No such container")."""
+    from scow.runtime.exit_claim import claimed
+
+    cid = one.out("create", "bb:1", "true").strip()
+    with claimed(str(one.root / "containers" / cid)):  # as `run` holds it
+        assert one.out("container", "prune", "-f").count(cid) == 0
+        assert one.status(cid) == "created"
+    assert cid in one.out("container", "prune", "-f")
+
+
 def test_volume_commands(one: Scow) -> None:
     assert one.out("volume", "create", "vol1") == "vol1\n"
     one("volume", "create", "--label", "k=v", "vol2")

@@ -330,11 +330,18 @@ class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection
 
     def prune(self) -> tuple[list[str], int]:
         """docker container prune: remove every stopped container; (IDs, bytes reclaimed)."""
+        from scow.runtime import exit_claim
+
         removed, reclaimed = [], 0
         for record in self.records.all():
             state, _, _ = self.status_of(record)
             if state in ("running", "paused", "restarting"):
                 continue
+            folder = self.folder(record.id)
+            claim = exit_claim.try_claim(folder)
+            if claim is None and os.path.isdir(folder):
+                continue  # busy: an attached `run` about to start it, a `stop`, its monitor
+            exit_claim.release(claim)
             try:
                 size = self.sizes(record.id)[0]
                 self.remove(record.id)
