@@ -30,6 +30,9 @@ Tables (all IDs are the full ``sha256:<hex>`` digests or 64-hex random IDs):
 - ``build_cache.last_used`` and the index on ``build_cache.chain_id``: a step row holds its
   layer (a reference the layer store counts) and is aged out by when a build last used it
   (schema version 5; store/build_cache.py).
+- partial indexes on the unfinished rows of ``containers``, ``layers`` and ``rw_layers``
+  (``state != 'ready'``): recovery's `needs_recovery` on every writer's first write finds
+  the owners of work in flight without reading every container's row (schema version 6).
 
 Schema versions: ``PRAGMA user_version`` is the number of ``MIGRATIONS`` applied to the
 file. Opening a root runs the missing ones in order (version N → N+1; a new file starts at 0)
@@ -164,6 +167,14 @@ CREATE TABLE IF NOT EXISTS endpoints (
 CREATE UNIQUE INDEX IF NOT EXISTS endpoints_ip ON endpoints(network_id, ip);
 """
 
+# Work in flight, indexed: a store of N ready containers answers recovery's question
+# (store/recovery.py `needs_recovery`) in O(unfinished rows), not N pages of container docs.
+UNFINISHED = """
+CREATE INDEX IF NOT EXISTS containers_unfinished ON containers(owner) WHERE state != 'ready';
+CREATE INDEX IF NOT EXISTS layers_unfinished ON layers(owner) WHERE state != 'ready';
+CREATE INDEX IF NOT EXISTS rw_unfinished ON rw_layers(owner) WHERE state != 'ready'
+"""
+
 
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     """A migration step that runs each statement of `sql` (inside the caller's transaction:
@@ -192,6 +203,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _script(DISTRIBUTION),  # 2 → 3: distribution metadata (lazy before) and pulled manifests
     _script(NETWORKS),      # 3 → 4: networks and container endpoints (store/networks.py)
     _build_cache_holds,     # 4 → 5: build cache rows hold their layers (store/build_cache.py)
+    _script(UNFINISHED),    # 5 → 6: unfinished rows indexed (store/recovery.py)
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -134,3 +134,13 @@ def test_a_failing_step_leaves_the_old_version(tmp_path: Path,
         Database(str(path))
     assert user_version(path) == 1
     assert "half" not in tables(path) and "build_cache" not in tables(path)
+
+
+def test_an_upgraded_file_has_the_unfinished_row_indexes(tmp_path: Path) -> None:
+    """Version 6: recovery's in-flight query reads unfinished rows through partial indexes,
+    on an old root as on a new one (a new index is a migration, not a SCHEMA edit)."""
+    path = version_1_file(tmp_path / "scow.db")
+    Database(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert {"containers_unfinished", "layers_unfinished", "rw_unfinished"} <= names

@@ -80,3 +80,39 @@ def test_a_container_layer_of_no_container_starts_recovery(store: Store) -> None
         tx.execute("INSERT INTO rw_layers VALUES (?, NULL, ?, 'ready', NULL, 0)",
                    ("d" * 64, "e" * 64))
     assert recovery.needs_recovery(store)
+
+
+def _opcodes_of_in_flight_query(store: Store) -> int:
+    """SQLite VM steps of the query `needs_recovery` runs on every writer's first write."""
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    store.db.conn.set_progress_handler(count, 1)
+    try:
+        store.db.query(recovery._IN_FLIGHT_SQL)
+    finally:
+        store.db.conn.set_progress_handler(None, 1)
+    return steps[0]
+
+
+def test_the_in_flight_query_does_not_grow_with_ready_containers(store: Store) -> None:
+    """Issue 18: `create` N+1 must not read the rows of the N containers made before it
+    (their docs are a page each): unfinished rows are found through partial indexes."""
+    def add(n: int, start: int) -> None:
+        with store.db.write() as tx:
+            for i in range(start, start + n):
+                cid = f"{i:064x}"
+                tx.execute("INSERT INTO containers VALUES (?, ?, 'sha256:x', ?, 0, 'ready', NULL,"
+                           " ?)", (cid, f"c{i}", cid, "x" * 3000))
+                tx.execute("INSERT INTO rw_layers VALUES (?, NULL, ?, 'ready', NULL, 0)",
+                           (cid, cid))
+                tx.execute("INSERT INTO layers VALUES (?, ?, NULL, NULL, 0, 'ready', NULL, 0)",
+                           (cid, "sha256:" + cid))
+
+    add(5, 0)
+    few = _opcodes_of_in_flight_query(store)
+    add(300, 5)
+    assert _opcodes_of_in_flight_query(store) == few
