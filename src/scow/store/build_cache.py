@@ -49,8 +49,9 @@ class BuildCacheStore:
         return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
     def touch(self, key: str) -> None:
-        """A build used `key`'s layer: it is the newest for the age policy."""
-        with self.db.write() as tx:
+        """A build used `key`'s layer: it is the newest for the age policy. Not durable: a
+        power loss may take the time back to an earlier use (the row stays)."""
+        with self.db.write(durable=False) as tx:
             tx.execute("UPDATE build_cache SET last_used = ? WHERE key = ?", (time.time(), key))
 
     def put(self, key: str, parent: str | None, diff_id: str, chain: str) -> str | None:
