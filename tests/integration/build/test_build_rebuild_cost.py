@@ -12,6 +12,7 @@ import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+from typing import Any
 
 from tests.integration.build.test_build_imports import SRC, WRAPPER
 from tests.integration.containers.kit import Scow, env
@@ -76,3 +77,23 @@ def test_unchanged_rebuild_loads_no_analysis(tmp_path: Path, busybox_tar: Path) 
     modules = set(loaded.read_text().partition("\n--\n")[0].split())
     bad = sorted(m for m in modules for f in FORBIDDEN if m == f or m.startswith(f + "."))
     assert not bad, f"an unchanged rebuild loads {bad}"
+
+
+def test_unchanged_rebuild_marks_its_hits_used_in_one_commit(built: Any) -> None:
+    engine, ctx, build = built
+    _context(ctx / "sub")
+    text = (ctx / "sub" / "Dockerfile").read_text().replace("bb:1", "busybox:base")
+    text = text.replace("COPY f", "COPY sub/f")
+    first, _ = build(text)
+    begins: list[str] = []
+    engine.store.db.conn.set_trace_callback(
+        lambda sql: begins.append(sql) if sql.startswith("BEGIN") else None)
+    try:
+        again, log = build(text)
+    finally:
+        engine.store.db.conn.set_trace_callback(None)
+    assert again.image_id == first.image_id and again.reused and "CACHED" in log
+    # a lease per hit, the hits' last use, the leases' release, the tag's
+    assert len(begins) <= STEPS + 6, len(begins)
+    used = engine.store.build_cache.records()[-STEPS:]
+    assert len({r.last_used for r in used}) == STEPS  # each hit its own time, in step order

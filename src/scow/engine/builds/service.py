@@ -232,8 +232,11 @@ class StoreBuildEngine:
             return self._cache
 
     def close(self) -> None:
-        """Release every lease this build took (what no image names is deleted)."""
+        """Mark the cache hits used (one commit) and release every lease this build took
+        (what no image names is deleted)."""
         with self.lock:
+            if hasattr(self, "_cache"):
+                self._cache.touch()
             leases, self.leases = self.leases, []
             self.store.layers.release_leases(leases[::-1])
             if self.imported is not None:
