@@ -235,12 +235,14 @@ class StoreBuildEngine:
         """Mark the cache hits used (one commit) and release every lease this build took
         (what no image names is deleted)."""
         with self.lock:
-            if hasattr(self, "_cache"):
-                self._cache.touch()
-            leases, self.leases = self.leases, []
-            self.store.layers.release_leases(leases[::-1])
-            if self.imported is not None:
-                self.imported.close()
+            try:
+                if hasattr(self, "_cache"):
+                    self._cache.touch()
+            finally:  # the leases go even when the stamp failed
+                leases, self.leases = self.leases, []
+                self.store.layers.release_leases(leases[::-1])
+                if self.imported is not None:
+                    self.imported.close()
 
     # -- images -----------------------------------------------------------------------------
     def get_image(self, ref: str) -> ImageView:
