@@ -41,6 +41,7 @@ class BuildResult:
     image: dict[str, Any]  # the committed config JSON
     built_stages: tuple[int, ...]
     warnings: tuple[checks.LintWarning, ...] = ()  # frontend checks (printed after a build)
+    reused: bool = False  # every step a cache hit: the image an earlier such build committed
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ import hashlib
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -28,6 +27,7 @@ from scow.errors import Forbidden, InvalidArgument, NotFound
 
 TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
 if TYPE_CHECKING:
+    import tempfile
     from dataclasses import dataclass
 else:
     from scow.typeshim import dataclass
@@ -295,6 +295,7 @@ class BuildContext:
     def from_tar(cls, stream: IO[bytes], dockerfile: str | None = None) -> BuildContext:
         """A context sent as a tar (``-`` or a file), unpacked privately and safely."""
         import tarfile
+        import tempfile  # random, shutil, weakref: a folder context needs none
 
         tmp = tempfile.TemporaryDirectory(prefix="scow-context-")
         try:

@@ -8,8 +8,6 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
-import tarfile
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
@@ -60,6 +58,8 @@ def plan_copy(state: StageState, ctx: StepContext, c: ins.Copy, env: Mapping[str
 
         def tmp() -> str:  # made on first use: a COPY of context files needs none
             if not tmps:
+                import tempfile
+
                 tmps.append(stack.enter_context(tempfile.TemporaryDirectory(prefix="scow-copy-")))
             return tmps[0]
 
@@ -233,6 +233,8 @@ def _verify_checksum(expected: str, actual: str) -> None:
 
 def _is_archive(path: str) -> bool:
     """A local tar (plain, gzip, bzip2, xz) that ADD unpacks."""
+    import tarfile
+
     try:
         return os.path.isfile(path) and tarfile.is_tarfile(path)
     except (OSError, tarfile.TarError, EOFError):

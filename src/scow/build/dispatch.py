@@ -10,7 +10,6 @@ import hashlib
 import json
 import posixpath
 import re
-import tempfile
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,6 +22,7 @@ from scow.ids import ChainID, DiffID, chain_id
 
 TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
 if TYPE_CHECKING:
+    import tempfile
     from dataclasses import dataclass, field
 else:
     from scow.typeshim import dataclass, field

@@ -5,7 +5,6 @@ otherwise BuildKit's plain lines (``#5 [2/3] COPY . /app`` ... ``#5 DONE 0.1s``)
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -146,6 +145,8 @@ class TtyProgress(_Base):
         self.redraw(seconds)
 
     def render(self, seconds: float | None = None) -> list[str]:
+        import shutil  # the tty display only
+
         width = max(40, shutil.get_terminal_size((100, 24)).columns)
         total = len(self.vertices)
         done = sum(1 for v in self.vertices if v.ended is not None)

@@ -48,10 +48,15 @@ class BuildCacheStore:
         rows = self.db.query("SELECT diff_id, chain_id FROM build_cache WHERE key = ?", (key,))
         return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
-    def touch(self, key: str) -> None:
-        """A build used `key`'s layer: it is the newest for the age policy."""
-        with self.db.write() as tx:
-            tx.execute("UPDATE build_cache SET last_used = ? WHERE key = ?", (time.time(), key))
+    def touch(self, used: list[tuple[str, float]]) -> None:
+        """A build used the layers of these (key, when): the newest for the age policy. One
+        commit, not durable: a power loss may take the time back to an earlier use (the rows
+        stay)."""
+        if not used:
+            return
+        with self.db.write(durable=False) as tx:
+            tx.executemany("UPDATE build_cache SET last_used = ? WHERE key = ?",
+                           [(when, key) for key, when in used])
 
     def put(self, key: str, parent: str | None, diff_id: str, chain: str) -> str | None:
         """Store (and hold) `chain` for `key`; the chain the row held before when it was

@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from scow.drivers.base import Driver
 from scow.errors import LayerInUse, LayerNotFound, ScowError, from_oserror
@@ -204,10 +204,17 @@ class LayerStore:
         The lease goes in a commit that is not durable (a lease a power loss brings back
         has a dead owner: recovery drops it); a layer that goes with it is marked
         ``removing`` durably before its files go."""
+        return self.release_leases([chain])
+
+    def release_leases(self, chains: Sequence[str]) -> list[ChainID]:
+        """`release_lease` of each of `chains` in order, their leases dropped in one commit
+        (a build's leases at its end: one transaction, not one a step)."""
         with self.db.write(durable=False) as tx:
-            tx.execute("DELETE FROM leases WHERE rowid IN (SELECT rowid FROM leases "
-                       "WHERE owner = ? AND chain_id = ? LIMIT 1)", (self.owner.name, chain))
-            doomed = self._mark_unused(tx, chain)
+            doomed: list[Layer] = []
+            for chain in chains:
+                tx.execute("DELETE FROM leases WHERE rowid IN (SELECT rowid FROM leases "
+                           "WHERE owner = ? AND chain_id = ? LIMIT 1)", (self.owner.name, chain))
+                doomed += self._mark_unused(tx, chain)
         if doomed:
             with self.db.write() as tx:  # a durable commit: the marks above are on disk
                 tx.executemany("UPDATE layers SET owner = ? WHERE cache_id = ?",

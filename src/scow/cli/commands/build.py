@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from typing import IO, TYPE_CHECKING
 
 from scow.cli.context import Context
@@ -245,8 +244,8 @@ def run(opts: Options, ctx: Context) -> int:
         _write_iidfile(opts.iidfile, result.image_id)
     if opts.quiet:
         ctx.out(result.image_id)
-    if opts.quiet and not opts.analyze_ci:
-        return 0
+    if (opts.quiet or result.reused) and not opts.analyze_ci:
+        return 0  # an unchanged rebuild: its findings were those of the build that made it
     return _analysis_warnings(ctx, result.image_id, fail=opts.analyze_ci)
 
 
@@ -307,6 +306,7 @@ def _context(path: str, dockerfile: str, options: BuildOptions) -> BuildContext 
 def _stdin_context(options: BuildOptions, name: str) -> BuildContext | None:
     """``-``: a tar (plain or compressed) is the context; anything else is the Dockerfile."""
     import tarfile
+    import tempfile
 
     from scow.engine.builds.options import BuildContext as Ctx
 

@@ -5,11 +5,14 @@ one differing only in its ``created`` times. Its rows are the store's (store/bui
 A step row holds its layer (store/build_cache.py), so a hit stays possible after the images
 that used the layer are gone, until `builder prune` or the size/age policy (gc.py) drops the
 row. On a hit the caller also leases the layer for the rest of the build (a concurrent prune
-may drop the row meanwhile) and the row becomes the newest for the age policy. Rows whose layer
-went away (a store older than holds) are dropped on lookup.
+may drop the row meanwhile) and the row becomes the newest for the age policy (the build's hits
+in one commit when it ends: `touch`). Rows whose layer went away (a store older than holds) are
+dropped on lookup.
 """
 
 from __future__ import annotations
+
+import time
 
 from scow.errors import LayerNotFound
 from scow.ids import ChainID, DiffID
@@ -21,6 +24,7 @@ class BuildCache:
     def __init__(self, layers: LayerStore, rows: BuildCacheStore) -> None:
         self.layers = layers
         self.rows = rows
+        self.hits: list[tuple[str, float]] = []  # (key, when) found, for `touch`
 
     def lookup(self, key: str) -> tuple[DiffID, ChainID] | None:
         """The layer stored for `key`, leased to this process; None when there is none."""
@@ -33,8 +37,13 @@ class BuildCache:
         except LayerNotFound:
             self.rows.drop(key)
             return None
-        self.rows.touch(key)
+        self.hits.append((key, time.time()))
         return diff_id, chain
+
+    def touch(self) -> None:
+        """The rows of this build's hits become the newest for the age policy."""
+        hits, self.hits = self.hits, []
+        self.rows.touch(hits)
 
     def store(self, key: str, parent: ChainID | None, diff_id: DiffID, chain: ChainID) -> None:
         replaced = self.rows.put(key, parent, diff_id, chain)

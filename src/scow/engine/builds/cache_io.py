@@ -30,15 +30,19 @@ class StoreBuildEngine(Protocol):
     imported: Imported | None
     used: dict[str, Record]
     inline: bool
+    record_used: bool
 
 
 def prepare(port: StoreBuildEngine, options: BuildOptions) -> None:
     """Parse both flags (refusing before anything is built) and read every source."""
+    if not options.cache_from and not options.cache_to:
+        return  # and nothing of the remote cache's modules loaded
     from scow.engine.builds.remote_cache import Imported, parse_spec, read_local
 
     sources = [parse_spec(text, "--cache-from") for text in options.cache_from]
     targets = [parse_spec(text, "--cache-to") for text in options.cache_to]
     port.inline = any(t.type == "inline" for t in targets)
+    port.record_used = bool(targets)
     if not sources:
         return
     port.imported = Imported()

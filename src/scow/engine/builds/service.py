@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -71,14 +70,12 @@ class BuildService:
         from scow.build.builder import build
         from scow.engine.builds import cache_io
         from scow.engine.builds.gc import policy
-        from scow.engine.builds.ssh_agent import key_agents
-
         policy(self.store.root)  # a bad [builder.gc] fails the build before, not after, it
         port = StoreBuildEngine(self.store, self.images, self.distribution, self.runtime,
                                 epoch=options.epoch, pull=options.pull)
         port.secrets = tuple(options.secrets)
         try:  # --ssh key files: private agents, stopped when the build ends (ssh_agent.py)
-            with key_agents(self.store, tuple(options.ssh)) as port.ssh:
+            with self._ssh_agents(tuple(options.ssh)) as port.ssh:
                 cache_io.prepare(port, options)
                 if not squash:
                     result = build(port, context, options, progress)
@@ -90,10 +87,20 @@ class BuildService:
             port.close()
         self.collect_cache()
         if not squash:
-            return result
+            return replace(result, reused=port.reused) if port.reused else result
         for tag in options.tags:
             self.images.tag(squashed, tag)
         return replace(result, image_id=squashed)
+
+    def _ssh_agents(self, sources: tuple[SshSource, ...]
+                    ) -> contextlib.AbstractContextManager[tuple[SshSource, ...]]:
+        """`ssh_agent.key_agents` when a source names key files (its modules load only
+        then: subprocess, signal, tempfile), else `sources` as they are."""
+        if not any(s.keys for s in sources):
+            return contextlib.nullcontext(sources)
+        from scow.engine.builds.ssh_agent import key_agents
+
+        return key_agents(self.store, sources)
 
     def collect_cache(self) -> None:
         """The build cache's size/age policy (gc.py), after a build."""
@@ -197,6 +204,7 @@ class StoreBuildEngine:
         self.leases: list[ChainID] = []
         self.local = threading.local()  # .made: (parent, layer) of this thread's last step
         self.built = 0  # layer steps run (not cache hits) in this build
+        self.reused = False  # the image committed is an earlier all-cached build's
         self.base_diff_ids: dict[int, list[str]] = {}  # diff_ids of the images FROM names
         self.pull = pull  # --pull: each base image pulled once per build, even when present
         self.pulled: dict[str, str] = {}
@@ -205,6 +213,7 @@ class StoreBuildEngine:
         self.imported: Imported | None = None  # --cache-from records
         self.used: dict[str, Record] = {}  # keys this build hit or stored, for --cache-to
         self.inline = False  # --cache-to type=inline: the cache config in the image config
+        self.record_used = False  # --cache-to: `used` is kept (cache_io.prepare)
         with self.lock:
             self.store.recover()
 
@@ -223,13 +232,17 @@ class StoreBuildEngine:
             return self._cache
 
     def close(self) -> None:
-        """Release every lease this build took (what no image names is deleted)."""
+        """Mark the cache hits used (one commit) and release every lease this build took
+        (what no image names is deleted)."""
         with self.lock:
-            leases, self.leases = self.leases, []
-            for chain in reversed(leases):
-                self.store.layers.release_lease(chain)
-            if self.imported is not None:
-                self.imported.close()
+            try:
+                if hasattr(self, "_cache"):
+                    self._cache.touch()
+            finally:  # the leases go even when the stamp failed
+                leases, self.leases = self.leases, []
+                self.store.layers.release_leases(leases[::-1])
+                if self.imported is not None:
+                    self.imported.close()
 
     # -- images -----------------------------------------------------------------------------
     def get_image(self, ref: str) -> ImageView:
@@ -262,6 +275,7 @@ class StoreBuildEngine:
             if not self.built:
                 earlier = self.cache.image_lookup(doc, self.store.images)
                 if earlier is not None:
+                    self.reused = True
                     return ImageID(earlier)
             record = self.store.images.create(config, built_locally=True)
             self.cache.image_store(doc, record.id, record.top_layer)
@@ -336,6 +350,8 @@ class StoreBuildEngine:
     @contextlib.contextmanager
     def open_rootfs(self, chain: ChainID | None) -> Iterator[str]:
         if chain is None:
+            import tempfile
+
             with tempfile.TemporaryDirectory(prefix="scow-scratch-") as empty:
                 yield empty
             return
@@ -386,6 +402,8 @@ class StoreBuildEngine:
         return hit
 
     def _used(self, key: str, diff_id: DiffID, chain: ChainID) -> None:
+        if not self.record_used:
+            return
         from scow.engine.builds.remote_cache import Record
 
         self.used[key] = Record(key, self.store.layers.get(chain).parent, diff_id, chain)
