@@ -277,11 +277,14 @@ class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection
         return name
 
     def _remove_marked(self, record: ContainerRecord, volumes: bool) -> None:
+        """The removal after the durable ``removing`` mark: its commits do not wait for the
+        disk (a power loss leaves what a kill leaves: the row ``removing`` of a dead owner,
+        which recovery finishes; tests/reliability/test_crash.py)."""
         self.cleanup(record, remove_runtime=True)
         if record.mount_id:
-            self.store.layers.remove_rw(record.mount_id)
+            self.store.layers.remove_rw(record.mount_id, durable=False)
         remove_tree_quietly(self.folder(record.id))
-        self.records.delete(record.id)
+        self.records.delete(record.id, durable=False)
         if volumes:
             for mount in record.doc.get("MountPoints", []):
                 if mount.get("Anonymous"):
