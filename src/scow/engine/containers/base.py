@@ -70,6 +70,15 @@ class ContainerBase:
                 self._runc = self._runtime()
             return self._runc
 
+    def runtime_knows(self, container_id: str) -> bool:
+        """`runc.knows` without building the runtime (no runc module for the `rm` of a
+        container that is not running): the engine's runc keeps its records in
+        `<root>/runtime/runc` (engine.py `Engine.runtime`)."""
+        if self._runc is not None:
+            return self._runc.knows(container_id)
+        return os.path.exists(os.path.join(self.store.root, "runtime", "runc", container_id,
+                                           "state.json"))
+
     def folder(self, container_id: str) -> str:
         """The container's folder, `<root>/containers/<id>`."""
         return os.path.join(self.store.containers_dir(), container_id)

@@ -19,9 +19,6 @@ import os
 
 from scow.engine.containers.admin import ContainerAdmin
 from scow.engine.containers.base import ContainerBase
-from scow.engine.containers.inspect import ContainerInspection
-from scow.engine.containers.listing import ContainerListing
-from scow.engine.containers.model import Container
 from scow.engine.containers.records import ContainerSummary
 from scow.engine.containers.run import ContainerLifecycle
 from scow.errors import (
@@ -45,6 +42,7 @@ if TYPE_CHECKING:
 
 if TYPE_CHECKING:
     from scow.engine.containers.config import CreateOptions
+    from scow.engine.containers.model import Container  # docker-py's: loaded by get()
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -52,7 +50,9 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 # cp, commit/export, stats): their modules load on the first use of one of their attributes,
 # not with every command that builds the service (`ps`, `create`, `inspect`, `rm`)
 # (searched in this order: a name of a later one imports the earlier ones too, all light)
-_DEFERRED = (("scow.engine.containers.execs", "ContainerExecs"),  # first: `scow exec`
+_DEFERRED = (("scow.engine.containers.listing", "ContainerListing"),  # first: `scow ps`
+             ("scow.engine.containers.inspect", "ContainerInspection"),  # `inspect`, `logs`
+             ("scow.engine.containers.execs", "ContainerExecs"),  # `scow exec`
              ("scow.engine.containers.cp", "ContainerCopy"),
              ("scow.engine.containers.fs", "ContainerFilesystem"),
              ("scow.engine.containers.stats", "ContainerStatistics"),
@@ -62,11 +62,13 @@ if TYPE_CHECKING:
     from scow.engine.containers.cp import ContainerCopy
     from scow.engine.containers.execs import ContainerExecs
     from scow.engine.containers.fs import ContainerFilesystem
+    from scow.engine.containers.inspect import ContainerInspection
+    from scow.engine.containers.listing import ContainerListing
     from scow.engine.containers.stats import ContainerStatistics
     from scow.engine.containers.update import ContainerUpdate
 
-    class _DeferredVerbs(ContainerUpdate, ContainerExecs, ContainerCopy, ContainerFilesystem,
-                         ContainerStatistics):
+    class _DeferredVerbs(ContainerListing, ContainerInspection, ContainerUpdate, ContainerExecs,
+                         ContainerCopy, ContainerFilesystem, ContainerStatistics):
         """mypy sees the mixins themselves."""
 else:
     class _DeferredVerbs:
@@ -87,8 +89,7 @@ else:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
-class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection, ContainerAdmin,
-                       _DeferredVerbs):
+class ContainerService(ContainerLifecycle, ContainerAdmin, _DeferredVerbs):
     """docker's container verbs (create, start, stop, exec, logs, commit, cp, rm...), each a
     method; built by `Engine` with the collaborators `ContainerBase` names."""
 
@@ -353,6 +354,8 @@ class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection
     # -- docker-py's object model ------------------------------------------------------------
     def get(self, name: str) -> Container:
         """docker-py's containers.get: the Container with this ID, ID prefix or name."""
+        from scow.engine.containers.model import Container
+
         return Container(self, self.inspect(name))
 
     def list(self, *, all: bool = False, filters: dict[str, builtins.list[str]] | None = None,
@@ -438,7 +441,7 @@ def _mount_doc(m: Any, anonymous: bool) -> dict[str, Any]:
             "RW": not m.read_only, "Anonymous": anonymous}
 
 
-__all__ = ["Container", "ContainerService", "ContainerSummary", "ZERO_TIME"]
+__all__ = ["ContainerService", "ContainerSummary", "ZERO_TIME"]
 
 
 def _running(container_id: str) -> Conflict:
