@@ -87,15 +87,16 @@ FORBIDDEN_BY_COMMAND: dict[str, set[str]] = {
                               "scow.engine.network_attach", "ctypes",
                               "scow.engine.containers.listing",
                               "scow.engine.containers.inspect",
-                              "scow.engine.containers.model", "scow.engine.volumes"},
+                              "scow.engine.containers.model", "scow.engine.volumes",
+                              "scow.engine.images"},
 }
 
 # the scow modules each command may load, without the "scow." prefix: COMMON (the CLI, the
-# store, the image service: every command here opens the store) plus the command's own
+# store: every command here opens the store) plus the command's own; every one but `rm`
+# builds the image service (IMAGE_SERVICE)
 COMMON = {"blobs", "blobs.store", "cli", "cli.commands", "cli.context", "cli.flags", "cli.govalues",
           "cli.main", "drivers", "drivers.base", "engine", "engine.engine", "fastjson",
-          "engine.images", "engine.images.model", "engine.images.naming",
-          "engine.images.records", "engine.images.service", "engine.settings", "errors",
+          "engine.settings", "errors",
           "ids", "oci", "oci.image", "oci.jsondoc", "oci.reference", "osutil",
           "osutil.at", "osutil.atomic", "osutil.faults", "osutil.locks", "scow", "store",
           "store.containers", "store.db", "store.images", "store.layers", "store.modes",
@@ -211,6 +212,11 @@ BUDGET: dict[str, set[str]] = {
                     "osutil.fs", "osutil.mounts", "osutil.syscalls", "runtime",
                     "runtime.state"},
 }
+IMAGE_SERVICE = {"engine.images", "engine.images.model", "engine.images.naming",
+                 "engine.images.records", "engine.images.service"}
+for _command in BUDGET:
+    if _command != "rm":
+        BUDGET[_command] |= IMAGE_SERVICE
 # scow events: a command that changes a container appends to the root's event log (the
 # monitor a start forks logs the run's start and die)
 EVENTS = {"engine.events", "events", "events.log", "events.message", "runtime.eventlog"}

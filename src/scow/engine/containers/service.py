@@ -1,8 +1,8 @@
 """owns: the container service: create, look up, diff, remove and prune containers, and
 the service assembled from the mixins: running them is run.py, listing (`ps`) listing.py,
 commit/export fs.py, cp cp.py, inspect inspect.py (all on base.py's collaborators); the
-mixins no short command uses (`_DEFERRED`) are imported on first use of one of their
-attributes.
+mixins `create` and `rm` do not use (`_DEFERRED`) are imported on first use of one of
+their attributes.
 
 A container = its record (store/containers.py) + a writable layer on an ``-init`` layer on the
 image's layers + its folder::
@@ -46,9 +46,10 @@ if TYPE_CHECKING:
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
-# the mixins of the verbs no short command uses (`update`, exec and the API's exec instances,
-# cp, commit/export, stats): their modules load on the first use of one of their attributes,
-# not with every command that builds the service (`ps`, `create`, `inspect`, `rm`)
+# the mixins that `create` and `rm` do not use (ps's listing, inspect, and the verbs no short
+# command uses: `update`, exec and the API's exec instances, cp, commit/export, stats): their
+# modules load on the first use of one of their attributes, not with every command that
+# builds the service
 # (searched in this order: a name of a later one imports the earlier ones too, all light)
 _DEFERRED = (("scow.engine.containers.listing", "ContainerListing"),  # first: `scow ps`
              ("scow.engine.containers.inspect", "ContainerInspection"),  # `inspect`, `logs`
