@@ -1,4 +1,5 @@
-"""The container service's rare verbs (update, the Engine API's exec instances) live in
+"""The container service's rare verbs (update, the Engine API's exec instances) and the
+listing and inspect mixins, which `create` and `rm` do not use, live in
 mixins whose modules load on first use (service.py's `_DEFERRED`, issue 18): every attribute
 of those mixins is still the service's, bound to it, and a name none of them has is an
 AttributeError."""
@@ -12,19 +13,23 @@ import pytest
 from scow.engine.containers.cp import ContainerCopy
 from scow.engine.containers.execs import ContainerExecs
 from scow.engine.containers.fs import ContainerFilesystem
+from scow.engine.containers.inspect import ContainerInspection
+from scow.engine.containers.listing import ContainerListing
 from scow.engine.containers.service import _DEFERRED, ContainerService
 from scow.engine.containers.stats import ContainerStatistics
 from scow.engine.containers.update import ContainerUpdate
 
 
 def test_deferred_mixins_are_the_listed_ones() -> None:
-    assert [c for _, c in _DEFERRED] == ["ContainerExecs", "ContainerCopy",
+    assert [c for _, c in _DEFERRED] == ["ContainerListing", "ContainerInspection",
+                                         "ContainerExecs", "ContainerCopy",
                                          "ContainerFilesystem", "ContainerStatistics",
                                          "ContainerUpdate"]
 
 
-@pytest.mark.parametrize("mixin", [ContainerUpdate, ContainerExecs, ContainerCopy,
-                                   ContainerFilesystem, ContainerStatistics])
+@pytest.mark.parametrize("mixin", [ContainerListing, ContainerInspection, ContainerUpdate,
+                                   ContainerExecs, ContainerCopy, ContainerFilesystem,
+                                   ContainerStatistics])
 def test_every_attribute_of_a_deferred_mixin_reaches_the_service(mixin: type) -> None:
     service = object.__new__(ContainerService)
     for name, attr in vars(mixin).items():

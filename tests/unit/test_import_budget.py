@@ -63,7 +63,12 @@ FORBIDDEN_BY_COMMAND: dict[str, set[str]] = {
                                   "scow.runtime.user", "scow.engine.network_attach",
                                   "scow.engine.volumes", "scow.runtime.seccomp",
                                   "scow.runtime.capabilities",
-                                  "scow.engine.containers.security"},
+                                  "scow.engine.containers.security",
+                                  # the service's listing and inspect mixins, docker-py's
+                                  # Container: deferred (service.py `_DEFERRED`)
+                                  "scow.engine.containers.listing",
+                                  "scow.engine.containers.inspect",
+                                  "scow.engine.containers.model"},
     # runc runs by posix_spawn (no subprocess, threading, locale); its log and exec's
     # process.json need no tempfile/shutil; events write no datetime. The monitor (the
     # forked shim) needs socket, selectors and ctypes: start loads them, not exec or stop
@@ -75,16 +80,23 @@ FORBIDDEN_BY_COMMAND: dict[str, set[str]] = {
                                 "scow.drivers.select"},
     "stop": HEAVY | NO_REGEX | {"shutil", "subprocess", "threading", "datetime", "signal",
                                 "scow.runtime.spec", "scow.runtime.shim"},
+    # rm of a stopped container: runc's record is a stat, a `--network none` one detaches
+    # nothing (issue 18)
     "rm": HEAVY | NO_REGEX | {"shutil", "ipaddress", "subprocess", "threading", "datetime",
-                              "signal"},
+                              "signal", "scow.runtime.runc", "scow.store.networks",
+                              "scow.engine.network_attach", "ctypes",
+                              "scow.engine.containers.listing",
+                              "scow.engine.containers.inspect",
+                              "scow.engine.containers.model", "scow.engine.volumes",
+                              "scow.engine.images"},
 }
 
 # the scow modules each command may load, without the "scow." prefix: COMMON (the CLI, the
-# store, the image service: every command here opens the store) plus the command's own
+# store: every command here opens the store) plus the command's own; every one but `rm`
+# builds the image service (IMAGE_SERVICE)
 COMMON = {"blobs", "blobs.store", "cli", "cli.commands", "cli.context", "cli.flags", "cli.govalues",
           "cli.main", "drivers", "drivers.base", "engine", "engine.engine", "fastjson",
-          "engine.images", "engine.images.model", "engine.images.naming",
-          "engine.images.records", "engine.images.service", "engine.settings", "errors",
+          "engine.settings", "errors",
           "ids", "oci", "oci.image", "oci.jsondoc", "oci.reference", "osutil",
           "osutil.at", "osutil.atomic", "osutil.faults", "osutil.locks", "scow", "store",
           "store.containers", "store.db", "store.images", "store.layers", "store.modes",
@@ -135,12 +147,10 @@ BUDGET: dict[str, set[str]] = {
                         "engine.containers.admin", "engine.containers.base",
                         "engine.containers.config",
                         "engine.containers.initlayer",
-                        "engine.containers.inspect",
-                        "engine.containers.model",
                         "engine.containers.names",
                         "engine.containers.records",
                         "engine.containers.run",
-                        "engine.containers.service", "engine.containers.listing",
+                        "engine.containers.service",
                         "engine.images.squash",
                         "engine.network_files",
                         "osutil.fs", "osutil.mounts", "osutil.syscalls",
@@ -197,16 +207,17 @@ BUDGET: dict[str, set[str]] = {
     "rm": COMMON | {"cli.commands.rm", "cli.output", "drivers.folders", "drivers.naive",
                     "drivers.select", "drivers.vfs", "engine.containers",
                     "engine.containers.admin", "engine.containers.base",
-                    "engine.containers.inspect", "engine.containers.model",
                     "engine.containers.names", "engine.containers.records",
                     "engine.containers.run", "engine.containers.service",
-                    "engine.containers.listing",
-                    "engine.network_attach",
-                    "engine.network_files", "engine.volumes",
-                    "engine.volumes.service", "osutil.fs", "osutil.mounts",
-                    "osutil.syscalls", "runtime", "runtime.runc",
-                    "runtime.state", "store.networks"},
+                    "osutil.fs", "osutil.mounts", "osutil.syscalls", "runtime",
+                    "runtime.state"},
 }
+# (without docker-py's Image, engine/images/model.py: loaded by images.get only)
+IMAGE_SERVICE = {"engine.images", "engine.images.naming", "engine.images.records",
+                 "engine.images.service"}
+for _command in BUDGET:
+    if _command != "rm":
+        BUDGET[_command] |= IMAGE_SERVICE
 # scow events: a command that changes a container appends to the root's event log (the
 # monitor a start forks logs the run's start and die)
 EVENTS = {"engine.events", "events", "events.log", "events.message", "runtime.eventlog"}

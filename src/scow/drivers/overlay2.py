@@ -195,8 +195,10 @@ class Overlay2Driver:
         self.create(id, parent, durable)
 
     def remove(self, id: str) -> None:
-        """Idempotent: the l/ link first, then the folder (unmounting anything under it)."""
-        from scow.osutil import fs
+        """Idempotent: the l/ link first, then the folder (unmounting anything under it).
+        osutil.fs (ioctl flags, shutil) only for what the plain walk could not remove."""
+        from scow.osutil import mounts
+        from scow.osutil.at import remove_tree_quietly
 
         path = self._dir(id)
         try:
@@ -204,7 +206,12 @@ class Overlay2Driver:
             if lid and "/" not in lid and lid not in (".", ".."):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(os.path.join(self.home, LINK_DIR, lid))
-            fs.remove_tree(path)
+            mounts.unmount_all_under(path)
+            remove_tree_quietly(path)
+            if os.path.lexists(path):
+                from scow.osutil import fs
+
+                fs.remove_tree(path)
             _retire_legacy(self.home, id)
         except OSError as exc:
             raise from_oserror(f"remove layer {id[:12]}", exc) from exc

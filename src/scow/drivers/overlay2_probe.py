@@ -19,11 +19,11 @@ import contextlib
 import errno
 import os
 
-from scow.drivers.overlay2_changes import OPAQUE
 from scow.osutil.atomic import atomic_write
 
 _UNSUPPORTED_BACKING = ("aufs", "zfs", "overlayfs", "ecryptfs")
 PROBE_FILE = "overlay2.probe"
+OPAQUE = "trusted.overlay.opaque"  # overlay2_changes.py's too (not loaded for a probe)
 
 
 def kernel_has_overlay() -> bool:

@@ -97,13 +97,26 @@ def _open(root: str, name: str, *, prior: bool = False) -> Driver:
     raise DriverUnsupported(f"unknown storage driver {name!r} (known: {', '.join(KNOWN)})")
 
 
+def _overlay_listed() -> bool:
+    """overlay in /proc/filesystems: the check of a store that used overlay2 before, without
+    the probe's module (overlay2_probe.kernel_has_overlay, with its modprobe, when not)."""
+    with open("/proc/filesystems", encoding="ascii") as f:
+        return any(line.split()[-1] == "overlay" for line in f if line.strip())
+
+
 def _open_overlay2(root: str, prior: bool) -> Driver:
-    from scow.drivers import overlay2, overlay2_probe
+    from scow.drivers import overlay2
 
     home = os.path.join(root, overlay2.Overlay2Driver.name)
-    if prior:  # it worked here before: only the cheap check, the test mount is for new stores
+    if prior and _overlay_listed():  # it worked here before: the test mount is for new stores
+        reason = None
+    elif prior:
+        from scow.drivers import overlay2_probe
+
         reason = None if overlay2_probe.kernel_has_overlay() else "the kernel has no overlay"
     else:
+        from scow.drivers import overlay2_probe
+
         existed = os.path.isdir(home)
         reason = overlay2_probe.unsupported_reason(home, overlay2.mount_options())
         if reason and not existed:

@@ -21,7 +21,6 @@ import os
 from collections.abc import Callable, Iterator
 from types import TracebackType
 
-from scow.engine.images import ImageService
 from scow.engine.settings import Settings
 from scow.store.store import Store
 
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
     from scow.engine.builds import BuildService
     from scow.engine.containers import ContainerService
     from scow.engine.distribution import DistributionService
+    from scow.engine.images import ImageService
     from scow.engine.networks import NetworkService
     from scow.engine.system import SystemService
     from scow.engine.volumes import VolumeService
@@ -85,7 +85,10 @@ class Engine:
     @property
     def images(self) -> ImageService:
         """The image service: import, list, history, inspect, tag, remove, prune, and docker-
-        py's images.get/list/pull/push/build/load/save; `layers` reads layers in place."""
+        py's images.get/list/pull/push/build/load/save; `layers` reads layers in place.
+        Made (and its modules loaded) on first use: `rm` never does."""
+        from scow.engine.images import ImageService
+
         return self._service("images", lambda: ImageService(
             self.store, lambda image_id: self.containers.using_image(image_id),
             distribution=lambda: self.distribution, builds=lambda: self.builds))
@@ -96,7 +99,7 @@ class Engine:
         from scow.engine.containers import ContainerService
 
         return self._service("containers", lambda: ContainerService(
-            self.store, self.images, lambda: self.volumes, self.settings, self.runtime,
+            self.store, lambda: self.images, lambda: self.volumes, self.settings, self.runtime,
             networks=lambda: self.networks))
 
     @property

@@ -55,7 +55,10 @@ def mounts_under(prefix: str) -> list[str]:
 
 def unmount_all_under(prefix: str) -> None:
     """Lazily unmount every mount at or below `prefix`; already-gone mounts are fine."""
-    for target in mounts_under(prefix):
+    targets = mounts_under(prefix)
+    if not targets:
+        return  # the common case (rm of a stopped container): one read of the mount table
+    for target in targets:
         try:
             syscalls.umount2(target, syscalls.MNT_DETACH)
         except OSError as exc:

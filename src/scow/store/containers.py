@@ -102,8 +102,10 @@ class ContainerStore:
             tx.execute("UPDATE containers SET state = 'removing', owner = ? WHERE id = ?",
                        (self.owner.name, container_id))
 
-    def delete(self, container_id: str) -> None:
-        with self.db.write() as tx:
+    def delete(self, container_id: str, *, durable: bool = True) -> None:
+        """Not `durable` (rm, after its durable ``removing`` mark): a power loss may bring
+        the row back ``removing`` with a dead owner, which recovery finishes."""
+        with self.db.write(durable=durable) as tx:
             tx.execute("DELETE FROM containers WHERE id = ?", (container_id,))
 
     def all(self, *, include_incomplete: bool = False) -> list[ContainerRecord]:

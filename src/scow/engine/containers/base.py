@@ -36,19 +36,24 @@ RuntimeFactory = Callable[[], "Runc"]
 class ContainerBase:
     """The collaborators of the container service (see the module doc)."""
 
-    def __init__(self, store: Store, images: ImageService,
+    def __init__(self, store: Store, images: Callable[[], ImageService],
                  volumes: Callable[[], VolumeService], settings: Settings,
                  runtime: RuntimeFactory, *,
                  networks: Callable[[], NetworkService] | None = None) -> None:
         self.store = store
         self._network_service = networks  # scow network: the network service, made on first use
         self.records: ContainerStore = store.containers
-        self.images = images
+        self._image_service = images  # made on first use: `rm` never does
         self._volume_service = volumes  # made on first use: `create` without -v never does
         self.settings = settings
         self._runtime = runtime
         self._runc: Runc | None = None
         self._runc_lock = _thread.allocate_lock()
+
+    @property
+    def images(self) -> ImageService:
+        """The image service (engine/images), for create's image and ps's names."""
+        return self._image_service()
 
     @property
     def volumes(self) -> VolumeService:
@@ -69,6 +74,15 @@ class ContainerBase:
             if self._runc is None:
                 self._runc = self._runtime()
             return self._runc
+
+    def runtime_knows(self, container_id: str) -> bool:
+        """`runc.knows` without building the runtime (no runc module for the `rm` of a
+        container that is not running): the engine's runc keeps its records in
+        `<root>/runtime/runc` (engine.py `Engine.runtime`)."""
+        if self._runc is not None:
+            return self._runc.knows(container_id)
+        return os.path.exists(os.path.join(self.store.root, "runtime", "runc", container_id,
+                                           "state.json"))
 
     def folder(self, container_id: str) -> str:
         """The container's folder, `<root>/containers/<id>`."""

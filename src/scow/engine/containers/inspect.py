@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from scow.engine.containers.base import ContainerBase
+from scow.engine.containers.records import HOST_DEFAULTS
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
@@ -14,20 +15,6 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     from scow.runtime.state import ContainerState
     from scow.store.containers import ContainerRecord
-
-HOST_FIXED = {  # what docker shows of the resources scow has no flag for
-    "CgroupParent": "", "BlkioWeightDevice": [], "BlkioDeviceReadBps": [],
-    "BlkioDeviceWriteBps": [], "BlkioDeviceReadIOps": [], "BlkioDeviceWriteIOps": [],
-    "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0, "DeviceCgroupRules": None,
-    "DeviceRequests": None, "MemorySwappiness": None, "CpuCount": 0, "CpuPercent": 0,
-    "IOMaximumIOps": 0, "IOMaximumBandwidth": 0, "OomScoreAdj": 0}
-# HostConfig's resource fields (resources.py makes them at create) as docker shows them
-HOST_DEFAULTS = {
-    "Memory": 0, "MemorySwap": 0, "MemoryReservation": 0, "NanoCpus": 0, "CpuShares": 0,
-    "CpuPeriod": 0, "CpuQuota": 0, "CpusetCpus": "", "CpusetMems": "", "PidsLimit": None,
-    "OomKillDisable": False, "BlkioWeight": 0, "Ulimits": [], "ShmSize": 67108864,
-    "Devices": [], "IpcMode": "private", "PidMode": "", "UTSMode": "",
-    **HOST_FIXED}  # inspect of a container made before these fields
 
 
 class ContainerInspection(ContainerBase):

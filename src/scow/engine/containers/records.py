@@ -1,5 +1,7 @@
 """owns: the typed records the container service returns (`ContainerSummary`, a row of
-`docker ps`); NamedTuples, as they are on `scow ps`'s start-up path."""
+`docker ps`); NamedTuples, as they are on `scow ps`'s start-up path. And HostConfig's
+fields as docker shows them (`HOST_DEFAULTS`: inspect shows them, create's resources.py
+makes them; here so `create` loads no inspect.py)."""
 
 from __future__ import annotations
 
@@ -40,3 +42,18 @@ class ContainerSummary(NamedTuple):
         if self.size_rw is not None:
             out["SizeRw"], out["SizeRootFs"] = self.size_rw, self.size_root_fs
         return out
+
+
+HOST_FIXED = {  # what docker shows of the resources scow has no flag for
+    "CgroupParent": "", "BlkioWeightDevice": [], "BlkioDeviceReadBps": [],
+    "BlkioDeviceWriteBps": [], "BlkioDeviceReadIOps": [], "BlkioDeviceWriteIOps": [],
+    "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0, "DeviceCgroupRules": None,
+    "DeviceRequests": None, "MemorySwappiness": None, "CpuCount": 0, "CpuPercent": 0,
+    "IOMaximumIOps": 0, "IOMaximumBandwidth": 0, "OomScoreAdj": 0}
+# HostConfig's resource fields (resources.py makes them at create) as docker shows them
+HOST_DEFAULTS = {
+    "Memory": 0, "MemorySwap": 0, "MemoryReservation": 0, "NanoCpus": 0, "CpuShares": 0,
+    "CpuPeriod": 0, "CpuQuota": 0, "CpusetCpus": "", "CpusetMems": "", "PidsLimit": None,
+    "OomKillDisable": False, "BlkioWeight": 0, "Ulimits": [], "ShmSize": 67108864,
+    "Devices": [], "IpcMode": "private", "PidMode": "", "UTSMode": "",
+    **HOST_FIXED}  # inspect of a container made before these fields

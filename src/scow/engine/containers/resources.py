@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from scow.engine.containers.inspect import HOST_DEFAULTS, HOST_FIXED
+from scow.engine.containers.records import HOST_DEFAULTS, HOST_FIXED
 from scow.errors import InvalidArgument
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
@@ -22,7 +22,7 @@ _ULIMITS = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nic
             "nproc", "rss", "rtprio", "rttime", "sigpending", "stack")
 _IPC_SYSCTLS = ("kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
                 "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced")
-FIXED, DEFAULTS = HOST_FIXED, HOST_DEFAULTS  # inspect.py's (on inspect's short path)
+FIXED, DEFAULTS = HOST_FIXED, HOST_DEFAULTS  # records.py's (on every short path)
 UPDATABLE = ("Memory", "MemorySwap", "MemoryReservation", "NanoCpus", "CpuShares",
              "CpuPeriod", "CpuQuota", "CpusetCpus", "CpusetMems", "PidsLimit", "BlkioWeight")
 

@@ -235,14 +235,15 @@ class ContainerLifecycle(ContainerBase):
             st = self.state(record)
             if st is not None and st.active:
                 return  # restarting: the monitor runs it again on the same mount
-            from scow.engine.network_attach import detach as detach_network  # scow network
+            if _may_attach(record.doc["HostConfig"].get("NetworkMode") or "default"):
+                from scow.engine.network_attach import detach as detach_network  # scow network
 
-            detach_network(self, record)
+                detach_network(self, record)
             if self._is_mounted(record.id):
                 self.store.driver.put(record.mount_id or "")
                 self._set_mounted(record.id, False)
                 self.volume_events(record, "unmount")
-            if (remove_runtime or st is not None) and self.runc.knows(record.id):
+            if (remove_runtime or st is not None) and self.runtime_knows(record.id):
                 with contextlib.suppress(Exception):  # the monitor deletes it: left by a crash
                     self.runc.delete(record.id, force=True)
 
@@ -424,3 +425,10 @@ class ContainerLifecycle(ContainerBase):
             if not (record.mount_id and driver.is_mounted(record.mount_id)):
                 break
             driver.put(record.mount_id)
+
+
+def _may_attach(mode: str) -> bool:
+    """Whether a container of this NetworkMode can have had a network attached: not one on
+    the host's or another container's namespace, nor `none` (`network connect` refuses them,
+    start attaches none), so its cleanup loads no network modules (`rm`, issue 18)."""
+    return mode not in ("host", "none") and not mode.startswith("container:")

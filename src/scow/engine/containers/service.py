@@ -1,8 +1,8 @@
 """owns: the container service: create, look up, diff, remove and prune containers, and
 the service assembled from the mixins: running them is run.py, listing (`ps`) listing.py,
 commit/export fs.py, cp cp.py, inspect inspect.py (all on base.py's collaborators); the
-mixins no short command uses (`_DEFERRED`) are imported on first use of one of their
-attributes.
+mixins `create` and `rm` do not use (`_DEFERRED`) are imported on first use of one of
+their attributes.
 
 A container = its record (store/containers.py) + a writable layer on an ``-init`` layer on the
 image's layers + its folder::
@@ -19,9 +19,6 @@ import os
 
 from scow.engine.containers.admin import ContainerAdmin
 from scow.engine.containers.base import ContainerBase
-from scow.engine.containers.inspect import ContainerInspection
-from scow.engine.containers.listing import ContainerListing
-from scow.engine.containers.model import Container
 from scow.engine.containers.records import ContainerSummary
 from scow.engine.containers.run import ContainerLifecycle
 from scow.errors import (
@@ -45,14 +42,18 @@ if TYPE_CHECKING:
 
 if TYPE_CHECKING:
     from scow.engine.containers.config import CreateOptions
+    from scow.engine.containers.model import Container  # docker-py's: loaded by get()
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
-# the mixins of the verbs no short command uses (`update`, exec and the API's exec instances,
-# cp, commit/export, stats): their modules load on the first use of one of their attributes,
-# not with every command that builds the service (`ps`, `create`, `inspect`, `rm`)
+# the mixins that `create` and `rm` do not use (ps's listing, inspect, and the verbs no short
+# command uses: `update`, exec and the API's exec instances, cp, commit/export, stats): their
+# modules load on the first use of one of their attributes, not with every command that
+# builds the service
 # (searched in this order: a name of a later one imports the earlier ones too, all light)
-_DEFERRED = (("scow.engine.containers.execs", "ContainerExecs"),  # first: `scow exec`
+_DEFERRED = (("scow.engine.containers.listing", "ContainerListing"),  # first: `scow ps`
+             ("scow.engine.containers.inspect", "ContainerInspection"),  # `inspect`, `logs`
+             ("scow.engine.containers.execs", "ContainerExecs"),  # `scow exec`
              ("scow.engine.containers.cp", "ContainerCopy"),
              ("scow.engine.containers.fs", "ContainerFilesystem"),
              ("scow.engine.containers.stats", "ContainerStatistics"),
@@ -62,11 +63,13 @@ if TYPE_CHECKING:
     from scow.engine.containers.cp import ContainerCopy
     from scow.engine.containers.execs import ContainerExecs
     from scow.engine.containers.fs import ContainerFilesystem
+    from scow.engine.containers.inspect import ContainerInspection
+    from scow.engine.containers.listing import ContainerListing
     from scow.engine.containers.stats import ContainerStatistics
     from scow.engine.containers.update import ContainerUpdate
 
-    class _DeferredVerbs(ContainerUpdate, ContainerExecs, ContainerCopy, ContainerFilesystem,
-                         ContainerStatistics):
+    class _DeferredVerbs(ContainerListing, ContainerInspection, ContainerUpdate, ContainerExecs,
+                         ContainerCopy, ContainerFilesystem, ContainerStatistics):
         """mypy sees the mixins themselves."""
 else:
     class _DeferredVerbs:
@@ -87,8 +90,7 @@ else:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
-class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection, ContainerAdmin,
-                       _DeferredVerbs):
+class ContainerService(ContainerLifecycle, ContainerAdmin, _DeferredVerbs):
     """docker's container verbs (create, start, stop, exec, logs, commit, cp, rm...), each a
     method; built by `Engine` with the collaborators `ContainerBase` names."""
 
@@ -277,11 +279,14 @@ class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection
         return name
 
     def _remove_marked(self, record: ContainerRecord, volumes: bool) -> None:
+        """The removal after the durable ``removing`` mark: its commits do not wait for the
+        disk (a power loss leaves what a kill leaves: the row ``removing`` of a dead owner,
+        which recovery finishes; tests/reliability/test_crash.py)."""
         self.cleanup(record, remove_runtime=True)
         if record.mount_id:
-            self.store.layers.remove_rw(record.mount_id)
+            self.store.layers.remove_rw(record.mount_id, durable=False)
         remove_tree_quietly(self.folder(record.id))
-        self.records.delete(record.id)
+        self.records.delete(record.id, durable=False)
         if volumes:
             for mount in record.doc.get("MountPoints", []):
                 if mount.get("Anonymous"):
@@ -357,6 +362,8 @@ class ContainerService(ContainerLifecycle, ContainerListing, ContainerInspection
     # -- docker-py's object model ------------------------------------------------------------
     def get(self, name: str) -> Container:
         """docker-py's containers.get: the Container with this ID, ID prefix or name."""
+        from scow.engine.containers.model import Container
+
         return Container(self, self.inspect(name))
 
     def list(self, *, all: bool = False, filters: dict[str, builtins.list[str]] | None = None,
@@ -442,7 +449,7 @@ def _mount_doc(m: Any, anonymous: bool) -> dict[str, Any]:
             "RW": not m.read_only, "Anonymous": anonymous}
 
 
-__all__ = ["Container", "ContainerService", "ContainerSummary", "ZERO_TIME"]
+__all__ = ["ContainerService", "ContainerSummary", "ZERO_TIME"]
 
 
 def _running(container_id: str) -> Conflict:

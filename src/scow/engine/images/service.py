@@ -7,7 +7,6 @@ import builtins
 import time
 from collections.abc import Callable, Iterator
 
-from scow.engine.images.model import Image
 from scow.engine.images.naming import (
     check_filters,
     familiar_or_raw,
@@ -28,6 +27,8 @@ from scow.store.store import Store
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
     from typing import Any, BinaryIO, Literal
+
+    from scow.engine.images.model import Image  # docker-py's: loaded by get()
 
 if TYPE_CHECKING:
     from scow.analyze.report import Analysis
@@ -359,6 +360,8 @@ class ImageService:
     # -- docker-py's object model ------------------------------------------------------------
     def get(self, name: str) -> Image:
         """docker-py's images.get: the Image a name, ID or ID prefix means."""
+        from scow.engine.images.model import Image
+
         return Image(self, self.inspect(name))
 
     def list(self, name: str | None = None, *, all: bool = False,
