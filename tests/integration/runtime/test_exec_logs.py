@@ -64,10 +64,17 @@ def test_exec_detached_keeps_running(containers: Factory) -> None:
     assert exec_process(containers.runc, ctr.id, cfg, containers.rootfs, detach=True) is None
     path = os.path.join(containers.rootfs, "tmp/detached")
     deadline = time.monotonic() + 5
-    while not os.path.exists(path) and time.monotonic() < deadline:
+
+    def written() -> bytes:  # the shell creates the file, then writes it: wait for both
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return b""
+
+    while written() != b"done\n" and time.monotonic() < deadline:
         time.sleep(0.05)
-    with open(path, "rb") as f:
-        assert f.read() == b"done\n"
+    assert written() == b"done\n"
 
 
 def test_exec_with_tty(containers: Factory, tmp_path: object) -> None:
