@@ -129,9 +129,13 @@ def test_ci_mode_exit_codes_and_dive_ci_file(built: Path, tmp_path: Path) -> Non
 
 def test_build_prints_findings_and_analyze_ci_fails_on_them(built: Path, tmp_path: Path) -> None:
     ctx = tmp_path / "ctx"
-    plain = scow(built, "build", "--progress", "plain", "-t", "copy-up:2", str(ctx))
+    plain = scow(built, "build", "--no-cache", "--progress", "plain", "-t", "copy-up:2",
+                 str(ctx))
     assert b"5 image analysis warnings found (scow image analyze " in plain.stderr
     assert b"advice: chown at COPY time with `COPY --chown`" in plain.stderr
+    again = scow(built, "build", "--progress", "plain", "-t", "copy-up:3", str(ctx))
+    assert b"CACHED" in again.stderr  # unchanged: the image is the earlier build's, whose
+    assert b"image analysis warnings" not in again.stderr  # findings were printed then
     strict = scow(built, "build", "-q", "--analyze-ci", str(ctx), check=False)
     assert strict.returncode == 1 and strict.stdout.startswith(b"sha256:")
     assert strict.stderr.endswith(b"ERROR: build: 5 image analysis warnings (--analyze-ci)\n")
