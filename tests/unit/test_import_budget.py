@@ -147,6 +147,7 @@ BUDGET: dict[str, set[str]] = {
                         "engine.containers.admin", "engine.containers.base",
                         "engine.containers.config",
                         "engine.containers.initlayer",
+                        "drivers.overlay2_changes",  # the init layer: overlay's whiteout rules
                         "engine.containers.names",
                         "engine.containers.records",
                         "engine.containers.run",

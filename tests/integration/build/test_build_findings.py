@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cli.test_image_analyze import SHAPES  # links, a folder removed and made again
 from tests.conftest import make_tar
 
 from scow.analyze import entries
@@ -24,16 +25,6 @@ RUN mkdir -p /home/app/sub /root/r && head -c 5000 /dev/urandom > /home/app/sub/
  && head -c 7000 /dev/urandom > /root/r/y && chmod 600 /etc/passwd
 RUN rm -rf /home && mkdir /home && echo new > /home/other && rm -rf /root/r
 RUN chmod 700 /bin/busybox && chown 1:1 /tmp
-"""
-# tests/cli/test_image_analyze.py's SHAPES: links, a folder removed and made again
-SHAPES = """\
-FROM busybox:base
-RUN mkdir -p /opt/d/e /opt/keep && head -c 70000 /dev/urandom > /opt/d/e/x \\
- && head -c 9000 /dev/urandom > /opt/keep/k && ln /opt/keep/k /opt/keep/hard \\
- && ln -s k /opt/keep/soft && rm /etc/group
-RUN rm -rf /opt/d && mkdir -p /opt/d && echo new > /opt/d/new \\
- && head -c 9000 /dev/urandom > /opt/keep/k && touch /etc/group
-RUN head -c 1234 /dev/urandom > /opt/keep/k && rm /opt/keep/soft && rm -rf /opt/keep/missing
 """
 
 

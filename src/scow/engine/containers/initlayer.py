@@ -31,10 +31,11 @@ import errno
 import os
 import stat
 
+from scow.drivers.overlay2_changes import OPAQUE, is_opaque, is_whiteout
+
 DIRS = ("/dev/pts", "/dev/shm", "/proc", "/sys")
 FILES = ("/.dockerenv", "/etc/resolv.conf", "/etc/hosts", "/etc/hostname", "/dev/console")
 SYMLINKS = {"/etc/mtab": "/proc/mounts"}
-OPAQUE = "trusted.overlay.opaque"
 _OVERLAY_XATTRS = "trusted.overlay."
 
 
@@ -116,7 +117,7 @@ class _Tree:
             if st is not None:
                 below: list[str] = []
                 if stat.S_ISDIR(st.st_mode) and level.lowers \
-                        and not _opaque(os.path.join(level.upper, name)):
+                        and not is_opaque(os.path.join(level.upper, name)):
                     below = self._merged(level.lowers, name)
                 return st, True, below, False
         for i, lower in enumerate(level.lowers):
@@ -124,7 +125,7 @@ class _Tree:
             st, opaque = self._lower(path)
             if st is None:
                 continue
-            if _whiteout(st):
+            if is_whiteout(st):
                 return None, False, [], True
             if not stat.S_ISDIR(st.st_mode) or opaque:
                 return st, False, [path] if stat.S_ISDIR(st.st_mode) else [], False
@@ -140,7 +141,7 @@ class _Tree:
             st, opaque = self._lower(path)
             if st is None:
                 continue
-            if _whiteout(st) or not stat.S_ISDIR(st.st_mode):
+            if is_whiteout(st) or not stat.S_ISDIR(st.st_mode):
                 break
             found.append(path)
             if opaque:
@@ -152,7 +153,7 @@ class _Tree:
         are committed layers: they do not change while the init layer is filled)."""
         if path not in self.seen:
             st = _lstat(path)
-            self.seen[path] = st, st is not None and stat.S_ISDIR(st.st_mode) and _opaque(path)
+            self.seen[path] = st, st is not None and stat.S_ISDIR(st.st_mode) and is_opaque(path)
         return self.seen[path]
 
     def _copy_up(self, chain: list[_Level]) -> None:
@@ -214,16 +215,3 @@ def _lstat(path: str) -> os.stat_result | None:
         return os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
-
-
-def _whiteout(st: os.stat_result) -> bool:
-    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
-
-
-def _opaque(path: str) -> bool:
-    try:
-        return os.getxattr(path, OPAQUE, follow_symlinks=False) == b"y"
-    except OSError as exc:
-        if exc.errno in (errno.ENODATA, errno.ENOTSUP, errno.ENOENT):
-            return False
-        raise
