@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from scow import errors
 from scow.errors import ContainerNotFound, RuntimeFailure, ScowError
@@ -62,11 +62,16 @@ def translate(verb: str, message: str) -> ScowError:
 
 
 class Runc:
-    """The runc binary at `path`, keeping its state under `root`."""
+    """The runc binary at `path`, keeping its state under `root`. `scratch_path`, when given,
+    names where one call's files go (the engine's: the store's staging paths, which carry this
+    process's owner token, so that the next command's recovery removes them if this process
+    is killed mid-call; see `scratch`)."""
 
-    def __init__(self, path: str = "runc", root: str = "/run/scow/runc") -> None:
+    def __init__(self, path: str = "runc", root: str = "/run/scow/runc",
+                 scratch_path: Callable[[str], str] | None = None) -> None:
         self.path = path
         self.root = root
+        self.scratch_path = scratch_path
 
     def argv(self, *args: str, log: str | None = None) -> list[str]:
         base = [self.path, "--root", self.root]
@@ -92,9 +97,14 @@ class Runc:
         return rc
 
     def scratch(self, kind: str) -> str:
-        """A new path under runc's root for one call's files (its JSON log, an exec's
-        process.json), named by `kind`, this process and 48 random bits; runc's root is made
-        here when missing."""
+        """A new path for one call's files (its JSON log, an exec's process.json, which holds
+        the exec's Env and so maybe secrets), named by `kind` and 48 random bits: from
+        `scratch_path` when given (the store's <root>/tmp/<owner token>.<kind>-<rand>: a
+        killed caller's files go with its token), else under runc's root with this process's
+        pid (the container monitor's calls; runc's root is made here when missing). The
+        caller removes them when the call ends."""
+        if self.scratch_path is not None:
+            return self.scratch_path(f"{kind}-{os.urandom(6).hex()}")
         os.makedirs(self.root, exist_ok=True)
         return os.path.join(self.root, f"{kind}-{os.getpid()}-{os.urandom(6).hex()}")
 

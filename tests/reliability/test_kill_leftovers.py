@@ -1,0 +1,77 @@
+"""What a killed command leaves beside its rows, and that the next writer removes it: the runc
+scratch files of a `scow exec` killed mid-exec (its process.json holds the exec's Env, so
+maybe a secret), and the anonymous volumes of a `create` killed between making them and
+publishing the container."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.reliability.conftest import SRC, assert_clean, ok, scow
+from tests.tools import require_overlay, require_runc
+
+SECRET = "s3cr3t-" + "7f" * 8
+
+
+def _files_holding(root: Path, needle: str) -> list[str]:
+    """Files of the store's staging and runc folders whose content holds `needle`."""
+    found = []
+    for folder in (root / "tmp", root / "runtime"):
+        for dirpath, _, names in os.walk(folder):
+            for name in names:
+                path = os.path.join(dirpath, name)
+                try:
+                    with open(path, "rb") as f:
+                        if needle.encode() in f.read(1 << 20):
+                            found.append(path)
+                except OSError:
+                    continue
+    return found
+
+
+@pytest.fixture
+def running(busybox_tar: Path, no_leaked_mounts: Path) -> Iterator[Path]:
+    """A root with busybox as `bb` and a container `up` running `sleep 300` (removed after,
+    with `next`, whatever the test did)."""
+    require_runc()
+    require_overlay()
+    root = no_leaked_mounts / "root"
+    ok(root, "import", "-c", 'CMD ["sh"]', str(busybox_tar), "bb", driver="overlay2")
+    try:
+        ok(root, "run", "-d", "--name", "up", "bb", "sleep", "300", driver="overlay2")
+        yield root
+    finally:
+        scow(root, "rm", "-f", "up", "next", driver="overlay2")
+
+
+def test_finished_exec_leaves_no_scratch_file(running: Path) -> None:
+    out = ok(running, "exec", "-e", f"TOKEN={SECRET}", "up", "sh", "-c", "echo $TOKEN",
+             driver="overlay2")
+    assert out.strip() == SECRET
+    assert _files_holding(running, SECRET) == []
+
+
+def test_killed_exec_scratch_files_go_with_the_next_writer(running: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=SRC, SCOW_STORAGE_DRIVER="overlay2")
+    proc = subprocess.Popen([sys.executable, "-m", "scow", "--root", str(running), "exec",
+                             "-e", f"TOKEN={SECRET}", "up", "sleep", "30"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while not _files_holding(running, SECRET) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _files_holding(running, SECRET), "the exec wrote no process.json"
+    finally:
+        proc.send_signal(signal.SIGKILL)  # as a kill -9 mid-exec (its runc exec runs on)
+        proc.wait()
+    ok(running, "create", "--name", "next", "bb", driver="overlay2")  # the next writer
+    assert _files_holding(running, SECRET) == []
+    ok(running, "rm", "-f", "up", "next", driver="overlay2")
+    assert_clean(running, "overlay2")
