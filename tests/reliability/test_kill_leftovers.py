@@ -75,3 +75,46 @@ def test_killed_exec_scratch_files_go_with_the_next_writer(running: Path) -> Non
     assert _files_holding(running, SECRET) == []
     ok(running, "rm", "-f", "up", "next", driver="overlay2")
     assert_clean(running, "overlay2")
+
+
+def test_killed_create_takes_its_anonymous_volumes_along(busybox_tar: Path,
+                                                         no_leaked_mounts: Path,
+                                                         tmp_path: Path) -> None:
+    """A create of two anonymous volumes (one filled from the image's /etc) killed at every
+    fault point it passes from its first volume on: the next writer rolls the container back
+    with its volumes (rows and folders), while a named volume made before stays."""
+    require_overlay()
+    root = no_leaked_mounts / "root"
+    ok(root, "import", "-c", 'CMD ["sh"]', str(busybox_tar), "bb", driver="overlay2")
+    ok(root, "volume", "create", "keep", driver="overlay2")
+    create = ("create", "--name", "c1", "-v", "/data", "-v", "/etc", "-v", "keep:/k", "bb")
+    log = tmp_path / "points"
+    proc = scow(root, *create, driver="overlay2", env={"SCOW_FAULTS_LOG": str(log)})
+    assert proc.returncode == 0, proc.stderr
+    ok(root, "rm", "-v", "c1", driver="overlay2")
+    points = list(dict.fromkeys(log.read_text().split()))
+    points = points[points.index("containers.create.after_volume"):]
+    assert "containers.create.after_volumes" in points
+    for point in points:
+        killed = scow(root, *create, driver="overlay2", faults=point)
+        assert killed.returncode == -signal.SIGKILL, f"{point} not reached: {killed.stderr}"
+        ok(root, "create", "--name", "next", "bb", driver="overlay2")  # the next writer
+        left = ok(root, "volume", "ls", "-q", driver="overlay2").split()
+        assert left == ["keep"], f"after a kill at {point}"
+        assert os.listdir(root / "volumes") == ["keep"], point
+        ok(root, "rm", "next", driver="overlay2")
+        assert ok(root, "ps", "-aq", driver="overlay2") == ""
+        assert_clean(root, "overlay2")
+
+
+def test_failed_create_removes_its_anonymous_volumes(busybox_tar: Path,
+                                                      no_leaked_mounts: Path) -> None:
+    require_overlay()
+    root = no_leaked_mounts / "root"
+    ok(root, "import", "-c", 'CMD ["sh"]', str(busybox_tar), "bb", driver="overlay2")
+    proc = scow(root, "create", "-v", "/data", "-v", "/etc", "bb", driver="overlay2",
+                faults="containers.create.after_volumes=raise")
+    assert proc.returncode != 0 and "injected fault" in proc.stderr
+    assert ok(root, "volume", "ls", "-q", driver="overlay2") == ""
+    assert os.listdir(root / "volumes") == []
+    assert_clean(root, "overlay2")
