@@ -118,3 +118,26 @@ def test_failed_create_removes_its_anonymous_volumes(busybox_tar: Path,
     assert ok(root, "volume", "ls", "-q", driver="overlay2") == ""
     assert os.listdir(root / "volumes") == []
     assert_clean(root, "overlay2")
+
+
+def test_check_repairs_runc_scratch_files_of_dead_processes(tmp_path: Path) -> None:
+    """An exec's process.json left in runc's folder by a scow before the scratch files went
+    under the owner tokens (or a killed monitor's runc log): `system check` reports those of
+    dead pids, `--repair` removes them, a live pid's stay."""
+    root = tmp_path / "root"
+    ok(root, "images", driver="vfs")
+    folder = root / "runtime" / "runc"
+    folder.parent.mkdir(mode=0o700)
+    folder.mkdir(mode=0o700)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = [f"exec-{gone.pid}-0123456789ab.json", f"exec-{gone.pid}-0123456789ab.log",
+            f"runc-log-{gone.pid}-ba9876543210"]
+    live = [f"exec-{os.getpid()}-0123456789ab.json", "state-of-a-container"]
+    for name in dead + live:
+        (folder / name).write_text(f'{{"env": ["TOKEN={SECRET}"]}}')
+    check = scow(root, "system", "check", "--quick", driver="vfs")
+    assert check.returncode == 1 and check.stdout.count("stale-scratch") == 3, check.stdout
+    ok(root, "system", "check", "--quick", "--repair", driver="vfs")
+    assert sorted(os.listdir(folder)) == sorted(live)
+    assert_clean(root, "vfs")
