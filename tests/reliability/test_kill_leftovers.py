@@ -58,6 +58,22 @@ def test_finished_exec_leaves_no_scratch_file(running: Path) -> None:
     assert _files_holding(running, SECRET) == []
 
 
+def test_exec_holds_an_owner_token_only_while_it_runs(running: Path) -> None:
+    """The exec's files are owned by a token of the call, not of the process: a long-lived
+    Engine (the API service's) holds no token between its operations, so recovery elsewhere
+    still finds the root quiet."""
+    from scow import Engine
+
+    engine = Engine(root=str(running), storage_driver="overlay2")
+    try:
+        assert engine.containers.exec("up", ["true"]) == 0
+        mine = [n for n in os.listdir(running / "locks") if n.startswith(f"owner-{os.getpid()}-")]
+        assert mine == []
+        assert os.listdir(running / "tmp") == []
+    finally:
+        engine.close()
+
+
 def test_killed_exec_scratch_files_go_with_the_next_writer(running: Path) -> None:
     env = dict(os.environ, PYTHONPATH=SRC, SCOW_STORAGE_DRIVER="overlay2")
     proc = subprocess.Popen([sys.executable, "-m", "scow", "--root", str(running), "exec",

@@ -72,10 +72,9 @@ class Engine:
                 root = os.path.join(self.store.root, "runtime", "runc")
                 os.makedirs(os.path.dirname(root), mode=0o700, exist_ok=True)
                 os.makedirs(root, mode=0o700, exist_ok=True)
-                # one call's scratch files (an exec's process.json holds its Env) are
-                # staging entries of this process's owner token: a kill -9 mid-exec leaves
-                # them to the next writer's recovery, as every other staging entry
-                self._runc = Runc(self.settings.runtime, root, scratch_path=self.store.tmp_path)
+                # an exec's process.json (its Env) is a staging entry under an owner token
+                # of the call: a kill -9 mid-exec leaves it to the next writer's recovery
+                self._runc = Runc(self.settings.runtime, root, staging=self.store.owned_tmp_path)
             return self._runc
 
     def _service(self, name: str, make: Callable[[], T]) -> T:
