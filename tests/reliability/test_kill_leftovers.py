@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.reliability.conftest import SRC, assert_clean, ok, scow
+from tests.reliability.conftest import SRC, assert_clean, ok, runc_containers, scow
 from tests.tools import require_overlay, require_runc
 
 SECRET = "s3cr3t-" + "7f" * 8
@@ -157,3 +157,36 @@ def test_check_repairs_runc_scratch_files_of_dead_processes(tmp_path: Path) -> N
     ok(root, "system", "check", "--quick", "--repair", driver="vfs")
     assert sorted(os.listdir(folder)) == sorted(live)
     assert_clean(root, "vfs")
+
+
+def test_interrupted_build_stops_its_run_step(busybox_tar: Path, no_leaked_mounts: Path,
+                                              tmp_path: Path) -> None:
+    """`scow build` interrupted (SIGINT, as `kill -INT` sends it to scow alone) mid `RUN`:
+    it exits 130, and the step's runc container is gone with it (a killed `runc run` leaves
+    its container running), nothing left for `system check`."""
+    require_runc()
+    require_overlay()
+    root = no_leaked_mounts / "root"
+    ok(root, "import", "-c", 'CMD ["sh"]', str(busybox_tar), "bb", driver="overlay2")
+    context = tmp_path / "context"
+    context.mkdir()
+    (context / "Dockerfile").write_text("FROM bb\nRUN sleep 30\n")
+    env = dict(os.environ, PYTHONPATH=SRC, SCOW_STORAGE_DRIVER="overlay2")
+    proc = subprocess.Popen([sys.executable, "-m", "scow", "--root", str(root), "build",
+                             "-t", "int:1", str(context)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 30
+        while not runc_containers(root) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert runc_containers(root), "the RUN step did not start"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert runc_containers(root) == []
+    assert ok(root, "images", "-q", "int:1", driver="overlay2") == ""
+    assert_clean(root, "overlay2")

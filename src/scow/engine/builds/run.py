@@ -147,7 +147,7 @@ def _runc_run(runc: Runc, bundle: str, step_id: str, log: str, out: int,
     """``runc run`` the bundle with its output to `out`; its exit code, and whether the build
     was cancelled meanwhile: a watcher thread kills the step's container once `cancel` is set
     (again every quarter second: runc may not have made it yet), and runc run ends with it.
-    Interrupted (Ctrl-C), runc goes as `subprocess.run` would kill it."""
+    Interrupted (SIGINT), the step is stopped the same way before the interrupt goes on."""
     proc = subprocess.Popen(runc.argv("run", "--bundle", bundle, step_id, log=log),
                             stdin=subprocess.DEVNULL, stdout=out, stderr=out)
     done = threading.Event()
@@ -167,14 +167,28 @@ def _runc_run(runc: Runc, bundle: str, step_id: str, log: str, out: int,
     try:
         proc.wait()
     except BaseException:
-        proc.kill()
-        proc.wait()
+        _stop(proc, runc, step_id)
         raise
     finally:
         done.set()
         if watcher is not None:
             watcher.join()
     return proc.returncode, cancel is not None and cancel.is_set()
+
+
+def _stop(proc: subprocess.Popen[bytes], runc: Runc, step_id: str) -> None:
+    """Stop an interrupted step: its container killed (a killed runc run would leave it
+    running: measured, `RUN sleep 30` ran on after scow build exited 130), runc waited for
+    (killed after 10 s), its record deleted."""
+    with contextlib.suppress(Exception):
+        runc.kill(step_id, "KILL")
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    with contextlib.suppress(Exception):
+        runc.delete(step_id, force=True)
 
 
 # the translated seccomp filter of a step's (default) profile and capabilities, made once per
