@@ -153,6 +153,11 @@ class NoSpace(Unavailable):
     """The filesystem under the store is full (ENOSPC/EDQUOT)."""
 
 
+class BuildCancelled(Unavailable):
+    """A build stopped because the one who asked for it went away (an API client that
+    closed its connection), as dockerd's "context canceled"."""
+
+
 class DriverUnsupported(Unsupported):
     pass
 

@@ -6,6 +6,9 @@ folders, folders with their own mode/owner/xattrs in two layers, a file where a 
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
+from typing import cast
 
 import pytest
 from layertar import M, apply, snapshot
@@ -50,33 +53,63 @@ def _dir_times(top: str) -> dict[str, str]:
     return out
 
 
-def _view(driver: Driver, id: str) -> tuple[dict[str, tuple[object, ...]], dict[str, str]]:
+def _view(driver: Driver, id: str, made: tuple[float, float]
+          ) -> tuple[dict[str, tuple[object, ...]], dict[str, str]]:
     path = driver.get(id)
     try:
-        return snapshot(path), _dir_times(path)
+        return _made_when(snapshot(path), made), _dir_times(path)
     finally:
         driver.put(id)
+
+
+def _made_when(snap: dict[str, tuple[object, ...]], made: tuple[float, float]
+               ) -> dict[str, tuple[object, ...]]:
+    """`snap` with each non-folder's mtime (whole seconds, the last field) as `image` (the
+    layer's, exactly) or `new`: written by the init layer's setup, which ran between the
+    times `made`, so its mtime is a second in that window. The two views are set up at two
+    moments: their new entries' seconds differ when a second starts in between (a flake on
+    zfs-fuse, whose slower setup crossed one more often; the test now always waits for one)."""
+    out = {}
+    for rel, entry in snap.items():
+        mtime = entry[-1]
+        if mtime is not None and mtime != IMAGE_TIME:
+            # the kernel stamps with its coarse clock, up to a tick behind time.time()
+            assert int(made[0] - 0.1) <= cast(int, mtime) <= made[1], (rel, mtime, made)
+            mtime = "new"
+        elif mtime is not None:
+            mtime = "image"
+        out[rel] = (*entry[:-1], mtime)
+    return out
+
+
+def _set_up(setup: Callable[[], None]) -> tuple[float, float]:
+    """When `setup` ran: the times before and after it."""
+    start = time.time()
+    setup()
+    return start, time.time()
 
 
 def test_init_layer_in_place_is_the_mounted_one(driver: Driver, archive: None) -> None:
     _image(driver)
     driver.create_rw(MOUNTED, B)
     path = driver.get(MOUNTED)
-    try:
-        initlayer.setup(path, [], DIRS, FILES)  # moby's way: through the merged view
+    try:  # moby's way: through the merged view
+        mounted_made = _set_up(lambda: initlayer.setup(path, [], DIRS, FILES))
     finally:
         driver.put(MOUNTED)
     driver.create_rw(NEW, B)
     assert not driver.is_mounted(NEW)
-    initlayer.setup(*driver.folders(NEW), DIRS, FILES)
+    time.sleep(1.01 - time.time() % 1)  # a new second: the two setups' seconds differ
+    new_made = _set_up(lambda: initlayer.setup(*driver.folders(NEW), DIRS, FILES))
     assert not driver.is_mounted(NEW)
 
-    new, new_times = _view(driver, NEW)
-    mounted, mounted_times = _view(driver, MOUNTED)
+    new, new_times = _view(driver, NEW, new_made)
+    mounted, mounted_times = _view(driver, MOUNTED, mounted_made)
     assert new == mounted
     assert new_times == mounted_times
     # and what that view is, fixed
     assert new["etc/resolv.conf"][0] == oct(0o10) and new["etc/resolv.conf"][4] == b""
+    assert new["bin/sh"][-1] == "image" and new["bin/tool"][-1] == "new"
     assert new["etc/hosts"][4] == b"127.0.0.1 img\n"
     assert new["etc/mtab"][4] == "/proc/mounts"
     assert new["etc"][1:4] == (oct(0o755), 3, 4)  # the uppermost layer's folder

@@ -8,6 +8,7 @@ e.g. `docker save`'s tar)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import io
 import json
@@ -114,16 +115,19 @@ class _Pipe:
 
 
 async def stream_messages(request: web.Request, work: Callable[[Emit], None], *,
-                          hold: Callable[[dict[str, Any]], bool] = lambda m: False
-                          ) -> web.StreamResponse:
+                          hold: Callable[[dict[str, Any]], bool] = lambda m: False,
+                          gone: threading.Event | None = None) -> web.StreamResponse:
     """Run `work(emit)` in a thread and stream what it emits as a jsonmessage stream. The
     first messages for which `hold` is true wait for one that is not: a failure before it
-    is a plain HTTP error (dockerd's pull answers a missing tag with a 404, not a stream)."""
+    is a plain HTTP error (dockerd's pull answers a missing tag with a 404, not a stream).
+    `gone` is set when the client closes its connection, even while `work` emits nothing
+    (a build's long RUN step), so that `work` can stop; the handler then waits for it."""
     pipe = _Pipe(asyncio.get_running_loop())
     task = pipe.run(lambda: work(pipe.put))
+    response: web.StreamResponse | None = None
     try:
         held: list[object] = []
-        while isinstance(first := await pipe.get(), dict) and hold(first):
+        while isinstance(first := await _next(request, pipe, gone), dict) and hold(first):
             held.append(first)
         if isinstance(first, BaseException):
             await task
@@ -139,12 +143,38 @@ async def stream_messages(request: web.Request, work: Callable[[Emit], None], *,
                 await response.write(encode(error_message(item)))
                 break
             await response.write(encode(cast(dict[str, Any], item)))
-            item = await pipe.get()
+            item = await _next(request, pipe, gone)
+    except _ClientGone:
+        pipe.close()
+        with contextlib.suppress(Exception):
+            await task  # the work ends on its own (`gone`), or at its next emit
+        return response or web.Response(status=499)  # no one reads it
     finally:
         pipe.close()
     await task
     await response.write_eof()
     return response
+
+
+class _ClientGone(Exception):
+    """The client of a streamed answer closed its connection."""
+
+
+async def _next(request: web.Request, pipe: _Pipe, gone: threading.Event | None) -> object:
+    """The pipe's next item; with `gone`, the transport is looked at twice a second while
+    none comes, and its close sets `gone` and raises _ClientGone."""
+    if gone is None:
+        return await pipe.get()
+    getter = asyncio.ensure_future(pipe.get())
+    while True:
+        done, _ = await asyncio.wait({getter}, timeout=0.5)
+        if done:
+            return getter.result()
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            getter.cancel()
+            gone.set()
+            raise _ClientGone
 
 
 class _QueueWriter:

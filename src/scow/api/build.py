@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import re
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -177,6 +178,7 @@ async def build(request: web.Request) -> web.StreamResponse:
     if request.headers.get("Content-Encoding", "identity") not in ("identity", "gzip"):
         raise InvalidArgument("build: the context must be a tar (plain or gzip)")
     body = body_file(request)
+    gone = threading.Event()  # the client closed its connection: the build is cancelled
 
     def work(emit: Emit) -> None:
         out = ClassicStream(emit, quiet)
@@ -185,7 +187,9 @@ async def build(request: web.Request) -> web.StreamResponse:
             with operation(engine) as op, contextlib.ExitStack() as stack:
                 source: dict[str, Any] = {"fileobj": body} if git is None else \
                     {"path": stack.enter_context(remote_context(op.store, git))}
-                for event in op.builds.stream(**source, **options):
+                events = stack.enter_context(contextlib.closing(
+                    op.builds.stream(**source, **options, cancel=gone)))
+                for event in events:
                     if "aux" in event:
                         image_id = event["aux"]["ID"]
                     else:
@@ -194,7 +198,7 @@ async def build(request: web.Request) -> web.StreamResponse:
             emit(error_message(classic_error(exc)))
             return
         out.finish(image_id, list(options["tag"] or []))
-    return await stream_messages(request, work)
+    return await stream_messages(request, work, gone=gone)
 
 
 @routes.post("/build/prune")

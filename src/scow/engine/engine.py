@@ -72,7 +72,9 @@ class Engine:
                 root = os.path.join(self.store.root, "runtime", "runc")
                 os.makedirs(os.path.dirname(root), mode=0o700, exist_ok=True)
                 os.makedirs(root, mode=0o700, exist_ok=True)
-                self._runc = Runc(self.settings.runtime, root)
+                # an exec's process.json (its Env) is a staging entry under an owner token
+                # of the call: a kill -9 mid-exec leaves it to the next writer's recovery
+                self._runc = Runc(self.settings.runtime, root, staging=self.store.owned_tmp_path)
             return self._runc
 
     def _service(self, name: str, make: Callable[[], T]) -> T:

@@ -58,10 +58,18 @@ def exec_process(runc: Runc, container_id: str, cfg: ExecConfig, rootfs: str, *,
                  detach: bool = False, stdin: int | None = None, stdout: int | None = None,
                  stderr: int | None = None, pid_file: str = "") -> int | None:
     """Run `cfg` in the container; its exit code, or None when detached. Its pid is written
-    to `pid_file` when one is given (not for an attached tty). The process spec and runc's
-    log are two files under runc's root, removed after (a tty's console socket needs a short
-    folder)."""
-    scratch = runc.scratch("exec")
+    to `pid_file` when one is given (not for an attached tty). The process spec (its Env:
+    maybe secrets) and runc's log are two files at `Runc.owned_scratch`'s path, removed
+    after, and by the next writer's recovery if this process is killed meanwhile (a tty's
+    console socket needs a short folder)."""
+    with runc.owned_scratch("exec") as scratch:
+        return _exec(runc, container_id, cfg, rootfs, scratch, detach=detach, stdin=stdin,
+                     stdout=stdout, stderr=stderr, pid_file=pid_file)
+
+
+def _exec(runc: Runc, container_id: str, cfg: ExecConfig, rootfs: str, scratch: str, *,
+          detach: bool, stdin: int | None, stdout: int | None, stderr: int | None,
+          pid_file: str) -> int | None:
     spec_path, log = scratch + ".json", scratch + ".log"
     try:
         fd = os.open(spec_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)

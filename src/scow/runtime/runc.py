@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 
 from scow import errors
 from scow.errors import ContainerNotFound, RuntimeFailure, ScowError
@@ -62,11 +63,15 @@ def translate(verb: str, message: str) -> ScowError:
 
 
 class Runc:
-    """The runc binary at `path`, keeping its state under `root`."""
+    """The runc binary at `path`, keeping its state under `root`. `staging`, when given,
+    makes the paths of the files that must not outlive a killed caller (see
+    `owned_scratch`; the engine's: the store's `owned_tmp_path`)."""
 
-    def __init__(self, path: str = "runc", root: str = "/run/scow/runc") -> None:
+    def __init__(self, path: str = "runc", root: str = "/run/scow/runc",
+                 staging: Callable[[str], AbstractContextManager[str]] | None = None) -> None:
         self.path = path
         self.root = root
+        self.staging = staging
 
     def argv(self, *args: str, log: str | None = None) -> list[str]:
         base = [self.path, "--root", self.root]
@@ -92,11 +97,23 @@ class Runc:
         return rc
 
     def scratch(self, kind: str) -> str:
-        """A new path under runc's root for one call's files (its JSON log, an exec's
-        process.json), named by `kind`, this process and 48 random bits; runc's root is made
-        here when missing."""
+        """A new path under runc's root for one call's files (its JSON log), named by `kind`,
+        this process and 48 random bits; runc's root is made here when missing."""
         os.makedirs(self.root, exist_ok=True)
         return os.path.join(self.root, f"{kind}-{os.getpid()}-{os.urandom(6).hex()}")
+
+    @contextlib.contextmanager
+    def owned_scratch(self, kind: str) -> Iterator[str]:
+        """For the block, a new path for one call's files that must not outlive a killed
+        caller (an exec's process.json holds its Env, so maybe secrets): with `staging`, a
+        staging path under an owner token held for the block (the next writer's recovery
+        removes it if this process dies: <root>/tmp/<token>.<kind>-<rand>); else `scratch`'s.
+        The caller removes the files."""
+        if self.staging is None:
+            yield self.scratch(kind)
+            return
+        with self.staging(f"{kind}-{os.urandom(6).hex()}") as path:
+            yield path
 
     def create(self, cid: str, bundle: str, *, pid_file: str, console_socket: str | None = None,
                stdin: _File = DEVNULL, stdout: _File = DEVNULL,

@@ -24,8 +24,9 @@ remove.
 from __future__ import annotations
 
 import _thread  # threading's own primitives: threading costs ~1 ms of a cold start
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cached_property
 
 from scow.blobs.store import BlobStore
@@ -145,6 +146,20 @@ class Store:
     def tmp_path(self, suffix: str) -> str:
         """A staging path in <root>/tmp owned by this process (removed if it dies)."""
         return os.path.join(self.tmp, f"{self.owner.name}.{suffix}")
+
+    @contextlib.contextmanager
+    def owned_tmp_path(self, suffix: str) -> Iterator[str]:
+        """A staging path in <root>/tmp named after an owner token of its own, held for the
+        block: if this process dies inside it, the next writer's recovery removes the path
+        (and the paths it prefixes, such as `<path>.json`). Not this process's token: a
+        long-lived process (the API service) holds none between its operations, and one
+        taken here would stay for its life. The caller removes the files; the token goes
+        when the block ends."""
+        token = OwnerToken(self.owner.folder)
+        try:
+            yield os.path.join(self.tmp, f"{token.name}.{suffix}")
+        finally:
+            token.release()
 
     def temp_folder(self, prefix: str) -> tempfile.TemporaryDirectory[str]:
         """A temporary folder in <root>/tmp named after this process's owner token, so that

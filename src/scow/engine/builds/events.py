@@ -2,13 +2,14 @@
 build: the build runs in a worker thread and each BuildKit plain progress line comes out as
 ``{"stream": line}`` while it runs, then ``{"aux": {"ID": image_id}}``; a failed build raises
 its error (scow.errors) from the iterator after the lines that led to it. Closing the
-iterator early waits for the build to end (its worker uses the caller's store)."""
+iterator early cancels the build (sets its `cancel` event: the API client went away) and
+waits for it to end (its worker uses the caller's store)."""
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any
 
 _DONE = object()
@@ -32,9 +33,10 @@ class _Lines:
         return False
 
 
-def stream_events(run: Callable[[_Lines], str]) -> Iterator[dict[str, Any]]:
+def stream_events(run: Callable[[_Lines], str], cancel: threading.Event | None = None
+                  ) -> Generator[dict[str, Any], None, None]:
     """Run `run(lines)` (a build writing its progress to `lines`, returning the image ID) in
-    a thread; yield its events as they come (see the module doc)."""
+    a thread; yield its events as they come (see the module doc); `cancel`: the build's."""
     events: queue.Queue[object] = queue.Queue()
     outcome: list[BaseException | str] = []
 
@@ -52,8 +54,10 @@ def stream_events(run: Callable[[_Lines], str]) -> Iterator[dict[str, Any]]:
         while (event := events.get()) is not _DONE:
             yield event  # type: ignore[misc]
     finally:
-        # a reader that stops early (the API client went away) must not close the store
-        # under the build: the build runs to its end, its events dropped
+        # a reader that stops early (the API client went away) cancels the build, and must
+        # not close the store under it: the build ends (soon, when cancellable), events dropped
+        if event is not _DONE and cancel is not None:
+            cancel.set()
         while event is not _DONE:
             event = events.get()
         worker.join()

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO, cast
 
-from scow.errors import RuntimeFailure
+from scow.errors import BuildCancelled, RuntimeFailure
 from scow.ids import ChainID, random_id
 
 if TYPE_CHECKING:
@@ -48,9 +48,11 @@ class RunOutcome:
 
 def run_in_container(store: Store, runc: Runc, lock: threading.RLock, parent: ChainID | None,
                      spec: RunSpec, output: Callable[[bytes], None],
-                     mounts: StepMounts | None = None) -> RunOutcome:
+                     mounts: StepMounts | None = None,
+                     cancel: threading.Event | None = None) -> RunOutcome:
     """Run `spec` on `parent`; on exit 0 register its changes (leased to this process).
-    `mounts`: the step's prepared ``--mount``s (engine/builds/mounts.py)."""
+    `mounts`: the step's prepared ``--mount``s (engine/builds/mounts.py). Once `cancel` is set
+    the step's container is killed and BuildCancelled raised (the layer goes as on a failure)."""
     from scow.engine.builds.mounts import missing_stubs, remove_stubs
     from scow.engine.containers import initlayer
 
@@ -65,7 +67,7 @@ def run_in_container(store: Store, runc: Runc, lock: threading.RLock, parent: Ch
         stubs = missing_stubs(rootfs, [str(m["destination"]) for m in mounts.entries]) \
             if mounts else []
         try:
-            code = _run(runc, step_id, rootfs, bundle, spec, output, mounts)
+            code = _run(runc, step_id, rootfs, bundle, spec, output, mounts, cancel)
         finally:
             remove_stubs(rootfs, stubs)
             with lock:
@@ -92,7 +94,8 @@ def _commit(store: Store, rw: RWLayer, parent: ChainID | None, epoch: int | None
 
 
 def _run(runc: Runc, step_id: str, rootfs: str, bundle: str, spec: RunSpec,
-         output: Callable[[bytes], None], mounts: StepMounts | None) -> int:
+         output: Callable[[bytes], None], mounts: StepMounts | None,
+         cancel: threading.Event | None) -> int:
     """``runc run`` the step in the foreground; its exit code (runc's own failures raise)."""
     import json
 
@@ -123,20 +126,69 @@ def _run(runc: Runc, step_id: str, rootfs: str, bundle: str, spec: RunSpec,
         reader.start()
         try:
             with runc.deleted_if_caller_dies(step_id):  # a killed build takes its step down
-                proc = subprocess.run(runc.argv("run", "--bundle", bundle, step_id,
-                                                log=log.name),
-                                      stdin=subprocess.DEVNULL, stdout=w, stderr=w)
+                code, stopped = _runc_run(runc, bundle, step_id, log.name, w, cancel)
         except OSError as exc:
             raise RuntimeFailure(f"run step: run {runc.path}: {exc.strerror}") from exc
         finally:
             os.close(w)
             reader.join()
         failure = last_error(log.name)
-    if proc.returncode != 0 and failure:
+    if stopped or (code != 0 and failure):
         with contextlib.suppress(Exception):
             runc.delete(step_id, force=True)
+        if stopped:
+            raise BuildCancelled("run step: cancelled: the build's client went away")
         raise translate("runc run failed", failure)
-    return proc.returncode
+    return code
+
+
+def _runc_run(runc: Runc, bundle: str, step_id: str, log: str, out: int,
+              cancel: threading.Event | None) -> tuple[int, bool]:
+    """``runc run`` the bundle with its output to `out`; its exit code, and whether the build
+    was cancelled meanwhile: a watcher thread kills the step's container once `cancel` is set
+    (again every quarter second: runc may not have made it yet), and runc run ends with it.
+    Interrupted (SIGINT), the step is stopped the same way before the interrupt goes on."""
+    proc = subprocess.Popen(runc.argv("run", "--bundle", bundle, step_id, log=log),
+                            stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+    done = threading.Event()
+
+    def watch() -> None:
+        assert cancel is not None
+        while not done.is_set():
+            if cancel.wait(0.25):
+                with contextlib.suppress(Exception):
+                    runc.kill(step_id, "KILL")
+                done.wait(0.25)
+
+    watcher = threading.Thread(target=watch, name="scow-run-cancel", daemon=True) \
+        if cancel is not None else None
+    if watcher is not None:
+        watcher.start()
+    try:
+        proc.wait()
+    except BaseException:
+        _stop(proc, runc, step_id)
+        raise
+    finally:
+        done.set()
+        if watcher is not None:
+            watcher.join()
+    return proc.returncode, cancel is not None and cancel.is_set()
+
+
+def _stop(proc: subprocess.Popen[bytes], runc: Runc, step_id: str) -> None:
+    """Stop an interrupted step: its container killed (a killed runc run would leave it
+    running: measured, `RUN sleep 30` ran on after scow build exited 130), runc waited for
+    (killed after 10 s), its record deleted."""
+    with contextlib.suppress(Exception):
+        runc.kill(step_id, "KILL")
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    with contextlib.suppress(Exception):
+        runc.delete(step_id, force=True)
 
 
 # the translated seccomp filter of a step's (default) profile and capabilities, made once per

@@ -20,7 +20,7 @@ import contextlib
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -33,7 +33,7 @@ from scow.build.ports import (
     Secret,
     SshSource,
 )
-from scow.errors import InvalidArgument, Unavailable
+from scow.errors import BuildCancelled, InvalidArgument, Unavailable
 from scow.ids import ChainID, DiffID, ImageID, chain_id
 
 if TYPE_CHECKING:
@@ -65,8 +65,11 @@ class BuildService:
         self.runtime = runtime
 
     def build(self, context: BuildContext | None, options: BuildOptions, progress: Progress,
-              *, squash: bool = False) -> BuildResult:
-        """Build the Dockerfile of `options` in `context`; the image is stored and tagged."""
+              *, squash: bool = False, cancel: threading.Event | None = None) -> BuildResult:
+        """Build the Dockerfile of `options` in `context`; the image is stored and tagged.
+        `cancel`, once set (by another thread), stops the build: the RUN step running then
+        is killed, the next step raises BuildCancelled, and what the build made is released
+        as for any failed build."""
         from scow.build.builder import build
         from scow.engine.builds import cache_io
         from scow.engine.builds.gc import policy
@@ -74,6 +77,7 @@ class BuildService:
         port = StoreBuildEngine(self.store, self.images, self.distribution, self.runtime,
                                 epoch=options.epoch, pull=options.pull)
         port.secrets = tuple(options.secrets)
+        port.cancel = cancel
         try:  # --ssh key files: private agents, stopped when the build ends (ssh_agent.py)
             with self._ssh_agents(tuple(options.ssh)) as port.ssh:
                 cache_io.prepare(port, options)
@@ -139,15 +143,15 @@ class BuildService:
                dockerfile: str | None = None, fileobj: BinaryIO | None = None,
                buildargs: dict[str, str] | None = None, labels: dict[str, str] | None = None,
                target: str | None = None, nocache: bool = False, squash: bool = False,
-               network_mode: str = "host",
-               cache_from: list[str] | None = None,
-               extra_hosts: tuple[tuple[str, str], ...] = (),
-               shm_size: int | None = None) -> Iterator[dict[str, Any]]:
+               network_mode: str = "host", cache_from: list[str] | None = None,
+               extra_hosts: tuple[tuple[str, str], ...] = (), shm_size: int | None = None,
+               cancel: threading.Event | None = None) -> Generator[dict[str, Any], None, None]:
         """docker-py's images.build: build the folder `path` (or the context tar `fileobj`)
         and yield progress events, {"stream": line} then {"aux": {"ID": image_id}}
         (builds/events.py); the image is stored and tagged `tag` (one or several);
         `cache_from`: images whose inline build cache is used (remote_cache.py);
-        `extra_hosts` ((name, ip) pairs) and `shm_size` (bytes) are given to every RUN."""
+        `extra_hosts` ((name, ip) pairs) and `shm_size` (bytes) to every RUN; `cancel`
+        stops the build as `build`'s does, and closing the iterator early sets it."""
         from scow.build.context import BuildContext
         from scow.build.ports import BuildOptions, RunExtras
         from scow.build.progress import PlainProgress
@@ -171,9 +175,9 @@ class BuildService:
                 raise InvalidArgument("build: give a path or a fileobj")
             with context:
                 return self.build(context, options, PlainProgress(lines),
-                                  squash=squash).image_id
+                                  squash=squash, cancel=cancel).image_id
 
-        return stream_events(run)
+        return stream_events(run, cancel)
 
     def _squash(self, port: StoreBuildEngine, result: BuildResult) -> ImageID:
         """`build --squash`: the layers this build added over its base image, as one."""
@@ -214,8 +218,14 @@ class StoreBuildEngine:
         self.used: dict[str, Record] = {}  # keys this build hit or stored, for --cache-to
         self.inline = False  # --cache-to type=inline: the cache config in the image config
         self.record_used = False  # --cache-to: `used` is kept (cache_io.prepare)
+        self.cancel: threading.Event | None = None  # set: the build stops (BuildService.build)
         with self.lock:
             self.store.recover()
+
+    def check_cancel(self) -> None:
+        """Raise BuildCancelled once the build's `cancel` is set (at each step's start)."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise BuildCancelled("build: cancelled: the build's client went away")
 
     @property
     def distribution(self) -> DistributionService:
@@ -246,6 +256,7 @@ class StoreBuildEngine:
 
     # -- images -----------------------------------------------------------------------------
     def get_image(self, ref: str) -> ImageView:
+        self.check_cancel()
         with self.lock:  # a pull writes to the store too: under the store lock
             if self.pull:
                 if ref not in self.pulled:
@@ -268,6 +279,7 @@ class StoreBuildEngine:
     def commit_image(self, config: bytes) -> ImageID:
         """Store the image; a build whose every step was a cache hit gives the image such a
         build gave before (same ID), when it still exists."""
+        self.check_cancel()
         doc = json.loads(config)
         with self.lock:
             if self.inline:
@@ -306,11 +318,12 @@ class StoreBuildEngine:
         from scow.engine.builds.mounts import StepMounts
         from scow.engine.builds.run import run_in_container
 
+        self.check_cancel()
         with contextlib.ExitStack() as stack:
             mounts = StepMounts(self, stack)
             mounts.prepare(spec.mounts)
             outcome = run_in_container(self.store, self.runtime(), self.lock, parent,
-                                       spec, output, mounts)
+                                       spec, output, mounts, self.cancel)
         if outcome.layer is None:
             return RunResult(outcome.exit_code, None)
         return RunResult(0, self._made(parent, outcome.layer))
@@ -318,6 +331,7 @@ class StoreBuildEngine:
     def copy_step(self, parent: ChainID | None, spec: CopySpec) -> DiffID:
         from scow.engine.builds.layers import write_copy
 
+        self.check_cancel()
         with contextlib.ExitStack() as stack:
             rootfs = stack.enter_context(self.open_rootfs(parent))
             # --link: the layer is written as on an empty rootfs (owner names still come
@@ -328,6 +342,7 @@ class StoreBuildEngine:
     def mkdir_step(self, parent: ChainID | None, path: str, user: str) -> DiffID:
         from scow.engine.builds.layers import resolve_owner, write_mkdir
 
+        self.check_cancel()
         with self.open_rootfs(parent) as rootfs:
             owner = resolve_owner(rootfs, user)
             return self._register(parent, lambda out: write_mkdir(out, rootfs, path, owner,

@@ -32,6 +32,7 @@ from scow.errors import (
 )
 from scow.ids import random_id, short_id
 from scow.oci.image import rfc3339_nano
+from scow.osutil import faults
 from scow.osutil.at import remove_tree_quietly
 from scow.store.containers import ContainerRecord
 
@@ -134,6 +135,7 @@ class ContainerService(ContainerLifecycle, ContainerAdmin, _DeferredVerbs):
                                                  p, lowers, dests, files),
                                              ready_durable=False)  # publish's commit is
             self._create_volumes(rw.mount_id, mounts)
+            faults.point("containers.create.after_volumes")
             folder = self.folder(container_id)
             os.makedirs(folder, mode=0o710, exist_ok=True)
             from scow.runtime.etcfiles import write_etc_files
@@ -157,6 +159,7 @@ class ContainerService(ContainerLifecycle, ContainerAdmin, _DeferredVerbs):
                 continue
             fresh = self.volumes.find(m["Name"]) is None
             volume = self.volumes.create(m["Name"], anonymous=m.get("Anonymous", False))
+            faults.point("containers.create.after_volume")
             if fresh or not os.listdir(volume.mountpoint):
                 fill.append((m["Destination"], volume.mountpoint))
         if not fill:
@@ -213,16 +216,13 @@ class ContainerService(ContainerLifecycle, ContainerAdmin, _DeferredVerbs):
 
     def _discard(self, container_id: str, mounts: Sequence[dict[str, Any]] = ()) -> None:
         """Remove whatever a failed or interrupted create left, its anonymous volumes
-        included once its record is gone (never masks its error)."""
+        included before its record goes (never masks its error)."""
         with contextlib.suppress(ScowError, OSError):
             for mount_id in self.store.layers.rw_of_container(container_id):
                 self.store.layers.remove_rw(mount_id)
             remove_tree_quietly(self.folder(container_id))
+            self.volumes.discard_anonymous(list(mounts))
             self.records.delete(container_id)
-        for m in mounts:
-            if m.get("Anonymous"):
-                with contextlib.suppress(ScowError, OSError):
-                    self.volumes.remove(m["Name"], force=True)
 
     def exists(self, name: str) -> bool:
         """Whether a container (finished creating) has this ID, ID prefix or name."""
@@ -327,11 +327,14 @@ class ContainerService(ContainerLifecycle, ContainerAdmin, _DeferredVerbs):
         return code
 
     def reap(self, record: ContainerRecord) -> None:
-        """Stop and release what an interrupted create or rm left running (store recovery)."""
+        """Stop and release what an interrupted create or rm left running (store recovery);
+        an interrupted create's anonymous volumes go too (recovery deletes its row after)."""
         st = self.state(record) if os.path.isdir(self.folder(record.id)) else None
         if st is not None and st.active:
             self.kill_for_removal(record)
         self.cleanup(record, remove_runtime=True)
+        if record.state == "creating":
+            self.volumes.discard_anonymous(record.doc.get("MountPoints") or [])
 
     def prune(self) -> tuple[list[str], int]:
         """docker container prune: remove every stopped container; (IDs, bytes reclaimed)."""

@@ -27,9 +27,11 @@ folder or content is gone) is reported and left for the user.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from scow.errors import ScowError
 from scow.store.check import Findings, Problem, check_store
@@ -103,6 +105,7 @@ def check(store: Store, containers: ContainerService, *, repair: bool = False,
 def _find(store: Store, containers: ContainerService, quick: bool) -> Findings:
     quiet = is_quiet(store)
     found = check_store(store, quick=quick, quiet=quiet)
+    _runc_scratch(store, found)
     if quiet:
         _stale_mounts(store, containers, found)
         _network_leftovers(store, containers, found)  # scow network
@@ -135,6 +138,43 @@ def _network_leftovers(store: Store, containers: ContainerService,
                   "state (namespace, veth, rules or addresses)",
                   lambda cid=cid: network_attach.repair(svc, cid),  # type: ignore[misc]
                   pending=pending)
+
+
+# one runc call's files that runtime/runc.py `Runc.scratch` names by the caller's pid
+_SCRATCH = re.compile(r"^(?:exec|runc-log)-(\d+)-[0-9a-f]{12}(?:\.json|\.log)?$")
+
+
+def _runc_scratch(store: Store, found: Findings) -> None:
+    """Scratch files in runc's folder of processes that are gone: a container monitor's
+    runc logs, or an exec's process.json (its Env: maybe a secret) left by a scow before
+    the engine's went to <root>/tmp under its owner token. A live pid's are left alone
+    (even a reused one's: its files may be the new process's)."""
+    folder = os.path.join(store.root, "runtime", "runc")
+    try:
+        names = [n for n in os.listdir(folder) if _SCRATCH.match(n)]
+    except FileNotFoundError:
+        return
+    for name in names:
+        pid = int(cast(re.Match[str], _SCRATCH.match(name))[1])
+        if not _alive(pid):
+            path = os.path.join(folder, name)
+            found.add("stale-scratch", f"runtime/runc/{name}: a runc scratch file of process "
+                      f"{pid}, which is gone", lambda path=path: _unlink(path))  # type: ignore[misc]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def _stale_mounts(store: Store, containers: ContainerService, found: Findings) -> None:

@@ -140,6 +140,22 @@ class VolumeService:
         remove_tree_quietly(os.path.join(self.home, name))
         self._event(name, "destroy")
 
+    def discard_anonymous(self, mounts: list[dict[str, Any]]) -> None:
+        """Remove the anonymous volumes among a container's `mounts` (its MountPoints) while
+        the container's unfinished row still names them: a failed or killed create's (recovery
+        runs this through the engine's container reaper). No user check: that row is their
+        only user (an anonymous volume has a new random name), and it goes after them, so a
+        kill in between leaves the row to roll them back again. A missing one is skipped."""
+        for m in mounts:
+            if m.get("Type") != "volume" or not m.get("Anonymous") or not m.get("Name"):
+                continue
+            name = str(m["Name"])
+            if self.find(name) is not None:
+                self.store.volumes.delete(name)
+                self._event(name, "destroy")
+            if os.path.isdir(os.path.join(self.home, name)):
+                remove_tree_quietly(os.path.join(self.home, name))
+
     def users(self) -> dict[str, list[str]]:
         """Volume name → IDs of the containers that mount it."""
         users: dict[str, list[str]] = {}
