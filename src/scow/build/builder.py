@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from scow.build import checks
+from scow.build import checks, parsecache
 from scow.build import dispatch as d
 from scow.build import instructions as ins
 from scow.build.context import BuildContext
@@ -57,7 +57,7 @@ def check(engine: BuildEngine, context: BuildContext | None,
           options: BuildOptions) -> CheckResult:
     """Run the frontend checks on the Dockerfile without building it."""
     text, name = _read(context, options)
-    df = ins.parse_dockerfile(text, name, unique_stages=False)
+    df = parsecache.parse(engine, text, name, unique_stages=False)
     config = checks.check_config(text, options.build_args.get("BUILDKIT_DOCKERFILE_CHECK"))
     meta = resolve_meta_args(df.meta_args, options.build_args, df.escape)
     plan = plan_build(df, meta, options.target)
@@ -100,7 +100,7 @@ def build(engine: BuildEngine, context: BuildContext | None, options: BuildOptio
     if options.platform:
         check_platform(options.platform)
     text, name = _read(context, options)
-    df = ins.parse_dockerfile(text, name)
+    df = parsecache.parse(engine, text, name)  # the store's entry on a rebuild
     config = checks.check_config(text, options.build_args.get("BUILDKIT_DOCKERFILE_CHECK"))
     meta = resolve_meta_args(df.meta_args, options.build_args, df.escape)
     plan = plan_build(df, meta, options.target, options.build_contexts)

@@ -22,6 +22,7 @@ import stat
 from collections.abc import Iterator
 from typing import IO, Any
 
+from scow.build import e2bparts
 from scow.build.instructions import MAX_DOCKERFILE_SIZE
 from scow.errors import Forbidden, InvalidArgument, NotFound
 
@@ -273,10 +274,8 @@ class BuildContext:
 
     def __init__(self, root: str, ignore_patterns: list[str] | None = None,
                  owned_tmp: tempfile.TemporaryDirectory[str] | None = None) -> None:
-        from e2b_dockerfile_utils import PatternMatcher
-
-        try:
-            matcher = PatternMatcher(ignore_patterns) if ignore_patterns else None
+        try:  # the matcher's module only when there are patterns
+            matcher = e2bparts.pattern_matcher()(ignore_patterns) if ignore_patterns else None
         except ValueError as exc:
             raise InvalidArgument(f"read .dockerignore: {exc}") from None
         self.source = SourceRoot(root, strict=True, ignore=matcher)

@@ -300,10 +300,10 @@ def dispatch_workdir(state: StageState, ctx: StepContext, c: ins.Workdir, label:
 
 def run_argv(state: StageState, c: ins.Run) -> list[str]:
     """The argv of a RUN, with BuildKit's heredoc rules."""
-    from e2b_dockerfile_utils import parse_heredoc
-
     args = list(c.cmd)
     if c.heredocs:
+        from e2b_dockerfile_utils import parse_heredoc
+
         if len(args) == 1 and parse_heredoc(args[0]) is not None:
             args = [c.heredocs[0].content]
         else:

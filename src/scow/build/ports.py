@@ -192,6 +192,12 @@ class BuildEngine(Protocol):
     def cache_store(self, key: str, diff_id: DiffID) -> None:
         """Remember that step `key` produced layer `diff_id`."""
 
+    def cached_parse(self, key: str) -> bytes | None:
+        """The entry `keep_parse` stored under `key` (build/parsecache.py), or None."""
+
+    def keep_parse(self, key: str, data: bytes) -> None:
+        """Keep a parsed Dockerfile's entry for later builds (best effort)."""
+
     def commit_image(self, config: bytes) -> ImageID:
         """Store an image config (its rootfs.diff_ids are layers made or looked up here);
         return its ID, the digest of exactly these bytes."""

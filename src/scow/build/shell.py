@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 
+from scow.build import e2bparts
 from scow.build.instructions import Arg
 from scow.errors import InvalidArgument, Unsupported
 
@@ -40,7 +41,7 @@ class SubstitutionError(InvalidArgument):
 
 def expand_word(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
     """One word with quotes removed and variables expanded (unset variables: empty)."""
-    from e2b_dockerfile_utils import ShellLex
+    ShellLex = e2bparts.shell_lex()
 
     try:
         return str(ShellLex(escape, env=env, skip_unset_env=False).process_word(word))
@@ -50,7 +51,7 @@ def expand_word(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
 
 def expand_words(word: str, env: Mapping[str, str], escape: str = "\\") -> list[str]:
     """A line split into words the shell way, each expanded (``EXPOSE $PORTS`` → many)."""
-    from e2b_dockerfile_utils import ShellLex
+    ShellLex = e2bparts.shell_lex()
 
     try:
         return list(ShellLex(escape, env=env, skip_unset_env=False).process_words(word))

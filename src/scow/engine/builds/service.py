@@ -21,7 +21,6 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from scow.build.ports import (
@@ -35,6 +34,7 @@ from scow.build.ports import (
 )
 from scow.errors import InvalidArgument, Unavailable
 from scow.ids import ChainID, DiffID, ImageID, chain_id
+from scow.typeshim import replace  # dataclasses' (inspect, ast) is not on a build's path
 
 if TYPE_CHECKING:
     from scow.build.builder import BuildResult, CheckResult
@@ -386,6 +386,12 @@ class StoreBuildEngine:
         with self.lock:
             self.cache.store(key, made[0], diff_id, made[1].chain_id)
             self._used(key, diff_id, made[1].chain_id)
+
+    def cached_parse(self, key: str) -> bytes | None:
+        return self.store.parsed_dockerfiles.get(key)
+
+    def keep_parse(self, key: str, data: bytes) -> None:
+        self.store.parsed_dockerfiles.put(key, data)
 
     # -- --cache-from / --cache-to (remote_cache.py) ----------------------------------------
     def _imported(self, key: str) -> tuple[DiffID, ChainID] | None:
