@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 from scow.build import checks, parsecache
 from scow.build import dispatch as d
@@ -29,6 +28,7 @@ from scow.ids import ChainID, ImageID, chain_id
 TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
 if TYPE_CHECKING:
     from dataclasses import dataclass
+    from typing import Any
 else:
     from scow.typeshim import dataclass
 

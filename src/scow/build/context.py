@@ -20,7 +20,6 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from typing import IO, Any
 
 from scow.build import e2bparts
 from scow.build.instructions import MAX_DOCKERFILE_SIZE
@@ -30,6 +29,7 @@ TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (type
 if TYPE_CHECKING:
     import tempfile
     from dataclasses import dataclass
+    from typing import IO, Any
 else:
     from scow.typeshim import dataclass
 

@@ -10,7 +10,6 @@ import os
 import posixpath
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from typing import TYPE_CHECKING
 
 from scow.build import e2bparts
 from scow.build import instructions as ins
@@ -21,6 +20,7 @@ from scow.build.shell import expand_word
 from scow.errors import InvalidArgument, Unsupported
 from scow.ids import chain_id
 
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
     from scow.build.dispatch import StageState, StepContext
 

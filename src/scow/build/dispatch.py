@@ -11,7 +11,6 @@ import json
 import posixpath
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from scow.build import instructions as ins
 from scow.build.context import SourceRoot
@@ -24,6 +23,7 @@ TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (type
 if TYPE_CHECKING:
     import tempfile
     from dataclasses import dataclass, field
+    from typing import Any
 else:
     from scow.typeshim import dataclass, field
 

@@ -13,7 +13,6 @@ Every error is one line, ``Dockerfile:3: unknown instruction: FOOBAR``.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from scow.build.flags import BOOL, LIST, STRING, FlagError, parse_flags
 from scow.build.runmount import Mount
@@ -22,6 +21,7 @@ from scow.errors import DockerfileError
 TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
 if TYPE_CHECKING:
     from dataclasses import dataclass, field
+    from typing import Any
 else:
     from scow.typeshim import dataclass, field
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from typing import Any, BinaryIO, Protocol
 
 from scow.ids import ChainID, DiffID, ImageID
 
 TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
 if TYPE_CHECKING:
     from dataclasses import dataclass, field
+    from typing import Any, BinaryIO, Protocol
 else:
-    from scow.typeshim import dataclass, field
+    from scow.typeshim import Protocol, dataclass, field
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.unit.build.fake_engine import FakeEngine
 
+from scow.build import e2bparts, parsecache
 from scow.build import instructions as ins
-from scow.build import parsecache
 from scow.errors import DockerfileError
 from scow.store import parsed_dockerfiles
 from scow.store.parsed_dockerfiles import ParsedDockerfiles
-from tests.unit.build.fake_engine import FakeEngine
 
 REPO = Path(__file__).resolve().parents[3]
 REALISTIC = sorted((REPO / "tests/integration/build/realistic").glob("*/Dockerfile"))
@@ -181,3 +181,31 @@ assert e2b_dockerfile_utils.ShellLex is lex and e2b_dockerfile_utils.PatternMatc
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_plain_word_is_expanded_as_the_lexer_would() -> None:
+    """shell.expand_word(s) skips the lexer for a word it gives back unchanged: the same
+    result as the lexer's for every word of an alphabet with each special character."""
+    import random
+
+    from scow.build import shell
+
+    lex = e2bparts.shell_lex()
+    alphabet = "aZ09/._-:=@+,%~^*?[]{}()!|&;#$'\"<\\` \t\n\r\v\f\x1c\x85\xa0\u2003é"
+    rng = random.Random(18)
+    env = {"a": "1 2", "Z": ""}
+    words = ["", " ", "a", "a b", "$a", "\\", "`"] + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))) for _ in range(3000)]
+    for escape in ("\\", "`"):
+        for word in words:
+            for fast, slow in ((shell.expand_word, "process_word"),
+                               (shell.expand_words, "process_words")):
+                try:
+                    want: object = getattr(lex(escape, env=env, skip_unset_env=False), slow)(word)
+                except ValueError:
+                    want = ValueError
+                try:
+                    got: object = fast(word, env, escape)
+                except shell.SubstitutionError:
+                    got = ValueError
+                assert got == (list(want) if isinstance(want, list) else want), (word, escape)

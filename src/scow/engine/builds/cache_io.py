@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import TYPE_CHECKING, Protocol
 
 from scow.errors import NotFound
 
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from scow.build.builder import BuildResult
     from scow.build.ports import BuildOptions
     from scow.engine.builds.remote_cache import Imported, Record
     from scow.engine.distribution import DistributionService
     from scow.engine.images import ImageService
     from scow.store.store import Store
+else:
+    from scow.typeshim import Protocol
 
 
 class StoreBuildEngine(Protocol):

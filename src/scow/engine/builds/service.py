@@ -21,7 +21,6 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, BinaryIO
 
 from scow.build.ports import (
     CopySpec,
@@ -36,7 +35,10 @@ from scow.errors import InvalidArgument, Unavailable
 from scow.ids import ChainID, DiffID, ImageID, chain_id
 from scow.typeshim import replace  # dataclasses' (inspect, ast) is not on a build's path
 
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
+    from typing import Any, BinaryIO
+
     from scow.build.builder import BuildResult, CheckResult
     from scow.build.context import BuildContext
     from scow.build.ports import BuildOptions
