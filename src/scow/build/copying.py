@@ -5,7 +5,6 @@ destination rules, ``--chown``/``--chmod``, and the checksum of everything copie
 
 from __future__ import annotations
 
-import hashlib
 import os
 import posixpath
 from collections.abc import Callable, Iterator, Mapping
@@ -210,6 +209,8 @@ def _download(ctx: StepContext, c: ins.Copy, url: str, tmp: str, sums: list[str]
         raise InvalidArgument(f"source can't be a URL for {c.name}")
     path = ctx.engine.download(url, tmp)
     name = posixpath.basename(url.split("?", 1)[0].rstrip("/")) or os.path.basename(path)
+    import hashlib  # OpenSSL: only for a download
+
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):

@@ -5,9 +5,6 @@ COPY, ADD and WORKDIR, the rootfs through the engine ports, with a cache key per
 
 from __future__ import annotations
 
-import copy as _copy
-import hashlib
-import json
 import posixpath
 import re
 from collections.abc import Callable, Mapping
@@ -17,7 +14,8 @@ from scow.build.context import SourceRoot
 from scow.build.ports import BuildEngine, RunExtras, RunSpec
 from scow.build.shell import ArgScope, expand_word, expand_words
 from scow.errors import BuildStepFailed, InvalidArgument
-from scow.ids import ChainID, DiffID, chain_id
+from scow.fastjson import dumps
+from scow.ids import ChainID, DiffID, chain_id, sha256_hex
 
 TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
 if TYPE_CHECKING:
@@ -59,7 +57,9 @@ class StageState:
         return self.args.expansion_env(self.config.get("Env") or [])
 
     def clone(self) -> StageState:
-        return StageState(_copy.deepcopy(self.image), self.args.copy(), self.cmd_set)
+        import copy  # a stage FROM another stage only
+
+        return StageState(copy.deepcopy(self.image), self.args.copy(), self.cmd_set)
 
 
 @dataclass
@@ -94,12 +94,12 @@ def commit_history(state: StageState, ctx: StepContext, created_by: str, layer: 
 
 def go_quote_list(items: list[str] | tuple[str, ...]) -> str:
     """Go's ``%q`` of a []string: ``["/bin/sh" "-c" "x"]``."""
-    return "[" + " ".join(json.dumps(s, ensure_ascii=False) for s in items) + "]"
+    return "[" + " ".join(dumps(s, ensure_ascii=False) for s in items) + "]"
 
 
 def _cache_key(parent: ChainID | None, what: dict[str, Any]) -> str:
-    blob = json.dumps({"parent": parent, **what}, sort_keys=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+    blob = dumps({"parent": parent, **what}, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + sha256_hex(blob.encode())
 
 
 def _layer_step(state: StageState, ctx: StepContext, label: str, key_parts: dict[str, Any],
@@ -345,7 +345,7 @@ def dispatch_run(state: StageState, ctx: StepContext, c: ins.Run, label: str) ->
     def work() -> DiffID:
         result = ctx.engine.run_step(parent, spec, ctx.output)
         if result.exit_code != 0 or result.diff_id is None:
-            raise BuildStepFailed(f"process {json.dumps(' '.join(argv), ensure_ascii=False)} "
+            raise BuildStepFailed(f"process {dumps(' '.join(argv), ensure_ascii=False)} "
                                   f"did not complete successfully: exit code: "
                                   f"{result.exit_code}")
         return result.diff_id

@@ -41,12 +41,11 @@ def pattern_matcher() -> type[PatternMatcher]:
 def parser_files() -> list[str]:
     """The files of e2b's parser and lexer, as the import system would find them (not
     loaded): what build/parsecache.py keys its entries on, besides scow's own."""
-    from importlib.machinery import PathFinder
-
-    package = PathFinder.find_spec(_PACKAGE)
-    where = list(package.submodule_search_locations or ()) if package is not None else []
-    return [os.path.join(where[0], f) for f in ("__init__.py", "syntax.py", "lexer.py")
-            ] if where else []
+    for entry in sys.path:  # a plain package's search (importlib loads warnings: start-up)
+        folder = os.path.join(entry or ".", _PACKAGE)
+        if os.path.isfile(os.path.join(folder, "__init__.py")):
+            return [os.path.join(folder, f) for f in ("__init__.py", "syntax.py", "lexer.py")]
+    return []
 
 
 def _submodule(name: str) -> ModuleType:

@@ -209,3 +209,33 @@ def test_a_plain_word_is_expanded_as_the_lexer_would() -> None:
                 except shell.SubstitutionError:
                     got = ValueError
                 assert got == (list(want) if isinstance(want, list) else want), (word, escape)
+
+
+# -- the rest of an unchanged rebuild's path without hashlib, datetime -----------------------
+@pytest.mark.parametrize("size", [0, 1, 65535, 65536, 65537, 1 << 20])
+def test_sha256_for_any_size_is_sha256(size: int) -> None:
+    import hashlib
+
+    from scow.ids import sha256_for, sha256_hex
+
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    h = sha256_for(size)
+    h.update(data[:size // 2])
+    h.update(data[size // 2:])
+    assert h.hexdigest() == sha256_hex(data) == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("ns", [0, 1_700_000_000_000_000_000, 1_700_000_000_123_456_789,
+                                1_700_000_000_000_001_000, 1_700_000_000_999_999_999])
+def test_a_build_time_is_written_as_datetime_writes_it(ns: int,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    from scow.build import builder
+
+    monkeypatch.setattr(time, "time_ns", lambda: ns)
+    want = datetime.fromtimestamp(ns // 1000 / 1_000_000, UTC).isoformat()
+    assert builder._rfc3339(None) == want.replace("+00:00", "Z")
+    assert builder._rfc3339(ns // 10**9) == datetime.fromtimestamp(
+        ns // 10**9, UTC).isoformat().replace("+00:00", "Z")

@@ -17,7 +17,6 @@ of independent stages run in parallel.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -32,6 +31,7 @@ from scow.build.ports import (
     SshSource,
 )
 from scow.errors import InvalidArgument, Unavailable
+from scow.fastjson import dumps, loads
 from scow.ids import ChainID, DiffID, ImageID, chain_id
 from scow.typeshim import replace  # dataclasses' (inspect, ast) is not on a build's path
 
@@ -181,7 +181,7 @@ class BuildService:
         """`build --squash`: the layers this build added over its base image, as one."""
         from scow.engine.images.squash import squash
 
-        diff_ids = json.loads(self.store.images.config_bytes(result.image_id)).get(
+        diff_ids = loads(self.store.images.config_bytes(result.image_id)).get(
             "rootfs", {}).get("diff_ids") or []
         base = max((n for n in port.base_layers if diff_ids[:n] == port.base_diff_ids[n]),
                    default=0)
@@ -256,7 +256,7 @@ class StoreBuildEngine:
             else:
                 record = self.images.find(ref)
                 image_id = record.id if record else self.distribution.ensure_image(ref)
-            config = json.loads(self.store.images.config_bytes(image_id))
+            config = loads(self.store.images.config_bytes(image_id))
             diffs = config.get("rootfs", {}).get("diff_ids") or []
             if diffs:
                 self._lease(chain_id(diffs))
@@ -270,7 +270,7 @@ class StoreBuildEngine:
     def commit_image(self, config: bytes) -> ImageID:
         """Store the image; a build whose every step was a cache hit gives the image such a
         build gave before (same ID), when it still exists."""
-        doc = json.loads(config)
+        doc = loads(config)
         with self.lock:
             if self.inline:
                 config = self._with_inline_cache(doc)
@@ -289,7 +289,7 @@ class StoreBuildEngine:
         diffs = doc.get("rootfs", {}).get("diff_ids") or []
         doc[INLINE_KEY] = inline_value(in_image(list(self.used.values()), diffs, "min"),
                                        self.store)
-        return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+        return dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
     def tag(self, image_id: ImageID, ref: str) -> None:
         with self.lock:
