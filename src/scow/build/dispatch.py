@@ -192,15 +192,15 @@ def dispatch_maintainer(state: StageState, ctx: StepContext, c: ins.Maintainer) 
     commit_history(state, ctx, f"MAINTAINER {c.maintainer}", False)
 
 
-_PORT_RE = re.compile(r"^(?:(?:[\d.]+|\[[0-9a-f:]+\]):)?(?:\d*(?:-\d+)?:)?(\d+)(?:-(\d+))?"
-                      r"(?:/(tcp|udp|sctp))?$", re.IGNORECASE)
+_PORT_RE = (r"^(?:(?:[\d.]+|\[[0-9a-f:]+\]):)?(?:\d*(?:-\d+)?:)?(\d+)(?:-(\d+))?"
+            r"(?:/(tcp|udp|sctp))?$")  # compiled on first use (EXPOSE), as _SIGNAL_RE
 
 
 def parse_ports(specs: list[str]) -> list[str]:
     """``80``, ``80/udp``, ``8000-8002``, ``127.0.0.1:80:8080`` → ``["8080/tcp", ...]``."""
     out: list[str] = []
     for spec in specs:
-        m = _PORT_RE.match(spec)
+        m = re.match(_PORT_RE, spec, re.IGNORECASE)
         if m is None:
             raise InvalidArgument(f"invalid containerPort: {spec}")
         first, last = int(m.group(1)), int(m.group(2) or m.group(1))
@@ -241,12 +241,12 @@ def dispatch_user(state: StageState, ctx: StepContext, c: ins.User) -> None:
     commit_history(state, ctx, f"USER {user}", False)
 
 
-_SIGNAL_RE = re.compile(r"^(\d+|(SIG)?[A-Z][A-Z0-9]*([+-]\d+)?)$")
+_SIGNAL_RE = r"^(\d+|(SIG)?[A-Z][A-Z0-9]*([+-]\d+)?)$"
 
 
 def dispatch_stopsignal(state: StageState, ctx: StepContext, c: ins.StopSignal) -> None:
     signal = expand_word(c.signal, state.env(), ctx.escape)
-    if not _SIGNAL_RE.match(signal):
+    if not re.match(_SIGNAL_RE, signal):
         raise InvalidArgument(f"invalid signal: {signal}")
     state.config["StopSignal"] = signal
     commit_history(state, ctx, f"STOPSIGNAL {signal}", False)
