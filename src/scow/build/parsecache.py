@@ -55,7 +55,11 @@ def parse(engine: BuildEngine, text: str, filename: str = "Dockerfile", *,
     if found is not None:
         return found
     df = ins.parse_dockerfile(text, filename, unique_stages=unique_stages)
-    engine.keep_parse(key, encode(df, key))
+    try:
+        entry = encode(df, key)
+    except (TypeError, ValueError):  # a record with a value of no entry form: parse next time
+        return df
+    engine.keep_parse(key, entry)
     return df
 
 

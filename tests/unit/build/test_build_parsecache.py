@@ -239,3 +239,14 @@ def test_a_build_time_is_written_as_datetime_writes_it(ns: int,
     assert builder._rfc3339(None) == want.replace("+00:00", "Z")
     assert builder._rfc3339(ns // 10**9) == datetime.fromtimestamp(
         ns // 10**9, UTC).isoformat().replace("+00:00", "Z")
+
+
+def test_a_parse_with_no_entry_form_is_built_and_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = FakeEngine()
+
+    def odd(*args: object, **kwargs: object) -> object:
+        raise TypeError("no entry form for list")
+
+    monkeypatch.setattr(parsecache, "_plain", odd)
+    assert parsecache.parse(engine, "FROM a\n").stages[0].from_.image == "a"
+    assert engine.parses == {}
