@@ -8,12 +8,13 @@ expected. Digests are always the full ``sha256:<64 hex>`` string; random IDs are
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from scow.errors import InvalidDigest
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
+    from hashlib import _Hash
     from typing import NewType
 else:
     from scow.typeshim import NewType
@@ -37,15 +38,28 @@ def sha256_hex(data: bytes) -> str:
     """The hex sha256 of `data`. hashlib loads OpenSSL (5-10 ms of a cold start), so the small
     buffers of the short commands' paths (image configs, manifests) are hashed by the
     interpreter's own sha256 (~13 µs per KB, loaded in 0.3 ms); larger ones by hashlib."""
-    if len(data) <= 65536:
+    h = sha256_for(len(data))
+    h.update(data)
+    return h.hexdigest()
+
+
+_BUILTIN_SHA256: list[Callable[[], _Hash]] = []  # the interpreter's own, found once
+
+
+def sha256_for(size: int) -> _Hash:
+    """A new sha256 object for about `size` bytes: the interpreter's own up to 64 KiB,
+    hashlib's (OpenSSL: several times faster, but costly to load) beyond."""
+    if size > 65536:
+        import hashlib
+
+        return hashlib.sha256()
+    if not _BUILTIN_SHA256:
         try:
             from _sha2 import sha256  # Python 3.12+
         except ImportError:
             from _sha256 import sha256
-        return str(sha256(data).hexdigest())
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
+        _BUILTIN_SHA256.append(sha256)
+    return _BUILTIN_SHA256[0]()
 
 
 def digest_of(data: bytes) -> Digest:
@@ -76,12 +90,10 @@ def short_id(value: str) -> str:
 
 def chain_id(diff_ids: Iterable[str]) -> ChainID:
     """ChainID of a stack of layers: ChainID(L0)=DiffID(L0), then sha256("<parent> <diff>")."""
-    import hashlib  # here, not at the top: it loads OpenSSL (start-up)
-
     current: str | None = None
     for diff in diff_ids:
-        current = diff if current is None else "sha256:" + hashlib.sha256(
-            f"{current} {diff}".encode()).hexdigest()
+        current = diff if current is None else "sha256:" + sha256_hex(
+            f"{current} {diff}".encode())
     if current is None:
         raise ValueError("chain_id of no layers")
     return ChainID(current)

@@ -27,7 +27,7 @@ else:
 
 DOCS = "https://docs.docker.com/go/dockerfile/rule/"
 _DIRECTIVE_RE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.*?)\s*$")
-_DOCKER_FRONTEND_RE = re.compile(
+_DOCKER_FRONTEND_RE = (  # compiled on first use: most Dockerfiles have no ``# syntax=``
     r"^(?:(?:docker\.io|registry-1\.docker\.io)/)?docker/dockerfile(?:-upstream)?"
     r"(?::[A-Za-z0-9_.-]+)?(?:@sha256:[0-9a-f]{64})?$")
 _VAR_RE = re.compile(r"(?<!\\)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -72,7 +72,7 @@ def directives(text: str) -> dict[str, str]:
 def check_syntax(text: str, filename: str = "Dockerfile") -> None:
     """Refuse a ``# syntax=`` naming a frontend other than docker's own Dockerfile one."""
     syntax = directives(text).get("syntax")
-    if syntax and not _DOCKER_FRONTEND_RE.match(syntax):
+    if syntax and not re.match(_DOCKER_FRONTEND_RE, syntax):
         raise Unsupported(f"{filename}:1: syntax {syntax!r}: only docker's own Dockerfile "
                           "frontend (docker/dockerfile) is supported; scow does not run "
                           "frontend images")

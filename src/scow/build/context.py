@@ -15,20 +15,21 @@ sources ``multi:`` + sha256 of their sums joined by ``,``.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import stat
 from collections.abc import Iterator
-from typing import IO, Any
 
+from scow.build import e2bparts
 from scow.build.instructions import MAX_DOCKERFILE_SIZE
 from scow.errors import Forbidden, InvalidArgument, NotFound
+from scow.ids import sha256_for, sha256_hex
 
 TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
 if TYPE_CHECKING:
     import tempfile
     from dataclasses import dataclass
+    from typing import IO, Any
 else:
     from scow.typeshim import dataclass
 
@@ -169,15 +170,15 @@ class SourceRoot:
             if entry.kind == "file" and st.st_nlink > 1:
                 first = links.setdefault((st.st_dev, st.st_ino), name)
                 if first != name:
-                    hashes.append(hashlib.sha256(f"link {name} {first}".encode()).hexdigest())
-        return "dir:" + hashlib.sha256(",".join(sorted(hashes)).encode()).hexdigest()
+                    hashes.append(sha256_hex(f"link {name} {first}".encode()))
+        return "dir:" + sha256_hex(",".join(sorted(hashes)).encode())
 
 
 def multi_checksum(sums: list[str]) -> str:
     """One sum for several sources (docker's ``multi:``); a single source keeps its own."""
     if len(sums) == 1:
         return sums[0]
-    return "multi:" + hashlib.sha256(",".join(sums).encode()).hexdigest()
+    return "multi:" + sha256_hex(",".join(sums).encode())
 
 
 def entry_hash(path: str, name: str) -> str:
@@ -185,7 +186,7 @@ def entry_hash(path: str, name: str) -> str:
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        return hashlib.sha256(name.encode()).hexdigest()
+        return sha256_hex(name.encode())
     kind = _kind(st.st_mode)
     link = os.readlink(path) if kind == "symlink" else ""
     size = st.st_size if kind == "file" else 0
@@ -196,7 +197,8 @@ def entry_hash(path: str, name: str) -> str:
               ("linkname", link), ("uname", ""), ("gname", ""),
               ("devmajor", str(dev[0] if kind == "other" else 0)),
               ("devminor", str(dev[1] if kind == "other" else 0))]
-    h = hashlib.sha256("".join(k + v for k, v in fields).encode("utf-8", "surrogateescape"))
+    h = sha256_for(size)  # no OpenSSL for small files
+    h.update("".join(k + v for k, v in fields).encode("utf-8", "surrogateescape"))
     try:
         cap = os.getxattr(path, "security.capability", follow_symlinks=False)
         h.update(b"xattrsecurity.capability" + cap)
@@ -273,10 +275,8 @@ class BuildContext:
 
     def __init__(self, root: str, ignore_patterns: list[str] | None = None,
                  owned_tmp: tempfile.TemporaryDirectory[str] | None = None) -> None:
-        from e2b_dockerfile_utils import PatternMatcher
-
-        try:
-            matcher = PatternMatcher(ignore_patterns) if ignore_patterns else None
+        try:  # the matcher's module only when there are patterns
+            matcher = e2bparts.pattern_matcher()(ignore_patterns) if ignore_patterns else None
         except ValueError as exc:
             raise InvalidArgument(f"read .dockerignore: {exc}") from None
         self.source = SourceRoot(root, strict=True, ignore=matcher)

@@ -5,13 +5,12 @@ destination rules, ``--chown``/``--chmod``, and the checksum of everything copie
 
 from __future__ import annotations
 
-import hashlib
 import os
 import posixpath
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from typing import TYPE_CHECKING
 
+from scow.build import e2bparts
 from scow.build import instructions as ins
 from scow.build.context import SourceRoot, entry_hash, has_wildcards, multi_checksum
 from scow.build.gitsource import GitRef, parse_git_ref
@@ -20,6 +19,7 @@ from scow.build.shell import expand_word
 from scow.errors import InvalidArgument, Unsupported
 from scow.ids import chain_id
 
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
     from scow.build.dispatch import StageState, StepContext
 
@@ -31,16 +31,18 @@ def is_url(src: str) -> bool:
 
 
 def _heredoc_for(c: ins.Copy, src: str) -> ins.Heredoc | None:
+    if not c.heredocs or not (src.startswith("<<") or src[:1].isdigit()):
+        return None  # the parser's module only for a COPY that has heredocs
     from e2b_dockerfile_utils import parse_heredoc
 
-    marker = parse_heredoc(src) if src.startswith("<<") or src[:1].isdigit() else None
+    marker = parse_heredoc(src)
     if marker is None:
         return None
     return next((d for d in c.heredocs if d.name == marker.name), None)
 
 
 def _expand_heredoc(doc: ins.Heredoc, env: Mapping[str, str], escape: str) -> str:
-    from e2b_dockerfile_utils import ShellLex
+    ShellLex = e2bparts.shell_lex()
 
     if not doc.expand:
         return doc.content
@@ -144,10 +146,8 @@ def _excluder(patterns: tuple[str, ...]) -> Callable[[str], bool]:
     its source (a folder's contents, or a file's own name), as BuildKit's copy does."""
     if not patterns:
         return lambda rel: False
-    from e2b_dockerfile_utils import PatternMatcher
-
     try:
-        matcher = PatternMatcher(list(patterns))
+        matcher = e2bparts.pattern_matcher()(list(patterns))
     except ValueError as exc:
         raise InvalidArgument(f"--exclude: {exc}") from None
     return lambda rel: bool(matcher.matches(rel))
@@ -209,6 +209,8 @@ def _download(ctx: StepContext, c: ins.Copy, url: str, tmp: str, sums: list[str]
         raise InvalidArgument(f"source can't be a URL for {c.name}")
     path = ctx.engine.download(url, tmp)
     name = posixpath.basename(url.split("?", 1)[0].rstrip("/")) or os.path.basename(path)
+    import hashlib  # OpenSSL: only for a download
+
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):

@@ -5,25 +5,23 @@ COPY, ADD and WORKDIR, the rootfs through the engine ports, with a cache key per
 
 from __future__ import annotations
 
-import copy as _copy
-import hashlib
-import json
 import posixpath
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from scow.build import instructions as ins
 from scow.build.context import SourceRoot
 from scow.build.ports import BuildEngine, RunExtras, RunSpec
 from scow.build.shell import ArgScope, expand_word, expand_words
 from scow.errors import BuildStepFailed, InvalidArgument
-from scow.ids import ChainID, DiffID, chain_id
+from scow.fastjson import dumps
+from scow.ids import ChainID, DiffID, chain_id, sha256_hex
 
 TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
 if TYPE_CHECKING:
     import tempfile
     from dataclasses import dataclass, field
+    from typing import Any
 else:
     from scow.typeshim import dataclass, field
 
@@ -59,7 +57,9 @@ class StageState:
         return self.args.expansion_env(self.config.get("Env") or [])
 
     def clone(self) -> StageState:
-        return StageState(_copy.deepcopy(self.image), self.args.copy(), self.cmd_set)
+        import copy  # a stage FROM another stage only
+
+        return StageState(copy.deepcopy(self.image), self.args.copy(), self.cmd_set)
 
 
 @dataclass
@@ -94,12 +94,12 @@ def commit_history(state: StageState, ctx: StepContext, created_by: str, layer: 
 
 def go_quote_list(items: list[str] | tuple[str, ...]) -> str:
     """Go's ``%q`` of a []string: ``["/bin/sh" "-c" "x"]``."""
-    return "[" + " ".join(json.dumps(s, ensure_ascii=False) for s in items) + "]"
+    return "[" + " ".join(dumps(s, ensure_ascii=False) for s in items) + "]"
 
 
 def _cache_key(parent: ChainID | None, what: dict[str, Any]) -> str:
-    blob = json.dumps({"parent": parent, **what}, sort_keys=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+    blob = dumps({"parent": parent, **what}, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + sha256_hex(blob.encode())
 
 
 def _layer_step(state: StageState, ctx: StepContext, label: str, key_parts: dict[str, Any],
@@ -192,15 +192,15 @@ def dispatch_maintainer(state: StageState, ctx: StepContext, c: ins.Maintainer) 
     commit_history(state, ctx, f"MAINTAINER {c.maintainer}", False)
 
 
-_PORT_RE = re.compile(r"^(?:(?:[\d.]+|\[[0-9a-f:]+\]):)?(?:\d*(?:-\d+)?:)?(\d+)(?:-(\d+))?"
-                      r"(?:/(tcp|udp|sctp))?$", re.IGNORECASE)
+_PORT_RE = (r"^(?:(?:[\d.]+|\[[0-9a-f:]+\]):)?(?:\d*(?:-\d+)?:)?(\d+)(?:-(\d+))?"
+            r"(?:/(tcp|udp|sctp))?$")  # compiled on first use (EXPOSE), as _SIGNAL_RE
 
 
 def parse_ports(specs: list[str]) -> list[str]:
     """``80``, ``80/udp``, ``8000-8002``, ``127.0.0.1:80:8080`` → ``["8080/tcp", ...]``."""
     out: list[str] = []
     for spec in specs:
-        m = _PORT_RE.match(spec)
+        m = re.match(_PORT_RE, spec, re.IGNORECASE)
         if m is None:
             raise InvalidArgument(f"invalid containerPort: {spec}")
         first, last = int(m.group(1)), int(m.group(2) or m.group(1))
@@ -241,12 +241,12 @@ def dispatch_user(state: StageState, ctx: StepContext, c: ins.User) -> None:
     commit_history(state, ctx, f"USER {user}", False)
 
 
-_SIGNAL_RE = re.compile(r"^(\d+|(SIG)?[A-Z][A-Z0-9]*([+-]\d+)?)$")
+_SIGNAL_RE = r"^(\d+|(SIG)?[A-Z][A-Z0-9]*([+-]\d+)?)$"
 
 
 def dispatch_stopsignal(state: StageState, ctx: StepContext, c: ins.StopSignal) -> None:
     signal = expand_word(c.signal, state.env(), ctx.escape)
-    if not _SIGNAL_RE.match(signal):
+    if not re.match(_SIGNAL_RE, signal):
         raise InvalidArgument(f"invalid signal: {signal}")
     state.config["StopSignal"] = signal
     commit_history(state, ctx, f"STOPSIGNAL {signal}", False)
@@ -300,10 +300,10 @@ def dispatch_workdir(state: StageState, ctx: StepContext, c: ins.Workdir, label:
 
 def run_argv(state: StageState, c: ins.Run) -> list[str]:
     """The argv of a RUN, with BuildKit's heredoc rules."""
-    from e2b_dockerfile_utils import parse_heredoc
-
     args = list(c.cmd)
     if c.heredocs:
+        from e2b_dockerfile_utils import parse_heredoc
+
         if len(args) == 1 and parse_heredoc(args[0]) is not None:
             args = [c.heredocs[0].content]
         else:
@@ -345,7 +345,7 @@ def dispatch_run(state: StageState, ctx: StepContext, c: ins.Run, label: str) ->
     def work() -> DiffID:
         result = ctx.engine.run_step(parent, spec, ctx.output)
         if result.exit_code != 0 or result.diff_id is None:
-            raise BuildStepFailed(f"process {json.dumps(' '.join(argv), ensure_ascii=False)} "
+            raise BuildStepFailed(f"process {dumps(' '.join(argv), ensure_ascii=False)} "
                                   f"did not complete successfully: exit code: "
                                   f"{result.exit_code}")
         return result.diff_id

@@ -64,7 +64,7 @@ def flag_list(flags: dict[str, str | bool | list[str]], name: str) -> tuple[str,
 # -- Go durations ------------------------------------------------------------------------------
 _UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000,
           "m": 60_000_000_000, "h": 3_600_000_000_000}
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_DURATION_PART = r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)"  # compiled on first use
 
 
 def parse_duration(text: str) -> int:
@@ -73,7 +73,7 @@ def parse_duration(text: str) -> int:
         return 0
     pos, total = 0, 0.0
     while pos < len(text):
-        m = _DURATION_PART.match(text, pos)
+        m = re.compile(_DURATION_PART).match(text, pos)
         if m is None:
             raise FlagError(f"time: invalid duration {text!r}")
         total += float(m.group(1)) * _UNITS[m.group(2)]

@@ -10,9 +10,14 @@ the remote's HEAD), ``#ref:subdir`` copies only that folder of the checkout.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from scow.errors import InvalidArgument
+
+TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:
+    from scow.typeshim import dataclass
 
 _SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 

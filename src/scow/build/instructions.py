@@ -13,7 +13,6 @@ Every error is one line, ``Dockerfile:3: unknown instruction: FOOBAR``.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from scow.build.flags import BOOL, LIST, STRING, FlagError, parse_flags
 from scow.build.runmount import Mount
@@ -22,6 +21,7 @@ from scow.errors import DockerfileError
 TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
 if TYPE_CHECKING:
     from dataclasses import dataclass, field
+    from typing import Any
 else:
     from scow.typeshim import dataclass, field
 
@@ -184,8 +184,9 @@ class Dockerfile:
 MAX_DOCKERFILE_SIZE = 16 << 20  # a bound of scow's own: BuildKit reads any size
 MAX_LINE = 65535  # BuildKit's: bufio.MaxScanTokenSize - 1, one physical line
 
-_SYNTAX_RE = re.compile(r"^#\s*syntax\s*=\s*(.+?)\s*$", re.IGNORECASE)
-_E2B_PREFIX_RE = re.compile(r"^Dockerfile parse error(?: on line \d+)?: ")
+# compiled on first use (re's cache): a parse from the store (parsecache.py) needs neither
+_SYNTAX_RE = r"^#\s*syntax\s*=\s*(.+?)\s*$"
+_E2B_PREFIX_RE = r"^Dockerfile parse error(?: on line \d+)?: "
 
 
 def parse_dockerfile(text: str | bytes, filename: str = "Dockerfile", *,
@@ -200,7 +201,7 @@ def parse_dockerfile(text: str | bytes, filename: str = "Dockerfile", *,
     try:
         ast = parse_dockerfile_ast(text)
     except DockerfileSyntaxError as exc:
-        raise _error(filename, exc.line, _E2B_PREFIX_RE.sub("", str(exc))) from None
+        raise _error(filename, exc.line, re.sub(_E2B_PREFIX_RE, "", str(exc))) from None
     if not ast.instructions:
         raise DockerfileError(f"{filename}: file with no instructions")
     parsed = [_to_instruction(node, ast.escape_token, filename) for node in ast.instructions]
@@ -245,7 +246,7 @@ def parse_instruction(text: str, escape: str = "\\", filename: str = "Dockerfile
     try:
         ast = parse_dockerfile_ast(text)
     except DockerfileSyntaxError as exc:
-        raise _error(filename, line, _E2B_PREFIX_RE.sub("", str(exc))) from None
+        raise _error(filename, line, re.sub(_E2B_PREFIX_RE, "", str(exc))) from None
     if len(ast.instructions) != 1:
         raise _error(filename, line, "onbuild trigger should be a single expression")
     node = ast.instructions[0]
@@ -267,7 +268,7 @@ def _syntax_of(text: str) -> str | None:
     for raw in text.lstrip("\ufeff").splitlines():
         if not raw.startswith("#"):
             return None
-        m = _SYNTAX_RE.match(raw)
+        m = re.match(_SYNTAX_RE, raw, re.IGNORECASE)
         if m:
             return m.group(1)
     return None

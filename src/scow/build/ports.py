@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from typing import Any, BinaryIO, Protocol
 
 from scow.ids import ChainID, DiffID, ImageID
 
 TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
 if TYPE_CHECKING:
     from dataclasses import dataclass, field
+    from typing import Any, BinaryIO, Protocol
 else:
-    from scow.typeshim import dataclass, field
+    from scow.typeshim import Protocol, dataclass, field
 
 
 @dataclass(frozen=True)
@@ -191,6 +191,12 @@ class BuildEngine(Protocol):
 
     def cache_store(self, key: str, diff_id: DiffID) -> None:
         """Remember that step `key` produced layer `diff_id`."""
+
+    def cached_parse(self, key: str) -> bytes | None:
+        """The entry `keep_parse` stored under `key` (build/parsecache.py), or None."""
+
+    def keep_parse(self, key: str, data: bytes) -> None:
+        """Keep a parsed Dockerfile's entry for later builds (best effort)."""
 
     def commit_image(self, config: bytes) -> ImageID:
         """Store an image config (its rootfs.diff_ids are layers made or looked up here);

@@ -9,7 +9,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import IO, Protocol
+
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from typing import IO, Protocol
+else:
+    from scow.typeshim import Protocol
 
 
 class Vertex:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from scow.build import instructions as ins
 from scow.build.ports import RunMount
@@ -22,7 +21,10 @@ from scow.build.shell import expand_word
 from scow.errors import Forbidden, InvalidArgument, NotFound
 from scow.ids import chain_id
 
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
+    from typing import Any
+
     from scow.build.context import SourceRoot
     from scow.build.dispatch import StageState, StepContext
 

@@ -16,7 +16,6 @@ Types and what they take (defaults in brackets)::
 
 from __future__ import annotations
 
-import csv
 import posixpath
 import re
 
@@ -32,7 +31,7 @@ MOUNT_TYPES = ("bind", "cache", "tmpfs", "secret", "ssh")
 SHARING_MODES = ("shared", "private", "locked")
 _BOOLS = {"1": True, "t": True, "true": True, "TRUE": True, "True": True, "T": True,
           "0": False, "f": False, "false": False, "FALSE": False, "False": False, "F": False}
-_RAM = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?$", re.IGNORECASE)
+_RAM = r"^(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?$"  # compiled on first use (tmpfs size=)
 _KEYS = ("type", "from", "source", "target", "readonly", "id", "sharing", "required", "mode",
          "uid", "gid", "src", "dst", "ro", "rw", "readwrite", "size", "env")
 
@@ -71,6 +70,8 @@ class Mount:
 
 def parse_mount(value: str) -> Mount:
     """``type=cache,target=/root/.cache,id=x`` → Mount (FlagError with BuildKit's text)."""
+    import csv  # a RUN --mount's parse only: a parse from the store (parsecache.py) has none
+
     try:
         fields = next(csv.reader([value]), [])
     except csv.Error as exc:
@@ -165,7 +166,7 @@ def _typed(key: str, val: str, kind: str, opts: dict[str, object]) -> None:
 
 def ram_in_bytes(text: str) -> int:
     """go-units RAMInBytes: ``64m``, ``1g``, ``512kb``, ``1024`` (binary multiples)."""
-    m = _RAM.match(text.strip())
+    m = re.match(_RAM, text.strip(), re.IGNORECASE)
     if m is None:
         raise FlagError(f"invalid value for size: {text}")
     power = "kmgtp".find(m.group(2).lower()) + 1 if m.group(2) else 0

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 
+from scow.build import e2bparts
 from scow.build.instructions import Arg
 from scow.errors import InvalidArgument, Unsupported
 
@@ -38,9 +39,21 @@ class SubstitutionError(InvalidArgument):
     """A word whose ``${...}`` cannot be expanded (bad syntax, ``${X:?msg}``)."""
 
 
+_ASCII_SPACES = " \t\n\v\f\r"  # the lexer's word breaks (Go's unicode.IsSpace) in ASCII
+
+
+def _plain(word: str, escape: str) -> bool:
+    """A word the lexer would give back as it is: no ``$``, quote, ``<`` (a heredoc) or escape
+    token, each character then kept by e2b's ``process_stop_on`` (so the lexer, and `typing`
+    that it imports, are loaded only for a word that needs them)."""
+    return not any(c in word for c in ("$", "'", '"', "<", escape))
+
+
 def expand_word(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
     """One word with quotes removed and variables expanded (unset variables: empty)."""
-    from e2b_dockerfile_utils import ShellLex
+    if _plain(word, escape):
+        return word
+    ShellLex = e2bparts.shell_lex()
 
     try:
         return str(ShellLex(escape, env=env, skip_unset_env=False).process_word(word))
@@ -50,7 +63,9 @@ def expand_word(word: str, env: Mapping[str, str], escape: str = "\\") -> str:
 
 def expand_words(word: str, env: Mapping[str, str], escape: str = "\\") -> list[str]:
     """A line split into words the shell way, each expanded (``EXPOSE $PORTS`` → many)."""
-    from e2b_dockerfile_utils import ShellLex
+    if _plain(word, escape) and word.isascii() and not any(c in word for c in _ASCII_SPACES):
+        return [word] if word else []
+    ShellLex = e2bparts.shell_lex()
 
     try:
         return list(ShellLex(escape, env=env, skip_unset_env=False).process_words(word))

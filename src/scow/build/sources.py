@@ -12,7 +12,6 @@ values, into the `Secret` / `SshSource` records of `BuildOptions`.
 
 from __future__ import annotations
 
-import csv
 import os
 import stat
 
@@ -24,6 +23,8 @@ ENTITLEMENTS = ("network.host", "security.insecure")
 
 def parse_secret(value: str) -> Secret:
     """One ``--secret`` value (BuildKit's CSV: ``type``, ``id``, ``src``/``source``, ``env``)."""
+    import csv  # a build with --secret only
+
     fields: dict[str, str] = {}
     for field in next(csv.reader([value]), []):
         key, eq, val = field.partition("=")

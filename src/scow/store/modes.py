@@ -14,6 +14,7 @@ under the root (0710 root:root) and reads nothing; secrets (a container's ``Conf
     <root>/locks/                  0700   files 0600
     <root>/tmp/                    0700   (docker's tmp/)
     <root>/cachemounts/, */        0700   (RUN --mount=type=cache; data/ keeps the mount's mode)
+    <root>/buildcache/             0700   files 0600   (parsed Dockerfiles)
     <root>/runtime/, runtime/runc/ 0700   (runc's state inside: runc's own modes)
     <root>/containers/             0710
     <root>/containers/<id>/        0710   config.json, state.json, shim.* 0600,
@@ -67,6 +68,7 @@ _TABLE: tuple[tuple[str, str, int], ...] = (
     ("locks", "d", 0o700), ("locks/*", "f", 0o600),
     ("tmp", "d", 0o700),
     ("cachemounts", "d", 0o700), ("cachemounts/*", "d", 0o700),
+    ("buildcache", "d", 0o700), ("buildcache/*", "f", 0o600),
     ("runtime", "d", 0o700), ("runtime/runc", "d", 0o700),
     ("containers", "d", 0o710), ("containers/*", "d", 0o710),
     ("containers/*/hosts", "f", 0o644), ("containers/*/hostname", "f", 0o644),

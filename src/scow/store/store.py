@@ -11,6 +11,7 @@ On-disk layout::
     <root>/locks/owner-<pid>-<r>   live processes' owner tokens (flocked while alive)
     <root>/tmp/                    staging; stale entries removed by the next writer
     <root>/cachemounts/            RUN --mount=type=cache folders (store/cache_mounts.py)
+    <root>/buildcache/             parsed Dockerfiles (store/parsed_dockerfiles.py)
 
 The modes of all of it (root 0710, scow.db 0600, ...) are store/modes.py's table.
 
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from scow.store.build_cache import BuildCacheStore
     from scow.store.cache_mounts import CacheMountStore
     from scow.store.networks import NetworkStore
+    from scow.store.parsed_dockerfiles import ParsedDockerfiles
     from scow.store.volumes import VolumeStore
 
 
@@ -117,6 +119,13 @@ class Store:
         from scow.store.cache_mounts import CacheMountStore
 
         return CacheMountStore(self.root)
+
+    @cached_property
+    def parsed_dockerfiles(self) -> ParsedDockerfiles:
+        """Parsed Dockerfiles kept between builds (store/parsed_dockerfiles.py)."""
+        from scow.store.parsed_dockerfiles import ParsedDockerfiles
+
+        return ParsedDockerfiles(self.root)
 
     @property
     def tmp(self) -> str:

@@ -38,6 +38,7 @@ class FakeEngine:
         self.images: dict[str, ImageView] = {}
         self.configs: dict[ImageID, bytes] = {}
         self.cache: dict[str, DiffID] = {}
+        self.parses: dict[str, bytes] = {}  # parsed Dockerfiles (build/parsecache.py)
         self.tags: dict[str, ImageID] = {}
         self.runs: list[RunSpec] = []
         self.lock = threading.Lock()
@@ -186,6 +187,12 @@ class FakeEngine:
 
     def cache_store(self, key: str, diff_id: DiffID) -> None:
         self.cache[key] = diff_id
+
+    def cached_parse(self, key: str) -> bytes | None:
+        return self.parses.get(key)
+
+    def keep_parse(self, key: str, data: bytes) -> None:
+        self.parses[key] = data
 
     def commit_image(self, config: bytes) -> ImageID:
         diffs = json.loads(config)["rootfs"]["diff_ids"]

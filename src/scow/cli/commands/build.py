@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import IO, TYPE_CHECKING
 
 from scow.cli.context import Context
 from scow.cli.flags import Command, Options, UsageError
 from scow.errors import InvalidArgument, ScowError, Unsupported, from_oserror
 
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
+    from typing import IO
+
     from scow.engine.builds.options import BuildContext, BuildOptions, OutputSpec, RunExtras
 
 PROGRESS_MODES = ("auto", "plain", "tty", "quiet", "rawjson")

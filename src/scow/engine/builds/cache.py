@@ -15,7 +15,8 @@ from __future__ import annotations
 import time
 
 from scow.errors import LayerNotFound
-from scow.ids import ChainID, DiffID
+from scow.fastjson import dumps
+from scow.ids import ChainID, DiffID, sha256_hex
 from scow.store.build_cache import BuildCacheStore
 from scow.store.layers import LayerStore
 
@@ -64,13 +65,10 @@ class BuildCache:
 
 def image_key(config: dict[str, object]) -> str:
     """``image:`` + sha256 of `config` without the times a rebuild would change."""
-    import hashlib
-    import json
-
     timeless = {k: v for k, v in config.items() if k != "created"}
     history = timeless.get("history")
     if isinstance(history, list):
         timeless["history"] = [{k: v for k, v in h.items() if k != "created"}
                                for h in history if isinstance(h, dict)]
-    blob = json.dumps(timeless, sort_keys=True, separators=(",", ":")).encode()
-    return "image:" + hashlib.sha256(blob).hexdigest()
+    blob = dumps(timeless, sort_keys=True, separators=(",", ":")).encode()
+    return "image:" + sha256_hex(blob)

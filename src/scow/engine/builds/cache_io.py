@@ -4,19 +4,23 @@ it) and the exports written after it. The format is remote_cache.py's."""
 
 from __future__ import annotations
 
-import json
 import threading
-from typing import TYPE_CHECKING, Protocol
 
 from scow.errors import NotFound
+from scow.fastjson import loads
 
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from scow.build.builder import BuildResult
     from scow.build.ports import BuildOptions
     from scow.engine.builds.remote_cache import Imported, Record
     from scow.engine.distribution import DistributionService
     from scow.engine.images import ImageService
     from scow.store.store import Store
+else:
+    from scow.typeshim import Protocol
 
 
 class StoreBuildEngine(Protocol):
@@ -83,7 +87,7 @@ def _image_cache(port: StoreBuildEngine, ref: str) -> dict[str, object] | None:
             image_id = record.id if record else port.distribution.pull(ref)
         except NotFound:
             return None
-        config = json.loads(port.store.images.config_bytes(image_id))
+        config = loads(port.store.images.config_bytes(image_id))
     return read_inline(config)
 
 

@@ -17,12 +17,9 @@ of independent stages run in parallel.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any, BinaryIO
 
 from scow.build.ports import (
     CopySpec,
@@ -34,9 +31,14 @@ from scow.build.ports import (
     SshSource,
 )
 from scow.errors import BuildCancelled, InvalidArgument, Unavailable
+from scow.fastjson import dumps, loads
 from scow.ids import ChainID, DiffID, ImageID, chain_id
+from scow.typeshim import replace  # dataclasses' (inspect, ast) is not on a build's path
 
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
+    from typing import Any, BinaryIO
+
     from scow.build.builder import BuildResult, CheckResult
     from scow.build.context import BuildContext
     from scow.build.ports import BuildOptions
@@ -183,7 +185,7 @@ class BuildService:
         """`build --squash`: the layers this build added over its base image, as one."""
         from scow.engine.images.squash import squash
 
-        diff_ids = json.loads(self.store.images.config_bytes(result.image_id)).get(
+        diff_ids = loads(self.store.images.config_bytes(result.image_id)).get(
             "rootfs", {}).get("diff_ids") or []
         base = max((n for n in port.base_layers if diff_ids[:n] == port.base_diff_ids[n]),
                    default=0)
@@ -265,7 +267,7 @@ class StoreBuildEngine:
             else:
                 record = self.images.find(ref)
                 image_id = record.id if record else self.distribution.ensure_image(ref)
-            config = json.loads(self.store.images.config_bytes(image_id))
+            config = loads(self.store.images.config_bytes(image_id))
             diffs = config.get("rootfs", {}).get("diff_ids") or []
             if diffs:
                 self._lease(chain_id(diffs))
@@ -280,7 +282,7 @@ class StoreBuildEngine:
         """Store the image; a build whose every step was a cache hit gives the image such a
         build gave before (same ID), when it still exists."""
         self.check_cancel()
-        doc = json.loads(config)
+        doc = loads(config)
         with self.lock:
             if self.inline:
                 config = self._with_inline_cache(doc)
@@ -299,7 +301,7 @@ class StoreBuildEngine:
         diffs = doc.get("rootfs", {}).get("diff_ids") or []
         doc[INLINE_KEY] = inline_value(in_image(list(self.used.values()), diffs, "min"),
                                        self.store)
-        return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+        return dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
     def tag(self, image_id: ImageID, ref: str) -> None:
         with self.lock:
@@ -401,6 +403,12 @@ class StoreBuildEngine:
         with self.lock:
             self.cache.store(key, made[0], diff_id, made[1].chain_id)
             self._used(key, diff_id, made[1].chain_id)
+
+    def cached_parse(self, key: str) -> bytes | None:
+        return self.store.parsed_dockerfiles.get(key)
+
+    def keep_parse(self, key: str, data: bytes) -> None:
+        self.store.parsed_dockerfiles.put(key, data)
 
     # -- --cache-from / --cache-to (remote_cache.py) ----------------------------------------
     def _imported(self, key: str) -> tuple[DiffID, ChainID] | None:
