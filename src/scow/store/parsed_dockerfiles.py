@@ -50,6 +50,21 @@ class ParsedDockerfiles:
         except OSError:
             return
 
+    def clear(self) -> int:
+        """Remove every entry (`builder prune --all`); returns the bytes they held."""
+        freed = 0
+        try:
+            it = os.scandir(self.dir)
+        except OSError:
+            return 0
+        with it:
+            for entry in it:
+                with contextlib.suppress(OSError):
+                    size = entry.stat(follow_symlinks=False).st_size
+                    os.unlink(entry.path)
+                    freed += size
+        return freed
+
     def _path(self, key: str) -> str:
         if len(key) != 64 or not _HEX.issuperset(key):
             raise ValueError(f"parsed dockerfile key {key!r} is not 64 hex digits")

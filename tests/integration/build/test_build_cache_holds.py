@@ -50,6 +50,17 @@ def test_rmi_keeps_held_layers_and_builder_prune_frees_them(built: Any) -> None:
     assert engine.store.build_cache.records() == []
 
 
+def test_builder_prune_all_drops_the_parsed_dockerfiles(built: Any) -> None:
+    engine, _, build = built
+    build(SCRATCH, tags=("scr:1",))
+    parsed = Path(engine.store.root) / "buildcache"
+    assert [p.name for p in parsed.iterdir()]  # the parse is kept for a rebuild
+    engine.builds.prune_cache()
+    assert list(parsed.iterdir())  # a plain prune keeps it (it holds no layer)
+    report = engine.builds.prune_cache(all=True)
+    assert list(parsed.iterdir()) == [] and report.reclaimed > 0
+
+
 def test_prune_filters_and_keep_storage(built: Any) -> None:
     engine, _, build = built
     build(SCRATCH, tags=("scr:1",))

@@ -122,7 +122,9 @@ class BuildService:
 
         report = prune(self.store, all=all, until=until, keep_storage=keep_storage)
         mounts = prune_mounts(self.store)
-        return PruneReport(report.ids + mounts.ids, report.reclaimed + mounts.reclaimed)
+        parsed = self.store.parsed_dockerfiles.clear() if all else 0
+        return PruneReport(report.ids + mounts.ids,
+                           report.reclaimed + mounts.reclaimed + parsed)
 
     def cache_usage(self) -> list[CacheUsage]:
         """The build cache's records for `system df`."""
