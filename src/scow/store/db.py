@@ -220,7 +220,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-WAL_CHECKPOINT_SIZE = 1 << 20  # bytes of WAL (~250 frames) a closing process checkpoints
+WAL_CHECKPOINT_SIZE = 1 << 19  # bytes of WAL (~125 frames) a closing process checkpoints
 
 
 class Database:
