@@ -199,10 +199,12 @@ def test_system_check_reports_loose_modes_and_repairs_them(open_scow: Scow,
     assert proc.returncode == 1, proc.stdout + proc.stderr  # needs --repair
     lines = [ln for ln in proc.stdout.splitlines() if "loose-mode" in ln]
     assert all(ln.startswith("repairable: loose-mode: ") for ln in lines)
-    # -wal and -shm outlive the commands (store/db.py) with the mode they were made with
+    # -wal and -shm outlive the commands with the mode they were made with (store/db.py), but
+    # a process that exits without closing its store (a monitor, maybe still exiting) lets
+    # SQLite delete them, and the check's own connection makes them with the db file's mode
     names = {ln.split(": ")[2].split(" is mode ")[0] for ln in lines}
-    assert names == {".", "scow.db", f"containers/{cid}/config.json"}, lines
-    assert _mode(root / "scow.db-wal") == _mode(root / "scow.db-shm") == 0o600
+    wal = {"scow.db-wal", "scow.db-shm"}
+    assert names - wal == {".", "scow.db", f"containers/{cid}/config.json"}, lines
     assert any(f"containers/{cid}/config.json is mode 0644, wider than 0600" in ln
                for ln in lines)
     proc = open_scow("system", "check", "--repair", check=False)
