@@ -199,9 +199,8 @@ def test_system_check_reports_loose_modes_and_repairs_them(open_scow: Scow,
     assert proc.returncode == 1, proc.stdout + proc.stderr  # needs --repair
     lines = [ln for ln in proc.stdout.splitlines() if "loose-mode" in ln]
     assert all(ln.startswith("repairable: loose-mode: ") for ln in lines)
-    # -wal and -shm outlive the commands with the mode they were made with (store/db.py), but
-    # a process that exits without closing its store (a monitor, maybe still exiting) lets
-    # SQLite delete them, and the check's own connection makes them with the db file's mode
+    # -wal and -shm outlive the commands (store/db.py): SQLite gives them the db file's mode
+    # only when it makes them or opens them empty (after a checkpoint truncated the WAL)
     names = {ln.split(": ")[2].split(" is mode ")[0] for ln in lines}
     wal = {"scow.db-wal", "scow.db-shm"}
     assert names - wal == {".", "scow.db", f"containers/{cid}/config.json"}, lines
