@@ -43,8 +43,9 @@ The next process to open the file rebuilds the WAL's index from its frames (~1.4
 SQLite starts the index afresh when no process has it open, and so counts no frame as
 checkpointed yet), so the process that closes with a WAL of ``WAL_CHECKPOINT_SIZE`` or more
 checkpoints it and truncates it (``wal_checkpoint(TRUNCATE)``, without waiting for readers:
-if one is busy, a later close does it). Every commit is still synced before it returns
-(``synchronous=FULL``): a process killed, or a power cut, after it loses nothing finished.
+if one is busy, a later close does it). Every durable commit is still synced before it
+returns (``synchronous=FULL``): a process killed, or a power cut, after it loses nothing
+finished (a commit that is not durable, below, waits for the next durable one as before).
 Measurements and the alternatives: docs/design/storage.md, "The WAL's life".
 
 Schema versions: ``PRAGMA user_version`` is the number of ``MIGRATIONS`` applied to the
