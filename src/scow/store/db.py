@@ -34,6 +34,20 @@ Tables (all IDs are the full ``sha256:<hex>`` digests or 64-hex random IDs):
   (``state != 'ready'``): recovery's `needs_recovery` on every writer's first write finds
   the owners of work in flight without reading every container's row (schema version 6).
 
+The WAL outlives the processes (``<root>/scow.db-wal`` and ``-shm`` stay): SQLite checkpoints
+the WAL into ``scow.db`` and deletes it when a process closes the last connection to the file,
+which cost every command 3 syncs and an unlink (the checkpoint's two, the new WAL's header at
+the next write). `Database.close` closes the connections while a read-only one holds the file
+open, then that one, whose checkpoint SQLite refuses (read-only): nothing is written at close.
+The next process to open the file rebuilds the WAL's index from its frames (~1.4 us a frame;
+SQLite starts the index afresh when no process has it open, and so counts no frame as
+checkpointed yet), so the process that closes with a WAL of ``WAL_CHECKPOINT_SIZE`` or more
+checkpoints it and truncates it (``wal_checkpoint(TRUNCATE)``, without waiting for readers:
+if one is busy, a later close does it). Every durable commit is still synced before it
+returns (``synchronous=FULL``): a process killed, or a power cut, after it loses nothing
+finished (a commit that is not durable, below, waits for the next durable one as before).
+Measurements and the alternatives: docs/design/storage.md, "The WAL's life".
+
 Schema versions: ``PRAGMA user_version`` is the number of ``MIGRATIONS`` applied to the
 file. Opening a root runs the missing ones in order (version N → N+1; a new file starts at 0)
 in one ``BEGIN IMMEDIATE`` transaction, which is the store's write lock: a second process
@@ -207,6 +221,8 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
+WAL_CHECKPOINT_SIZE = 1 << 19  # bytes of WAL (~125 frames) a closing process checkpoints
+
 
 class Database:
     """One connection per thread of each Database object (SQLite connections must not be
@@ -313,12 +329,50 @@ class Database:
             raise _translate(exc, "read metadata") from exc
 
     def close(self) -> None:
-        """Close every thread's connection (call it when no thread uses this Database)."""
+        """Close every thread's connection (call it when no thread uses this Database), under
+        a read-only connection closed last, so that SQLite neither checkpoints nor deletes
+        the WAL (module docstring)."""
         with self._all_lock:
             conns, self._all = self._all, []
+        keeper = None
+        if conns:
+            _checkpoint_large_wal(conns[0], self.path)
+            keeper = _read_only(self.path)
         for conn in conns:
             conn.close()
+        if keeper is not None:
+            keeper.close()
         self._local = _thread._local()
+
+
+def _checkpoint_large_wal(conn: sqlite3.Connection, path: str) -> None:
+    """Checkpoint and truncate the WAL when it holds `WAL_CHECKPOINT_SIZE` or more, giving up
+    on readers at once (the checkpoint then goes as far as they let it: a later close ends it)."""
+    try:
+        if os.stat(f"{path}-wal").st_size < WAL_CHECKPOINT_SIZE:
+            return
+    except OSError:
+        return
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("PRAGMA busy_timeout=0")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+
+def _read_only(path: str) -> sqlite3.Connection | None:
+    """A read-only connection to `path` holding the file open (a read takes SQLite's shared
+    lock on it), or None where it cannot be had: the close checkpoints then, as SQLite does."""
+    uri = os.path.abspath(path).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+    try:
+        conn = sqlite3.connect(f"file://{uri}?mode=ro", uri=True,
+                               isolation_level=None, check_same_thread=False)
+    except sqlite3.Error:
+        return None
+    try:
+        conn.execute("PRAGMA user_version").fetchone()
+    except sqlite3.Error:
+        conn.close()
+        return None
+    return conn
 
 
 def _translate(exc: sqlite3.Error, verb: str) -> Exception:
