@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from scow.api.app import ENGINE
-from scow.api.blocking import run_blocking
+from scow.api.blocking import on_loop, run_blocking
 from scow.api.operations import run_operation
 from scow.api.params import qbool
 from scow.engine.containers.streams import STDERR, AttachConnection
@@ -262,7 +262,7 @@ class _StdinForward:
 async def attach(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
     q = request.query
-    info = await run_blocking(engine.containers.inspect, request.match_info["id"])
+    info = on_loop(engine.containers.inspect, request.match_info["id"])
     cid, tty = info["Id"], bool(info["Config"].get("Tty"))
     wanted = {k for k, on in ((1, qbool(q, "stdout")), (STDERR, qbool(q, "stderr"))) if on}
     stdin = _StdinForward(qbool(q, "stdin") and bool(info["Config"].get("OpenStdin")),
