@@ -2,7 +2,8 @@
 paths are looked up by their literal prefix instead of being matched against every versioned
 pattern in turn, other versions still resolve (and say which version they asked for), and
 the quick reads (listings and inspects without sizes) are answered on the event loop, with
-no worker thread's hand-off; a listing with sizes still goes to a worker thread."""
+no worker thread's hand-off (a listing with sizes still goes to a worker thread), and a write
+request's own Engine shares the service's open database."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
 from scow.api.app import API_VERSION, make_app, requested_version
+from scow.api.operations import operation
 from scow.engine.engine import Engine
 
 
@@ -73,3 +75,13 @@ def test_quick_reads_are_answered_on_the_loop(tmp_path: Path) -> None:
     with Engine(str(tmp_path / "root"), "vfs") as engine:
         assert asyncio.run(go(engine)) == ["list_containers"]
 
+
+def test_an_operation_shares_the_services_database(tmp_path: Path) -> None:
+    """Each write request's Engine has its own owner token but the service's SQLite
+    connections (a new connection parses the schema and every statement again)."""
+    with Engine(str(tmp_path / "root"), "vfs") as engine:
+        with operation(engine) as op:
+            assert op.store.db is engine.store.db
+            assert op.store.owner.name != engine.store.owner.name
+            op.volumes.create("shared", labels={})
+        assert [v.name for v in engine.volumes.list()] == ["shared"]  # still open
