@@ -131,6 +131,7 @@ def _measure(b: Bench, engines: list[Engine], pids: dict[str, int]) -> list[Row]
         ("one", "API: resident memory after one of each command"),
         ("req", f"API: resident memory after {REQUESTS:,} more requests"),
         ("grow", f"API: resident memory growth over those {REQUESTS:,} requests"))}
+    time.sleep(2)   # settled: the service's warm-up thread done
     _put_rss(mem["idle"], pids)
     ctx = build_context(b)
     running = {e.name: e.out("run", "-d", *NET, BASE, "sleep", "3600") for e in engines}
