@@ -19,6 +19,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.context import BASE, NET, Bench
@@ -28,6 +29,7 @@ from bench.measure import Row
 CLI = shutil.which("docker") or "/usr/bin/docker"   # the same client for both engines
 CLIENTS = 50
 REQUESTS = 1000
+PER_RUN = 4   # samples of each command per Sizes.runs: each is short, the machine noisy
 BUILD_TAG = "bench/api-build:1"
 BUILD_NET = ("--network", "host")   # the bench's dockerd has no bridge (as scenario 7)
 
@@ -126,11 +128,12 @@ def api(b: Bench) -> list[Row]:
 
 
 def _measure(b: Bench, engines: list[Engine], pids: dict[str, int]) -> list[Row]:
+    rounds = b.sizes.heavy_runs
     mem = {k: Row(10, w, "MB") for k, w in (
         ("idle", "API: resident memory, idle after start"),
         ("one", "API: resident memory after one of each command"),
-        ("req", f"API: resident memory after {REQUESTS:,} more requests"),
-        ("grow", f"API: resident memory growth over those {REQUESTS:,} requests"))}
+        ("req", f"API: resident memory after {rounds * REQUESTS:,} more requests"),
+        ("grow", f"API: resident memory growth over those {rounds * REQUESTS:,} requests"))}
     time.sleep(2)   # settled: the service's warm-up thread done
     _put_rss(mem["idle"], pids)
     ctx = build_context(b)
@@ -144,12 +147,16 @@ def _measure(b: Bench, engines: list[Engine], pids: dict[str, int]) -> list[Row]
     before = {k: rss_mb(pid) for k, pid in pids.items()}
     reqs = Row(10, f"API: {REQUESTS:,} raw GET requests over one connection "
                    "(/_ping, /containers/json, /images/json, /containers/ID/json)", "s")
+    took: dict[str, list[float]] = {e.name: [] for e in engines}
+    for _ in range(rounds):
+        for eng in engines:
+            took[eng.name].append(_requests(eng, running[eng.name]))
     for eng in engines:
-        reqs.put(eng.name, [_requests(eng, running[eng.name])])
+        reqs.put(eng.name, took[eng.name])
     _put_rss(mem["req"], pids)
     for k in pids:
         mem["grow"].put(k, [mem["req"].values[k] - before[k]])  # type: ignore[operator]
-    rows += [reqs, _many_clients(engines)]
+    rows += [reqs, _many_clients(engines, rounds)]
     for eng in engines:
         eng.cmd("rm", "-f", running[eng.name])
     mem["idle"].note = ("VmRSS of the service's pid / of dockerd's pid; docker+containerd "
@@ -158,7 +165,7 @@ def _measure(b: Bench, engines: list[Engine], pids: dict[str, int]) -> list[Row]
     return rows + list(mem.values())
 
 
-def _commands(eng: Engine, cid: str, ctx: Path) -> list[tuple[str, object]]:
+def _commands(eng: Engine, cid: str, ctx: Path) -> list[tuple[str, Callable[[], float]]]:
     """(row title, one timed call) per command; created containers are removed apart."""
     made: list[str] = []
 
@@ -181,15 +188,15 @@ def _commands(eng: Engine, cid: str, ctx: Path) -> list[tuple[str, object]]:
 
 
 def _timed(b: Bench, engines: list[Engine], running: dict[str, str], ctx: Path) -> list[Row]:
-    """Each command Sizes.runs times, the engines interleaved run by run."""
+    """Each command Sizes.runs × PER_RUN times, the engines interleaved run by run."""
     calls = {e.name: _commands(e, running[e.name], ctx) for e in engines}
     titles = [t for t, _ in calls[engines[0].name]]
     samples: dict[tuple[int, str], list[float]] = {}
-    for _ in range(b.sizes.runs):
+    for _ in range(b.sizes.runs * PER_RUN):
         for i in range(len(titles)):
             for eng in engines:
                 fn = calls[eng.name][i][1]
-                samples.setdefault((i, eng.name), []).append(fn())  # type: ignore[operator]
+                samples.setdefault((i, eng.name), []).append(fn())
     rows = []
     for i, title in enumerate(titles):
         row = Row(10, f"API: docker {title}", "ms")
@@ -214,21 +221,29 @@ def _requests(eng: Engine, cid: str) -> float:
     return dt
 
 
-def _many_clients(engines: list[Engine]) -> Row:
-    """CLIENTS `docker ps` started at once per engine: wall seconds; errors in the note."""
+def _many_clients(engines: list[Engine], rounds: int) -> Row:
+    """CLIENTS `docker ps` started at once per engine, `rounds` times: wall seconds; the
+    errors (every round's) in the note."""
     row = Row(10, f"API: {CLIENTS} clients at once (`docker ps` each), all answered", "s")
-    errors = []
+    took: dict[str, list[float]] = {e.name: [] for e in engines}
+    failed: dict[str, list[bytes]] = {e.name: [] for e in engines}
+    for _ in range(rounds):
+        for eng in engines:
+            t0 = time.perf_counter()
+            procs = [subprocess.Popen([*eng.argv, "ps"], env=eng.env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                     for _ in range(CLIENTS)]
+            errs = [p.communicate(timeout=300)[1] for p in procs]
+            failed[eng.name] += [e for p, e in zip(procs, errs, strict=True) if p.returncode]
+            took[eng.name].append(time.perf_counter() - t0)
+    notes = []
     for eng in engines:
-        t0 = time.perf_counter()
-        procs = [subprocess.Popen([*eng.argv, "ps"], env=eng.env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE) for _ in range(CLIENTS)]
-        errs = [p.communicate(timeout=300)[1] for p in procs]
-        failed = [e for p, e in zip(procs, errs, strict=True) if p.returncode != 0]
-        row.put(eng.name, [time.perf_counter() - t0])
-        first = failed[0].decode(errors="replace").strip()[:120] if failed else ""
-        first = f" (first: {first})" if first else ""
-        errors.append(f"{eng.name}: {len(failed)} errors{first}")
-    row.note = ", ".join(errors)
+        row.put(eng.name, took[eng.name])
+        first = failed[eng.name][0].decode(errors="replace").strip()[:120] \
+            if failed[eng.name] else ""
+        notes.append(f"{eng.name}: {len(failed[eng.name])} errors of {rounds * CLIENTS}"
+                     + (f" (first: {first})" if first else ""))
+    row.note = ", ".join(notes)
     return row
 
 
