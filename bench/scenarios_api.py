@@ -133,7 +133,8 @@ def _measure(b: Bench, engines: list[Engine], pids: dict[str, int]) -> list[Row]
         ("idle", "API: resident memory, idle after start"),
         ("one", "API: resident memory after one of each command"),
         ("req", f"API: resident memory after {rounds * REQUESTS:,} more requests"),
-        ("grow", f"API: resident memory growth over those {rounds * REQUESTS:,} requests"))}
+        ("grow", f"API: resident memory growth over those {rounds * REQUESTS:,} requests"),
+        ("cmds", "API: resident memory growth over the timed commands (after one of each)"))}
     time.sleep(2)   # settled: the service's warm-up thread done
     _put_rss(mem["idle"], pids)
     ctx = build_context(b)
@@ -145,6 +146,8 @@ def _measure(b: Bench, engines: list[Engine], pids: dict[str, int]) -> list[Row]
     _put_rss(mem["one"], pids)
     rows = _timed(b, engines, running, ctx)
     before = {k: rss_mb(pid) for k, pid in pids.items()}
+    for k in pids:
+        mem["cmds"].put(k, [before[k] - mem["one"].values[k]])  # type: ignore[operator]
     reqs = Row(10, f"API: {REQUESTS:,} raw GET requests over one connection "
                    "(/_ping, /containers/json, /images/json, /containers/ID/json)", "s")
     took: dict[str, list[float]] = {e.name: [] for e in engines}
