@@ -14,7 +14,14 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import report, scenarios_build, scenarios_cli, scenarios_data, scenarios_startup
+from bench import (
+    report,
+    scenarios_api,
+    scenarios_build,
+    scenarios_cli,
+    scenarios_data,
+    scenarios_startup,
+)
 from bench.context import Bench, Sizes
 from bench.engines import REPO, compile_scow, ensure_packages
 from bench.measure import Row
@@ -23,6 +30,7 @@ from bench.measure import Row
 PLAN: list[tuple[tuple[int, ...], Callable[[Bench], list[Row]]]] = [
     ((1,), scenarios_cli.walkthrough),
     ((2,), scenarios_cli.latency),
+    ((10,), scenarios_api.api),
     ((9,), scenarios_startup.short_commands),
     ((8,), scenarios_data.many_layers),
     ((4,), scenarios_data.layer_apply),
@@ -39,16 +47,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="small sizes, one run each")
     ap.add_argument("--only", default="",
-                    help="comma-separated scenario numbers (1-9); 'short' is 9, the short "
+                    help="comma-separated scenario numbers (1-10); 'short' is 9, the short "
                          "commands' start-up against the Python floor; 'build' is 7, "
-                         "the builds (classic builder and BuildKit)")
+                         "the builds (classic builder and BuildKit); 'api' is 10, the Engine "
+                         "API (`scow system service`) beside dockerd")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (stores, logs)")
     ap.add_argument("--tmp", default="/var/tmp", help="where the temp dir goes (a disk)")
     ap.add_argument("--update", action="store_true",
                     help="with --only: replace those scenarios in the newest full run's "
                          "results and rewrite docs/benchmarks.md from them")
     args = ap.parse_args(argv)
-    named = {"short": 9, "build": 7}
+    named = {"short": 9, "build": 7, "api": 10}
     only = {named[x] if x in named else int(x) for x in args.only.split(",") if x}
     signal.signal(signal.SIGTERM, _interrupted)   # so the engines are stopped on kill too
     signal.signal(signal.SIGINT, _interrupted)

@@ -75,6 +75,7 @@ class Bench:
                 eng.cmd("rm", "-f", *ids, check=False, timeout=300)
             eng.stop()
             if hasattr(eng, "exec_root"):
+                unmount_under(eng.exec_root)   # dockerd's netns/default
                 subprocess.run(["rm", "-rf", str(eng.exec_root)], check=False)
         unmount_under(self.tmp)
 

@@ -62,6 +62,8 @@ off the `run --rm` path).
     .venv/bin/python -m bench --quick          # small sizes, a smoke run
     .venv/bin/python -m bench --only 2,4       # some scenarios
     .venv/bin/python -m bench --only build     # the builds (7): classic builder and BuildKit
+    .venv/bin/python -m bench --only api       # the Engine API (10): the docker CLI against
+                                               # `scow system service` and against dockerd
     .venv/bin/python -m bench --only short --update   # the short commands' start-up (9), into
                                                       # the newest full run and this page
 

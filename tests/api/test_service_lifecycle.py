@@ -95,6 +95,23 @@ def test_idle_timeout_and_time_zero(tmp_path: Path) -> None:
     assert forever.proc.returncode == 0
 
 
+def test_idle_after_an_exec(tmp_path: Path, busybox_tar: Path) -> None:
+    """A hijacked connection (exec start) is forgotten once closed: the service goes idle
+    after it (aiohttp counted it among its connections for ever)."""
+    svc = Service(tmp_path / "root", tmp_path / "s.sock", idle=2)
+    try:
+        svc.scow("import", str(busybox_tar), "base:1")
+        cid = svc.scow("run", "-d", "--network", "none", "base:1", "sleep", "60").stdout.strip()
+        try:
+            assert svc.docker("exec", cid, "echo", "hi").stdout.strip() == "hi"
+            svc.proc.wait(15)
+            assert svc.proc.returncode == 0
+        finally:
+            svc.scow("rm", "-f", cid, check=False)
+    finally:
+        svc.stop()
+
+
 def test_sigterm_finishes_the_request_in_flight(service: Service) -> None:
     archive = service.request("GET", "/images/base:1/get")[2]
     service.request("DELETE", "/images/base:1")

@@ -42,6 +42,20 @@ def server_header() -> str:
     return f"scow/{__version__} ({platform.system().lower()})"
 
 
+# the prefixes every route is registered under: bare, this version's literal prefix (aiohttp
+# indexes a literal path by its parts, so the docker CLI's `/v1.41/...` is looked up like a
+# bare path instead of matched against every versioned pattern in turn) and any version
+PREFIXES = ("", f"/v{API_VERSION}", "/v{api_version:[0-9]+(?:\\.[0-9]+)*}")
+
+
+def requested_version(request: web.Request) -> str | None:
+    """The API version in the request's path (None when the path is bare)."""
+    version = request.match_info.get("api_version")
+    if version is None and request.path.startswith(f"/v{API_VERSION}/"):
+        return API_VERSION
+    return version
+
+
 @web.middleware
 async def version_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     version = request.match_info.get("api_version")
@@ -71,7 +85,7 @@ def route_modules() -> list[ModuleType]:
 
 
 def make_app(engine: Engine) -> web.Application:
-    """The Engine API over `engine`: each route bare and under `/v{version}`."""
+    """The Engine API over `engine`: each route bare and under `/v{version}` (PREFIXES)."""
     app = web.Application(middlewares=[error_middleware, version_middleware],
                           client_max_size=0)
     app[ENGINE] = engine
@@ -83,7 +97,7 @@ def make_app(engine: Engine) -> web.Application:
             module.init_app(app)
         for route in module.routes:
             assert isinstance(route, web.RouteDef)
-            for prefix in ("", "/v{api_version:[0-9]+(?:\\.[0-9]+)*}"):
+            for prefix in PREFIXES:
                 web.RouteDef(route.method, prefix + route.path, route.handler,
                              route.kwargs).register(app.router)
     return app

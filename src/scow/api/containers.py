@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from scow.api.app import ENGINE
-from scow.api.blocking import run_blocking, stream_bytes
+from scow.api.blocking import on_loop, run_blocking, stream_bytes
 from scow.api.container_admin import ps_args, stats_response, top_answer, update_args
 from scow.api.create_body import create_options
 from scow.api.hijack import EXIT_CODES, PENDING, in_thread, start_attached
@@ -38,6 +38,11 @@ def _name(request: web.Request) -> str:
     return request.match_info["id"]
 
 
+async def _now(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """on_loop with run_blocking's shape (a quick read, on the loop)."""
+    return on_loop(fn, *args, **kwargs)
+
+
 async def _json_body(request: web.Request) -> Any:
     raw = await request.read()
     if not raw.strip():
@@ -52,7 +57,7 @@ async def _json_body(request: web.Request) -> Any:
 async def create(request: web.Request) -> web.Response:
     opts = create_options(await _json_body(request), request.query.get("name"))
     try:
-        await run_blocking(_engine(request).images.resolve, opts.image)
+        on_loop(_engine(request).images.resolve, opts.image)
     except NotFound:
         raise ImageNotFound(f"No such image: {opts.image}") from None
     container = await run_operation(request, lambda op: op.containers.create(opts))
@@ -63,18 +68,19 @@ async def create(request: web.Request) -> web.Response:
 async def list_containers(request: web.Request) -> web.Response:
     q = request.query
     limit = qint(q, "limit", -1)
-    rows = await run_blocking(_engine(request).containers.list_containers,
-                              all=qbool(q, "all"), size=qbool(q, "size"),
-                              filters=filters(q) or None,
-                              last=limit if limit is not None and limit > 0 else -1)
+    size = qbool(q, "size")   # a walk of each container's files: on a worker thread
+    rows = await (run_blocking if size else _now)(
+        _engine(request).containers.list_containers, all=qbool(q, "all"), size=size,
+        filters=filters(q) or None, last=limit if limit is not None and limit > 0 else -1)
     root = _engine(request).root
     return web.json_response([summary_row(row, root) for row in rows])
 
 
 @routes.get("/containers/{id}/json")
 async def inspect(request: web.Request) -> web.Response:
-    doc = await run_blocking(_engine(request).containers.inspect, _name(request),
-                             size=qbool(request.query, "size"))
+    size = qbool(request.query, "size")
+    doc = await (run_blocking if size else _now)(_engine(request).containers.inspect,
+                                                 _name(request), size=size)
     return web.json_response(doc)
 
 

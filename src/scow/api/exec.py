@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from scow.api.app import ENGINE
-from scow.api.blocking import run_blocking
+from scow.api.blocking import on_loop, run_blocking
 from scow.api.hijack import DetachScanner, Hijacked, detach_keys, frame, hijack, in_thread
 from scow.engine import Engine
 from scow.errors import InternalError, InvalidArgument
@@ -60,8 +60,7 @@ async def create(request: web.Request) -> web.Response:
 
 @routes.get("/exec/{id}/json")
 async def inspect(request: web.Request) -> web.Response:
-    rec = await run_blocking(request.app[ENGINE].containers.exec_inspect,
-                             request.match_info["id"])
+    rec = on_loop(request.app[ENGINE].containers.exec_inspect, request.match_info["id"])
     return web.json_response(rec.inspect())
 
 
@@ -79,7 +78,7 @@ async def start(request: web.Request) -> web.StreamResponse:
     body = await _body(request)
     engine = request.app[ENGINE]
     exec_id = request.match_info["id"]
-    rec = await run_blocking(engine.containers.exec_inspect, exec_id)
+    rec = on_loop(engine.containers.exec_inspect, exec_id)
     if body.get("Detach"):
         await run_blocking(lambda: engine.containers.exec_start(exec_id, detach=True))
         return web.Response(status=200)

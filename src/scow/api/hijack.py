@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from scow.api.app import ENGINE
-from scow.api.blocking import run_blocking
+from scow.api.blocking import on_loop, run_blocking
 from scow.api.operations import run_operation
 from scow.api.params import qbool
 from scow.engine.containers.streams import STDERR, AttachConnection
@@ -62,10 +62,15 @@ class _Tail:
 
 class RawStream(asyncio.Protocol):
     """The socket after the 101: client bytes to `on_data`, its half-close to `on_eof`
-    (the connection stays open for output), `closed` set when it is gone."""
+    (the connection stays open for output), `closed` set when it is gone. Its loss is
+    passed on to aiohttp's protocol it took over from (`before`): aiohttp counts that one
+    among its connections until told (else each attach and exec stayed there, ~15 KB
+    each, and the idle timeout never came)."""
 
-    def __init__(self, on_data: Callable[[bytes], None], on_eof: Callable[[], None]) -> None:
+    def __init__(self, on_data: Callable[[bytes], None], on_eof: Callable[[], None],
+                 before: asyncio.BaseProtocol | None = None) -> None:
         self.on_data, self.on_eof = on_data, on_eof
+        self.before = before
         self.closed = asyncio.Event()
         self._eof = False
 
@@ -80,6 +85,9 @@ class RawStream(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._end_input()
         self.closed.set()
+        if self.before is not None:
+            before, self.before = self.before, None
+            before.connection_lost(exc)
 
     def _end_input(self) -> None:
         if not self._eof:
@@ -126,7 +134,7 @@ async def hijack(request: web.Request, on_data: Callable[[bytes], None],
     assert transport is not None and isinstance(transport, asyncio.Transport)
     tail = _Tail()
     protocol.set_parser(tail)  # type: ignore[arg-type]  # the bytes read past the request
-    stream = RawStream(on_data, on_eof)
+    stream = RawStream(on_data, on_eof, protocol)
     transport.set_protocol(stream)
     early = b""
     if not request.content.at_eof():  # an upgraded request's parser fed them to its body
@@ -262,7 +270,7 @@ class _StdinForward:
 async def attach(request: web.Request) -> web.StreamResponse:
     engine = request.app[ENGINE]
     q = request.query
-    info = await run_blocking(engine.containers.inspect, request.match_info["id"])
+    info = on_loop(engine.containers.inspect, request.match_info["id"])
     cid, tty = info["Id"], bool(info["Config"].get("Tty"))
     wanted = {k for k, on in ((1, qbool(q, "stdout")), (STDERR, qbool(q, "stderr"))) if on}
     stdin = _StdinForward(qbool(q, "stdin") and bool(info["Config"].get("OpenStdin")),

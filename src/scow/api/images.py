@@ -14,6 +14,7 @@ from scow.api.blocking import (
     Emit,
     body_file,
     error_message,
+    on_loop,
     run_blocking,
     stream_bytes,
     stream_messages,
@@ -53,7 +54,7 @@ async def images_list(request: web.Request) -> web.Response:
     wanted = filters(request.query)
     if "filter" in request.query:  # API < 1.41's name filter
         wanted.setdefault("reference", []).append(request.query["filter"])
-    body = await run_blocking(list_body, _engine(request), qbool(request.query, "all"), wanted)
+    body = on_loop(list_body, _engine(request), qbool(request.query, "all"), wanted)
     return json_response(body)
 
 
@@ -185,7 +186,7 @@ async def images_prune(request: web.Request) -> web.Response:
 
 @routes.get("/images/{name:.+}/json")
 async def images_inspect(request: web.Request) -> web.Response:
-    body = await run_blocking(_engine(request).images.inspect, request.match_info["name"])
+    body = on_loop(_engine(request).images.inspect, request.match_info["name"])
     return json_response(body)
 
 

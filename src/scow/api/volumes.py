@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from scow.api.app import ENGINE, version_tuple
+from scow.api.app import ENGINE, requested_version, version_tuple
 from scow.api.blocking import run_blocking
 from scow.api.operations import run_operation
 from scow.api.params import filters, qbool
@@ -69,7 +69,7 @@ async def volumes_create(request: web.Request) -> web.Response:
 async def volumes_prune(request: web.Request) -> web.Response:
     wanted = filters(request.query)
     all_volumes = any(v.lower() in ("true", "1") for v in wanted.pop("all", []))
-    version = request.match_info.get("api_version")
+    version = requested_version(request)
     if version is not None and version_tuple(version) < (1, 42):
         all_volumes = True  # before API 1.42 a prune removed every unused volume
     if wanted:

@@ -48,9 +48,16 @@ class Engine:
     `build`), `distribution` and `system`, the services the CLI and the API are thin over."""
 
     def __init__(self, root: str | None = None, storage_driver: str | None = None,
-                 runtime: str | None = None) -> None:
+                 runtime: str | None = None, *, share_db: Engine | None = None) -> None:
+        """`share_db`: an Engine on the same root whose metadata database (its open, warm
+        connections) this one uses and does not close (the Engine API's operations)."""
         self.settings = Settings.resolve(root, storage_driver, runtime)
-        self.store = Store(self.settings.root, driver_name=self.settings.storage_driver)
+        db = None
+        if share_db is not None and share_db.root == os.path.abspath(self.settings.root):
+            other: Store = share_db.store
+            db = other.db
+        self.store: Store = Store(self.settings.root,
+                                  driver_name=self.settings.storage_driver, db=db)
         self._lock = _thread.RLock()
         self._services: dict[str, Any] = {}
         self._runc: Runc | None = None

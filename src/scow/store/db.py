@@ -224,11 +224,25 @@ SCHEMA_VERSION = len(MIGRATIONS)
 WAL_CHECKPOINT_SIZE = 1 << 19  # bytes of WAL (~125 frames) a closing process checkpoints
 
 
+class _ThreadConnection:
+    """Closes one thread's connection when that thread ends (its thread-local values go
+    with it): the Engine API service runs each attach, wait and exec on a thread of its
+    own, and each left an open connection (and its page cache) behind."""
+
+    __slots__ = ("conn", "db")
+
+    def __init__(self, db: Database, conn: sqlite3.Connection) -> None:
+        self.db, self.conn = db, conn
+
+    def __del__(self) -> None:
+        self.db._forget(self.conn)
+
+
 class Database:
     """One connection per thread of each Database object (SQLite connections must not be
     shared by threads running transactions at once; WAL lets them read while one writes,
-    and `busy_timeout` queues their writes as it queues other processes'); use `write()`
-    and `read()` for transactions."""
+    and `busy_timeout` queues their writes as it queues other processes'), closed when its
+    thread ends; use `write()` and `read()` for transactions."""
 
     def __init__(self, path: str, *, busy_timeout: float = 60.0) -> None:
         self.path = path
@@ -272,9 +286,18 @@ class Database:
             conn.close()
             raise _translate(exc, f"open metadata database {self.path}") from exc
         self._local.conn = conn
+        self._local.closer = _ThreadConnection(self, conn)
         with self._all_lock:
             self._all.append(conn)
         return conn
+
+    def _forget(self, conn: sqlite3.Connection) -> None:
+        """Close `conn`, the connection of a thread that ended (unless close() did)."""
+        with self._all_lock:
+            if conn not in self._all:
+                return
+            self._all.remove(conn)
+        conn.close()
 
     def _version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])

@@ -54,11 +54,15 @@ if TYPE_CHECKING:
 
 
 class Store:
-    def __init__(self, root: str, *, driver_name: str | None = None) -> None:
+    def __init__(self, root: str, *, driver_name: str | None = None,
+                 db: Database | None = None) -> None:
+        """`db`: an open Database of this root to share (the Engine API's operations share
+        the service's: its connections are warm); this Store then does not close it."""
         self.root = os.path.abspath(root)
         os.makedirs(self.root, mode=0o710, exist_ok=True)  # see store/modes.py
         self.driver_name = driver_name
-        self.db = Database(os.path.join(self.root, "scow.db"))
+        self._own_db = db is None
+        self.db = db if db is not None else Database(os.path.join(self.root, "scow.db"))
         if self.db.upgraded_from:  # a root of an older scow: its first write is this upgrade
             modes.tighten(self.root)
         self.owner = OwnerToken(os.path.join(self.root, "locks"))
@@ -180,5 +184,6 @@ class Store:
 
     def close(self) -> None:
         self.owner.release()
-        self.db.close()
+        if self._own_db:
+            self.db.close()
 
