@@ -6,6 +6,7 @@ and system df with containers that wrote files).
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 from pathlib import Path
 
@@ -124,6 +125,7 @@ def many_containers(b: Bench) -> list[Row]:
         for eng in b.all(driver):
             _rm_all(eng)
             before = disk_used(eng.root)
+            os.sync()  # each engine's loop starts from a quiet disk, not the last one's writeback
             t.put(eng.name, [clock(lambda e=eng: [e.out("create", *NET, BASE, "true")
                                                     for _ in range(n)])])
             d.put(eng.name, [disk_used(eng.root) - before])
