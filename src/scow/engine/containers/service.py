@@ -381,7 +381,7 @@ class ContainerService(ContainerLifecycle, ContainerAdmin, _DeferredVerbs):
         keyword arguments: name, environment, entrypoint, working_dir, user, tty,
         stdin_open, hostname, labels, network_mode, volumes, mounts, auto_remove,
         read_only, cap_add, cap_drop, privileged, security_opt, stop_signal, group_add)."""
-        from scow.engine.containers.config import options_of
+        from scow.engine.containers.pyargs import options_of
 
         opts = image if not isinstance(image, str) else options_of(image, command, kwargs)
         return self.get(self._create(opts))
