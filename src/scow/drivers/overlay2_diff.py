@@ -12,11 +12,19 @@ from __future__ import annotations
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from typing import BinaryIO
+    from typing import BinaryIO, Protocol
 
     from scow.archive.changes import Change
     from scow.archive.tarstream import TarEntry
-    from scow.drivers.overlay2 import Overlay2Driver
+    from scow.drivers.naive import Mounter
+
+    class Overlay2Driver(Mounter, Protocol):
+        """What these need of the driver (overlay2.Overlay2Driver; not imported: it imports
+        this module)."""
+
+        def layer_path(self, id: str) -> str: ...
+
+        def lower_dirs(self, id: str) -> list[str]: ...
 
 
 def apply_diff(driver: Overlay2Driver, id: str, entries: Iterable[TarEntry], *,
