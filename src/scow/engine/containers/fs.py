@@ -14,6 +14,7 @@ from scow.errors import ScowError
 from scow.ids import EMPTY_TAR_DIFF_ID, ImageID
 from scow.oci.image import history_entry, make_config, rfc3339_nano
 from scow.oci.reference import parse_reference
+from scow.osutil import faults
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class ContainerFilesystem(ContainerBase):
                                        extra={"container": record.id, **extra})
             new = self.store.images.create(config_bytes, parent=image_id, built_locally=True,
                                            ref=ref)  # tagged in the creating transaction
+            faults.point("containers.commit.after_image")  # a prune may run from here on
         finally:
             self.store.layers.release_lease(layer.chain_id)
         if ref is not None:
