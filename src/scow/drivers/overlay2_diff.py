@@ -16,11 +16,13 @@ if TYPE_CHECKING:
 
     from scow.archive.changes import Change
     from scow.archive.tarstream import TarEntry
-    from scow.drivers.naive import Mounter
-
-    class Overlay2Driver(Mounter, Protocol):
+    class Overlay2Driver(Protocol):
         """What these need of the driver (overlay2.Overlay2Driver; not imported: it imports
-        this module)."""
+        this module); naive.py's Mounter too."""
+
+        def get(self, id: str) -> str: ...
+
+        def put(self, id: str) -> None: ...
 
         def layer_path(self, id: str) -> str: ...
 
