@@ -13,7 +13,7 @@ import io
 import os
 import subprocess
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -46,8 +46,9 @@ def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def make_tar(files: dict[str, bytes | str | None], *, fmt: int = tarfile.PAX_FORMAT) -> bytes:
-    """A small layer tar: bytes → regular file, str → symlink target, None → directory."""
+def make_tar(files: Mapping[str, bytes | str | None], *, fmt: int = tarfile.PAX_FORMAT) -> bytes:
+    """A small tar (a layer, an image archive): bytes → regular file, str → symlink target,
+    None → directory."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=fmt) as tar:
         for name, content in files.items():

@@ -122,6 +122,21 @@ def test_kill_at_every_fault_point(name: str, based: Path, small_tar: Path,
         assert_pool_holds_only_parent(based)
 
 
+def test_commit_tags_its_image_in_the_creating_transaction(based: Path) -> None:
+    """A commit killed right after its image row is written has tagged it too: a prune of
+    dangling images run at that moment (it removes untagged images nothing uses) finds the
+    new image named, not dangling, and keeps it."""
+    ok(based, "create", "--name", "cw", "bb", "true")
+    proc = scow(based, "commit", "cw", "cm:1", faults="containers.commit.after_image")
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    ok(based, "image", "prune", "-f")
+    made = ok(based, "image", "inspect", "-f", "{{.Id}}", "cm:1").strip()  # tagged, kept
+    assert made != ok(based, "image", "inspect", "-f", "{{.Id}}", "bb").strip()
+    ok(based, "rm", "cw")
+    ok(based, "rmi", "cm:1")
+    assert_clean(based)
+
+
 def test_kill_during_pull(registry_plain: object, based: Path, small_tar: Path,
                           tmp_path: Path) -> None:
     ref = f"{registry_plain.domain}/rel/small:1"  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.conftest import make_tar
 from tests.reliability.conftest import FIGURES, assert_clean, ok, scow
 
 
@@ -88,16 +89,6 @@ def test_malicious_tars_through_import_and_cp(setup: tuple[Path, Path], tmp_path
     assert_clean(root, quick=False)
 
 
-def _archive(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
 def test_malformed_image_archives_through_load(setup: tuple[Path, Path], tmp_path: Path) -> None:
     root, outside = setup
     layer = _tar(("f", "f", b"x"))
@@ -134,7 +125,7 @@ def test_malformed_image_archives_through_load(setup: tuple[Path, Path], tmp_pat
     }
     for name, files in cases.items():
         path = tmp_path / f"{name}.tar"
-        path.write_bytes(_archive(files))
+        path.write_bytes(make_tar(files))
         proc = scow(root, "load", "-i", str(path))
         assert proc.returncode != 0, name
         _judge(proc, outside)

@@ -15,6 +15,7 @@ from scow.engine.containers.execs import ContainerExecs
 from scow.engine.containers.fs import ContainerFilesystem
 from scow.engine.containers.inspect import ContainerInspection
 from scow.engine.containers.listing import ContainerListing
+from scow.engine.containers.objects import ContainerObjects
 from scow.engine.containers.service import _DEFERRED, ContainerService
 from scow.engine.containers.stats import ContainerStatistics
 from scow.engine.containers.update import ContainerUpdate
@@ -24,12 +25,12 @@ def test_deferred_mixins_are_the_listed_ones() -> None:
     assert [c for _, c in _DEFERRED] == ["ContainerListing", "ContainerInspection",
                                          "ContainerExecs", "ContainerCopy",
                                          "ContainerFilesystem", "ContainerStatistics",
-                                         "ContainerUpdate"]
+                                         "ContainerUpdate", "ContainerObjects"]
 
 
 @pytest.mark.parametrize("mixin", [ContainerListing, ContainerInspection, ContainerUpdate,
                                    ContainerExecs, ContainerCopy, ContainerFilesystem,
-                                   ContainerStatistics])
+                                   ContainerStatistics, ContainerObjects])
 def test_every_attribute_of_a_deferred_mixin_reaches_the_service(mixin: type) -> None:
     service = object.__new__(ContainerService)
     for name, attr in vars(mixin).items():

@@ -148,6 +148,7 @@ BUDGET: dict[str, set[str]] = {
                         "engine.containers.config",
                         "engine.containers.initlayer",
                         "drivers.overlay2_changes",  # the init layer: overlay's whiteout rules
+                        "osutil.xattrs",  # the init layer's copy-up (osutil.fs's copy's too)
                         "engine.containers.names",
                         "engine.containers.records",
                         "engine.containers.run",

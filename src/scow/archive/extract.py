@@ -24,7 +24,8 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Literal
 
-from scow.archive.tarstream import Kind, TarEntry, TarHeader, clean_name
+from scow.archive.tarheader import Kind, TarHeader, clean_name
+from scow.archive.tarstream import TarEntry
 from scow.errors import MalformedArchive, ScowError, UnsafeArchive, from_oserror
 from scow.osutil.at import remove_tree_at
 from scow.osutil.openat2 import open_beneath, resolve_in_root_supported

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import BinaryIO, Literal
 
-from scow.archive.tarstream import BLOCK, Kind, TarHeader
+from scow.archive.tarheader import BLOCK, Kind, TarHeader
 from scow.errors import InvalidArgument, ScowError, from_oserror
 
 WHITEOUT_PREFIX = ".wh."

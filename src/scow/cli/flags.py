@@ -18,7 +18,6 @@ interspersed=False the first positional ends flags. Errors carry pflag's and doc
 from __future__ import annotations
 
 import builtins  # Command has methods named bool and int
-import os
 
 from scow.cli.govalues import format_duration, go_quote, parse_bool, parse_duration, parse_int
 from scow.errors import InvalidArgument
@@ -72,9 +71,6 @@ def parse_key_value(s: str, sep: str = "=") -> tuple[str, str | None]:
 
 
 # -- flags -----------------------------------------------------------------------------------
-_TYPE_WORDS = {"bool": "", "string": "string", "int": "int", "duration": "duration",
-               "list": "list", "value": "value"}
-
 
 class Flag:
     """One flag definition; `kind` is bool, string, int, duration, list or value."""
@@ -112,40 +108,6 @@ class Flag:
         if self.convert is not None:
             return self.convert(text)
         return text
-
-    def usage_line(self) -> tuple[str, str]:
-        """pflag's (left column, usage text with default) for FlagUsagesWrapped."""
-        left = f"  -{self.short}, --{self.name}" if self.short and not self.short_deprecated \
-            else f"      --{self.name}"
-        usage, word = self.usage, _TYPE_WORDS[self.kind]
-        start = usage.find("`")
-        end = usage.find("`", start + 1) if start >= 0 else -1
-        if end > 0:
-            word = usage[start + 1:end]
-            usage = usage[:start] + word + usage[end + 1:]
-        word = self.metavar if self.metavar is not None else word
-        left += f" {word}" if word else ""
-        shown = self.default_text()
-        if shown is not None:
-            usage += f" (default {shown})"
-        return left, usage
-
-    def default_text(self) -> str | None:
-        """The default as pflag prints it, or None when it is the zero value."""
-        d = self.default
-        if self.kind == "bool":
-            return "true" if d else None
-        if self.kind == "string":
-            return go_quote(d) if d else None
-        if self.kind == "int":
-            return str(d) if d else None
-        if self.kind == "duration":
-            return format_duration(d) if d else None
-        if self.kind == "list" or isinstance(d, (list, tuple)):
-            return "[" + " ".join(map(str, d)) + "]" if d else None
-        text = "" if d is None else str(d)
-        return None if text in ("", "0", "false", "<nil>") else text
-
 
 _RESERVED = frozenset({"args", "help", "warnings", "changed", "_changed"})  # Options' own
 
@@ -333,30 +295,18 @@ class Command:
             msg = f"{q} requires at least {lo} and at most {hi} {_plural(hi)}."
         raise ArgCountError(msg, self, usage=f"Usage:  {self.usage}\n\n{self.short}")
 
-    # -- help --------------------------------------------------------------------------------
+    # -- help (cli/flag_help.py, loaded only to print it) -----------------------------------
     def help_text(self, width: builtins.int | None = None) -> str:
         """docker's `--help` page; `width` is the terminal's (default: stdin's, else 80)."""
-        out = ["", f"Usage:  {self.usage}", "", (self.long or self.short).strip()]
-        if self.aliases:
-            names = [f"{self.prog} {a}" for a in self.aliases]  # cobra: path, then aliases
-            if self.name not in self.aliases:
-                names.append(self.path)
-            out += ["", "Aliases:", "  " + ", ".join(names)]
-        if self.example:
-            out += ["", "Examples:", self.example]
-        flags = self.flag_usages((width or _terminal_width()) - 1).rstrip()
-        if flags:
-            out += ["", "Options:", flags]
-        return "\n".join(out) + "\n"
+        from scow.cli.flag_help import help_text
+
+        return help_text(self, width)
 
     def flag_usages(self, cols: builtins.int = 0) -> str:
         """pflag's FlagUsagesWrapped(cols): visible flags by name, usage column aligned."""
-        rows = [f.usage_line() for _, f in sorted(self._long.items()) if not f.hidden]
-        if not rows:
-            return ""
-        col = max(len(left) for left, _ in rows) + 3
-        return "".join(f"{left.ljust(col - 2)}  {_wrap(col, cols, usage)}\n"
-                       for left, usage in rows)
+        from scow.cli.flag_help import flag_usages
+
+        return flag_usages([f for _, f in sorted(self._long.items()) if not f.hidden], cols)
 
 
 def _char(c: str) -> str:
@@ -366,39 +316,3 @@ def _char(c: str) -> str:
 
 def _plural(n: int) -> str:
     return "argument" if n == 1 else "arguments"
-
-
-def _terminal_width() -> int:
-    try:
-        return os.get_terminal_size(0).columns
-    except OSError:
-        return 80
-
-
-def _wrap_n(i: int, slop: int, s: str) -> tuple[str, str]:
-    if i + slop > len(s):
-        return s, ""
-    w = max(s.rfind(" ", 0, i), s.rfind("\t", 0, i), s.rfind("\n", 0, i))
-    if w <= 0:
-        return s, ""
-    nl = s.rfind("\n", 0, i)
-    if 0 < nl < w:
-        return s[:nl], s[nl + 1:]
-    return s[:w], s[w + 1:]
-
-
-def _wrap(i: int, w: int, s: str) -> str:
-    """pflag's wrap: indent continuation lines by `i`, wrap at `w` columns (0: never)."""
-    if w == 0:
-        return s.replace("\n", "\n" + " " * i)
-    room, head = w - i, ""
-    if room < 24:
-        i, room, head = 16, w - 16, "\n" + " " * 16
-    if room < 24:
-        return s.replace("\n", head)
-    first, s = _wrap_n(room - 5, 5, s)
-    lines = [head + first.replace("\n", "\n" + " " * i)]
-    while s:
-        part, s = _wrap_n(room - 5, 5, s)
-        lines.append(" " * i + part.replace("\n", "\n" + " " * i))
-    return "\n".join(lines)

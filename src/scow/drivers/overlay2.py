@@ -27,7 +27,9 @@ before kept the counts in ``overlay2/.mountcount/<id>`` and the probe in
 and both are removed (``_retire_legacy``).
 
 Mount options are always ``index=off,redirect_dir=off`` (metacopy stays off), so the upper
-folder is a faithful record of the layer's changes and native diff is exact.
+folder is a faithful record of the layer's changes and native diff is exact. The mount itself
+and its options are overlay2_mount.py, a layer's diff (native or naive) overlay2_diff.py, the
+kernel probes overlay2_probe.py: each loads only where it is used.
 """
 
 from __future__ import annotations
@@ -59,41 +61,6 @@ LEGACY_COUNTS, LEGACY_NATIVE = ".mountcount", ".native-diff"  # roots made befor
 ID_LENGTH = 26
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648 base32
 MAX_DEPTH = 500  # lowers; mount(2) fits ~130 with relative paths, the new mount API 500
-
-
-def mount_options() -> dict[str, str]:
-    """index=off and redirect_dir=off where the kernel knows them (Docker adds index=off the
-    same way); both keep the upper folder a plain record of changes."""
-    opts: dict[str, str] = {}
-    for key in ("index", "redirect_dir"):
-        if os.path.exists(f"/sys/module/overlay/parameters/{key}"):
-            opts[key] = "off"
-    return opts
-
-
-def _rw_options(path: str) -> dict[str, str]:
-    """A writable mount's options: ``volatile`` (no syncs of the upper file system, not even
-    at unmount) for a layer made not durable (a build step's throw-away layers), where the
-    kernel has it (5.10+; the flag is in overlay's parameters only as of 6.x, so test the
-    release)."""
-    from scow.osutil import fs
-
-    opts = mount_options()
-    if os.path.exists(os.path.join(path, VOLATILE)) and _kernel_at_least(5, 10):
-        opts["volatile"] = ""
-        # a volatile mount leaves work/work/incompat/volatile; the kernel refuses a remount
-        # until it is gone (the layer's data is throw-away, so a remount may reuse it)
-        with contextlib.suppress(OSError):
-            fs.remove_tree(os.path.join(path, "work", "work", "incompat", VOLATILE))
-    return opts
-
-
-def _kernel_at_least(major: int, minor: int) -> bool:
-    parts = os.uname().release.split(".")
-    try:
-        return (int(parts[0]), int(parts[1].split("-")[0])) >= (major, minor)
-    except (IndexError, ValueError):
-        return False
 
 
 def new_link_id() -> str:
@@ -276,26 +243,15 @@ class Overlay2Driver:
         return count
 
     def _mount(self, id: str, path: str, merged: str) -> None:
-        from scow.osutil import mounts
+        from scow.drivers.overlay2_mount import mount
 
-        diff, work = os.path.join(path, "diff"), os.path.join(path, "work")
         lowers = [os.path.join(self.home, p) for p in self._lowers(id)]
         # a committed layer is mounted read-only: its diff becomes one more lower, so a stack
         # at the kernel's limit keeps the writable form (the upper is not a lower)
         readonly = os.path.exists(os.path.join(path, "committed")) and \
             len(lowers) < OVL_MAX_STACK
-        try:
-            os.makedirs(merged, mode=0o700, exist_ok=True)
-            if readonly:
-                mounts.mount_overlay(merged, [diff] + lowers, options=mount_options(),
-                                     relative_to=self.home)
-            else:
-                mounts.mount_overlay(merged, lowers, diff, work, options=_rw_options(path),
-                                     relative_to=self.home)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.rmdir(merged)
-            raise MountError(f"mount layer {id[:12]}: {exc.strerror or exc}") from exc
+        mount(self.home, id, path, merged, lowers, readonly=readonly,
+              volatile=os.path.exists(os.path.join(path, VOLATILE)))
 
     def is_mounted(self, id: str) -> bool:
         from scow.osutil import mounts
@@ -307,6 +263,7 @@ class Overlay2Driver:
         """Whether the upper folder can be used as the diff (moby's doesSupportNativeDiff):
         probed once per boot of the kernel, see overlay2_probe.native_diff."""
         if self._native is None:
+            from scow.drivers.overlay2_mount import mount_options
             from scow.drivers.overlay2_probe import native_diff
 
             self._native = native_diff(self.root, self.home, mount_options())
@@ -330,51 +287,27 @@ class Overlay2Driver:
         later `get` (a build reading its rootfs: COPY, --mount from a stage) mounts it
         read-only, and its unmount does not sync the upper file system as a writable one's
         does (~30 ms each on a busy disk)."""
-        from scow.drivers import naive
-        from scow.osutil import fs
+        from scow.drivers import overlay2_diff
 
-        if not self._use_native(id, parent):
-            size = naive.apply_diff(self, id, entries)
-        else:
-            from scow.archive.extract import apply_layer
-
-            diff = self.layer_path(id)
-            apply_layer(diff, entries, whiteouts="overlay")
-            size = fs.dir_size(diff)
+        size = overlay2_diff.apply_diff(self, id, entries, native=self._use_native(id, parent))
         _mark_committed(self._dir(id))
         return size
 
     def diff(self, id: str, parent: str | None, out: BinaryIO) -> None:
-        from scow.drivers import naive
+        from scow.drivers import overlay2_diff
 
-        if not self._use_native(id, parent):
-            naive.diff(self, id, parent, out)
-            return
-        from scow.archive.writer import write_tree
-
-        write_tree(self.layer_path(id), out, whiteouts="overlay")
+        overlay2_diff.diff(self, id, parent, out, native=self._use_native(id, parent))
 
     def diff_size(self, id: str, parent: str | None) -> int:
-        from scow.drivers import naive
-        from scow.osutil import fs
+        from scow.drivers import overlay2_diff
 
-        if not self._use_native(id, parent):
-            return naive.diff_size(self, id, parent)
-        return fs.dir_size(self.layer_path(id))
+        return overlay2_diff.diff_size(self, id, parent, native=self._use_native(id, parent))
 
     def changes(self, id: str, parent: str | None) -> list[Change]:
-        """What `docker diff` shows. Read straight off the upper folder when `parent` is the
-        direct parent (moby always walks both merged trees: O(image) instead of O(changes)).
-        An upper entry is A when the lower stack lacks it, else C (folders copied up to hold a
-        change are C, as moby lists them); a whiteout is D; an opaque folder adds a D for each
-        lower child it hides. A file copied up but left unchanged shows as C here where moby
-        might not list it: the kernel copied it, so it is part of the layer anyway."""
-        from scow.drivers import naive
-        from scow.drivers.overlay2_changes import upper_changes
+        """What `docker diff` shows (overlay2_diff.changes)."""
+        from scow.drivers import overlay2_diff
 
-        if not self._use_native(id, parent):
-            return naive.changes(self, id, parent)
-        return upper_changes(self.layer_path(id), self.lower_dirs(id))
+        return overlay2_diff.changes(self, id, parent, native=self._use_native(id, parent))
 
     # -- reporting -----------------------------------------------------------------------------
     def metadata(self, id: str) -> dict[str, str]:

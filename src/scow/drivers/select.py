@@ -118,7 +118,9 @@ def _open_overlay2(root: str, prior: bool) -> Driver:
         from scow.drivers import overlay2_probe
 
         existed = os.path.isdir(home)
-        reason = overlay2_probe.unsupported_reason(home, overlay2.mount_options())
+        from scow.drivers.overlay2_mount import mount_options
+
+        reason = overlay2_probe.unsupported_reason(home, mount_options())
         if reason and not existed:
             from scow.osutil.fs import remove_tree
 

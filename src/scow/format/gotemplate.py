@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from scow.format.gotemplate_exec import ExecError, State, _Break, _Continue
 from scow.format.gotemplate_funcs import BUILTINS, FuncError
 from scow.format.gotemplate_lex import TemplateError
-from scow.format.gotemplate_parse import Node, Parser
+from scow.format.gotemplate_nodes import Node
+from scow.format.gotemplate_parse import Parser
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:

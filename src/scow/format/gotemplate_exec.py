@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from scow.format.gotemplate_lex import TemplateError
-from scow.format.gotemplate_parse import (
+from scow.format.gotemplate_nodes import (
     Action,
     Branch,
     Command,

@@ -207,24 +207,13 @@ def _copy_file(src: str, dst: str, state: _CopyState) -> None:
 def _copy_meta(src: str, dst: str, st: os.stat_result) -> None:
     """Owner, xattrs, mode, times, in the order that keeps each: chown clears setuid bits and
     security.capability, so it goes first; chmod after the xattrs; times last."""
+    from scow.osutil.xattrs import copy_xattrs  # loaded by a copy only (start-up)
+
     os.chown(dst, st.st_uid, st.st_gid, follow_symlinks=False)
     copy_xattrs(src, dst)
     if not stat.S_ISLNK(st.st_mode):
         os.chmod(dst, stat.S_IMODE(st.st_mode))
     os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
-
-
-def copy_xattrs(src: str, dst: str) -> None:
-    """Copy every extended attribute of `src` (not following symlinks) onto `dst`."""
-    try:
-        names = os.listxattr(src, follow_symlinks=False)
-    except OSError as exc:
-        if exc.errno in (errno.EOPNOTSUPP, errno.ENOTSUP):
-            return
-        raise
-    for name in names:
-        value = os.getxattr(src, name, follow_symlinks=False)
-        os.setxattr(dst, name, value, follow_symlinks=False)
 
 
 # -- sizes and removal -------------------------------------------------------------------------

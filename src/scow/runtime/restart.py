@@ -25,7 +25,7 @@ TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.
 if TYPE_CHECKING:
     from typing import Any
 
-    from scow.runtime.shim import Shim
+    from scow.runtime.shim_container import Shim
 
 POLICY_FILE = "restart-policy.json"
 MANUAL_STOP = "manual-stop"

@@ -77,7 +77,6 @@ def _archive(layers: list[bytes]) -> bytes:
     """A docker-save archive of one image `wh:1` made of `layers` (tars)."""
     import hashlib
     import json
-    import tarfile
 
     diff_ids = ["sha256:" + hashlib.sha256(t).hexdigest() for t in layers]
     config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
@@ -88,13 +87,7 @@ def _archive(layers: list[bytes]) -> bytes:
              "manifest.json": json.dumps([{"Config": "config.json", "RepoTags": ["wh:1"],
                                            "Layers": [f"l{i}.tar" for i in range(len(layers))]
                                            }]).encode()}
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    return make_tar(files)
 
 
 def test_findings_through_a_base_folder_no_upper_layer_names(engine: Any) -> None:

@@ -41,7 +41,7 @@ sys.exit(rc)
 """
 # one per tar entry or changed file (vfs's diff): dataclasses' generated __init__ is the
 # faster one there
-ALLOWED_DATACLASSES = {"scow.archive.tarstream.TarHeader", "scow.archive.changes.Change"}
+ALLOWED_DATACLASSES = {"scow.archive.tarheader.TarHeader", "scow.archive.changes.Change"}
 # the distribution service (a pull, a registry cache), --cache-to's registry module, the
 # thread pool of parallel stages (concurrent.futures loads logging), platform, the container
 # service (a step needs engine.containers.initlayer only)

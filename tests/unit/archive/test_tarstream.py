@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scow.archive import tarsplit
-from scow.archive.tarstream import Kind, LayerReader
+from scow.archive.tarheader import Kind
+from scow.archive.tarstream import LayerReader
 from scow.errors import DigestMismatch, MalformedArchive, Unsupported
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from scow.archive.extract import apply_layer
-from scow.archive.tarstream import Kind, LayerReader, TarHeader
+from scow.archive.tarheader import Kind, TarHeader
+from scow.archive.tarstream import LayerReader
 from scow.archive.writer import TarWriter, header_bytes, write_tree
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, BinaryIO
 
-from scow.archive.tarstream import Kind, TarHeader
+from scow.archive.tarheader import Kind, TarHeader
 from scow.errors import UnsafeArchive, from_oserror
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import BinaryIO, NamedTuple
 
-from scow.archive.tarstream import Kind, TarHeader
+from scow.archive.tarheader import Kind, TarHeader
 from scow.archive.writer import TarWriter
 from scow.errors import InvalidArgument, NotFound, ScowError, from_oserror
 from scow.osutil.openat2 import open_in_root, reopen

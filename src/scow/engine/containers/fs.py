@@ -1,4 +1,5 @@
-"""owns: what reads a container's files from outside as a whole: commit (its changes as a new
+"""owns: what reads a container's files from outside as a whole: diff (its changes against
+its init layer: docker's (kind, path) pairs, docker-py's JSON), commit (its changes as a new
 image layer) and export (its whole root filesystem as a tar). ``cp`` (both ways) is
 ``containers/cp.py``.
 """
@@ -13,16 +14,30 @@ from scow.errors import ScowError
 from scow.ids import EMPTY_TAR_DIFF_ID, ImageID
 from scow.oci.image import history_entry, make_config, rfc3339_nano
 from scow.oci.reference import parse_reference
+from scow.osutil import faults
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
-    from typing import BinaryIO
+    from typing import Any, BinaryIO
 
 if TYPE_CHECKING:
     from scow.store.layers import Layer
 
 
 class ContainerFilesystem(ContainerBase):
+    def diff(self, name: str) -> list[dict[str, Any]]:
+        """docker-py's diff: docker's JSON, [{"Path": ..., "Kind": 0 changed, 1 added,
+        2 deleted}]."""
+        kinds = {"C": 0, "A": 1, "D": 2}
+        return [{"Path": path, "Kind": kinds[kind]} for kind, path in self.changes(name)]
+
+    def changes(self, name: str) -> list[tuple[str, str]]:
+        """docker diff: (kind, path) against the init layer."""
+        record = self.records.get(name)
+        mount_id = record.mount_id or ""
+        changes = self.store.driver.changes(mount_id, f"{mount_id}-init")
+        return [(c.kind, c.path) for c in changes]
+
     def commit(self, name: str, reference: str | None = None, *,
                message: str = "", author: str = "", changes: list[str] | None = None,
                pause: bool = True) -> ImageID:
@@ -56,6 +71,7 @@ class ContainerFilesystem(ContainerBase):
                                        extra={"container": record.id, **extra})
             new = self.store.images.create(config_bytes, parent=image_id, built_locally=True,
                                            ref=ref)  # tagged in the creating transaction
+            faults.point("containers.commit.after_image")  # a prune may run from here on
         finally:
             self.store.layers.release_lease(layer.chain_id)
         if ref is not None:

@@ -27,11 +27,11 @@ layers and `root` is a new layer no other process writes.
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 
 from scow.drivers.overlay2_changes import OPAQUE, is_opaque, is_whiteout
+from scow.osutil.xattrs import copy_xattrs
 
 DIRS = ("/dev/pts", "/dev/shm", "/proc", "/sys")
 FILES = ("/.dockerenv", "/etc/resolv.conf", "/etc/hosts", "/etc/hostname", "/dev/console")
@@ -166,7 +166,8 @@ class _Tree:
             os.mkdir(level.upper, 0o700)
             os.chown(level.upper, origin.st_uid, origin.st_gid, follow_symlinks=False)
             os.chmod(level.upper, stat.S_IMODE(origin.st_mode))
-            _copy_xattrs(level.lowers[0], level.upper)
+            # what copy-up keeps: all but overlay's own, one the upper cannot hold skipped
+            copy_xattrs(level.lowers[0], level.upper, skip=_OVERLAY_XATTRS, skip_unsupported=True)
             self.copied[level.upper] = origin
             level.present = True
 
@@ -188,26 +189,6 @@ def _create(path: str, kind: str, target: str, *, opaque: bool) -> None:
                          | os.O_CLOEXEC, 0o755))
     else:
         os.symlink(target, path)
-
-
-def _copy_xattrs(src: str, dst: str) -> None:
-    """The extended attributes copy-up keeps: all but overlay's own (one the upper file
-    system does not support is skipped, as the kernel does)."""
-    try:
-        names = os.listxattr(src, follow_symlinks=False)
-    except OSError as exc:
-        if exc.errno in (errno.ENOTSUP, errno.ENODATA):
-            return
-        raise
-    for name in names:
-        if name.startswith(_OVERLAY_XATTRS):
-            continue
-        try:
-            os.setxattr(dst, name, os.getxattr(src, name, follow_symlinks=False),
-                        follow_symlinks=False)
-        except OSError as exc:  # the kernel's copy-up skips what the upper cannot hold
-            if exc.errno != errno.ENOTSUP:
-                raise
 
 
 def _lstat(path: str) -> os.stat_result | None:

@@ -1,8 +1,8 @@
-"""owns: the container service: create, look up, diff, remove and prune containers, and
-the service assembled from the mixins: running them is run.py, listing (`ps`) listing.py,
-commit/export fs.py, cp cp.py, inspect inspect.py (all on base.py's collaborators); the
-mixins `create` and `rm` do not use (`_DEFERRED`) are imported on first use of one of
-their attributes.
+"""owns: the container service: create, look up and remove containers, and the service
+assembled from the mixins: running them is run.py, listing (`ps`) listing.py, diff/commit/
+export fs.py, cp cp.py, inspect inspect.py, docker-py's collection (get, list, create, run,
+prune) objects.py (all on base.py's collaborators); the mixins `create` and `rm` do not use
+(`_DEFERRED`) are imported on first use of one of their attributes.
 
 A container = its record (store/containers.py) + a writable layer on an ``-init`` layer on the
 image's layers + its folder::
@@ -13,7 +13,6 @@ image's layers + its folder::
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import os
 
@@ -23,8 +22,6 @@ from scow.engine.containers.records import ContainerSummary
 from scow.engine.containers.run import ContainerLifecycle
 from scow.errors import (
     Conflict,
-    ContainerError,
-    ContainerNotFound,
     InvalidArgument,
     NameInUse,
     NotFound,
@@ -43,7 +40,6 @@ if TYPE_CHECKING:
 
 if TYPE_CHECKING:
     from scow.engine.containers.config import CreateOptions
-    from scow.engine.containers.model import Container  # docker-py's: loaded by get()
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -58,7 +54,8 @@ _DEFERRED = (("scow.engine.containers.listing", "ContainerListing"),  # first: `
              ("scow.engine.containers.cp", "ContainerCopy"),
              ("scow.engine.containers.fs", "ContainerFilesystem"),
              ("scow.engine.containers.stats", "ContainerStatistics"),
-             ("scow.engine.containers.update", "ContainerUpdate"))
+             ("scow.engine.containers.update", "ContainerUpdate"),
+             ("scow.engine.containers.objects", "ContainerObjects"))  # docker-py's collection
 
 if TYPE_CHECKING:
     from scow.engine.containers.cp import ContainerCopy
@@ -66,11 +63,13 @@ if TYPE_CHECKING:
     from scow.engine.containers.fs import ContainerFilesystem
     from scow.engine.containers.inspect import ContainerInspection
     from scow.engine.containers.listing import ContainerListing
+    from scow.engine.containers.objects import ContainerObjects
     from scow.engine.containers.stats import ContainerStatistics
     from scow.engine.containers.update import ContainerUpdate
 
     class _DeferredVerbs(ContainerListing, ContainerInspection, ContainerUpdate, ContainerExecs,
-                         ContainerCopy, ContainerFilesystem, ContainerStatistics):
+                         ContainerCopy, ContainerFilesystem, ContainerStatistics,
+                         ContainerObjects):
         """mypy sees the mixins themselves."""
 else:
     class _DeferredVerbs:
@@ -242,20 +241,6 @@ class ContainerService(ContainerLifecycle, ContainerAdmin, _DeferredVerbs):
                         bool(st and st.active)))
         return out
 
-    def diff(self, name: str) -> list[dict[str, Any]]:
-        """docker-py's diff: docker's JSON, [{"Path": ..., "Kind": 0 changed, 1 added,
-        2 deleted}]."""
-        kinds = {"C": 0, "A": 1, "D": 2}
-        return [{"Path": path, "Kind": kinds[kind]} for kind, path in self.changes(name)]
-
-    # -- diff -----------------------------------------------------------------------------
-    def changes(self, name: str) -> list[tuple[str, str]]:
-        """docker diff: (kind, path) against the init layer."""
-        record = self.records.get(name)
-        mount_id = record.mount_id or ""
-        changes = self.store.driver.changes(mount_id, f"{mount_id}-init")
-        return [(c.kind, c.path) for c in changes]
-
     # -- remove ---------------------------------------------------------------------------
     def remove(self, name: str, *, force: bool = False, volumes: bool = False) -> str:
         """docker rm; returns the name as given."""
@@ -336,94 +321,11 @@ class ContainerService(ContainerLifecycle, ContainerAdmin, _DeferredVerbs):
         if record.state == "creating":
             self.volumes.discard_anonymous(record.doc.get("MountPoints") or [])
 
-    def prune(self) -> tuple[list[str], int]:
-        """docker container prune: remove every stopped container; (IDs, bytes reclaimed)."""
-        from scow.runtime import exit_claim
-
-        removed, reclaimed = [], 0
-        for record in self.records.all():
-            state, _, _ = self.status_of(record)
-            if state in ("running", "paused", "restarting"):
-                continue
-            folder = self.folder(record.id)
-            claim = exit_claim.try_claim(folder)
-            if claim is None and os.path.isdir(folder):
-                continue  # busy: an attached `run` about to start it, a `stop`, its monitor
-            exit_claim.release(claim)
-            try:
-                size = self.sizes(record.id)[0]
-                self.remove(record.id)
-            except (NotFound, Conflict):
-                continue  # removed by its --rm monitor, or started meanwhile: moby skips it too
-            reclaimed += size
-            removed.append(record.id)
-        from scow.engine.events import prune_event
-
-        prune_event(self.store, "container", reclaimed)
-        return removed, reclaimed
-
     # -- docker-py's object model ------------------------------------------------------------
-    def get(self, name: str) -> Container:
-        """docker-py's containers.get: the Container with this ID, ID prefix or name."""
-        from scow.engine.containers.model import Container
-
-        return Container(self, self.inspect(name))
-
-    def list(self, *, all: bool = False, filters: dict[str, builtins.list[str]] | None = None,
-             limit: int = -1) -> builtins.list[Container]:
-        """docker-py's containers.list: running ones (every one with `all`), newest first."""
-        out = []
-        for s in self.list_containers(all=all, filters=filters, last=limit):
-            with contextlib.suppress(ContainerNotFound):  # removed since it was listed
-                out.append(self.get(s.id))
-        return out
-
-    def create(self, image: str | CreateOptions, command: str | builtins.list[str] | None = None,
-               **kwargs: Any) -> Container:
-        """docker create: from `CreateOptions`, or docker-py's way (image, command and
-        keyword arguments: name, environment, entrypoint, working_dir, user, tty,
-        stdin_open, hostname, labels, network_mode, volumes, mounts, auto_remove,
-        read_only, cap_add, cap_drop, privileged, security_opt, stop_signal, group_add)."""
-        from scow.engine.containers.config import options_of
-
-        opts = image if not isinstance(image, str) else options_of(image, command, kwargs)
-        return self.get(self._create(opts))
-
     def create_id(self, opts: CreateOptions) -> str:
         """docker create as the CLI prints it: the new container's ID only (`create`'s
         Container is a whole inspect: state, mounts, sizes)."""
         return self._create(opts)
-
-    def run(self, image: str, command: str | builtins.list[str] | None = None, *,
-            detach: bool = False, remove: bool = False, stdout: bool = True,
-            stderr: bool = False, **kwargs: Any) -> Container | bytes:
-        """docker-py's containers.run: create and start; with `detach` the Container, else
-        wait and return its output (stdout; stderr too when asked), raising ContainerError
-        when it exits non-zero. `remove` removes it once it has exited (detached: docker's
-        --rm, `auto_remove`)."""
-        if detach and remove:
-            kwargs["auto_remove"] = True
-        container = self.create(image, command, **kwargs)
-        try:
-            container.start()
-        except BaseException:
-            with contextlib.suppress(ScowError):
-                container.remove(force=True)
-            raise
-        if detach:
-            return container
-        code = container.wait()["StatusCode"]
-        wanted = {name for name, on in (("stdout", stdout), ("stderr", stderr)) if on}
-        entries = list(self.logs(container.id))
-        if remove:
-            container.remove(force=True)
-        if code:
-            raise ContainerError(
-                f"run container {container.short_id}: command exited with {code}",
-                exit_status=code, stderr=b"".join(e.data for e in entries
-                                                  if e.stream == "stderr"))
-        return b"".join(e.data for e in entries if e.stream in wanted)
-
 
 def _mount_points(opts: CreateOptions) -> list[dict[str, Any]]:
     """The MountPoints of `-v` and `--mount`; a volume without a name gets a random one and

@@ -1,5 +1,6 @@
 """owns: the image service: import, list, history, inspect, tag, remove and prune, with
-docker's rules for naming images, `<missing>` history rows and conflicts on removal."""
+docker's rules for naming images and `<missing>` history rows; removal and prune, with
+docker's conflict rules, are removal.py (loaded by those two verbs only)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,11 @@ from scow.engine.images.naming import (
     familiar_or_raw,
     is_hex,
     match_repository,
-    names_id,
     ref_matches,
 )
 from scow.engine.images.records import HistoryRow, ImageSummary
-from scow.errors import Conflict, ImageNotFound, InvalidArgument, NotFound, Unsupported
-from scow.ids import Digest, ImageID, chain_ids, short_id
+from scow.errors import ImageNotFound, InvalidArgument, NotFound, Unsupported
+from scow.ids import Digest, ImageID, chain_ids
 from scow.oci.image import history_entry, make_config, parse_time, rfc3339_nano
 from scow.oci.reference import Reference, parse_reference
 from scow.osutil import faults
@@ -244,101 +244,17 @@ class ImageService:
         image_event(self.store, image_id, action, name, labels)
 
     def remove(self, name: str, *, force: bool = False, prune: bool = True) -> list[dict[str, str]]:
-        """docker rmi: untag, and delete the image when nothing else names it."""
-        self.store.recover()
-        record = self.find(name)
-        if record is None:
-            raise ImageNotFound(f"No such image: {familiar_or_raw(name)}")
-        image_id = record.id
-        records: list[dict[str, str]] = []
-        refs = self.store.refs.refs_of(image_id)
-        if not names_id(name, image_id):
-            ref = parse_reference(name)
-            using = self.containers_using(image_id)
-            if using and not force and len(refs) == 1:
-                raise Conflict(f'conflict: unable to remove repository reference "{name}" (must '
-                               f"force) - container {using[0][0]} is using its referenced image "
-                               f"{short_id(image_id)}")
-            self._untag(ref, records)
-            remaining = self.store.refs.refs_of(image_id)
-            if not [r for r in remaining if not r.digest]:
-                for r in [r for r in remaining if r.name == ref.name]:
-                    self._untag(r, records)
-            if self.store.refs.refs_of(image_id) or any(
-                    running or not force for _, running in using):
-                return records  # docker: the untag was the removal; a container keeps the image
-        elif refs:
-            if not force and len({r.name for r in refs}) > 1:
-                raise Conflict(f"conflict: unable to delete {short_id(image_id)} (must be forced) "
-                               "- image is referenced in multiple repositories")
-            self._check_deletable(image_id, force)
-            for r in refs:
-                self._untag(r, records)
-        self._delete(image_id, force, prune, records)
-        return records
+        """docker rmi: untag, and delete the image when nothing else names it (removal.py)."""
+        from scow.engine.images import removal
 
-    def _untag(self, ref: Reference, records: list[dict[str, str]]) -> None:
-        image_id = self.store.refs.find(ref)
-        if self.store.refs.delete(ref):
-            records.append({"Untagged": ref.familiar()})
-            if image_id:
-                self.event(image_id, "untag", image_id)  # docker: name is the image ID
-
-    def _check_deletable(self, image_id: str, force: bool) -> None:
-        if self.store.images.children(image_id):
-            raise Conflict(f"conflict: unable to delete {short_id(image_id)} (cannot be forced) - "
-                           "image has dependent child images")
-        for cid, running in self.containers_using(image_id):
-            if running:
-                raise Conflict(f"conflict: unable to delete {short_id(image_id)} (cannot be "
-                               f"forced) - image is being used by running container {cid}")
-            if not force:
-                raise Conflict(f"conflict: unable to delete {short_id(image_id)} (must be "
-                               f"forced) - image is being used by stopped container {cid}")
-
-    def _delete(self, image_id: str, force: bool, prune: bool,
-                records: list[dict[str, str]]) -> None:
-        self._check_deletable(image_id, force)
-        labels = dict(self.store.images.config(image_id).config.get("Labels") or {})
-        record = self.store.images.delete(image_id)
-        faults.point("images.remove.after_image")
-        records.append({"Deleted": image_id})
-        from scow.engine.events import image_event
-
-        image_event(self.store, image_id, "delete", image_id, labels)
-        for chain in self.store.layers.release(record.top_layer):
-            records.append({"Deleted": chain})
-        parent = record.parent
-        if prune and parent and not self.store.refs.refs_of(parent):
-            try:
-                self._delete(parent, False, True, records)
-            except Conflict:
-                pass
+        return removal.remove(self, name, force=force, prune=prune)
 
     def prune(self, *, all: bool = False, filters: dict[str, list[str]] | None = None
               ) -> tuple[list[dict[str, str]], int]:
-        """docker image prune: dangling images (all unused ones with `all`)."""
-        self.store.recover()
-        before = self._layer_bytes()
-        records: list[dict[str, str]] = []
-        for summary in self.list_images(all=True, filters=filters):
-            if self.store.images.find(summary.id) is None or summary.intermediate:
-                continue
-            if not all and not summary.dangling:
-                continue
-            if self.containers_using(summary.id) or self.store.images.children(summary.id):
-                continue
-            for r in self.store.refs.refs_of(summary.id):
-                self._untag(r, records)
-            try:
-                self._delete(summary.id, False, True, records)
-            except Conflict:
-                continue
-        reclaimed = max(0, before - self._layer_bytes())
-        from scow.engine.events import prune_event
+        """docker image prune: dangling images (all unused ones with `all`; removal.py)."""
+        from scow.engine.images import removal
 
-        prune_event(self.store, "image", reclaimed)
-        return records, reclaimed
+        return removal.prune(self, all=all, filters=filters)
 
     def squash(self, name: str, start: int = 0, tag: str | None = None) -> ImageID:
         """scow image squash: the image's layers from index `start` up as one layer, in a new
@@ -419,8 +335,6 @@ class ImageService:
             raise Unsupported("this image service has no build service")
         return self.builds()
 
-    def _layer_bytes(self) -> int:
-        return sum(layer.size for layer in self.store.layers.all())
 
 
 __all__ = ["ImageService", "ImageSummary", "HistoryRow", "NotFound"]
