@@ -14,8 +14,12 @@ from scow.errors import InvalidDigest
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
-    from hashlib import _Hash
-    from typing import NewType
+    from typing import NewType, Protocol
+
+    class _Hash(Protocol):  # what a sha256 object gives (hashlib's _Hash is typeshed's only)
+        def update(self, data: bytes, /) -> None: ...
+        def digest(self) -> bytes: ...
+        def hexdigest(self) -> str: ...
 else:
     from scow.typeshim import NewType
 
