@@ -227,15 +227,20 @@ WAL_CHECKPOINT_SIZE = 1 << 19  # bytes of WAL (~125 frames) a closing process ch
 class _ThreadConnection:
     """Closes one thread's connection when that thread ends (its thread-local values go
     with it): the Engine API service runs each attach, wait and exec on a thread of its
-    own, and each left an open connection (and its page cache) behind."""
+    own, and each left an open connection (and its page cache) behind.
 
-    __slots__ = ("conn", "db")
+    Not in a forked child: one that runs Python before its exec (a `preexec_fn`) may collect
+    these, and closing there waits forever for a SQLite mutex that another thread of the
+    parent held at the fork, while the child holds the parent's flocks (the network lock)."""
+
+    __slots__ = ("conn", "db", "pid")
 
     def __init__(self, db: Database, conn: sqlite3.Connection) -> None:
-        self.db, self.conn = db, conn
+        self.db, self.conn, self.pid = db, conn, os.getpid()
 
     def __del__(self) -> None:
-        self.db._forget(self.conn)
+        if os.getpid() == self.pid:
+            self.db._forget(self.conn)
 
 
 class Database:
