@@ -24,6 +24,7 @@ from scow.fastjson import dumps, loads
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from dataclasses import dataclass
     from typing import Any
 else:
@@ -116,7 +117,7 @@ class Netavark:
                 "--aardvark-binary", find_binary("aardvark-dns"), verb, netns]
         try:
             proc = subprocess.run(argv, input=dumps(opts), capture_output=True, text=True,
-                                  timeout=120, check=False, preexec_fn=_die_with_parent)
+                                  timeout=120, check=False, preexec_fn=_die_with_parent())
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise InternalError(f"{verb} network of container {opts['container_id'][:12]}: "
                                 f"netavark: {exc}") from exc
@@ -173,14 +174,23 @@ def _rename_in_table(path: str, container_id: str, old: str, new: str) -> None:
     os.replace(tmp, path)
 
 
-def _die_with_parent() -> None:
-    """netavark is killed with the scow that runs it: a setup never finishes behind the back
-    of a repair that already tore its plan down (its DNS server, forked by netavark, is not
-    affected: the death signal is not inherited across fork)."""
-    import ctypes
+_DIE_WITH_PARENT: list[Callable[[], object]] = []
 
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, 9, 0, 0, 0)
+
+def _die_with_parent() -> Callable[[], object]:
+    """The `preexec_fn` that has netavark killed with the scow that runs it: a setup never
+    finishes behind the back of a repair that already tore its plan down (its DNS server,
+    forked by netavark, is not affected: the death signal is not inherited across fork).
+    Made in the parent: the child of a threaded process (the API service) must not import
+    or load a library before its exec (a lock another thread held at the fork stays held)."""
+    if not _DIE_WITH_PARENT:
+        import ctypes
+        import functools
+
+        pr_set_pdeathsig = 1
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+        _DIE_WITH_PARENT.append(functools.partial(prctl, pr_set_pdeathsig, 9, 0, 0, 0))
+    return _DIE_WITH_PARENT[0]
 
 
 def _last_line(text: str) -> str:
