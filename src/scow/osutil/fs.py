@@ -77,7 +77,7 @@ def scratch_dir(parent: str, prefix: str) -> Iterator[str]:
     with contextlib.suppress(FileNotFoundError):
         for name in os.listdir(parent):
             pid = name[len(prefix):].split("-", 1)[0] if name.startswith(prefix) else ""
-            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
                 remove_tree(os.path.join(parent, name))
     import tempfile  # only here: tempfile loads random and weakref (start-up)
 
@@ -88,7 +88,8 @@ def scratch_dir(parent: str, prefix: str) -> Iterator[str]:
         remove_tree(folder)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process `pid` exists (one of another user counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

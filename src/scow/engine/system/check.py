@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from scow.errors import ScowError
+from scow.osutil.fs import process_alive
 from scow.store.check import Findings, Problem, check_store
 from scow.store.recovery import is_quiet, stale_rows
 
@@ -156,20 +157,10 @@ def _runc_scratch(store: Store, found: Findings) -> None:
         return
     for name in names:
         pid = int(cast(re.Match[str], _SCRATCH.match(name))[1])
-        if not _alive(pid):
+        if not process_alive(pid):
             path = os.path.join(folder, name)
             found.add("stale-scratch", f"runtime/runc/{name}: a runc scratch file of process "
                       f"{pid}, which is gone", lambda path=path: _unlink(path))  # type: ignore[misc]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _unlink(path: str) -> None:
