@@ -98,3 +98,31 @@ def write_state(container_dir: str, state: ContainerState, *, durable: bool = Tr
     and the last durable state (or none) is then read and repaired as any dead run's."""
     atomic_write(os.path.join(container_dir, STATE_FILE), dumps(state._asdict()).encode(),
                  0o600, durable=durable)
+
+
+class StateCache:
+    """read_state for a long-lived reader (the Engine API service's listings): a state file
+    is parsed again only when its (inode, mtime, size) changed. Writes replace the file by
+    rename (a new inode), so a changed file is never served from the cache: exact, not
+    time-based. The stat comes before the read: a file replaced in between is read anew
+    and stored under the old key, which the next stat no longer matches."""
+
+    LIMIT = 4096  # containers remembered (more: forget all and start again)
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[tuple[int, int, int], ContainerState | None]] = {}
+
+    def read(self, container_dir: str) -> ContainerState | None:
+        try:
+            st = os.stat(os.path.join(container_dir, STATE_FILE))
+        except FileNotFoundError:
+            return None
+        key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        hit = self._seen.get(container_dir)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        state = read_state(container_dir)
+        if len(self._seen) >= self.LIMIT:
+            self._seen = {}
+        self._seen[container_dir] = (key, state)
+        return state

@@ -42,6 +42,9 @@ class ContainerStore:
     def __init__(self, db: Database, owner: OwnerToken) -> None:
         self.db = db
         self.owner = owner
+        # ready(): (the database's change version, the ready rows) of the last read; None
+        # until a second read (a CLI process reads once: no watch connection for it)
+        self._ready: tuple[tuple[int, int] | None, tuple[ContainerRecord, ...]] | None = None
 
     def reserve(self, container_id: str, name: str, image_id: str, doc: dict[str, Any]) -> None:
         """Insert a `creating` row; the name is taken from now on. Its commit does not wait
@@ -112,6 +115,32 @@ class ContainerStore:
         where = "" if include_incomplete else "WHERE state = 'ready'"
         rows = self.db.query(f"SELECT * FROM containers {where} ORDER BY created DESC")
         return [_record(r) for r in rows]
+
+    def ready(self) -> tuple[ContainerRecord, ...]:
+        """The ready rows as all() gives them, SHARED: a caller must not change a record's
+        doc. Served again while no connection of any process committed since they were read
+        (the database's change version, changes.py); read again otherwise."""
+        last = self._ready
+        version = self.db.changes.version() if last is not None else None
+        if last is not None and version is not None and last[0] == version:
+            return last[1]
+        records = tuple(self.all())
+        self._ready = (version, records)
+        return records
+
+    def find_known(self, name_or_id: str) -> ContainerRecord | None:
+        """find(), answered from ready()'s rows while they are current (no query; the
+        record's doc is the caller's own copy), else by find()."""
+        last = self._ready
+        if last is None or last[0] is None or last[0] != self.db.changes.version():
+            return self.find(name_or_id)
+        key = name_or_id.removeprefix("/")
+        found = [r for r in last[1] if r.id == key] or [r for r in last[1] if r.name == key]
+        if not found and key and all(c in "0123456789abcdef" for c in key):
+            found = [r for r in last[1] if r.id.startswith(key)]
+            if len(found) > 1:
+                raise InvalidArgument(f"multiple IDs found with provided prefix: {key}")
+        return found[0]._replace(doc=loads(dumps(found[0].doc))) if found else None
 
     def find(self, name_or_id: str) -> ContainerRecord | None:
         """docker's lookup: full ID, then name (with or without '/'), then unique ID prefix."""

@@ -65,6 +65,7 @@ import os
 from collections.abc import Callable, Iterator
 
 from scow.errors import InternalError, LockTimeout, NoSpace, Unsupported
+from scow.store.changes import ChangeWatch
 from scow.store.modes import DB_MODE
 
 SCHEMA = """
@@ -251,6 +252,7 @@ class Database:
         self._local = _thread._local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = _thread.allocate_lock()
+        self.changes = ChangeWatch(path)  # whether any connection committed (changes.py)
         if not os.path.exists(path):  # born private: SQLite gives -wal and -shm the db file's mode
             with contextlib.suppress(FileExistsError):
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
@@ -363,6 +365,7 @@ class Database:
             keeper = _read_only(self.path)
         for conn in conns:
             conn.close()
+        self.changes.close()
         if keeper is not None:
             keeper.close()
         self._local = _thread._local()

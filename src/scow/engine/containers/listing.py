@@ -28,7 +28,7 @@ class ContainerListing(ContainerBase):
 
         check = ContainerFilter(self.images, self.store, filters, self._health) \
             if filters else None
-        records = self.records.all()
+        records = self.records.ready()  # shared rows: read only
         out = []
         self._shown: dict[tuple[str, str], str] = {}  # an image named by many containers
         for record in records:
