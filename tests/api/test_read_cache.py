@@ -11,9 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from tests.tools import require_overlay
 
 from scow.engine.engine import Engine
+from scow.errors import ContainerNotFound
 from scow.runtime.state import ContainerState, StateCache, write_state
 from scow.store.db import Database
 
@@ -37,7 +39,11 @@ def test_the_listing_is_read_again_after_a_cli_process_commits(
         assert [c.name for c in engine.containers.list_containers(all=True)] == ["one"]
         kept = rows.ready()
         assert rows.ready() is kept  # nothing committed: no query
+        assert engine.containers.inspect("one")["Id"] == engine.containers.inspect(
+            first[:8])["Id"] == first
         _scow(root, "rename", "one", "two")
+        with pytest.raises(ContainerNotFound):
+            engine.containers.inspect("one")
         assert [c.name for c in engine.containers.list_containers(all=True)] == ["two"]
         assert engine.containers.inspect("two")["Id"] == first
         _scow(root, "create", "--name", "three", "base:1", "true")

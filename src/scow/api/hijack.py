@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import struct
 import threading
@@ -116,9 +117,9 @@ class Hijacked:
         """End the connection now (the detach keys): shut down, since a process started
         meanwhile (an exec's runc) may hold a copy of the socket, then close."""
         sock = self.transport.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        if sock is not None:  # through a copy: uvloop's transport socket has no shutdown()
+            with contextlib.suppress(OSError), socket.socket(fileno=os.dup(sock.fileno())) as s:
+                s.shutdown(socket.SHUT_RDWR)
         self.transport.abort()
 
 

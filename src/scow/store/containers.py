@@ -45,6 +45,8 @@ class ContainerStore:
         # ready(): (the database's change version, the ready rows) of the last read; None
         # until a second read (a CLI process reads once: no watch connection for it)
         self._ready: tuple[tuple[int, int] | None, tuple[ContainerRecord, ...]] | None = None
+        # find_known(): name or ID → (the change version, the record found then)
+        self._found: dict[str, tuple[tuple[int, int] | None, ContainerRecord | None]] = {}
 
     def reserve(self, container_id: str, name: str, image_id: str, doc: dict[str, Any]) -> None:
         """Insert a `creating` row; the name is taken from now on. Its commit does not wait
@@ -129,18 +131,21 @@ class ContainerStore:
         return records
 
     def find_known(self, name_or_id: str) -> ContainerRecord | None:
-        """find(), answered from ready()'s rows while they are current (no query; the
-        record's doc is the caller's own copy), else by find()."""
-        last = self._ready
-        if last is None or last[0] is None or last[0] != self.db.changes.version():
+        """find(), answered again without a query while no connection of any process
+        committed since (changes.py; the record's doc is the caller's own copy). Only once
+        this store has read its rows (ready()): a CLI process finds once, with no watch."""
+        if self._ready is None:
             return self.find(name_or_id)
-        key = name_or_id.removeprefix("/")
-        found = [r for r in last[1] if r.id == key] or [r for r in last[1] if r.name == key]
-        if not found and key and all(c in "0123456789abcdef" for c in key):
-            found = [r for r in last[1] if r.id.startswith(key)]
-            if len(found) > 1:
-                raise InvalidArgument(f"multiple IDs found with provided prefix: {key}")
-        return found[0]._replace(doc=loads(dumps(found[0].doc))) if found else None
+        version = self.db.changes.version()
+        hit = self._found.get(name_or_id)
+        if hit is not None and version is not None and hit[0] == version:
+            record = hit[1]
+        else:
+            record = self.find(name_or_id)
+            if len(self._found) >= 1024:
+                self._found = {}
+            self._found[name_or_id] = (version, record)
+        return record._replace(doc=loads(dumps(record.doc))) if record is not None else None
 
     def find(self, name_or_id: str) -> ContainerRecord | None:
         """docker's lookup: full ID, then name (with or without '/'), then unique ID prefix."""
