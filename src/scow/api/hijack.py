@@ -130,9 +130,10 @@ async def hijack(request: web.Request, on_data: Callable[[bytes], None],
         "Content-Type": "application/vnd.docker.raw-stream", "Connection": "Upgrade",
         "Upgrade": "tcp"})
     await response.prepare(request)
+    # asyncio's Transport or uvloop's (the same methods, not a subclass)
     transport = request.transport
     protocol = request.protocol
-    assert transport is not None and isinstance(transport, asyncio.Transport)
+    assert transport is not None
     tail = _Tail()
     protocol.set_parser(tail)  # type: ignore[arg-type]  # the bytes read past the request
     stream = RawStream(on_data, on_eof, protocol)
