@@ -124,3 +124,22 @@ def test_the_service_runs_on_uvloop_where_installed(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(server, "serve", fake_serve)
     server.run_service(None, "unused", 0)  # type: ignore[arg-type]
     assert isinstance(seen[0], uvloop.Loop)
+
+
+def test_the_image_listing_is_made_again_after_a_cli_process_commits(
+        tmp_path: Path, busybox_tar: Path) -> None:
+    from scow.api.images import _listed
+
+    root = tmp_path / "root"
+    _scow(root, "import", str(busybox_tar), "base:1")
+    kept: dict[object, object] = {}
+    with Engine(str(root), "vfs") as engine:
+        first = _listed(kept, engine, False, {})
+        assert [i["RepoTags"] for i in first] == [["base:1"]]
+        assert _listed(kept, engine, False, {}) is first  # nothing committed: kept
+        assert _listed(kept, engine, False, {"reference": ["nope"]}) == []
+        _scow(root, "tag", "base:1", "other:2")
+        again = _listed(kept, engine, False, {})
+        assert sorted(again[0]["RepoTags"]) == ["base:1", "other:2"]
+        _scow(root, "rmi", "base:1", "other:2")
+        assert _listed(kept, engine, False, {}) == []
