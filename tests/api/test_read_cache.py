@@ -143,3 +143,16 @@ def test_the_image_listing_is_made_again_after_a_cli_process_commits(
         assert sorted(again[0]["RepoTags"]) == ["base:1", "other:2"]
         _scow(root, "rmi", "base:1", "other:2")
         assert _listed(kept, engine, False, {}) == []
+
+
+def test_the_listing_names_the_image_again_after_a_cli_process_untags_it(
+        tmp_path: Path, busybox_tar: Path) -> None:
+    root = tmp_path / "root"
+    image = _scow(root, "import", str(busybox_tar), "base:1")
+    _scow(root, "create", "--name", "one", "--network", "none", "base:1", "true")
+    with Engine(str(root), "vfs") as engine:
+        for _ in range(2):
+            assert engine.containers.list_containers(all=True)[0].image == "base:1"
+        _scow(root, "tag", "base:1", "keep:1")
+        _scow(root, "rmi", "base:1")  # untagged: another tag holds the image
+        assert engine.containers.list_containers(all=True)[0].image == image

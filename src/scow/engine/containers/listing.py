@@ -30,7 +30,9 @@ class ContainerListing(ContainerBase):
             if filters else None
         records = self.records.ready()  # shared rows: read only
         out = []
-        self._shown: dict[tuple[str, str], str] = {}  # an image named by many containers
+        if records is not getattr(self, "_shown_for", None):  # a commit since: names again
+            self._shown: dict[tuple[str, str], str] = {}  # an image named by many containers
+            self._shown_for = records
         for record in records:
             state, status, code = self.status_of(record)
             if not all and state not in ("running", "paused", "restarting") and last < 0:
