@@ -13,7 +13,8 @@ a failed start leaves "created" with pid 0, `error` and docker's exit code (127,
 "restarting" (pid 0, the last exit code and finish time) is the monitor's back-off between two
 runs of a container with a restart policy; `restart_count` counts the runs since the start.
 The monitor (shim) is the only writer while it lives; once its lock is free, whoever finds a
-state with a pid repairs it (see monitor.refresh). Writes are atomic.
+state with a pid repairs it (see monitor.refresh). Writes are atomic (a rename: a new inode
+each time), which lets a long-lived reader keep what it parsed (StateCache).
 """
 
 from __future__ import annotations

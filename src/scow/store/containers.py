@@ -9,6 +9,8 @@ On-disk layout::
 A row is inserted ``creating`` with this process's owner token before any layer or folder is
 made (this reserves the name), and made ``ready`` once everything exists; ``removing`` rows
 are being deleted. The store's ``recover`` finishes or rolls back rows whose owner died.
+A long-lived reader (the Engine API service) keeps the ready rows it read (``ready``,
+``find_known``) while no connection of any process committed since (store/changes.py).
 """
 
 from __future__ import annotations

@@ -30,7 +30,9 @@ class ContainerListing(ContainerBase):
             if filters else None
         records = self.records.ready()  # shared rows: read only
         out = []
-        if records is not getattr(self, "_shown_for", None):  # a commit since: names again
+        # the image names shown are kept while the rows are the same read (no commit since);
+        # __dict__, since the assembled service's __getattr__ would load its other parts
+        if records is not self.__dict__.get("_shown_for"):
             self._shown: dict[tuple[str, str], str] = {}  # an image named by many containers
             self._shown_for = records
         for record in records:
