@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import struct
 import threading
@@ -116,9 +117,9 @@ class Hijacked:
         """End the connection now (the detach keys): shut down, since a process started
         meanwhile (an exec's runc) may hold a copy of the socket, then close."""
         sock = self.transport.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        if sock is not None:  # through a copy: uvloop's transport socket has no shutdown()
+            with contextlib.suppress(OSError), socket.socket(fileno=os.dup(sock.fileno())) as s:
+                s.shutdown(socket.SHUT_RDWR)
         self.transport.abort()
 
 
@@ -129,9 +130,10 @@ async def hijack(request: web.Request, on_data: Callable[[bytes], None],
         "Content-Type": "application/vnd.docker.raw-stream", "Connection": "Upgrade",
         "Upgrade": "tcp"})
     await response.prepare(request)
+    # asyncio's Transport or uvloop's (the same methods, not a subclass)
     transport = request.transport
     protocol = request.protocol
-    assert transport is not None and isinstance(transport, asyncio.Transport)
+    assert transport is not None
     tail = _Tail()
     protocol.set_parser(tail)  # type: ignore[arg-type]  # the bytes read past the request
     stream = RawStream(on_data, on_eof, protocol)

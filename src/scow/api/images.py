@@ -29,6 +29,10 @@ from scow.errors import InvalidArgument, ScowError, Unsupported
 routes = web.RouteTableDef()
 
 
+# (all, filters) → (the database's change version, GET /images/json's body then)
+LISTINGS: web.AppKey[dict[Any, Any]] = web.AppKey("image_listings", dict)
+
+
 def _engine(request: web.Request) -> Engine:
     return request.app[ENGINE]
 
@@ -54,8 +58,31 @@ async def images_list(request: web.Request) -> web.Response:
     wanted = filters(request.query)
     if "filter" in request.query:  # API < 1.41's name filter
         wanted.setdefault("reference", []).append(request.query["filter"])
-    body = on_loop(list_body, _engine(request), qbool(request.query, "all"), wanted)
+    body = on_loop(_listed, request.app[LISTINGS], _engine(request),
+                   qbool(request.query, "all"), wanted)
     return json_response(body)
+
+
+def _listed(kept: dict[Any, Any], engine: Engine, all: bool,
+            wanted: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """list_body, answered again while no connection of any process committed since (the
+    database's change version, store/changes.py: the listing is made of rows and of
+    content-addressed configs only)."""
+    key = (all, tuple(sorted((k, tuple(v)) for k, v in wanted.items())))
+    version = engine.store.db.changes.version()
+    hit = kept.get(key)
+    if hit is not None and version is not None and hit[0] == version:
+        return cast("list[dict[str, Any]]", hit[1])
+    body = list_body(engine, all, wanted)
+    if len(kept) >= 64:
+        kept.clear()
+    kept[key] = (version, body)
+    return body
+
+
+def init_app(app: web.Application) -> None:
+    """The image listings kept (`_listed`)."""
+    app[LISTINGS] = {}
 
 
 @routes.post("/images/create")

@@ -82,6 +82,7 @@ class Overlay2Driver:
         except OSError as exc:
             raise from_oserror(f"create overlay2 home {self.home}", exc) from exc
         self._native: bool | None = None
+        self._real_home: str | None = None  # lower_dirs: the home's real path, once
         _retire_legacy(self.home)
 
     # -- paths ---------------------------------------------------------------------------------
@@ -107,8 +108,23 @@ class Overlay2Driver:
         return [p for p in lower.split(":") if p] if lower else []
 
     def lower_dirs(self, id: str) -> list[str]:
-        """The real diff folders under `id`, uppermost first (l/ links resolved)."""
-        return [os.path.realpath(os.path.join(self.home, p)) for p in self._lowers(id)]
+        """The real diff folders under `id`, uppermost first (l/ links resolved: one
+        readlink each when it is `../<id>/diff` as _create makes it, not a realpath)."""
+        if self._real_home is None:
+            self._real_home = os.path.realpath(self.home)
+        out = []
+        for p in self._lowers(id):
+            try:
+                target = os.readlink(os.path.join(self.home, p))
+            except OSError:
+                target = ""
+            parts = target.split("/")
+            if len(parts) == 3 and parts[0] == ".." and parts[2] == "diff" and \
+                    parts[1] not in ("", ".", ".."):
+                out.append(os.path.join(self._real_home, parts[1], "diff"))
+            else:
+                out.append(os.path.realpath(os.path.join(self.home, p)))
+        return out
 
     def layer_path(self, id: str) -> str:
         return os.path.join(self._existing(id), "diff")

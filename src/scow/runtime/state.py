@@ -13,7 +13,8 @@ a failed start leaves "created" with pid 0, `error` and docker's exit code (127,
 "restarting" (pid 0, the last exit code and finish time) is the monitor's back-off between two
 runs of a container with a restart policy; `restart_count` counts the runs since the start.
 The monitor (shim) is the only writer while it lives; once its lock is free, whoever finds a
-state with a pid repairs it (see monitor.refresh). Writes are atomic.
+state with a pid repairs it (see monitor.refresh). Writes are atomic (a rename: a new inode
+each time), which lets a long-lived reader keep what it parsed (StateCache).
 """
 
 from __future__ import annotations
@@ -98,3 +99,31 @@ def write_state(container_dir: str, state: ContainerState, *, durable: bool = Tr
     and the last durable state (or none) is then read and repaired as any dead run's."""
     atomic_write(os.path.join(container_dir, STATE_FILE), dumps(state._asdict()).encode(),
                  0o600, durable=durable)
+
+
+class StateCache:
+    """read_state for a long-lived reader (the Engine API service's listings): a state file
+    is parsed again only when its (inode, mtime, size) changed. Writes replace the file by
+    rename (a new inode), so a changed file is never served from the cache: exact, not
+    time-based. The stat comes before the read: a file replaced in between is read anew
+    and stored under the old key, which the next stat no longer matches."""
+
+    LIMIT = 4096  # containers remembered (more: forget all and start again)
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[tuple[int, int, int], ContainerState | None]] = {}
+
+    def read(self, container_dir: str) -> ContainerState | None:
+        try:
+            st = os.stat(os.path.join(container_dir, STATE_FILE))
+        except FileNotFoundError:
+            return None
+        key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        hit = self._seen.get(container_dir)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        state = read_state(container_dir)
+        if len(self._seen) >= self.LIMIT:
+            self._seen = {}
+        self._seen[container_dir] = (key, state)
+        return state

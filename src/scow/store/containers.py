@@ -9,6 +9,8 @@ On-disk layout::
 A row is inserted ``creating`` with this process's owner token before any layer or folder is
 made (this reserves the name), and made ``ready`` once everything exists; ``removing`` rows
 are being deleted. The store's ``recover`` finishes or rolls back rows whose owner died.
+A long-lived reader (the Engine API service) keeps the ready rows it read (``ready``,
+``find_known``) while no connection of any process committed since (store/changes.py).
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ class ContainerStore:
     def __init__(self, db: Database, owner: OwnerToken) -> None:
         self.db = db
         self.owner = owner
+        # ready(): (the database's change version, the ready rows) of the last read; None
+        # until a second read (a CLI process reads once: no watch connection for it)
+        self._ready: tuple[tuple[int, int] | None, tuple[ContainerRecord, ...]] | None = None
+        # find_known(): name or ID → (the change version, the record found then)
+        self._found: dict[str, tuple[tuple[int, int] | None, ContainerRecord | None]] = {}
 
     def reserve(self, container_id: str, name: str, image_id: str, doc: dict[str, Any]) -> None:
         """Insert a `creating` row; the name is taken from now on. Its commit does not wait
@@ -112,6 +119,35 @@ class ContainerStore:
         where = "" if include_incomplete else "WHERE state = 'ready'"
         rows = self.db.query(f"SELECT * FROM containers {where} ORDER BY created DESC")
         return [_record(r) for r in rows]
+
+    def ready(self) -> tuple[ContainerRecord, ...]:
+        """The ready rows as all() gives them, SHARED: a caller must not change a record's
+        doc. Served again while no connection of any process committed since they were read
+        (the database's change version, changes.py); read again otherwise."""
+        last = self._ready
+        version = self.db.changes.version() if last is not None else None
+        if last is not None and version is not None and last[0] == version:
+            return last[1]
+        records = tuple(self.all())
+        self._ready = (version, records)
+        return records
+
+    def find_known(self, name_or_id: str) -> ContainerRecord | None:
+        """find(), answered again without a query while no connection of any process
+        committed since (changes.py; the record's doc is the caller's own copy). Only once
+        this store has read its rows (ready()): a CLI process finds once, with no watch."""
+        if self._ready is None:
+            return self.find(name_or_id)
+        version = self.db.changes.version()
+        hit = self._found.get(name_or_id)
+        if hit is not None and version is not None and hit[0] == version:
+            record = hit[1]
+        else:
+            record = self.find(name_or_id)
+            if len(self._found) >= 1024:
+                self._found = {}
+            self._found[name_or_id] = (version, record)
+        return record._replace(doc=loads(dumps(record.doc))) if record is not None else None
 
     def find(self, name_or_id: str) -> ContainerRecord | None:
         """docker's lookup: full ID, then name (with or without '/'), then unique ID prefix."""

@@ -67,6 +67,10 @@ from collections.abc import Callable, Iterator
 from scow.errors import InternalError, LockTimeout, NoSpace, Unsupported
 from scow.store.modes import DB_MODE
 
+TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
+if TYPE_CHECKING:
+    from scow.store.changes import ChangeWatch
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS layers (
   cache_id TEXT PRIMARY KEY,
@@ -256,6 +260,7 @@ class Database:
         self._local = _thread._local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = _thread.allocate_lock()
+        self._changes: ChangeWatch | None = None
         if not os.path.exists(path):  # born private: SQLite gives -wal and -shm the db file's mode
             with contextlib.suppress(FileExistsError):
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
@@ -276,6 +281,16 @@ class Database:
         """This thread's connection (opened on its first use)."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         return conn if conn is not None else self._connect()
+
+    @property
+    def changes(self) -> ChangeWatch:
+        """Whether any connection committed (changes.py), made on first use (a listing's
+        second read: never in a CLI command)."""
+        if self._changes is None:
+            from scow.store.changes import ChangeWatch
+
+            self._changes = ChangeWatch(self.path)
+        return self._changes
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -368,6 +383,8 @@ class Database:
             keeper = _read_only(self.path)
         for conn in conns:
             conn.close()
+        if self._changes is not None:
+            self._changes.close()
         if keeper is not None:
             keeper.close()
         self._local = _thread._local()

@@ -29,14 +29,12 @@ def command() -> Command:
 
 
 def run(opts: Options, ctx: Context) -> int:
-    import asyncio
-
     from scow.errors import InvalidArgument, Unavailable
 
     if opts.time < 0:
         raise InvalidArgument(f"invalid --time {opts.time}: seconds, 0 or more")
     try:
-        from scow.api.server import serve, socket_path
+        from scow.api.server import run_service, socket_path
     except ModuleNotFoundError as exc:
         if exc.name != "aiohttp":
             raise
@@ -47,5 +45,5 @@ def run(opts: Options, ctx: Context) -> int:
 
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
     path = socket_path(opts.socket)
-    asyncio.run(serve(ctx.engine, path, float(opts.time)))
+    run_service(ctx.engine, path, float(opts.time))
     return 0

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from scow.engine.settings import Settings
     from scow.engine.volumes import VolumeService
     from scow.runtime.runc import Runc
-    from scow.runtime.state import ContainerState
+    from scow.runtime.state import ContainerState, StateCache
     from scow.store.containers import ContainerRecord, ContainerStore
     from scow.store.store import Store
 
@@ -49,6 +49,7 @@ class ContainerBase:
         self._runtime = runtime
         self._runc: Runc | None = None
         self._runc_lock = _thread.allocate_lock()
+        self._states: StateCache | None = None  # made on the second state() (a CLI reads once)
 
     @property
     def images(self) -> ImageService:
@@ -92,10 +93,14 @@ class ContainerBase:
         """The container's run state from its state.json; only a run whose monitor died
         (a pid recorded, the monitor's lock free) costs more: it is repaired through runc."""
         from scow.osutil.locks import is_locked
-        from scow.runtime.state import LOCK_FILE, read_state
+        from scow.runtime.state import LOCK_FILE, StateCache, read_state
 
         folder = self.folder(record.id)
-        st = read_state(folder)
+        if self._states is None:
+            self._states = StateCache()
+            st = read_state(folder)
+        else:
+            st = self._states.read(folder)
         if st is None or not st.pid or is_locked(os.path.join(folder, LOCK_FILE)):
             return st
         from scow.runtime.monitor import refresh

@@ -7,6 +7,7 @@ import os
 
 from scow.engine.containers.base import ContainerBase
 from scow.engine.containers.records import HOST_DEFAULTS
+from scow.errors import ContainerNotFound
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
@@ -20,7 +21,10 @@ if TYPE_CHECKING:
 class ContainerInspection(ContainerBase):
     def inspect(self, name: str, *, size: bool = False) -> dict[str, Any]:
         """docker container inspect NAME: docker's JSON object."""
-        return self._inspect(self.records.get(name), size)
+        record = self.records.find_known(name)  # the listing's rows while current
+        if record is None:
+            raise ContainerNotFound(f"No such container: {name}")
+        return self._inspect(record, size)
 
     def _inspect(self, record: ContainerRecord, size: bool) -> dict[str, Any]:
         """docker container inspect's object (the fields scow has), keys in docker's order."""

@@ -28,9 +28,13 @@ class ContainerListing(ContainerBase):
 
         check = ContainerFilter(self.images, self.store, filters, self._health) \
             if filters else None
-        records = self.records.all()
+        records = self.records.ready()  # shared rows: read only
         out = []
-        self._shown: dict[tuple[str, str], str] = {}  # an image named by many containers
+        # the image names shown are kept while the rows are the same read (no commit since);
+        # __dict__, since the assembled service's __getattr__ would load its other parts
+        if records is not self.__dict__.get("_shown_for"):
+            self._shown: dict[tuple[str, str], str] = {}  # an image named by many containers
+            self._shown_for = records
         for record in records:
             state, status, code = self.status_of(record)
             if not all and state not in ("running", "paused", "restarting") and last < 0:
