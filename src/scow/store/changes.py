@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import _sqlite3 as sqlite3
 import _thread
-import os
 
 
 class ChangeWatch:
@@ -26,10 +25,9 @@ class ChangeWatch:
         with self._lock:
             try:
                 if self._conn is None:
-                    uri = os.path.abspath(self.path).replace("%", "%25").replace(
-                        "?", "%3f").replace("#", "%23")
-                    self._conn = sqlite3.connect(f"file://{uri}?mode=ro", uri=True,
-                                                 isolation_level=None, check_same_thread=False)
+                    from scow.store.db import connect_read_only
+
+                    self._conn = connect_read_only(self.path)
                     self._opened += 1
                 return self._opened, int(self._conn.execute("PRAGMA data_version").fetchone()[0])
             except sqlite3.Error:

@@ -403,13 +403,18 @@ def _checkpoint_large_wal(conn: sqlite3.Connection, path: str) -> None:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
+def connect_read_only(path: str) -> sqlite3.Connection:
+    """A read-only connection to the database file at `path` (usable from any thread)."""
+    uri = os.path.abspath(path).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+    return sqlite3.connect(f"file://{uri}?mode=ro", uri=True, isolation_level=None,
+                           check_same_thread=False)
+
+
 def _read_only(path: str) -> sqlite3.Connection | None:
     """A read-only connection to `path` holding the file open (a read takes SQLite's shared
     lock on it), or None where it cannot be had: the close checkpoints then, as SQLite does."""
-    uri = os.path.abspath(path).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
     try:
-        conn = sqlite3.connect(f"file://{uri}?mode=ro", uri=True,
-                               isolation_level=None, check_same_thread=False)
+        conn = connect_read_only(path)
     except sqlite3.Error:
         return None
     try:
