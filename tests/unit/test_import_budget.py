@@ -304,8 +304,9 @@ sys.argv = ["scow", *sys.argv[2:]]
 sys.path.append({src!r})
 import scow.runtime.state as state
 reads = []
-real = state.read_state
+real, cached = state.read_state, state.StateCache.read
 state.read_state = lambda folder: (reads.append(folder), real(folder))[1]
+state.StateCache.read = lambda self, folder: (reads.append(folder), cached(self, folder))[1]
 from scow.cli.main import main
 rc = main()
 print("reads", len(reads))

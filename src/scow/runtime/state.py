@@ -85,11 +85,22 @@ def read_state(container_dir: str) -> ContainerState | None:
     """The recorded state, or None when the container never started a monitor."""
     try:
         with open(os.path.join(container_dir, STATE_FILE), encoding="utf-8") as f:
-            raw = loads(f.read())
+            text = f.read()
     except FileNotFoundError:
         return None
     except ValueError:
-        return ContainerState(status="exited", exit_code=-1, error="state file unreadable")
+        return _UNREADABLE
+    return _parse_state(text)
+
+
+_UNREADABLE = ContainerState(status="exited", exit_code=-1, error="state file unreadable")
+
+
+def _parse_state(text: str) -> ContainerState:
+    try:
+        raw = loads(text)
+    except ValueError:
+        return _UNREADABLE
     known = ContainerState._fields
     return ContainerState(**{k: v for k, v in raw.items() if k in known})
 
@@ -102,27 +113,37 @@ def write_state(container_dir: str, state: ContainerState, *, durable: bool = Tr
 
 
 class StateCache:
-    """read_state for a long-lived reader (the Engine API service's listings): a state file
-    is parsed again only when its (inode, mtime, size) changed. Writes replace the file by
+    """read_state that parses a state file again only when it was replaced: its (inode,
+    mtime, size), taken by fstat on the file it reads, changed. Writes replace the file by
     rename (a new inode), so a changed file is never served from the cache: exact, not
-    time-based. The stat comes before the read: a file replaced in between is read anew
-    and stored under the old key, which the next stat no longer matches."""
+    time-based. A command that reads each state once pays what read_state pays (open, fstat,
+    read, close); the Engine API service's listings parse only what changed."""
 
     LIMIT = 4096  # containers remembered (more: forget all and start again)
 
     def __init__(self) -> None:
-        self._seen: dict[str, tuple[tuple[int, int, int], ContainerState | None]] = {}
+        self._seen: dict[str, tuple[tuple[int, int, int], ContainerState]] = {}
 
     def read(self, container_dir: str) -> ContainerState | None:
         try:
-            st = os.stat(os.path.join(container_dir, STATE_FILE))
+            fd = os.open(os.path.join(container_dir, STATE_FILE), os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
             return None
-        key = (st.st_ino, st.st_mtime_ns, st.st_size)
-        hit = self._seen.get(container_dir)
-        if hit is not None and hit[0] == key:
-            return hit[1]
-        state = read_state(container_dir)
+        try:
+            st = os.fstat(fd)
+            key = (st.st_ino, st.st_mtime_ns, st.st_size)
+            hit = self._seen.get(container_dir)
+            if hit is not None and hit[0] == key:
+                return hit[1]
+            chunks = []
+            while chunk := os.read(fd, max(st.st_size, 4096)):
+                chunks.append(chunk)
+        finally:
+            os.close(fd)
+        try:
+            state = _parse_state(b"".join(chunks).decode("utf-8"))
+        except ValueError:  # not UTF-8
+            state = _UNREADABLE
         if len(self._seen) >= self.LIMIT:
             self._seen = {}
         self._seen[container_dir] = (key, state)

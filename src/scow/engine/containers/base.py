@@ -49,7 +49,7 @@ class ContainerBase:
         self._runtime = runtime
         self._runc: Runc | None = None
         self._runc_lock = _thread.allocate_lock()
-        self._states: StateCache | None = None  # made on the second state() (a CLI reads once)
+        self._states: StateCache | None = None  # made on the first state()
 
     @property
     def images(self) -> ImageService:
@@ -93,14 +93,12 @@ class ContainerBase:
         """The container's run state from its state.json; only a run whose monitor died
         (a pid recorded, the monitor's lock free) costs more: it is repaired through runc."""
         from scow.osutil.locks import is_locked
-        from scow.runtime.state import LOCK_FILE, StateCache, read_state
+        from scow.runtime.state import LOCK_FILE, StateCache
 
         folder = self.folder(record.id)
         if self._states is None:
             self._states = StateCache()
-            st = read_state(folder)
-        else:
-            st = self._states.read(folder)
+        st = self._states.read(folder)
         if st is None or not st.pid or is_locked(os.path.join(folder, LOCK_FILE)):
             return st
         from scow.runtime.monitor import refresh
