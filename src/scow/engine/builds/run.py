@@ -137,7 +137,7 @@ def _run(runc: Runc, step_id: str, rootfs: str, bundle: str, spec: RunSpec,
         with contextlib.suppress(Exception):
             runc.delete(step_id, force=True)
         if stopped:
-            raise BuildCancelled("run step: cancelled: the build's client went away")
+            raise BuildCancelled("run step: cancelled")
         raise translate("runc run failed", failure)
     return code
 

@@ -229,7 +229,7 @@ class StoreBuildEngine:
     def check_cancel(self) -> None:
         """Raise BuildCancelled once the build's `cancel` is set (at each step's start)."""
         if self.cancel is not None and self.cancel.is_set():
-            raise BuildCancelled("build: cancelled: the build's client went away")
+            raise BuildCancelled("build: cancelled")
 
     @property
     def distribution(self) -> DistributionService:
