@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from tests.tools import SKIP_PREFIXES, require_overlay, require_tool
+from tests.watchdog import Watchdog
 
 REPO = Path(__file__).resolve().parents[1]
 DRIVERS = ("overlay2", "vfs")
@@ -138,3 +139,20 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
                           f"starting with {allowed} (skip through tests/tools.py)", red=True)
     for nodeid, reason in _BAD_SKIPS:
         terminalreporter.line(f"{nodeid}: {reason}")
+
+
+_STDERR: list[int] = []  # a copy of the run's real fd 2, made before any test captures it
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _STDERR.append(os.dup(2))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[object]:
+    """Every item runs under tests/watchdog.py's last-resort deadline."""
+    dog = Watchdog(item.nodeid, _STDERR[0])
+    try:
+        return (yield)
+    finally:
+        dog.disarm()
