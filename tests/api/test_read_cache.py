@@ -93,6 +93,20 @@ def test_a_state_file_is_read_again_when_replaced(tmp_path: Path) -> None:
     assert cache.read(str(tmp_path)) is None
 
 
+def test_a_third_write_of_the_same_length_is_not_the_first(tmp_path: Path) -> None:
+    """Writes by rename alternate two inodes on ext4, and a coarse clock gives two writes in
+    one tick the same mtime (set here by utime): the first and third writes of one length then
+    had the same (inode, mtime, size), and the cache served the first for the third."""
+    cache, folder, path = StateCache(), str(tmp_path), tmp_path / "state.json"
+    write_state(folder, ContainerState(status="running", pid=5), durable=False)
+    first = os.stat(path)
+    assert cache.read(folder) == ContainerState(status="running", pid=5)
+    write_state(folder, ContainerState(status="exited", pid=0), durable=False)
+    write_state(folder, ContainerState(status="running", pid=6), durable=False)
+    os.utime(path, ns=(first.st_atime_ns, first.st_mtime_ns))
+    assert cache.read(folder) == ContainerState(status="running", pid=6)
+
+
 def test_lower_dirs_are_the_real_paths(no_leaked_mounts: Path) -> None:
     require_overlay(str(no_leaked_mounts))
     from scow.drivers.overlay2 import Overlay2Driver

@@ -13,8 +13,8 @@ a failed start leaves "created" with pid 0, `error` and docker's exit code (127,
 "restarting" (pid 0, the last exit code and finish time) is the monitor's back-off between two
 runs of a container with a restart policy; `restart_count` counts the runs since the start.
 The monitor (shim) is the only writer while it lives; once its lock is free, whoever finds a
-state with a pid repairs it (see monitor.refresh). Writes are atomic (a rename: a new inode
-each time), which lets a long-lived reader keep what it parsed (StateCache).
+state with a pid repairs it (see monitor.refresh). Writes are atomic (a rename), so a reader
+sees one whole state; a long-lived reader keeps what it parsed per text (StateCache).
 """
 
 from __future__ import annotations
@@ -113,16 +113,18 @@ def write_state(container_dir: str, state: ContainerState, *, durable: bool = Tr
 
 
 class StateCache:
-    """read_state that parses a state file again only when it was replaced: its (inode,
-    mtime, size), taken by fstat on the file it reads, changed. Writes replace the file by
-    rename (a new inode), so a changed file is never served from the cache: exact, not
-    time-based. A command that reads each state once pays what read_state pays (open, fstat,
-    read, close); the Engine API service's listings parse only what changed."""
+    """read_state that parses a state file again only when its bytes changed. The key is the
+    text itself, not the file's (inode, mtime, size): a write replaces the file by rename, and
+    ext4 hands the freed inode to the next write while mtime ticks in jiffies, so a third
+    write of the same length within one tick had the first one's key (a waiter polling for
+    "exited" could be served "running" for good). Reading a state file is one read of a few
+    hundred bytes; the parse is what the cache saves. The Engine API service's listings parse
+    only what changed."""
 
     LIMIT = 4096  # containers remembered (more: forget all and start again)
 
     def __init__(self) -> None:
-        self._seen: dict[str, tuple[tuple[int, int, int], ContainerState]] = {}
+        self._seen: dict[str, tuple[bytes, ContainerState]] = {}
 
     def read(self, container_dir: str) -> ContainerState | None:
         try:
@@ -130,21 +132,20 @@ class StateCache:
         except FileNotFoundError:
             return None
         try:
-            st = os.fstat(fd)
-            key = (st.st_ino, st.st_mtime_ns, st.st_size)
-            hit = self._seen.get(container_dir)
-            if hit is not None and hit[0] == key:
-                return hit[1]
             chunks = []
-            while chunk := os.read(fd, max(st.st_size, 4096)):
+            while chunk := os.read(fd, 65536):
                 chunks.append(chunk)
         finally:
             os.close(fd)
+        data = b"".join(chunks)
+        hit = self._seen.get(container_dir)
+        if hit is not None and hit[0] == data:
+            return hit[1]
         try:
-            state = _parse_state(b"".join(chunks).decode("utf-8"))
+            state = _parse_state(data.decode("utf-8"))
         except ValueError:  # not UTF-8
             state = _UNREADABLE
         if len(self._seen) >= self.LIMIT:
             self._seen = {}
-        self._seen[container_dir] = (key, state)
+        self._seen[container_dir] = (data, state)
         return state
