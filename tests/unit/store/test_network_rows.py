@@ -40,13 +40,15 @@ def test_racing_processes_get_distinct_addresses(tmp_path: Path) -> None:
     root = str(tmp_path / "root")
     store = Store(root)
     store.networks.add(record_of("n", "cd" * 32, "scow-cdcdcdcd", "10.9.1.0/24", "10.9.1.1"))
-    queue: multiprocessing.Queue[str] = multiprocessing.Queue()
-    procs = [multiprocessing.Process(target=_take, args=(root, i, queue)) for i in range(8)]
+    ctx = multiprocessing.get_context("spawn")  # no fork from a threaded pytest worker
+    queue: multiprocessing.Queue[str] = ctx.Queue()
+    procs = [ctx.Process(target=_take, args=(root, i, queue)) for i in range(8)]
     for p in procs:
         p.start()
+    ips = [queue.get(timeout=60) for _ in procs]
     for p in procs:
         p.join(60)
-    ips = [queue.get(timeout=10) for _ in procs]
+        assert p.exitcode == 0
     assert len(set(ips)) == 8
 
 
