@@ -112,16 +112,29 @@ def build(engine: BuildEngine, context: BuildContext | None, options: BuildOptio
     for wave in plan.waves:
         if len(wave) == 1:
             runner.build_stage(wave[0])
-        else:  # threads only for independent stages (concurrent.futures loads logging)
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(max_workers=len(wave)) as pool:
-                for future in [pool.submit(runner.build_stage, i) for i in wave]:
-                    future.result()
+        else:
+            _build_in_parallel(engine, runner, wave)
     state = runner.states[plan.target]
     image_id = _export(engine, options, state, created, progress)
     progress.finish(time.monotonic() - started)
     return BuildResult(image_id, state.image, plan.needed, tuple(warnings))
+
+
+def _build_in_parallel(engine: BuildEngine, runner: _Runner, wave: tuple[int, ...]) -> None:
+    """Build independent stages in threads (concurrent.futures loads logging: only here).
+    The first error (or an interrupt of this thread) stops the others' steps before it goes
+    on: a sibling's RUN left running would hold the build, and its caller, until it ended."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(wave)) as pool:
+        futures = [pool.submit(runner.build_stage, i) for i in wave]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            engine.stop_steps()
+            pool.shutdown(cancel_futures=True)
+            raise
 
 
 def _export(engine: BuildEngine, options: BuildOptions, state: d.StageState, created: str,

@@ -208,6 +208,10 @@ class BuildEngine(Protocol):
     def export_rootfs(self, chain: ChainID | None, output: OutputSpec) -> None:
         """Write the filesystem of `chain` as `output` says (``-o type=local|tar``)."""
 
+    def stop_steps(self) -> None:
+        """Stop the steps under way in other threads (a parallel stage failed or was
+        interrupted): a running RUN is killed and each stage's next step raises."""
+
 
 @dataclass
 class BuildOptions:

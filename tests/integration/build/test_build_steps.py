@@ -63,6 +63,20 @@ def test_independent_stages_run_in_parallel(built: Any) -> None:
     assert _read(engine, "par:1", "/a") + _read(engine, "par:1", "/b") == b"a\nb\n"
 
 
+def test_a_failed_parallel_stage_stops_its_siblings_steps(built: Any) -> None:
+    """The build fails with the first stage's error as soon as it fails: the sibling's RUN
+    is killed (it held the build, and a caller's interrupt, until it ended: 30 s here)."""
+    _, _, build = built
+    text = ("FROM busybox:base AS a\nRUN sleep 1 && exit 3\n"
+            "FROM busybox:base AS b\nRUN sleep 30\n"
+            "FROM busybox:base\nCOPY --from=a /a /a\nCOPY --from=b /b /b\n")
+    started = time.monotonic()
+    with pytest.raises(ScowError) as failed:
+        build(text, no_cache=True)
+    assert time.monotonic() - started < 15
+    assert "exit code: 3" in str(failed.value)
+
+
 @pytest.mark.parametrize("source", ["missing.txt", "../outside", "link-out"])
 def test_copy_sources_outside_or_missing_are_refused(built: Any, source: str) -> None:
     engine, ctx, build = built

@@ -42,6 +42,7 @@ class FakeEngine:
         self.tags: dict[str, ImageID] = {}
         self.runs: list[RunSpec] = []
         self.lock = threading.Lock()
+        self.stopped_steps = False  # stop_steps was called (a parallel stage failed)
 
     # -- helpers for tests ---------------------------------------------------------------
     def add_layer(self, tree: Tree) -> DiffID:
@@ -204,3 +205,6 @@ class FakeEngine:
 
     def tag(self, image_id: ImageID, ref: str) -> None:
         self.tags[ref] = image_id
+
+    def stop_steps(self) -> None:
+        self.stopped_steps = True

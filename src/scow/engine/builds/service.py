@@ -79,7 +79,7 @@ class BuildService:
         port = StoreBuildEngine(self.store, self.images, self.distribution, self.runtime,
                                 epoch=options.epoch, pull=options.pull)
         port.secrets = tuple(options.secrets)
-        port.cancel = cancel
+        port.cancel = cancel if cancel is not None else threading.Event()  # stop_steps sets it
         try:  # --ssh key files: private agents, stopped when the build ends (ssh_agent.py)
             with self._ssh_agents(tuple(options.ssh)) as port.ssh:
                 cache_io.prepare(port, options)
@@ -225,6 +225,10 @@ class StoreBuildEngine:
         self.cancel: threading.Event | None = None  # set: the build stops (BuildService.build)
         with self.lock:
             self.store.recover()
+
+    def stop_steps(self) -> None:
+        if self.cancel is not None:
+            self.cancel.set()
 
     def check_cancel(self) -> None:
         """Raise BuildCancelled once the build's `cancel` is set (at each step's start)."""
