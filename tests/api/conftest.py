@@ -6,6 +6,7 @@ service is stopped by its pid."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import signal
@@ -68,14 +69,18 @@ class Service:
         return (self.root.parent / "service.log").read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
+        """SIGTERM, then SIGKILL after 30 s, even when the wait was interrupted (a test's
+        timeout): the service never outlives its test."""
+        try:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(30)
+        finally:
+            if self.proc.poll() is None:
                 self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+                self.proc.wait(30)
+            self.log.close()
 
     def request(self, method: str, path: str, body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:

@@ -96,10 +96,19 @@ def _exec(runc: Runc, container_id: str, cfg: ExecConfig, rootfs: str, scratch: 
 
 
 def _in_child(fn: Callable[[], int]) -> int:
-    """Run `fn` in a forked child (it becomes a subreaper there, not in the caller)."""
+    """Run `fn` in a forked child (it becomes a subreaper there, not in the caller).
+
+    The caller may have threads (the Engine API service): a lock another thread held at the
+    fork stays held for good in the child. So the child loads nothing (`_load_tty` imported
+    all it uses and found prctl, before the fork), and collects no garbage (a collected
+    SQLite connection's close waits on its mutex)."""
+    import gc
+
+    _load_tty()
     err_r, err_w = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
+        gc.disable()
         code = 255
         try:
             os.close(err_r)
@@ -132,13 +141,28 @@ def _exec_tty(runc: Runc, cid: str, spec_path: str, log: str, stdin: int | None,
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+_PRCTL: list[Callable[..., int]] = []  # libc's prctl, found in the parent (dlopen's lock)
+
+
+def _load_tty() -> None:
+    """Import what the tty exec's child uses, and find libc's prctl, in the caller."""
+    import ctypes
+    import select  # noqa: F401
+    import shutil  # noqa: F401
+    import socket  # noqa: F401
+    import tempfile  # noqa: F401
+    import threading  # noqa: F401
+
+    if not _PRCTL:
+        _PRCTL.append(ctypes.CDLL(None).prctl)
+
+
 def _exec_tty_in(runc: Runc, cid: str, spec_path: str, log: str, tmp: str, stdin: int | None,
                  stdout: int | None) -> int:
-    import ctypes
     import socket
     import threading
 
-    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    _PRCTL[0](36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
     sock_path = os.path.join(tmp, "c.sock")
     pid_file = os.path.join(tmp, "pid")
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

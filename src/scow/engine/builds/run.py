@@ -127,11 +127,14 @@ def _run(runc: Runc, step_id: str, rootfs: str, bundle: str, spec: RunSpec,
         try:
             with runc.deleted_if_caller_dies(step_id):  # a killed build takes its step down
                 code, stopped = _runc_run(runc, bundle, step_id, log.name, w, cancel)
-        except OSError as exc:
-            raise RuntimeFailure(f"run step: run {runc.path}: {exc.strerror}") from exc
-        finally:
+        except BaseException as exc:
             os.close(w)
-            reader.join()
+            reader.join(10)  # a step stopped midway may leave a `runc init` on the pipe
+            if isinstance(exc, OSError):
+                raise RuntimeFailure(f"run step: run {runc.path}: {exc.strerror}") from exc
+            raise
+        os.close(w)
+        reader.join()
         failure = last_error(log.name)
     if stopped or (code != 0 and failure):
         with contextlib.suppress(Exception):

@@ -452,8 +452,9 @@ class StoreBuildEngine:
         path = os.path.join(dest_dir, name)
         try:
             with urllib.request.urlopen(url, timeout=30) as resp, open(path, "wb") as f:
-                while chunk := resp.read(1 << 20):
+                while chunk := resp.read1(1 << 20):  # what came: a slow server is cancellable
                     f.write(chunk)
+                    self.check_cancel()
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", None) or exc
             raise Unavailable(f"download {url}: {reason}") from None
