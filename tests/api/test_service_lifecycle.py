@@ -133,6 +133,22 @@ def test_sigterm_finishes_the_request_in_flight(service: Service) -> None:
     assert service.scow("images", "--format", "{{.Repository}}:{{.Tag}}").stdout == "base:1\n"
 
 
+def test_sigterm_does_not_wait_for_a_container_wait(service: Service) -> None:
+    """A `wait` on a running container lasts as long as the container: the stop ends it at
+    once, as dockerd's does (the service stayed up 185 s, the drain's and the server's
+    deadlines one after the other)."""
+    require_tool("runc")
+    cid = service.docker("run", "-d", "--network", "none", "base:1", "sleep", "1000").stdout
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(str(service.sock))
+        s.sendall(b"POST /containers/%s/wait HTTP/1.1\r\nHost: x\r\n\r\n" % cid.strip().encode())
+        assert s.recv(100).startswith(b"HTTP/1.1 200 ")  # headers first, the code at the exit
+        started = time.monotonic()
+        service.proc.send_signal(signal.SIGTERM)
+        assert service.proc.wait(20) == 0 and time.monotonic() - started < 10
+    assert service.scow("ps", "-q").stdout.strip() == cid.strip()[:12]  # the container runs on
+
+
 def test_an_events_stream_ends_with_its_client_or_the_service(tmp_path: Path) -> None:
     svc = Service(tmp_path / "root", tmp_path / "s.sock", idle=1)
     try:

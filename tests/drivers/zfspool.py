@@ -194,9 +194,9 @@ def _destroy_pool(name: str) -> None:
         time.sleep(0.5)
 
 
-def make_dataset(pool: str, mnt: str, test: str) -> tuple[str, str]:
-    """A dataset `<pool>/<test>` mounted at `<mnt>/<test>`: (name, mountpoint)."""
-    name, path = f"{pool}/{test}", os.path.join(mnt, test)
+def make_dataset(pool: str, mnt: str, test: str, at: str | None = None) -> tuple[str, str]:
+    """A dataset `<pool>/<test>` mounted at `<mnt>/<test>`, or at `at`: (name, mountpoint)."""
+    name, path = f"{pool}/{test}", at or os.path.join(mnt, test)
     subprocess.run(["zfs", "create", "-o", f"mountpoint={path}", name], check=True,
                    capture_output=True, timeout=120)
     return name, path

@@ -47,11 +47,27 @@ def scow(root: Path, *args: str, driver: str | None = None, faults: str = "",
 
 def _run(root: Path, args: tuple[str, ...], stdin: bytes | None, timeout: float,
          env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "scow", "--root", str(root), *args],
-                          input=stdin, capture_output=True, timeout=timeout, env=env)
-    return subprocess.CompletedProcess(proc.args, proc.returncode,
-                                       proc.stdout.decode("utf-8", "replace"),
-                                       proc.stderr.decode("utf-8", "replace"))
+    """Run scow and wait for it, never without a deadline: subprocess.run waits with none
+    after its timeout's kill (and again when interrupted), and a process stuck in the kernel
+    (zfs-fuse writing a killed process's mapping back) is never reaped."""
+    argv = [sys.executable, "-m", "scow", "--root", str(root), *args]
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    try:
+        out, err = proc.communicate(stdin, timeout=timeout)
+    except BaseException:
+        proc.kill()
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"scow {' '.join(args)}: not reaped 30 s after SIGKILL "
+                                 f"(pid {proc.pid} stuck in the kernel)") from None
+        raise
+    return subprocess.CompletedProcess(argv, proc.returncode, out.decode("utf-8", "replace"),
+                                       err.decode("utf-8", "replace"))
 
 
 def ok(root: Path, *args: str, **kw: object) -> str:
@@ -88,16 +104,21 @@ def zfs_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, st
 def store_root(request: pytest.FixtureRequest, no_leaked_mounts: Path,
                monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A store root for the crash and concurrency tests, per driver: overlay2 in the test's
-    folder; zfs on a dataset of its own in the session's zfs-fuse pool (the driver is chosen
-    through SCOW_TEST_DRIVER by scow()/ok()/assert_clean() for the test's duration)."""
+    folder; zfs with a dataset of its own in the session's zfs-fuse pool mounted at its zfs/
+    folder (the driver is chosen through SCOW_TEST_DRIVER by scow()/ok()/assert_clean() for
+    the test's duration)."""
     if request.param == "overlay2":
         yield no_leaked_mounts / "root"
         return
     pool = request.getfixturevalue("zfs_pool")
-    name, path = make_dataset(*pool, no_leaked_mounts.name)
+    root = no_leaked_mounts / "root"
+    # the dataset at <root>/zfs, the root (the store's SQLite files) on the test's own
+    # filesystem: a scow killed with SQLite's -shm mapped on zfs-fuse can stay in the kernel
+    # for good, writing that page back (docs/design/drivers.md)
+    name, _ = make_dataset(*pool, no_leaked_mounts.name, at=str(root / "zfs"))
     monkeypatch.setenv("SCOW_TEST_DRIVER", "zfs")
     try:
-        yield Path(path) / "root"
+        yield root
     finally:
         destroy_dataset(name)
 
@@ -106,7 +127,7 @@ def assert_pool_holds_only_parent(root: Path) -> None:
     """zfs: a full prune left no dataset, snapshot or clone beside the parent dataset."""
     from scow.osutil import zfs
 
-    parent = zfs.dataset_of(str(root)) or ""
+    parent = zfs.dataset_of(str(root / "zfs")) or ""
     ok(root, "system", "prune", "-af")
     left = zfs.run("zfs", "list", "-H", "-o", "name", "-t", "all", "-r", parent).split()
     assert left == [parent]

@@ -16,11 +16,11 @@ from typing import Any
 
 from aiohttp import web
 
-from scow.api.app import ENGINE
+from scow.api.app import ENGINE, STOPPING
 from scow.api.blocking import on_loop, run_blocking, stream_bytes
 from scow.api.container_admin import ps_args, stats_response, top_answer, update_args
 from scow.api.create_body import create_options
-from scow.api.hijack import EXIT_CODES, PENDING, in_thread, start_attached
+from scow.api.hijack import EXIT_CODES, PENDING, Stopping, in_thread, start_attached
 from scow.api.operations import in_operation, run_operation
 from scow.api.params import filters, qbool, qint
 from scow.api.summaries import row as summary_row
@@ -170,7 +170,11 @@ async def wait(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     response.enable_chunked_encoding()
     await response.prepare(request)
-    code = await in_thread(_wait, engine, info, condition, request.app[EXIT_CODES])
+    try:
+        code = await in_thread(_wait, engine, info, condition, request.app[EXIT_CODES],
+                               stopping=request.app[STOPPING])
+    except Stopping:
+        return response  # the service stops: the stream ends without a result (dockerd's)
     with contextlib.suppress(ConnectionError):  # the CLI's `run -d` drops the connection
         await response.write(json.dumps({"Error": None, "StatusCode": code}).encode() + b"\n")
         await response.write_eof()

@@ -157,9 +157,17 @@ def pump_frames(frames: Iterator[tuple[int, bytes]], out: Hijacked, *, tty: bool
             out.send_threadsafe(payload if tty else frame(kind, payload))
 
 
-async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+class Stopping(Exception):
+    """The service stops (SIGTERM) while `in_thread(..., stopping=)` waits."""
+
+
+async def in_thread(fn: Callable[..., Any], *args: Any,
+                    stopping: asyncio.Event | None = None) -> Any:
     """`fn(*args)` on a thread of its own: for work that lasts as long as a container or a
-    client (waits, follows, pumps), which must not hold the shared pool's few threads."""
+    client (waits, follows, pumps), which must not hold the shared pool's few threads.
+    With `stopping` (the app's STOPPING), the service's stop raises Stopping at once, as
+    dockerd's cuts such requests: the thread (a daemon) goes on until the process ends; a
+    stop otherwise waited for the container to exit or its drain's deadline."""
     loop = asyncio.get_running_loop()
     future: asyncio.Future[Any] = loop.create_future()
 
@@ -167,12 +175,24 @@ async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
         try:
             result = fn(*args)
         except BaseException as exc:  # noqa: BLE001 - handed to the loop
-            loop.call_soon_threadsafe(_settle, future, None, exc)
+            outcome: tuple[Any, BaseException | None] = (None, exc)
         else:
-            loop.call_soon_threadsafe(_settle, future, result, None)
+            outcome = (result, None)
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile (the stop)
+            loop.call_soon_threadsafe(_settle, future, *outcome)
 
     threading.Thread(target=run, daemon=True, name="scow-api-stream").start()
-    return await future
+    if stopping is None:
+        return await future
+    stop = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait((future, stop), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if not future.done():
+        future.cancel()
+        raise Stopping()
+    return future.result()
 
 
 def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:

@@ -4,6 +4,8 @@ snapshot of their parent (moby's daemon/graphdriver/zfs), driven through the `zf
 On disk (moby's layout)::
 
     <root>/zfs/                the driver's home, on a ZFS dataset: the *parent dataset* P
+                               (the root's, or one mounted at <root>/zfs itself: then the
+                               store's SQLite files stay off ZFS, see docs/design/storage.md)
     <root>/zfs/graph/<id>/     the mountpoint of the dataset P/<id> (the layer's whole tree)
     P/<parent id>@<id>         the snapshot P/<id> was cloned from, marked for deferred destroy
 
@@ -54,10 +56,12 @@ class ZfsDriver(FolderDriver):
         self.layers_dir = os.path.join(self.home, "graph")
         try:
             os.makedirs(root, exist_ok=True)
-            dataset = zfs.dataset_of(root)
+            # the root on a dataset (moby's rule), or the home a dataset's mountpoint of its own
+            where = self.home if os.path.isdir(self.home) else root
+            dataset = zfs.dataset_of(where)
             if dataset is None:
-                raise DriverUnsupported(f"zfs is not available under {root}: it is on "
-                                        f"{fs.backing_filesystem(root)}, not on a ZFS dataset")
+                raise DriverUnsupported(f"zfs is not available under {where}: it is on "
+                                        f"{fs.backing_filesystem(where)}, not on a ZFS dataset")
             os.makedirs(self.home, mode=0o710, exist_ok=True)
             os.makedirs(self.layers_dir, mode=0o710, exist_ok=True)
         except OSError as exc:
