@@ -77,7 +77,8 @@ FORBIDDEN_BY_COMMAND: dict[str, set[str]] = {
     # and none of them json or re (scow.fastjson; times parsed only where they are read)
     "exec": HEAVY | NO_REGEX | {"shutil", "subprocess", "threading", "datetime", "select",
                                 "signal", "scow.runtime.monitor", "scow.runtime.shim",
-                                "scow.drivers.select"},
+                                "scow.drivers.select", "ctypes", "scow.runtime.spec",
+                                "scow.runtime.seccomp", "scow.osutil.openat2"},
     "stop": HEAVY | NO_REGEX | {"shutil", "subprocess", "threading", "datetime", "signal",
                                 "scow.runtime.spec", "scow.runtime.shim"},
     # rm of a stopped container: runc's record is a stat, a `--network none` one detaches
@@ -176,24 +177,22 @@ BUDGET: dict[str, set[str]] = {
                        "runtime", "runtime.attach", "runtime.capabilities",
                        "runtime.etcfiles", "runtime.monitor", "runtime.runc",
                        "runtime.seccomp", "runtime.shim", "runtime.spec",
-                       "runtime.state", "runtime.user", "store.networks"},
-    # exec's process takes the container's ulimits and namespaces (run_config, issue 14)
-    # exec opens no storage driver: the rootfs is the running bundle's
-    "exec": COMMON | {"cli.commands.exec", "engine.containers.resources",
+                       "runtime.state", "runtime.user", "store.networks",
+                       "runtime.procenv", "runtime.signals"},
+    # exec opens no storage driver: the rootfs is the running bundle's; its process starts
+    # from the bundle's (moby's exec): no spec, seccomp, security or resources modules, and
+    # no passwd read (openat2, ctypes) without -u
+    "exec": COMMON | {"cli.commands.exec",
                       "engine.containers",
                       "engine.containers.admin", "engine.containers.base",
                       "engine.containers.config", "engine.containers.execs",
-                      "engine.containers.security",
                       "engine.containers.inspect",
-                      "engine.containers.model", "engine.containers.names",
+                      "engine.containers.names",
                       "engine.containers.records", "engine.containers.run",
                       "engine.containers.service", "engine.containers.listing",
-                      "engine.network_files", "engine.volumes",
-                      "engine.volumes.service", "osutil.openat2", "runtime",
-                      "runtime.capabilities", "runtime.etcfiles", "runtime.exec",
-                      "runtime.runc",
-                      "runtime.seccomp", "runtime.spec", "runtime.state",
-                      "runtime.user"},
+                      "engine.network_files", "runtime",
+                      "runtime.capabilities", "runtime.exec", "runtime.procenv",
+                      "runtime.runc", "runtime.state", "runtime.user"},
     # stop does the exit work itself (the exit claim): the driver's put, the network detach
     "stop": COMMON | {"cli.commands.stop", "cli.output", "drivers.folders", "drivers.naive",
                       "drivers.select", "drivers.vfs", "engine.containers",
@@ -205,7 +204,8 @@ BUDGET: dict[str, set[str]] = {
                       "engine.network_files", "engine.volumes", "engine.volumes.service",
                       "osutil.fs", "osutil.mounts", "osutil.syscalls", "runtime",
                       "runtime.attach", "runtime.exit_claim", "runtime.monitor",
-                      "runtime.restart", "runtime.runc", "runtime.state", "store.networks"},
+                      "runtime.restart", "runtime.runc", "runtime.state", "store.networks",
+                      "runtime.signals"},  # stop signals through a pidfd, not runc
     "rm": COMMON | {"cli.commands.rm", "cli.output", "drivers.folders", "drivers.naive",
                     "drivers.select", "drivers.vfs", "engine.containers",
                     "engine.containers.admin", "engine.containers.base",

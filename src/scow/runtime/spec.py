@@ -27,6 +27,7 @@ from scow.fastjson import dumps, loads
 from scow.osutil.atomic import atomic_write
 from scow.runtime.capabilities import DEFAULT_CAPS, container_caps
 from scow.runtime.etcfiles import host_resolv_conf, write_etc_files  # their home before
+from scow.runtime.procenv import process_env
 from scow.runtime.seccomp import seccomp_section
 from scow.runtime.user import resolve_user
 
@@ -43,7 +44,6 @@ _ID_REST = _ID_FIRST | frozenset("_.-")
 def _valid_id(text: str) -> bool:
     """runc's container ID rule, `[A-Za-z0-9][A-Za-z0-9_.-]{0,127}` (without `re`)."""
     return 0 < len(text) <= 128 and text[0] in _ID_FIRST and all(c in _ID_REST for c in text)
-DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 __all__ = ["DEFAULT_CAPS", "Mount", "RunConfig", "Ulimit", "host_resolv_conf", "make_spec",
            "write_bundle", "write_etc_files"]
 MASKED_PATHS = (
@@ -145,21 +145,6 @@ def make_spec(cfg: RunConfig, rootfs: str, container_dir: str) -> dict[str, obje
 
         apply_host(spec, cfg.host_config, cfg.namespace_paths)
     return spec
-
-
-def process_env(env: tuple[str, ...] | list[str], *, hostname: str, tty: bool,
-                home: str) -> list[str]:
-    """docker's process env: PATH when missing, HOSTNAME, TERM=xterm for a tty, HOME."""
-    names = {e.partition("=")[0] for e in env}
-    out = [] if "PATH" in names else [DEFAULT_PATH]
-    if hostname:
-        out.append(f"HOSTNAME={hostname}")
-    if tty and "TERM" not in names:
-        out.append("TERM=xterm")
-    out += [e for e in env if e.partition("=")[0] != "HOSTNAME" or not hostname]
-    if "HOME" not in names:
-        out.append(f"HOME={home}")
-    return out
 
 
 def _group_id(rootfs: str, group: str) -> int:
@@ -292,17 +277,6 @@ def host_devices(top: str = "/dev") -> list[dict[str, object]]:
                             "minor": os.minor(st.st_rdev), "fileMode": stat.S_IMODE(st.st_mode),
                             "uid": st.st_uid, "gid": st.st_gid})
     return out
-
-
-def bundle_rootfs(container_dir: str) -> str | None:
-    """root.path of <container_dir>/config.json (the rootfs of the container's current run);
-    None when there is no readable bundle."""
-    try:
-        with open(os.path.join(container_dir, "config.json"), "rb") as f:
-            path = loads(f.read())["root"]["path"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return path if isinstance(path, str) and os.path.isabs(path) else None
 
 
 def rewrite_resources(container_dir: str, resources: dict[str, object]) -> bool:
