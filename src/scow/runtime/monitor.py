@@ -27,7 +27,6 @@ from scow.fastjson import dumps, loads
 from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import is_locked
 from scow.runtime import restart
-from scow.runtime.attach import ExitWatch
 from scow.runtime.runc import Runc, rebuild_error
 from scow.runtime.signals import signal_process
 from scow.runtime.state import LOCK_FILE, ContainerState, is_paused, read_state, write_state
@@ -37,7 +36,7 @@ TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.
 if TYPE_CHECKING:
     from dataclasses import dataclass
 
-    from scow.runtime.attach import AttachConnection
+    from scow.runtime.attach import AttachConnection, ExitWatch
 else:
     from scow.typeshim import dataclass
 
@@ -185,6 +184,8 @@ def wait(container_dir: str, container_id: str, runc: Runc,
     the exit is recorded; state.json is polled only after that (or without a monitor)."""
     deadline = None if timeout is None else time.monotonic() + timeout
     if not any_exit:
+        from scow.runtime.attach import ExitWatch  # not on start's path (start-up)
+
         own = watch is None
         watch = ExitWatch(container_dir) if watch is None else watch
         watch.wait(timeout)
@@ -228,6 +229,8 @@ def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 
         return state or ContainerState(status="exited")
     restart.mark_manually_stopped(container_dir)  # a restarting one gives up at once
     notify = on_kill or (lambda _: None)
+    from scow.runtime.attach import ExitWatch  # not on start's path (start-up)
+
     watch = ExitWatch(container_dir)  # before the signal: the exit cannot slip past it
     try:
         try:
