@@ -78,14 +78,16 @@ FORBIDDEN_BY_COMMAND: dict[str, set[str]] = {
               # network module for a `--network none` one; container_attributes without the
               # event machinery; no text codec for an ascii file (issue 18)
               "enum", "signal", "scow.runtime.attach", "scow.engine.network_attach",
-              "scow.events", "encodings.ascii"},
+              "scow.events", "encodings.ascii",
+              "ctypes"},  # mounts and openat2 call libc through _ctypes (osutil/syscalls.py)
     # and none of them json or re (scow.fastjson; times parsed only where they are read)
     "exec": HEAVY | NO_REGEX | {"shutil", "subprocess", "threading", "datetime", "select",
                                 "signal", "scow.runtime.monitor", "scow.runtime.shim",
                                 "scow.drivers.select", "ctypes", "scow.runtime.spec",
                                 "scow.runtime.seccomp", "scow.osutil.openat2"},
     "stop": HEAVY | NO_REGEX | {"shutil", "subprocess", "threading", "datetime", "signal",
-                                "scow.runtime.spec", "scow.runtime.shim"},
+                                "scow.runtime.spec", "scow.runtime.shim", "ctypes", "enum",
+                                "encodings.ascii"},
     # rm of a stopped container: runc's record is a stat, a `--network none` one detaches
     # nothing (issue 18)
     "rm": HEAVY | NO_REGEX | {"shutil", "ipaddress", "subprocess", "threading", "datetime",
