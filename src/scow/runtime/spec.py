@@ -19,7 +19,6 @@ process's limits (we cannot raise them).
 from __future__ import annotations
 
 import os
-import resource
 import stat
 
 from scow.errors import InvalidArgument
@@ -160,6 +159,8 @@ def rlimits(ulimits: tuple[Ulimit, ...]) -> list[dict[str, object]]:
     """OCI rlimits for `--ulimit`; a hard limit above this process's is refused as runc
     would fail it (an unprivileged runtime cannot raise it), never lowered silently."""
     out: list[dict[str, object]] = []
+    import resource  # only for --ulimit (start-up)
+
     for u in ulimits:
         kind = f"RLIMIT_{u.name.upper()}"
         number = getattr(resource, kind, None)
@@ -178,6 +179,8 @@ def rlimits(ulimits: tuple[Ulimit, ...]) -> list[dict[str, object]]:
 def _can_raise(number: int, hard: int) -> bool:
     """Whether this process may raise the hard limit `number` to `hard` (CAP_SYS_RESOURCE
     and, for nofile, fs.nr_open), tried on a child so nothing here changes."""
+    import resource
+
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child only reports
         try:
