@@ -28,7 +28,6 @@ from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import is_locked
 from scow.runtime import restart
 from scow.runtime.runc import Runc, rebuild_error
-from scow.runtime.signals import signal_process
 from scow.runtime.state import LOCK_FILE, ContainerState, is_paused, read_state, write_state
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
@@ -259,6 +258,8 @@ def _send(container_id: str, runc: Runc, state: ContainerState, signal: str, *,
     """`signal` to the container's process (`all_processes`: to every one) through a pidfd
     of the pid `state` records (runtime/signals.py), else by `runc kill` (an older state, a
     restarting run, a signal not known there)."""
+    from scow.runtime.signals import signal_process  # not on start's path
+
     if not signal_process(state.pid, state.pid_start, signal, all_processes=all_processes):
         runc.kill(container_id, signal, all_processes=all_processes)
 

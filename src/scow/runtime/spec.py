@@ -159,6 +159,8 @@ def rlimits(ulimits: tuple[Ulimit, ...]) -> list[dict[str, object]]:
     """OCI rlimits for `--ulimit`; a hard limit above this process's is refused as runc
     would fail it (an unprivileged runtime cannot raise it), never lowered silently."""
     out: list[dict[str, object]] = []
+    if not ulimits:
+        return []
     import resource  # only for --ulimit (start-up)
 
     for u in ulimits:
