@@ -80,7 +80,7 @@ FORBIDDEN_BY_COMMAND: dict[str, set[str]] = {
               "enum", "signal", "scow.runtime.attach", "scow.engine.network_attach",
               "scow.events", "encodings.ascii",
               "ctypes",  # mounts and openat2 call libc through _ctypes (osutil/syscalls.py)
-              "struct", "resource", "scow.osutil.fs", "scow.runtime.signals"},
+              "resource", "scow.runtime.signals"},
     # and none of them json or re (scow.fastjson; times parsed only where they are read)
     "exec": HEAVY | NO_REGEX | {"shutil", "subprocess", "threading", "datetime", "select",
                                 "signal", "scow.runtime.monitor", "scow.runtime.shim",
