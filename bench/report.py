@@ -108,6 +108,9 @@ def _line(r: Row) -> str:
              if k not in ("scow", "docker", "podman")]
     if r.ratio("floor") is not None:  # scenario 9: how far from a cold `python3 -I -c pass`
         extra.append(f"scow/floor: {_fmt(r.ratio('floor'))}")
+        own, floor = r.values.get("scow own"), r.values.get("floor")
+        if own is not None and floor:  # scow's process alone (its children, runc, apart)
+            extra.append(f"own/floor: {_fmt(round(own / floor, 2))}")
     note = "; ".join(x for x in (", ".join(extra), r.note) if x)
     cells = [str(r.scenario), r.what, r.unit, _fmt(r.values.get("scow")),
              _fmt(r.values.get("docker")), _fmt(r.values.get("podman")),

@@ -7,17 +7,27 @@ does nothing). Run alone with `python -m bench --only short`.
 
 docker's CPU is its client's only (the daemon does the work in another process); podman's and
 scow's include all the work, as neither has a daemon.
+
+scow's CPU row also splits the figure: "scow own" is the scow process alone, "children" what
+it waited for (runc: `exec`'s `runc exec`, a `stop` that needs `runc kill`; the forked
+monitor's first fork of `start`), and "own/floor" the own part against the floor. The split
+reads the command's /proc/PID/schedstat (the run time of its main thread, in ns) while it is a
+zombie, before wait4 reaps it with the rusage of it and its children (a thread's CPU would
+count as a child's; the short commands run one thread). `start`'s runc create and start run
+in the monitor, which outlives the command and is no child of it: its CPU is in neither part.
 """
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 
 from bench.context import BASE, NET, Bench
-from bench.engines import Engine
+from bench.engines import BenchError, Engine
 from bench.measure import Row
 
 FLOOR = ("python3", "-I", "-c", "pass")
@@ -35,6 +45,30 @@ def _measure(run: object) -> tuple[float, float]:
     return time.perf_counter() - t0, _cpu() - c0
 
 
+def _split(eng: Engine, args: tuple[str, ...]) -> tuple[float, float, float]:
+    """(wall, cpu, own) seconds of one `eng args...`: cpu is wait4's (the process and the
+    children it waited for), own the process's main thread alone (/proc/PID/schedstat read
+    while it is a zombie, before it is reaped)."""
+    argv = [*eng.argv, *args]
+    with tempfile.TemporaryFile() as err:
+        actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                   (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                   (os.POSIX_SPAWN_DUP2, err.fileno(), 2)]
+        t0 = time.perf_counter()
+        pid = os.posix_spawnp(argv[0], argv, eng.env, file_actions=actions)
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        wall = time.perf_counter() - t0
+        with open(f"/proc/{pid}/schedstat") as f:
+            own = int(f.read().split()[0]) / 1e9
+        _, status, ru = os.wait4(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            err.seek(0)
+            raise BenchError(f"{eng.name} {' '.join(args)[:200]}: exit "
+                             f"{os.waitstatus_to_exitcode(status)}: "
+                             f"{err.read().decode(errors='replace').strip()[-600:]}")
+    return wall, ru.ru_utime + ru.ru_stime, own
+
+
 def floor(runs: int) -> tuple[list[float], list[float]]:
     """Wall and CPU seconds of `python3 -I -c pass`, `runs` times (after one warm-up)."""
     argv = [sys.executable, *FLOOR[1:]]  # the same interpreter scow runs on
@@ -43,9 +77,9 @@ def floor(runs: int) -> tuple[list[float], list[float]]:
     return [w for w, _ in got], [c for _, c in got]
 
 
-def _cycle(eng: Engine, i: int) -> dict[str, tuple[float, float]]:
-    """One container's life, each step measured: create, start, exec, logs, inspect, ps,
-    images, version, stop, rm."""
+def _cycle(eng: Engine, i: int) -> dict[str, tuple[float, float, float]]:
+    """One container's life, each step measured (wall, cpu, own; see `_split`): create,
+    start, exec, logs, inspect, ps, images, version, stop, rm."""
     name = f"short{i}"
     steps: list[tuple[str, tuple[str, ...]]] = [
         ("create", ("create", *NET, "--name", name, BASE, "sleep", "300")),
@@ -53,7 +87,7 @@ def _cycle(eng: Engine, i: int) -> dict[str, tuple[float, float]]:
         ("logs", ("logs", name)), ("inspect", ("inspect", name)), ("ps", ("ps", "-a")),
         ("images", ("images",)), ("version", ("version",)),
         ("stop", ("stop", "-t", "0", name)), ("rm", ("rm", name))]
-    return {k: _measure(lambda a=a: eng.cmd(*a)) for k, a in steps}
+    return {k: _split(eng, a) for k, a in steps}
 
 
 COMMANDS = ("version", "images", "ps", "inspect", "create", "start", "exec", "logs", "stop", "rm")
@@ -71,6 +105,9 @@ def short_commands(b: Bench) -> list[Row]:
         for k in COMMANDS:
             wall[k].put(eng.name, [g[k][0] for g in got])
             cpu[k].put(eng.name, [g[k][1] for g in got])
+            if eng.name == "scow":
+                cpu[k].put("scow own", [g[k][2] for g in got])
+                cpu[k].put("children", [max(0.0, g[k][1] - g[k][2]) for g in got])
     for k in COMMANDS:
         wall[k].put("floor", f_wall)
         cpu[k].put("floor", f_cpu)

@@ -17,8 +17,8 @@ TEMPLATE = """#!{python} -IS
 # written by scripts/write_launcher.py (make install): `python -I -S` with scow's paths only
 import sys
 sys.path += {paths!r}  # after the standard library: its imports probe no other folder
-from scow.cli.main import main
-sys.exit(main())
+from scow.cli.main import exit_now, main
+exit_now(main())
 """
 
 

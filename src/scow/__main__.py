@@ -1,5 +1,5 @@
 """owns: `python -m scow`."""
 
-from scow.cli.main import main
+from scow.cli.main import exit_now, main
 
-raise SystemExit(main())
+exit_now(main())

@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 
+from scow.engine.containers.base import ContainerBase
 from scow.engine.containers.cp import ContainerCopy
 from scow.engine.containers.execs import ContainerExecs
 from scow.engine.containers.fs import ContainerFilesystem
 from scow.engine.containers.inspect import ContainerInspection
 from scow.engine.containers.listing import ContainerListing
 from scow.engine.containers.objects import ContainerObjects
-from scow.engine.containers.service import _DEFERRED, ContainerService
+from scow.engine.containers.service import _DEFERRED, _DEFERRED_HINTS, ContainerService
 from scow.engine.containers.stats import ContainerStatistics
 from scow.engine.containers.update import ContainerUpdate
 
@@ -50,3 +51,16 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
         getattr(service, "nothing_here")  # noqa: B009
     assert not hasattr(service, "__nothing__")
+
+
+def test_a_hinted_name_is_the_one_the_ordered_search_finds() -> None:
+    """A hint (`scow exec` skips importing the listing and inspect mixins) names the mixin
+    that defines the name, and no mixin searched before it defines it too."""
+    mixins = {ContainerListing: "listing", ContainerInspection: "inspect",
+              ContainerExecs: "execs", ContainerCopy: "cp", ContainerFilesystem: "fs",
+              ContainerStatistics: "stats", ContainerUpdate: "update", ContainerObjects: "objects"}
+    order = [next(m for m in mixins if m.__name__ == c) for _, c in _DEFERRED]
+    for name, module in _DEFERRED_HINTS.items():
+        first = next(m for m in order if any(
+            name in vars(k) for k in m.__mro__[:m.__mro__.index(ContainerBase)]))
+        assert module == f"scow.engine.containers.{mixins[first]}", name

@@ -73,13 +73,27 @@ FORBIDDEN_BY_COMMAND: dict[str, set[str]] = {
     # process.json need no tempfile/shutil; events write no datetime. The monitor (the
     # forked shim) needs socket, selectors and ctypes: start loads them, not exec or stop
     "start": {"dataclasses", "inspect", "ast", "shutil", "tempfile", "random", "subprocess",
-              "threading", "datetime", "re", "json"},
+              "threading", "datetime", "re", "json",
+              # the monitor's signal setup and attach socket load in the forked monitor; no
+              # network module for a `--network none` one; container_attributes without the
+              # event machinery; no text codec for an ascii file (issue 18)
+              "enum", "signal", "scow.runtime.attach", "scow.engine.network_attach",
+              "scow.events", "encodings.ascii",
+              "ctypes",  # mounts and openat2 call libc through _ctypes (osutil/syscalls.py)
+              "resource", "scow.runtime.signals"},
     # and none of them json or re (scow.fastjson; times parsed only where they are read)
     "exec": HEAVY | NO_REGEX | {"shutil", "subprocess", "threading", "datetime", "select",
                                 "signal", "scow.runtime.monitor", "scow.runtime.shim",
-                                "scow.drivers.select"},
+                                "scow.drivers.select", "ctypes", "scow.runtime.spec",
+                                "scow.runtime.seccomp", "scow.osutil.openat2",
+                                # the service's `exec` is found without them (_DEFERRED_HINTS)
+                                "scow.engine.containers.listing",
+                                "scow.engine.containers.inspect", "scow.engine.network_files",
+                                # nor the image, blob and reference stores (store.py)
+                                "scow.store.images", "scow.store.refs", "scow.blobs.store"},
     "stop": HEAVY | NO_REGEX | {"shutil", "subprocess", "threading", "datetime", "signal",
-                                "scow.runtime.spec", "scow.runtime.shim"},
+                                "scow.runtime.spec", "scow.runtime.shim", "ctypes", "enum",
+                                "encodings.ascii"},
     # rm of a stopped container: runc's record is a stat, a `--network none` one detaches
     # nothing (issue 18)
     "rm": HEAVY | NO_REGEX | {"shutil", "ipaddress", "subprocess", "threading", "datetime",
@@ -169,31 +183,26 @@ BUDGET: dict[str, set[str]] = {
                        "engine.containers.model", "engine.containers.names",
                        "engine.containers.records", "engine.containers.run",
                        "engine.containers.service", "engine.containers.listing",
-                       "engine.network_attach",
-                       "engine.network_files", "engine.volumes",
+                       "engine.volumes",
                        "engine.volumes.service", "osutil.fs",
                        "osutil.mounts", "osutil.openat2", "osutil.syscalls",
-                       "runtime", "runtime.attach", "runtime.capabilities",
+                       "runtime", "runtime.capabilities",
                        "runtime.etcfiles", "runtime.monitor", "runtime.runc",
                        "runtime.seccomp", "runtime.shim", "runtime.spec",
-                       "runtime.state", "runtime.user", "store.networks"},
-    # exec's process takes the container's ulimits and namespaces (run_config, issue 14)
-    # exec opens no storage driver: the rootfs is the running bundle's
-    "exec": COMMON | {"cli.commands.exec", "engine.containers.resources",
+                       "runtime.state", "runtime.user", "store.networks",
+                       "runtime.procenv", "runtime.signals"},
+    # exec opens no storage driver: the rootfs is the running bundle's; its process starts
+    # from the bundle's (moby's exec): no spec, seccomp, security or resources modules, and
+    # no passwd read (openat2, ctypes) without -u
+    "exec": COMMON | {"cli.commands.exec",
                       "engine.containers",
                       "engine.containers.admin", "engine.containers.base",
                       "engine.containers.config", "engine.containers.execs",
-                      "engine.containers.security",
-                      "engine.containers.inspect",
-                      "engine.containers.model", "engine.containers.names",
+                      "engine.containers.names",
                       "engine.containers.records", "engine.containers.run",
-                      "engine.containers.service", "engine.containers.listing",
-                      "engine.network_files", "engine.volumes",
-                      "engine.volumes.service", "osutil.openat2", "runtime",
-                      "runtime.capabilities", "runtime.etcfiles", "runtime.exec",
-                      "runtime.runc",
-                      "runtime.seccomp", "runtime.spec", "runtime.state",
-                      "runtime.user"},
+                      "engine.containers.service", "runtime",
+                      "runtime.capabilities", "runtime.exec", "runtime.procenv",
+                      "runtime.runc", "runtime.state", "runtime.user"},
     # stop does the exit work itself (the exit claim): the driver's put, the network detach
     "stop": COMMON | {"cli.commands.stop", "cli.output", "drivers.folders", "drivers.naive",
                       "drivers.select", "drivers.vfs", "engine.containers",
@@ -205,7 +214,8 @@ BUDGET: dict[str, set[str]] = {
                       "engine.network_files", "engine.volumes", "engine.volumes.service",
                       "osutil.fs", "osutil.mounts", "osutil.syscalls", "runtime",
                       "runtime.attach", "runtime.exit_claim", "runtime.monitor",
-                      "runtime.restart", "runtime.runc", "runtime.state", "store.networks"},
+                      "runtime.restart", "runtime.runc", "runtime.state", "store.networks",
+                      "runtime.signals"},  # stop signals through a pidfd, not runc
     "rm": COMMON | {"cli.commands.rm", "cli.output", "drivers.folders", "drivers.naive",
                     "drivers.select", "drivers.vfs", "engine.containers",
                     "engine.containers.admin", "engine.containers.base",
@@ -225,6 +235,7 @@ for _command in BUDGET:
 EVENTS = {"engine.events", "events", "events.log", "events.message", "runtime.eventlog"}
 for _command in ("create", "rm", "start", "exec", "stop"):
     BUDGET[_command] |= EVENTS
+BUDGET["start"] -= {"events", "events.log", "events.message"}  # the forked monitor logs them
 
 
 def _modules(scow: Scow, tmp_path: Path, *args: str) -> set[str]:

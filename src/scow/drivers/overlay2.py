@@ -97,8 +97,8 @@ class Overlay2Driver:
 
     def _read(self, id: str, name: str) -> str | None:
         try:
-            with open(os.path.join(self._dir(id), name), encoding="ascii") as f:
-                return f.read().strip()
+            with open(os.path.join(self._dir(id), name), "rb") as f:
+                return f.read().decode("ascii").strip()  # no codec module (start-up)
         except FileNotFoundError:
             return None
 

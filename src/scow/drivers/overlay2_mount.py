@@ -30,10 +30,10 @@ def _rw_options(path: str, volatile: bool) -> dict[str, str]:
     at unmount) for a layer made not durable (`volatile`: a build step's throw-away layers),
     where the kernel has it (5.10+; the flag is in overlay's parameters only as of 6.x, so test the
     release)."""
-    from scow.osutil import fs
-
     opts = mount_options()
     if volatile and _kernel_at_least(5, 10):
+        from scow.osutil import fs  # a build step's layer only (start-up of `start`)
+
         opts["volatile"] = ""
         # a volatile mount leaves work/work/incompat/volatile; the kernel refuses a remount
         # until it is gone (the layer's data is throw-away, so a remount may reuse it)

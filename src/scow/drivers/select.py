@@ -100,8 +100,8 @@ def _open(root: str, name: str, *, prior: bool = False) -> Driver:
 def _overlay_listed() -> bool:
     """overlay in /proc/filesystems: the check of a store that used overlay2 before, without
     the probe's module (overlay2_probe.kernel_has_overlay, with its modprobe, when not)."""
-    with open("/proc/filesystems", encoding="ascii") as f:
-        return any(line.split()[-1] == "overlay" for line in f if line.strip())
+    with open("/proc/filesystems", "rb") as f:  # bytes: no text codec loaded (start-up)
+        return any(line.split()[-1] == b"overlay" for line in f if line.strip())
 
 
 def _open_overlay2(root: str, prior: bool) -> Driver:

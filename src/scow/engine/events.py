@@ -10,8 +10,6 @@ scow.events.message.make_event.
 
 from __future__ import annotations
 
-from scow.events import make_event, select
-
 TYPE_CHECKING = False  # typing costs start-up on create/rm/start (scow/typeshim.py)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -19,6 +17,15 @@ if TYPE_CHECKING:
 
     from scow.store.containers import ContainerRecord
     from scow.store.store import Store
+
+
+def _make_event(type_: str, action: str, actor: str, attributes: Mapping[str, str]
+                ) -> dict[str, Any]:
+    """scow.events' make_event, loaded when an event is made: `start` only needs
+    `container_attributes` (for its monitor), not the event machinery (start-up)."""
+    from scow.events import make_event
+
+    return make_event(type_, action, actor, attributes)
 
 
 def container_attributes(record: ContainerRecord) -> dict[str, str]:
@@ -36,7 +43,7 @@ def container_event(store: Store, record: ContainerRecord, action: str,
     """Log `action` of the container `record` (docker's LogContainerEventWithAttributes)."""
     attrs = container_attributes(record)
     attrs.update({k: str(v) for k, v in (attributes or {}).items()})
-    store.events.append(make_event("container", action, record.id, attrs))
+    store.events.append(_make_event("container", action, record.id, attrs))
 
 
 def image_event(store: Store, image_id: str, action: str, name: str = "",
@@ -46,7 +53,7 @@ def image_event(store: Store, image_id: str, action: str, name: str = "",
     attrs = dict(labels or {})
     if name:
         attrs["name"] = name
-    store.events.append(make_event("image", action, image_id, attrs))
+    store.events.append(_make_event("image", action, image_id, attrs))
 
 
 def volume_event(store: Store, name: str, action: str,
@@ -55,7 +62,7 @@ def volume_event(store: Store, name: str, action: str,
     (mount: container, destination, read/write, propagation)."""
     attrs = {"driver": "local"}
     attrs.update({k: str(v) for k, v in (attributes or {}).items()})
-    store.events.append(make_event("volume", action, name, attrs))
+    store.events.append(_make_event("volume", action, name, attrs))
 
 
 def network_event(store: Store, network_id: str, name: str, driver: str, action: str,
@@ -63,12 +70,12 @@ def network_event(store: Store, network_id: str, name: str, driver: str, action:
     """Log `action` of a network (docker's LogNetworkEventWithAttributes): name and type."""
     attrs = {k: str(v) for k, v in (attributes or {}).items()}
     attrs.update({"name": name, "type": driver})
-    store.events.append(make_event("network", action, network_id, attrs))
+    store.events.append(_make_event("network", action, network_id, attrs))
 
 
 def prune_event(store: Store, type_: str, reclaimed: int) -> None:
     """docker's `prune` event of a type: no actor ID, `reclaimed` bytes."""
-    store.events.append(make_event(type_, "prune", "", {"reclaimed": str(reclaimed)}))
+    store.events.append(_make_event(type_, "prune", "", {"reclaimed": str(reclaimed)}))
 
 
 def exec_action(argv: list[str]) -> tuple[str, str]:
@@ -99,6 +106,8 @@ def read_events(store: Store, *, since: str | int | float | None = None,
                 filters: Mapping[str, Any] | None = None, follow: bool = False,
                 stop: Callable[[], bool] | None = None) -> Iterator[dict[str, Any]]:
     """The root's events as docker-py's `client.events(decode=True)` yields them."""
+    from scow.events import select
+
     return select(store.events, since=_when(since), until=_when(until), filters=filters,
                   follow=follow, stop=stop)
 

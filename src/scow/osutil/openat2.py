@@ -1,5 +1,6 @@
-"""owns: the openat2(2) syscall (Linux 5.6+) through ctypes, for path resolution that the
-kernel confines to a directory.
+"""owns: the openat2(2) syscall (Linux 5.6+), for path resolution that the kernel confines to
+a directory (through scow.osutil.syscalls.call: no ctypes package; `struct open_how` is its
+three u64 fields in the machine's byte order).
 
 ``open_in_root(root_fd, path, flags)`` resolves `path` as if `root_fd` were ``/``
 (RESOLVE_IN_ROOT: ``..`` and absolute symlinks are clamped at the root, magic links refused).
@@ -12,9 +13,11 @@ the one read.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
+import sys
+
+from scow.osutil import syscalls
 
 SYS_OPENAT2 = 437  # x86_64 and aarch64 share this number
 RESOLVE_NO_XDEV = 0x01
@@ -24,26 +27,18 @@ RESOLVE_BENEATH = 0x08
 RESOLVE_IN_ROOT = 0x10
 
 
-class _OpenHow(ctypes.Structure):
-    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64),
-                ("resolve", ctypes.c_uint64)]
-
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_syscall = _libc.syscall
-_syscall.restype = ctypes.c_long
 _supported: bool | None = None
 
 
 def openat2(dir_fd: int, path: str, flags: int, mode: int = 0, resolve: int = 0) -> int:
     """The raw syscall; returns a new fd (O_CLOEXEC added) or raises OSError."""
-    how = _OpenHow(flags | os.O_CLOEXEC, mode, resolve)
+    how = b"".join(v.to_bytes(8, sys.byteorder) for v in (flags | os.O_CLOEXEC, mode, resolve))
     raw = os.fsencode(path)
     for _ in range(16):  # EAGAIN: a concurrent rename raced the lookup; retry
-        fd = _syscall(SYS_OPENAT2, dir_fd, raw, ctypes.byref(how), ctypes.sizeof(how))
+        fd = syscalls.call("syscall", SYS_OPENAT2, dir_fd, raw, how, len(how))
         if fd >= 0:
             return int(fd)
-        err = ctypes.get_errno()
+        err = syscalls.errno()
         if err != errno.EAGAIN:
             raise OSError(err, os.strerror(err), path)
     raise OSError(errno.EAGAIN, os.strerror(errno.EAGAIN), path)

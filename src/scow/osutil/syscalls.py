@@ -1,8 +1,15 @@
-"""owns: the few Linux system calls Python 3.11 lacks, as typed ctypes wrappers.
+"""owns: the few Linux system calls Python 3.11 lacks, as typed wrappers over the C library.
 
 mount(2)/umount2(2), the new mount API (fsopen/fsconfig/fsmount/move_mount, syscalls 429-432,
 the same numbers on every architecture but alpha), unshare(2) (os.unshare is 3.12+) and the
 FICLONE ioctl. Every failure raises OSError with the errno and the path involved.
+
+They call the C library through the interpreter's `_ctypes` module itself (`call`), not the
+`ctypes` package: importing ctypes makes ~40 classes (c_int ... c_wchar_p, the byte-order
+structures), ~6.5 M instructions (~1.5 ms) of every cold command that mounts or unmounts
+(`start`, `stop`), where four small classes do (issue 18). Integers go as a C long (a
+variadic syscall() reads longs; every int argument here fits one), bytes as `char *`, None as
+NULL. `libc()` is the ctypes library, for what needs ctypes' buffers (osutil/fs.py).
 """
 
 from __future__ import annotations
@@ -13,13 +20,15 @@ import os
 TYPE_CHECKING = False  # mypy honours the name
 if TYPE_CHECKING:
     import ctypes
+    from collections.abc import Callable
+    from typing import Any
 
 _LIBC: list[ctypes.CDLL] = []
 
 
 def libc() -> ctypes.CDLL:
-    """The C library, loaded on first use: ctypes costs a short command (`create`, `rm`) a few
-    ms of start-up that only a mount or a statfs needs."""
+    """The C library through ctypes, loaded on first use: ctypes costs a short command a few
+    ms of start-up that only a statfs needs."""
     if not _LIBC:
         import ctypes
 
@@ -27,6 +36,66 @@ def libc() -> ctypes.CDLL:
         lib.syscall.restype = ctypes.c_long
         _LIBC.append(lib)
     return _LIBC[0]
+
+
+class _Raw:
+    """The `_ctypes` pieces `call` uses: a C long, functions returning a long (syscall) or an
+    int (the others: the upper half of a long return register is not theirs) with errno
+    kept, the process's own symbols (libc's), and the functions looked up so far."""
+
+    def __init__(self) -> None:
+        import _ctypes
+
+        class CLong(_ctypes._SimpleCData):  # type: ignore[type-arg]
+            _type_ = "l"
+
+        class CInt(_ctypes._SimpleCData):  # type: ignore[type-arg]
+            _type_ = "i"
+
+        flags = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+
+        class LongFunction(_ctypes.CFuncPtr):
+            _flags_ = flags
+            _restype_ = CLong
+
+        class IntFunction(_ctypes.CFuncPtr):
+            _flags_ = flags
+            _restype_ = CInt
+
+        class Library:
+            _handle = _ctypes.dlopen(None, 0)  # type: ignore[arg-type]
+
+        self.long: Callable[[int], object] = CLong
+        self.kinds: dict[bool, Any] = {True: LongFunction, False: IntFunction}
+        self.library = Library()
+        self.functions: dict[str, Callable[..., int]] = {}
+
+    def function(self, name: str) -> Callable[..., int]:
+        found = self.functions.get(name)
+        if found is None:
+            found = self.functions[name] = self.kinds[name == "syscall"]((name, self.library))
+        return found
+
+
+_RAW: list[_Raw] = []
+
+
+def call(name: str, *args: int | bytes | None) -> int:
+    """`name(args...)` of the C library (ints as C longs); its return value (-1 and errno
+    on failure, see `errno`)."""
+    if not _RAW:
+        _RAW.append(_Raw())
+    raw = _RAW[0]
+    long = raw.long
+    return raw.function(name)(*(long(a) if isinstance(a, int) else a for a in args))
+
+
+def errno() -> int:
+    """The errno the last `call` of this thread left."""
+    import _ctypes
+
+    return int(_ctypes.get_errno())
+
 
 # mount(2) flags
 MS_RDONLY = 1
@@ -62,10 +131,8 @@ FICLONE = 0x40049409
 
 
 def _check(ret: int, what: str, path: str | None = None) -> int:
-    import ctypes
-
     if ret < 0:
-        err = ctypes.get_errno()
+        err = errno()
         raise OSError(err, f"{what}: {os.strerror(err)}", path)
     return ret
 
@@ -77,60 +144,40 @@ def _b(s: str | None) -> bytes | None:
 def mount(source: str, target: str, fstype: str | None, flags: int = 0,
           data: str | None = None) -> None:
     """mount(2). `data` must fit in one page or the kernel truncates it."""
-    import ctypes
-
-    ret = libc().mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data))
-    _check(ret, "mount", target)
+    _check(call("mount", _b(source), _b(target), _b(fstype), flags, _b(data)), "mount", target)
 
 
 def umount2(target: str, flags: int = 0) -> None:
     """umount2(2); pass MNT_DETACH for a lazy unmount."""
-    import ctypes
-
-    _check(libc().umount2(_b(target), ctypes.c_int(flags)), "umount", target)
+    _check(call("umount2", _b(target), flags), "umount", target)
 
 
 def unshare(flags: int) -> None:
     """unshare(2) for the calling thread (CLONE_FS gives it a private cwd)."""
-    import ctypes
-
-    _check(libc().unshare(ctypes.c_int(flags)), "unshare")
+    _check(call("unshare", flags), "unshare")
 
 
 def fsopen(fstype: str, flags: int = FSOPEN_CLOEXEC) -> int:
     """fsopen(2): a filesystem context fd for `fstype`."""
-    import ctypes
-
-    ret = libc().syscall(ctypes.c_long(SYS_FSOPEN), _b(fstype), ctypes.c_uint(flags))
-    return _check(ret, "fsopen", fstype)
+    return _check(call("syscall", SYS_FSOPEN, _b(fstype), flags), "fsopen", fstype)
 
 
 def fsconfig(fd: int, cmd: int, key: str | None = None, value: str | None = None,
              aux: int = 0) -> None:
     """fsconfig(2): set one parameter (SET_STRING/SET_FLAG) or run CMD_CREATE."""
-    import ctypes
-
-    ret = libc().syscall(ctypes.c_long(SYS_FSCONFIG), ctypes.c_int(fd), ctypes.c_uint(cmd),
-                        _b(key), _b(value), ctypes.c_int(aux))
+    ret = call("syscall", SYS_FSCONFIG, fd, cmd, _b(key), _b(value), aux)
     _check(ret, "fsconfig", f"{key}={value}" if key else None)
 
 
 def fsmount(fd: int, flags: int = FSMOUNT_CLOEXEC, attr_flags: int = 0) -> int:
     """fsmount(2): turn a created context into a detached mount; returns its fd."""
-    import ctypes
-
-    ret = libc().syscall(ctypes.c_long(SYS_FSMOUNT), ctypes.c_int(fd), ctypes.c_uint(flags),
-                        ctypes.c_uint(attr_flags))
-    return _check(ret, "fsmount")
+    return _check(call("syscall", SYS_FSMOUNT, fd, flags, attr_flags), "fsmount")
 
 
 def move_mount(from_fd: int, target: str) -> None:
     """move_mount(2) the detached mount `from_fd` onto `target`."""
-    import ctypes
-
-    ret = libc().syscall(ctypes.c_long(SYS_MOVE_MOUNT), ctypes.c_int(from_fd), b"",
-                        ctypes.c_int(AT_FDCWD), _b(target),
-                        ctypes.c_uint(MOVE_MOUNT_F_EMPTY_PATH))
+    ret = call("syscall", SYS_MOVE_MOUNT, from_fd, b"", AT_FDCWD, _b(target),
+               MOVE_MOUNT_F_EMPTY_PATH)
     _check(ret, "move_mount", target)
 
 

@@ -32,7 +32,7 @@ ALL = "ALL"
 def known_caps() -> tuple[str, ...]:
     """The capabilities this kernel knows (by /proc/sys/kernel/cap_last_cap)."""
     try:
-        with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as f:
+        with open("/proc/sys/kernel/cap_last_cap", "rb") as f:  # bytes: no codec loaded
             last = int(f.read().strip())
     except (OSError, ValueError):
         last = CAP_NAMES.index("CAP_AUDIT_READ")
@@ -47,12 +47,13 @@ def all_caps() -> list[str]:
 
 def normalize(caps: Iterable[str], what: str = "capability") -> list[str]:
     """Upper-case, ``CAP_``-prefixed names (``ALL`` kept); an unknown name is refused."""
-    valid = known_caps()
-    out = []
+    out: list[str] = []
+    valid: tuple[str, ...] = ()
     for cap in caps:
         cap = cap.strip().upper()
         if cap != ALL:
             cap = cap if cap.startswith("CAP_") else f"CAP_{cap}"
+            valid = valid or known_caps()  # read once a name is given (none: no read)
             if cap not in valid:
                 raise InvalidArgument(f"create container: invalid {what}: "
                                       f"unknown capability: {cap!r}")
@@ -77,9 +78,9 @@ def container_caps(add: Iterable[str], drop: Iterable[str], *, privileged: bool 
 
 def _own_bounding() -> int:
     try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+        with open("/proc/self/status", "rb") as f:  # bytes: no codec loaded
             for line in f:
-                if line.startswith("CapBnd:"):
+                if line.startswith(b"CapBnd:"):
                     return int(line.split()[1], 16)
     except (OSError, ValueError):
         pass

@@ -14,14 +14,16 @@ import os
 from collections.abc import Callable
 
 from scow.errors import ScowError
-from scow.fastjson import dumps
+from scow.fastjson import dumps, loads
+from scow.runtime.capabilities import DEFAULT_CAPS
+from scow.runtime.procenv import process_env
 from scow.runtime.runc import DEVNULL, Runc, last_error, rebuild_error, spawn_wait, translate
-from scow.runtime.spec import DEFAULT_CAPS, process_env
 from scow.runtime.user import resolve_user
 
 TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)
 if TYPE_CHECKING:
     from dataclasses import dataclass
+    from typing import Any
 else:
     from scow.typeshim import dataclass
 
@@ -37,20 +39,51 @@ class ExecConfig:
     caps: tuple[str, ...] = DEFAULT_CAPS  # the container's (docker: exec gets those)
     no_new_privileges: bool = False  # the container's
     rlimits: tuple[dict[str, object], ...] = ()  # the container's (--ulimit), as moby's exec
+    # the process object of the container's bundle (`container_process`): as moby's exec
+    # (which starts from the container's spec.Process), its capabilities, no-new-privileges
+    # and rlimits are taken instead of the three fields above, and its user and HOME when
+    # `user` is "" (no /etc/passwd or /etc/group read again)
+    container: dict[str, Any] | None = None
+
+
+def container_process(container_dir: str) -> tuple[str, dict[str, Any]] | None:
+    """(root.path, process) of <container_dir>/config.json, the bundle of the container's
+    current run; None when there is no readable one."""
+    try:
+        with open(os.path.join(container_dir, "config.json"), "rb") as f:
+            spec = loads(f.read())
+        path, process = spec["root"]["path"], spec["process"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(path, str) or not os.path.isabs(path) or not isinstance(process, dict):
+        return None
+    return path, process
 
 
 def process_spec(cfg: ExecConfig, rootfs: str) -> dict[str, object]:
     """The OCI process object for `runc exec --process`."""
-    user = resolve_user(rootfs, cfg.user)
-    caps = list(cfg.caps)
-    eff = caps if user.uid == 0 else []
+    base = cfg.container
+    if base is not None and not cfg.user:
+        ids = base.get("user") or {}
+        uid, gid = int(ids.get("uid", 0)), int(ids.get("gid", 0))
+        gids = [int(g) for g in ids.get("additionalGids") or ()]
+        home = next((e[5:] for e in base.get("env") or () if e.startswith("HOME=")), "/")
+    else:
+        user = resolve_user(rootfs, cfg.user)
+        uid, gid, gids, home = user.uid, user.gid, list(user.additional_gids), user.home
+    if base is not None:
+        caps = list((base.get("capabilities") or {}).get("bounding") or ())
+        nnp, limits = bool(base.get("noNewPrivileges")), list(base.get("rlimits") or ())
+    else:
+        caps, nnp, limits = list(cfg.caps), cfg.no_new_privileges, list(cfg.rlimits)
+    eff = caps if uid == 0 else []
     return {
         "terminal": cfg.tty, "args": list(cfg.argv), "cwd": cfg.workdir or "/",
-        "env": process_env(cfg.env, hostname=cfg.hostname, tty=cfg.tty, home=user.home),
-        "user": {"uid": user.uid, "gid": user.gid, "additionalGids": list(user.additional_gids)},
+        "env": process_env(cfg.env, hostname=cfg.hostname, tty=cfg.tty, home=home),
+        "user": {"uid": uid, "gid": gid, "additionalGids": gids},
         "capabilities": {"bounding": caps, "effective": eff, "permitted": eff},
-        "noNewPrivileges": cfg.no_new_privileges,
-        **({"rlimits": list(cfg.rlimits)} if cfg.rlimits else {}),
+        "noNewPrivileges": nnp,
+        **({"rlimits": limits} if limits else {}),
     }
 
 

@@ -19,7 +19,6 @@ are accepted (only `tag` is used, by journald, as a literal).
 from __future__ import annotations
 
 import os
-import struct
 
 from scow.errors import InvalidArgument
 
@@ -133,7 +132,7 @@ def journal_entry(fields: dict[str, bytes]) -> bytes:
     out = b""
     for key, value in fields.items():
         if b"\n" in value:
-            out += key.encode() + b"\n" + struct.pack("<Q", len(value)) + value + b"\n"
+            out += key.encode() + b"\n" + len(value).to_bytes(8, "little") + value + b"\n"
         else:
             out += key.encode() + b"=" + value + b"\n"
     return out

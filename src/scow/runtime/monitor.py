@@ -27,7 +27,6 @@ from scow.fastjson import dumps, loads
 from scow.osutil.atomic import atomic_write
 from scow.osutil.locks import is_locked
 from scow.runtime import restart
-from scow.runtime.attach import ExitWatch
 from scow.runtime.runc import Runc, rebuild_error
 from scow.runtime.state import LOCK_FILE, ContainerState, is_paused, read_state, write_state
 
@@ -36,7 +35,7 @@ TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.
 if TYPE_CHECKING:
     from dataclasses import dataclass
 
-    from scow.runtime.attach import AttachConnection
+    from scow.runtime.attach import AttachConnection, ExitWatch
 else:
     from scow.typeshim import dataclass
 
@@ -184,6 +183,8 @@ def wait(container_dir: str, container_id: str, runc: Runc,
     the exit is recorded; state.json is polled only after that (or without a monitor)."""
     deadline = None if timeout is None else time.monotonic() + timeout
     if not any_exit:
+        from scow.runtime.attach import ExitWatch  # not on start's path (start-up)
+
         own = watch is None
         watch = ExitWatch(container_dir) if watch is None else watch
         watch.wait(timeout)
@@ -214,7 +215,7 @@ def kill(container_dir: str, container_id: str, runc: Runc, signal: str = "KILL"
     if ends_policy:
         restart.mark_manually_stopped(container_dir)
     if state.status == "running":
-        runc.kill(container_id, signal)
+        _send(container_id, runc, state, signal)
 
 
 def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 10.0,
@@ -227,11 +228,13 @@ def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 
         return state or ContainerState(status="exited")
     restart.mark_manually_stopped(container_dir)  # a restarting one gives up at once
     notify = on_kill or (lambda _: None)
+    from scow.runtime.attach import ExitWatch  # not on start's path (start-up)
+
     watch = ExitWatch(container_dir)  # before the signal: the exit cannot slip past it
     try:
         try:
             notify(signal)
-            runc.kill(container_id, signal, all_processes=signal == "KILL")
+            _send(container_id, runc, state, signal, all_processes=signal == "KILL")
             if is_paused(container_dir):
                 runc.resume(container_id)  # docker stop of a paused container: thaw to deliver
         except ScowError:
@@ -241,13 +244,24 @@ def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 
             try:
                 if signal != "KILL":  # else sent to every process already
                     notify("KILL")
-                    runc.kill(container_id, "KILL", all_processes=True)
+                    _send(container_id, runc, state, "KILL", all_processes=True)
             except ScowError:
                 pass
             state = wait(container_dir, container_id, runc, 30.0, watch=watch)
     finally:
         watch.close()
     return state
+
+
+def _send(container_id: str, runc: Runc, state: ContainerState, signal: str, *,
+          all_processes: bool = False) -> None:
+    """`signal` to the container's process (`all_processes`: to every one) through a pidfd
+    of the pid `state` records (runtime/signals.py), else by `runc kill` (an older state, a
+    restarting run, a signal not known there)."""
+    from scow.runtime.signals import signal_process  # not on start's path
+
+    if not signal_process(state.pid, state.pid_start, signal, all_processes=all_processes):
+        runc.kill(container_id, signal, all_processes=all_processes)
 
 
 def remove(container_dir: str, container_id: str, runc: Runc, *, force: bool = False) -> None:

@@ -86,8 +86,8 @@ def read_policy(container_dir: str) -> dict[str, Any]:
 
 
 def mark_manually_stopped(container_dir: str) -> None:
-    with open(os.path.join(container_dir, MANUAL_STOP), "w", encoding="ascii"):
-        pass
+    os.close(os.open(os.path.join(container_dir, MANUAL_STOP),
+                     os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))  # no text codec loaded
 
 
 def manually_stopped(container_dir: str) -> bool:

@@ -24,10 +24,8 @@ The monitor's hold on the run itself (pipes, pty, output pump, the exit's record
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import os
-import signal
 import sys
 
 from scow.errors import ScowError
@@ -40,16 +38,18 @@ _PR_SET_CHILD_SUBREAPER = 36
 def _become_monitor() -> None:
     """Leave the caller's session, adopt orphans (runc's container process), shrug off
     the signals meant for a terminal's foreground group."""
+    import _signal  # the C module: signal.py builds enum tables (~10 M instructions)
+    import ctypes  # here, in the monitor: `start`'s own process never loads it for this
+
     try:
         os.setsid()
     except OSError:
         pass  # already a session leader
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for signum in (_signal.SIGPIPE, _signal.SIGHUP, _signal.SIGINT):
+        _signal.signal(signum, _signal.SIG_IGN)
+    _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
 
 
 def spawn_forked(cdir: str, ready_fd: int, go_fd: int) -> None:

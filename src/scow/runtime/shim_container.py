@@ -21,6 +21,7 @@ from scow.fastjson import dumps, loads
 from scow.runtime import attach, exit_claim
 from scow.runtime.eventlog import log_event
 from scow.runtime.runc import DEVNULL, Runc
+from scow.runtime.signals import start_time
 from scow.runtime.state import ContainerState, rfc3339nano, write_state
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
@@ -67,7 +68,7 @@ class Shim:
             self._create_pipes(pid_file)
         with open(pid_file, encoding="ascii") as f:
             pid = int(f.read().strip())
-        self.state = self.state._replace(pid=pid, status="created")
+        self.state = self.state._replace(pid=pid, pid_start=start_time(pid), status="created")
         write_state(self.cdir, self.state, durable=False)  # see write_state
 
     def _create_pipes(self, pid_file: str) -> None:

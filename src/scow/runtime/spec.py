@@ -19,7 +19,6 @@ process's limits (we cannot raise them).
 from __future__ import annotations
 
 import os
-import resource
 import stat
 
 from scow.errors import InvalidArgument
@@ -27,6 +26,7 @@ from scow.fastjson import dumps, loads
 from scow.osutil.atomic import atomic_write
 from scow.runtime.capabilities import DEFAULT_CAPS, container_caps
 from scow.runtime.etcfiles import host_resolv_conf, write_etc_files  # their home before
+from scow.runtime.procenv import process_env
 from scow.runtime.seccomp import seccomp_section
 from scow.runtime.user import resolve_user
 
@@ -43,7 +43,6 @@ _ID_REST = _ID_FIRST | frozenset("_.-")
 def _valid_id(text: str) -> bool:
     """runc's container ID rule, `[A-Za-z0-9][A-Za-z0-9_.-]{0,127}` (without `re`)."""
     return 0 < len(text) <= 128 and text[0] in _ID_FIRST and all(c in _ID_REST for c in text)
-DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 __all__ = ["DEFAULT_CAPS", "Mount", "RunConfig", "Ulimit", "host_resolv_conf", "make_spec",
            "write_bundle", "write_etc_files"]
 MASKED_PATHS = (
@@ -147,21 +146,6 @@ def make_spec(cfg: RunConfig, rootfs: str, container_dir: str) -> dict[str, obje
     return spec
 
 
-def process_env(env: tuple[str, ...] | list[str], *, hostname: str, tty: bool,
-                home: str) -> list[str]:
-    """docker's process env: PATH when missing, HOSTNAME, TERM=xterm for a tty, HOME."""
-    names = {e.partition("=")[0] for e in env}
-    out = [] if "PATH" in names else [DEFAULT_PATH]
-    if hostname:
-        out.append(f"HOSTNAME={hostname}")
-    if tty and "TERM" not in names:
-        out.append("TERM=xterm")
-    out += [e for e in env if e.partition("=")[0] != "HOSTNAME" or not hostname]
-    if "HOME" not in names:
-        out.append(f"HOME={home}")
-    return out
-
-
 def _group_id(rootfs: str, group: str) -> int:
     return resolve_user(rootfs, f"0:{group}").gid
 
@@ -175,6 +159,10 @@ def rlimits(ulimits: tuple[Ulimit, ...]) -> list[dict[str, object]]:
     """OCI rlimits for `--ulimit`; a hard limit above this process's is refused as runc
     would fail it (an unprivileged runtime cannot raise it), never lowered silently."""
     out: list[dict[str, object]] = []
+    if not ulimits:
+        return []
+    import resource  # only for --ulimit (start-up)
+
     for u in ulimits:
         kind = f"RLIMIT_{u.name.upper()}"
         number = getattr(resource, kind, None)
@@ -193,6 +181,8 @@ def rlimits(ulimits: tuple[Ulimit, ...]) -> list[dict[str, object]]:
 def _can_raise(number: int, hard: int) -> bool:
     """Whether this process may raise the hard limit `number` to `hard` (CAP_SYS_RESOURCE
     and, for nofile, fs.nr_open), tried on a child so nothing here changes."""
+    import resource
+
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child only reports
         try:
@@ -292,17 +282,6 @@ def host_devices(top: str = "/dev") -> list[dict[str, object]]:
                             "minor": os.minor(st.st_rdev), "fileMode": stat.S_IMODE(st.st_mode),
                             "uid": st.st_uid, "gid": st.st_gid})
     return out
-
-
-def bundle_rootfs(container_dir: str) -> str | None:
-    """root.path of <container_dir>/config.json (the rootfs of the container's current run);
-    None when there is no readable bundle."""
-    try:
-        with open(os.path.join(container_dir, "config.json"), "rb") as f:
-            path = loads(f.read())["root"]["path"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return path if isinstance(path, str) and os.path.isabs(path) else None
 
 
 def rewrite_resources(container_dir: str, resources: dict[str, object]) -> bool:

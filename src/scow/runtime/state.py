@@ -1,7 +1,8 @@
 """owns: <container_dir>/state.json, the monitor's record of one run of a container.
 
     <container_dir>/state.json   {"status": "created|running|restarting|exited", "pid": 4242,
-                                  "shim_pid": 4240, "exit_code": 0, "error": "",
+                                  "pid_start": 81234567, "shim_pid": 4240, "exit_code": 0,
+                                  "error": "",
                                   "started_at": "2026-11-29T09:15:13.786102607Z",
                                   "finished_at": "0001-01-01T00:00:00Z",
                                   "restart_count": 0}
@@ -10,6 +11,9 @@
 
 `pid` is non-zero exactly while a process may exist ("created" after runc create, "running");
 a failed start leaves "created" with pid 0, `error` and docker's exit code (127, 126, 128).
+`pid_start` is that process's start time (clock ticks after boot, /proc/PID/stat field 22),
+written by the monitor with the pid, so that whoever signals the pid can tell it was not
+reused (runtime/signals.py); 0 when unknown (a state written before it was recorded).
 "restarting" (pid 0, the last exit code and finish time) is the monitor's back-off between two
 runs of a container with a restart policy; `restart_count` counts the runs since the start.
 The monitor (shim) is the only writer while it lives; once its lock is free, whoever finds a
@@ -56,6 +60,7 @@ class ContainerState(NamedTuple):
     finished_at: str = ZERO_TIME
     oom_killed: bool = False  # the memory cgroup's OOM killer killed a process (docker)
     restart_count: int = 0
+    pid_start: int = 0  # the start time of `pid` (see the module doc); 0 = not recorded
 
     @property
     def running(self) -> bool:
@@ -68,8 +73,8 @@ class ContainerState(NamedTuple):
         return self.status in ("running", "restarting")
 
     def exited(self, exit_code: int, error: str = "") -> ContainerState:
-        return self._replace(status="exited", pid=0, exit_code=exit_code, error=error,
-                       finished_at=rfc3339nano())
+        return self._replace(status="exited", pid=0, pid_start=0, exit_code=exit_code,
+                             error=error, finished_at=rfc3339nano())
 
 
 def paused_marker(container_dir: str) -> str:

@@ -56,7 +56,6 @@ class Recoverable(Protocol):
     root: str
     db: Database
     owner: OwnerToken
-    blobs: BlobStore
     containers: ContainerStore
     container_reaper: Callable[[ContainerRecord], None] | None
     mount_releaser: Callable[[ContainerRecord], None] | None
@@ -64,6 +63,9 @@ class Recoverable(Protocol):
 
     @property
     def driver(self) -> Driver: ...
+
+    @property
+    def blobs(self) -> BlobStore: ...
 
     @property
     def layers(self) -> LayerStore: ...

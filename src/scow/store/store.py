@@ -30,26 +30,26 @@ import os
 from collections.abc import Callable, Iterator
 from functools import cached_property
 
-from scow.blobs.store import BlobStore
 from scow.drivers.base import Driver
 from scow.osutil.locks import OwnerToken
-from scow.store import modes, recovery
+from scow.store import modes
 from scow.store.containers import ContainerRecord, ContainerStore
 from scow.store.db import Database
-from scow.store.images import ImageStore
 from scow.store.layers import LayerStore
-from scow.store.refs import ReferenceStore
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 
 if TYPE_CHECKING:
     import tempfile
 
+    from scow.blobs.store import BlobStore
     from scow.events.log import EventLog
     from scow.store.build_cache import BuildCacheStore
     from scow.store.cache_mounts import CacheMountStore
+    from scow.store.images import ImageStore
     from scow.store.networks import NetworkStore
     from scow.store.parsed_dockerfiles import ParsedDockerfiles
+    from scow.store.refs import ReferenceStore
     from scow.store.volumes import VolumeStore
 
 
@@ -66,9 +66,6 @@ class Store:
         if self.db.upgraded_from:  # a root of an older scow: its first write is this upgrade
             modes.tighten(self.root)
         self.owner = OwnerToken(os.path.join(self.root, "locks"))
-        self.blobs = BlobStore(self.root)
-        self.images = ImageStore(self.db, self.blobs)
-        self.refs = ReferenceStore(self.db)
         self.containers = ContainerStore(self.db, self.owner)
         self._recovered = False
         self._containers_dir_made = False
@@ -80,6 +77,26 @@ class Store:
         # set by the engine: deletes the runc container of a build step (by its step ID)
         # whose scow died, before its held writable layer is removed
         self.step_reaper: Callable[[str], None] | None = None
+
+    # the blob, image and reference stores are made (their modules loaded) on first use:
+    # `exec`, `stop`, `start`, `rm` and a container's `inspect` never use them
+    @cached_property
+    def blobs(self) -> BlobStore:
+        from scow.blobs.store import BlobStore
+
+        return BlobStore(self.root)
+
+    @cached_property
+    def images(self) -> ImageStore:
+        from scow.store.images import ImageStore
+
+        return ImageStore(self.db, self.blobs)
+
+    @cached_property
+    def refs(self) -> ReferenceStore:
+        from scow.store.refs import ReferenceStore
+
+        return ReferenceStore(self.db)
 
     @cached_property
     def events(self) -> EventLog:
@@ -154,6 +171,8 @@ class Store:
                 return []
             self._recovered = True
             modes.tighten_if_old(self.root)  # a root made by an older scow: 0711, 0644 scow.db
+            from scow.store import recovery  # commands that write no store never load it
+
             return recovery.recover(self, full=full)
 
     def tmp_path(self, suffix: str) -> str:

@@ -140,6 +140,18 @@ def test_exec_gets_the_container_isolation(one: Scow) -> None:
     assert "CapEff:\t" + mask(all_caps()) in out and "Seccomp:\t0" in out
 
 
+def test_exec_starts_from_the_containers_process(one: Scow) -> None:
+    """As moby's exec, which starts from the container's spec.Process: without `-u` the
+    process has the running container's user, groups (`--group-add` included), HOME and
+    rlimits, read from its bundle; `-u` is resolved against the rootfs's passwd."""
+    one("run", "-d", "--name", "grp", "--group-add", "1234", "--ulimit", "nofile=512:1024",
+        "bb:1", "sleep", "60")
+    assert "1234" in one.out("exec", "grp", "id", "-G").split()
+    assert one.out("exec", "grp", "sh", "-c", "ulimit -n; echo $HOME").split() == \
+        ["512", "/root"]
+    assert one.out("exec", "-u", "nobody", "grp", "id", "-u").strip() == "65534"
+
+
 def test_build_run_steps_get_the_default_profile(one: Scow, tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text(
         "FROM bb:1\nRUN grep -E '^Seccomp:' /proc/self/status > /st; "

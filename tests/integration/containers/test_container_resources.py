@@ -119,7 +119,8 @@ def test_oom_kill_reported_on_a_policy_restart(one: Scow) -> None:
     hog = "x=aaaaaaaa; while true; do x=$x$x; done"
     one("run", "-d", "--name", "ooms", "--restart", "on-failure:1", "-m", "16m",
         "--memory-swap", "16m", "bb:1", "sh", "-c", hog)
-    assert one.out("wait", "ooms").strip() == "137"
+    assert one.out("wait", "ooms").strip() == "137"  # the first exit: wait returns at it
+    wait_for(lambda: one.status("ooms") == "exited", 20, "the restarted run's exit")
     events = one.out("events", "--since", "0", "--until", "0s", "--filter",
                      "container=ooms", "--format", "{{.Action}}").split()
     assert [e for e in events if e in ("oom", "die")] == ["oom", "die", "oom", "die"], events

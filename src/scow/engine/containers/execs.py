@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from dataclasses import dataclass, field
     from typing import Any, NamedTuple
 
+    from scow.runtime.exec import ExecConfig
     from scow.store.containers import ContainerRecord
 else:
     from scow.typeshim import NamedTuple, dataclass, field
@@ -205,8 +206,7 @@ class ContainerExecs(ContainerBase):
         `stdout`/`stderr` fds (this process's own when None). `exec_id`: the exec instance
         `exec_create` made (and logged); without it the exec is created here. `pid_file`:
         where a detached exec's pid is written."""
-        from scow.engine.containers.config import merge_env
-        from scow.runtime.exec import ExecConfig, exec_process
+        from scow.runtime.exec import exec_process
         from scow.runtime.state import is_paused
 
         record = self.records.get(name)
@@ -217,13 +217,7 @@ class ContainerExecs(ContainerBase):
             raise Conflict(f"Container {record.id} is paused, unpause the container before exec")
         if not argv:
             raise InvalidArgument("exec: no command specified")
-        config = record.doc["Config"]
-        cfg = ExecConfig(argv=tuple(argv), env=tuple(merge_env(config.get("Env") or [], env or [])),
-                         **_exec_isolation(record.doc["HostConfig"]),
-                         user=user or config.get("User") or "",
-                         workdir=workdir or config.get("WorkingDir") or "/", tty=tty,
-                         hostname=config.get("Hostname") or "")
-        rootfs = self._running_rootfs(record)
+        cfg, rootfs = self._exec_config(record, argv, env or [], user, workdir, tty)
         from scow.engine.events import exec_action
 
         new_id, shown = exec_action(argv)
@@ -237,14 +231,31 @@ class ContainerExecs(ContainerBase):
             self.event(record, "exec_die", {"execID": exec_id, "exitCode": code})
         return code
 
-    def _running_rootfs(self, record: ContainerRecord) -> str:
-        """The running container's rootfs as its bundle names it (no driver to open for an
-        exec); the driver's answer for a bundle that does not say."""
-        from scow.runtime.spec import bundle_rootfs
+    def _exec_config(self, record: ContainerRecord, argv: list[str], env: list[str],
+                     user: str, workdir: str, tty: bool) -> tuple[ExecConfig, str]:
+        """The exec's process settings and the rootfs it runs in. As moby's exec, they start
+        from the running container's process as its bundle has it (capabilities, rlimits,
+        no-new-privileges; its user unless `user` is given); from its HostConfig only when
+        the bundle cannot be read."""
+        from scow.engine.containers.config import merge_env
+        from scow.runtime.exec import ExecConfig, container_process
 
-        return bundle_rootfs(self.folder(record.id)) or (
-            self.store.driver.metadata(record.mount_id or "").get("MergedDir")
-            or self.store.driver.layer_path(record.mount_id or ""))
+        config = record.doc["Config"]
+        bundle = container_process(self.folder(record.id))
+        rootfs, process = bundle or (self._running_rootfs(record), None)
+        isolation = _exec_isolation(record.doc["HostConfig"]) if process is None else {}
+        cfg = ExecConfig(argv=tuple(argv), env=tuple(merge_env(config.get("Env") or [], env)),
+                         **isolation, container=process,
+                         user=user or ("" if process else config.get("User") or ""),
+                         workdir=workdir or config.get("WorkingDir") or "/", tty=tty,
+                         hostname=config.get("Hostname") or "")
+        return cfg, rootfs
+
+    def _running_rootfs(self, record: ContainerRecord) -> str:
+        """The running container's rootfs as the driver has it (for a bundle that cannot be
+        read: the bundle names it)."""
+        return self.store.driver.metadata(record.mount_id or "").get("MergedDir") or \
+            self.store.driver.layer_path(record.mount_id or "")
 
     def exec_run(self, name: str, cmd: str | list[str], *, stdout: bool = True,
                  stderr: bool = True, tty: bool = False, user: str = "", workdir: str = "",

@@ -102,9 +102,11 @@ class ContainerLifecycle(ContainerBase):
         rootfs = self.store.driver.get(mount_id)
         self._set_mounted(record.id, True)
         try:
-            from scow.engine.network_attach import attach as attach_network  # scow network
+            netns = None
+            if (record.doc["HostConfig"].get("NetworkMode") or "default") not in ("host", "none"):
+                from scow.engine.network_attach import attach as attach_network  # scow network
 
-            netns = attach_network(self, record)
+                netns = attach_network(self, record)
             cfg = self.run_config(record, rootfs, netns or "")
             write_bundle(folder, make_spec(cfg, rootfs, folder))
             write_restart_policy(folder, record.doc["HostConfig"].get("RestartPolicy") or {})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 
 from scow.engine.containers.admin import ContainerAdmin
 from scow.engine.containers.base import ContainerBase
@@ -56,6 +57,10 @@ _DEFERRED = (("scow.engine.containers.listing", "ContainerListing"),  # first: `
              ("scow.engine.containers.stats", "ContainerStatistics"),
              ("scow.engine.containers.update", "ContainerUpdate"),
              ("scow.engine.containers.objects", "ContainerObjects"))  # docker-py's collection
+# the entry points whose mixin is known without importing the ones searched before it:
+# `scow exec` loads neither the listing (with network_files) nor the inspect mixin; the
+# names a mixin's module already loaded are searched there first (exec's own helpers)
+_DEFERRED_HINTS = {"exec": "scow.engine.containers.execs"}
 
 if TYPE_CHECKING:
     from scow.engine.containers.cp import ContainerCopy
@@ -78,7 +83,9 @@ else:
 
         def __getattr__(self, name: str) -> object:
             if not name.startswith("__"):
-                for module, cls_name in _DEFERRED:
+                hinted = _DEFERRED_HINTS.get(name)
+                for module, cls_name in sorted(_DEFERRED, key=lambda mc: (
+                        mc[0] != hinted, mc[0] not in sys.modules)):  # stable: else in order
                     cls = getattr(__import__(module, fromlist=[cls_name]), cls_name)
                     for klass in cls.__mro__:
                         if klass is ContainerBase:
