@@ -68,3 +68,17 @@ def test_system_check_repair_rebuilds_lost_layer_records(
     assert repair.returncode == 0, repair.stdout
     assert scow(root, "system", "check", "--quick", driver="overlay2").returncode == 0
     assert ok(root, "diff", "pl", driver="overlay2") == ""  # a native diff: lower names init
+
+
+@pytest.mark.parametrize("how", ["truncated", "removed"])
+def test_sizes_after_a_power_loss_took_layer_records(
+        tmp_path: Path, busybox_tar: Path, no_leaked_mounts: Path, how: str) -> None:
+    """`ps --size` and `inspect --size` read the writable layer's diff against its init
+    layer; with the records gone they repair them (they failed on the mount before)."""
+    root, mount_id = _created(tmp_path, busybox_tar)
+    _lose(root, mount_id, how)
+    listed = ok(root, "ps", "-a", "--size", "--format", "{{.Size}}", driver="overlay2")
+    assert listed.startswith("0B"), listed
+    _lose(root, mount_id, how)
+    assert ok(root, "inspect", "--size", "-f", "{{.SizeRw}}", "pl", driver="overlay2") == "0\n"
+    assert scow(root, "system", "check", "--quick", driver="overlay2").returncode == 0

@@ -326,12 +326,17 @@ class Overlay2Driver:
         return self._native
 
     def _is_parent(self, id: str, parent: str | None) -> bool:
+        """Whether `parent` is `id`'s direct parent. A layer made on a parent whose lower
+        file is empty or names no l/ link lost its records (a container layer after a
+        power loss): DriverError, which the layer store answers with `repair`."""
         lowers = self._lowers(id)
         if parent is None:
             return not lowers
-        if not lowers:
-            return False
-        target = os.readlink(os.path.join(self.home, lowers[0]))
+        try:
+            target = os.readlink(os.path.join(self.home, lowers[0]))
+        except (IndexError, OSError):
+            raise DriverError(f"read layer {id[:12]}: its lower records are lost (`scow "
+                              "system check --repair` rebuilds them)") from None
         return os.path.normpath(os.path.join(self.home, LINK_DIR, target)) \
             == os.path.join(self.home, check_id(parent), "diff")
 

@@ -30,7 +30,14 @@ import time
 from collections.abc import Callable, Sequence
 
 from scow.drivers.base import Driver
-from scow.errors import LayerInUse, LayerNotFound, ScowError, from_oserror
+from scow.errors import (
+    DriverError,
+    LayerInUse,
+    LayerNotFound,
+    MountError,
+    ScowError,
+    from_oserror,
+)
 from scow.ids import CacheID, ChainID, DiffID, chain_id, random_id, short_id
 from scow.osutil import faults
 from scow.osutil.atomic import atomic_write
@@ -359,6 +366,18 @@ class LayerStore:
         records whole: every mount of a container's rootfs goes through here."""
         self.repair_rw(mount_id)
         return self.driver.get(mount_id)
+
+    def rw_size(self, mount_id: str) -> int:
+        """What a container's writable layer adds over its init layer (SizeRw); a layer
+        whose records a power loss took is repaired first (only then: `ps --size` pays no
+        check per container)."""
+        init = mount_id + "-init"
+        try:
+            return self.driver.diff_size(mount_id, init)
+        except (DriverError, MountError):  # the naive diff's mount of a lost lower
+            if not self.repair_rw(mount_id):
+                raise
+            return self.driver.diff_size(mount_id, init)
 
     def repair_rw(self, mount_id: str, *, dry_run: bool = False) -> list[str]:
         """Rebuild what a power loss took of the driver's records of a container's layer
