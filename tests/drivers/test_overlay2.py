@@ -183,3 +183,44 @@ def test_counts_of_the_old_layout_are_moved_into_their_layer(overlay: Driver, ro
     assert read(os.path.join(overlay.home, B, "mountcount")) == "1\n"
     old.put(B)
     assert not os.path.exists(top)
+
+
+def test_container_layer_records_are_not_synced(overlay: Driver,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """An image layer's link, lower and folder are synced; a container layer's are not:
+    `repair` rebuilds them (test_conformance.py, tests/reliability/test_power_loss.py)."""
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    overlay.create(A, None)
+    overlay.create(B, A)
+    assert len(synced) == 5  # link of A, its folder; link and lower of B, its folder
+    synced.clear()
+    overlay.create_rw(C + "-init", B)
+    overlay.create_rw(C, C + "-init")
+    assert synced == []
+
+
+@pytest.mark.parametrize("loss", ["emptied", "symlink", "work"])
+def test_repair_keeps_what_survived(overlay: Driver, loss: str) -> None:
+    """A link ID that still names a symlink (or that a symlink still names) is kept, so the
+    writable layer's lower stays as it was; a lost work/ is made again."""
+    init = C + "-init"
+    overlay.create(A, None)
+    overlay.create_rw(init, A)
+    overlay.create_rw(C, init)
+    lid = read(os.path.join(overlay.home, init, "link"))
+    lower = read(os.path.join(overlay.home, C, "lower"))
+    if loss == "emptied":  # the file's name survived, not its bytes; the symlink did
+        open(os.path.join(overlay.home, init, "link"), "w").close()
+    elif loss == "symlink":
+        os.unlink(os.path.join(overlay.home, "l", lid))
+    else:
+        os.rmdir(os.path.join(overlay.home, C, "work"))
+    want = {"emptied": ["link"], "symlink": ["link"], "work": []}[loss]
+    assert overlay.repair(init, A) == want
+    assert overlay.repair(C, init) == ([] if want else ["work"])
+    assert read(os.path.join(overlay.home, init, "link")) == lid
+    assert read(os.path.join(overlay.home, C, "lower")) == lower
+    assert os.readlink(os.path.join(overlay.home, "l", lid)) == f"../{init}/diff"
+    overlay.get(C)
+    overlay.put(C)

@@ -9,6 +9,15 @@ Contract (moby's graphdriver.Driver, in Docker's vocabulary):
   ``create_rw(id, parent, durable=True)``: the same for a container's init or writable layer;
   ``durable=False`` (a build step's throw-away layers, removed by recovery when their holder
   dies) lets a driver skip the fsyncs of its files and folder.
+- ``repair(id, parent) -> list[str]``: a driver may write its own records of a layer made by
+  ``create_rw`` without a sync (overlay2: link, lower, the l/ link; moby writes them so), as
+  long as this rebuilds whatever of them a power loss took, from `parent` alone (the layer
+  store keeps every container layer's parent durably). Returns the names rebuilt, [] for a
+  whole layer (a few reads); idempotent and safe beside a concurrent repair; ``dry_run``:
+  what it would rebuild, nothing written (`system check`). The layer store
+  repairs a container's init layer, then its writable layer, before it mounts them
+  (`LayerStore.get_rw`), and `system check --repair` does it for every container. Drivers
+  whose layer is its folder alone (vfs, btrfs, zfs) have nothing to rebuild.
 - ``remove(id)``: idempotent; unmounts first.
 - ``get(id) -> path``: mount the layer with its parents (refcounted across processes: scow is
   daemonless, so the count lives on disk) and return the merged root. ``put(id)`` undoes one get.
@@ -80,6 +89,7 @@ class Driver(Protocol):
 
     def create(self, id: str, parent: str | None) -> None: ...
     def create_rw(self, id: str, parent: str | None, durable: bool = True) -> None: ...
+    def repair(self, id: str, parent: str | None, *, dry_run: bool = False) -> list[str]: ...
     def remove(self, id: str) -> None: ...
     def exists(self, id: str) -> bool: ...
     def list_ids(self) -> list[str]: ...

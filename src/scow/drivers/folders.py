@@ -43,6 +43,11 @@ class FolderDriver:
     def create_rw(self, id: str, parent: str | None, durable: bool = True) -> None:
         self.create(id, parent)
 
+    def repair(self, id: str, parent: str | None, *, dry_run: bool = False) -> list[str]:
+        """Nothing to rebuild: the layer is its folder (drivers/base.py)."""
+        self._existing(id)
+        return []
+
     def exists(self, id: str) -> bool:
         return os.path.isdir(self._dir(id))
 

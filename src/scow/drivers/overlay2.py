@@ -19,6 +19,11 @@ On disk (Docker's layout exactly, plus two files of scow's in each layer folder)
     <root>/overlay2.probe            "<boot id> true|false": the native-diff probe of this boot
                                      (overlay2_probe.native_diff; outside the driver folder)
 
+A container's layers (``create_rw``) get link, lower and their folder's entries unsynced, as
+moby writes them; ``repair`` (overlay2_repair.py) rebuilds what a power loss took of them from
+the parent, before every mount of a container and in ``system check``. An image layer's are
+synced: nothing rebuilds them.
+
 Nothing else: once every layer is removed the folder holds only an empty ``l/``, as Docker's.
 The mount count lives and dies with its layer folder, so no count file outlives its layer and
 no lock file is ever unlinked while another process may be waiting on its flock. Roots made
@@ -37,7 +42,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from scow.drivers.base import DriverInfo, check_id
 from scow.errors import Conflict, DriverError, LayerNotFound, MountError, ScowError, from_oserror
@@ -96,11 +101,16 @@ class Overlay2Driver:
         return path
 
     def _read(self, id: str, name: str) -> str | None:
+        """A small record of `id` (link, lower: at most 500 29-byte entries), None if absent;
+        three system calls (a text-mode open() adds fstat, ioctl and lseek)."""
         try:
-            with open(os.path.join(self._dir(id), name), "rb") as f:
-                return f.read().decode("ascii").strip()  # no codec module (start-up)
+            fd = os.open(os.path.join(self._dir(id), name), os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
             return None
+        try:
+            return os.read(fd, 1 << 16).decode("ascii").strip()
+        finally:
+            os.close(fd)
 
     def _lowers(self, id: str) -> list[str]:
         """`id`'s lower entries as written in its lower file ("l/<link>"), uppermost first."""
@@ -135,7 +145,19 @@ class Overlay2Driver:
         return self.layer_path(id), [os.path.join(self.home, p) for p in self._lowers(id)]
 
     # -- create / remove -----------------------------------------------------------------------
-    def create(self, id: str, parent: str | None, durable: bool = True) -> None:
+    def create(self, id: str, parent: str | None) -> None:
+        """An image layer's folder: its link, lower and folder entries synced (an image layer
+        stays durable once its row is ready)."""
+        self._make(id, parent, synced=True, volatile=False)
+
+    def create_rw(self, id: str, parent: str | None, durable: bool = True) -> None:
+        """A container's init or writable layer: link, lower and the folder's entries are
+        written without a sync, as moby writes them; what a power loss takes of them
+        `repair` rebuilds from `parent` (the layer store runs it before a mount and in
+        `system check`). Not `durable` (a build step's layers): also mounted `volatile`."""
+        self._make(id, parent, synced=False, volatile=not durable)
+
+    def _make(self, id: str, parent: str | None, *, synced: bool, volatile: bool) -> None:
         path = self._dir(id)
         if os.path.lexists(path):
             raise Conflict(f"create layer {id[:12]}: already exists")
@@ -144,38 +166,61 @@ class Overlay2Driver:
             if len(self._lowers(parent)) + 1 > MAX_DEPTH:
                 raise DriverError(f"create layer {id[:12]}: max depth exceeded ({MAX_DEPTH})")
         try:
-            self._create(id, path, parent, durable)
+            self._create(id, path, parent, synced, volatile)
         except OSError as exc:
             with contextlib.suppress(OSError, ScowError):
                 self.remove(id)
             raise from_oserror(f"create layer {id[:12]}", exc) from exc
 
-    def _create(self, id: str, path: str, parent: str | None, durable: bool) -> None:
+    def _create(self, id: str, path: str, parent: str | None, synced: bool,
+                volatile: bool) -> None:
         os.mkdir(path, 0o710)
         os.mkdir(os.path.join(path, "diff"), 0o755)
-        while True:  # the link file first: remove() finds l/<lid> through it after a crash
-            lid = new_link_id()
-            write_new(os.path.join(path, "link"), lid.encode(), durable=durable)
-            try:
-                os.symlink(f"../{id}/diff", os.path.join(self.home, LINK_DIR, lid))
-                break
-            except FileExistsError:
-                os.unlink(os.path.join(path, "link"))  # a link ID taken: the next one
+        # the link file first: remove() finds l/<lid> through it after a crash
+        self._new_link(id, path, lambda p, data: write_new(p, data, durable=synced))
         if parent is not None:
             os.mkdir(os.path.join(path, "work"), 0o700)
             _mark_committed(self._dir(parent))
-            parent_link = self._read(parent, "link")
-            if not parent_link:
-                raise OSError(errno.EINVAL, f"layer {parent[:12]} has no link")
-            lower = ":".join([f"{LINK_DIR}/{parent_link}"] + self._lowers(parent))
-            write_new(os.path.join(path, "lower"), lower.encode(), durable=durable)
-        if durable:
+            write_new(os.path.join(path, "lower"), self._stack_on(parent).encode(),
+                      durable=synced)
+        if synced:
             fsync_dir(path)  # once for link, lower, diff/ and work/ (the files were fsynced)
-        else:  # mounted `volatile`: its unmount does not sync the upper file system
+        if volatile:  # mounted `volatile`: its unmount does not sync the upper file system
             write_new(os.path.join(path, VOLATILE), b"", durable=False)
 
-    def create_rw(self, id: str, parent: str | None, durable: bool = True) -> None:
-        self.create(id, parent, durable)
+    def _new_link(self, id: str, path: str, write: Callable[[str, bytes], None]) -> str:
+        """A fresh link ID for `id`: its l/ symlink and its link file (`write`)."""
+        while True:
+            lid = new_link_id()
+            write(os.path.join(path, "link"), lid.encode())
+            try:
+                os.symlink(f"../{id}/diff", os.path.join(self.home, LINK_DIR, lid))
+                return lid
+            except FileExistsError:
+                os.unlink(os.path.join(path, "link"))  # a link ID taken: the next one
+
+    def _stack_on(self, parent: str) -> str:
+        """The lower file of a child of `parent`: its link, then its own lowers."""
+        parent_link = self._read(parent, "link")
+        if not parent_link:
+            raise OSError(errno.EINVAL, f"layer {parent[:12]} has no link")
+        return ":".join([f"{LINK_DIR}/{parent_link}"] + self._lowers(parent))
+
+    def repair(self, id: str, parent: str | None, *, dry_run: bool = False) -> list[str]:
+        """Rebuild what a power loss took of a layer made by `create_rw` on `parent`: its
+        link file or l/ link, its lower file, diff/ or work/ (overlay2_repair.py); returns
+        the names rebuilt, [] for a whole layer. `dry_run`: what it would rebuild."""
+        from scow.drivers import overlay2_repair
+
+        self._existing(id)
+        if parent is not None:
+            self._existing(parent)
+        try:
+            if dry_run:
+                return overlay2_repair.lost(self, id, parent)
+            return overlay2_repair.repair(self, id, parent)
+        except OSError as exc:
+            raise from_oserror(f"repair layer {id[:12]}", exc) from exc
 
     def remove(self, id: str) -> None:
         """Idempotent: the l/ link first, then the folder (unmounting anything under it).
@@ -286,12 +331,17 @@ class Overlay2Driver:
         return self._native
 
     def _is_parent(self, id: str, parent: str | None) -> bool:
+        """Whether `parent` is `id`'s direct parent. A layer made on a parent whose lower
+        file is empty or names no l/ link lost its records (a container layer after a
+        power loss): DriverError, which the layer store answers with `repair`."""
         lowers = self._lowers(id)
         if parent is None:
             return not lowers
-        if not lowers:
-            return False
-        target = os.readlink(os.path.join(self.home, lowers[0]))
+        try:
+            target = os.readlink(os.path.join(self.home, lowers[0]))
+        except (IndexError, OSError):
+            raise DriverError(f"read layer {id[:12]}: its lower records are lost (`scow "
+                              "system check --repair` rebuilds them)") from None
         return os.path.normpath(os.path.join(self.home, LINK_DIR, target)) \
             == os.path.join(self.home, check_id(parent), "diff")
 

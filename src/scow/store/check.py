@@ -229,10 +229,13 @@ def _rw_layers(store: Store, found: Findings) -> None:
         if row["parent"] and store.layers.find(row["parent"]) is None:
             found.add("missing-parent", f"container layer {name}: image layer "
                       f"{short_id(row['parent'])} does not exist")
-        for id in (row["mount_id"], row["mount_id"] + "-init"):
-            if not store.driver.exists(id):
-                found.add("missing-layer", f"container layer {name}: its folder "
-                          f"{store.driver.name}/{id} is missing")
+        missing = [id for id in (row["mount_id"], row["mount_id"] + "-init")
+                   if not store.driver.exists(id)]
+        for id in missing:
+            found.add("missing-layer", f"container layer {name}: its folder "
+                      f"{store.driver.name}/{id} is missing")
+        if not missing:
+            _lost_records(store, found, row["mount_id"])
         if row["mount_id"] in orphans:  # its row is gone, not merely being made
             found.pending(store, "orphan-rw-layer", f"container layer {name} belongs to no "
                           "container")
@@ -240,6 +243,23 @@ def _rw_layers(store: Store, found: Findings) -> None:
         if mount_id and mount_id not in mounts:
             found.add("missing-layer", f"container {short_id(cid)}: its layer "
                       f"{short_id(mount_id)} does not exist")
+
+
+def _lost_records(store: Store, found: Findings, mount_id: str) -> None:
+    """A container layer's driver records that a power loss took (written unsynced, see
+    drivers/base.py `repair`); the next mount rebuilds them, `--repair` does it now."""
+    try:
+        lost = store.layers.repair_rw(mount_id, dry_run=True)
+    except ScowError:
+        return  # its image layer is gone: reported as missing-parent
+    if lost:
+        found.add("lost-records", f"container layer {short_id(mount_id)}: "
+                  f"{', '.join(lost)} lost (a power loss?)",
+                  lambda m=mount_id: _rebuild(store, m))  # type: ignore[misc]
+
+
+def _rebuild(store: Store, mount_id: str) -> None:
+    store.layers.repair_rw(mount_id)
 
 
 def _blob_ok(store: Store, digest: str) -> bool:
@@ -284,7 +304,11 @@ def _overlay_links(store: Store, found: Findings) -> None:
             parts = target.split("/")
             ok = (len(parts) == 3 and parts[0] == ".." and parts[2] == "diff"
                   and os.path.isdir(os.path.join(home, parts[1])))
-            if not ok:
+            if ok and _read_link_file(home, parts[1]) not in (name, None):
+                found.add("orphan-link", f"overlay2 link l/{name}: layer {parts[1][:12]} "
+                          "has another link (rebuilt after a power loss)",
+                          lambda p=path: _unlink(p))  # type: ignore[misc]
+            elif not ok:
                 found.add("orphan-link", f"overlay2 link l/{name} -> {target or '?'} points "
                           "nowhere", lambda p=path: _unlink(p))  # type: ignore[misc]
     for id in store.driver.list_ids():
@@ -294,5 +318,20 @@ def _overlay_links(store: Store, found: Findings) -> None:
             link = os.path.join(links_dir, lid)
             if lid and "/" not in lid and not os.path.lexists(link):
                 found.add("missing-link", f"overlay2 layer {id[:12]}: its link l/{lid} is "
-                          "missing", lambda i=id, p=link: os.symlink(f"../{i}/diff", p))  # type: ignore[misc]
+                          "missing", lambda i=id, p=link: _symlink(f"../{i}/diff", p))  # type: ignore[misc]
+
+
+def _read_link_file(home: str, id: str) -> str | None:
+    """The link ID layer `id`'s link file names; None when it names none (being made)."""
+    try:
+        with open(os.path.join(home, id, "link"), encoding="ascii") as f:
+            return f.read().strip() or None
+    except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):
+        return None
+
+
+def _symlink(target: str, path: str) -> None:
+    """The missing-link repair; a container layer's `lost-records` repair may make it first."""
+    with contextlib.suppress(FileExistsError):
+        os.symlink(target, path)
 

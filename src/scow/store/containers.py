@@ -77,10 +77,17 @@ class ContainerStore:
                          f'container "{other}". You have to remove (or rename) that container '
                          "to be able to reuse that name.")
 
-    def publish(self, container_id: str, mount_id: str, doc: dict[str, Any]) -> None:
+    def publish(self, container_id: str, mount_id: str, doc: dict[str, Any]) -> ContainerRecord:
+        """Make the reserved row `ready` with its layer and document; the record as written
+        (not read back: `doc` is the caller's, its JSON not parsed again)."""
         with self.db.write() as tx:
-            tx.execute("UPDATE containers SET mount_id = ?, doc = ?, state = 'ready', "
-                       "owner = NULL WHERE id = ?", (mount_id, dumps(doc), container_id))
+            row = tx.execute("UPDATE containers SET mount_id = ?, doc = ?, state = 'ready', "
+                             "owner = NULL WHERE id = ? RETURNING name, image_id, created",
+                             (mount_id, dumps(doc), container_id)).fetchone()
+        if row is None:
+            raise ContainerNotFound(f"publish container {container_id[:12]}: its row is gone")
+        return ContainerRecord(container_id, row[0], row[1], mount_id, float(row[2]), "ready",
+                               doc)
 
     def set_mount(self, container_id: str, mount_id: str) -> None:
         with self.db.write() as tx:

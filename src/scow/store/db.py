@@ -65,7 +65,8 @@ import os
 from collections.abc import Callable, Iterator
 
 from scow.errors import InternalError, LockTimeout, NoSpace, Unsupported
-from scow.store.modes import DB_MODE
+
+DB_MODE = 0o600  # scow.db and its -wal, -shm (store/modes.py's table names it from here)
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:

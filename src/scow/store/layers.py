@@ -30,7 +30,14 @@ import time
 from collections.abc import Callable, Sequence
 
 from scow.drivers.base import Driver
-from scow.errors import LayerInUse, LayerNotFound, ScowError, from_oserror
+from scow.errors import (
+    DriverError,
+    LayerInUse,
+    LayerNotFound,
+    MountError,
+    ScowError,
+    from_oserror,
+)
 from scow.ids import CacheID, ChainID, DiffID, chain_id, random_id, short_id
 from scow.osutil import faults
 from scow.osutil.atomic import atomic_write
@@ -353,6 +360,44 @@ class LayerStore:
         self._abandon_rw(rw, None, durable)
         faults.point("layers.remove_rw.after_remove")
         return self.release(rw.parent)
+
+    def get_rw(self, mount_id: str) -> str:
+        """Mount a container's writable layer (the driver's `get`) once `repair_rw` made its
+        records whole: every mount of a container's rootfs goes through here."""
+        self.repair_rw(mount_id)
+        return self.driver.get(mount_id)
+
+    def rw_size(self, mount_id: str) -> int:
+        """What a container's writable layer adds over its init layer (SizeRw); a layer
+        whose records a power loss took is repaired first (only then: `ps --size` pays no
+        check per container)."""
+        init = mount_id + "-init"
+        try:
+            return self.driver.diff_size(mount_id, init)
+        except (DriverError, MountError):  # the naive diff's mount of a lost lower
+            if not self.repair_rw(mount_id):
+                raise
+            return self.driver.diff_size(mount_id, init)
+
+    def repair_rw(self, mount_id: str, *, dry_run: bool = False) -> list[str]:
+        """Rebuild what a power loss took of the driver's records of a container's layer
+        pair, which `create_rw` writes unsynced (drivers/base.py `repair`): the init layer
+        on the image's top layer, then the writable layer on it. Returns what was rebuilt
+        ("<layer> <record>"), [] when both are whole (one query and a few reads).
+        `dry_run`: what it would rebuild, nothing written (`system check`)."""
+        rows = self.db.query("SELECT r.parent, l.cache_id FROM rw_layers AS r LEFT JOIN "
+                             "layers AS l ON l.chain_id = r.parent AND l.state = 'ready' "
+                             "WHERE r.mount_id = ?", (mount_id,))
+        if not rows:
+            raise LayerNotFound(f"repair container layer {short_id(mount_id)}: not found")
+        parent, parent_cache = rows[0]
+        if parent and not parent_cache:
+            raise LayerNotFound(f"repair container layer {short_id(mount_id)}: image layer "
+                                f"{short_id(parent)} not found")
+        init = mount_id + "-init"
+        return [f"{layer[:12]}{tag} {name}"
+                for layer, base, tag in ((init, parent_cache, "-init"), (mount_id, init, ""))
+                for name in self.driver.repair(layer, base, dry_run=dry_run)]
 
     def find_rw(self, mount_id: str) -> RWLayer | None:
         rows = self.db.query("SELECT * FROM rw_layers WHERE mount_id = ? AND state = 'ready'",

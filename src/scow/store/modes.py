@@ -34,7 +34,8 @@ they are not in the table. Entries the table does not name are left alone.
 New files and folders are born with these modes where they are made (each maker names its mode:
 the drivers and the blob store sit below this package, so the table here is the one they are
 tested against). A root made by an older scow (0711 root, 0644 db, 0755 folders) is tightened
-once, on the first write of a process (`tighten_if_old`): the root's own mode is narrowed last,
+once, on the first write of a process (`Store.recover`: one stat of the root, this module
+loaded only when it is wider than ROOT_MODE): the root's own mode is narrowed last,
 so a root at 0710 or narrower has been through a whole `tighten`. `system check` reports each
 wider mode as ``loose-mode`` and ``--repair`` narrows it.
 """
@@ -47,6 +48,7 @@ import stat
 from collections.abc import Callable, Iterator
 
 from scow.errors import from_oserror
+from scow.store.db import DB_MODE  # db.py's own: it makes the files and loads no table
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
@@ -55,7 +57,6 @@ else:
     from scow.typeshim import NamedTuple
 
 ROOT_MODE = 0o710
-DB_MODE = 0o600
 
 # (path under the root with "*" globs per name, "d" folder | "f" file or socket, widest mode)
 _TABLE: tuple[tuple[str, str, int], ...] = (
@@ -196,17 +197,6 @@ def tighten(root: str) -> list[Loose]:
     for entry in found:
         narrow(entry)
     return found
-
-
-def tighten_if_old(root: str) -> list[Loose]:
-    """`tighten` a root made by an older scow (its root folder wider than 0710); one stat for
-    a root that is already tight."""
-    try:
-        if stat.S_IMODE(os.stat(root).st_mode) & ~ROOT_MODE == 0:
-            return []
-    except FileNotFoundError:
-        return []
-    return tighten(root)
 
 
 def findings(root: str) -> list[tuple[str, str, Callable[[], None]]]:

@@ -32,7 +32,6 @@ from functools import cached_property
 
 from scow.drivers.base import Driver
 from scow.osutil.locks import OwnerToken
-from scow.store import modes
 from scow.store.containers import ContainerRecord, ContainerStore
 from scow.store.db import Database
 from scow.store.layers import LayerStore
@@ -53,6 +52,10 @@ if TYPE_CHECKING:
     from scow.store.volumes import VolumeStore
 
 
+_WIDER_THAN_ROOT_MODE = 0o7067  # bits outside store/modes.py's ROOT_MODE (0710): one stat,
+# and modes.py (its table) loads only for a root that needs tightening
+
+
 class Store:
     def __init__(self, root: str, *, driver_name: str | None = None,
                  db: Database | None = None) -> None:
@@ -64,6 +67,8 @@ class Store:
         self._own_db = db is None
         self.db = db if db is not None else Database(os.path.join(self.root, "scow.db"))
         if self.db.upgraded_from:  # a root of an older scow: its first write is this upgrade
+            from scow.store import modes
+
             modes.tighten(self.root)
         self.owner = OwnerToken(os.path.join(self.root, "locks"))
         self.containers = ContainerStore(self.db, self.owner)
@@ -170,7 +175,10 @@ class Store:
             if self._recovered and not full:
                 return []
             self._recovered = True
-            modes.tighten_if_old(self.root)  # a root made by an older scow: 0711, 0644 scow.db
+            if os.stat(self.root).st_mode & _WIDER_THAN_ROOT_MODE:
+                from scow.store import modes  # a root made by an older scow: 0711, 0644 scow.db
+
+                modes.tighten(self.root)
             from scow.store import recovery  # commands that write no store never load it
 
             return recovery.recover(self, full=full)

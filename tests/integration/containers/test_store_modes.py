@@ -220,3 +220,11 @@ def test_table_leaves_container_content_alone(tmp_path: Path) -> None:
     assert modes.widest("containers/abc/config.json", False) == 0o600
     assert modes.widest("", True) == 0o710
     assert modes.loose(str(tmp_path / "absent")) == []
+
+
+def test_first_write_checks_the_root_against_the_table() -> None:
+    """Store.recover's one-stat test of an old root uses the table's ROOT_MODE (store.py
+    keeps the bits as a number so that modes.py loads only for a root to tighten)."""
+    from scow.store import modes, store
+
+    assert store._WIDER_THAN_ROOT_MODE == 0o7777 & ~modes.ROOT_MODE

@@ -13,8 +13,9 @@ Each problem is reported as one of:
               staging entry, an unused layer, the mount of a stopped container or a dead build
               step); the next scow command that writes recovers it on its own
   repairable  something only --repair fixes (an orphan folder, file, link or blob, a dangling
-              reference, loose file modes, network leftovers); no image, container or
-              volume is lost
+              reference, loose file modes, network leftovers, a container layer's link or
+              lower file a power loss took, which its next mount also rebuilds); no image,
+              container or volume is lost
   damaged     what no repair can undo (a layer whose folder or content is gone)
 
 Exit status:

@@ -193,7 +193,7 @@ class ContainerCopy(ContainerBase):
             self.event(record, action)
             return
         mount_id = record.mount_id or ""
-        root = self.store.driver.get(mount_id)
+        root = self.store.layers.get_rw(mount_id)
         try:
             fd = os.open(root, _DIR)
             try:

@@ -35,6 +35,7 @@ class ContainerFilesystem(ContainerBase):
         """docker diff: (kind, path) against the init layer."""
         record = self.records.get(name)
         mount_id = record.mount_id or ""
+        self.store.layers.repair_rw(mount_id)  # its lower names the init layer again
         changes = self.store.driver.changes(mount_id, f"{mount_id}-init")
         return [(c.kind, c.path) for c in changes]
 
@@ -51,6 +52,7 @@ class ContainerFilesystem(ContainerBase):
         base = self.store.images.config(image_id)
         mount_id = record.mount_id or ""
         self.store.recover()
+        self.store.layers.repair_rw(mount_id)  # a native diff needs its lower whole
         with self._paused(record.id, pause):
             layer = self._register_from(lambda out: self.store.driver.diff(
                 mount_id, f"{mount_id}-init", out), image.top_layer)
@@ -124,7 +126,7 @@ class ContainerFilesystem(ContainerBase):
 
         record = self.records.get(name)
         mount_id = record.mount_id or ""
-        root = self.store.driver.get(mount_id)
+        root = self.store.layers.get_rw(mount_id)
         try:
             write_tree(root, out)
         finally:

@@ -98,7 +98,7 @@ class ContainerInspection(ContainerBase):
         """(SizeRw, SizeRootFs): what the writable layer adds over the init layer, and that
         plus the image's layers."""
         record = self.records.get(name)
-        rw = self.store.driver.diff_size(record.mount_id or "", f"{record.mount_id}-init")
+        rw = self.store.layers.rw_size(record.mount_id or "")
         image = self.store.images.find(record.image_id)
         base = self.store.layers.size(image.top_layer) if image else 0
         return rw, base + rw

@@ -89,7 +89,7 @@ class ContainerListing(ContainerBase):
         """`sizes` of a listed record: its upper folder walked once, no second read of the
         record, the image's size looked up once per image."""
         mount_id = record.mount_id or ""
-        rw = self.store.driver.diff_size(mount_id, f"{mount_id}-init")
+        rw = self.store.layers.rw_size(mount_id)
         if record.image_id not in bases:
             image = self.store.images.find(record.image_id)
             bases[record.image_id] = self.store.layers.size(image.top_layer) if image else 0

@@ -99,7 +99,7 @@ class ContainerLifecycle(ContainerBase):
         clear(folder)  # a done mark no monitor consumed is not this run's
         mount_id = record.mount_id or ""
         write_etc_files(folder, record.doc["Config"].get("Hostname", ""))  # if lost: again
-        rootfs = self.store.driver.get(mount_id)
+        rootfs = self.store.layers.get_rw(mount_id)  # records a power loss took: rebuilt
         self._set_mounted(record.id, True)
         try:
             netns = None

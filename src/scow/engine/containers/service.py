@@ -1,8 +1,9 @@
 """owns: the container service: create, look up and remove containers, and the service
 assembled from the mixins: running them is run.py, listing (`ps`) listing.py, diff/commit/
 export fs.py, cp cp.py, inspect inspect.py, docker-py's collection (get, list, create, run,
-prune) objects.py (all on base.py's collaborators); the mixins `create` and `rm` do not use
-(`_DEFERRED`) are imported on first use of one of their attributes.
+prune) objects.py (all on base.py's collaborators); the mixins `create` does not use
+(`_DEFERRED`, run.py's lifecycle among them) are imported on first use of one of their
+attributes.
 
 A container = its record (store/containers.py) + a writable layer on an ``-init`` layer on the
 image's layers + its folder::
@@ -20,7 +21,6 @@ import sys
 from scow.engine.containers.admin import ContainerAdmin
 from scow.engine.containers.base import ContainerBase
 from scow.engine.containers.records import ContainerSummary
-from scow.engine.containers.run import ContainerLifecycle
 from scow.errors import (
     Conflict,
     InvalidArgument,
@@ -43,13 +43,15 @@ if TYPE_CHECKING:
     from scow.engine.containers.config import CreateOptions
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
+SHALLOW_IMAGE = 128  # an image of fewer layers stacks on every driver (overlay2's limit: 499)
 
-# the mixins that `create` and `rm` do not use (ps's listing, inspect, and the verbs no short
-# command uses: `update`, exec and the API's exec instances, cp, commit/export, stats): their
-# modules load on the first use of one of their attributes, not with every command that
-# builds the service
+# the mixins that `create` does not use (start/stop/kill's lifecycle, ps's listing, inspect,
+# and the verbs no short command uses: `update`, exec and the API's exec instances, cp,
+# commit/export, stats): their modules load on the first use of one of their attributes,
+# not with every command that builds the service
 # (searched in this order: a name of a later one imports the earlier ones too, all light)
-_DEFERRED = (("scow.engine.containers.listing", "ContainerListing"),  # first: `scow ps`
+_DEFERRED = (("scow.engine.containers.run", "ContainerLifecycle"),  # start, stop, rm's kill
+             ("scow.engine.containers.listing", "ContainerListing"),  # `scow ps`
              ("scow.engine.containers.inspect", "ContainerInspection"),  # `inspect`, `logs`
              ("scow.engine.containers.execs", "ContainerExecs"),  # `scow exec`
              ("scow.engine.containers.cp", "ContainerCopy"),
@@ -69,12 +71,13 @@ if TYPE_CHECKING:
     from scow.engine.containers.inspect import ContainerInspection
     from scow.engine.containers.listing import ContainerListing
     from scow.engine.containers.objects import ContainerObjects
+    from scow.engine.containers.run import ContainerLifecycle
     from scow.engine.containers.stats import ContainerStatistics
     from scow.engine.containers.update import ContainerUpdate
 
-    class _DeferredVerbs(ContainerListing, ContainerInspection, ContainerUpdate, ContainerExecs,
-                         ContainerCopy, ContainerFilesystem, ContainerStatistics,
-                         ContainerObjects):
+    class _DeferredVerbs(ContainerLifecycle, ContainerListing, ContainerInspection,
+                         ContainerUpdate, ContainerExecs, ContainerCopy,
+                         ContainerFilesystem, ContainerStatistics, ContainerObjects):
         """mypy sees the mixins themselves."""
 else:
     class _DeferredVerbs:
@@ -97,7 +100,7 @@ else:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
-class ContainerService(ContainerLifecycle, ContainerAdmin, _DeferredVerbs):
+class ContainerService(ContainerAdmin, _DeferredVerbs):
     """docker's container verbs (create, start, stop, exec, logs, commit, cp, rm...), each a
     method; built by `Engine` with the collaborators `ContainerBase` names."""
 
@@ -111,12 +114,14 @@ class ContainerService(ContainerLifecycle, ContainerAdmin, _DeferredVerbs):
             host_config,
             log_config,
         )
-        from scow.engine.images.squash import check_depth
-
         self.store.recover()
-        image_id = self.images.resolve(opts.image)
-        check_depth(self.store, image_id, opts.image)
-        image = self.store.images.config(image_id)
+        record = self.images.record(opts.image)
+        image_id = record.id
+        image = self.store.images.config(image_id)  # read and verified once
+        if len(image.diff_ids) >= SHALLOW_IMAGE:
+            from scow.engine.images.squash import check_depth
+
+            check_depth(self.store, len(image.diff_ids), opts.image)
         container_id = random_id()
         config = container_config(opts, image.config, container_id)
         mounts = _mount_points(opts)
@@ -131,7 +136,6 @@ class ContainerService(ContainerLifecycle, ContainerAdmin, _DeferredVerbs):
         doc["NetworkSettings"] = self._networks(doc, opts)  # scow network
         name = self._reserve(container_id, opts.name, image_id, doc)
         doc["Name"] = "/" + name
-        record = self.store.images.get(image_id)
         files = tuple(m["Destination"] for m in mounts if _file_bind(m)) + \
             (("/sbin/docker-init",) if opts.init else ())  # --init's bind mount point
         dests = tuple(m["Destination"] for m in mounts if not _file_bind(m))
@@ -147,11 +151,11 @@ class ContainerService(ContainerLifecycle, ContainerAdmin, _DeferredVerbs):
             from scow.runtime.etcfiles import write_etc_files
 
             write_etc_files(folder, config["Hostname"])
-            self.records.publish(container_id, rw.mount_id, doc)
+            published = self.records.publish(container_id, rw.mount_id, doc)
         except BaseException:
             self._discard(container_id, mounts)
             raise
-        self.event(self.records.get(container_id), "create")
+        self.event(published, "create")
         return container_id
 
     def _create_volumes(self, mount_id: str, mounts: list[dict[str, Any]]) -> None:

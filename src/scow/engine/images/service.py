@@ -66,10 +66,14 @@ class ImageService:
     # -- naming ---------------------------------------------------------------------------
     def resolve(self, name: str) -> ImageID:
         """The image a user means by `name`: a full ID, a reference, or a unique ID prefix."""
+        return self.record(name).id
+
+    def record(self, name: str) -> ImageRecord:
+        """The record of the image `name` names (as `resolve`); ImageNotFound if none."""
         record = self.find(name)
         if record is None:
             raise ImageNotFound(f"No such image: {familiar_or_raw(name)}")
-        return record.id
+        return record
 
     def find(self, name: str) -> ImageRecord | None:
         """The record of the image `name` names (as `resolve`), or None."""

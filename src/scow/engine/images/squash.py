@@ -49,12 +49,12 @@ def max_image_layers(store: Store) -> int | None:
     return min(MAX_DEPTH, OVERLAY_MAX_LOWERS) - 1  # the container's init layer is a lower too
 
 
-def check_depth(store: Store, image_id: str, name: str) -> None:
-    """Raise ImageTooDeep if a container cannot be stacked on the image `name`."""
+def check_depth(store: Store, layers: int, name: str) -> None:
+    """Raise ImageTooDeep if a container cannot be stacked on the image `name` of `layers`
+    layers (create loads this module only for an image of SHALLOW_IMAGE layers or more)."""
     limit = max_image_layers(store)
     if limit is None:
         return
-    layers = len(store.images.config(image_id).diff_ids)
     if layers > limit:
         raise ImageTooDeep(
             f"image {name} has {layers} layers, more than the {limit} a container can stack on "
