@@ -177,8 +177,10 @@ def _stale_mounts(store: Store, containers: ContainerService, found: Findings) -
     netns = os.path.join(os.path.realpath(store.root), "network", "netns") + "/"
     points = [m for m in mounts_under(store.root) if m != os.path.realpath(store.root)
               and not m.startswith(netns)]  # network namespaces: _network_leftovers
-    if store.driver.name == "zfs":  # a layer's own dataset is mounted while it exists
-        points = [m for m in points if os.path.dirname(m) != os.path.join(home, "graph")]
+    if store.driver.name == "zfs":  # a layer's own dataset is mounted while it exists, and
+        # the driver's parent dataset may be mounted at its home itself
+        points = [m for m in points
+                  if m != home and os.path.dirname(m) != os.path.join(home, "graph")]
     found.counts["mounts"] = len(points)
     if not points:
         return
