@@ -241,10 +241,16 @@ def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 
             pass  # it may have exited meanwhile
         state = wait(container_dir, container_id, runc, timeout, watch=watch)
         if state.status != "exited":
+            if signal != "KILL":
+                notify("KILL")
             try:
-                if signal != "KILL":  # else sent to every process already
-                    notify("KILL")
-                    _send(container_id, runc, state, "KILL", all_processes=True)
+                _send(container_id, runc, state, "KILL", all_processes=True)
+            except ScowError:
+                pass
+            state = wait(container_dir, container_id, runc, 1.0, watch=watch)
+        if state.status != "exited":  # frozen by a pause scow did not record (a direct `runc
+            try:  # pause`, a killed `scow pause`): runc thaws the cgroup to deliver the KILL
+                runc.kill(container_id, "KILL", all_processes=True)
             except ScowError:
                 pass
             state = wait(container_dir, container_id, runc, 30.0, watch=watch)
