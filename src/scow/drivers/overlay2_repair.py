@@ -23,6 +23,7 @@ import contextlib
 import fcntl
 import os
 
+from scow.drivers.overlay2 import ID_LENGTH, LINK_DIR  # loaded: only its driver calls here
 from scow.osutil.atomic import atomic_write
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
@@ -52,13 +53,13 @@ def _link_ok(driver: Overlay2Driver, id: str) -> bool:
     if not lid or not _is_link_id(lid):
         return False
     try:
-        return os.readlink(os.path.join(driver.home, "l", lid)) == f"../{id}/diff"
+        return os.readlink(os.path.join(driver.home, LINK_DIR, lid)) == f"../{id}/diff"
     except OSError:
         return False
 
 
 def _is_link_id(lid: str) -> bool:
-    return len(lid) == 26 and lid.isalnum() and lid.isupper()
+    return len(lid) == ID_LENGTH and lid.isalnum() and lid.isupper()
 
 
 def repair(driver: Overlay2Driver, id: str, parent: str | None) -> list[str]:
@@ -88,7 +89,7 @@ def _relink(driver: Overlay2Driver, id: str, path: str) -> None:
     ID. Keeping the ID keeps the children's lower files valid."""
     target, lid = f"../{id}/diff", driver._read(id, "link")
     if lid and _is_link_id(lid):
-        link = os.path.join(driver.home, "l", lid)
+        link = os.path.join(driver.home, LINK_DIR, lid)
         with contextlib.suppress(FileExistsError):
             os.symlink(target, link)
         if os.readlink(link) == target:
@@ -104,7 +105,7 @@ def _relink(driver: Overlay2Driver, id: str, path: str) -> None:
 
 def _link_to(driver: Overlay2Driver, target: str) -> str | None:
     """The name in l/ of a symlink to `target`, if one is there."""
-    with os.scandir(os.path.join(driver.home, "l")) as entries:
+    with os.scandir(os.path.join(driver.home, LINK_DIR)) as entries:
         for entry in entries:
             with contextlib.suppress(OSError):
                 if entry.is_symlink() and os.readlink(entry.path) == target:

@@ -5,7 +5,7 @@ On disk (moby's layout)::
 
     <root>/zfs/                the driver's home, on a ZFS dataset: the *parent dataset* P
                                (the root's, or one mounted at <root>/zfs itself: then the
-                               store's SQLite files stay off ZFS, see docs/design/storage.md)
+                               store's SQLite files stay off ZFS, see docs/design/drivers.md)
     <root>/zfs/graph/<id>/     the mountpoint of the dataset P/<id> (the layer's whole tree)
     P/<parent id>@<id>         the snapshot P/<id> was cloned from, marked for deferred destroy
 

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from scow.store.volumes import VolumeStore
 
 
-_WIDER_THAN_ROOT_MODE = 0o7067  # bits outside store/modes.py's ROOT_MODE (0710): one stat,
+_WIDER_THAN_ROOT_MODE = 0o7777 & ~0o710  # bits outside store/modes.py's ROOT_MODE: one stat,
 # and modes.py (its table) loads only for a root that needs tightening
 
 
