@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from layertar import CAP, snapshot
 
-from scow.osutil import fs, mounts, syscalls
+from scow.osutil import fs, mounts, syscalls, treesize
 
 pytestmark = pytest.mark.root
 
@@ -56,7 +56,7 @@ def test_copy_tree_without_reflink_or_copy_range(tmp_path: os.PathLike[str],
 
 def test_dir_size_counts_hardlinks_once(tmp_path: os.PathLike[str]) -> None:
     make_tree(os.fspath(tmp_path))
-    assert fs.dir_size(os.fspath(tmp_path)) == 4000 + len("../f")
+    assert treesize.dir_size(os.fspath(tmp_path)) == 4000 + len("../f")
 
 
 def test_remove_tree_unmounts_and_clears_immutable(tmp_path: os.PathLike[str]) -> None:
@@ -102,7 +102,7 @@ def test_dir_size_nested_links_sparse_and_deep(tmp_path: os.PathLike[str]) -> No
     top = os.fspath(tmp_path)
     make_tree(top)
     deep = top
-    for i in range(fs._MAX_OPEN_DIRS + 20):  # deeper than the descriptors it keeps open
+    for i in range(treesize._MAX_OPEN_DIRS + 20):  # deeper than the descriptors it keeps open
         deep = os.path.join(deep, f"d{i % 3}")
         os.mkdir(deep)
         with open(os.path.join(deep, "f"), "wb") as f:
@@ -115,13 +115,13 @@ def test_dir_size_nested_links_sparse_and_deep(tmp_path: os.PathLike[str]) -> No
         os.mkdir(os.path.join(top, f"wide{i}"))
     expected = _reference_size(top)
     assert expected > 1 << 30
-    assert fs.dir_size(top) == expected
-    assert fs.dir_size(os.path.join(top, "missing")) == 0
+    assert treesize.dir_size(top) == expected
+    assert treesize.dir_size(os.path.join(top, "missing")) == 0
 
 
 def test_dir_size_walks_without_leaking_descriptors(tmp_path: os.PathLike[str]) -> None:
     before = len(os.listdir("/proc/self/fd"))
     for i in range(50):
         os.makedirs(os.path.join(tmp_path, f"x{i}", "y"))
-    assert fs.dir_size(os.fspath(tmp_path)) == 0
+    assert treesize.dir_size(os.fspath(tmp_path)) == 0
     assert len(os.listdir("/proc/self/fd")) == before

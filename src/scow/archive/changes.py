@@ -18,7 +18,7 @@ from typing import BinaryIO, Literal
 
 from scow.archive.writer import CAPABILITY, TarWriter
 from scow.errors import ScowError, from_oserror
-from scow.osutil.fs import size_once
+from scow.osutil.treesize import size_once
 
 ChangeKind = Literal["A", "C", "D"]
 

@@ -324,10 +324,9 @@ class Overlay2Driver:
         """Whether the upper folder can be used as the diff (moby's doesSupportNativeDiff):
         probed once per boot of the kernel, see overlay2_probe.native_diff."""
         if self._native is None:
-            from scow.drivers.overlay2_mount import mount_options
             from scow.drivers.overlay2_probe import native_diff
 
-            self._native = native_diff(self.root, self.home, mount_options())
+            self._native = native_diff(self.root, self.home)
         return self._native
 
     def _is_parent(self, id: str, parent: str | None) -> bool:

@@ -33,23 +33,23 @@ def apply_diff(driver: Overlay2Driver, id: str, entries: Iterable[TarEntry], *,
                native: bool) -> int:
     """Extract a layer's entries into diff/ (native: overlay whiteouts as they are); the
     layer's size."""
-    from scow.drivers import naive
-    from scow.osutil import fs
-
     if not native:
+        from scow.drivers import naive
+
         return naive.apply_diff(driver, id, entries)
     from scow.archive.extract import apply_layer
+    from scow.osutil.treesize import dir_size
 
     diff = driver.layer_path(id)
     apply_layer(diff, entries, whiteouts="overlay")
-    return fs.dir_size(diff)
+    return dir_size(diff)
 
 
 def diff(driver: Overlay2Driver, id: str, parent: str | None, out: BinaryIO, *,
          native: bool) -> None:
-    from scow.drivers import naive
-
     if not native:
+        from scow.drivers import naive
+
         naive.diff(driver, id, parent, out)
         return
     from scow.archive.writer import write_tree
@@ -58,12 +58,13 @@ def diff(driver: Overlay2Driver, id: str, parent: str | None, out: BinaryIO, *,
 
 
 def diff_size(driver: Overlay2Driver, id: str, parent: str | None, *, native: bool) -> int:
-    from scow.drivers import naive
-    from scow.osutil import fs
-
     if not native:
+        from scow.drivers import naive
+
         return naive.diff_size(driver, id, parent)
-    return fs.dir_size(driver.layer_path(id))
+    from scow.osutil.treesize import dir_size
+
+    return dir_size(driver.layer_path(id))
 
 
 def changes(driver: Overlay2Driver, id: str, parent: str | None, *,
@@ -74,9 +75,10 @@ def changes(driver: Overlay2Driver, id: str, parent: str | None, *,
     change are C, as moby lists them); a whiteout is D; an opaque folder adds a D for each
     lower child it hides. A file copied up but left unchanged shows as C here where moby
     might not list it: the kernel copied it, so it is part of the layer anyway."""
-    from scow.drivers import naive
+    if not native:
+        from scow.drivers import naive
+
+        return naive.changes(driver, id, parent)
     from scow.drivers.overlay2_changes import upper_changes
 
-    if not native:
-        return naive.changes(driver, id, parent)
     return upper_changes(driver.layer_path(id), driver.lower_dirs(id))

@@ -109,25 +109,28 @@ def supports_native_diff(home: str, options: dict[str, str]) -> bool:
             mounts.unmount_all_under(p["merged"])
 
 
-def native_diff(root: str, home: str, options: dict[str, str]) -> bool:
-    """supports_native_diff, cached in <root>/overlay2.probe for this boot (see above)."""
+def native_diff(root: str, home: str) -> bool:
+    """supports_native_diff, cached in <root>/overlay2.probe for this boot (see above). A
+    cached answer is read as bytes: no text codec and no mount option read for it."""
     boot = _boot_id()
     cache = os.path.join(root, PROBE_FILE)
     with contextlib.suppress(OSError, ValueError):
-        with open(cache, encoding="ascii") as f:
+        with open(cache, "rb") as f:
             seen_boot, answer = f.read().split()
-        if boot and seen_boot == boot and answer in ("true", "false"):
-            return answer == "true"
-    result = supports_native_diff(home, options)
+        if boot and seen_boot == boot and answer in (b"true", b"false"):
+            return answer == b"true"
+    from scow.drivers.overlay2_mount import mount_options
+
+    result = supports_native_diff(home, mount_options())
     if boot:
         with contextlib.suppress(OSError):  # a read-only root probes each time
-            atomic_write(cache, f"{boot} {str(result).lower()}\n".encode(), 0o600)
+            atomic_write(cache, boot + (b" true\n" if result else b" false\n"), 0o600)
     return result
 
 
-def _boot_id() -> str:
+def _boot_id() -> bytes:
     try:
-        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+        with open("/proc/sys/kernel/random/boot_id", "rb") as f:
             return f.read().strip()
     except OSError:
-        return ""
+        return b""

@@ -31,8 +31,8 @@ def rune_count(text: str) -> int:
 def display_width(text: str) -> int:
     """go-runewidth StringWidth (docker/cli's tabwriter fork): wide East Asian runes count 2,
     combining marks and zero-width joiners 0."""
-    if text.isascii():
-        return len(text)
+    if text.isascii() or text.replace("\u2026", "").isascii():  # "…": docker's ellipsis
+        return len(text)  # (East Asian Ambiguous: one column, as go-runewidth counts it)
     import unicodedata
     width = 0
     for ch in text:

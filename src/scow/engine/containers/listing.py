@@ -78,11 +78,25 @@ class ContainerListing(ContainerBase):
         memo: dict[tuple[str, str], str] | None = getattr(self, "_shown", None)
         if memo is not None and (image, image_id) in memo:
             return memo[image, image_id]
-        found = self.images.find(image)
-        shown = image if found is not None and found.id == image_id else image_id
+        if self._tag_names(image, image_id):
+            shown = image
+        else:
+            found = self.images.find(image)
+            shown = image if found is not None and found.id == image_id else image_id
         if memo is not None:
             memo[image, image_id] = shown
         return shown
+
+    def _tag_names(self, image: str, image_id: str) -> bool:
+        """Whether `image` is a reference its tag still points at `image_id` (the common case,
+        decided from the store's refs alone, without the image service)."""
+        from scow.errors import InvalidArgument
+        from scow.oci.reference import parse_reference
+
+        try:
+            return self.store.refs.find(parse_reference(image)) == image_id
+        except InvalidArgument:  # not a reference (an ID prefix): images.find decides
+            return False
 
     def _with_size(self, s: ContainerSummary, record: ContainerRecord,
                    bases: dict[str, int]) -> ContainerSummary:

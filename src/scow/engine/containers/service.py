@@ -60,9 +60,11 @@ _DEFERRED = (("scow.engine.containers.run", "ContainerLifecycle"),  # start, sto
              ("scow.engine.containers.update", "ContainerUpdate"),
              ("scow.engine.containers.objects", "ContainerObjects"))  # docker-py's collection
 # the entry points whose mixin is known without importing the ones searched before it:
-# `scow exec` loads neither the listing (with network_files) nor the inspect mixin; the
-# names a mixin's module already loaded are searched there first (exec's own helpers)
-_DEFERRED_HINTS = {"exec": "scow.engine.containers.execs"}
+# `scow exec` loads neither the listing (with network_files) nor the inspect mixin, `ps` not
+# the lifecycle; the names a mixin's module already loaded are searched there first (exec's
+# own helpers)
+_DEFERRED_HINTS = {"exec": "scow.engine.containers.execs",
+                   "list_containers": "scow.engine.containers.listing"}  # `scow ps`: no run
 
 if TYPE_CHECKING:
     from scow.engine.containers.cp import ContainerCopy

@@ -183,7 +183,7 @@ class VolumeService:
 
     def size(self, name: str) -> int:
         """Bytes used under the volume's `_data` folder."""
-        from scow.osutil.fs import dir_size
+        from scow.osutil.treesize import dir_size
 
         return dir_size(self.path(name))
 
