@@ -8,30 +8,13 @@ A budget may shrink freely (drop the names); it grows only with a reason in the 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from tests.integration.containers.kit import Scow
+from tests.integration.containers.kit import REPO, Scow, loaded_modules
 from tests.tools import require_root, require_runc
-
-SRC = Path(__file__).resolve().parents[2] / "src"
-WRAPPER = """\
-import os, sys
-out, pid = sys.argv[1], os.getpid()
-sys.argv = ["scow", *sys.argv[2:]]
-sys.path.append({src!r})
-from scow.cli.main import main
-try:
-    rc = main()
-finally:
-    if os.getpid() == pid:  # not a forked monitor
-        with open(out, "w") as f:
-            f.write("\\n".join(sorted(sys.modules)))
-sys.exit(rc)
-"""
 
 # never on any short command's path: typing (7 ms with re and enum; scow.typeshim instead),
 # the network and archive stacks, the API server, the builder, optional UIs
@@ -238,16 +221,9 @@ EVENTS = {"engine.events", "events", "events.log", "events.message", "runtime.ev
 for _command in ("create", "rm", "start", "exec", "stop"):
     BUDGET[_command] |= EVENTS
 BUDGET["start"] -= {"events", "events.log", "events.message"}  # the forked monitor logs them
-
-
-def _modules(scow: Scow, tmp_path: Path, *args: str) -> set[str]:
-    out = tmp_path / "modules"
-    argv = [sys.executable, "-I", "-S", "-c", WRAPPER.format(src=str(SRC)), str(out),
-            "--root", str(scow.root), "-s", scow.driver, *args]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120,
-                          stdin=subprocess.DEVNULL, env=dict(os.environ, SCOW_NO_PAGER="1"))
-    assert proc.returncode == 0, proc.stderr
-    return set(out.read_text().split())
+# runc (and netavark, unshare) start through osutil/spawn.py, runtime/runc.py's spawn before
+for _command in ("start", "exec", "stop"):
+    BUDGET[_command] |= {"osutil.spawn"}
 
 
 def _check(command: str, modules: set[str]) -> None:
@@ -274,7 +250,7 @@ def store(tmp_path: Path, busybox_tar: Path) -> Scow:
                                   ("rm", "idle")],
                          ids=lambda a: a[0])
 def test_short_command_budget(store: Scow, tmp_path: Path, args: tuple[str, ...]) -> None:
-    _check(args[0], _modules(store, tmp_path, *args))
+    _check(args[0], loaded_modules(store, tmp_path, *args))
 
 
 @pytest.mark.runc
@@ -283,11 +259,11 @@ def test_start_exec_stop_and_listing_a_running_one_budget(store: Scow, tmp_path:
     require_runc()
     store("create", "--name", "live", "--network", "none", "bb:1", "sleep", "60")
     try:
-        _check("start", _modules(store, tmp_path, "start", "live"))
-        _check("ps", _modules(store, tmp_path, "ps", "-a"))  # a running one: its health
-        _check("inspect", _modules(store, tmp_path, "inspect", "live"))
-        _check("exec", _modules(store, tmp_path, "exec", "live", "true"))
-        _check("stop", _modules(store, tmp_path, "stop", "-t", "0", "live"))
+        _check("start", loaded_modules(store, tmp_path, "start", "live"))
+        _check("ps", loaded_modules(store, tmp_path, "ps", "-a"))  # a running one: its health
+        _check("inspect", loaded_modules(store, tmp_path, "inspect", "live"))
+        _check("exec", loaded_modules(store, tmp_path, "exec", "live", "true"))
+        _check("stop", loaded_modules(store, tmp_path, "stop", "-t", "0", "live"))
     finally:
         store("rm", "-f", "live", check=False)
 
@@ -296,7 +272,7 @@ def test_system_df_loads_no_build_or_distribution_service(store: Scow, tmp_path:
     """`system df` reads the build cache's figures (engine/builds/gc.py) and the cache mounts
     without the build service, the distribution service or platform (its scow modules
     depend on the driver: vfs's sizes come from the archive walk, so no budget list here)."""
-    modules = _modules(store, tmp_path, "system", "df")
+    modules = loaded_modules(store, tmp_path, "system", "df")
     bad = sorted(m for m in modules for f in ("scow.engine.builds.service", "scow.build",
                                               "scow.engine.distribution", "scow.registry",
                                               "platform", "tempfile", "scow.api")
@@ -307,7 +283,7 @@ def test_system_df_loads_no_build_or_distribution_service(store: Scow, tmp_path:
 def test_inspect_of_an_image_builds_no_container_service(store: Scow, tmp_path: Path) -> None:
     """`inspect NAME` tries containers first (docker's order) by asking the store, so an
     image's name loads none of the container service's modules."""
-    modules = _modules(store, tmp_path, "inspect", "bb:1")
+    modules = loaded_modules(store, tmp_path, "inspect", "bb:1")
     assert not [m for m in modules if m.startswith("scow.engine.containers")], modules
 
 
@@ -329,8 +305,9 @@ sys.exit(rc)
 
 def test_inspect_reads_the_run_state_once(store: Scow, tmp_path: Path) -> None:
     """State and RestartCount come from one read of state.json (no file read twice)."""
-    proc = subprocess.run([sys.executable, "-I", "-S", "-c", COUNT_STATE_READS.format(
-        src=str(SRC)), "-", "--root", str(store.root), "-s", store.driver, "inspect", "idle"],
+    script = COUNT_STATE_READS.format(src=str(REPO / "src"))
+    proc = subprocess.run([sys.executable, "-I", "-S", "-c", script, "-", "--root",
+                           str(store.root), "-s", store.driver, "inspect", "idle"],
         capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().endswith("reads 1"), proc.stdout[-200:]

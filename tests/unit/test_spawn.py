@@ -1,16 +1,18 @@
-"""runc.spawn_wait: runc (and exec's runc) started by posix_spawn instead of subprocess, with
-subprocess's child: the given stdio, exit status (-N when killed by signal N), the signals
-Python ignores (SIGPIPE, SIGXFSZ) back to their defaults, no other fd inherited."""
+"""osutil/spawn.py: runc, netavark and unshare started without subprocess, as subprocess's
+children: the given stdio, exit status (-N when killed by signal N), the signals Python
+ignores (SIGPIPE, SIGXFSZ) back to their defaults, no other fd inherited; `run_captured`'s
+input, output, deadline and death signal."""
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
 
-from scow.runtime.runc import DEVNULL, spawn_wait
+from scow.osutil.spawn import DEVNULL, SpawnTimeout, run_captured, spawn_wait
 
 
 def test_exit_status_and_stdio(tmp_path: Path) -> None:
@@ -47,3 +49,49 @@ def test_no_other_fd_is_inherited(tmp_path: Path) -> None:
 def test_a_missing_binary_is_an_os_error() -> None:
     with pytest.raises(FileNotFoundError):
         spawn_wait(["/nonexistent/runc", "state", "x"])
+
+
+@pytest.mark.parametrize("die_with_parent", [False, True])
+def test_run_captured_feeds_input_and_reads_both_streams(die_with_parent: bool) -> None:
+    big = b"x" * (1 << 20)  # more than a pipe holds: input and output interleave
+    code, out, err = run_captured(["sh", "-c", "cat; echo oops >&2; exit 4"], input=big,
+                                  timeout=60, die_with_parent=die_with_parent)
+    assert (code, out, err) == (4, big, b"oops\n")
+    code, out, _ = run_captured(["cat", "/proc/self/status"], timeout=60,
+                                die_with_parent=die_with_parent)
+    status = dict(line.split(":\t", 1) for line in out.decode().splitlines() if ":\t" in line)
+    assert code == 0 and not int(status["SigIgn"], 16) & (1 << (signal.SIGPIPE - 1))
+
+
+def _children() -> set[int]:
+    """This process's children, zombies included (every thread's)."""
+    return {int(pid) for task in Path("/proc/self/task").iterdir()
+            for pid in (task / "children").read_text().split()}
+
+
+def test_run_captured_deadline_kills_and_reaps() -> None:
+    before = _children()
+    with pytest.raises(SpawnTimeout, match="sleep timed out after 0.3 s"):
+        run_captured(["sleep", "30"], timeout=0.3)
+    assert _children() <= before  # killed and waited for
+
+
+def test_run_captured_death_signal_is_set_only_when_asked() -> None:
+    def pdeathsig(die: bool) -> str:
+        # the child's own /proc entry has no field for it: ask the kernel through python
+        code, out, err = run_captured(
+            [sys.executable, "-c", "import ctypes; c = ctypes.c_int(); ctypes.CDLL(None)"
+             ".prctl(2, ctypes.byref(c), 0, 0, 0); print(c.value)"], timeout=60,
+            die_with_parent=die)
+        assert code == 0, err
+        return out.decode().strip()
+
+    assert (pdeathsig(False), pdeathsig(True)) == ("0", str(int(signal.SIGKILL)))
+
+
+@pytest.mark.parametrize("die_with_parent", [False, True])
+def test_run_captured_missing_binary_is_an_os_error(die_with_parent: bool) -> None:
+    before = _children()
+    with pytest.raises(FileNotFoundError, match="netavark"):
+        run_captured(["/nonexistent/netavark"], timeout=5, die_with_parent=die_with_parent)
+    assert _children() <= before  # the child that could not exec was reaped

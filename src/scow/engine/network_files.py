@@ -38,9 +38,9 @@ def uses_namespace(mode: str) -> bool:
 
 def endpoint_id(container_id: str, network_id: str) -> str:
     """A stable EndpointID for a container on a network (docker's is random)."""
-    import hashlib
+    from scow.ids import sha256_hex  # not hashlib: OpenSSL's load would cost `start` more
 
-    return hashlib.sha256(f"{container_id}/{network_id}".encode()).hexdigest()
+    return sha256_hex(f"{container_id}/{network_id}".encode())
 
 
 HOSTS_HEAD = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
@@ -51,7 +51,6 @@ HOSTS_HEAD = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n
 def port_mappings(doc: dict[str, Any]) -> list[PortMapping]:
     """The `-p` bindings (and `-P`'s, for every exposed port) with host ports chosen."""
     from scow.network.netavark import PortMapping
-    from scow.network.ports import free_port
 
     host = doc["HostConfig"]
     bindings: dict[str, list[dict[str, str]]] = {
@@ -65,7 +64,12 @@ def port_mappings(doc: dict[str, Any]) -> list[PortMapping]:
         proto = proto or "tcp"
         for b in items:
             ip = b.get("HostIp") or ""
-            hp = int(b["HostPort"]) if b.get("HostPort") else free_port(proto, ip)
+            if b.get("HostPort"):
+                hp = int(b["HostPort"])
+            else:  # socket and ipaddress load only here (`-P`, `-p N`)
+                from scow.network.ports import free_port
+
+                hp = free_port(proto, ip)
             out.append(PortMapping(ip, hp, int(port), proto))
     return out
 

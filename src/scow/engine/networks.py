@@ -14,10 +14,7 @@ size = 24}``), ``dns`` (a list of nameservers for containers on the default netw
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import re
-import subprocess
 
 from scow.engine.network_files import DEFAULT, endpoint_id
 from scow.errors import Conflict, Forbidden, InvalidArgument, NotFound, Unsupported
@@ -30,6 +27,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 if TYPE_CHECKING:
+    import ipaddress
     from collections.abc import Callable
 
     from scow.store.store import Store
@@ -39,15 +37,17 @@ AUTO = "scow.subnet-chosen"  # option of a network whose subnet scow chose (may 
 DEFAULT_POOLS = (("172.17.0.0/16", 16), ("172.18.0.0/16", 16), ("172.19.0.0/16", 16),
                  ("172.20.0.0/14", 16), ("172.24.0.0/14", 16), ("172.28.0.0/14", 16),
                  ("192.168.0.0/16", 20))
-_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-_ALIAS = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,252}$")
+_NAME = r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$"  # patterns for re, loaded only where they are checked
+_ALIAS = r"^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,252}$"
 
 
 def check_aliases(aliases: list[str]) -> list[str]:
     """--network-alias / connect --alias: DNS names (they go into aardvark-dns's tables,
     one line per container, names separated by commas)."""
+    import re
+
     for alias in aliases:
-        if not _ALIAS.match(alias):
+        if not re.match(_ALIAS, alias):
             raise InvalidArgument(f"invalid network alias {alias!r}: letters, digits, '_', "
                                   "'.' and '-' only")
     return list(aliases)
@@ -77,7 +77,9 @@ class NetworkService:
         if driver != "bridge":
             raise Unsupported(f'create network: driver "{driver}" is not supported (only '
                               'bridge)')
-        if not _NAME.match(name):
+        import re
+
+        if not re.match(_NAME, name):
             raise InvalidArgument(f'invalid network name "{name}"')
         found = self.records.find(name)
         if name in PSEUDO or name == DEFAULT or (found is not None and found.name == name):
@@ -96,6 +98,8 @@ class NetworkService:
         network_event(self.store, network_id, name, driver, action)
 
     def _subnet(self, subnet: str, gateway: str) -> tuple[ipaddress.IPv4Network, str]:
+        import ipaddress
+
         if subnet:
             try:
                 net = ipaddress.IPv4Network(subnet, strict=True)
@@ -118,15 +122,21 @@ class NetworkService:
         return net, gw
 
     def _taken(self) -> list[ipaddress.IPv4Network]:
+        import ipaddress
+
         taken = [ipaddress.IPv4Network(s) for s in self.records.subnets()]
         return taken + host_routes()
 
     def _check_free(self, net: ipaddress.IPv4Network) -> None:
+        import ipaddress
+
         for other in [ipaddress.IPv4Network(s) for s in self.records.subnets()]:
             if net.overlaps(other):
                 raise Conflict("Pool overlaps with other one on this address space")
 
     def _pick(self) -> ipaddress.IPv4Network:
+        import ipaddress
+
         taken = self._taken()
         for base, size in self.pools():
             for net in ipaddress.IPv4Network(base).subnets(new_prefix=size):
@@ -178,6 +188,8 @@ class NetworkService:
         must not overlap a route on the host (another root's bridge, docker0, a VPN). A
         subnet scow chose moves to a free one (roots picking subnets at the same time would
         otherwise share one); a subnet the user gave is a Conflict."""
+        import ipaddress  # (and `ip route`: a network's first container only)
+
         net = ipaddress.IPv4Network(r.subnet)
         clash = [t for t in host_routes() if t.overlaps(net)]
         if not clash:
@@ -327,9 +339,9 @@ class NetworkService:
 
 
 def _pseudo(name: str) -> dict[str, Any]:
-    import hashlib
+    from scow.ids import sha256_hex
 
-    return {"Name": name, "Id": hashlib.sha256(f"scow-{name}".encode()).hexdigest(),
+    return {"Name": name, "Id": sha256_hex(f"scow-{name}".encode()),
             "Created": "0001-01-01T00:00:00Z", "Scope": "local", "Driver": PSEUDO[name],
             "EnableIPv6": False, "IPAM": {"Driver": "default", "Options": None, "Config": []},
             "Internal": False, "Attachable": False, "Ingress": False,
@@ -340,9 +352,12 @@ def _pseudo(name: str) -> dict[str, Any]:
 
 def host_routes() -> list[ipaddress.IPv4Network]:
     """The IPv4 destinations of the host's routes (the default route excluded)."""
+    import ipaddress
+
+    from scow.osutil.spawn import run_captured
+
     try:
-        out = subprocess.run(["ip", "-4", "route", "show", "table", "all"], capture_output=True,
-                             text=True, timeout=30, check=False).stdout
+        out = run_captured(["ip", "-4", "route", "show", "table", "all"], timeout=30)[1].decode()
     except OSError:
         return []
     nets = []

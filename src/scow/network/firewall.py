@@ -7,7 +7,9 @@ network, so no rule scow did not make is ever touched."""
 
 from __future__ import annotations
 
-import subprocess
+TYPE_CHECKING = False  # mypy honours the name
+if TYPE_CHECKING:
+    import subprocess
 
 FORWARD_JUMP = ("FORWARD", "-m", "comment", "--comment", "netavark firewall plugin rules",
                 "-j", "NETAVARK_FORWARD")
@@ -22,6 +24,8 @@ BASE_RULES = {
 
 
 def _iptables(*args: str) -> subprocess.CompletedProcess[str]:
+    import subprocess  # not with the module: `start` imports it and rarely runs iptables
+
     return subprocess.run(["iptables", "-w", "30", *args], capture_output=True, text=True,
                           timeout=60, check=False)
 

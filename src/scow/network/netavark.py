@@ -15,22 +15,20 @@ On-disk layout (the config folder passed as ``--config``)::
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import subprocess
 
 from scow.errors import InternalError, Unsupported
 from scow.fastjson import dumps, loads
+from scow.osutil.spawn import run_captured
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from dataclasses import dataclass
     from typing import Any
 else:
     from scow.typeshim import dataclass
 
 SEARCH = ("/usr/lib/podman", "/usr/libexec/podman", "/usr/local/libexec/podman")
+_SIGHUP = 1  # signal.SIGHUP (Linux): the signal module loads enum, a cost of every `start`
 
 
 @dataclass(frozen=True)
@@ -74,6 +72,8 @@ def find_binary(name: str) -> str:
         path = os.path.join(folder, name)
         if os.access(path, os.X_OK):
             return path
+    import shutil  # (re, fnmatch, bz2, lzma: only when not in SEARCH)
+
     found = shutil.which(name)
     if found is None:
         raise Unsupported(f"set up network: {name} not found (install the {name} package)")
@@ -115,16 +115,19 @@ class Netavark:
         os.makedirs(self.config_dir, mode=0o700, exist_ok=True)
         argv = [find_binary("netavark"), "--config", self.config_dir, "--rootless", "false",
                 "--aardvark-binary", find_binary("aardvark-dns"), verb, netns]
-        try:
-            proc = subprocess.run(argv, input=dumps(opts), capture_output=True, text=True,
-                                  timeout=120, check=False, preexec_fn=_die_with_parent())
-        except (OSError, subprocess.TimeoutExpired) as exc:
+        try:  # killed with this process: a setup never finishes behind the back of a
+            # repair that already tore its plan down (its DNS server, forked by netavark, is
+            # not: the death signal is not inherited across fork)
+            code, out, err = run_captured(argv, input=dumps(opts).encode(), timeout=120,
+                                          die_with_parent=True)
+        except OSError as exc:
             raise InternalError(f"{verb} network of container {opts['container_id'][:12]}: "
                                 f"netavark: {exc}") from exc
-        if proc.returncode != 0:
+        text = out.decode(errors="replace")
+        if code != 0:
             raise InternalError(f"{verb} network of container {opts['container_id'][:12]}: "
-                                f"netavark: {_last_line(proc.stderr or proc.stdout)}")
-        return proc.stdout
+                                f"netavark: {_last_line(err.decode(errors='replace') or text)}")
+        return text
 
     def setup(self, netns: str, opts: dict[str, Any]) -> dict[str, str]:
         """Set up the namespace at `netns`; returns each network's MAC address."""
@@ -145,7 +148,7 @@ class Netavark:
             _rename_in_table(os.path.join(folder, network), opts["container_id"], old, new)
         try:
             with open(os.path.join(folder, "aardvark.pid"), encoding="ascii") as f:
-                os.kill(int(f.read().strip()), signal.SIGHUP)
+                os.kill(int(f.read().strip()), _SIGHUP)
         except (OSError, ValueError):
             pass  # no DNS server: nothing to reload
 
@@ -172,25 +175,6 @@ def _rename_in_table(path: str, container_id: str, old: str, new: str) -> None:
     with open(tmp, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     os.replace(tmp, path)
-
-
-_DIE_WITH_PARENT: list[Callable[[], object]] = []
-
-
-def _die_with_parent() -> Callable[[], object]:
-    """The `preexec_fn` that has netavark killed with the scow that runs it: a setup never
-    finishes behind the back of a repair that already tore its plan down (its DNS server,
-    forked by netavark, is not affected: the death signal is not inherited across fork).
-    Made in the parent: the child of a threaded process (the API service) must not import
-    or load a library before its exec (a lock another thread held at the fork stays held)."""
-    if not _DIE_WITH_PARENT:
-        import ctypes
-        import functools
-
-        pr_set_pdeathsig = 1
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-        _DIE_WITH_PARENT.append(functools.partial(prctl, pr_set_pdeathsig, 9, 0, 0, 0))
-    return _DIE_WITH_PARENT[0]
 
 
 def _last_line(text: str) -> str:

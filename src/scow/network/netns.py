@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 
 from scow.errors import InternalError
 from scow.osutil.mounts import is_mountpoint
+from scow.osutil.spawn import run_captured
 from scow.osutil.syscalls import umount2
 
 MNT_DETACH = 2
@@ -29,14 +29,14 @@ def create(path: str) -> None:
         pass
     argv = ["unshare", f"--net={path}", "ip", "link", "set", "lo", "up"]
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+        code, _, err = run_captured(argv, timeout=60)
     except OSError as exc:
         raise InternalError(f"create network namespace {os.path.basename(path)[:12]}: {exc}"
                             ) from exc
-    if proc.returncode != 0:
+    if code != 0:
         remove(path)
         raise InternalError(f"create network namespace {os.path.basename(path)[:12]}: "
-                            f"{proc.stderr.strip() or proc.returncode}")
+                            f"{err.decode(errors='replace').strip() or code}")
 
 
 def exists(path: str) -> bool:

@@ -83,11 +83,17 @@ _RAW: list[_Raw] = []
 def call(name: str, *args: int | bytes | None) -> int:
     """`name(args...)` of the C library (ints as C longs); its return value (-1 and errno
     on failure, see `errno`)."""
+    return function(name)(*args)
+
+
+def function(name: str) -> Callable[..., int]:
+    """`call` bound to `name`, looked up now: for a forked child that must not take the
+    dynamic loader's lock (osutil/spawn.py)."""
     if not _RAW:
         _RAW.append(_Raw())
     raw = _RAW[0]
-    long = raw.long
-    return raw.function(name)(*(long(a) if isinstance(a, int) else a for a in args))
+    fn, long = raw.function(name), raw.long
+    return lambda *args: fn(*(long(a) if isinstance(a, int) else a for a in args))
 
 
 def errno() -> int:

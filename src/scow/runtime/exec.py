@@ -15,9 +15,10 @@ from collections.abc import Callable
 
 from scow.errors import ScowError
 from scow.fastjson import dumps, loads
+from scow.osutil.spawn import DEVNULL, spawn_wait
 from scow.runtime.capabilities import DEFAULT_CAPS
 from scow.runtime.procenv import process_env
-from scow.runtime.runc import DEVNULL, Runc, last_error, rebuild_error, spawn_wait, translate
+from scow.runtime.runc import Runc, last_error, rebuild_error, translate
 from scow.runtime.user import resolve_user
 
 TYPE_CHECKING = False  # mypy honours the name; dataclasses costs start-up (typeshim.py)

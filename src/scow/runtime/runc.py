@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from scow import errors
 from scow.errors import ContainerNotFound, RuntimeFailure, ScowError
 from scow.fastjson import loads
+from scow.osutil.spawn import DEVNULL, spawn_wait
 
 TYPE_CHECKING = False  # mypy honours the name; typing costs start-up (typeshim.py)
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:  # an alias for annotations only
     _File = int | IO[Any] | None
 
-DEVNULL = -3  # subprocess.DEVNULL: subprocess (~3 ms cold) loads when runc runs, not before
 
 
 class CommandNotFound(RuntimeFailure):
@@ -198,43 +198,6 @@ class Runc:
         if proc.returncode != 0:
             raise translate(f"list processes of container {cid[:12]}", proc.stderr)
         return [int(p) for p in loads(proc.stdout or "[]") or []]
-
-
-def spawn_wait(argv: list[str], *, stdin: _File = DEVNULL, stdout: _File = DEVNULL,
-               stderr: _File = DEVNULL) -> int:
-    """Run `argv` (searched in PATH) with these stdio (fds, files, DEVNULL, or None: this
-    process's own) and wait for it; its exit status as subprocess gives it (-N: killed by
-    signal N). posix_spawn instead of subprocess: the same child (no other fd inherited,
-    since Python opens fds non-inheritable; SIGPIPE and SIGXFSZ back to their defaults), without
-    loading subprocess, threading, selectors and locale (~3 ms of a cold command)."""
-    null = -1
-    actions = []
-    for target, given in ((0, stdin), (1, stdout), (2, stderr)):
-        if given is None:
-            continue
-        if given == DEVNULL:
-            if null < 0:
-                null = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
-            given = null
-        fd = given if isinstance(given, int) else given.fileno()
-        actions.append((os.POSIX_SPAWN_DUP2, fd, target))
-    try:
-        pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions,
-                              setsigdef=(_SIGPIPE, _SIGXFSZ))
-    finally:
-        if null >= 0:
-            os.close(null)
-    try:
-        _, status = os.waitpid(pid, 0)
-    except BaseException:  # interrupted (Ctrl-C): as subprocess.run, the child goes too
-        with contextlib.suppress(OSError):
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        raise
-    return os.waitstatus_to_exitcode(status)
-
-
-_SIGPIPE, _SIGXFSZ = 13, 25  # (Linux) Python ignores both; subprocess restores them
 
 
 def last_error(log_path: str) -> str:

@@ -18,9 +18,10 @@ import sys
 import time
 
 from scow.fastjson import dumps, loads
+from scow.osutil.spawn import DEVNULL
 from scow.runtime import attach, exit_claim
 from scow.runtime.eventlog import log_event
-from scow.runtime.runc import DEVNULL, Runc
+from scow.runtime.runc import Runc
 from scow.runtime.signals import start_time
 from scow.runtime.state import ContainerState, rfc3339nano, write_state
 

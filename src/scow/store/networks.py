@@ -207,11 +207,13 @@ def _check_address(network: NetworkRecord, ip: str) -> None:
 
 
 def _free_address(network: NetworkRecord, used: set[str]) -> str:
-    import ipaddress
-
-    net = ipaddress.ip_network(network.subnet)
-    for host in net.hosts():
-        text = str(host)
+    """The lowest host address of the (IPv4, at least /30: NetworkService._subnet) subnet
+    that is neither the gateway nor `used`, as ipaddress's hosts() orders them; counted on
+    integers, so that every `start` does not load ipaddress."""
+    base, _, bits = network.subnet.partition("/")
+    first = int.from_bytes(bytes(int(part) for part in base.split(".")), "big")
+    for n in range(first + 1, first + (1 << (32 - int(bits))) - 1):  # no network, broadcast
+        text = ".".join(str(octet) for octet in n.to_bytes(4, "big"))
         if text != network.gateway and text not in used:
             return text
     raise InvalidArgument(f"attach to network {network.name}: no available IPv4 addresses "

@@ -101,3 +101,31 @@ def pid_alive(pid: int) -> bool:
             return f.read().split(") ")[1][0] != "Z"
     except OSError:
         return False
+
+
+_MODULES_WRAPPER = """\
+import os, sys
+out, pid = sys.argv[1], os.getpid()
+sys.argv = ["scow", *sys.argv[2:]]
+sys.path.append({src!r})
+from scow.cli.main import main
+try:
+    rc = main()
+finally:
+    if os.getpid() == pid:  # not a forked monitor
+        with open(out, "w") as f:
+            f.write("\\n".join(sorted(sys.modules)))
+sys.exit(rc)
+"""
+
+
+def loaded_modules(scow: Scow, tmp_path: Path, *args: str) -> set[str]:
+    """The modules `scow ARGS` has loaded when it returns (its own process, not a fork), run
+    as `.venv/bin/scow` runs it (`python -I -S`, scow's source on sys.path)."""
+    out = tmp_path / "modules"
+    argv = [sys.executable, "-I", "-S", "-c", _MODULES_WRAPPER.format(src=str(REPO / "src")),
+            str(out), "--root", str(scow.root), "-s", scow.driver, *args]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL, env=dict(os.environ, SCOW_NO_PAGER="1"))
+    assert proc.returncode == 0, proc.stderr
+    return set(out.read_text().split())

@@ -16,9 +16,10 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
-from tests.integration.containers.kit import Scow, wait_for
+from tests.integration.containers.kit import Scow, loaded_modules, wait_for
 from tests.tools import require_tool
 
 
@@ -69,6 +70,23 @@ def net(one: Scow) -> Iterator[Scow]:
         one("network", "prune", "-f", check=False)
     assert host_network_state(marks) == before
 
+
+
+def test_start_on_a_bridge_loads_no_subprocess_or_openssl(net: Scow, tmp_path: Path) -> None:
+    """`start` on a bridge (issue 18): netavark, unshare and `ip route` run through
+    osutil/spawn.py (no subprocess, threading, locale, signal), the endpoint ID is hashed by
+    the interpreter's own sha256 (no OpenSSL), and without `-p` no socket loads. ipaddress
+    loads for the network's first container only (its subnet checked against the host's
+    routes); the next one's address is counted on integers. (re loads here with tomllib:
+    this root has a scow.toml.)"""
+    heavy = {"subprocess", "threading", "hashlib", "_hashlib", "ctypes", "socket", "shutil",
+             "signal"}
+    for name in ("web1", "web2"):
+        net("create", "--name", name, "bb:1", "sleep", "60")
+        modules = loaded_modules(net, tmp_path, "start", name)
+        assert "scow.network.netavark" in modules  # it did set the bridge up
+        assert not heavy & modules, sorted(heavy & modules)
+        heavy.add("ipaddress")
 
 def _get(port: int, path: str = "/index.html", timeout: float = 10) -> str:
     deadline = time.monotonic() + timeout
