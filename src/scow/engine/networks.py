@@ -44,9 +44,9 @@ _ALIAS = r"^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,252}$"
 def check_aliases(aliases: list[str]) -> list[str]:
     """--network-alias / connect --alias: DNS names (they go into aardvark-dns's tables,
     one line per container, names separated by commas)."""
-    import re
-
     for alias in aliases:
+        import re  # (only for an alias given)
+
         if not re.match(_ALIAS, alias):
             raise InvalidArgument(f"invalid network alias {alias!r}: letters, digits, '_', "
                                   "'.' and '-' only")

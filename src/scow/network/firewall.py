@@ -7,9 +7,7 @@ network, so no rule scow did not make is ever touched."""
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # mypy honours the name
-if TYPE_CHECKING:
-    import subprocess
+from scow.osutil.spawn import run_captured
 
 FORWARD_JUMP = ("FORWARD", "-m", "comment", "--comment", "netavark firewall plugin rules",
                 "-j", "NETAVARK_FORWARD")
@@ -23,19 +21,19 @@ BASE_RULES = {
 }
 
 
-def _iptables(*args: str) -> subprocess.CompletedProcess[str]:
-    import subprocess  # not with the module: `start` imports it and rarely runs iptables
-
-    return subprocess.run(["iptables", "-w", "30", *args], capture_output=True, text=True,
-                          timeout=60, check=False)
+def _iptables(*args: str) -> tuple[int, str]:
+    """iptables' exit status and output (not through subprocess: a last container's `rm`
+    or `stop` runs it; osutil/spawn.py)."""
+    code, out, _ = run_captured(["iptables", "-w", "30", *args], timeout=60)
+    return code, out.decode(errors="replace")
 
 
 def rules_of(table: str, chain: str) -> list[str] | None:
     """The rules (-A lines) of a chain, or None when it does not exist."""
-    proc = _iptables("-t", table, "-S", chain)
-    if proc.returncode != 0:
+    code, out = _iptables("-t", table, "-S", chain)
+    if code != 0:
         return None
-    return [ln for ln in proc.stdout.splitlines() if ln.startswith("-A ")]
+    return [ln for ln in out.splitlines() if ln.startswith("-A ")]
 
 
 def base_chains_present() -> bool:
@@ -48,7 +46,7 @@ def remove_base_chains() -> list[str]:
     removed = []
     if rules_of("filter", "NETAVARK_FORWARD") == []:
         _iptables("-t", "filter", "-D", *FORWARD_JUMP)
-        if _iptables("-t", "filter", "-X", "NETAVARK_FORWARD").returncode == 0:
+        if _iptables("-t", "filter", "-X", "NETAVARK_FORWARD")[0] == 0:
             removed.append("filter NETAVARK_FORWARD")
     nat = {c: rules_of("nat", c) for c in ("NETAVARK-HOSTPORT-DNAT", *BASE_RULES)}
     if nat["NETAVARK-HOSTPORT-DNAT"] == [] and all(
@@ -59,7 +57,7 @@ def remove_base_chains() -> list[str]:
         for chain in nat:
             _iptables("-t", "nat", "-F", chain)
         for chain in nat:
-            if _iptables("-t", "nat", "-X", chain).returncode == 0:
+            if _iptables("-t", "nat", "-X", chain)[0] == 0:
                 removed.append(f"nat {chain}")
     return removed
 
@@ -69,8 +67,7 @@ def scow_chains_leftover(prefixes: tuple[str, ...]) -> list[str]:
     are NETAVARK-<hash of its id>)."""
     out = []
     for table in ("filter", "nat"):
-        proc = _iptables("-t", table, "-S")
-        for ln in proc.stdout.splitlines():
+        for ln in _iptables("-t", table, "-S")[1].splitlines():
             if ln.startswith("-N ") and ln[3:].startswith(prefixes):
                 out.append(f"{table} {ln[3:]}")
     return out
@@ -78,9 +75,12 @@ def scow_chains_leftover(prefixes: tuple[str, ...]) -> list[str]:
 
 def network_chains(name: str) -> tuple[str, str]:
     """netavark's own nat chains of the network it knows as `name` (a hash of the name)."""
-    import hashlib
+    try:  # the interpreter's own sha512: OpenSSL's load costs a last container's `rm` more
+        from _sha2 import sha512  # Python 3.12+
+    except ImportError:
+        from _sha512 import sha512
 
-    digest = hashlib.sha512(name.encode()).hexdigest()[:13].upper()
+    digest = sha512(name.encode()).hexdigest()[:13].upper()
     return f"NETAVARK-{digest}", f"NETAVARK-DN-{digest}"
 
 
@@ -91,6 +91,6 @@ def remove_empty_network_chains(name: str) -> list[str]:
     removed = []
     for chain in network_chains(name):
         if rules_of("nat", chain) == [] and \
-                _iptables("-t", "nat", "-X", chain).returncode == 0:
+                _iptables("-t", "nat", "-X", chain)[0] == 0:
             removed.append(f"nat {chain}")
     return removed
