@@ -5,6 +5,8 @@ the venv (the editable install's path hook, setuptools' distutils hack) before s
 This launcher runs `python -I -S` (isolated: no PYTHON* variables, no user site; no `site`
 at all) and puts exactly scow's source folder and the venv's site-packages on sys.path, so a
 command pays the interpreter's own start and nothing more before scow.cli.main knows it.
+scow's own modules then load through scow/cli/loader.py's finder (their current byte code
+without the import system's generic search).
 
 Usage: python scripts/write_launcher.py VENV SRC
 """
@@ -17,6 +19,8 @@ TEMPLATE = """#!{python} -IS
 # written by scripts/write_launcher.py (make install): `python -I -S` with scow's paths only
 import sys
 sys.path += {paths!r}  # after the standard library: its imports probe no other folder
+from scow.cli.loader import install  # scow's modules from their byte code, straight
+install()
 from scow.cli.main import exit_now, main
 exit_now(main())
 """
