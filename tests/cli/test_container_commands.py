@@ -46,6 +46,24 @@ def test_create_and_ps_table(cli: Scow) -> None:
     assert sized[0].startswith("second: 0B (virtual ")
 
 
+
+def test_ps_image_column_as_moby_refreshes_it(cli: Scow, tmp_path: Path) -> None:
+    """IMAGE is the name the container was made from while that name still resolves to its
+    image (moby's refreshImage): a tag, an ID prefix, a full ID (which docker's CLI shows
+    short); once the tag moves to another image, the container's image ID (short) instead."""
+    image_id = cli.out("inspect", "--format", "{{.Id}}", "bb:1").strip()
+    for name, given in (("bytag", "bb:1"), ("byprefix", image_id[7:17]),
+                        ("byid", image_id)):
+        cli("create", "--name", name, given, "true")
+    shown = dict(line.split() for line in cli.out(
+        "ps", "-a", "--format", "{{.Names}} {{.Image}}").splitlines())
+    assert shown == {"bytag": "bb:1", "byprefix": image_id[7:17], "byid": image_id[7:19]}
+    (tmp_path / "Dockerfile").write_text("FROM bb:1\nLABEL moved=1\n")
+    cli("build", "-q", "-t", "bb:1", str(tmp_path))  # the tag now names another image
+    shown = dict(line.split() for line in cli.out(
+        "ps", "-a", "--format", "{{.Names}} {{.Image}}").splitlines())
+    assert shown["bytag"] == image_id[7:19] and shown["byprefix"] == image_id[7:17]
+
 def test_names_and_lookups(cli: Scow) -> None:
     cid = cli.out("create", "--name", "named", "bb:1", "true").strip()
     proc = cli("create", "--name", "named", "bb:1", "true", check=False)

@@ -32,7 +32,10 @@ NO_REGEX = {"re", "json", "enum"}
 LISTING = NO_RUNTIME | NO_REGEX | {"hashlib", "datetime", "threading", "platform", "signal",
                                    "scow.drivers.select", "scow.osutil.fs"}
 FORBIDDEN_BY_COMMAND: dict[str, set[str]] = {
-    "ps": LISTING,
+    # nor the lifecycle mixin (_DEFERRED_HINTS), nor the image service for an IMAGE column
+    # its tag still names (the refs table), nor unicodedata for docker's "…" (issue 18)
+    "ps": LISTING | {"scow.engine.containers.run", "scow.engine.images.service",
+                     "unicodedata"},
     "images": LISTING | {"scow.engine.containers"},
     "inspect": HEAVY | NO_REGEX | {"subprocess", "hashlib", "threading", "scow.runtime.runc",
                                    "scow.engine.networks"},
