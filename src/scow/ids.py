@@ -61,7 +61,10 @@ def sha256_for(size: int) -> _Hash:
         try:
             from _sha2 import sha256  # Python 3.12+
         except ImportError:
-            from _sha256 import sha256
+            try:
+                from _sha256 import sha256
+            except ImportError:  # an interpreter built without its own hashes
+                from hashlib import sha256
         _BUILTIN_SHA256.append(sha256)
     return _BUILTIN_SHA256[0]()
 

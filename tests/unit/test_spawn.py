@@ -95,3 +95,48 @@ def test_run_captured_missing_binary_is_an_os_error(die_with_parent: bool) -> No
     with pytest.raises(FileNotFoundError, match="netavark"):
         run_captured(["/nonexistent/netavark"], timeout=5, die_with_parent=die_with_parent)
     assert _children() <= before  # the child that could not exec was reaped
+
+
+@pytest.mark.parametrize("die_with_parent", [False, True])
+def test_fds_this_process_inherited_are_not_passed_on(die_with_parent: bool,
+                                                      tmp_path: Path) -> None:
+    """subprocess's close_fds: an fd left inheritable (a socket-activation socket, a caller's
+    lock held across `exec 9>lock`) does not reach netavark and its DNS server."""
+    held = tmp_path / "held"
+    held.mkdir()
+    fd = os.open(held, os.O_RDONLY)
+    os.set_inheritable(fd, True)
+    # by target, not by number: the child's own opens reuse the numbers it closed
+    targets = ["sh", "-c", "for f in /proc/$$/fd/*; do readlink $f; done; true"]
+    try:
+        code, out, _ = run_captured(targets, timeout=60, die_with_parent=die_with_parent)
+        assert code == 0 and str(held) not in out.decode()
+        listing = tmp_path / "fds"
+        with open(listing, "wb") as f:
+            assert spawn_wait(targets, stdout=f) == 0
+        assert str(held) not in listing.read_text()
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("die_with_parent", [False, True])
+def test_the_deadline_covers_a_child_that_closed_its_pipes(die_with_parent: bool) -> None:
+    before = _children()
+    with pytest.raises(SpawnTimeout, match="timed out after 0.5 s"):
+        run_captured(["sh", "-c", "exec >&- 2>&- <&-; sleep 30"], timeout=0.5,
+                     die_with_parent=die_with_parent)
+    assert _children() <= before
+
+
+@pytest.mark.parametrize("die_with_parent", [False, True])
+def test_input_the_child_does_not_read(die_with_parent: bool) -> None:
+    code, out, _ = run_captured(["sh", "-c", "echo done"], input=b"x" * (4 << 20),
+                                timeout=60, die_with_parent=die_with_parent)
+    assert (code, out) == (0, b"done\n")
+
+
+def test_the_forked_child_reports_any_failure_before_its_exec() -> None:
+    with pytest.raises(OSError):
+        run_captured(["sh", "-c", "echo \0"], timeout=5, die_with_parent=True)
+    with pytest.raises(FileNotFoundError):
+        run_captured(["no-such-program-here"], timeout=5, die_with_parent=True)

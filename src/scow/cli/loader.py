@@ -14,6 +14,7 @@ only ever takes a shortcut to the very code object Python would have loaded.
 
 from __future__ import annotations
 
+import _imp
 import marshal
 import os
 import sys
@@ -48,6 +49,9 @@ class _PycLoader(_external.SourceFileLoader):  # type: ignore[misc]
                 data[8:16] == ((int(st.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little") +
                                (st.st_size & 0xFFFFFFFF).to_bytes(4, "little")):
             code: CodeType = marshal.loads(memoryview(data)[16:])
+            # as CPython's loader: a pyc compiled under a relative path (make install's)
+            # names its source by the absolute one in tracebacks
+            _imp._fix_co_filename(code, self.path)  # type: ignore[attr-defined]
             return code
         return super().get_code(fullname)  # type: ignore[no-any-return]
 

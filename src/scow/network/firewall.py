@@ -78,7 +78,10 @@ def network_chains(name: str) -> tuple[str, str]:
     try:  # the interpreter's own sha512: OpenSSL's load costs a last container's `rm` more
         from _sha2 import sha512  # Python 3.12+
     except ImportError:
-        from _sha512 import sha512
+        try:
+            from _sha512 import sha512
+        except ImportError:  # an interpreter built without its own hashes
+            from hashlib import sha512
 
     digest = sha512(name.encode()).hexdigest()[:13].upper()
     return f"NETAVARK-{digest}", f"NETAVARK-DN-{digest}"

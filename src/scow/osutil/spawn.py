@@ -1,16 +1,19 @@
-"""owns: starting helper programs (runc, netavark, unshare) without the subprocess module.
+"""owns: starting helper programs (runc, netavark, unshare, ip, iptables) without subprocess.
 
 subprocess costs a cold command ~24 M instructions to import (locale, threading, selectors,
 signal, warnings), more than the rest of `start`'s own work around a network. The children
-here are subprocess's: only the given stdio inherited (Python opens every other fd
-non-inheritable), SIGPIPE and SIGXFSZ back to their defaults (Python ignores both), found on
-PATH, and killed and reaped when the caller is interrupted.
+here are subprocess's: only the given stdio inherited (fds this process inherited itself and
+left open, a socket-activation socket or a caller's lock, are closed in the child as
+subprocess's close_fds does), SIGPIPE and SIGXFSZ back to their defaults (Python ignores
+both), found on PATH, and killed and reaped when the caller is interrupted or a deadline
+passes.
 
 - `spawn_wait`: posix_spawn with the caller's choice of stdio, then wait.
 - `run_captured`: stdin given as bytes, stdout and stderr read back, a deadline; with
-  `die_with_parent` the child gets PR_SET_PDEATHSIG SIGKILL before its exec (a fork: posix_spawn
-  cannot set it), with everything the child runs prepared in the parent, so a threaded
-  caller's child takes no lock another thread held at the fork.
+  `die_with_parent` the child gets PR_SET_PDEATHSIG SIGKILL before its exec (a fork:
+  posix_spawn cannot set it), with everything the child runs prepared in the parent (libc's
+  prctl found, the program's path resolved), so a threaded caller's child takes no lock
+  another thread held at the fork and imports nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
 DEVNULL = -3  # subprocess.DEVNULL's value, without subprocess
 _SIGPIPE, _SIGXFSZ, _SIGKILL = 13, 25, 9  # (Linux)
 _PR_SET_PDEATHSIG = 1
+_EINVAL = 22
 
 
 class SpawnTimeout(OSError):
@@ -52,8 +56,8 @@ def spawn_wait(argv: list[str], *, stdin: _File = DEVNULL, stdout: _File = DEVNU
         fd = given if isinstance(given, int) else given.fileno()
         actions.append((os.POSIX_SPAWN_DUP2, fd, target))
     try:
-        pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions,
-                              setsigdef=(_SIGPIPE, _SIGXFSZ))
+        pid = os.posix_spawnp(argv[0], argv, os.environ, setsigdef=(_SIGPIPE, _SIGXFSZ),
+                              file_actions=actions + _close_inherited())
     finally:
         if null >= 0:
             os.close(null)
@@ -63,8 +67,10 @@ def spawn_wait(argv: list[str], *, stdin: _File = DEVNULL, stdout: _File = DEVNU
 def run_captured(argv: list[str], *, input: bytes = b"", timeout: float,
                  die_with_parent: bool = False) -> tuple[int, bytes, bytes]:
     """Run `argv` with `input` on its stdin; (exit status, stdout, stderr). Past `timeout`
-    seconds the child is killed and SpawnTimeout raised; OSError when it cannot start."""
-    pipes = [os.pipe2(os.O_CLOEXEC) for _ in range(3)]  # (read, write) for stdin, out, err
+    seconds (its pipes still open or not) the child is killed and SpawnTimeout raised;
+    OSError when it cannot start."""
+    deadline = time.monotonic() + timeout
+    pipes = [_pipe() for _ in range(3)]  # (read, write) for stdin, out, err
     child_ends = (pipes[0][0], pipes[1][1], pipes[2][1])
     try:
         if die_with_parent:
@@ -72,7 +78,8 @@ def run_captured(argv: list[str], *, input: bytes = b"", timeout: float,
         else:
             pid = os.posix_spawnp(argv[0], argv, os.environ, setsigdef=(_SIGPIPE, _SIGXFSZ),
                                   file_actions=[(os.POSIX_SPAWN_DUP2, fd, target)
-                                                for target, fd in enumerate(child_ends)])
+                                                for target, fd in enumerate(child_ends)]
+                                  + _close_inherited())
     except BaseException:
         for r, w in pipes:
             os.close(r)
@@ -81,15 +88,14 @@ def run_captured(argv: list[str], *, input: bytes = b"", timeout: float,
     for fd in child_ends:
         os.close(fd)
     try:
-        out, err = _communicate(pipes[0][1], pipes[1][0], pipes[2][0], input,
-                                time.monotonic() + timeout)
+        out, err = _communicate(pipes[0][1], pipes[1][0], pipes[2][0], input, deadline)
+        return _wait_until(pid, deadline), out, err
     except SpawnTimeout:
         _kill(pid)
         raise SpawnTimeout(f"{argv[0]} timed out after {timeout:g} s") from None
     except BaseException:
         _kill(pid)
         raise
-    return _wait(pid), out, err
 
 
 def _communicate(stdin: int, stdout: int, stderr: int, data: bytes,
@@ -118,7 +124,7 @@ def _communicate(stdin: int, stdout: int, stderr: int, data: bytes,
                 if fd == stdin:
                     try:
                         view = view[os.write(stdin, view[:65536]):]
-                    except BrokenPipeError:
+                    except BrokenPipeError:  # the child does not read it all: as subprocess
                         view = view[:0]
                     if not view:
                         poller.unregister(stdin)
@@ -138,6 +144,50 @@ def _communicate(stdin: int, stdout: int, stderr: int, data: bytes,
     return b"".join(chunks[stdout]), b"".join(chunks[stderr])
 
 
+def _wait_until(pid: int, deadline: float) -> int:
+    """`_wait` for a child that closed its output, bounded by the deadline (a child may close
+    its pipes and go on running): its pidfd polled, then reaped."""
+    import select
+
+    fd = os.pidfd_open(pid)
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)  # readable once the child has ended
+        if not poller.poll(max(deadline - time.monotonic(), 0) * 1000):
+            raise SpawnTimeout("deadline passed")
+    finally:
+        os.close(fd)
+    return _wait(pid)
+
+
+def _pipe() -> tuple[int, int]:
+    """A close-on-exec pipe whose ends are above 2, so that giving them to a child as its
+    stdio never overwrites one end with another (this process may have closed 0, 1 or 2)."""
+    import fcntl
+
+    ends = []
+    for fd in os.pipe2(os.O_CLOEXEC):
+        if fd < 3:
+            high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+            os.close(fd)
+            fd = high
+        ends.append(fd)
+    return ends[0], ends[1]
+
+
+def _close_inherited(keep: tuple[int, ...] = ()) -> list[tuple[int, int]]:
+    """posix_spawn's close actions for the inheritable fds above 2 (this process inherited
+    them and left them open) but `keep`: subprocess's close_fds."""
+    out = []
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2 and fd not in keep:
+            with contextlib.suppress(OSError):  # the listing's own fd, closed by now
+                if os.get_inheritable(fd):
+                    out.append((os.POSIX_SPAWN_CLOSE, fd))
+    return out
+
+
 def _prctl() -> Callable[..., int]:
     """libc's prctl, found in the parent (a lookup takes the dynamic loader's lock)."""
     from scow.osutil import syscalls
@@ -145,32 +195,53 @@ def _prctl() -> Callable[..., int]:
     return syscalls.function("prctl")
 
 
+def _program(name: str) -> str:
+    """`name` found on PATH as execvp finds it (in the parent: os.execvpe would import
+    warnings in the child)."""
+    if "/" in name:
+        return name
+    for folder in (os.environ.get("PATH") or os.defpath).split(os.pathsep):
+        path = os.path.join(folder or ".", name)
+        if os.access(path, os.X_OK) and not os.path.isdir(path):
+            return path
+    raise FileNotFoundError(2, os.strerror(2), name)
+
+
 def _fork_exec(argv: list[str], stdio: tuple[int, int, int], prctl: Callable[..., int]) -> int:
-    """fork; the child sets its death signal, takes `stdio` as 0, 1, 2 and execs `argv`.
-    Only calls prepared here run in the child. An exec that fails is this process's OSError
-    (its errno comes back on a close-on-exec pipe, as subprocess does)."""
+    """fork; the child sets its death signal, takes `stdio` as 0, 1, 2, closes every other
+    fd and execs `argv`. Only calls prepared here run in the child. An exec that fails is
+    this process's OSError (its errno comes back on a close-on-exec pipe, as subprocess
+    does); interrupted meanwhile, the child is killed and reaped."""
     import _signal  # the interpreter's own (signal.py would load enum)
 
-    parent, env = os.getpid(), os.environ
+    program, parent, env = _program(argv[0]), os.getpid(), os.environ
     report_r, report_w = os.pipe2(os.O_CLOEXEC)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
+        code = _EINVAL
         try:
             prctl(_PR_SET_PDEATHSIG, _SIGKILL, 0, 0, 0)
             if os.getppid() != parent:  # the parent died before the death signal was set
                 os._exit(127)
-            for target, fd in enumerate(stdio):
+            for target, fd in enumerate(stdio):  # (all above 2: `_pipe`)
                 os.dup2(fd, target)  # dup2 clears close-on-exec on the copy
+            os.closerange(3, report_w)
+            os.closerange(report_w + 1, os.sysconf("SC_OPEN_MAX"))
             _signal.signal(_SIGPIPE, _signal.SIG_DFL)
             _signal.signal(_SIGXFSZ, _signal.SIG_DFL)
-            os.execvpe(argv[0], argv, env)
+            os.execve(program, argv, env)
         except OSError as exc:
-            os.write(report_w, str(exc.errno or 0).encode())
+            code = exc.errno or _EINVAL
         finally:
+            with contextlib.suppress(OSError):
+                os.write(report_w, str(code).encode())
             os._exit(127)
     os.close(report_w)
     try:
         failed = os.read(report_r, 32)  # EOF at the exec (or the child's end)
+    except BaseException:
+        _kill(pid)
+        raise
     finally:
         os.close(report_r)
     if failed:

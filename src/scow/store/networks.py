@@ -207,12 +207,14 @@ def _check_address(network: NetworkRecord, ip: str) -> None:
 
 
 def _free_address(network: NetworkRecord, used: set[str]) -> str:
-    """The lowest host address of the (IPv4, at least /30: NetworkService._subnet) subnet
-    that is neither the gateway nor `used`, as ipaddress's hosts() orders them; counted on
-    integers, so that every `start` does not load ipaddress."""
+    """The lowest host address of the IPv4 subnet that is neither the gateway nor `used`,
+    in the order of ipaddress's hosts() (no network or broadcast address; a /31 has two
+    hosts, a /32 one: a pool of scow.toml may make them); counted on integers, so that every
+    `start` does not load ipaddress."""
     base, _, bits = network.subnet.partition("/")
     first = int.from_bytes(bytes(int(part) for part in base.split(".")), "big")
-    for n in range(first + 1, first + (1 << (32 - int(bits))) - 1):  # no network, broadcast
+    size = 1 << (32 - int(bits))
+    for n in range(first, first + size) if size <= 2 else range(first + 1, first + size - 1):
         text = ".".join(str(octet) for octet in n.to_bytes(4, "big"))
         if text != network.gateway and text not in used:
             return text

@@ -7,6 +7,7 @@ from __future__ import annotations
 import compileall
 import importlib
 import os
+import py_compile
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ def tree(tmp_path: Path) -> Iterator[Path]:
     pkg = tmp_path / "ldrpkg"
     (pkg / "sub").mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
-    (pkg / "mod.py").write_text("VALUE = 1\n")
+    (pkg / "mod.py").write_text("VALUE = 1\n\n\ndef get() -> int:\n    return VALUE\n")
     (pkg / "sub" / "__init__.py").write_text("PKG = True\n")
     (pkg / "sub" / "leaf.py").write_text("LEAF = 'leaf'\n")
     assert compileall.compile_dir(str(pkg), quiet=1)
@@ -94,3 +95,37 @@ def test_install_puts_it_first_once() -> None:
         assert sys.meta_path.count(loader.ScowFinder) == 1
     finally:
         sys.meta_path[:] = before
+
+
+def test_same_size_other_mtime_is_compiled_again(tree: Path, monkeypatch: pytest.MonkeyPatch
+                                                 ) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    source = tree / "mod.py"
+    source.write_text(source.read_text().replace("VALUE = 1", "VALUE = 7"))  # same size
+    st = source.stat()
+    os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+    import ldrpkg.mod
+
+    assert ldrpkg.mod.VALUE == 7
+
+
+def test_a_hash_based_pyc_goes_to_the_standard_machinery(tree: Path) -> None:
+    source = tree / "mod.py"
+    assert compileall.compile_file(
+        str(source), quiet=1, force=True,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    source.write_text("VALUE = 3\n")  # an unchecked hash pyc is used as it is, stale or not
+    import ldrpkg.mod
+
+    assert ldrpkg.mod.VALUE == 1  # CPython's own answer for it, not the finder's header check
+    assert isinstance(ldrpkg.mod.__spec__.loader, loader._PycLoader)
+
+
+def test_code_names_the_absolute_source_when_compiled_relative(tree: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    monkeypatch.chdir(tree.parent)
+    assert compileall.compile_dir("ldrpkg", quiet=1, force=True)  # as `make install` does
+    import ldrpkg.mod
+
+    assert ldrpkg.mod.get.__code__.co_filename == str(tree / "mod.py")
