@@ -56,6 +56,16 @@ def try_claim(container_dir: str) -> int | None:
     return fd
 
 
+@contextlib.contextmanager
+def holding(fd: int) -> Iterator[None]:
+    """Hold, for the block, a claim `try_claim` took earlier (an attached `run` takes it at
+    create, before the container's record is seen: a concurrent prune skips it)."""
+    try:
+        yield
+    finally:
+        release(fd)
+
+
 def release(fd: int | None) -> None:
     """Give up a claim `try_claim` took (the monitor, waiting for it, goes on)."""
     if fd is not None:

@@ -143,3 +143,29 @@ def test_resources_in_docker_py_shape(bb_engine: Engine) -> None:
     with pytest.raises(InvalidArgument, match="Minimum memory limit allowed is 6MB"):
         bb_engine.containers.create("bb:1", ["true"], mem_limit=1024)
     check_exec_nofile_soft(soft, 100, hard)  # last: it may xfail (a runc race)
+
+
+def test_an_attached_runs_container_is_claimed_before_it_is_seen(bb_engine: Engine) -> None:
+    """`run` (attached) creates with `claim_exit`: the container's exit claim is held from
+    before its record is published, so a `container prune` in another process between the
+    create and the start skips it (the stress mix's `run --rm` + `system prune` once failed
+    with "No such container" in that window); claim_exit hands the same claim over."""
+    import subprocess
+    import sys
+
+    from scow.engine.containers.config import CreateOptions
+
+    def prune() -> str:
+        src = str(Path(__file__).resolve().parents[3] / "src")
+        return subprocess.run([sys.executable, "-m", "scow", "--root", bb_engine.root, "-s",
+                               "vfs", "container", "prune", "-f"], capture_output=True,
+                              text=True, check=True, timeout=60,
+                              env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+                                   "PYTHONPATH": src}).stdout
+
+    containers = bb_engine.containers
+    cid = containers.create_id(CreateOptions(image="bb:1", cmd=["true"]), claim_exit=True)
+    assert cid not in prune() and containers.exists(cid)
+    with containers.claim_exit(cid):
+        assert cid not in prune()
+    assert cid in prune() and not containers.exists(cid)

@@ -147,8 +147,10 @@ def options_from(opts: Options) -> CreateOptions:
         log_driver=opts.log_driver, health=_health(opts), **resource_options(opts))
 
 
-def create_container(ctx: Context, opts: Options) -> str:
-    """Create, pulling the image first when it is missing (docker's "Unable to find")."""
+def create_container(ctx: Context, opts: Options, *, claim_exit: bool = False) -> str:
+    """Create, pulling the image first when it is missing (docker's "Unable to find");
+    `claim_exit`: an attached `run`'s, its exit claim held from before it is seen
+    (ContainerService.create_id)."""
     from scow.cli.commands.create_resources import check_cidfile, write_cidfile
 
     check_cidfile(opts.cidfile)
@@ -165,7 +167,7 @@ def create_container(ctx: Context, opts: Options) -> str:
                                      progress=ProgressWriter(sys.stderr))
         except ImageNotFound:
             raise
-    container_id = engine.containers.create_id(create)
+    container_id = engine.containers.create_id(create, claim_exit=claim_exit)
     write_cidfile(opts.cidfile, container_id)
     return container_id
 

@@ -30,7 +30,7 @@ def run(opts: Options, ctx: Context) -> int:
         sys.stderr.write("the input device is not a TTY\n")  # docker's CheckTty
         return 1
     try:
-        container_id = create_container(ctx, opts)
+        container_id = create_container(ctx, opts, claim_exit=not opts.detach)
     except ScowError as exc:
         return _fail(exc)
     containers = ctx.engine.containers

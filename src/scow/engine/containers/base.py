@@ -50,6 +50,9 @@ class ContainerBase:
         self._runc: Runc | None = None
         self._runc_lock = _thread.allocate_lock()
         self._states: StateCache | None = None  # made on the first state()
+        # exit claims taken at create for an attached `run` (create_id's `claim_exit`),
+        # handed over by claim_exit: container ID -> the descriptor holding the claim
+        self._held_claims: dict[str, int] = {}
 
     @property
     def images(self) -> ImageService:

@@ -325,10 +325,12 @@ class ContainerLifecycle(ContainerBase):
 
     def claim_exit(self, container_id: str) -> contextlib.AbstractContextManager[None]:
         """Held by an attached `run` from before the start until `finish_attached` returns:
-        the monitor then leaves the exit work to it (runtime/exit_claim.py)."""
-        from scow.runtime.exit_claim import claimed
+        the monitor then leaves the exit work to it (runtime/exit_claim.py). The claim
+        `create_id(claim_exit=True)` took is the one held, when there is one."""
+        from scow.runtime.exit_claim import claimed, holding
 
-        return claimed(self.folder(container_id))
+        held = self._held_claims.pop(container_id, None)
+        return holding(held) if held is not None else claimed(self.folder(container_id))
 
     def wait_released(self, name: str) -> None:
         """Wait until the stopped container's monitor ran its cleanup (rootfs mount and

@@ -107,8 +107,11 @@ class ContainerService(ContainerAdmin, _DeferredVerbs):
     method; built by `Engine` with the collaborators `ContainerBase` names."""
 
     # -- create ---------------------------------------------------------------------------
-    def _create(self, opts: CreateOptions) -> str:
-        """docker create: the records, the init and writable layers and the folder."""
+    def _create(self, opts: CreateOptions, *, claim_exit: bool = False) -> str:
+        """docker create: the records, the init and writable layers and the folder; with
+        `claim_exit`, the folder's exit claim taken before the record is published and kept
+        for `claim_exit` (an attached `run`: no concurrent prune removes it before its
+        start)."""
         from scow.engine.containers import initlayer
         from scow.engine.containers.config import (
             command_of,
@@ -150,11 +153,20 @@ class ContainerService(ContainerAdmin, _DeferredVerbs):
             faults.point("containers.create.after_volumes")
             folder = self.folder(container_id)
             os.makedirs(folder, mode=0o710, exist_ok=True)
+            if claim_exit:
+                from scow.runtime.exit_claim import try_claim
+
+                claim = try_claim(folder)  # a new folder: nobody else holds it
+                if claim is not None:
+                    self._held_claims[container_id] = claim
             from scow.runtime.etcfiles import write_etc_files
 
             write_etc_files(folder, config["Hostname"])
             published = self.records.publish(container_id, rw.mount_id, doc)
         except BaseException:
+            held = self._held_claims.pop(container_id, None)
+            if held is not None:
+                os.close(held)
             self._discard(container_id, mounts)
             raise
         self.event(published, "create")
@@ -335,10 +347,11 @@ class ContainerService(ContainerAdmin, _DeferredVerbs):
             self.volumes.discard_anonymous(record.doc.get("MountPoints") or [])
 
     # -- docker-py's object model ------------------------------------------------------------
-    def create_id(self, opts: CreateOptions) -> str:
+    def create_id(self, opts: CreateOptions, *, claim_exit: bool = False) -> str:
         """docker create as the CLI prints it: the new container's ID only (`create`'s
-        Container is a whole inspect: state, mounts, sizes)."""
-        return self._create(opts)
+        Container is a whole inspect: state, mounts, sizes). `claim_exit`: an attached
+        `run`'s create, whose exit claim `claim_exit` then hands over (`_create`)."""
+        return self._create(opts, claim_exit=claim_exit)
 
 def _mount_points(opts: CreateOptions) -> list[dict[str, Any]]:
     """The MountPoints of `-v` and `--mount`; a volume without a name gets a random one and
