@@ -227,7 +227,7 @@ def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 
     if state is None or not state.active:
         return state or ContainerState(status="exited")
     restart.mark_manually_stopped(container_dir)  # a restarting one gives up at once
-    notify = on_kill or (lambda _: None)
+    notify, recorded = on_kill or (lambda _: None), state
     from scow.runtime.attach import ExitWatch  # not on start's path (start-up)
 
     watch = ExitWatch(container_dir)  # before the signal: the exit cannot slip past it
@@ -248,15 +248,22 @@ def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 
             except ScowError:
                 pass
             state = wait(container_dir, container_id, runc, 1.0, watch=watch)
-        if state.status != "exited":  # frozen by a pause scow did not record (a direct `runc
-            try:  # pause`, a killed `scow pause`): runc thaws the cgroup to deliver the KILL
-                runc.kill(container_id, "KILL", all_processes=True)
+        if state.status != "exited" and _still_running(recorded):  # frozen by a pause scow
+            try:  # did not record (a direct `runc pause`, a killed `scow pause`): runc thaws
+                runc.kill(container_id, "KILL", all_processes=True)  # the cgroup to deliver
             except ScowError:
                 pass
+        if state.status != "exited":  # (or killed, its exit not yet recorded: a busy host)
             state = wait(container_dir, container_id, runc, 30.0, watch=watch)
     finally:
         watch.close()
     return state
+
+
+def _still_running(state: ContainerState) -> bool:
+    from scow.runtime.signals import still_running
+
+    return still_running(state.pid, state.pid_start)
 
 
 def _send(container_id: str, runc: Runc, state: ContainerState, signal: str, *,

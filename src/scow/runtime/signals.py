@@ -26,13 +26,28 @@ SIGRTMAX = 64  # Linux
 
 def start_time(pid: int) -> int:
     """The start time of process `pid` in clock ticks after boot; 0 when it is gone."""
+    fields = _stat(pid)
+    return int(fields[19]) if len(fields) > 19 else 0
+
+
+def still_running(pid: int, pid_start: int) -> bool:
+    """Whether the process the monitor recorded (`pid` started at `pid_start`) runs yet: not
+    gone, not reused, not a zombie waiting for its reaper (a killed process is dead even
+    while the monitor has not recorded its exit). True when the pid is not recorded."""
+    if not pid or not pid_start:
+        return True
+    fields = _stat(pid)
+    return len(fields) > 19 and int(fields[19]) == pid_start and fields[0] not in (b"Z", b"X")
+
+
+def _stat(pid: int) -> list[bytes]:
+    """/proc/PID/stat's fields from the third (the state) on; [] when the process is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             data = f.read()
     except OSError:
-        return 0
-    fields = data[data.rfind(b")") + 2:].split()  # after the command name, from field 3
-    return int(fields[19]) if len(fields) > 19 else 0
+        return []
+    return data[data.rfind(b")") + 2:].split()  # after the command name
 
 
 def signal_number(name: str) -> int:

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from scow.runtime.signals import signal_number, signal_process, start_time
+from scow.runtime import signals
+from scow.runtime.signals import signal_number, signal_process, start_time, still_running
 
 
 @pytest.fixture
@@ -79,3 +80,24 @@ def test_signal_numbers() -> None:
     assert signal_number("RTMIN") == 34
     assert [signal_number(n) for n in ("0", "65", "999", "NOPE", "_DFL", "RTMIN+3", "")] == \
         [0] * 7
+
+
+def test_still_running_tells_a_killed_process_from_a_live_one() -> None:
+    """stop's check before its `runc kill` fallback: a killed init whose exit the monitor has
+    not recorded yet (a zombie, or gone) is not running; a live one, or an unrecorded pid, is."""
+    me = os.getpid()
+    assert still_running(me, start_time(me))
+    assert not still_running(me, start_time(me) + 1)  # a reused pid
+    assert still_running(0, 0) and still_running(me, 0)  # nothing recorded: assume it runs
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os._exit(0)
+    started = start_time(pid)
+    try:
+        deadline = time.monotonic() + 10
+        while signals._stat(pid)[:1] != [b"Z"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not still_running(pid, started)  # a zombie
+    finally:
+        os.waitpid(pid, 0)
+    assert not still_running(pid, started)  # gone
