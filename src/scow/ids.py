@@ -47,7 +47,23 @@ def sha256_hex(data: bytes) -> str:
     return h.hexdigest()
 
 
-_BUILTIN_SHA256: list[Callable[[], _Hash]] = []  # the interpreter's own, found once
+_BUILTIN: dict[str, Callable[[bytes], _Hash]] = {}  # the interpreter's own, found once
+
+
+def builtin_hash(name: str) -> Callable[[bytes], _Hash]:
+    """The interpreter's own constructor of `name` ("sha256", "sha512"), without hashlib's
+    OpenSSL load; hashlib's only where the interpreter was built without its own."""
+    found = _BUILTIN.get(name)
+    if found is None:
+        for module in ("_sha2", f"_{name}", "hashlib"):  # Python 3.12+, then 3.11
+            try:
+                found = getattr(__import__(module), name)
+                break
+            except (ImportError, AttributeError):
+                continue
+        assert found is not None  # hashlib has every name asked for here
+        _BUILTIN[name] = found
+    return found
 
 
 def sha256_for(size: int) -> _Hash:
@@ -57,16 +73,7 @@ def sha256_for(size: int) -> _Hash:
         import hashlib
 
         return hashlib.sha256()
-    if not _BUILTIN_SHA256:
-        try:
-            from _sha2 import sha256  # Python 3.12+
-        except ImportError:
-            try:
-                from _sha256 import sha256
-            except ImportError:  # an interpreter built without its own hashes
-                from hashlib import sha256
-        _BUILTIN_SHA256.append(sha256)
-    return _BUILTIN_SHA256[0]()
+    return builtin_hash("sha256")(b"")
 
 
 def digest_of(data: bytes) -> Digest:

@@ -75,15 +75,9 @@ def scow_chains_leftover(prefixes: tuple[str, ...]) -> list[str]:
 
 def network_chains(name: str) -> tuple[str, str]:
     """netavark's own nat chains of the network it knows as `name` (a hash of the name)."""
-    try:  # the interpreter's own sha512: OpenSSL's load costs a last container's `rm` more
-        from _sha2 import sha512  # Python 3.12+
-    except ImportError:
-        try:
-            from _sha512 import sha512
-        except ImportError:  # an interpreter built without its own hashes
-            from hashlib import sha512
+    from scow.ids import builtin_hash  # not OpenSSL's: its load costs a last container's rm
 
-    digest = sha512(name.encode()).hexdigest()[:13].upper()
+    digest = builtin_hash("sha512")(name.encode()).hexdigest()[:13].upper()
     return f"NETAVARK-{digest}", f"NETAVARK-DN-{digest}"
 
 

@@ -175,13 +175,13 @@ def _pipe() -> tuple[int, int]:
     return ends[0], ends[1]
 
 
-def _close_inherited(keep: tuple[int, ...] = ()) -> list[tuple[int, int]]:
+def _close_inherited() -> list[tuple[int, int]]:
     """posix_spawn's close actions for the inheritable fds above 2 (this process inherited
-    them and left them open) but `keep`: subprocess's close_fds."""
+    them and left them open): subprocess's close_fds."""
     out = []
     for name in os.listdir("/proc/self/fd"):
         fd = int(name)
-        if fd > 2 and fd not in keep:
+        if fd > 2:
             with contextlib.suppress(OSError):  # the listing's own fd, closed by now
                 if os.get_inheritable(fd):
                     out.append((os.POSIX_SPAWN_CLOSE, fd))

@@ -227,7 +227,7 @@ def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 
     if state is None or not state.active:
         return state or ContainerState(status="exited")
     restart.mark_manually_stopped(container_dir)  # a restarting one gives up at once
-    notify, recorded = on_kill or (lambda _: None), state
+    notify = on_kill or (lambda _: None)
     from scow.runtime.attach import ExitWatch  # not on start's path (start-up)
 
     watch = ExitWatch(container_dir)  # before the signal: the exit cannot slip past it
@@ -248,7 +248,7 @@ def stop(container_dir: str, container_id: str, runc: Runc, *, timeout: float = 
             except ScowError:
                 pass
             state = wait(container_dir, container_id, runc, 1.0, watch=watch)
-        if state.status != "exited" and _still_running(recorded):  # frozen by a pause scow
+        if state.status != "exited" and _still_running(state):  # frozen by a pause scow
             try:  # did not record (a direct `runc pause`, a killed `scow pause`): runc thaws
                 runc.kill(container_id, "KILL", all_processes=True)  # the cgroup to deliver
             except ScowError:

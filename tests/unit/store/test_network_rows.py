@@ -30,6 +30,26 @@ def test_reserve_hands_out_lowest_free_address(tmp_path: Path) -> None:
         store.networks.reserve("d" * 64, net, [], ip="10.9.0.2")
 
 
+
+@pytest.mark.parametrize("subnet", ["10.9.0.0/16", "10.9.0.0/24", "10.9.0.8/30",
+                                    "10.9.0.8/31", "10.9.0.9/32", "192.168.255.0/28"])
+def test_free_addresses_come_in_ipaddress_hosts_order(tmp_path: Path, subnet: str) -> None:
+    """The addresses are counted on integers (no ipaddress on `start`'s path), in the order
+    and with the bounds of ipaddress's hosts(): no network or broadcast address, both of a
+    /31 (RFC 3021), the one of a /32; the gateway skipped."""
+    import ipaddress
+
+    hosts = [str(h) for h in ipaddress.IPv4Network(subnet).hosts()]
+    store = Store(str(tmp_path / "root"))
+    store.networks.add(record_of("n", "ab" * 32, "scow-abababab", subnet, hosts[0]))
+    net = store.networks.get("n")
+    wanted = hosts[1:4] if len(hosts) > 1 else []
+    assert [store.networks.reserve(f"{i:064x}", net, []).ip for i in range(len(wanted))] == \
+        wanted
+    if len(hosts) <= len(wanted) + 1:  # every host taken: the gateway and those above
+        with pytest.raises(Exception, match="no available IPv4 addresses"):
+            store.networks.reserve("f" * 64, net, [])
+
 def _take(root: str, n: int, out: multiprocessing.Queue[str]) -> None:
     store = Store(root)
     net = store.networks.get("n")
